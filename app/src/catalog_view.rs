@@ -1,0 +1,61 @@
+//! The catalog of provisioning flows, grouped by deployment.
+
+use leptos::prelude::*;
+use whfb_core::catalog::{phase_span, Deployment, FlowInfo, FLOWS};
+
+/// Every flow of the core's catalog, grouped by how the device is joined.
+#[component]
+pub fn Catalog() -> impl IntoView {
+    view! {
+        <section class="catalog" data-testid="catalog" aria-labelledby="catalog-title">
+            <div class="catalog-intro">
+                <h1 id="catalog-title">"Provisioning flows"</h1>
+                <p>
+                    "Pick a flow to watch a Windows Hello for Business credential being made: "
+                    "every token, key, request and certificate on the way is computed in this page, "
+                    "for real, and can be checked with standard tools."
+                </p>
+            </div>
+            {Deployment::ALL
+                .into_iter()
+                .map(|deployment| view! { <DeploymentGroup deployment /> })
+                .collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn DeploymentGroup(deployment: Deployment) -> impl IntoView {
+    let flows: Vec<&'static FlowInfo> = FLOWS
+        .iter()
+        .filter(|f| f.deployment == deployment)
+        .collect();
+    view! {
+        <section class="catalog-group" data-testid="catalog-group" data-deployment=deployment.name()>
+            <h2>
+                {deployment.name()}
+                <span class="join">{deployment.join()}</span>
+            </h2>
+            <ul class="flow-list">
+                {flows.into_iter().map(|flow| view! { <FlowCard flow /> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn FlowCard(flow: &'static FlowInfo) -> impl IntoView {
+    view! {
+        <li class="flow-card" data-testid="flow-card" data-flow=flow.id.slug()>
+            <h3 class="flow-title" data-testid="flow-title">{flow.title}</h3>
+            <div class="flow-tags">
+                <span class="tag trust" data-testid="flow-trust">{flow.trust.name()}</span>
+                <span class="tag sign-in" data-testid="flow-sign-in">{flow.sign_in.name()}</span>
+                <span class="tag phases" data-testid="flow-phases" title="Phases">
+                    {format!("Phases {}", phase_span(flow.phases))}
+                </span>
+            </div>
+            <p class="flow-summary" data-testid="flow-summary">{flow.summary}</p>
+        </li>
+    }
+}

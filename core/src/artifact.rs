@@ -1,0 +1,172 @@
+//! What a step produces and what it checks: plain, serialisable data.
+//!
+//! Every artifact carries its real bytes and a decoded view whose field names,
+//! offsets and lengths come from the parser that read those bytes, so the
+//! inspector can highlight a field's bytes and a byte's field without any
+//! hand-typed layout.
+
+use serde::{Deserialize, Serialize};
+
+/// One field of a decoded structure, as a reader sees it in the inspector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// The specification's name for the field (`cbModulus`, `tbsCertificate`).
+    pub name: String,
+    /// The value, readable: `2048`, `RSA1 (0x31415352)`, `2026-11-22 10:00:00 UTC`.
+    pub value: String,
+    /// One line on what the field means.
+    pub note: String,
+    /// Where the rule comes from: `MS-ADTS 2.2.20.2`, `RFC 5280 §4.1.2.2`.
+    pub spec: String,
+    /// First byte of the field within the artifact's bytes.
+    pub offset: usize,
+    /// Length of the field in bytes.
+    pub len: usize,
+    /// Sub-fields, in byte order.
+    pub children: Vec<Field>,
+}
+
+impl Field {
+    /// A leaf field.
+    pub fn new(
+        name: impl Into<String>,
+        value: impl Into<String>,
+        note: impl Into<String>,
+        spec: impl Into<String>,
+        offset: usize,
+        len: usize,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            note: note.into(),
+            spec: spec.into(),
+            offset,
+            len,
+            children: Vec::new(),
+        }
+    }
+
+    /// The same field with sub-fields.
+    #[must_use]
+    pub fn with_children(mut self, children: Vec<Field>) -> Self {
+        self.children = children;
+        self
+    }
+
+    /// The byte range `offset..offset + len`.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.len
+    }
+
+    /// The same field moved `by` bytes to the right, with all its sub-fields:
+    /// for a structure decoded on its own and then placed inside a larger one.
+    #[must_use]
+    pub fn shifted(mut self, by: usize) -> Self {
+        self.offset += by;
+        self.children = self.children.into_iter().map(|c| c.shifted(by)).collect();
+        self
+    }
+}
+
+/// The kind of an artifact: decides how it is decoded, shown and saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ArtifactKind {
+    /// A JSON Web Token in compact JWS serialisation (RFC 7515, RFC 7519).
+    Jwt,
+    /// A JSON document (a request or response body, a key set).
+    Json,
+    /// BCRYPT_RSAKEY_BLOB with magic `RSA1` (MS-KPP, `bcrypt.h`).
+    BcryptRsaPublicBlob,
+    /// KEYCREDENTIALLINK_BLOB (MS-ADTS 2.2.20).
+    KeyCredentialLink,
+    /// The DN-Binary string form of an msDS-KeyCredentialLink value.
+    DnBinary,
+    /// TPM2B_PUBLIC (TPM 2.0 Part 2 §12.2.5).
+    TpmPublic,
+    /// TPMS_ATTEST (TPM 2.0 Part 2 §10.12.12).
+    TpmsAttest,
+    /// TPMT_SIGNATURE (TPM 2.0 Part 2 §11.3.4).
+    TpmtSignature,
+    /// A TPM 2.0 command buffer (TPM 2.0 Part 3).
+    TpmCommand,
+    /// A TPM 2.0 response buffer (TPM 2.0 Part 3).
+    TpmResponse,
+    /// A PKCS#10 certification request, DER (RFC 2986).
+    Pkcs10,
+    /// A CMS SignedData, DER (RFC 5652).
+    Cms,
+    /// An X.509 certificate, DER (RFC 5280).
+    Certificate,
+    /// A SubjectPublicKeyInfo, DER (RFC 5280 §4.1.2.7).
+    PublicKey,
+    /// A structure whose format is not public; the project's own design.
+    Modelled,
+}
+
+impl ArtifactKind {
+    /// The file extension a standard tool expects.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Json => "json",
+            Self::DnBinary => "txt",
+            Self::Pkcs10 => "csr",
+            Self::Cms => "p7b",
+            Self::Certificate => "crt",
+            Self::PublicKey => "pem",
+            Self::BcryptRsaPublicBlob
+            | Self::KeyCredentialLink
+            | Self::TpmPublic
+            | Self::TpmsAttest
+            | Self::TpmtSignature
+            | Self::TpmCommand
+            | Self::TpmResponse
+            | Self::Modelled => "bin",
+        }
+    }
+
+    /// The PEM label (RFC 7468) when the artifact has a PEM form.
+    pub fn pem_label(self) -> Option<&'static str> {
+        match self {
+            Self::Pkcs10 => Some("CERTIFICATE REQUEST"),
+            Self::Cms => Some("CMS"),
+            Self::Certificate => Some("CERTIFICATE"),
+            Self::PublicKey => Some("PUBLIC KEY"),
+            _ => None,
+        }
+    }
+
+    /// Whether the bytes are text (shown as text rather than only as hex).
+    pub fn is_text(self) -> bool {
+        matches!(self, Self::Jwt | Self::Json | Self::DnBinary)
+    }
+}
+
+/// A structure produced by a step: the real bytes and their decoded view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Stable within a run, and a file name stem: `adrs-access-token`.
+    pub id: String,
+    /// What a reader calls it: "ADRS access token".
+    pub title: String,
+    pub kind: ArtifactKind,
+    pub bytes: Vec<u8>,
+    /// The decoded view, from the parser that read `bytes`.
+    pub fields: Vec<Field>,
+    /// Why the format is the project's own design, when no public spec defines it.
+    pub modelled: Option<String>,
+}
+
+/// Whether a check held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Pass,
+    Fail { reason: String },
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        matches!(self, Self::Pass)
+    }
+}

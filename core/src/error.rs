@@ -1,0 +1,60 @@
+//! The one error type of the core.
+
+use std::fmt;
+
+/// What went wrong, and whose rule was broken.
+///
+/// A failed protocol check is not an error: it is a [`crate::artifact::Outcome`]
+/// recorded in the trace. Errors are for input that cannot be read at all, for
+/// a caller asking for something impossible, and for refused cryptography.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input bytes or text could not be parsed: `what` was being read, `reason` says why.
+    Malformed { what: &'static str, reason: String },
+    /// The input parsed but breaks a rule of its format or protocol
+    /// (a signature that does not verify, a hash that does not match).
+    Invalid { what: &'static str, reason: String },
+    /// The TPM refused a command or answered with something unreadable.
+    Tpm(String),
+    /// A cryptographic library refused an operation (key generation, signing).
+    Crypto(String),
+    /// The caller asked for something this engine cannot do
+    /// (an unknown flow, a step past the end, a bad option).
+    Usage(String),
+}
+
+/// The core's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A parse failure.
+    pub fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    /// A broken rule.
+    pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            what,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Malformed { what, reason } => write!(f, "malformed {what}: {reason}"),
+            Error::Invalid { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Error::Tpm(message) => write!(f, "TPM: {message}"),
+            Error::Crypto(message) => write!(f, "cryptography: {message}"),
+            Error::Usage(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,59 @@
+// Launches Debian's Chromium through playwright-core and watches every page
+// for what a user would call broken: console errors, uncaught exceptions,
+// failed requests, HTTP errors, and any request that leaves the page's origin.
+
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080/';
+export const ROOT_URL = process.env.E2E_ROOT_URL ?? new URL('/', BASE_URL).href;
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** One browser for a test file. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+}
+
+/**
+ * A new page that records problems. `problems()` lists them; a test ends with
+ * `assertClean(t)` so that a console error anywhere fails it.
+ */
+export async function openPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, reducedMotion });
+  const page = await context.newPage();
+  const problems = [];
+  const origin = new URL(BASE_URL).origin;
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  page.on('request', (req) => {
+    const url = req.url();
+    if (url.startsWith('data:') || url.startsWith('blob:')) return;
+    if (new URL(url).origin !== origin) problems.push(`off-origin request: ${url}`);
+  });
+  return { context, page, problems };
+}
+
+/** Fails with every recorded problem. */
+export function assertNoProblems(problems) {
+  if (problems.length > 0) {
+    throw new Error(`the page reported ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,344 @@
+//! `cargo xtask test`: every test layer, one summary line each.
+//!
+//! - native: `cargo test --workspace`
+//! - browser: wasm-bindgen-test in headless Chromium, through `wasm-pack test`
+//!   (the way users of such crates run it) for core, tpm-emu and app
+//! - e2e: the release build served on 127.0.0.1 under a sub-path, driven by
+//!   Playwright (playwright-core, Node's own test runner)
+//! - lint: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`
+//!
+//! Every process started here is stopped by its PID when its layer ends.
+
+use crate::tools::{self, Need, Toolchain};
+use std::fs;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LAYERS: [&str; 4] = ["native", "browser", "e2e", "lint"];
+
+/// The sub-path the end-to-end tests load the page from, as a GitHub Pages
+/// project site would.
+const SUB_PATH: &str = "whfb-flow-explorer";
+
+struct Summary {
+    layer: &'static str,
+    result: Result<String, String>,
+    seconds: f64,
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut chosen: Vec<&'static str> = Vec::new();
+    for arg in args {
+        match LAYERS.iter().find(|l| **l == arg.as_str()) {
+            Some(layer) => chosen.push(layer),
+            None => {
+                return Err(format!(
+                    "test: unknown layer `{arg}` (layers: {})",
+                    LAYERS.join(", ")
+                ))
+            }
+        }
+    }
+    if chosen.is_empty() {
+        chosen = LAYERS.to_vec();
+    }
+    let need = Need {
+        page: chosen.contains(&"e2e"),
+        browser: chosen.contains(&"browser"),
+        e2e: chosen.contains(&"e2e"),
+    };
+    let tools = Toolchain::ensure(need)?;
+
+    let mut summaries = Vec::new();
+    for layer in chosen {
+        eprintln!("\n===== {layer} =====");
+        let started = Instant::now();
+        let result = match layer {
+            "native" => native(&tools),
+            "browser" => browser(&tools),
+            "e2e" => e2e(&tools),
+            _ => lint(&tools),
+        };
+        summaries.push(Summary {
+            layer,
+            result,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    println!();
+    let mut failed = 0;
+    for s in &summaries {
+        match &s.result {
+            Ok(detail) => println!("{:<8} PASS  {detail} ({:.0} s)", s.layer, s.seconds),
+            Err(detail) => {
+                failed += 1;
+                println!("{:<8} FAIL  {detail} ({:.0} s)", s.layer, s.seconds);
+            }
+        }
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} test layer(s) failed"))
+    }
+}
+
+/// Runs a command, echoing its output, and counts the tests it reports.
+fn counted(mut cmd: Command, what: &str) -> Result<TestCount, String> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start {what}: {e}"))?;
+    let mut count = TestCount::default();
+    if let Some(stdout) = child.stdout.take() {
+        use std::io::{BufRead, BufReader};
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            count.add_line(&line);
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(count)
+    } else {
+        Err(format!(
+            "{what} failed ({status}); {} passed, {} failed",
+            count.passed, count.failed
+        ))
+    }
+}
+
+/// Totals from the `test result:` lines of libtest and wasm-bindgen-test, and
+/// the `# pass` / `# fail` lines of Node's test runner.
+#[derive(Clone, Copy, Debug, Default)]
+struct TestCount {
+    passed: u64,
+    failed: u64,
+}
+
+impl TestCount {
+    fn add_line(&mut self, line: &str) {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            self.passed += number_before(rest, " passed");
+            self.failed += number_before(rest, " failed");
+        } else if let Some(n) = line
+            .strip_prefix("ℹ pass ")
+            .or_else(|| line.strip_prefix("# pass "))
+        {
+            self.passed += n.trim().parse().unwrap_or(0);
+        } else if let Some(n) = line
+            .strip_prefix("ℹ fail ")
+            .or_else(|| line.strip_prefix("# fail "))
+        {
+            self.failed += n.trim().parse().unwrap_or(0);
+        }
+    }
+
+    fn plus(self, other: TestCount) -> TestCount {
+        TestCount {
+            passed: self.passed + other.passed,
+            failed: self.failed + other.failed,
+        }
+    }
+}
+
+fn number_before(text: &str, marker: &str) -> u64 {
+    text.find(marker)
+        .and_then(|end| text[..end].rsplit(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn native(tools: &Toolchain) -> Result<String, String> {
+    let mut cmd = tools.command("cargo");
+    cmd.args(["test", "--workspace", "--color", "never"]);
+    let count = counted(cmd, "cargo test --workspace")?;
+    Ok(format!(
+        "{} tests passed (cargo test --workspace)",
+        count.passed
+    ))
+}
+
+fn browser(tools: &Toolchain) -> Result<String, String> {
+    let mut total = TestCount::default();
+    for krate in ["tpm-emu", "core", "app"] {
+        let mut cmd = tools.command("wasm-pack");
+        cmd.args([
+            "--quiet",
+            "test",
+            "--headless",
+            "--chrome",
+            "--chromedriver",
+            "/usr/bin/chromedriver",
+            krate,
+        ]);
+        total = total.plus(counted(
+            cmd,
+            &format!("wasm-pack test --headless --chrome {krate}"),
+        )?);
+    }
+    if total.passed == 0 {
+        return Err("no browser test ran".into());
+    }
+    Ok(format!(
+        "{} tests passed in headless Chromium (tpm-emu, core, app)",
+        total.passed
+    ))
+}
+
+fn e2e(tools: &Toolchain) -> Result<String, String> {
+    tools.release_build("./")?;
+    // The site root holds the build twice: at `/` and at `/<SUB_PATH>/`.
+    let site = tools.root.join("target/e2e-site");
+    let _ = fs::remove_dir_all(&site);
+    fs::create_dir_all(&site).map_err(|e| format!("cannot create {}: {e}", site.display()))?;
+    let dist = tools.root.join("dist");
+    copy_dir(&dist, &site).and_then(|()| copy_dir(&dist, &site.join(SUB_PATH)))?;
+
+    let port = free_port()?;
+    let server = Server::start(
+        tools
+            .command("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(&site)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        port,
+    )?;
+    let mut cmd = tools.command("node");
+    cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .current_dir(tools.root.join("e2e"))
+        .env(
+            "E2E_BASE_URL",
+            format!("http://127.0.0.1:{port}/{SUB_PATH}/"),
+        )
+        .env("E2E_ROOT_URL", format!("http://127.0.0.1:{port}/"));
+    let result = counted(cmd, "node --test (Playwright)");
+    drop(server);
+    let count = result?;
+    if count.passed == 0 {
+        return Err("no end-to-end test ran".into());
+    }
+    Ok(format!(
+        "{} end-to-end tests passed (Playwright, Chromium, release build under /{SUB_PATH}/)",
+        count.passed
+    ))
+}
+
+fn lint(tools: &Toolchain) -> Result<String, String> {
+    tools::run(
+        tools.command("cargo").args(["fmt", "--all", "--check"]),
+        "cargo fmt --check",
+    )?;
+    tools::run(
+        tools.command("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy",
+    )?;
+    tools::run(
+        tools.command("cargo").args([
+            "clippy",
+            "-p",
+            "whfb-app",
+            "-p",
+            "whfb-core",
+            "-p",
+            "tpm-emu",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy --target wasm32-unknown-unknown",
+    )?;
+    Ok("rustfmt and clippy (native and wasm32) clean".into())
+}
+
+/// A server process, stopped by its PID when dropped.
+struct Server(Child);
+
+impl Server {
+    fn start(cmd: &mut Command, port: u16) -> Result<Server, String> {
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start the static server: {e}"))?;
+        let server = Server(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the static server did not listen on port {port} within 15 s"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.0.id();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        eprintln!("xtask: stopped the static server (pid {pid})");
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .map_err(|e| format!("cannot copy {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_libtest_and_node_summaries() {
+        let mut c = TestCount::default();
+        c.add_line("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out");
+        c.add_line("test result: FAILED. 3 passed; 2 failed; 0 ignored");
+        c.add_line("ℹ pass 7");
+        c.add_line("ℹ fail 1");
+        assert_eq!((c.passed, c.failed), (22, 3));
+    }
+}
