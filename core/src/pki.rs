@@ -1,0 +1,1 @@
+//! The enterprise PKI: certificates, PKCS#10 requests, enrollment-agent CMS.

@@ -1,0 +1,1 @@
+//! A small emulated TPM 2.0.
