@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod formats;
+pub mod json_view;
 pub mod pki;
 pub mod script;
 
