@@ -1,0 +1,79 @@
+//! In-browser timings of the same operations as `examples/bench.rs`:
+//! `cargo test -p tpm-emu --target wasm32-unknown-unknown --test web -- --nocapture`.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use tpm_emu::{templates, AuthValue, Tpm, TpmClient, TpmSeed};
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// `performance.now()` in milliseconds.
+fn now() -> f64 {
+    let global = js_sys::global();
+    let performance = js_sys::Reflect::get(&global, &"performance".into()).unwrap();
+    let f = js_sys::Reflect::get(&performance, &"now".into()).unwrap();
+    let f: js_sys::Function = f.into();
+    f.call0(&performance).unwrap().as_f64().unwrap()
+}
+
+fn report(what: &str, mut ms: Vec<f64>) {
+    ms.sort_by(f64::total_cmp);
+    let median = if ms.len() % 2 == 1 {
+        ms[ms.len() / 2]
+    } else {
+        (ms[ms.len() / 2 - 1] + ms[ms.len() / 2]) / 2.0
+    };
+    console_log!(
+        "{what}: median {median:.1} ms, min {:.1} ms, max {:.1} ms ({} runs)",
+        ms[0],
+        ms[ms.len() - 1],
+        ms.len()
+    );
+}
+
+#[wasm_bindgen_test]
+fn timings_in_the_browser() {
+    const RUNS: usize = 5;
+    let mut client = TpmClient::new(Tpm::new(TpmSeed([0xBE; 32])));
+    client.set_recording(false);
+    let t = now();
+    let platform = client.provision().unwrap();
+    console_log!("provision (SRK, EK, RSA AIK, EK cert): {:.1} ms", now() - t);
+    let empty = AuthValue::empty();
+    let pin = AuthValue::from_pin("123456");
+    let srk = platform.srk.handle;
+    let (mut create, mut certify, mut sign) = (vec![], vec![], vec![]);
+    for i in 0..RUNS {
+        let t = now();
+        let created = client
+            .create(srk, &empty, &templates::user_key_rsa_2048(), &empty)
+            .unwrap();
+        create.push(now() - t);
+        let loaded = client
+            .load(srk, &empty, &created.private, &created.public)
+            .unwrap();
+        let (_, bound) = client
+            .change_auth_and_reload(loaded.handle, &empty, srk, &empty, &created.public, &pin)
+            .unwrap();
+        let t = now();
+        client
+            .certify(
+                bound.handle,
+                &pin,
+                platform.aik.handle,
+                &empty,
+                &[i as u8; 32],
+            )
+            .unwrap();
+        certify.push(now() - t);
+        let t = now();
+        client.sign(bound.handle, &pin, &[7u8; 32]).unwrap();
+        sign.push(now() - t);
+        client.flush_context(bound.handle).unwrap();
+    }
+    report("TPM2_Create (RSA-2048 user key)", create);
+    report("TPM2_Certify (RSA-2048 AIK)", certify);
+    report("TPM2_Sign (RSASSA-2048)", sign);
+}
