@@ -9,7 +9,9 @@ use std::fmt;
 pub struct SimTime(pub u64);
 
 /// A span of simulated time in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimDuration(pub u64);
 
 /// Seconds between 1601-01-01 (the FILETIME epoch) and 1970-01-01.

@@ -12,7 +12,7 @@
 
 pub mod bcrypt;
 pub mod codec;
-mod encoding;
+pub(crate) mod encoding;
 pub mod guid;
 pub mod jws;
 pub mod key_credential_link;

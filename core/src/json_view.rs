@@ -8,7 +8,11 @@ use crate::artifact::Field;
 
 /// The members of a JSON document, with byte ranges; empty if it is not JSON.
 pub fn fields(text: &str) -> Vec<Field> {
-    let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, depth: 0 };
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
     scanner.skip_ws();
     match scanner.value("document") {
         Some(root) => {
@@ -77,14 +81,25 @@ impl Scanner<'_> {
                     return None;
                 }
                 let literal = self.text(start, self.pos);
-                let valid = matches!(literal.as_str(), "true" | "false" | "null") || literal.parse::<f64>().is_ok();
+                let valid = matches!(literal.as_str(), "true" | "false" | "null")
+                    || literal.parse::<f64>().is_ok();
                 if !valid {
                     return None;
                 }
                 (literal, Vec::new())
             }
         };
-        Some(Field::new(name, shorten(&value), "", "RFC 8259", start, self.pos - start).with_children(children))
+        Some(
+            Field::new(
+                name,
+                shorten(&value),
+                "",
+                "RFC 8259",
+                start,
+                self.pos - start,
+            )
+            .with_children(children),
+        )
     }
 
     fn string(&mut self) -> Option<String> {
@@ -211,7 +226,18 @@ mod tests {
 
     #[test]
     fn malformed_text_gives_no_fields_and_no_panic() {
-        for bad in ["", "{", r#"{"a"}"#, r#"{"a": }"#, "[1,", r#"{"a": tru}"#, "{} x", "\"unterminated", "[[[[", r#"{"a":"\"#] {
+        for bad in [
+            "",
+            "{",
+            r#"{"a"}"#,
+            r#"{"a": }"#,
+            "[1,",
+            r#"{"a": tru}"#,
+            "{} x",
+            "\"unterminated",
+            "[[[[",
+            r#"{"a":"\"#,
+        ] {
             assert!(fields(bad).is_empty(), "{bad:?}");
         }
         let deep = "[".repeat(1000) + &"]".repeat(1000);

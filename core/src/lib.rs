@@ -4,14 +4,36 @@
 //! Nothing here reads a clock, touches the network or the file system, or
 //! draws randomness of its own: time and seeds are passed in, plain data
 //! comes out. Tests, the command line and the web page drive the same engine.
+//!
+//! # Code map
+//!
+//! - [`catalog`]: the actors and the seven flows; [`script`]: every step of
+//!   every flow, with its narration.
+//! - [`world`]: everything that exists before a flow starts, built from a
+//!   seed; [`device`]: the device and its TPM (through `tpm-emu`'s command
+//!   bytes); [`enterprise_pki`] and [`pki`]: the CA, the enrollment agent, the
+//!   template, PKCS#10 and CMS.
+//! - [`engine`]: [`engine::Run`] executes a script step by step and records an
+//!   [`engine::Event`] per step.
+//! - [`formats`]: JWS, BCRYPT blobs, KEYCREDENTIALLINK_BLOB, DN-Binary;
+//!   [`json_view`]: byte ranges of JSON members; [`artifact`]: what a step
+//!   produces; [`export`] and [`zip`]: a run as files.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod artifact;
 pub mod catalog;
 pub mod clock;
+pub mod device;
+pub mod engine;
+pub mod enterprise_pki;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod json_view;
 pub mod pki;
 pub mod script;
+pub mod world;
+pub mod zip;
 
 pub use error::{Error, Result};

@@ -1,1 +1,161 @@
-fn main() {}
+//! `whfb`: the provisioning flows on the command line, run by the same
+//! engine the page uses. The only I/O of the core lives here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use whfb_core::catalog::{phase_span, FlowId, FLOWS};
+use whfb_core::engine::Run;
+use whfb_core::export;
+use whfb_core::script::script;
+use whfb_core::world::{World, WorldConfig, OPTION_KEYS};
+
+const HELP: &str = "\
+whfb: step through the Windows Hello for Business provisioning flows with real cryptography
+
+Usage:
+  whfb list                          the seven flows, with their phases
+  whfb run FLOW [options]            run a flow and print its trace
+  whfb mermaid FLOW                  the flow as a Mermaid sequence diagram
+  whfb help                          this text
+
+Options of `run`:
+  --seed TEXT       the seed: the same seed gives byte-identical keys, tokens and certificates (default: demo)
+  --start TIME      simulated start time, like 2026-11-22T09:00:00Z (the default)
+  --out DIR         write every artifact to DIR/artifacts in a format standard tools open,
+                    with DIR/index.json, DIR/trace.json and DIR/README.md naming the tool for each file
+  --json            print the trace as JSON instead of text
+  --KEY VALUE       a condition of the run (the same names as in the page's links):
+";
+
+fn help() -> String {
+    let mut text = HELP.to_string();
+    for (key, what) in OPTION_KEYS {
+        text.push_str(&format!("                      --{key:<9} {what}\n"));
+    }
+    text.push_str("\nFlows: ");
+    let slugs: Vec<&str> = FlowId::ALL.iter().map(|f| f.slug()).collect();
+    text.push_str(&slugs.join(", "));
+    text.push_str(
+        "\n\nExample:\n  whfb run hybrid-cert-sync --seed demo --out run/\n  openssl x509 -in run/artifacts/*-user-certificate.pem -noout -text\n\nA run stops at the first check that fails, as the real system would; the exit status is then 3.\n",
+    );
+    text
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("whfb: {message}\n(see `whfb help`)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<ExitCode, String> {
+    let Some((command, rest)) = args.split_first() else {
+        print!("{}", help());
+        return Ok(ExitCode::SUCCESS);
+    };
+    match command.as_str() {
+        "help" | "--help" | "-h" => {
+            print!("{}", help());
+            Ok(ExitCode::SUCCESS)
+        }
+        "list" => {
+            for info in &FLOWS {
+                println!(
+                    "{:<20} {:<6} {}\n{:<27} {}",
+                    info.id.slug(),
+                    phase_span(info.phases),
+                    info.title,
+                    "",
+                    info.summary
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "mermaid" => {
+            let flow = flow_arg(rest.first())?;
+            if rest.len() > 1 {
+                return Err(format!("mermaid takes one flow, not also `{}`", rest[1]));
+            }
+            print!("{}", script(flow).mermaid());
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" => run(rest),
+        other => Err(format!("unknown command `{other}`")),
+    }
+}
+
+fn flow_arg(arg: Option<&String>) -> Result<FlowId, String> {
+    let slug = arg.ok_or("name a flow, e.g. `aadj-managed` (`whfb list` shows them all)")?;
+    FlowId::from_slug(slug)
+        .ok_or_else(|| format!("there is no flow `{slug}`; `whfb list` shows the seven flows"))
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let flow = flow_arg(args.first())?;
+    let mut config = WorldConfig::new("demo");
+    let mut out: Option<PathBuf> = None;
+    let mut json = false;
+    let mut it = args[1..].iter();
+    while let Some(arg) = it.next() {
+        let Some(key) = arg.strip_prefix("--") else {
+            return Err(format!("unexpected argument `{arg}`"));
+        };
+        if key == "json" {
+            json = true;
+            continue;
+        }
+        let value = it.next().ok_or_else(|| format!("--{key} needs a value"))?;
+        match key {
+            "seed" => {
+                if value.is_empty() || value.chars().count() > 64 {
+                    return Err("the seed must be 1 to 64 characters".into());
+                }
+                config.seed_text = value.clone();
+            }
+            "start" => config.start = export::parse_time(value).map_err(|e| e.to_string())?,
+            "out" => out = Some(PathBuf::from(value)),
+            _ => config
+                .options
+                .set(key, value)
+                .map_err(|e| format!("--{key}: {e}"))?,
+        }
+    }
+    let started = Instant::now();
+    let world = World::build(config).map_err(|e| format!("cannot build the world: {e}"))?;
+    let mut run = Run::new(world, flow);
+    run.run_to_end();
+    if json {
+        let text = serde_json::to_string_pretty(run.events()).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", export::text_trace(&run));
+    }
+    if let Some(dir) = out {
+        let files = export::bundle(&run).map_err(|e| e.to_string())?;
+        for file in &files {
+            let path = dir.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            std::fs::write(&path, &file.bytes)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        eprintln!(
+            "whfb: wrote {} files to {} in {:.2} s",
+            files.len(),
+            dir.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if run.halted().is_some() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,1 +1,35 @@
-//! The enterprise PKI: certificates, PKCS#10 requests, enrollment-agent CMS.
+//! The enterprise PKI building blocks of certificate trust (phases D–G):
+//! the root CA and enrollment agent certificates, the certificate templates,
+//! the PKCS#10 request the TPM signs (RFC 2986), the registration authority's
+//! CMS countersignature (RFC 5652, enroll on behalf of), the CA's checks and
+//! issuance (MS-WCCE), the client's checks on receipt, and the DER field views
+//! the inspector shows.
+//!
+//! Everything is encoded and decoded with the RustCrypto formats crates
+//! (`der`, `spki`, `x509-cert`, `cms`); only the field views walk the DER by
+//! hand, so that every field's byte range is the one actually read. Signatures
+//! are RSASSA-PKCS1-v1_5 with SHA-256, which is deterministic: the same keys
+//! and times give byte-identical certificates. Times come in as [`SimTime`];
+//! nothing here reads a clock.
+//!
+//! [`SimTime`]: crate::clock::SimTime
+
+mod ca;
+mod certificate;
+mod cms;
+mod der_view;
+pub mod oid;
+mod request;
+mod template;
+#[cfg(test)]
+mod tests;
+
+pub use ca::{check_and_issue, IssueOutcome, PkiCheck};
+pub use certificate::{
+    certificate_public_key, check_issued, enrollment_agent_certificate, resign_certificate,
+    root_certificate, subject_key_id,
+};
+pub use cms::{countersign, recountersign, unsigned_request};
+pub use der_view::{certificate_fields, cms_fields, request_fields};
+pub use request::{build_request, resign_request, verify_request};
+pub use template::{Template, CT_FLAG_HELLO_LOGON_KEY, WINDOWS_HELLO_TEMPLATE};

@@ -1,0 +1,656 @@
+//! The Windows side of the device: its TPM (the `tpm-emu` crate) as the
+//! Platform Crypto Provider drives it, the key pre-generation pool, the
+//! device key, the biometric sensor and the user's certificate store.
+//!
+//! Every TPM operation goes through [`TpmClient`], that is through TPM 2.0
+//! command and response bytes, and each exchange is recorded as a
+//! [`TpmExchange`] with both buffers decoded field by field, so the page can
+//! show exactly what crossed the TPM interface. Secrets the commands carry in
+//! the clear (the PIN-derived authValue in a password session) are blanked
+//! in what is recorded: a real TPM trace would show them.
+//!
+//! The attestation CA that certifies the TPM's attestation key (AIK) stands
+//! in for Microsoft's AIK certification service; its protocol (credential
+//! activation against the EK certificate) is reduced to "the CA checks the EK
+//! certificate chains to the TPM manufacturer, then certifies the AIK" and
+//! labelled as modelled.
+
+mod attestation_ca;
+
+use crate::artifact::{Artifact, ArtifactKind, Field};
+use crate::clock::SimTime;
+use crate::engine::TpmExchange;
+use crate::error::{Error, Result};
+use crate::formats::guid::Guid;
+use crate::world::{Options, Seed};
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tpm_emu::{
+    describe, AuthValue, DaState, Exchange, KeyPool, Marshal, Millis, PoolState, Provisioned, Tpm,
+    Tpm2bPrivate, Tpm2bPublic, TpmClient, TpmConfig, TpmHandle, TpmSeed, TpmSt, TpmaObject,
+    TpmsAttest, TpmtPublic, TpmtSignature, Unmarshal,
+};
+
+pub use attestation_ca::AttestationCa;
+
+/// A user key loaded in the TPM: where it is and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedKey {
+    pub handle: TpmHandle,
+    pub public: TpmtPublic,
+    /// The wrapped private area bound to the PIN (opaque outside the TPM).
+    pub private: Tpm2bPrivate,
+}
+
+/// What the TPM hands the provisioning app with a pool key: the public area
+/// and the attestation, each as the bytes that travel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyAttestation {
+    /// TPM2B_PUBLIC of the user key.
+    pub public: Vec<u8>,
+    /// TPMS_ATTEST from TPM2_Certify.
+    pub attest: Vec<u8>,
+    /// TPMT_SIGNATURE of the AIK over `attest`.
+    pub signature: Vec<u8>,
+    /// The AIK's certificate (DER).
+    pub aik_certificate: Vec<u8>,
+}
+
+/// A certificate in the current user's Personal store (modelled store).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoreEntry {
+    pub store: &'static str,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    /// SHA-1 of the DER, as Windows shows a certificate's thumbprint.
+    pub thumbprint: String,
+    pub not_after: String,
+    pub upn: String,
+    pub key_provider: &'static str,
+    #[serde(skip)]
+    pub der: Vec<u8>,
+}
+
+/// The device: identity, TPM, pool, sensor, store.
+#[derive(Clone, Debug)]
+pub struct Device {
+    /// The device ID Azure AD (or the Enterprise DRS) registered.
+    pub id: Guid,
+    pub name: String,
+    pub biometric_sensor: bool,
+    /// The device key's public half, as registered at device registration.
+    pub device_public_key: RsaPublicKey,
+    tpm: Tpm,
+    platform: Provisioned,
+    pool: KeyPool,
+    device_key: LoadedKey,
+    aik_certificate: Vec<u8>,
+    attestation_ca: AttestationCa,
+    personal_store: Vec<StoreEntry>,
+}
+
+/// Why a TPM operation failed, in words that name the response code.
+fn tpm_reason(e: &tpm_emu::Error) -> String {
+    e.to_string()
+}
+
+fn tpm_error(what: &str) -> impl Fn(tpm_emu::Error) -> Error + '_ {
+    move |e| Error::Tpm(format!("{what}: {e}"))
+}
+
+/// One TPM node tree as inspector fields.
+fn fields_of(nodes: Vec<describe::Node>) -> Vec<Field> {
+    nodes
+        .into_iter()
+        .map(|n| {
+            Field::new(n.name, n.value, n.note, n.spec, n.offset, n.len)
+                .with_children(fields_of(n.children))
+        })
+        .collect()
+}
+
+/// A recorded exchange as the engine keeps it.
+fn exchange_record(index: usize, exchange: &Exchange) -> TpmExchange {
+    let slug = exchange.name.to_ascii_lowercase().replace('_', "-");
+    let result = match exchange.response_code() {
+        Some(rc) if rc.is_success() => "TPM_RC_SUCCESS".to_string(),
+        Some(rc) => rc.to_string(),
+        None => "no response header".to_string(),
+    };
+    TpmExchange {
+        name: exchange.name.to_string(),
+        command: Artifact {
+            id: format!("tpm-{index}-{slug}-command"),
+            title: format!("{} command", exchange.name),
+            kind: ArtifactKind::TpmCommand,
+            bytes: exchange.command.clone(),
+            fields: exchange
+                .describe_command()
+                .map(fields_of)
+                .unwrap_or_default(),
+            modelled: None,
+        },
+        response: Artifact {
+            id: format!("tpm-{index}-{slug}-response"),
+            title: format!("{} response", exchange.name),
+            kind: ArtifactKind::TpmResponse,
+            bytes: exchange.response.clone(),
+            fields: exchange
+                .describe_response()
+                .map(fields_of)
+                .unwrap_or_default(),
+            modelled: None,
+        },
+        result,
+    }
+}
+
+impl Device {
+    /// Manufactures the TPM from the seed and provisions it the way Windows
+    /// does at first boot and device registration: TPM2_Startup, the storage
+    /// root key and the endorsement key (TPM2_CreatePrimary), the attestation
+    /// key and the device key (TPM2_Create, TPM2_Load), the EK certificate
+    /// from NV. The attestation CA then certifies the AIK.
+    pub fn provision(seed: &Seed, options: &Options, start: SimTime) -> Result<Device> {
+        let config = TpmConfig {
+            start_time: Millis(start.0),
+            ..TpmConfig::default()
+        };
+        let mut tpm = Tpm::with_config(TpmSeed(seed.bytes("device/tpm")), config);
+        tpm.set_time(Millis(start.0));
+        let mut client = TpmClient::new(&mut tpm);
+        client.set_recording(false);
+        let platform = client
+            .provision()
+            .map_err(tpm_error("provisioning the TPM"))?;
+        let empty = AuthValue::empty();
+        let device_template = tpm_emu::templates::user_key_rsa_2048();
+        let created = client
+            .create(platform.srk.handle, &empty, &device_template, &empty)
+            .map_err(tpm_error("creating the device key"))?;
+        let loaded = client
+            .load(
+                platform.srk.handle,
+                &empty,
+                &created.private,
+                &created.public,
+            )
+            .map_err(tpm_error("loading the device key"))?;
+        let device_public_key = created
+            .public
+            .rsa_public_key()
+            .map_err(tpm_error("reading the device key"))?;
+        let attestation_ca = AttestationCa::new(seed, start)?;
+        let aik_certificate = attestation_ca.certify_aik(
+            &platform.aik.public,
+            &platform.ek_certificate,
+            tpm.manufacturer_ca_certificate(),
+            start,
+        )?;
+        let pool = KeyPool::new(options.pool_size, &platform);
+        let id = seed.guid("device/id");
+        let name = format!(
+            "DESKTOP-{}",
+            crate::formats::encoding::hex_upper(&seed.bytes::<4>("device/name"))
+        );
+        Ok(Device {
+            id,
+            name,
+            biometric_sensor: options.biometric_sensor,
+            device_public_key,
+            device_key: LoadedKey {
+                handle: loaded.handle,
+                public: created.public,
+                private: created.private,
+            },
+            tpm,
+            platform,
+            pool,
+            aik_certificate,
+            attestation_ca,
+            personal_store: Vec::new(),
+        })
+    }
+
+    /// A client over this device's TPM at simulated time `now`, recording.
+    fn client(&mut self, now: SimTime) -> TpmClient<&mut Tpm> {
+        self.tpm.set_time(Millis(now.0));
+        TpmClient::new(&mut self.tpm)
+    }
+
+    /// Moves the recorded exchanges into `log`.
+    fn record(client: &mut TpmClient<&mut Tpm>, log: &mut Vec<TpmExchange>) {
+        for exchange in client.take_exchanges() {
+            let index = log.len() + 1;
+            log.push(exchange_record(index, &exchange));
+        }
+    }
+
+    /// The key pre-generation pool's state.
+    pub fn pool_state(&self) -> PoolState {
+        self.pool.state()
+    }
+
+    /// Creates one pool key if the pool is below its target (about a second
+    /// in a browser): what a background worker calls when idle.
+    pub fn fill_pool_one(&mut self) -> Result<bool> {
+        let mut client = TpmClient::new(&mut self.tpm);
+        client.set_recording(false);
+        self.pool
+            .fill_one(&mut client)
+            .map_err(tpm_error("filling the key pool"))
+    }
+
+    /// The dictionary-attack state, with the device's timers.
+    pub fn da_state(&self) -> DaState {
+        self.tpm.da_state()
+    }
+
+    /// The TPM's EK certificate (DER).
+    pub fn ek_certificate(&self) -> &[u8] {
+        &self.platform.ek_certificate
+    }
+
+    /// The TPM manufacturer's root certificate (DER).
+    pub fn manufacturer_ca_certificate(&self) -> &[u8] {
+        self.tpm.manufacturer_ca_certificate()
+    }
+
+    /// The AIK's certificate from the attestation CA (DER).
+    pub fn aik_certificate(&self) -> &[u8] {
+        &self.aik_certificate
+    }
+
+    /// The attestation CA's certificate (DER), which registration services trust.
+    pub fn attestation_ca_certificate(&self) -> &[u8] {
+        self.attestation_ca.certificate()
+    }
+
+    /// The user's Personal store.
+    pub fn personal_store(&self) -> &[StoreEntry] {
+        &self.personal_store
+    }
+
+    /// Signs `input` with the device key (RSASSA-PKCS1-v1_5, SHA-256): the
+    /// TPM gets the digest through TPM2_Sign.
+    pub fn sign_with_device_key(
+        &mut self,
+        input: &[u8],
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> Result<Vec<u8>> {
+        let digest = Sha256::digest(input);
+        let handle = self.device_key.handle;
+        let mut client = self.client(now);
+        let signature = client.sign(handle, &AuthValue::empty(), &digest);
+        Self::record(&mut client, log);
+        rsassa_bytes(signature.map_err(tpm_error("TPM2_Sign with the device key"))?)
+    }
+
+    /// dsregcmd's KeySignTest: the device key signs a test value and the
+    /// signature verifies with the registered public key.
+    pub fn key_sign_test(
+        &mut self,
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<(), String> {
+        let test = b"KeySignTest";
+        let signature = self
+            .sign_with_device_key(test, now, log)
+            .map_err(|e| e.to_string())?;
+        verify_rsa_sha256(&self.device_public_key, test, &signature)
+    }
+
+    /// Takes a key from the pool (TPM2_Load, TPM2_Certify over `nonce`),
+    /// binds it to the PIN (TPM2_ObjectChangeAuth, TPM2_FlushContext,
+    /// TPM2_Load), then proves the PIN opens it (TPM2_Sign over the nonce).
+    /// Before that the user mistypes the PIN `wrong_attempts` times: each is a
+    /// TPM2_Sign the TPM refuses with TPM_RC_AUTH_FAIL and counts.
+    ///
+    /// `Err` carries the TPM's reason, e.g. `TPM_RC_LOCKOUT`.
+    pub fn take_user_key(
+        &mut self,
+        nonce: &[u8],
+        pin: &str,
+        wrong_attempts: u32,
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<(LoadedKey, KeyAttestation), String> {
+        let srk = self.platform.srk.handle;
+        let aik_certificate = self.aik_certificate.clone();
+        self.tpm.set_time(Millis(now.0));
+        let mut client = TpmClient::new(&mut self.tpm);
+        let result = (|| {
+            let pooled = self
+                .pool
+                .take(&mut client, nonce)
+                .map_err(|e| tpm_reason(&e))?;
+            let attestation = KeyAttestation {
+                public: Tpm2bPublic(pooled.public.clone()).to_bytes(),
+                attest: pooled.attestation.attest_bytes.clone(),
+                signature: pooled.attestation.signature.to_bytes(),
+                aik_certificate,
+            };
+            let empty = AuthValue::empty();
+            let auth = AuthValue::from_pin(pin);
+            let (private, bound) = client
+                .change_auth_and_reload(pooled.handle, &empty, srk, &empty, &pooled.public, &auth)
+                .map_err(|e| tpm_reason(&e))?;
+            let digest = Sha256::digest(nonce);
+            for attempt in 0..wrong_attempts {
+                let wrong = AuthValue::from_pin(&mistyped(pin, attempt));
+                match client.sign(bound.handle, &wrong, &digest) {
+                    Err(tpm_emu::Error::Tpm(_)) => {}
+                    Err(e) => return Err(tpm_reason(&e)),
+                    Ok(_) => return Err("the TPM accepted a wrong PIN".into()),
+                }
+            }
+            client
+                .sign(bound.handle, &auth, &digest)
+                .map_err(|e| format!("with the right PIN: {e}"))?;
+            Ok((
+                LoadedKey {
+                    handle: bound.handle,
+                    public: pooled.public,
+                    private,
+                },
+                attestation,
+            ))
+        })();
+        Self::record(&mut client, log);
+        result
+    }
+
+    /// Signs `data` with the user key (SHA-256 digest through TPM2_Sign),
+    /// authorised by the PIN.
+    pub fn sign_with_user_key(
+        &mut self,
+        key: &LoadedKey,
+        data: &[u8],
+        pin: &str,
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let digest = Sha256::digest(data);
+        let mut client = self.client(now);
+        let signature = client.sign(key.handle, &AuthValue::from_pin(pin), &digest);
+        Self::record(&mut client, log);
+        let signature = signature.map_err(|e| tpm_reason(&e))?;
+        rsassa_bytes(signature).map_err(|e| e.to_string())
+    }
+
+    /// Checks an AIK certificate against the attestation CA and returns the
+    /// AIK's public key (what a registration service does with the
+    /// certificate sent along with an attestation).
+    pub fn verify_aik_certificate(&self, der: &[u8]) -> Result<RsaPublicKey> {
+        self.attestation_ca.verify(der)
+    }
+
+    /// Installs an issued certificate in the Personal store; returns the
+    /// store entry as the page shows it.
+    pub fn install_certificate(&mut self, der: &[u8], upn: &str) -> Result<serde_json::Value> {
+        let entry = attestation_ca::store_entry(der, upn)?;
+        let value = serde_json::to_value(&entry)
+            .map_err(|e| Error::Usage(format!("cannot describe the store entry: {e}")))?;
+        self.personal_store.push(entry);
+        Ok(value)
+    }
+}
+
+/// The k-th wrong PIN a user might type for `pin`: the same length, one
+/// digit off.
+fn mistyped(pin: &str, k: u32) -> String {
+    let mut chars: Vec<char> = pin.chars().collect();
+    if chars.is_empty() {
+        return "0".into();
+    }
+    let i = (k as usize) % chars.len();
+    let digit = chars[i].to_digit(10).unwrap_or(0);
+    chars[i] = char::from_digit((digit + 1 + k / 10 % 9) % 10, 10).unwrap_or('0');
+    chars.into_iter().collect()
+}
+
+/// The RSASSA signature bytes of a TPMT_SIGNATURE.
+fn rsassa_bytes(signature: TpmtSignature) -> Result<Vec<u8>> {
+    match signature {
+        TpmtSignature::Rsassa(s) => Ok(s.sig.as_bytes().to_vec()),
+        other => Err(Error::Tpm(format!(
+            "expected an RSASSA signature, the TPM made {:?}",
+            other.sig_alg()
+        ))),
+    }
+}
+
+/// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature over `data`.
+pub fn verify_rsa_sha256(
+    key: &RsaPublicKey,
+    data: &[u8],
+    signature: &[u8],
+) -> std::result::Result<(), String> {
+    key.verify(
+        Pkcs1v15Sign::new::<Sha256>(),
+        &Sha256::digest(data),
+        signature,
+    )
+    .map_err(|_| "the RSASSA-PKCS1-v1_5 SHA-256 signature does not verify".to_string())
+}
+
+/// The TPMT_PUBLIC inside a TPM2B_PUBLIC.
+fn parse_public(tpm2b: &[u8]) -> Result<TpmtPublic> {
+    Tpm2bPublic::from_bytes(tpm2b)
+        .map(|p| p.0)
+        .map_err(|e| Error::malformed("TPM2B_PUBLIC", e.to_string()))
+}
+
+/// The RSA public key of a TPM2B_PUBLIC.
+pub fn rsa_public_key(tpm2b: &[u8]) -> Result<RsaPublicKey> {
+    parse_public(tpm2b)?
+        .rsa_public_key()
+        .map_err(|e| Error::invalid("TPM2B_PUBLIC", e.to_string()))
+}
+
+/// The app's and the registration service's rule for a Windows Hello user
+/// key: a non-exportable RSA-2048 signing key (TPM 2.0 Part 2 §8.3).
+pub fn check_user_key_public(tpm2b: &[u8]) -> std::result::Result<(), String> {
+    let public = parse_public(tpm2b).map_err(|e| e.to_string())?;
+    let attrs = public.object_attributes;
+    let required = [
+        (TpmaObject::FIXED_TPM, "fixedTPM"),
+        (TpmaObject::FIXED_PARENT, "fixedParent"),
+        (TpmaObject::SENSITIVE_DATA_ORIGIN, "sensitiveDataOrigin"),
+        (TpmaObject::USER_WITH_AUTH, "userWithAuth"),
+        (TpmaObject::SIGN, "sign"),
+    ];
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|(bit, _)| !attrs.contains(*bit))
+        .map(|(_, name)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "objectAttributes 0x{:08X} lack {}",
+            attrs.0,
+            missing.join(", ")
+        ));
+    }
+    for (bit, name) in [
+        (TpmaObject::RESTRICTED, "restricted"),
+        (TpmaObject::DECRYPT, "decrypt"),
+    ] {
+        if attrs.contains(bit) {
+            return Err(format!("objectAttributes 0x{:08X} set {name}", attrs.0));
+        }
+    }
+    let key = public.rsa_public_key().map_err(|e| e.to_string())?;
+    use rsa::traits::PublicKeyParts;
+    let bits = key.n().bits();
+    if bits != 2048 {
+        return Err(format!("the key has {bits} bits, not 2048"));
+    }
+    if key.e() != &rsa::BigUint::from(65_537u32) {
+        return Err(format!("the public exponent is {}, not 65537", key.e()));
+    }
+    Ok(())
+}
+
+/// A check as the engine records it.
+pub type CheckRow = (
+    &'static str,
+    String,
+    &'static str,
+    std::result::Result<(), String>,
+);
+
+/// A registration service's checks of a TPM2_Certify attestation: the
+/// structure is one a TPM made, the AIK signed it, and it names the key.
+/// Stops at the first check that fails.
+pub fn verify_certification(
+    aik: &RsaPublicKey,
+    certify_info: &[u8],
+    signature: &[u8],
+    key_public: &[u8],
+) -> Vec<CheckRow> {
+    let mut rows: Vec<CheckRow> = Vec::new();
+    let attest = TpmsAttest::from_bytes(certify_info).map_err(|e| e.to_string());
+    let certify = attest.as_ref().map_err(Clone::clone).and_then(|a| {
+        if a.type_() == TpmSt::ATTEST_CERTIFY {
+            a.certify_info()
+                .cloned()
+                .ok_or_else(|| "no certify information".to_string())
+        } else {
+            Err(format!(
+                "type is {:?}, not TPM_ST_ATTEST_CERTIFY",
+                a.type_()
+            ))
+        }
+    });
+    rows.push((
+        "Attestation was made by a TPM",
+        "magic TPM_GENERATED_VALUE (0xFF544347) and type TPM_ST_ATTEST_CERTIFY (0x8017) in the TPMS_ATTEST".into(),
+        "TPM 2.0 Part 2 §10.12.12",
+        certify.as_ref().map(|_| ()).map_err(Clone::clone),
+    ));
+    let Ok(certify) = certify else { return rows };
+    let signed = TpmtSignature::from_bytes(signature)
+        .map_err(|e| format!("the TPMT_SIGNATURE does not parse: {e}"))
+        .and_then(rsassa_bytes_checked)
+        .and_then(|sig| verify_rsa_sha256(aik, certify_info, &sig));
+    let ok = signed.is_ok();
+    rows.push((
+        "Attestation signature",
+        "the AIK's RSASSA SHA-256 signature over the TPMS_ATTEST bytes, verified with the public key in the AIK certificate".into(),
+        "TPM 2.0 Part 3 §18.2 (TPM2_Certify)",
+        signed,
+    ));
+    if !ok {
+        return rows;
+    }
+    let named = parse_public(key_public)
+        .map_err(|e| e.to_string())
+        .and_then(|public| {
+            let name = public.name();
+            if name.as_bytes() == certify.name.as_bytes() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the attestation names {}…, the key's Name is {}…",
+                    crate::formats::encoding::hex(
+                        &certify.name.as_bytes()[..8.min(certify.name.len())]
+                    ),
+                    crate::formats::encoding::hex(&name.as_bytes()[..8.min(name.len())])
+                ))
+            }
+        });
+    rows.push((
+        "Attestation names this key",
+        "attested.certify.name against nameAlg ‖ SHA-256 of the key's TPMT_PUBLIC".into(),
+        "TPM 2.0 Part 1 §16 (Names), Part 2 §10.12.3",
+        named,
+    ));
+    rows
+}
+
+fn rsassa_bytes_checked(signature: TpmtSignature) -> std::result::Result<Vec<u8>, String> {
+    match signature {
+        TpmtSignature::Rsassa(s) if s.hash == tpm_emu::TpmAlgId::SHA256 => {
+            Ok(s.sig.as_bytes().to_vec())
+        }
+        other => Err(format!(
+            "the signature is {:?}, not RSASSA with SHA-256",
+            other.sig_alg()
+        )),
+    }
+}
+
+/// The extraData (the caller's nonce) of a TPMS_ATTEST.
+pub fn attest_extra_data(certify_info: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    TpmsAttest::from_bytes(certify_info)
+        .map(|a| a.extra_data.as_bytes().to_vec())
+        .map_err(|e| format!("the TPMS_ATTEST does not parse: {e}"))
+}
+
+fn tpm_artifact(
+    id: &str,
+    title: &str,
+    kind: ArtifactKind,
+    bytes: &[u8],
+    describe: fn(&[u8]) -> tpm_emu::Result<Vec<describe::Node>>,
+) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind,
+        bytes: bytes.to_vec(),
+        fields: describe(bytes).map(fields_of).unwrap_or_default(),
+        modelled: None,
+    }
+}
+
+/// A TPM2B_PUBLIC as an artifact.
+pub fn public_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
+    tpm_artifact(id, title, ArtifactKind::TpmPublic, bytes, describe::public)
+}
+
+/// A TPMS_ATTEST as an artifact.
+pub fn attest_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
+    tpm_artifact(id, title, ArtifactKind::TpmsAttest, bytes, describe::attest)
+}
+
+/// A TPMT_SIGNATURE as an artifact.
+pub fn signature_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
+    tpm_artifact(
+        id,
+        title,
+        ArtifactKind::TpmtSignature,
+        bytes,
+        describe::signature,
+    )
+}
+
+/// The decoded fields of TPM bytes of `kind`, for artifacts re-read after tampering.
+pub fn tpm_fields(kind: ArtifactKind, bytes: &[u8]) -> Vec<Field> {
+    let nodes = match kind {
+        ArtifactKind::TpmPublic => describe::public(bytes),
+        ArtifactKind::TpmsAttest => describe::attest(bytes),
+        ArtifactKind::TpmtSignature => describe::signature(bytes),
+        ArtifactKind::TpmCommand => describe::command(bytes),
+        _ => return Vec::new(),
+    };
+    nodes.map(fields_of).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistyped_pins_differ_from_the_pin() {
+        for k in 0..40 {
+            let wrong = mistyped("246810", k);
+            assert_ne!(wrong, "246810");
+            assert_eq!(wrong.len(), 6);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The attestation CA: certifies TPM attestation keys for registration
+//! services, standing in for Microsoft's AIK certification service
+//! (modelled: the real service runs credential activation against the EK
+//! certificate; here it checks that the EK certificate chains to the TPM
+//! manufacturer and certifies the AIK). Also reads certificates for the
+//! user's store.
+
+use super::StoreEntry;
+use crate::clock::SimTime;
+use crate::error::{Error, Result};
+use crate::world::Seed;
+use core::time::Duration;
+use der::asn1::{BitString, UtcTime};
+use der::{Decode, Encode};
+use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
+use rsa::RsaPublicKey;
+use sha1::Sha1;
+use sha2::Digest;
+use signature::Verifier;
+use spki::{AlgorithmIdentifierOwned, DecodePublicKey, SubjectPublicKeyInfoOwned};
+use std::str::FromStr;
+use tpm_emu::TpmtPublic;
+use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+};
+use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+
+/// `tcg-kp-AIKCertificate` (TCG Infrastructure WG, EK Credential Profile §3.2.x).
+const TCG_KP_AIK_CERTIFICATE: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("2.23.133.8.3");
+const CA_SUBJECT: &str = "CN=Emulated AIK Certification Service,O=whfb-flow-explorer (modelled)";
+
+fn crypto(what: &'static str) -> impl Fn(der::Error) -> Error {
+    move |e| Error::Crypto(format!("{what}: {e}"))
+}
+
+fn time(t: SimTime) -> Result<Time> {
+    UtcTime::from_unix_duration(Duration::from_secs(t.unix_seconds()))
+        .map(Time::UtcTime)
+        .map_err(crypto("certificate time"))
+}
+
+/// The CA: a P-256 key derived from the seed and its self-signed certificate.
+#[derive(Clone, Debug)]
+pub struct AttestationCa {
+    key: SigningKey,
+    certificate: Vec<u8>,
+}
+
+impl AttestationCa {
+    pub fn new(seed: &Seed, start: SimTime) -> Result<Self> {
+        let key = SigningKey::random(&mut seed.rng("device/attestation-ca"));
+        let spki = SubjectPublicKeyInfoOwned::from_key(*key.verifying_key())
+            .map_err(|e| Error::Crypto(format!("attestation CA key: {e}")))?;
+        let validity = Validity {
+            not_before: time(SimTime(start.0.saturating_sub(5 * 365 * 86_400_000)))?,
+            not_after: time(SimTime(start.0.saturating_add(10 * 365 * 86_400_000)))?,
+        };
+        let subject = Name::from_str(CA_SUBJECT).map_err(crypto("attestation CA name"))?;
+        let serial = SerialNumber::new(&[0x01]).map_err(crypto("serial"))?;
+        let certificate =
+            CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &key)
+                .map_err(|e| Error::Crypto(format!("attestation CA certificate: {e}")))?
+                .build::<DerSignature>()
+                .map_err(|e| Error::Crypto(format!("attestation CA certificate: {e}")))?
+                .to_der()
+                .map_err(crypto("attestation CA certificate"))?;
+        Ok(AttestationCa { key, certificate })
+    }
+
+    /// The CA's own certificate (DER).
+    pub fn certificate(&self) -> &[u8] {
+        &self.certificate
+    }
+
+    /// Certifies an AIK, after checking that the TPM's EK certificate chains
+    /// to its manufacturer's CA.
+    pub fn certify_aik(
+        &self,
+        aik: &TpmtPublic,
+        ek_certificate: &[u8],
+        manufacturer_ca: &[u8],
+        now: SimTime,
+    ) -> Result<Vec<u8>> {
+        verify_ecdsa_issued(ek_certificate, manufacturer_ca)
+            .map_err(|e| Error::invalid("EK certificate", e))?;
+        let aik_spki = SubjectPublicKeyInfoOwned::from_der(
+            &aik.subject_public_key_info_der()
+                .map_err(|e| Error::Tpm(format!("AIK public key: {e}")))?,
+        )
+        .map_err(crypto("AIK public key"))?;
+        let issuer = Name::from_str(CA_SUBJECT).map_err(crypto("attestation CA name"))?;
+        let name = aik.name();
+        let subject = Name::from_str(&format!(
+            "CN=AIK {}",
+            crate::formats::encoding::hex(&name.as_bytes()[2..10.min(name.len())])
+        ))
+        .map_err(crypto("AIK subject"))?;
+        let ca_spki = SubjectPublicKeyInfoOwned::from_key(*self.key.verifying_key())
+            .map_err(|e| Error::Crypto(format!("attestation CA key: {e}")))?;
+        let mut extensions: Vec<Extension> = Vec::new();
+        let aki = AuthorityKeyIdentifier::try_from(ca_spki.owned_to_ref())
+            .map_err(|e| Error::Crypto(format!("AKI: {e}")))?;
+        extensions.push(
+            aki.to_extension(&subject, &extensions)
+                .map_err(crypto("AKI"))?,
+        );
+        extensions.push(
+            BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            }
+            .to_extension(&subject, &extensions)
+            .map_err(crypto("basicConstraints"))?,
+        );
+        extensions.push(
+            KeyUsage(KeyUsages::DigitalSignature.into())
+                .to_extension(&subject, &extensions)
+                .map_err(crypto("keyUsage"))?,
+        );
+        extensions.push(
+            ExtendedKeyUsage(vec![TCG_KP_AIK_CERTIFICATE])
+                .to_extension(&subject, &extensions)
+                .map_err(crypto("extKeyUsage"))?,
+        );
+        let signature_alg = AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ECDSA_WITH_SHA_256,
+            parameters: None,
+        };
+        let tbs = TbsCertificate {
+            version: Version::V3,
+            serial_number: SerialNumber::new(&name.as_bytes()[2..18.min(name.len())])
+                .map_err(crypto("serial"))?,
+            signature: signature_alg.clone(),
+            issuer,
+            validity: Validity {
+                not_before: time(SimTime(now.0.saturating_sub(86_400_000)))?,
+                not_after: time(SimTime(now.0.saturating_add(5 * 365 * 86_400_000)))?,
+            },
+            subject,
+            subject_public_key_info: aik_spki,
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(extensions),
+        };
+        let tbs_der = tbs.to_der().map_err(crypto("AIK certificate"))?;
+        let sig: DerSignature = signature::Signer::try_sign(&self.key, &tbs_der)
+            .map_err(|e| Error::Crypto(format!("AIK certificate signature: {e}")))?;
+        Certificate {
+            tbs_certificate: tbs,
+            signature_algorithm: signature_alg,
+            signature: BitString::from_bytes(sig.as_bytes()).map_err(crypto("signature"))?,
+        }
+        .to_der()
+        .map_err(crypto("AIK certificate"))
+    }
+
+    /// Checks an AIK certificate: issued by this CA, marked for AIKs; returns
+    /// the AIK's RSA public key.
+    pub fn verify(&self, der: &[u8]) -> Result<RsaPublicKey> {
+        verify_ecdsa_issued(der, &self.certificate)
+            .map_err(|e| Error::invalid("AIK certificate", e))?;
+        let cert = Certificate::from_der(der)
+            .map_err(|e| Error::malformed("AIK certificate", e.to_string()))?;
+        let eku_ok = cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE)
+            .any(|e| {
+                ExtendedKeyUsage::from_der(e.extn_value.as_bytes())
+                    .is_ok_and(|eku| eku.0.contains(&TCG_KP_AIK_CERTIFICATE))
+            });
+        if !eku_ok {
+            return Err(Error::invalid(
+                "AIK certificate",
+                "it lacks the extended key usage tcg-kp-AIKCertificate (2.23.133.8.3)",
+            ));
+        }
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| Error::malformed("AIK certificate", e.to_string()))?;
+        RsaPublicKey::from_public_key_der(&spki).map_err(|e| {
+            Error::invalid("AIK certificate", format!("the AIK is not an RSA key: {e}"))
+        })
+    }
+}
+
+/// Checks that `der` is signed (ECDSA P-256, SHA-256) by the key of
+/// `issuer_der` and names it as issuer.
+fn verify_ecdsa_issued(der: &[u8], issuer_der: &[u8]) -> std::result::Result<(), String> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| format!("the certificate does not parse: {e}"))?;
+    let issuer = Certificate::from_der(issuer_der)
+        .map_err(|e| format!("the issuer certificate does not parse: {e}"))?;
+    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+        return Err(format!(
+            "issued by {}, not by {}",
+            cert.tbs_certificate.issuer, issuer.tbs_certificate.subject
+        ));
+    }
+    let spki = issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    let key = VerifyingKey::from_public_key_der(&spki)
+        .map_err(|e| format!("the issuer key is not P-256: {e}"))?;
+    let tbs = cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
+    let sig_bytes = cert
+        .signature
+        .as_bytes()
+        .ok_or("the signature is not whole bytes")?;
+    let sig = DerSignature::from_bytes(sig_bytes)
+        .map_err(|e| format!("the signature is not ECDSA: {e}"))?;
+    key.verify(&tbs, &sig).map_err(|_| {
+        format!(
+            "the signature does not verify with the key of {}",
+            issuer.tbs_certificate.subject
+        )
+    })
+}
+
+/// What the Personal store shows of a certificate.
+pub(super) fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| Error::malformed("certificate", e.to_string()))?;
+    let tbs = &cert.tbs_certificate;
+    Ok(StoreEntry {
+        store: "Cert:\\CurrentUser\\My (Personal)",
+        subject: tbs.subject.to_string(),
+        issuer: tbs.issuer.to_string(),
+        serial: crate::formats::encoding::hex_upper(tbs.serial_number.as_bytes()),
+        thumbprint: crate::formats::encoding::hex_upper(&Sha1::digest(der)),
+        not_after: tbs.validity.not_after.to_string(),
+        upn: upn.to_string(),
+        key_provider: "Microsoft Platform Crypto Provider (the private key stays in the TPM)",
+        der: der.to_vec(),
+    })
+}
+
+use der::referenced::OwnedToRef;

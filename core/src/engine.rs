@@ -1,0 +1,461 @@
+//! The engine: runs a flow's script step by step against a world.
+//!
+//! A [`Run`] owns its world. Each call to [`Run::step`] executes the next
+//! step's action for real — keys, signatures, checks — and records an
+//! [`Event`]: plain data the command line prints and the page renders.
+//!
+//! What travels between actors is kept as bytes on the *wire*: a producer
+//! writes an artifact's bytes there, and its consumer parses those bytes again
+//! before checking them. That is what makes tampering honest: flip a byte on
+//! the wire and the consumer's real parser and real checks meet it.
+//!
+//! When a check fails, the run halts after that step: nothing downstream
+//! happens, as in the real system.
+
+mod certificate;
+mod keys;
+mod registration;
+mod sync;
+mod tamper;
+mod tokens;
+
+use crate::artifact::{Artifact, Outcome};
+use crate::catalog::{Actor, FlowId, Phase};
+use crate::clock::{SimDuration, SimTime};
+use crate::error::{Error, Result};
+use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
+use crate::world::{KeyPurpose, World};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the page and the command line need to know about one check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// Who performs the check.
+    pub actor: Actor,
+    /// What is checked: "Token signature".
+    pub title: String,
+    /// What was compared with what.
+    pub compared: String,
+    /// The rule behind it: a specification section, or "modelled".
+    pub rule: String,
+    pub outcome: Outcome,
+    /// The step exists to show this check refusing (a sign-in before sync).
+    pub expect_refusal: bool,
+}
+
+impl Check {
+    /// Whether the check came out as the flow expects.
+    pub fn as_expected(&self) -> bool {
+        self.outcome.passed() != self.expect_refusal
+    }
+}
+
+/// One TPM command and its response, as bytes and decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TpmExchange {
+    /// `TPM2_Certify`
+    pub name: String,
+    pub command: Artifact,
+    pub response: Artifact,
+    /// The response code, readable: `TPM_RC_SUCCESS`, `TPM_RC_AUTH_FAIL (0x098E)`.
+    pub result: String,
+}
+
+/// How a step ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepStatus {
+    /// It ran and every check held.
+    Done,
+    /// It did not need to happen in this run (a fresh MFA, no sensor).
+    Skipped { why: String },
+    /// A check failed: the run stops here.
+    Failed { check: String, reason: String },
+}
+
+/// The record of one executed step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub index: usize,
+    pub phase: Phase,
+    pub kind: StepKind,
+    pub action: Action,
+    pub title: String,
+    pub narration: String,
+    /// Simulated time when the step ended.
+    pub time: SimTime,
+    /// Simulated time that passed during the step.
+    pub elapsed: SimDuration,
+    pub status: StepStatus,
+    /// What this run's conditions changed about the step.
+    pub notes: Vec<String>,
+    pub artifacts: Vec<Artifact>,
+    pub checks: Vec<Check>,
+    pub tpm: Vec<TpmExchange>,
+}
+
+/// Why a run stopped before its end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Halt {
+    pub step: usize,
+    pub actor: Actor,
+    pub check: String,
+    pub reason: String,
+}
+
+/// What a step's action produced, before it becomes an [`Event`].
+#[derive(Debug, Default)]
+pub(crate) struct StepOutput {
+    pub artifacts: Vec<Artifact>,
+    pub checks: Vec<Check>,
+    pub notes: Vec<String>,
+    pub tpm: Vec<TpmExchange>,
+    pub skipped: Option<String>,
+    /// Extra simulated time the step takes (typing, waiting for a sync).
+    pub took: SimDuration,
+}
+
+impl StepOutput {
+    /// Records a check; returns whether it passed, so a step can stop early.
+    pub fn check(
+        &mut self,
+        actor: Actor,
+        title: &str,
+        compared: impl Into<String>,
+        rule: &str,
+        result: std::result::Result<(), String>,
+    ) -> bool {
+        let passed = result.is_ok();
+        self.checks.push(Check {
+            actor,
+            title: title.into(),
+            compared: compared.into(),
+            rule: rule.into(),
+            outcome: match result {
+                Ok(()) => Outcome::Pass,
+                Err(reason) => Outcome::Fail { reason },
+            },
+            expect_refusal: false,
+        });
+        passed
+    }
+
+    /// Whether every check so far held as expected.
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(Check::as_expected)
+    }
+
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    pub fn artifact(&mut self, artifact: Artifact) {
+        self.artifacts.push(artifact);
+    }
+}
+
+/// What the run has learnt and holds so far, beyond the wire.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RunState {
+    /// The TPM user key, once the app has it.
+    pub user_key: Option<keys::UserKey>,
+    /// Set by the MFA decision: the prompt is needed.
+    pub mfa_needed: bool,
+    /// Whether the user enrolled a biometric.
+    pub biometric_enrolled: bool,
+    /// The key ID the registration service returned.
+    pub key_id: Option<String>,
+    /// The KEYCREDENTIALLINK_BLOB the registration wrote.
+    pub key_credential: Option<Vec<u8>>,
+    /// The DN-Binary values the RA read from AD.
+    pub ra_key_links: Vec<String>,
+}
+
+/// A flow being run against a world.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub(crate) world: World,
+    pub(crate) flow: FlowId,
+    pub(crate) script: Script,
+    pub(crate) topo: Topology,
+    pub(crate) now: SimTime,
+    /// Bytes in flight or held, by artifact id.
+    pub(crate) wire: BTreeMap<String, Vec<u8>>,
+    pub(crate) state: RunState,
+    events: Vec<Event>,
+    halted: Option<Halt>,
+}
+
+impl Run {
+    /// A run of `flow` in `world`, before its first step.
+    pub fn new(world: World, flow: FlowId) -> Run {
+        let now = world.config.start;
+        Run {
+            script: script(flow),
+            topo: Topology::of(flow),
+            flow,
+            now,
+            world,
+            wire: BTreeMap::new(),
+            state: RunState::default(),
+            events: Vec::new(),
+            halted: None,
+        }
+    }
+
+    pub fn flow(&self) -> FlowId {
+        self.flow
+    }
+
+    pub fn script(&self) -> &Script {
+        &self.script
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The events so far, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Why the run stopped early, if it did.
+    pub fn halted(&self) -> Option<&Halt> {
+        self.halted.as_ref()
+    }
+
+    /// Every step ran, or a check stopped the run.
+    pub fn is_finished(&self) -> bool {
+        self.halted.is_some() || self.events.len() >= self.script.steps.len()
+    }
+
+    /// The next step to run, if any.
+    pub fn next_step(&self) -> Option<&StepSpec> {
+        if self.halted.is_some() {
+            return None;
+        }
+        self.script.steps.get(self.events.len())
+    }
+
+    /// Executes the next step and returns its event; `None` once finished.
+    pub fn step(&mut self) -> Option<&Event> {
+        let index = self.events.len();
+        let spec = self.next_step()?.clone();
+        let started = self.now;
+        // A message takes a moment on the network; the action adds the rest.
+        if spec.kind.is_message() {
+            self.now = self.now.plus(SimDuration(400));
+        }
+        let output = match self.execute(spec.action) {
+            Ok(out) => out,
+            Err(error) => {
+                let mut out = StepOutput::default();
+                out.check(
+                    actor_of(spec.kind),
+                    "Step completed",
+                    spec.title,
+                    "",
+                    Err(error.to_string()),
+                );
+                out
+            }
+        };
+        self.now = self.now.plus(output.took);
+        let failed = output.checks.iter().find(|c| !c.as_expected()).cloned();
+        let status = match (&failed, &output.skipped) {
+            (Some(check), _) => StepStatus::Failed {
+                check: check.title.clone(),
+                reason: match &check.outcome {
+                    Outcome::Fail { reason } => reason.clone(),
+                    Outcome::Pass => format!("{} was expected to refuse, and did not", check.title),
+                },
+            },
+            (None, Some(why)) => StepStatus::Skipped { why: why.clone() },
+            (None, None) => StepStatus::Done,
+        };
+        if let (Some(check), StepStatus::Failed { reason, .. }) = (&failed, &status) {
+            self.halted = Some(Halt {
+                step: index,
+                actor: check.actor,
+                check: check.title.clone(),
+                reason: reason.clone(),
+            });
+        }
+        self.events.push(Event {
+            index,
+            phase: spec.phase,
+            kind: spec.kind,
+            action: spec.action,
+            title: spec.title.to_string(),
+            narration: spec.narration.to_string(),
+            time: self.now,
+            elapsed: self.now.since(started),
+            status,
+            notes: output.notes,
+            artifacts: output.artifacts,
+            checks: output.checks,
+            tpm: output.tpm,
+        });
+        self.events.last()
+    }
+
+    /// Runs every remaining step.
+    pub fn run_to_end(&mut self) -> &[Event] {
+        while self.step().is_some() {}
+        &self.events
+    }
+
+    /// Runs steps until `index` has been executed (or the run stops).
+    pub fn run_through(&mut self, index: usize) -> Result<()> {
+        if index >= self.script.steps.len() {
+            return Err(Error::Usage(format!(
+                "step {} does not exist: the flow has {} steps",
+                index + 1,
+                self.script.steps.len()
+            )));
+        }
+        while self.events.len() <= index && self.step().is_some() {}
+        Ok(())
+    }
+
+    /// The bytes of an artifact currently on the wire.
+    pub fn wire(&self, id: &str) -> Option<&[u8]> {
+        self.wire.get(id).map(Vec::as_slice)
+    }
+
+    /// Replaces the bytes of an artifact on the wire, as an attacker in the
+    /// middle would; the consumer's checks will meet the new bytes.
+    pub fn tamper(&mut self, id: &str, bytes: Vec<u8>) -> Result<()> {
+        match self.wire.get_mut(id) {
+            Some(slot) => {
+                *slot = bytes;
+                Ok(())
+            }
+            None => Err(Error::Usage(format!(
+                "no artifact `{id}` is on the wire at this point of the run"
+            ))),
+        }
+    }
+
+    /// The infrastructure keys this flow will use, in the order it needs them.
+    pub fn keys_needed(&self) -> Vec<KeyPurpose> {
+        let info = self.flow.info();
+        let mut keys = Vec::new();
+        if self.topo.authenticator == Actor::AdFs || self.topo.token_issuer == Actor::AdFs {
+            keys.push(KeyPurpose::AdFsTokenSigning);
+        }
+        if self.topo.token_issuer == Actor::AzureAd || self.flow == FlowId::HybridCertSyncFederated
+        {
+            keys.push(KeyPurpose::AzureAdTokenSigning);
+        }
+        if info.trust == crate::catalog::Trust::Certificate {
+            keys.push(KeyPurpose::EnterpriseRootCa);
+            keys.push(KeyPurpose::EnrollmentAgent);
+        }
+        keys
+    }
+
+    /// Prepares one slow thing ahead of need (an RSA-2048 key takes about a
+    /// second in a browser): the next infrastructure key this flow uses that
+    /// does not exist yet, then the enterprise PKI. Returns what it prepared,
+    /// or `None` when everything is ready. Keys come from per-purpose seeded
+    /// streams, so preparing them early changes no byte of the run.
+    pub fn warm_up_one(&mut self) -> Result<Option<String>> {
+        for purpose in self.keys_needed() {
+            if !self.world.keys.has(purpose) {
+                self.world.keys.key(purpose)?;
+                return Ok(Some(purpose.description().to_string()));
+            }
+        }
+        if self.flow.info().trust == crate::catalog::Trust::Certificate
+            && self.world.pki_if_built().is_none()
+        {
+            self.world.pki()?;
+            return Ok(Some(
+                "the enterprise PKI (root CA and enrollment agent certificates)".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Mutable access to the world, for fault injection between steps.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    fn execute(&mut self, action: Action) -> Result<StepOutput> {
+        use Action::*;
+        match action {
+            StartProvisioning => self.start_provisioning(),
+            AskForToken => self.ask_for_token(),
+            SignInRequest => self.sign_in_request(),
+            MfaDecision => self.mfa_decision(),
+            MfaChallenge => self.mfa_challenge(),
+            MfaPrompt => self.mfa_prompt(),
+            MfaApprove => self.mfa_approve(),
+            MfaResult => self.mfa_result(),
+            IssueEnterpriseToken => self.issue_enterprise_token(),
+            ExchangeEnterpriseToken => self.exchange_enterprise_token(),
+            IssueAccessToken => self.issue_access_token(),
+            DeliverToken => self.deliver_token(),
+            DetectSensor => self.detect_sensor(),
+            EnrollBiometric => self.enroll_biometric(),
+            CreatePin => self.create_pin(),
+            RequestKey => self.request_key(),
+            ReturnKey => self.return_key(),
+            RegisterKey => self.register_key(),
+            ValidateRegistration => self.validate_registration(),
+            StoreKey => self.store_key(),
+            ReturnKeyId => self.return_key_id(),
+            SignInBeforeSync => self.sign_in_on_premises(true),
+            WaitForSync => self.wait_for_sync(),
+            SyncRead => self.sync_read(),
+            SyncChanges => self.sync_changes(),
+            SyncWrite => self.sync_write(),
+            SignInAfterSync => self.sign_in_on_premises(false),
+            SignRequest => self.sign_request(),
+            SendRequest => self.send_request(),
+            ReadKeyLinks => self.read_key_links(),
+            ReturnKeyLinks => self.return_key_links(),
+            ValidateRequest => self.validate_request(),
+            Countersign => self.countersign(),
+            SubmitToCa => self.submit_to_ca(),
+            IssueCertificate => self.issue_certificate(),
+            ReturnCertificateToRa => self.return_certificate_to_ra(),
+            ReturnCertificate => self.return_certificate(),
+            InstallCertificate => self.install_certificate(),
+        }
+    }
+
+    /// Puts bytes on the wire under `id` and returns them for the artifact view.
+    pub(crate) fn put(&mut self, id: &str, bytes: Vec<u8>) -> Vec<u8> {
+        self.wire.insert(id.to_string(), bytes.clone());
+        bytes
+    }
+
+    /// The bytes under `id`, or an error naming what is missing.
+    pub(crate) fn take(&self, id: &str) -> Result<Vec<u8>> {
+        self.wire
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::Usage(format!("`{id}` has not been produced yet in this run")))
+    }
+
+    /// The text under `id` (tokens, JSON).
+    pub(crate) fn take_text(&self, id: &str) -> Result<String> {
+        String::from_utf8(self.take(id)?)
+            .map_err(|_| Error::malformed("message", format!("`{id}` is not UTF-8 text")))
+    }
+}
+
+fn actor_of(kind: StepKind) -> Actor {
+    match kind {
+        StepKind::Message { to, .. } => to,
+        StepKind::Internal { actor } | StepKind::Wait { actor } => actor,
+    }
+}

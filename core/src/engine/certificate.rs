@@ -1,0 +1,371 @@
+//! Phases D–G of certificate trust: the PKCS#10 request signed in the TPM,
+//! the registration authority's checks and countersignature, the CA's
+//! issuance, and the certificate in the user's store.
+
+use super::keys::wire as keys_wire;
+use super::registration::{check_receipt, dn_binary_artifact, wire as reg_wire};
+use super::sync::find_key;
+use super::tokens::json_artifact;
+use super::{Run, StepOutput};
+use crate::catalog::{Actor, FlowId};
+use crate::clock::SimDuration;
+use crate::device;
+use crate::enterprise_pki::{self, TEMPLATE_NAME};
+use crate::error::{Error, Result};
+use crate::formats::bcrypt::BcryptRsaPublicBlob;
+use crate::world::KeyPurpose;
+use base64ct::{Base64, Encoding};
+use serde_json::{json, Value};
+
+/// Wire ids of the certificate phases' artifacts.
+pub(crate) mod wire {
+    pub const CSR: &str = "certificate-request";
+    pub const RA_REQUEST: &str = "ra-enrollment-request";
+    pub const LDAP_QUERY: &str = "ldap-query";
+    pub const COUNTERSIGNED: &str = "countersigned-request";
+    pub const USER_CERTIFICATE: &str = "user-certificate";
+}
+
+/// The RA's enrollment endpoint (modelled: not public).
+const RA_ENDPOINT: &str = "https://adfs.contoso.com/adfs/certificateenrollment (modelled)";
+
+impl Run {
+    fn user_key(&self) -> Result<device::LoadedKey> {
+        self.state
+            .user_key
+            .as_ref()
+            .map(|k| k.loaded.clone())
+            .ok_or_else(|| Error::Usage("the user key is not loaded".into()))
+    }
+
+    pub(crate) fn sign_request(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let loaded = self.user_key()?;
+        let public = device::rsa_public_key(&self.take(keys_wire::USER_KEY_PUBLIC)?)?;
+        let pin = self.world.config.options.pin.clone();
+        let now = self.now;
+        let mut log = Vec::new();
+        let device = &mut self.world.device;
+        let csr = enterprise_pki::build_request(&self.world.user.upn, &public, |info| {
+            device
+                .sign_with_user_key(&loaded, info, &pin, now, &mut log)
+                .map_err(Error::Tpm)
+        });
+        out.tpm.extend(log);
+        let csr = match csr {
+            Ok(c) => c,
+            Err(e) => {
+                out.check(
+                    Actor::Tpm,
+                    "TPM signs the request",
+                    "TPM2_Sign with the user key, authorised by the PIN",
+                    "TPM 2.0 Part 3 §20.2",
+                    Err(e.to_string()),
+                );
+                return Ok(out);
+            }
+        };
+        self.put(wire::CSR, csr.clone());
+        out.artifact(enterprise_pki::request_artifact(
+            wire::CSR,
+            "PKCS#10 certificate request",
+            &csr,
+        ));
+        out.note("The CertificationRequestInfo was hashed with SHA-256 and signed by TPM2_Sign: the signature in the request comes from the TPM, with the PIN as authorisation.");
+        Ok(out)
+    }
+
+    pub(crate) fn send_request(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let csr = self.take(wire::CSR)?;
+        let mut body = json!({
+            "requester": self.world.user.upn,
+            "template": TEMPLATE_NAME,
+            "csr": Base64::encode_string(&csr),
+        });
+        if self.flow == FlowId::HybridCertSyncFederated {
+            body["keyReceipt"] = json!(self.take_text(reg_wire::KEY_RECEIPT)?);
+        }
+        self.put(
+            wire::RA_REQUEST,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::RA_REQUEST,
+            &format!("POST {RA_ENDPOINT}"),
+            &body,
+            Some("the registration authority's endpoint and message format are not public"),
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn read_key_links(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let query = json!({
+            "base": self.world.tenant.domain_dn,
+            "scope": "subtree",
+            "filter": format!("(&(objectClass=user)(userPrincipalName={}))", self.world.user.upn),
+            "attributes": ["msDS-KeyCredentialLink"],
+        });
+        out.artifact(json_artifact(wire::LDAP_QUERY, "LDAP search", &query, None));
+        Ok(out)
+    }
+
+    pub(crate) fn return_key_links(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let values = self.world.directory.key_credential_link.clone();
+        if values.is_empty() {
+            out.note("The attribute is empty: the key has not reached on-premises AD.");
+        }
+        for (i, value) in values.iter().enumerate() {
+            out.artifact(dn_binary_artifact(
+                &format!("ldap-value-{}", i + 1),
+                &format!("msDS-KeyCredentialLink value {}", i + 1),
+                value,
+            ));
+        }
+        self.state.ra_key_links = values;
+        Ok(out)
+    }
+
+    pub(crate) fn validate_request(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let body: Value = match serde_json::from_slice(&self.take(wire::RA_REQUEST)?) {
+            Ok(v) => v,
+            Err(e) => {
+                out.check(
+                    Actor::Ra,
+                    "Request is well formed",
+                    "a JSON body",
+                    "modelled",
+                    Err(e.to_string()),
+                );
+                return Ok(out);
+            }
+        };
+        let csr = match body["csr"].as_str().map(Base64::decode_vec) {
+            Some(Ok(c)) => c,
+            _ => {
+                out.check(
+                    Actor::Ra,
+                    "Request is well formed",
+                    "a base64 PKCS#10 in `csr`",
+                    "modelled",
+                    Err("the csr field is missing or not base64".into()),
+                );
+                return Ok(out);
+            }
+        };
+        let requester = body["requester"].as_str().unwrap_or_default().to_string();
+        let public = match enterprise_pki::verify_request(&csr) {
+            Ok(key) => {
+                out.check(
+                    Actor::Ra,
+                    "Request signature",
+                    "the PKCS#10 signature, verified with the public key inside the request",
+                    "RFC 2986 §3",
+                    Ok(()),
+                );
+                key
+            }
+            Err(e) => {
+                out.check(
+                    Actor::Ra,
+                    "Request signature",
+                    "the PKCS#10 signature, verified with the public key inside the request",
+                    "RFC 2986 §3",
+                    Err(e.to_string()),
+                );
+                return Ok(out);
+            }
+        };
+        let blob = BcryptRsaPublicBlob::from_public_key(&public)?;
+        let key_id = blob.key_id();
+        let found = find_key(&self.state.ra_key_links, &blob);
+        let receipt = body["keyReceipt"].as_str().map(str::to_string);
+        match (&found, self.flow == FlowId::HybridCertSyncFederated) {
+            (Ok(_), _) | (Err(_), false) => {
+                out.check(
+                    Actor::Ra,
+                    "Key is registered for the user",
+                    format!("the request's key ID {key_id} against the user's msDS-KeyCredentialLink values"),
+                    "Windows Hello for Business certificate enrollment (the RA's key match)",
+                    found.clone().map(|_| ()),
+                );
+            }
+            (Err(why), true) => {
+                out.note(format!(
+                    "No registered key matches ({why}), so the RA turns to the key receipt."
+                ));
+                match receipt {
+                    None => {
+                        out.check(
+                            Actor::Ra,
+                            "Key receipt present",
+                            "a key receipt in the request",
+                            "modelled",
+                            Err(
+                                "the key is not in AD and the request carries no key receipt"
+                                    .into(),
+                            ),
+                        );
+                    }
+                    Some(receipt) => {
+                        let service_key = self
+                            .world
+                            .keys
+                            .key(KeyPurpose::AzureAdTokenSigning)?
+                            .to_public_key();
+                        check_receipt(
+                            &mut out,
+                            &receipt,
+                            &service_key,
+                            &key_id,
+                            &requester,
+                            self.now,
+                        );
+                    }
+                }
+            }
+        }
+        out.check(
+            Actor::Ra,
+            "Requester is the user",
+            format!(
+                "requester \"{requester}\" against the user whose key this is, \"{}\"",
+                self.world.user.upn
+            ),
+            "modelled",
+            if requester == self.world.user.upn {
+                Ok(())
+            } else {
+                Err(format!("the request names {requester}"))
+            },
+        );
+        Ok(out)
+    }
+
+    pub(crate) fn countersign(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let body: Value = serde_json::from_slice(&self.take(wire::RA_REQUEST)?)
+            .map_err(|e| Error::malformed("enrollment request", e.to_string()))?;
+        let csr = body["csr"]
+            .as_str()
+            .and_then(|s| Base64::decode_vec(s).ok())
+            .ok_or_else(|| Error::malformed("enrollment request", "no csr"))?;
+        let requester = self.world.user.down_level_name(&self.world.tenant);
+        let now = self.now;
+        let pki = self.world.pki()?;
+        let cms = pki.countersign(&csr, &requester, now)?;
+        self.put(wire::COUNTERSIGNED, cms.clone());
+        out.artifact(enterprise_pki::cms_artifact(
+            wire::COUNTERSIGNED,
+            "Request countersigned by the enrollment agent (CMS SignedData)",
+            &cms,
+        ));
+        out.note(format!("The CMS carries the requester name {requester} as a signed attribute, as enroll-on-behalf-of requests do."));
+        Ok(out)
+    }
+
+    pub(crate) fn submit_to_ca(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let cms = self.take(wire::COUNTERSIGNED)?;
+        let submission = json!({
+            "CertificateTemplate": TEMPLATE_NAME,
+            "request": Base64::encode_string(&cms),
+            "requestFlags": "CR_IN_CMC | CR_IN_BASE64 (modelled)",
+        });
+        out.artifact(json_artifact("ca-submission", "Submission to the CA", &submission, Some("AD CS receives this over DCOM (MS-WCCE ICertRequest::Request); the framing here is modelled")));
+        Ok(out)
+    }
+
+    pub(crate) fn issue_certificate(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let cms = self.take(wire::COUNTERSIGNED)?;
+        let now = self.now;
+        let upn = self.world.user.upn.clone();
+        let pki = self.world.pki()?;
+        let (checks, issued) = pki.issue(&cms, TEMPLATE_NAME, &upn, now);
+        for (title, compared, rule, result) in checks {
+            out.check(Actor::Ca, title, compared, rule, result);
+        }
+        if let Some(cert) = issued {
+            self.put(wire::USER_CERTIFICATE, cert.clone());
+            out.artifact(enterprise_pki::certificate_artifact(
+                wire::USER_CERTIFICATE,
+                "Windows Hello for Business authentication certificate",
+                &cert,
+                None,
+            ));
+        }
+        out.took = SimDuration::seconds(2);
+        Ok(out)
+    }
+
+    pub(crate) fn return_certificate_to_ra(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let cert = self.take(wire::USER_CERTIFICATE)?;
+        let csr_key = self.request_key_from_wire()?;
+        out.check(
+            Actor::Ra,
+            "Certificate is for the request",
+            "the certificate's public key against the request's",
+            "RFC 5280 §4.1.2.7",
+            enterprise_pki::certificate_key(&cert)
+                .map_err(|e| e.to_string())
+                .and_then(|k| {
+                    if k == csr_key {
+                        Ok(())
+                    } else {
+                        Err("the CA certified a different key".into())
+                    }
+                }),
+        );
+        out.artifact(enterprise_pki::certificate_artifact(
+            wire::USER_CERTIFICATE,
+            "Issued certificate",
+            &cert,
+            None,
+        ));
+        Ok(out)
+    }
+
+    fn request_key_from_wire(&self) -> Result<rsa::RsaPublicKey> {
+        enterprise_pki::verify_request(&self.take(wire::CSR)?)
+    }
+
+    pub(crate) fn return_certificate(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let cert = self.take(wire::USER_CERTIFICATE)?;
+        out.artifact(enterprise_pki::certificate_artifact(
+            wire::USER_CERTIFICATE,
+            "Issued certificate",
+            &cert,
+            None,
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn install_certificate(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let cert = self.take(wire::USER_CERTIFICATE)?;
+        let key = device::rsa_public_key(&self.take(keys_wire::USER_KEY_PUBLIC)?)?;
+        let upn = self.world.user.upn.clone();
+        let now = self.now;
+        let pki = self.world.pki()?;
+        for (title, compared, rule, result) in pki.check_issued(&cert, &key, &upn, now) {
+            out.check(Actor::Cxh, title, compared, rule, result);
+        }
+        if out.ok() {
+            let entry = self.world.device.install_certificate(&cert, &upn)?;
+            out.artifact(json_artifact(
+                "personal-store",
+                "Current user's Personal store",
+                &entry,
+                Some("the certificate store is modelled; the certificate in it is real"),
+            ));
+            out.note("The certificate sits next to its private key, which stays in the TPM (Microsoft Platform Crypto Provider).");
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,532 @@
+//! Phase C: key registration (MS-KPP) and where the key is written.
+
+use super::keys::wire as keys_wire;
+use super::tokens::{self, json_artifact, jwt_artifact, mfa_fresh, TokenRules};
+use super::{Run, StepOutput};
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::catalog::{Actor, FlowId};
+use crate::clock::{SimDuration, SimTime};
+use crate::device;
+use crate::error::{Error, Result};
+use crate::formats::bcrypt::BcryptRsaPublicBlob;
+use crate::formats::jws::{self, Jws};
+use crate::formats::key_credential_link::{
+    CustomKeyFlags, DnBinary, KeyCredentialLink, KeyCredentialParams, KeySource, KeyUsage,
+};
+use crate::world::{KeyPurpose, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
+use base64ct::{Base64, Encoding};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// Wire ids of phase C's artifacts.
+pub(crate) mod wire {
+    pub const REGISTRATION_REQUEST: &str = "key-registration-request";
+    pub const KNGC: &str = "kngc";
+    pub const KEY_CREDENTIAL: &str = "key-credential-link";
+    pub const REGISTRATION_RESPONSE: &str = "key-registration-response";
+    pub const KEY_RECEIPT: &str = "key-receipt";
+}
+
+/// Who issues key receipts, and their lifetime.
+pub(crate) const RECEIPT_ISSUER: &str = "https://enterpriseregistration.windows.net/";
+const RECEIPT_LIFETIME: SimDuration = SimDuration::minutes(60);
+
+/// The registration endpoint (MS-KPP 3.1.5.1.1; the Enterprise DRS mirrors it).
+fn endpoint(drs: Actor) -> &'static str {
+    if drs == Actor::Adrs {
+        "https://enterpriseregistration.windows.net/EnrollmentServer/key/?api-version=1.0"
+    } else {
+        "https://adfs.contoso.com/EnrollmentServer/key/?api-version=1.0"
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
+}
+
+fn unb64(what: &'static str, text: Option<&str>) -> Result<Vec<u8>> {
+    let text = text.ok_or_else(|| Error::malformed(what, "the field is missing"))?;
+    Base64::decode_vec(text).map_err(|_| Error::malformed(what, "not valid base64"))
+}
+
+pub(crate) fn bcrypt_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::BcryptRsaPublicBlob,
+        bytes: bytes.to_vec(),
+        fields: BcryptRsaPublicBlob::fields(bytes).unwrap_or_default(),
+        modelled: None,
+    }
+}
+
+pub(crate) fn key_credential_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::KeyCredentialLink,
+        bytes: bytes.to_vec(),
+        fields: KeyCredentialLink::fields(bytes).unwrap_or_default(),
+        modelled: None,
+    }
+}
+
+pub(crate) fn dn_binary_artifact(id: &str, title: &str, text: &str) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::DnBinary,
+        bytes: text.as_bytes().to_vec(),
+        fields: DnBinary::fields(text).unwrap_or_default(),
+        modelled: None,
+    }
+}
+
+impl Run {
+    /// The DRS's name, the token issuer's key and identity, the audience.
+    fn registration_trust(
+        &mut self,
+    ) -> Result<(rsa::RsaPublicKey, String, &'static str, &'static str)> {
+        if self.topo.token_issuer == Actor::AzureAd {
+            let key = self
+                .world
+                .keys
+                .key(KeyPurpose::AzureAdTokenSigning)?
+                .to_public_key();
+            Ok((
+                key,
+                self.world.tenant.azure_issuer(),
+                ADRS_AUDIENCE,
+                "Azure AD token-signing",
+            ))
+        } else {
+            let key = self
+                .world
+                .keys
+                .key(KeyPurpose::AdFsTokenSigning)?
+                .to_public_key();
+            Ok((
+                key,
+                ADFS_ISSUER.to_string(),
+                EDRS_AUDIENCE,
+                "AD FS token-signing",
+            ))
+        }
+    }
+
+    pub(crate) fn register_key(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let public = self.take(keys_wire::USER_KEY_PUBLIC)?;
+        let rsa = device::rsa_public_key(&public)?;
+        let blob = BcryptRsaPublicBlob::from_public_key(&rsa)?.to_bytes();
+        self.put(wire::KNGC, blob.clone());
+        let body = json!({
+            "kngc": b64(&blob),
+            "attestation": {
+                "format": "tpm2-certify",
+                "keyPublic": b64(&public),
+                "certifyInfo": b64(&self.take(keys_wire::ATTESTATION)?),
+                "signature": b64(&self.take(keys_wire::ATTESTATION_SIGNATURE)?),
+                "aikCertificate": b64(&self.take(keys_wire::AIK_CERTIFICATE)?),
+            },
+            "deviceId": self.world.device.id.to_string(),
+        });
+        self.put(
+            wire::REGISTRATION_REQUEST,
+            serde_json::to_vec(&body).map_err(|e| Error::malformed("request", e.to_string()))?,
+        );
+        out.artifact(json_artifact(
+            wire::REGISTRATION_REQUEST,
+            &format!("POST {}", endpoint(self.topo.drs)),
+            &body,
+            Some("MS-KPP defines only `kngc`; the attestation fields and their names are the project's design (the real format is not public)"),
+        ));
+        out.artifact(bcrypt_artifact(
+            wire::KNGC,
+            "kngc: BCRYPT_RSAPUBLIC_BLOB",
+            &blob,
+        ));
+        out.note("The access token travels in the Authorization header as a bearer token.");
+        Ok(out)
+    }
+
+    pub(crate) fn validate_registration(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let drs = self.topo.drs;
+        let (issuer_key, issuer, audience, issuer_name) = self.registration_trust()?;
+        let token = self.take_text(tokens::wire::ACCESS_TOKEN)?;
+        let rules = TokenRules {
+            actor: drs,
+            what: "Access token",
+            issuer_key: &issuer_key,
+            issuer_name,
+            issuer: &issuer,
+            audience,
+            now: self.now,
+        };
+        let Some(jws) = rules.apply(&mut out, &token) else {
+            return Ok(out);
+        };
+        let amr = jws.string_list_claim("amr");
+        out.check(
+            drs,
+            "Token allows provisioning",
+            format!("amr {amr:?} must include \"ngcmfa\""),
+            "MS-KPP; Entra ID amr values (ngcmfa: MFA for provisioning advanced credentials)",
+            if amr.iter().any(|a| a == "ngcmfa") {
+                Ok(())
+            } else {
+                Err(
+                    "the token does not record MFA for credential provisioning (no ngcmfa in amr)"
+                        .into(),
+                )
+            },
+        );
+        out.check(
+            drs,
+            "MFA is still fresh",
+            format!(
+                "auth_time {} against now {}: less than 10 minutes",
+                jws.number_claim("auth_time")
+                    .map_or("(none)".into(), |t| SimTime::from_unix_seconds(t)
+                        .to_string()),
+                self.now
+            ),
+            "Windows Hello for Business provisioning rule",
+            mfa_fresh(self.now, jws.number_claim("auth_time")),
+        );
+        let device_claim = jws.string_claim("deviceid").unwrap_or_default();
+        out.check(
+            drs,
+            "Device is registered",
+            format!(
+                "deviceid \"{device_claim}\" against the registered device {}",
+                self.world.device.id
+            ),
+            "MS-KPP (deviceid claim)",
+            if device_claim == self.world.device.id.to_string() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "no registered device has the ID \"{device_claim}\""
+                ))
+            },
+        );
+        if !out.ok() {
+            return Ok(out);
+        }
+        self.check_attestation(&mut out, &token)?;
+        Ok(out)
+    }
+
+    /// The attestation: the key is in a genuine TPM, and it is this key.
+    fn check_attestation(&mut self, out: &mut StepOutput, token: &str) -> Result<()> {
+        let drs = self.topo.drs;
+        let body: Value = match serde_json::from_slice(&self.take(wire::REGISTRATION_REQUEST)?) {
+            Ok(v) => v,
+            Err(e) => {
+                out.check(
+                    drs,
+                    "Request is well formed",
+                    "a JSON body",
+                    "MS-KPP 3.1.5.1.1",
+                    Err(e.to_string()),
+                );
+                return Ok(());
+            }
+        };
+        let att = &body["attestation"];
+        let fields = (|| -> Result<_> {
+            Ok((
+                unb64("kngc", body["kngc"].as_str())?,
+                unb64("attestation.keyPublic", att["keyPublic"].as_str())?,
+                unb64("attestation.certifyInfo", att["certifyInfo"].as_str())?,
+                unb64("attestation.signature", att["signature"].as_str())?,
+                unb64("attestation.aikCertificate", att["aikCertificate"].as_str())?,
+            ))
+        })();
+        let (kngc, key_public, certify_info, signature, aik_cert) = match fields {
+            Ok(f) => f,
+            Err(e) => {
+                out.check(
+                    drs,
+                    "Request is well formed",
+                    "kngc and the attestation fields, base64",
+                    "MS-KPP 3.1.5.1.1",
+                    Err(e.to_string()),
+                );
+                return Ok(());
+            }
+        };
+        let blob = match BcryptRsaPublicBlob::parse(&kngc) {
+            Ok(b) => b,
+            Err(e) => {
+                out.check(
+                    drs,
+                    "kngc is a BCRYPT_RSAPUBLIC_BLOB",
+                    "magic RSA1, lengths",
+                    "MS-KPP 3.1.5.1.1.1",
+                    Err(e.to_string()),
+                );
+                return Ok(());
+            }
+        };
+        let aik = self.world.device.verify_aik_certificate(&aik_cert);
+        out.check(
+            drs,
+            "AIK certificate is trusted",
+            "the AIK certificate's signature and extended key usage, checked against the attestation CA the service trusts",
+            "RFC 5280 §6.1 (one-level path); TCG EK Credential Profile (tcg-kp-AIKCertificate)",
+            aik.as_ref().map(|_| ()).map_err(ToString::to_string),
+        );
+        let Ok(aik) = aik else {
+            return Ok(());
+        };
+        let checks = device::verify_certification(&aik, &certify_info, &signature, &key_public);
+        for (title, compared, rule, result) in checks {
+            out.check(drs, title, compared, rule, result);
+        }
+        let expected_nonce: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        out.check(
+            drs,
+            "Attestation is for this registration",
+            "extraData of the TPMS_ATTEST against the SHA-256 of the bearer token",
+            "TPM 2.0 Part 2 §10.12.12 (extraData); nonce choice modelled",
+            device::attest_extra_data(&certify_info).and_then(|extra| {
+                if extra == expected_nonce {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "extraData is {}…, the token's hash is {}…: the attestation was made for another request",
+                        tokens::hex(&extra[..extra.len().min(8)]),
+                        tokens::hex(&expected_nonce[..8])
+                    ))
+                }
+            }),
+        );
+        out.check(
+            drs,
+            "Attested key is the key being registered",
+            "modulus and exponent of the attested TPMT_PUBLIC against those of kngc",
+            "modelled binding of MS-KPP kngc to the TPM attestation",
+            device::rsa_public_key(&key_public)
+                .map_err(|e| e.to_string())
+                .and_then(|attested| match blob.to_public_key() {
+                    Ok(registered) if registered == attested => Ok(()),
+                    Ok(_) => Err(
+                        "kngc holds a different public key from the one the TPM attested".into(),
+                    ),
+                    Err(e) => Err(e.to_string()),
+                }),
+        );
+        out.check(
+            drs,
+            "Attested key cannot leave the TPM",
+            "objectAttributes of the attested TPMT_PUBLIC",
+            "TPM 2.0 Part 2 §8.3 (TPMA_OBJECT)",
+            device::check_user_key_public(&key_public),
+        );
+        Ok(())
+    }
+
+    pub(crate) fn store_key(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let blob = BcryptRsaPublicBlob::parse(&self.take(wire::KNGC)?)?;
+        let source = if self.topo.key_store == Actor::Ad {
+            KeySource::Ad
+        } else {
+            KeySource::AzureAd
+        };
+        let credential = KeyCredentialLink::build(&KeyCredentialParams {
+            key_material: blob.clone(),
+            usage: KeyUsage::Ngc,
+            source,
+            device_id: self.world.device.id,
+            // MFA was used to provision this key, so MFA_NOT_USED stays clear.
+            flags: CustomKeyFlags::NONE,
+            created: self.now,
+            last_logon: self.now,
+        })?;
+        let bytes = credential.to_bytes();
+        self.state.key_credential = Some(bytes.clone());
+        self.put(wire::KEY_CREDENTIAL, bytes.clone());
+        let key_id = blob.key_id();
+        let entry = RegisteredKey {
+            key_id: key_id.clone(),
+            blob: bytes.clone(),
+            device_id: self.world.device.id,
+            created: self.now,
+        };
+        if self.topo.key_store == Actor::Ad {
+            let value = DnBinary::new(bytes.clone(), &self.world.user.dn).to_string();
+            self.world.directory.key_credential_link.push(value.clone());
+            out.artifact(key_credential_artifact(
+                wire::KEY_CREDENTIAL,
+                "KEYCREDENTIALLINK_BLOB",
+                &bytes,
+            ));
+            out.artifact(dn_binary_artifact(
+                "key-credential-link-value",
+                "msDS-KeyCredentialLink value (DN-Binary)",
+                &value,
+            ));
+            out.note(format!(
+                "The user object now has {} value(s) in msDS-KeyCredentialLink.",
+                self.world.directory.key_credential_link.len()
+            ));
+        } else {
+            self.world.azure_ad.user_keys.push(entry);
+            out.artifact(key_credential_artifact(
+                wire::KEY_CREDENTIAL,
+                "Key entry on the Azure AD user object (KEYCREDENTIALLINK_BLOB)",
+                &bytes,
+            ));
+            out.note("Azure AD keeps the key on the user object with the device ID; Azure AD Connect can later copy it on premises in the same KEYCREDENTIALLINK_BLOB form.");
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn return_key_id(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let blob = BcryptRsaPublicBlob::parse(&self.take(wire::KNGC)?)?;
+        let kid = blob.key_id();
+        let mut response = json!({ "kid": kid, "upn": self.world.user.upn });
+        if self.flow == FlowId::HybridCertSyncFederated {
+            let receipt = self.make_receipt(&kid)?;
+            response["krctx"] = json!(receipt);
+            self.put(wire::KEY_RECEIPT, receipt.clone().into_bytes());
+            out.artifact(jwt_artifact(
+                wire::KEY_RECEIPT,
+                "Key receipt",
+                &receipt,
+                Some("the key receipt's format is not public: here a JWS signed by the registration service that binds user, key ID and time"),
+            ));
+        }
+        self.put(
+            wire::REGISTRATION_RESPONSE,
+            serde_json::to_vec(&response).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::REGISTRATION_RESPONSE,
+            "Registration response",
+            &response,
+            Some("MS-KPP names kid and upn; the exact kid format is not public"),
+        ));
+        // The app recomputes the ID of the key it sent.
+        let mine = BcryptRsaPublicBlob::from_public_key(&device::rsa_public_key(
+            &self.take(keys_wire::USER_KEY_PUBLIC)?,
+        )?)?
+        .key_id();
+        let returned: Value = serde_json::from_slice(&self.take(wire::REGISTRATION_RESPONSE)?)
+            .map_err(|e| Error::malformed("registration response", e.to_string()))?;
+        let returned_kid = returned["kid"].as_str().unwrap_or_default().to_string();
+        out.check(
+            Actor::Cxh,
+            "Key ID is the key sent",
+            format!("kid \"{returned_kid}\" against base64(SHA-256(BCRYPT blob)) \"{mine}\""),
+            "MS-ADTS 2.2.20.6 (KeyID)",
+            if returned_kid == mine {
+                Ok(())
+            } else {
+                Err("the service registered a different key".into())
+            },
+        );
+        self.state.key_id = Some(mine);
+        Ok(out)
+    }
+
+    /// A key receipt: the registration service's signed word that this key
+    /// belongs to this user (modelled).
+    fn make_receipt(&mut self, kid: &str) -> Result<String> {
+        let now = self.now;
+        let claims = tokens::claims(json!({
+            "iss": RECEIPT_ISSUER,
+            "aud": crate::world::ADFS_ISSUER,
+            "typ": "key-receipt",
+            "upn": self.world.user.upn,
+            "oid": self.world.user.object_id.to_string(),
+            "kid": kid,
+            "deviceid": self.world.device.id.to_string(),
+            "iat": now.unix_seconds(),
+            "exp": now.plus(RECEIPT_LIFETIME).unix_seconds(),
+        }));
+        let key = self
+            .world
+            .keys
+            .key(KeyPurpose::AzureAdTokenSigning)?
+            .clone();
+        jws::sign(&claims, &key)
+    }
+}
+
+/// The checks a registration authority makes of a key receipt.
+pub(crate) fn check_receipt(
+    out: &mut StepOutput,
+    receipt: &str,
+    service_key: &rsa::RsaPublicKey,
+    key_id: &str,
+    upn: &str,
+    now: SimTime,
+) -> bool {
+    let parsed = match Jws::parse(receipt) {
+        Ok(p) => p,
+        Err(e) => {
+            return out.check(
+                Actor::Ra,
+                "Key receipt is well formed",
+                "compact JWS",
+                "modelled",
+                Err(e.to_string()),
+            );
+        }
+    };
+    let signed = out.check(
+        Actor::Ra,
+        "Key receipt signature",
+        "RS256 signature, verified with the registration service's published key",
+        "RFC 7515 §5.2; receipt format modelled",
+        parsed.verify(service_key).map_err(|e| e.to_string()),
+    );
+    if !signed {
+        return false;
+    }
+    let r_kid = parsed.string_claim("kid").unwrap_or_default();
+    out.check(
+        Actor::Ra,
+        "Receipt names the request's key",
+        format!(
+            "receipt kid \"{r_kid}\" against the key ID of the request's public key \"{key_id}\""
+        ),
+        "modelled",
+        if r_kid == key_id {
+            Ok(())
+        } else {
+            Err("the receipt was issued for another key".into())
+        },
+    );
+    let r_upn = parsed.string_claim("upn").unwrap_or_default();
+    out.check(
+        Actor::Ra,
+        "Receipt names the requester",
+        format!("receipt upn \"{r_upn}\" against the requester \"{upn}\""),
+        "modelled",
+        if r_upn == upn {
+            Ok(())
+        } else {
+            Err(format!("the receipt was issued to {r_upn}, not to {upn}"))
+        },
+    );
+    let exp = parsed.number_claim("exp").unwrap_or(0);
+    out.check(
+        Actor::Ra,
+        "Receipt is current",
+        format!("exp {} against now {now}", SimTime::from_unix_seconds(exp)),
+        "modelled",
+        if now.unix_seconds() < exp {
+            Ok(())
+        } else {
+            Err("the key receipt has expired".into())
+        },
+    );
+    out.ok()
+}

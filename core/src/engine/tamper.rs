@@ -1,0 +1,159 @@
+//! Tampering with what travels, as a person exploring the flows does it:
+//! replace an artifact's bytes on the wire and either keep its original
+//! signature ([`Run::tamper`]) or have its sender sign the new bytes again
+//! ([`Run::tamper_resigned`]). Either way the consumer's real parser and real
+//! checks meet the new bytes; nothing here decides what fails.
+
+use super::certificate::wire as cert_wire;
+use super::keys::wire as keys_wire;
+use super::registration::wire as reg_wire;
+use super::tokens::wire as token_wire;
+use super::Run;
+use crate::catalog::Actor;
+use crate::error::{Error, Result};
+use crate::world::KeyPurpose;
+use rsa::pkcs1v15::SigningKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
+
+/// Who signs an artifact, and so who can sign it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sender {
+    /// A JWS signed with an infrastructure key.
+    Token(KeyPurpose),
+    /// A JWS signed by the device key inside the TPM.
+    DeviceKeyToken,
+    /// The PKCS#10 request, signed by the user key inside the TPM.
+    UserKeyRequest,
+    /// The RA's CMS countersignature.
+    EnrollmentAgent,
+    /// The certificate, signed by the enterprise CA.
+    EnterpriseCa,
+    /// The TPM's attestation, signed by its restricted attestation key.
+    Aik,
+    /// Carries no signature of its own.
+    Unsigned,
+}
+
+impl Run {
+    fn sender_of(&self, id: &str) -> Sender {
+        match id {
+            token_wire::SIGN_IN_REQUEST => Sender::DeviceKeyToken,
+            token_wire::ENTERPRISE_TOKEN => Sender::Token(KeyPurpose::AdFsTokenSigning),
+            token_wire::ACCESS_TOKEN if self.topo.token_issuer == Actor::AdFs => {
+                Sender::Token(KeyPurpose::AdFsTokenSigning)
+            }
+            token_wire::ACCESS_TOKEN | reg_wire::KEY_RECEIPT => {
+                Sender::Token(KeyPurpose::AzureAdTokenSigning)
+            }
+            cert_wire::CSR => Sender::UserKeyRequest,
+            cert_wire::COUNTERSIGNED => Sender::EnrollmentAgent,
+            cert_wire::USER_CERTIFICATE => Sender::EnterpriseCa,
+            keys_wire::ATTESTATION | keys_wire::ATTESTATION_SIGNATURE => Sender::Aik,
+            _ => Sender::Unsigned,
+        }
+    }
+
+    /// Replaces an artifact's bytes on the wire and has its sender sign the
+    /// new bytes, as an insider with the sender's key would. Returns what was
+    /// done, in words; refuses where no key could do it (the TPM's restricted
+    /// attestation key, an artifact without a signature).
+    pub fn tamper_resigned(&mut self, id: &str, bytes: Vec<u8>) -> Result<String> {
+        if !self.wire.contains_key(id) {
+            return Err(Error::Usage(format!(
+                "no artifact `{id}` is on the wire at this point of the run"
+            )));
+        }
+        let (resigned, who) = match self.sender_of(id) {
+            Sender::Token(purpose) => {
+                let key = self.world.keys.key(purpose)?.clone();
+                (
+                    resign_jws(&bytes, |input| rs256(&key, input))?,
+                    purpose.description(),
+                )
+            }
+            Sender::DeviceKeyToken => {
+                let now = self.now;
+                let mut log = Vec::new();
+                let device = &mut self.world.device;
+                let signed = resign_jws(&bytes, |input| device.sign_with_device_key(input, now, &mut log))?;
+                (signed, "the device key, in the TPM")
+            }
+            Sender::UserKeyRequest => {
+                let loaded = self.user_key_loaded()?;
+                let pin = self.world.config.options.pin.clone();
+                let now = self.now;
+                let mut log = Vec::new();
+                let device = &mut self.world.device;
+                let signed = crate::pki::resign_request(&bytes, |info| {
+                    device
+                        .sign_with_user_key(&loaded, info, &pin, now, &mut log)
+                        .map_err(Error::Tpm)
+                })?;
+                (signed, "the user key, in the TPM (authorised by the PIN)")
+            }
+            Sender::EnrollmentAgent => {
+                let now = self.now;
+                let requester = self.world.user.down_level_name(&self.world.tenant);
+                let pki = self.world.pki()?;
+                (
+                    pki.recountersign(&bytes, &requester, now)?,
+                    "the enrollment agent key of the AD FS registration authority",
+                )
+            }
+            Sender::EnterpriseCa => {
+                let pki = self.world.pki()?;
+                (pki.resign_certificate(&bytes)?, "the enterprise root CA key")
+            }
+            Sender::Aik => {
+                return Err(Error::Usage(
+                    "the attestation key is a restricted TPM key: the TPM signs only structures it generated itself \
+                     (TPM2_Sign of outside data needs a hash-check ticket, which TPM2_Hash refuses for data that looks \
+                     like a TPMS_ATTEST), so no one can re-sign an edited attestation. Keep the original signature to \
+                     see the verifier catch the edit."
+                        .into(),
+                ))
+            }
+            Sender::Unsigned => {
+                return Err(Error::Usage(format!(
+                    "`{id}` carries no signature of its own, so there is nothing to re-sign: keep the original bytes' \
+                     (absent) signature and the next checks meet your edit directly"
+                )))
+            }
+        };
+        self.wire.insert(id.to_string(), resigned);
+        Ok(format!("the edited bytes were signed again with {who}"))
+    }
+
+    fn user_key_loaded(&self) -> Result<crate::device::LoadedKey> {
+        self.state
+            .user_key
+            .as_ref()
+            .map(|k| k.loaded.clone())
+            .ok_or_else(|| Error::Usage("the user key is not in the TPM yet".into()))
+    }
+}
+
+fn rs256(key: &RsaPrivateKey, input: &[u8]) -> Result<Vec<u8>> {
+    SigningKey::<Sha256>::new(key.clone())
+        .try_sign(input)
+        .map(|s| s.to_vec())
+        .map_err(|e| Error::Crypto(format!("RS256 signing failed: {e}")))
+}
+
+/// `header.payload` of a compact JWS, signed again: `header.payload.signature`.
+fn resign_jws(bytes: &[u8], sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::malformed("JWS", "the edited token is not text"))?;
+    let mut parts = text.trim().split('.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return Err(Error::malformed(
+            "JWS",
+            "the edited token has no header.payload part",
+        ));
+    };
+    let input = format!("{header}.{payload}");
+    let signature = sign(input.as_bytes())?;
+    Ok(format!("{input}.{}", crate::formats::encoding::b64url(&signature)).into_bytes())
+}

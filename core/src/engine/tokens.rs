@@ -1,0 +1,706 @@
+//! Phase A: the password, the second factor, and the access token for the
+//! registration service.
+
+use super::{Run, StepOutput};
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::catalog::Actor;
+use crate::clock::{SimDuration, SimTime};
+use crate::error::{Error, Result};
+use crate::formats::jws::{self, Jws};
+use crate::world::{
+    KeyPurpose, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
+    EDRS_AUDIENCE,
+};
+use rsa::RsaPublicKey;
+use serde_json::{json, Map, Value};
+
+/// How long an MFA counts as fresh for provisioning.
+pub(crate) const MFA_FRESHNESS: SimDuration = SimDuration::minutes(10);
+/// How long a request may have been in flight before it is refused as stale.
+const REQUEST_MAX_AGE: SimDuration = SimDuration::minutes(5);
+/// Lifetime of the access tokens issued here.
+const TOKEN_LIFETIME: SimDuration = SimDuration::minutes(60);
+
+/// Wire ids of phase A's artifacts.
+pub(crate) mod wire {
+    pub const TOKEN_REQUEST: &str = "wam-token-request";
+    pub const SIGN_IN_REQUEST: &str = "sign-in-request";
+    pub const MFA_CHALLENGE: &str = "mfa-challenge";
+    pub const MFA_RESULT: &str = "mfa-result";
+    pub const ENTERPRISE_TOKEN: &str = "enterprise-token";
+    pub const ACCESS_TOKEN: &str = "access-token";
+}
+
+/// A JWT as an artifact, decoded by the JWS parser.
+pub(crate) fn jwt_artifact(id: &str, title: &str, token: &str, modelled: Option<&str>) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::Jwt,
+        bytes: token.as_bytes().to_vec(),
+        fields: jws::fields(token).unwrap_or_default(),
+        modelled: modelled.map(str::to_string),
+    }
+}
+
+/// A JSON document as an artifact.
+pub(crate) fn json_artifact(
+    id: &str,
+    title: &str,
+    value: &Value,
+    modelled: Option<&str>,
+) -> Artifact {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::Json,
+        fields: crate::json_view::fields(&text),
+        bytes: text.into_bytes(),
+        modelled: modelled.map(str::to_string),
+    }
+}
+
+pub(crate) fn claims(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The checks every consumer of a signed token makes.
+pub(crate) struct TokenRules<'a> {
+    pub actor: Actor,
+    pub what: &'a str,
+    pub issuer_key: &'a RsaPublicKey,
+    pub issuer_name: &'a str,
+    pub issuer: &'a str,
+    pub audience: &'a str,
+    pub now: SimTime,
+}
+
+impl TokenRules<'_> {
+    /// Parses and checks a token; returns its claims when every check held.
+    pub fn apply(&self, out: &mut StepOutput, token: &str) -> Option<Jws> {
+        let parsed = match Jws::parse(token) {
+            Ok(jws) => jws,
+            Err(e) => {
+                out.check(
+                    self.actor,
+                    &format!("{} is well formed", self.what),
+                    "compact JWS: header.payload.signature",
+                    "RFC 7515 §7.1",
+                    Err(e.to_string()),
+                );
+                return None;
+            }
+        };
+        let signed = out.check(
+            self.actor,
+            &format!("{} signature", self.what),
+            format!(
+                "RS256 signature over header.payload, verified with the {} public key",
+                self.issuer_name
+            ),
+            "RFC 7515 §5.2, RFC 7518 §3.3",
+            parsed.verify(self.issuer_key).map_err(|e| e.to_string()),
+        );
+        if !signed {
+            return None;
+        }
+        let iss = parsed.string_claim("iss").unwrap_or_default();
+        out.check(
+            self.actor,
+            &format!("{} issuer", self.what),
+            format!(
+                "iss \"{iss}\" against the trusted issuer \"{}\"",
+                self.issuer
+            ),
+            "RFC 7519 §4.1.1",
+            if iss == self.issuer {
+                Ok(())
+            } else {
+                Err(format!(
+                    "issued by \"{iss}\", not by the trusted \"{}\"",
+                    self.issuer
+                ))
+            },
+        );
+        let aud = parsed.audiences();
+        out.check(
+            self.actor,
+            &format!("{} audience", self.what),
+            format!("aud {aud:?} must contain \"{}\"", self.audience),
+            "RFC 7519 §4.1.3",
+            if aud.iter().any(|a| a == self.audience) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the token is meant for {aud:?}, not for \"{}\"",
+                    self.audience
+                ))
+            },
+        );
+        let now = self.now.unix_seconds();
+        let exp = parsed.number_claim("exp");
+        let nbf = parsed.number_claim("nbf");
+        out.check(
+            self.actor,
+            &format!("{} lifetime", self.what),
+            format!(
+                "now {} within nbf {} and exp {}",
+                self.now,
+                nbf.map_or("(none)".into(), |t| SimTime::from_unix_seconds(t)
+                    .to_string()),
+                exp.map_or("(none)".into(), |t| SimTime::from_unix_seconds(t)
+                    .to_string())
+            ),
+            "RFC 7519 §4.1.4, §4.1.5",
+            match (nbf, exp) {
+                (_, None) => Err("the token has no exp claim".into()),
+                (_, Some(exp)) if now >= exp => Err(format!(
+                    "the token expired at {}",
+                    SimTime::from_unix_seconds(exp)
+                )),
+                (Some(nbf), _) if now < nbf => Err(format!(
+                    "the token is not valid before {}",
+                    SimTime::from_unix_seconds(nbf)
+                )),
+                _ => Ok(()),
+            },
+        );
+        out.ok().then_some(parsed)
+    }
+}
+
+/// Whether an MFA at `mfa_time` is still fresh at `now`.
+pub(crate) fn mfa_fresh(now: SimTime, mfa_time: Option<u64>) -> std::result::Result<(), String> {
+    match mfa_time {
+        None => Err("the token carries no time of MFA (auth_time)".into()),
+        Some(t) => {
+            let age = now.since(SimTime::from_unix_seconds(t));
+            if age < MFA_FRESHNESS {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the MFA was {age} ago; provisioning needs one less than {MFA_FRESHNESS} old"
+                ))
+            }
+        }
+    }
+}
+
+impl Run {
+    pub(crate) fn start_provisioning(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let join = match self.flow.info().deployment {
+            crate::catalog::Deployment::Cloud => "Azure AD joined",
+            crate::catalog::Deployment::Hybrid => "Hybrid Azure AD joined",
+            crate::catalog::Deployment::OnPremises => {
+                "Domain joined, registered with the Enterprise DRS"
+            }
+        };
+        // dsregcmd's KeySignTest: the device key, in the TPM, signs a test value.
+        let mut tpm_log = Vec::new();
+        let test = self.world.device.key_sign_test(self.now, &mut tpm_log);
+        out.tpm.extend(tpm_log);
+        out.check(
+            Actor::Cxh,
+            "Device key works",
+            "a signature by the TPM-held device key, verified with the device's registered public key",
+            "modelled on dsregcmd /status KeySignTest",
+            test,
+        );
+        let device = &self.world.device;
+        let status = json!({
+            "DeviceState": {
+                "Join": join,
+                "DeviceId": device.id.to_string(),
+                "TenantId": self.world.tenant.id.to_string(),
+                "TenantName": self.world.tenant.name,
+                "DeviceName": device.name,
+                "TpmProtected": "YES",
+                "KeySignTest": if out.ok() { "PASSED" } else { "FAILED" },
+            },
+            "UserState": {
+                "SignedInUser": self.world.user.upn,
+                "NgcSet": "NO",
+                "WorkplaceJoined": "NO",
+            },
+            "Ngc Prerequisite Check": {
+                "IsDeviceJoined": "YES",
+                "IsUserAzureAD": if self.topo.token_issuer == Actor::AzureAd { "YES" } else { "NO" },
+                "PolicyEnabled": "YES",
+                "DeviceEligible": "YES",
+                "PreReqResult": "WillProvision",
+            },
+        });
+        out.artifact(json_artifact(
+            "device-status",
+            "Device and user state (dsregcmd-style)",
+            &status,
+            Some("the layout imitates `dsregcmd /status`; the values are this run's"),
+        ));
+        out.took = SimDuration::seconds(2);
+        Ok(out)
+    }
+
+    pub(crate) fn ask_for_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let (resource, authority) = if self.topo.token_issuer == Actor::AzureAd {
+            (
+                ADRS_AUDIENCE.to_string(),
+                format!("https://login.microsoftonline.com/{}", self.world.tenant.id),
+            )
+        } else {
+            (
+                EDRS_AUDIENCE.to_string(),
+                "https://adfs.contoso.com/adfs".to_string(),
+            )
+        };
+        let request = json!({
+            "authority": authority,
+            "resource": resource,
+            "client_id": DRS_CLIENT_ID,
+            "correlation_id": self.world.seed.guid("wam/correlation").to_string(),
+            "prompt": "none",
+            "purpose": "Windows Hello for Business provisioning",
+        });
+        let bytes = serde_json::to_vec(&request)
+            .map_err(|e| Error::malformed("token request", e.to_string()))?;
+        self.put(wire::TOKEN_REQUEST, bytes);
+        out.artifact(json_artifact(
+            wire::TOKEN_REQUEST,
+            "WAM token request",
+            &request,
+            Some("an internal Windows call; the fields are the project's design"),
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn sign_in_request(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let idp = self.topo.authenticator;
+        if idp == Actor::AdFs && !self.world.config.options.federation_available {
+            out.check(
+                Actor::Wam,
+                "Federation server reachable",
+                "an answer from https://adfs.contoso.com/adfs/oauth2/token",
+                "modelled",
+                Err("AD FS did not answer (HTTP 503 Service Unavailable): without the federation server no token can be issued".into()),
+            );
+            return Ok(out);
+        }
+        let typed_password = self
+            .world
+            .config
+            .options
+            .password
+            .clone()
+            .unwrap_or_else(|| self.world.user.password.clone());
+        let request: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
+            .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
+        let nonce = hex(&self.world.seed.bytes::<16>("sign-in/request-nonce"));
+        let header = claims(
+            json!({ "alg": "RS256", "typ": "JWT", "kid": self.world.device.id.to_string() }),
+        );
+        let body = claims(json!({
+            "iss": self.world.device.id.to_string(),
+            "grant_type": "password",
+            "username": self.world.user.upn,
+            "password": typed_password,
+            "client_id": request.get("client_id").cloned().unwrap_or(Value::Null),
+            "resource": request.get("resource").cloned().unwrap_or(Value::Null),
+            "request_nonce": nonce,
+            "iat": self.now.unix_seconds(),
+        }));
+        let mut tpm_log = Vec::new();
+        let now = self.now;
+        let token = jws::sign_with(&header, &body, |input| {
+            self.world
+                .device
+                .sign_with_device_key(input, now, &mut tpm_log)
+        })?;
+        out.tpm.extend(tpm_log);
+        self.put(wire::SIGN_IN_REQUEST, token.clone().into_bytes());
+        out.artifact(jwt_artifact(
+            wire::SIGN_IN_REQUEST,
+            "Sign-in request signed by the device key",
+            &token,
+            Some(
+                "Windows signs such requests with the device key; the exact claims are not public",
+            ),
+        ));
+
+        // The identity provider's side.
+        let received = self.take_text(wire::SIGN_IN_REQUEST)?;
+        let parsed = match Jws::parse(&received) {
+            Ok(p) => p,
+            Err(e) => {
+                out.check(
+                    idp,
+                    "Request is well formed",
+                    "compact JWS",
+                    "RFC 7515 §7.1",
+                    Err(e.to_string()),
+                );
+                return Ok(out);
+            }
+        };
+        let device_key = self.world.device.device_public_key.clone();
+        out.check(
+            idp,
+            "Device signature",
+            format!(
+                "RS256 signature, verified with the public key registered for device {}",
+                self.world.device.id
+            ),
+            "RFC 7515 §5.2; the device key from device registration (MS-DVRJ)",
+            parsed.verify(&device_key).map_err(|e| e.to_string()),
+        );
+        let iat = parsed.number_claim("iat").unwrap_or(0);
+        let age = self.now.since(SimTime::from_unix_seconds(iat));
+        out.check(
+            idp,
+            "Request is fresh",
+            format!(
+                "iat {} against now {}",
+                SimTime::from_unix_seconds(iat),
+                self.now
+            ),
+            "replay protection (modelled)",
+            if age <= REQUEST_MAX_AGE {
+                Ok(())
+            } else {
+                Err(format!("the request was made {age} ago"))
+            },
+        );
+        let password = parsed.string_claim("password").unwrap_or_default();
+        let user = &self.world.user;
+        let hash = UserAccount::hash_password(&user.password_salt, &password);
+        out.check(
+            idp,
+            "Password (first factor)",
+            format!(
+                "salted SHA-256 of the password typed, {}…, against the hash {} holds, {}…",
+                &hex(&hash)[..12],
+                if idp == Actor::AdFs {
+                    "Active Directory"
+                } else {
+                    "Azure AD"
+                },
+                &hex(&user.password_hash)[..12]
+            ),
+            "modelled: directories store password hashes, never passwords",
+            if hash == user.password_hash {
+                Ok(())
+            } else {
+                Err("the password is wrong".into())
+            },
+        );
+        out.took = SimDuration::seconds(1);
+        Ok(out)
+    }
+
+    pub(crate) fn mfa_decision(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        match self.world.azure_ad.last_mfa {
+            Some(t) if self.now.since(t) < MFA_FRESHNESS => {
+                self.state.mfa_needed = false;
+                out.note(format!(
+                    "The last MFA was {} ago, at {}: less than {MFA_FRESHNESS}, so it still counts and the user is not prompted.",
+                    self.now.since(t),
+                    t
+                ));
+            }
+            Some(t) => {
+                self.state.mfa_needed = true;
+                out.note(format!(
+                    "The last MFA was {} ago: more than {MFA_FRESHNESS}, so a new second factor is needed.",
+                    self.now.since(t)
+                ));
+            }
+            None => {
+                self.state.mfa_needed = true;
+                out.note("There is no recent MFA for this user: a second factor is needed.");
+            }
+        }
+        Ok(out)
+    }
+
+    fn skip_unless_mfa_needed(&self, out: &mut StepOutput) -> bool {
+        if self.state.mfa_needed {
+            return false;
+        }
+        out.skipped = Some("the last MFA is still fresh, so there is no prompt".into());
+        true
+    }
+
+    pub(crate) fn mfa_challenge(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        if self.skip_unless_mfa_needed(&mut out) {
+            return Ok(out);
+        }
+        let number = 10 + self.world.seed.bytes::<1>("mfa/number")[0] % 90;
+        let challenge = json!({
+            "user": self.world.user.upn,
+            "method": "Authenticator app, number matching",
+            "number_to_match": number,
+            "context": "Windows Hello for Business provisioning",
+            "requested_at": self.now.to_string(),
+        });
+        self.put(
+            wire::MFA_CHALLENGE,
+            serde_json::to_vec(&challenge).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::MFA_CHALLENGE,
+            "MFA challenge",
+            &challenge,
+            Some("the MFA service's protocol is not public"),
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn mfa_prompt(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        if self.skip_unless_mfa_needed(&mut out) {
+            return Ok(out);
+        }
+        let challenge: Value = serde_json::from_slice(&self.take(wire::MFA_CHALLENGE)?)
+            .map_err(|e| Error::malformed("MFA challenge", e.to_string()))?;
+        out.note(format!(
+            "The phone shows a sign-in request for {} and asks for the number {} shown on screen.",
+            self.world.user.upn,
+            challenge
+                .get("number_to_match")
+                .cloned()
+                .unwrap_or(Value::Null)
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn mfa_approve(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        if self.skip_unless_mfa_needed(&mut out) {
+            return Ok(out);
+        }
+        out.note("The user approves on the phone after matching the number.");
+        out.took = SimDuration::seconds(15);
+        Ok(out)
+    }
+
+    pub(crate) fn mfa_result(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        if self.skip_unless_mfa_needed(&mut out) {
+            return Ok(out);
+        }
+        self.world.azure_ad.last_mfa = Some(self.now);
+        let result = json!({
+            "user": self.world.user.upn,
+            "result": "success",
+            "method": "Authenticator app, number matching",
+            "completed_at": self.now.to_string(),
+            "completed_at_unix": self.now.unix_seconds(),
+        });
+        self.put(
+            wire::MFA_RESULT,
+            serde_json::to_vec(&result).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::MFA_RESULT,
+            "MFA result",
+            &result,
+            Some("the MFA service's protocol is not public"),
+        ));
+        Ok(out)
+    }
+
+    /// The time of the MFA that the issuer vouches for.
+    fn mfa_time(&self) -> Option<SimTime> {
+        self.world.azure_ad.last_mfa
+    }
+
+    pub(crate) fn issue_enterprise_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let now = self.now;
+        let user = &self.world.user;
+        let claims = claims(json!({
+            "iss": ADFS_ISSUER,
+            "aud": AZURE_FEDERATION_AUDIENCE,
+            "sub": user.upn,
+            "upn": user.upn,
+            "ImmutableID": base64_std(&user.object_id.to_dotnet_bytes()),
+            "amr": ["pwd", "mfa"],
+            "authnmethodsreferences": [
+                "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password",
+                "http://schemas.microsoft.com/claims/multipleauthn"
+            ],
+            "auth_time": self.mfa_time().map(SimTime::unix_seconds),
+            "iat": now.unix_seconds(),
+            "nbf": now.unix_seconds(),
+            "exp": now.plus(TOKEN_LIFETIME).unix_seconds(),
+        }));
+        let key = self.world.keys.key(KeyPurpose::AdFsTokenSigning)?.clone();
+        let token = jws::sign(&claims, &key)?;
+        self.put(wire::ENTERPRISE_TOKEN, token.clone().into_bytes());
+        out.artifact(jwt_artifact(
+            wire::ENTERPRISE_TOKEN,
+            "Enterprise token from AD FS",
+            &token,
+            Some("AD FS sends Azure AD a SAML assertion here; it is shown as a JWT with the same claims"),
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn exchange_enterprise_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let token = self.take_text(wire::ENTERPRISE_TOKEN)?;
+        let adfs_key = self
+            .world
+            .keys
+            .key(KeyPurpose::AdFsTokenSigning)?
+            .to_public_key();
+        let rules = TokenRules {
+            actor: Actor::AzureAd,
+            what: "Enterprise token",
+            issuer_key: &adfs_key,
+            issuer_name: "AD FS token-signing (from the domain's federation settings)",
+            issuer: ADFS_ISSUER,
+            audience: AZURE_FEDERATION_AUDIENCE,
+            now: self.now,
+        };
+        let Some(parsed) = rules.apply(&mut out, &token) else {
+            return Ok(out);
+        };
+        let amr = parsed.string_list_claim("amr");
+        out.check(
+            Actor::AzureAd,
+            "MFA claim",
+            format!("amr {amr:?} must include \"mfa\""),
+            "Entra ID amr claim values",
+            if amr.iter().any(|a| a == "mfa") {
+                Ok(())
+            } else {
+                Err("AD FS did not vouch for a second factor".into())
+            },
+        );
+        out.check(
+            Actor::AzureAd,
+            "MFA is fresh",
+            "auth_time against now: less than 10 minutes",
+            "Windows Hello for Business provisioning rule",
+            mfa_fresh(self.now, parsed.number_claim("auth_time")),
+        );
+        let upn = parsed.string_claim("upn").unwrap_or_default();
+        out.check(
+            Actor::AzureAd,
+            "User is known",
+            format!(
+                "upn \"{upn}\" against the synchronised user {}",
+                self.world.user.upn
+            ),
+            "federated domain sign-in",
+            if upn == self.world.user.upn {
+                Ok(())
+            } else {
+                Err(format!("no user {upn} in the tenant"))
+            },
+        );
+        Ok(out)
+    }
+
+    pub(crate) fn issue_access_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let now = self.now;
+        let issuer_is_adfs = self.topo.token_issuer == Actor::AdFs;
+        // The issuer refuses to vouch for a stale second factor.
+        let mfa = self.mfa_time();
+        out.check(
+            self.topo.token_issuer,
+            "Second factor done",
+            "time of the last MFA against now: less than 10 minutes",
+            "Windows Hello for Business provisioning rule",
+            mfa_fresh(now, mfa.map(SimTime::unix_seconds)),
+        );
+        if !out.ok() {
+            return Ok(out);
+        }
+        let user = &self.world.user;
+        let amr: Vec<&str> = match (issuer_is_adfs, self.flow.info().sign_in) {
+            (true, _) => vec!["pwd", "mfa", "ngcmfa"],
+            (false, crate::catalog::SignIn::Federated) => vec!["fed", "mfa", "ngcmfa"],
+            (false, crate::catalog::SignIn::Managed) => vec!["pwd", "mfa", "ngcmfa"],
+        };
+        let (issuer, audience, purpose) = if issuer_is_adfs {
+            (
+                ADFS_ISSUER.to_string(),
+                EDRS_AUDIENCE,
+                KeyPurpose::AdFsTokenSigning,
+            )
+        } else {
+            (
+                self.world.tenant.azure_issuer(),
+                ADRS_AUDIENCE,
+                KeyPurpose::AzureAdTokenSigning,
+            )
+        };
+        let mut body = claims(json!({
+            "aud": audience,
+            "iss": issuer,
+            "iat": now.unix_seconds(),
+            "nbf": now.unix_seconds(),
+            "exp": now.plus(TOKEN_LIFETIME).unix_seconds(),
+            "amr": amr,
+            "auth_time": mfa.map(SimTime::unix_seconds),
+            "appid": DRS_CLIENT_ID,
+            "deviceid": self.world.device.id.to_string(),
+            "upn": user.upn,
+            "unique_name": user.upn,
+        }));
+        if !issuer_is_adfs {
+            body.insert("oid".into(), json!(user.object_id.to_string()));
+            body.insert("tid".into(), json!(self.world.tenant.id.to_string()));
+        }
+        let key = self.world.keys.key(purpose)?.clone();
+        let token = jws::sign(&body, &key)?;
+        self.put(wire::ACCESS_TOKEN, token.clone().into_bytes());
+        out.artifact(jwt_artifact(
+            wire::ACCESS_TOKEN,
+            if issuer_is_adfs {
+                "EDRS access token"
+            } else {
+                "ADRS access token"
+            },
+            &token,
+            None,
+        ));
+        Ok(out)
+    }
+
+    pub(crate) fn deliver_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let token = self.take_text(wire::ACCESS_TOKEN)?;
+        // The app only reads what it needs; the registration service does the checking.
+        match Jws::parse(&token) {
+            Ok(jws) => out.note(format!(
+                "The app now holds a token for {:?}, valid until {}.",
+                jws.audiences(),
+                jws.number_claim("exp")
+                    .map_or("(no expiry)".into(), |t| SimTime::from_unix_seconds(t)
+                        .to_string())
+            )),
+            Err(e) => out.note(format!("The app holds a token it cannot read: {e}.")),
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn base64_std(bytes: &[u8]) -> String {
+    use base64ct::Encoding;
+    base64ct::Base64::encode_string(bytes)
+}

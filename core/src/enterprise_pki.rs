@@ -1,0 +1,262 @@
+//! The world's enterprise PKI: the root CA, the AD FS registration
+//! authority's enrollment agent certificate, a service-communication
+//! certificate for the same AD FS key, and the templates the CA offers,
+//! built from the [`pki`] building blocks with the world's keys.
+
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::clock::{SimDuration, SimTime};
+use crate::error::Result;
+use crate::pki::{self, Template};
+use crate::world::{KeyPurpose, KeyVault};
+use rsa::{RsaPrivateKey, RsaPublicKey};
+
+/// The certificate template Windows Hello for Business enrolls against.
+pub const TEMPLATE_NAME: &str = pki::WINDOWS_HELLO_TEMPLATE;
+/// The enterprise root CA's common name.
+pub const ROOT_CN: &str = "Contoso Enterprise Root CA";
+/// The enrollment agent certificate's subject common name.
+pub const AGENT_CN: &str = "ADFS Enrollment Agent (adfs.contoso.com)";
+/// The AD FS service-communication certificate's subject common name: the
+/// same key as the enrollment agent, but no Certificate Request Agent EKU.
+pub const SERVICE_CN: &str = "adfs.contoso.com";
+
+/// Serial numbers of the certificates the root issued before the run.
+const AGENT_SERIAL: u64 = 0x02;
+const SERVICE_SERIAL: u64 = 0x03;
+/// The first serial number the CA gives during a run.
+const FIRST_SERIAL: u64 = 0x1000;
+
+/// A check as the engine records it: title, what was compared, rule, result.
+pub type CheckRow = (
+    &'static str,
+    String,
+    &'static str,
+    std::result::Result<(), String>,
+);
+
+/// Who countersigns a request: the enrollment agent as it should, or a
+/// fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The AD FS key with its enrollment agent certificate.
+    EnrollmentAgent,
+    /// The AD FS key with its service-communication certificate, which
+    /// lacks the Certificate Request Agent EKU.
+    WithoutAgentEku,
+    /// Nobody: the request reaches the CA with no SignerInfo.
+    Nobody,
+}
+
+/// The CA, the RA's certificates, and the templates.
+#[derive(Clone, Debug)]
+pub struct EnterprisePki {
+    pub root_certificate: Vec<u8>,
+    pub agent_certificate: Vec<u8>,
+    /// The AD FS service-communication certificate (Server Authentication).
+    pub service_certificate: Vec<u8>,
+    pub templates: Vec<Template>,
+    root_key: RsaPrivateKey,
+    agent_key: RsaPrivateKey,
+    next_serial: u64,
+}
+
+impl EnterprisePki {
+    /// Sets the PKI up as it stood before the run: the root a year old, the
+    /// enrollment agent and service certificates issued a month ago.
+    pub fn build(keys: &mut KeyVault, start: SimTime) -> Result<Self> {
+        let root_key = keys.key(KeyPurpose::EnterpriseRootCa)?.clone();
+        let agent_key = keys.key(KeyPurpose::EnrollmentAgent)?.clone();
+        let root_since = SimTime(
+            start
+                .0
+                .saturating_sub(SimDuration::minutes(365 * 24 * 60).0),
+        );
+        let agent_since = SimTime(start.0.saturating_sub(SimDuration::minutes(30 * 24 * 60).0));
+        let root_certificate = pki::root_certificate(&root_key, ROOT_CN, root_since, 10)?;
+        let agent_public = agent_key.to_public_key();
+        let agent_certificate = pki::enrollment_agent_certificate(
+            &root_key,
+            &root_certificate,
+            &agent_public,
+            AGENT_CN,
+            AGENT_SERIAL,
+            agent_since,
+            true,
+        )?;
+        let service_certificate = pki::enrollment_agent_certificate(
+            &root_key,
+            &root_certificate,
+            &agent_public,
+            SERVICE_CN,
+            SERVICE_SERIAL,
+            agent_since,
+            false,
+        )?;
+        Ok(EnterprisePki {
+            root_certificate,
+            agent_certificate,
+            service_certificate,
+            templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
+            root_key,
+            agent_key,
+            next_serial: FIRST_SERIAL,
+        })
+    }
+
+    /// The RA's countersignature of a PKCS#10 request as enrollment agent
+    /// (CMS SignedData).
+    pub fn countersign(&self, csr: &[u8], requester: &str, now: SimTime) -> Result<Vec<u8>> {
+        self.countersign_as(csr, requester, now, Signer::EnrollmentAgent)
+    }
+
+    /// The request as `signer` leaves it: countersigned with the enrollment
+    /// agent certificate, with the service certificate, or not at all.
+    pub fn countersign_as(
+        &self,
+        csr: &[u8],
+        requester: &str,
+        now: SimTime,
+        signer: Signer,
+    ) -> Result<Vec<u8>> {
+        match signer {
+            Signer::EnrollmentAgent => pki::countersign(
+                csr,
+                &self.agent_key,
+                &self.agent_certificate,
+                requester,
+                now,
+            ),
+            Signer::WithoutAgentEku => pki::countersign(
+                csr,
+                &self.agent_key,
+                &self.service_certificate,
+                requester,
+                now,
+            ),
+            Signer::Nobody => pki::unsigned_request(csr),
+        }
+    }
+
+    /// An edited countersigned request, countersigned again with the
+    /// enrollment agent key (see [`pki::recountersign`]).
+    pub fn recountersign(&self, cms: &[u8], requester: &str, now: SimTime) -> Result<Vec<u8>> {
+        pki::recountersign(
+            cms,
+            &self.agent_key,
+            &self.agent_certificate,
+            requester,
+            now,
+        )
+    }
+
+    /// An edited certificate, signed again with the root CA key.
+    pub fn resign_certificate(&self, cert: &[u8]) -> Result<Vec<u8>> {
+        pki::resign_certificate(cert, &self.root_key)
+    }
+
+    /// The CA's checks of a countersigned request for `template` and, when
+    /// they hold, the certificate. The serial number advances only when a
+    /// certificate is issued.
+    pub fn issue(
+        &mut self,
+        cms: &[u8],
+        template: &str,
+        upn: &str,
+        now: SimTime,
+    ) -> (Vec<CheckRow>, Option<Vec<u8>>) {
+        let outcome = pki::check_and_issue(
+            cms,
+            template,
+            &self.templates,
+            &self.root_key,
+            &self.root_certificate,
+            upn,
+            self.next_serial,
+            now,
+        );
+        if outcome.certificate.is_some() {
+            self.next_serial += 1;
+        }
+        (rows(outcome.checks), outcome.certificate)
+    }
+
+    /// The client's checks of the certificate it receives.
+    pub fn check_issued(
+        &self,
+        cert: &[u8],
+        key: &RsaPublicKey,
+        upn: &str,
+        now: SimTime,
+    ) -> Vec<CheckRow> {
+        rows(pki::check_issued(
+            cert,
+            &self.root_certificate,
+            key,
+            upn,
+            now,
+        ))
+    }
+}
+
+fn rows(checks: Vec<pki::PkiCheck>) -> Vec<CheckRow> {
+    checks
+        .into_iter()
+        .map(|c| (c.title, c.compared, c.rule, c.result))
+        .collect()
+}
+
+/// A PKCS#10 request whose signature comes from `sign` (the TPM).
+pub fn build_request(
+    upn: &str,
+    public: &RsaPublicKey,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    pki::build_request(upn, public, sign)
+}
+
+/// The request's key, once its self-signature verifies.
+pub fn verify_request(der: &[u8]) -> Result<RsaPublicKey> {
+    pki::verify_request(der)
+}
+
+/// The public key a certificate certifies.
+pub fn certificate_key(der: &[u8]) -> Result<RsaPublicKey> {
+    pki::certificate_public_key(der)
+}
+
+/// A certificate as an artifact, with its decoded view (empty when the
+/// bytes do not decode, so that a tampered certificate still shows).
+pub fn certificate_artifact(id: &str, title: &str, der: &[u8], modelled: Option<&str>) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::Certificate,
+        bytes: der.to_vec(),
+        fields: pki::certificate_fields(der).unwrap_or_default(),
+        modelled: modelled.map(str::to_string),
+    }
+}
+
+/// A PKCS#10 request as an artifact.
+pub fn request_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::Pkcs10,
+        bytes: der.to_vec(),
+        fields: pki::request_fields(der).unwrap_or_default(),
+        modelled: None,
+    }
+}
+
+/// A CMS SignedData as an artifact.
+pub fn cms_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
+    Artifact {
+        id: id.into(),
+        title: title.into(),
+        kind: ArtifactKind::Cms,
+        bytes: der.to_vec(),
+        fields: pki::cms_fields(der).unwrap_or_default(),
+        modelled: None,
+    }
+}

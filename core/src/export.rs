@@ -1,0 +1,319 @@
+//! A run as files: every artifact in the format standard tools open, the
+//! trace as JSON, and a README naming the tool for each file. The command
+//! line writes these to a folder; the page offers them as one ZIP.
+
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::engine::{Event, Run, StepStatus};
+use crate::error::{Error, Result};
+use base64ct::{Base64, Encoding};
+use serde::Serialize;
+
+/// One file of the bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the index says about one file.
+#[derive(Clone, Debug, Serialize)]
+struct IndexEntry {
+    file: String,
+    step: usize,
+    phase: char,
+    artifact: String,
+    title: String,
+    kind: ArtifactKind,
+    bytes: usize,
+    open_with: &'static str,
+    modelled: Option<String>,
+}
+
+/// The standard tool that opens an artifact of this kind.
+pub fn tool_for(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::Jwt => "any JWT library or jwt.io-style decoder; verify RS256 with the issuer's key from the JWK set",
+        ArtifactKind::Json => "jq, or any JSON viewer",
+        ArtifactKind::BcryptRsaPublicBlob => "a hex viewer (xxd); layout in MS-KPP / bcrypt.h BCRYPT_RSAKEY_BLOB",
+        ArtifactKind::KeyCredentialLink => "DSInternals (Get-ADKeyCredential) or the dsinternals Python package; layout in MS-ADTS 2.2.20",
+        ArtifactKind::DnBinary => "a text editor; the hex part is a KEYCREDENTIALLINK_BLOB",
+        ArtifactKind::TpmPublic | ArtifactKind::TpmsAttest | ArtifactKind::TpmtSignature => {
+            "tpm2_print -t TPM2B_PUBLIC / TPMS_ATTEST / TPMT_SIGNATURE (tpm2-tools)"
+        }
+        ArtifactKind::TpmCommand | ArtifactKind::TpmResponse => "tpm2-tools' tpm2_rc_decode for response codes; a hex viewer for the rest",
+        ArtifactKind::Pkcs10 => "openssl req -in FILE -noout -text -verify",
+        ArtifactKind::Cms => "openssl cms -cmsout -print -inform DER -in FILE",
+        ArtifactKind::Certificate => "openssl x509 -in FILE -noout -text",
+        ArtifactKind::PublicKey => "openssl pkey -pubin -in FILE -noout -text",
+        ArtifactKind::Modelled => "a hex viewer: the format is the project's own",
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> Vec<u8> {
+    let b64 = Base64::encode_string(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out.into_bytes()
+}
+
+/// The artifact's bytes as its file: PEM where a PEM form exists.
+pub fn file_bytes(artifact: &Artifact) -> Vec<u8> {
+    match artifact.kind.pem_label() {
+        Some(label) if artifact.kind != ArtifactKind::Cms => pem(label, &artifact.bytes),
+        _ => artifact.bytes.clone(),
+    }
+}
+
+/// How the artifact reads as text: PEM where it has a PEM form, the text
+/// itself for tokens and JSON, base64 otherwise; with the label for a button.
+pub fn text_form(artifact: &Artifact) -> (&'static str, String) {
+    let label = match artifact.kind.pem_label() {
+        Some(_) if artifact.kind != ArtifactKind::Cms => "PEM",
+        _ if artifact.kind.is_text() => "Text",
+        _ => "Base64",
+    };
+    let text = match label {
+        "Base64" => Base64::encode_string(&artifact.bytes),
+        _ => String::from_utf8(file_bytes(artifact))
+            .unwrap_or_else(|_| Base64::encode_string(&artifact.bytes)),
+    };
+    (label, text)
+}
+
+/// A file name for an artifact of a step: `07-access-token.jwt`.
+pub fn file_name(event: &Event, artifact: &Artifact) -> String {
+    let ext = match artifact.kind {
+        ArtifactKind::Certificate | ArtifactKind::Pkcs10 | ArtifactKind::PublicKey => "pem",
+        other => other.extension(),
+    };
+    format!("{:02}-{}.{}", event.index + 1, artifact.id, ext)
+}
+
+/// Every file of a run's bundle.
+pub fn bundle(run: &Run) -> Result<Vec<File>> {
+    let mut files = Vec::new();
+    let mut index = Vec::new();
+    for event in run.events() {
+        let mut seen = std::collections::BTreeSet::new();
+        let artifacts = event
+            .artifacts
+            .iter()
+            .chain(event.tpm.iter().flat_map(|x| [&x.command, &x.response]));
+        for (n, artifact) in artifacts.enumerate() {
+            let mut name = file_name(event, artifact);
+            if !seen.insert(name.clone()) {
+                name = format!(
+                    "{:02}-{}-{}.{}",
+                    event.index + 1,
+                    artifact.id,
+                    n,
+                    artifact.kind.extension()
+                );
+            }
+            index.push(IndexEntry {
+                file: format!("artifacts/{name}"),
+                step: event.index + 1,
+                phase: event.phase.letter(),
+                artifact: artifact.id.clone(),
+                title: artifact.title.clone(),
+                kind: artifact.kind,
+                bytes: artifact.bytes.len(),
+                open_with: tool_for(artifact.kind),
+                modelled: artifact.modelled.clone(),
+            });
+            files.push(File {
+                path: format!("artifacts/{name}"),
+                bytes: file_bytes(artifact),
+            });
+        }
+    }
+    files.push(File {
+        path: "index.json".into(),
+        bytes: to_json(&index)?,
+    });
+    files.push(File {
+        path: "trace.json".into(),
+        bytes: to_json(run.events())?,
+    });
+    files.push(File {
+        path: "README.md".into(),
+        bytes: readme(run, &index).into_bytes(),
+    });
+    Ok(files)
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(|e| Error::Usage(format!("cannot write JSON: {e}")))
+}
+
+fn readme(run: &Run, index: &[IndexEntry]) -> String {
+    let info = run.flow().info();
+    let config = &run.world().config;
+    let mut s = format!(
+        "# {}\n\nA run of the Windows Hello for Business flow explorer.\n\n- flow: `{}`\n- seed: `{}` (the same seed gives byte-identical files)\n- start: {}\n- steps run: {} of {}\n",
+        info.title,
+        info.id.slug(),
+        config.seed_text,
+        config.start,
+        run.events().len(),
+        run.script().steps.len()
+    );
+    if let Some(h) = run.halted() {
+        s.push_str(&format!(
+            "- stopped at step {}: {} failed: {}\n",
+            h.step + 1,
+            h.check,
+            h.reason
+        ));
+    }
+    s.push_str("\n`trace.json` holds every step with its checks; `index.json` describes every file.\n\n## Files\n\n| file | what | open with |\n| --- | --- | --- |\n");
+    for e in index {
+        let modelled = if e.modelled.is_some() {
+            " (modelled format)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "| `{}` | {}{} | {} |\n",
+            e.file, e.title, modelled, e.open_with
+        ));
+    }
+    s
+}
+
+/// A text trace of the run, one block per step.
+pub fn text_trace(run: &Run) -> String {
+    let mut s = String::new();
+    for e in run.events() {
+        let lane = match e.kind {
+            crate::script::StepKind::Message { from, to } => {
+                format!("{} → {}", from.name(), to.name())
+            }
+            crate::script::StepKind::Internal { actor } => actor.name().to_string(),
+            crate::script::StepKind::Wait { actor } => format!("{} (waits)", actor.name()),
+        };
+        let status = match &e.status {
+            StepStatus::Done => "done".to_string(),
+            StepStatus::Skipped { why } => format!("skipped: {why}"),
+            StepStatus::Failed { check, reason } => format!("FAILED: {check}: {reason}"),
+        };
+        s.push_str(&format!(
+            "{} {:>2}. [{}] {} — {}  ({status})\n",
+            e.phase.letter(),
+            e.index + 1,
+            e.time,
+            lane,
+            e.title
+        ));
+        for note in &e.notes {
+            s.push_str(&format!("        · {note}\n"));
+        }
+        for c in &e.checks {
+            let mark = match (&c.outcome, c.expect_refusal) {
+                (crate::artifact::Outcome::Pass, _) => "✓".to_string(),
+                (crate::artifact::Outcome::Fail { reason }, true) => {
+                    format!("⊘ refused as expected: {reason}")
+                }
+                (crate::artifact::Outcome::Fail { reason }, false) => format!("✗ {reason}"),
+            };
+            s.push_str(&format!("        {} {} — {}\n", mark, c.title, c.compared));
+        }
+        for a in &e.artifacts {
+            s.push_str(&format!(
+                "        ▸ {} ({} bytes)\n",
+                a.title,
+                a.bytes.len()
+            ));
+        }
+        for t in &e.tpm {
+            s.push_str(&format!("        ⚙ {} → {}\n", t.name, t.result));
+        }
+    }
+    if let Some(h) = run.halted() {
+        s.push_str(&format!(
+            "\nThe run stopped at step {}: {} — {}\n",
+            h.step + 1,
+            h.check,
+            h.reason
+        ));
+    }
+    s
+}
+
+/// Parses `2026-11-22T09:00:00Z` into simulated time.
+pub fn parse_time(text: &str) -> Result<crate::clock::SimTime> {
+    let bad = || Error::Usage(format!("`{text}` is not a time like 2026-11-22T09:00:00Z"));
+    let t = text.strip_suffix('Z').ok_or_else(bad)?;
+    let (date, time) = t.split_once('T').ok_or_else(bad)?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    let h: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    let ([y, m, day], [hh, mm, ss]) = (d.as_slice(), h.as_slice()) else {
+        return Err(bad());
+    };
+    let (y, m, day, hh, mm, ss) = (*y, *m, *day, *hh, *mm, *ss);
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || hh > 23
+        || mm > 59
+        || ss > 59
+        || hh < 0
+        || mm < 0
+        || ss < 0
+    {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    let t = crate::clock::SimTime::from_unix_seconds(u64::try_from(secs).map_err(|_| bad())?);
+    if t.civil().2 as i64 != day {
+        return Err(bad());
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_and_print_the_same() {
+        let t = parse_time("2026-11-22T09:00:00Z").unwrap_or(crate::clock::SimTime(0));
+        assert_eq!(t, crate::clock::SimTime::DEFAULT_START);
+        for bad in [
+            "2026-11-22",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "x",
+            "2026-11-22T09:00:00",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pem_wraps_at_64_columns() {
+        let text = String::from_utf8(pem("CERTIFICATE", &[0u8; 100])).unwrap_or_default();
+        assert!(text.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(text
+            .lines()
+            .all(|l| l.len() <= 64 || l.starts_with("-----")));
+    }
+}

@@ -1,0 +1,614 @@
+//! The enterprise CA: its checks of an enroll-on-behalf-of request and the
+//! certificate it issues (MS-WCCE 3.2.2.6.2.1.4, server processing of a
+//! request against a certificate template).
+
+use super::certificate::{
+    authority_key_id, common_name, covers, ekus, key_text, name_text, oid_list, own_key_id,
+    parse_certificate, push_eku, push_extension, rsa_key, rsa_verify, serial_number, serial_text,
+    sign_certificate, upn_san, validity_text, verify_issued_by, TbsParts,
+};
+use super::cms::{
+    parse_signed_data, raw_signer_infos, requester_name, signed_attribute, signed_attrs_der,
+};
+use super::oid;
+use super::request::verify_request;
+use super::template::Template;
+use crate::clock::{SimDuration, SimTime};
+use crate::error::Result;
+use crate::formats::encoding::hex_prefix;
+use ::cms::cert::CertificateChoices;
+use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::{ObjectIdentifier, OctetStringRef};
+use der::{Decode, Encode, Sequence};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use x509_cert::certificate::Certificate;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
+use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::name::Name;
+
+/// One check a party makes, as the trace shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PkiCheck {
+    /// What is checked, in a few words.
+    pub title: &'static str,
+    /// What was compared with what, with the values found.
+    pub compared: String,
+    /// Where the rule comes from.
+    pub rule: &'static str,
+    /// `Err` carries the refusal, with the error code the CA returns.
+    pub result: std::result::Result<(), String>,
+}
+
+/// The CA's checks in order, up to and including the first that failed, and
+/// the certificate when every check held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueOutcome {
+    pub checks: Vec<PkiCheck>,
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// The checks so far; stops the CA at the first failure.
+struct Checks(Vec<PkiCheck>);
+
+impl Checks {
+    fn check<T>(
+        &mut self,
+        title: &'static str,
+        compared: String,
+        rule: &'static str,
+        result: std::result::Result<T, String>,
+    ) -> Option<T> {
+        let (value, result) = match result {
+            Ok(v) => (Some(v), Ok(())),
+            Err(e) => (None, Err(e)),
+        };
+        self.0.push(PkiCheck {
+            title,
+            compared,
+            rule,
+            result,
+        });
+        value
+    }
+
+    fn refuse(self) -> IssueOutcome {
+        IssueOutcome {
+            checks: self.0,
+            certificate: None,
+        }
+    }
+}
+
+/// `CertificateTemplateOID` (MS-WCCE 2.2.2.7.7.2), the value of the
+/// szOID_CERTIFICATE_TEMPLATE extension.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct CertificateTemplateOid {
+    template_id: ObjectIdentifier,
+    template_major_version: u32,
+    template_minor_version: u32,
+}
+
+impl der::oid::AssociatedOid for CertificateTemplateOid {
+    const OID: ObjectIdentifier = oid::CERTIFICATE_TEMPLATE;
+}
+
+impl AsExtension for CertificateTemplateOid {
+    /// MS-WCCE 2.2.2.7.7.2: the critical field SHOULD be FALSE.
+    fn critical(&self, _subject: &Name, _extensions: &[Extension]) -> bool {
+        false
+    }
+}
+
+/// A signer of the request, with the certificate the SignerInfo names.
+struct Signer {
+    info: SignerInfo,
+    raw: Vec<u8>,
+    cert: Option<Certificate>,
+}
+
+fn signer_label(s: &Signer) -> String {
+    match &s.cert {
+        Some(c) => name_text(&c.tbs_certificate.subject),
+        None => match &s.info.sid {
+            SignerIdentifier::IssuerAndSerialNumber(i) => format!(
+                "serial {} from {}",
+                serial_text(&i.serial_number),
+                name_text(&i.issuer)
+            ),
+            SignerIdentifier::SubjectKeyIdentifier(k) => {
+                format!("key {}", hex_prefix(k.0.as_bytes(), 20))
+            }
+        },
+    }
+}
+
+/// The certificate among `certificates` that the SignerInfo names.
+fn find_certificate(signed: &SignedData, sid: &SignerIdentifier) -> Option<Certificate> {
+    let certs = signed.certificates.as_ref()?;
+    certs.0.iter().find_map(|choice| {
+        let CertificateChoices::Certificate(cert) = choice else {
+            return None;
+        };
+        let tbs = &cert.tbs_certificate;
+        let matches = match sid {
+            SignerIdentifier::IssuerAndSerialNumber(i) => {
+                i.issuer == tbs.issuer && i.serial_number == tbs.serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(k) => own_key_id(&tbs.subject_public_key_info)
+                .map(|own| own.0 == k.0)
+                .unwrap_or(false),
+        };
+        matches.then(|| cert.clone())
+    })
+}
+
+/// The SignerInfos in wire order, each with its certificate.
+fn signers(cms: &[u8], signed: &SignedData) -> std::result::Result<Vec<Signer>, String> {
+    let raw = raw_signer_infos(cms).map_err(|e| e.to_string())?;
+    raw.into_iter()
+        .map(|raw| {
+            let info = SignerInfo::from_der(&raw)
+                .map_err(|e| format!("a SignerInfo does not decode: {e}"))?;
+            let cert = find_certificate(signed, &info.sid);
+            Ok(Signer { info, raw, cert })
+        })
+        .collect()
+}
+
+/// The signer's certificate chains to the root: named issuer, signature by
+/// the root's key, valid now.
+fn check_chain(
+    signer: &Signer,
+    root: &Certificate,
+    root_key: &RsaPublicKey,
+    now: SimTime,
+) -> std::result::Result<(), String> {
+    let Some(cert) = &signer.cert else {
+        return Err(format!(
+            "the SignerInfo names {}, but the request carries no such certificate",
+            signer_label(signer)
+        ));
+    };
+    let tbs = &cert.tbs_certificate;
+    if tbs.issuer != root.tbs_certificate.subject {
+        return Err(format!(
+            "the signer's certificate was issued by {}, not by this CA ({})",
+            name_text(&tbs.issuer),
+            name_text(&root.tbs_certificate.subject)
+        ));
+    }
+    // The certificate as the decoder re-encodes it: DER has one encoding per
+    // value, so a tampered certificate still fails below.
+    let der = cert.to_der().map_err(|e| e.to_string())?;
+    verify_issued_by(&der, cert, root_key).map_err(|e| format!("{e} with this CA's key"))?;
+    if !covers(&tbs.validity, now) {
+        return Err(format!(
+            "the signer's certificate is valid {}, which does not include {now}",
+            validity_text(&tbs.validity)
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 5652 §5.4 and §5.6: the content type and digest under the signature
+/// match the content, and the signature over the signed attributes verifies
+/// with the signer's key.
+fn check_signature(
+    signer: &Signer,
+    signed: &SignedData,
+    content: &[u8],
+) -> std::result::Result<(), String> {
+    let cert = signer
+        .cert
+        .as_ref()
+        .ok_or("the signer's certificate is missing")?;
+    let info = &signer.info;
+    if info.digest_alg.oid != oid::SHA256 {
+        return Err(format!(
+            "the digest algorithm is {}, not sha256",
+            oid::describe(&info.digest_alg.oid)
+        ));
+    }
+    if info.signature_algorithm.oid != oid::RSA_ENCRYPTION
+        && info.signature_algorithm.oid != oid::SHA256_WITH_RSA
+    {
+        return Err(format!(
+            "the signature algorithm is {}, not RSASSA-PKCS1-v1_5",
+            oid::describe(&info.signature_algorithm.oid)
+        ));
+    }
+    let content_type = signed_attribute(info, &oid::ID_CONTENT_TYPE)
+        .ok_or("the signed attributes have no contentType (RFC 5652 §11.1 requires it)")?
+        .decode_as::<ObjectIdentifier>()
+        .map_err(|e| format!("the contentType attribute does not decode: {e}"))?;
+    if content_type != signed.encap_content_info.econtent_type {
+        return Err(format!(
+            "the signed contentType {} differs from eContentType {}",
+            oid::describe(&content_type),
+            oid::describe(&signed.encap_content_info.econtent_type)
+        ));
+    }
+    let digest_any = signed_attribute(info, &oid::ID_MESSAGE_DIGEST)
+        .ok_or("the signed attributes have no messageDigest (RFC 5652 §11.2 requires it)")?;
+    let digest = digest_any
+        .decode_as::<OctetStringRef<'_>>()
+        .map_err(|e| format!("the messageDigest attribute does not decode: {e}"))?;
+    let actual = Sha256::digest(content);
+    if digest.as_bytes() != actual.as_slice() {
+        return Err(format!(
+            "the signed messageDigest {} is not the SHA-256 of eContent, {}: the request changed after the agent signed it",
+            hex_prefix(digest.as_bytes(), 8),
+            hex_prefix(&actual, 8)
+        ));
+    }
+    let key = rsa_key(&cert.tbs_certificate.subject_public_key_info)?;
+    let attrs = signed_attrs_der(&signer.raw).map_err(|e| e.to_string())?;
+    rsa_verify(&key, &attrs, info.signature.as_bytes())
+        .map_err(|e| format!("{e} with the key of {}", signer_label(signer)))
+}
+
+/// The CA's processing of a countersigned request for `requested_template`
+/// (MS-WCCE semantics), checking in order and stopping at the first refusal:
+///
+/// 1. the request is a CMS SignedData with content (RFC 5652 §5.1);
+/// 2. the template is one this CA issues (MS-WCCE 3.2.2.6.2.1.4.1);
+/// 3. it carries the RA signatures the template needs (3.2.2.6.2.1.4.5.1);
+/// 4. each signer's certificate chains to this CA and is valid now;
+/// 5. each signer's certificate carries the template's RA application
+///    policy (3.2.2.6.2.1.4.5.4);
+/// 6. each signature verifies and its messageDigest matches the content
+///    (RFC 5652 §5.4, §5.6);
+/// 7. the enrolling agent holds Enroll on the template (3.2.2.6.2.1.4.3);
+/// 8. the inner PKCS#10's self-signature verifies (RFC 2986 §3);
+/// 9. the key is RSA of at least the template's minimum size (MS-CRTD 2.19);
+///
+/// and then issues the certificate: subject `CN=<upn>`, the UPN as a
+/// subjectAltName otherName, the template's EKUs, digitalSignature, key
+/// identifiers, the template extension, valid from `now` for the template's
+/// validity, signed by the root key.
+#[allow(clippy::too_many_arguments)]
+pub fn check_and_issue(
+    cms: &[u8],
+    requested_template: &str,
+    templates: &[Template],
+    root_key: &RsaPrivateKey,
+    root_cert: &[u8],
+    upn: &str,
+    serial: u64,
+    now: SimTime,
+) -> IssueOutcome {
+    let mut checks = Checks(Vec::new());
+
+    let parsed = parse_signed_data(cms).and_then(|signed| {
+        let content = signed
+            .encap_content_info
+            .econtent
+            .as_ref()
+            .map(|c| c.value().to_vec())
+            .ok_or("the SignedData has no eContent: there is no request inside")?;
+        if signed.encap_content_info.econtent_type != oid::ID_DATA {
+            return Err(format!(
+                "eContentType is {}, not id-data",
+                oid::describe(&signed.encap_content_info.econtent_type)
+            ));
+        }
+        let signers = signers(cms, &signed)?;
+        Ok((signed, content, signers))
+    });
+    let compared = match &parsed {
+        Ok((signed, content, signers)) => format!(
+            "a ContentInfo of type signedData, eContentType {}, eContent {} bytes, {} certificates, {} SignerInfos",
+            oid::describe(&signed.encap_content_info.econtent_type),
+            content.len(),
+            signed.certificates.as_ref().map(|c| c.0.len()).unwrap_or(0),
+            signers.len()
+        ),
+        Err(_) => format!("{} bytes of DER as a CMS ContentInfo / SignedData", cms.len()),
+    };
+    let Some((signed, content, signers)) = checks.check(
+        "Request is a CMS SignedData",
+        compared,
+        "RFC 5652 §3, §5.1, §5.2",
+        parsed,
+    ) else {
+        return checks.refuse();
+    };
+
+    let offered: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+    let Some(template) = checks.check(
+        "Template is offered by this CA",
+        format!(
+            "the requested template \"{requested_template}\" against the templates this CA issues: {}",
+            offered.join(", ")
+        ),
+        "MS-WCCE 3.2.2.6.2.1.4.1",
+        templates
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(requested_template))
+            .ok_or_else(|| {
+                format!(
+                    "CERTSRV_E_UNSUPPORTED_CERT_TYPE (0x80094800): this CA does not issue a template named \"{requested_template}\""
+                )
+            }),
+    ) else {
+        return checks.refuse();
+    };
+
+    let count = signers.len();
+    let needed = template.required_ra_signatures;
+    let count_result = if needed > 0 && count == 0 {
+        Err(format!(
+            "CERTSRV_E_SIGNATURE_POLICY_REQUIRED (0x80094809): {} needs a signature by an enrollment agent and the request carries none",
+            template.name
+        ))
+    } else if u32::try_from(count).unwrap_or(u32::MAX) < needed {
+        Err(format!(
+            "CERTSRV_E_SIGNATURE_COUNT (0x8009480A): {} needs {needed} enrollment-agent signatures and the request carries {count}",
+            template.name
+        ))
+    } else {
+        Ok(())
+    };
+    if checks
+        .check(
+            "Request carries the required RA signatures",
+            format!(
+                "{count} SignerInfos in the request against msPKI-RA-Signature = {needed} on {}",
+                template.name
+            ),
+            "MS-WCCE 3.2.2.6.2.1.4.5.1",
+            count_result,
+        )
+        .is_none()
+    {
+        return checks.refuse();
+    }
+
+    if !signers.is_empty() {
+        let root = match parse_certificate(root_cert)
+            .map_err(|e| e.to_string())
+            .and_then(|root| {
+                rsa_key(&root.tbs_certificate.subject_public_key_info).map(|k| (root, k))
+            }) {
+            Ok(r) => r,
+            Err(e) => {
+                checks.check::<()>(
+                    "Enrollment agent certificate chains to this CA",
+                    "the CA's own certificate".into(),
+                    "RFC 5280 §6.1",
+                    Err(format!("the CA's certificate cannot be read: {e}")),
+                );
+                return checks.refuse();
+            }
+        };
+        let (root_parsed, root_public) = root;
+        let descriptions: Vec<String> = signers
+            .iter()
+            .map(|s| match &s.cert {
+                Some(c) => format!(
+                    "{} (serial {}, issued by {}, valid {})",
+                    name_text(&c.tbs_certificate.subject),
+                    serial_text(&c.tbs_certificate.serial_number),
+                    name_text(&c.tbs_certificate.issuer),
+                    validity_text(&c.tbs_certificate.validity)
+                ),
+                None => signer_label(s),
+            })
+            .collect();
+        let chain = signers
+            .iter()
+            .try_for_each(|s| check_chain(s, &root_parsed, &root_public, now));
+        if checks
+            .check(
+                "Enrollment agent certificate chains to this CA",
+                format!(
+                    "the signer certificate {} against this CA, {}, and its key, at {now}",
+                    descriptions.join("; "),
+                    name_text(&root_parsed.tbs_certificate.subject)
+                ),
+                "RFC 5280 §6.1.3; MS-WCCE 3.2.2.6.2.1.4.5.1",
+                chain,
+            )
+            .is_none()
+        {
+            return checks.refuse();
+        }
+
+        let policy = template.ra_application_policy;
+        let mut found = Vec::new();
+        let mut policy_result = Ok(());
+        for s in &signers {
+            let Some(cert) = &s.cert else { continue };
+            match ekus(cert) {
+                Ok(list) => {
+                    found.push(format!(
+                        "{}: {}",
+                        common_name(&cert.tbs_certificate.subject)
+                            .unwrap_or_else(|| signer_label(s)),
+                        oid_list(&list)
+                    ));
+                    if !list.contains(&policy) && policy_result.is_ok() {
+                        policy_result = Err(format!(
+                            "CERTSRV_E_SIGNATURE_REJECTED (0x8009480B): the certificate of {} does not carry {}, the application policy {} asks of the certificates that sign its requests",
+                            signer_label(s),
+                            oid::describe(&policy),
+                            template.name
+                        ));
+                    }
+                }
+                Err(e) => {
+                    if policy_result.is_ok() {
+                        policy_result =
+                            Err(format!("CERTSRV_E_SIGNATURE_REJECTED (0x8009480B): {e}"));
+                    }
+                }
+            }
+        }
+        if checks
+            .check(
+                "Signer is a Certificate Request Agent",
+                format!(
+                    "the EKUs of the signer certificate ({}) against msPKI-RA-Application-Policies = {}",
+                    found.join("; "),
+                    oid::describe(&policy)
+                ),
+                "MS-WCCE 3.2.2.6.2.1.4.5.4",
+                policy_result,
+            )
+            .is_none()
+        {
+            return checks.refuse();
+        }
+
+        let actual = Sha256::digest(&content);
+        let signature = signers
+            .iter()
+            .try_for_each(|s| check_signature(s, &signed, &content));
+        if checks
+            .check(
+                "Enrollment agent signature",
+                format!(
+                    "the signed messageDigest against SHA-256 of eContent ({}), and the RSASSA-PKCS1-v1_5 signature over the signed attributes against the key of {}",
+                    hex_prefix(&actual, 8),
+                    signers.iter().map(signer_label).collect::<Vec<_>>().join("; ")
+                ),
+                "RFC 5652 §5.4, §5.6, §11.2",
+                signature,
+            )
+            .is_none()
+        {
+            return checks.refuse();
+        }
+    }
+
+    let agent = signers.first().and_then(|s| {
+        s.cert
+            .as_ref()
+            .and_then(|c| common_name(&c.tbs_certificate.subject))
+    });
+    let requester = signers.first().and_then(|s| requester_name(&s.info));
+    let enrolling = agent.clone().unwrap_or_else(|| "(no signer)".into());
+    if checks
+        .check(
+            "Agent may enroll for the template",
+            format!(
+                "the signer {enrolling}{} against the Enroll permission on {}: {}",
+                requester.map(|r| format!(", enrolling on behalf of {r},")).unwrap_or_default(),
+                template.name,
+                template.enroll_permitted.join(", ")
+            ),
+            "MS-WCCE 3.2.2.6.2.1.4.3; MS-CRTD 2.5.1",
+            match &agent {
+                Some(cn) if template.enroll_permitted.iter().any(|p| p.eq_ignore_ascii_case(cn)) => Ok(()),
+                _ => Err(format!(
+                    "CERTSRV_E_TEMPLATE_DENIED (0x80094012): the permissions on {} do not let {enrolling} enroll for it",
+                    template.name
+                )),
+            },
+        )
+        .is_none()
+    {
+        return checks.refuse();
+    }
+
+    let Some(key) = checks.check(
+        "Request signature",
+        "the PKCS#10 signature (sha256WithRSAEncryption) against the key inside the request".into(),
+        "RFC 2986 §3",
+        verify_request(&content).map_err(|e| e.to_string()),
+    ) else {
+        return checks.refuse();
+    };
+
+    let bits = key.n().bits();
+    if checks
+        .check(
+            "Key meets the template's minimum size",
+            format!(
+                "RSA-{bits} against msPKI-Minimal-Key-Size = {} on {}",
+                template.min_key_bits, template.name
+            ),
+            "MS-CRTD 2.19",
+            if u64::try_from(bits).unwrap_or(0) >= u64::from(template.min_key_bits) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "CERTSRV_E_KEY_LENGTH (0x80094811): the request's key is {bits} bits; {} asks for at least {}",
+                    template.name, template.min_key_bits
+                ))
+            },
+        )
+        .is_none()
+    {
+        return checks.refuse();
+    }
+
+    let not_after = now.plus(SimDuration(u64::from(template.validity_days) * 86_400_000));
+    let issued = issue(
+        &content, template, root_key, root_cert, upn, serial, now, not_after,
+    );
+    let certificate = checks.check(
+        "Certificate issued",
+        format!(
+            "serial 0x{serial:X}, subject CN={upn}, UPN {upn}, EKUs {}, key {}, valid {now} to {not_after}, signed by the CA key",
+            oid_list(&template.ekus),
+            key_text(&key)
+        ),
+        "RFC 5280 §4.1; MS-WCCE 2.2.2.7.7.2",
+        issued.map_err(|e| e.to_string()),
+    );
+    IssueOutcome {
+        checks: checks.0,
+        certificate,
+    }
+}
+
+/// The certificate for the request in `csr` (already verified).
+#[allow(clippy::too_many_arguments)]
+fn issue(
+    csr: &[u8],
+    template: &Template,
+    root_key: &RsaPrivateKey,
+    root_cert: &[u8],
+    upn: &str,
+    serial: u64,
+    now: SimTime,
+    not_after: SimTime,
+) -> Result<Vec<u8>> {
+    let root = parse_certificate(root_cert)?;
+    let request = x509_cert::request::CertReq::from_der(csr)
+        .map_err(|e| crate::error::Error::malformed("PKCS#10 request", e.to_string()))?;
+    let subject = super::certificate::cn_name(upn)?;
+    let info = request.info.public_key;
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::DigitalSignature.into()),
+    )?;
+    push_eku(&mut extensions, &subject, template.ekus.clone())?;
+    push_extension(&mut extensions, &subject, &upn_san(upn)?)?;
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    push_extension(&mut extensions, &subject, &authority_key_id(&root)?)?;
+    push_extension(
+        &mut extensions,
+        &subject,
+        &CertificateTemplateOid {
+            template_id: template.oid,
+            template_major_version: template.major_version,
+            template_minor_version: template.minor_version,
+        },
+    )?;
+    let tbs = TbsParts {
+        serial: serial_number(serial)?,
+        issuer: root.tbs_certificate.subject.clone(),
+        not_before: now,
+        not_after,
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, root_key)
+}

@@ -1,0 +1,717 @@
+//! X.509 certificates (RFC 5280): the root CA and enrollment agent
+//! certificates, the shared helpers the CA uses to issue, and the client's
+//! checks of the certificate it receives.
+
+use super::ca::PkiCheck;
+use super::der_view;
+use super::oid;
+use crate::clock::{SimDuration, SimTime};
+use crate::error::{Error, Result};
+use crate::formats::encoding::{hex, hex_prefix};
+use core::time::Duration;
+use der::asn1::{
+    BitString, BmpString, GeneralizedTime, Ia5StringRef, PrintableStringRef, TeletexStringRef,
+    UtcTime, Utf8StringRef,
+};
+use der::referenced::OwnedToRef;
+use der::{Any, Decode, Encode, Tag, Tagged};
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use sha2::{Digest, Sha256};
+use signature::{SignatureEncoding, Signer, Verifier};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::name::{GeneralName, OtherName};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
+};
+use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+
+/// Validity of an enrollment agent (and other service) certificate: two
+/// years, the default of AD CS's Enrollment Agent template.
+const SERVICE_CERTIFICATE_YEARS: u32 = 2;
+
+/// A library failure while building: the caller asked for something the
+/// encoders refused (an over-long name, a time past 9999).
+pub(super) fn crypto<E: core::fmt::Display>(what: &'static str) -> impl Fn(E) -> Error {
+    move |e| Error::Crypto(format!("{what}: {e}"))
+}
+
+/// `sha256WithRSAEncryption` with NULL parameters (RFC 4055 §5).
+pub(super) fn sha256_with_rsa() -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid: oid::SHA256_WITH_RSA,
+        parameters: Some(Any::null()),
+    }
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 over `message` (RFC 8017 §8.2.1):
+/// deterministic, so the same key and message give the same bytes.
+pub(super) fn rsa_sign(key: &RsaPrivateKey, message: &[u8]) -> Result<Vec<u8>> {
+    let signer = SigningKey::<Sha256>::new(key.clone());
+    let signature: Signature = signer
+        .try_sign(message)
+        .map_err(|e| Error::Crypto(format!("RSASSA-PKCS1-v1_5 signing failed: {e}")))?;
+    Ok(signature.to_vec())
+}
+
+/// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 signature (RFC 8017 §8.2.2).
+pub(super) fn rsa_verify(
+    key: &RsaPublicKey,
+    message: &[u8],
+    signature: &[u8],
+) -> std::result::Result<(), String> {
+    let signature = Signature::try_from(signature)
+        .map_err(|e| format!("the signature is not an RSA signature: {e}"))?;
+    VerifyingKey::<Sha256>::new(key.clone())
+        .verify(message, &signature)
+        .map_err(|_| "the RSASSA-PKCS1-v1_5 / SHA-256 signature does not verify".to_string())
+}
+
+/// The certificate time for `t`: UTCTime through 2049, GeneralizedTime from
+/// 2050 (RFC 5280 §4.1.2.5).
+pub(super) fn x509_time(t: SimTime) -> Result<Time> {
+    let d = Duration::from_secs(t.unix_seconds());
+    if t.civil().0 < 2050 {
+        UtcTime::from_unix_duration(d)
+            .map(Time::UtcTime)
+            .map_err(crypto("certificate time"))
+    } else {
+        GeneralizedTime::from_unix_duration(d)
+            .map(Time::GeneralTime)
+            .map_err(crypto("certificate time"))
+    }
+}
+
+/// A certificate time back in simulated time.
+pub(super) fn sim_time(t: &Time) -> SimTime {
+    SimTime::from_unix_seconds(t.to_unix_duration().as_secs())
+}
+
+/// `t` moved `years` calendar years on (29 February lands on 28 February).
+pub(super) fn plus_years(t: SimTime, years: u32) -> SimTime {
+    let (y, m, d, ..) = t.civil();
+    let target_year = y + i64::from(years);
+    let day = if m == 2 && d == 29 && !is_leap(target_year) {
+        28
+    } else {
+        d
+    };
+    let day_start = days_from_civil(y, m, d);
+    let target_start = days_from_civil(target_year, m, day);
+    let shift_days = u64::try_from(target_start - day_start).unwrap_or(0);
+    t.plus(SimDuration(shift_days * 86_400_000))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil,
+/// the inverse of `SimTime::civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `CN=<cn>` as a one-RDN name with a UTF8String value (RFC 5280 §4.1.2.4
+/// asks for UTF8String in new certificates).
+pub(super) fn cn_name(cn: &str) -> Result<Name> {
+    let value = Any::encode_from(&Utf8StringRef::new(cn).map_err(crypto("name"))?)
+        .map_err(crypto("name"))?;
+    let atv = AttributeTypeAndValue {
+        oid: const_oid::db::rfc4519::CN,
+        value,
+    };
+    let rdn = RelativeDistinguishedName(
+        der::asn1::SetOfVec::try_from(vec![atv]).map_err(crypto("name"))?,
+    );
+    Ok(RdnSequence(vec![rdn]))
+}
+
+/// A DirectoryString or other string attribute value as text.
+pub(super) fn string_value(any: &Any) -> Option<String> {
+    match any.tag() {
+        Tag::Utf8String => any
+            .decode_as::<Utf8StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::PrintableString => any
+            .decode_as::<PrintableStringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::Ia5String => any
+            .decode_as::<Ia5StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::TeletexString => any
+            .decode_as::<TeletexStringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::BmpString => any.decode_as::<BmpString>().ok().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
+/// The first commonName of a name.
+pub(super) fn common_name(name: &Name) -> Option<String> {
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == const_oid::db::rfc4519::CN)
+        .and_then(|atv| string_value(&atv.value))
+}
+
+/// `CN=…, O=…` in encoded order, for messages.
+pub(super) fn name_text(name: &Name) -> String {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .map(|atv| {
+            let key = oid::short_attribute_name(&atv.oid)
+                .map(str::to_string)
+                .unwrap_or_else(|| atv.oid.to_string());
+            let value = string_value(&atv.value).unwrap_or_else(|| "(binary)".into());
+            format!("{key}={value}")
+        })
+        .collect();
+    if parts.is_empty() {
+        "(empty name)".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// A positive INTEGER serial number (RFC 5280 §4.1.2.2).
+pub(super) fn serial_number(n: u64) -> Result<SerialNumber> {
+    SerialNumber::new(&n.to_be_bytes()).map_err(crypto("serial number"))
+}
+
+/// The serial number as `0x…` hex.
+pub(super) fn serial_text(serial: &SerialNumber) -> String {
+    let bytes = serial.as_bytes();
+    let trimmed = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => &bytes[i..],
+        None => &[0u8][..],
+    };
+    format!("0x{}", hex(trimmed).to_uppercase())
+}
+
+/// The SubjectPublicKeyInfo of an RSA key.
+pub(super) fn spki(key: &RsaPublicKey) -> Result<SubjectPublicKeyInfoOwned> {
+    let der = key
+        .to_public_key_der()
+        .map_err(crypto("SubjectPublicKeyInfo"))?;
+    SubjectPublicKeyInfoOwned::from_der(der.as_bytes()).map_err(crypto("SubjectPublicKeyInfo"))
+}
+
+/// The RSA key in a SubjectPublicKeyInfo, refusing any other algorithm.
+pub(super) fn rsa_key(
+    spki: &SubjectPublicKeyInfoOwned,
+) -> std::result::Result<RsaPublicKey, String> {
+    if spki.algorithm.oid != oid::RSA_ENCRYPTION {
+        return Err(format!(
+            "the public key is {}, not an RSA key",
+            oid::describe(&spki.algorithm.oid)
+        ));
+    }
+    let der = spki.to_der().map_err(|e| e.to_string())?;
+    RsaPublicKey::from_public_key_der(&der).map_err(|e| format!("not a usable RSA public key: {e}"))
+}
+
+/// The key identifier of RFC 5280 §4.2.1.2 method (1): SHA-1 of the
+/// subjectPublicKey bits. The subjectKeyIdentifier of the certificates here,
+/// and the authorityKeyIdentifier of those they sign.
+pub fn subject_key_id(public: &RsaPublicKey) -> Result<Vec<u8>> {
+    let info = spki(public)?;
+    let ski =
+        SubjectKeyIdentifier::try_from(info.owned_to_ref()).map_err(crypto("key identifier"))?;
+    Ok(ski.0.as_bytes().to_vec())
+}
+
+/// Reads a DER certificate.
+pub(super) fn parse_certificate(der: &[u8]) -> Result<Certificate> {
+    Certificate::from_der(der).map_err(|e| Error::malformed("X.509 certificate", e.to_string()))
+}
+
+/// The public key a certificate certifies (RFC 5280 §4.1.2.7).
+pub fn certificate_public_key(der: &[u8]) -> Result<RsaPublicKey> {
+    let cert = parse_certificate(der)?;
+    rsa_key(&cert.tbs_certificate.subject_public_key_info)
+        .map_err(|e| Error::invalid("X.509 certificate", e))
+}
+
+/// Signs `tbs` with `key` (sha256WithRSAEncryption) and returns the
+/// certificate's DER.
+pub(super) fn sign_certificate(mut tbs: TbsCertificate, key: &RsaPrivateKey) -> Result<Vec<u8>> {
+    tbs.signature = sha256_with_rsa();
+    let tbs_der = tbs.to_der().map_err(crypto("TBSCertificate"))?;
+    let signature = rsa_sign(key, &tbs_der)?;
+    let cert = Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: sha256_with_rsa(),
+        signature: BitString::from_bytes(&signature).map_err(crypto("signatureValue"))?,
+    };
+    cert.to_der().map_err(crypto("certificate"))
+}
+
+/// The unsigned part of a v3 certificate; extensions come separately.
+pub(super) struct TbsParts {
+    pub serial: SerialNumber,
+    pub issuer: Name,
+    pub not_before: SimTime,
+    pub not_after: SimTime,
+    pub subject: Name,
+    pub spki: SubjectPublicKeyInfoOwned,
+}
+
+impl TbsParts {
+    pub(super) fn into_tbs(self, extensions: Vec<Extension>) -> Result<TbsCertificate> {
+        Ok(TbsCertificate {
+            version: Version::V3,
+            serial_number: self.serial,
+            signature: sha256_with_rsa(),
+            issuer: self.issuer,
+            validity: Validity {
+                not_before: x509_time(self.not_before)?,
+                not_after: x509_time(self.not_after)?,
+            },
+            subject: self.subject,
+            subject_public_key_info: self.spki,
+            // RFC 5280 §4.1.2.8: conforming CAs do not generate unique identifiers.
+            issuer_unique_id: None,
+            subject_unique_id: None,
+            extensions: Some(extensions),
+        })
+    }
+}
+
+/// Appends an extension, encoded by its x509-cert type.
+pub(super) fn push_extension(
+    extensions: &mut Vec<Extension>,
+    subject: &Name,
+    extension: &impl AsExtension,
+) -> Result<()> {
+    let ext = extension
+        .to_extension(subject, extensions)
+        .map_err(crypto("certificate extension"))?;
+    extensions.push(ext);
+    Ok(())
+}
+
+/// Appends extKeyUsage, non-critical as AD CS writes it (RFC 5280
+/// §4.2.1.12 leaves criticality to the issuer; x509-cert would mark it
+/// critical).
+pub(super) fn push_eku(
+    extensions: &mut Vec<Extension>,
+    subject: &Name,
+    ekus: Vec<const_oid::ObjectIdentifier>,
+) -> Result<()> {
+    push_extension(extensions, subject, &ExtendedKeyUsage(ekus))?;
+    if let Some(ext) = extensions.last_mut() {
+        ext.critical = false;
+    }
+    Ok(())
+}
+
+/// The authorityKeyIdentifier pointing at the issuer's key (RFC 5280 §4.2.1.1).
+pub(super) fn authority_key_id(issuer: &Certificate) -> Result<AuthorityKeyIdentifier> {
+    AuthorityKeyIdentifier::try_from(
+        issuer
+            .tbs_certificate
+            .subject_public_key_info
+            .owned_to_ref(),
+    )
+    .map_err(crypto("authorityKeyIdentifier"))
+}
+
+/// The subjectKeyIdentifier for the certified key (RFC 5280 §4.2.1.2).
+pub(super) fn own_key_id(spki: &SubjectPublicKeyInfoOwned) -> Result<SubjectKeyIdentifier> {
+    SubjectKeyIdentifier::try_from(spki.owned_to_ref()).map_err(crypto("subjectKeyIdentifier"))
+}
+
+/// The certificate in `der`, as edited, signed again with `key`
+/// (sha256WithRSAEncryption): what an insider holding the CA key could do.
+/// The TBSCertificate is kept as edited, its inner signature field included;
+/// the bytes must still read as a certificate.
+pub fn resign_certificate(der: &[u8], key: &RsaPrivateKey) -> Result<Vec<u8>> {
+    let mut cert = parse_certificate(der)?;
+    let tbs_der = cert
+        .tbs_certificate
+        .to_der()
+        .map_err(crypto("TBSCertificate"))?;
+    let signature = rsa_sign(key, &tbs_der)?;
+    cert.signature_algorithm = sha256_with_rsa();
+    cert.signature = BitString::from_bytes(&signature).map_err(crypto("signatureValue"))?;
+    cert.to_der().map_err(crypto("certificate"))
+}
+
+/// The enterprise root CA's self-signed certificate: CA, keyCertSign and
+/// cRLSign, a subjectKeyIdentifier, valid `years` calendar years from
+/// `not_before`. The serial is taken from the SHA-256 of the key, so it is
+/// stable for a key (AD CS draws a random one).
+pub fn root_certificate(
+    key: &RsaPrivateKey,
+    cn: &str,
+    not_before: SimTime,
+    years: u32,
+) -> Result<Vec<u8>> {
+    let subject = cn_name(cn)?;
+    let info = spki(&key.to_public_key())?;
+    let digest = Sha256::digest(info.to_der().map_err(crypto("SubjectPublicKeyInfo"))?);
+    let mut serial_bytes = [0u8; 16];
+    serial_bytes.copy_from_slice(&digest[..16]);
+    serial_bytes[0] &= 0x7F;
+    let serial = SerialNumber::new(&serial_bytes).map_err(crypto("serial number"))?;
+
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+    )?;
+    push_extension(
+        &mut extensions,
+        &subject,
+        &BasicConstraints {
+            ca: true,
+            path_len_constraint: None,
+        },
+    )?;
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    let tbs = TbsParts {
+        serial,
+        issuer: subject.clone(),
+        not_before,
+        not_after: plus_years(not_before, years),
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, key)
+}
+
+/// A certificate for the registration authority's key, issued by the root:
+/// digitalSignature, and the Certificate Request Agent EKU
+/// (1.3.6.1.4.1.311.20.2.1) when `request_agent_eku`; otherwise Server
+/// Authentication only, as a service-communication certificate has, which a
+/// CA must refuse as a request signer (MS-WCCE 3.2.2.6.2.1.4.5.4). Valid two
+/// years from `not_before`, with authority and subject key identifiers.
+pub fn enrollment_agent_certificate(
+    root_key: &RsaPrivateKey,
+    root_cert: &[u8],
+    agent: &RsaPublicKey,
+    cn: &str,
+    serial: u64,
+    not_before: SimTime,
+    request_agent_eku: bool,
+) -> Result<Vec<u8>> {
+    let root = parse_certificate(root_cert)?;
+    let subject = cn_name(cn)?;
+    let info = spki(agent)?;
+    let eku = if request_agent_eku {
+        oid::CERTIFICATE_REQUEST_AGENT
+    } else {
+        oid::SERVER_AUTH
+    };
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::DigitalSignature.into()),
+    )?;
+    push_eku(&mut extensions, &subject, vec![eku])?;
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    push_extension(&mut extensions, &subject, &authority_key_id(&root)?)?;
+    let tbs = TbsParts {
+        serial: serial_number(serial)?,
+        issuer: root.tbs_certificate.subject.clone(),
+        not_before,
+        not_after: plus_years(not_before, SERVICE_CERTIFICATE_YEARS),
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, root_key)
+}
+
+/// The extension with `oid`, if the certificate has one.
+pub(super) fn extension<'a>(
+    cert: &'a Certificate,
+    id: &const_oid::ObjectIdentifier,
+) -> Option<&'a Extension> {
+    cert.tbs_certificate
+        .extensions
+        .as_ref()
+        .and_then(|exts| exts.iter().find(|e| &e.extn_id == id))
+}
+
+/// The certificate's extended key usages; empty when it has none.
+pub(super) fn ekus(
+    cert: &Certificate,
+) -> std::result::Result<Vec<const_oid::ObjectIdentifier>, String> {
+    match extension(cert, &const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE) {
+        None => Ok(Vec::new()),
+        Some(ext) => ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+            .map(|e| e.0)
+            .map_err(|e| format!("the extKeyUsage extension does not decode: {e}")),
+    }
+}
+
+/// `1.3.6.1.5.5.7.3.1 (Server Authentication), …` or `(none)`.
+pub(super) fn oid_list(oids: &[const_oid::ObjectIdentifier]) -> String {
+    if oids.is_empty() {
+        "(none)".into()
+    } else {
+        oids.iter()
+            .map(oid::describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The user principal names in the subjectAltName (otherName
+/// 1.3.6.1.4.1.311.20.2.3, UTF8String).
+pub(super) fn upns(cert: &Certificate) -> std::result::Result<Vec<String>, String> {
+    let Some(ext) = extension(cert, &const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME) else {
+        return Ok(Vec::new());
+    };
+    let san = SubjectAltName::from_der(ext.extn_value.as_bytes())
+        .map_err(|e| format!("the subjectAltName extension does not decode: {e}"))?;
+    Ok(san
+        .0
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::OtherName(OtherName { type_id, value })
+                if *type_id == oid::USER_PRINCIPAL_NAME =>
+            {
+                value
+                    .decode_as::<Utf8StringRef<'_>>()
+                    .ok()
+                    .map(|s| s.to_string())
+            }
+            _ => None,
+        })
+        .collect())
+}
+
+/// The subjectAltName with one UPN otherName.
+pub(super) fn upn_san(upn: &str) -> Result<SubjectAltName> {
+    let value = Any::encode_from(&Utf8StringRef::new(upn).map_err(crypto("UPN"))?)
+        .map_err(crypto("UPN"))?;
+    Ok(SubjectAltName(vec![GeneralName::OtherName(OtherName {
+        type_id: oid::USER_PRINCIPAL_NAME,
+        value,
+    })]))
+}
+
+/// The exact bytes of the first element inside the outer SEQUENCE: the
+/// signed part (TBSCertificate, CertificationRequestInfo) as it was received,
+/// not as a decoder would re-encode it.
+pub(super) fn signed_part(der: &[u8], what: &'static str) -> Result<Vec<u8>> {
+    let outer = der_view::top(der, what)?;
+    let first = outer
+        .children()?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::malformed(what, "the outer SEQUENCE is empty"))?;
+    Ok(first.raw().to_vec())
+}
+
+/// Whether `issuer`'s key signed `cert` (sha256WithRSAEncryption), over the
+/// TBSCertificate bytes as received.
+pub(super) fn verify_issued_by(
+    cert_der: &[u8],
+    cert: &Certificate,
+    issuer_key: &RsaPublicKey,
+) -> std::result::Result<(), String> {
+    if cert.signature_algorithm.oid != oid::SHA256_WITH_RSA {
+        return Err(format!(
+            "the certificate is signed with {}, not sha256WithRSAEncryption",
+            oid::describe(&cert.signature_algorithm.oid)
+        ));
+    }
+    let tbs = signed_part(cert_der, "X.509 certificate").map_err(|e| e.to_string())?;
+    let signature = cert
+        .signature
+        .as_bytes()
+        .ok_or("the signatureValue BIT STRING has unused bits")?;
+    rsa_verify(issuer_key, &tbs, signature)
+}
+
+/// `2026-11-22 09:00:00 UTC to 2027-11-22 09:00:00 UTC`.
+pub(super) fn validity_text(validity: &Validity) -> String {
+    format!(
+        "{} to {}",
+        sim_time(&validity.not_before),
+        sim_time(&validity.not_after)
+    )
+}
+
+/// Whether `now` lies within the validity period (RFC 5280 §4.1.2.5: both
+/// ends inclusive).
+pub(super) fn covers(validity: &Validity, now: SimTime) -> bool {
+    sim_time(&validity.not_before) <= now && now <= sim_time(&validity.not_after)
+}
+
+/// `RSA-2048, modulus c3a1…`.
+pub(super) fn key_text(key: &RsaPublicKey) -> String {
+    format!(
+        "RSA-{}, modulus {}",
+        key.n().bits(),
+        hex_prefix(&key.n().to_bytes_be(), 8)
+    )
+}
+
+/// The client's checks of the certificate the RA returns, before it puts it
+/// in the store next to its TPM key: issued by the enterprise root, valid
+/// now, for its own key, with the EKUs Windows Hello sign-in needs, and
+/// naming the user. Every check runs, so a reader sees all that is wrong.
+pub fn check_issued(
+    cert: &[u8],
+    root_cert: &[u8],
+    key: &RsaPublicKey,
+    upn: &str,
+    now: SimTime,
+) -> Vec<PkiCheck> {
+    let parsed = match (parse_certificate(cert), parse_certificate(root_cert)) {
+        (Ok(c), Ok(r)) => (c, r),
+        (Err(e), _) | (_, Err(e)) => {
+            return vec![PkiCheck {
+                title: "Certificate is readable",
+                compared: format!("{} bytes of DER as an X.509 certificate", cert.len()),
+                rule: "RFC 5280 §4.1",
+                result: Err(e.to_string()),
+            }];
+        }
+    };
+    let (cert_parsed, root) = parsed;
+    let tbs = &cert_parsed.tbs_certificate;
+    let mut checks = Vec::new();
+
+    let root_name = name_text(&root.tbs_certificate.subject);
+    let chain = rsa_key(&root.tbs_certificate.subject_public_key_info).and_then(|root_key| {
+        if tbs.issuer != root.tbs_certificate.subject {
+            return Err(format!(
+                "the certificate's issuer is {}, not the enterprise root {root_name}",
+                name_text(&tbs.issuer)
+            ));
+        }
+        verify_issued_by(cert, &cert_parsed, &root_key)
+            .map_err(|e| format!("{e} with the enterprise root's key"))
+    });
+    checks.push(PkiCheck {
+        title: "Certificate chains to the enterprise root",
+        compared: format!(
+            "issuer {} and the signature ({}) against the trusted root {root_name} and its key",
+            name_text(&tbs.issuer),
+            oid::describe(&cert_parsed.signature_algorithm.oid)
+        ),
+        rule: "RFC 5280 §6.1.3 (a)(1), (a)(4)",
+        result: chain,
+    });
+
+    checks.push(PkiCheck {
+        title: "Certificate is valid now",
+        compared: format!(
+            "validity {} against now, {now}",
+            validity_text(&tbs.validity)
+        ),
+        rule: "RFC 5280 §4.1.2.5, §6.1.3 (a)(2)",
+        result: if covers(&tbs.validity, now) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{now} lies outside {}",
+                validity_text(&tbs.validity)
+            ))
+        },
+    });
+
+    let certified = rsa_key(&tbs.subject_public_key_info);
+    checks.push(PkiCheck {
+        title: "Certificate is for the TPM key",
+        compared: format!(
+            "the certified key ({}) against the user key in the TPM ({})",
+            certified
+                .as_ref()
+                .map(key_text)
+                .unwrap_or_else(|e| e.clone()),
+            key_text(key)
+        ),
+        rule: "RFC 5280 §4.1.2.7",
+        result: certified.and_then(|k| {
+            if &k == key {
+                Ok(())
+            } else {
+                Err("the certificate certifies a different key from the one in the TPM".into())
+            }
+        }),
+    });
+
+    let found = ekus(&cert_parsed);
+    let needed = [oid::SMART_CARD_LOGON, oid::CLIENT_AUTH];
+    checks.push(PkiCheck {
+        title: "Certificate allows Windows Hello sign-in",
+        compared: format!(
+            "EKUs {} against the needed {}",
+            found
+                .as_deref()
+                .map(oid_list)
+                .unwrap_or_else(|e| e.to_string()),
+            oid_list(&needed)
+        ),
+        rule: "RFC 5280 §4.2.1.12",
+        result: found.and_then(|found| {
+            let missing: Vec<_> = needed
+                .iter()
+                .filter(|o| !found.contains(o))
+                .copied()
+                .collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("the certificate lacks {}", oid_list(&missing)))
+            }
+        }),
+    });
+
+    let names = upns(&cert_parsed);
+    checks.push(PkiCheck {
+        title: "Certificate names the user",
+        compared: format!(
+            "the subjectAltName UPN {} against the signed-in user {upn}",
+            names
+                .as_ref()
+                .map(|n| if n.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    n.join(", ")
+                })
+                .unwrap_or_else(|e| e.clone())
+        ),
+        rule: "RFC 5280 §4.2.1.6",
+        result: names.and_then(|n| {
+            if n.iter().any(|u| u.eq_ignore_ascii_case(upn)) {
+                Ok(())
+            } else {
+                Err(format!("no UPN otherName in the certificate equals {upn}"))
+            }
+        }),
+    });
+    checks
+}

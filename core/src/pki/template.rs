@@ -1,0 +1,100 @@
+//! Certificate templates as the CA reads them from Active Directory
+//! (MS-CRTD): only the attributes the flows use.
+
+use super::oid;
+use const_oid::ObjectIdentifier;
+
+/// The template name (`cn`) Windows Hello for Business enrolls against in
+/// this world. Deployments choose their own name; this one is the explorer's.
+pub const WINDOWS_HELLO_TEMPLATE: &str = "WHfBAuthentication";
+
+/// `CT_FLAG_HELLO_LOGON_KEY` in msPKI-Private-Key-Flag (MS-CRTD 2.27; certca.h
+/// spells it `CTPRIVATEKEY_FLAG_HELLO_LOGON_KEY`): the client makes the request
+/// with its Windows Hello logon key (MS-WCCE 3.1.2.4.2.2.2.8).
+pub const CT_FLAG_HELLO_LOGON_KEY: u32 = 0x0020_0000;
+
+/// A certificate template (MS-CRTD 2), reduced to what this CA checks and
+/// stamps into the certificates it issues.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// `cn`: the name a request asks for (MS-WCCE 3.2.2.6.2.1.4.1).
+    pub name: String,
+    /// `displayName`.
+    pub display_name: String,
+    /// `msPKI-Cert-Template-OID` (MS-CRTD 2.20). Forest-specific in real
+    /// deployments; made up for this world's forest.
+    pub oid: ObjectIdentifier,
+    /// `revision` (MS-CRTD 2.6): the major version in the template extension.
+    pub major_version: u32,
+    /// `msPKI-Template-Minor-Revision` (MS-CRTD 2.17).
+    pub minor_version: u32,
+    /// `pKIExtendedKeyUsage` (MS-CRTD): the EKUs of issued certificates.
+    pub ekus: Vec<ObjectIdentifier>,
+    /// `msPKI-RA-Signature`: how many enrollment-agent signatures a request
+    /// needs (MS-WCCE 3.2.2.6.2.1.4.5.1).
+    pub required_ra_signatures: u32,
+    /// `msPKI-RA-Application-Policies` (MS-CRTD 2.23): the application policy
+    /// (EKU) the signers' certificates must carry.
+    pub ra_application_policy: ObjectIdentifier,
+    /// `msPKI-Private-Key-Flag` (MS-CRTD 2.27).
+    pub private_key_flags: u32,
+    /// `msPKI-Minimal-Key-Size` (MS-CRTD 2.19), in bits.
+    pub min_key_bits: u32,
+    /// `pKIExpirationPeriod` (MS-CRTD), in days.
+    pub validity_days: u32,
+    /// Who holds the Enroll permission on the template (MS-CRTD 2.5.1),
+    /// reduced to subject common names instead of a security descriptor.
+    pub enroll_permitted: Vec<String>,
+}
+
+impl Template {
+    /// The Windows Hello for Business authentication template: Smart Card
+    /// Logon and Client Authentication, one signature by a Certificate Request
+    /// Agent, the Hello logon key flag, RSA-2048, and only the registration
+    /// authority's enrollment agent (`agent_cn`) may enroll.
+    pub fn windows_hello(agent_cn: &str) -> Template {
+        Template {
+            name: WINDOWS_HELLO_TEMPLATE.to_string(),
+            display_name: "WHFB Authentication".to_string(),
+            oid: ObjectIdentifier::new_unwrap(
+                "1.3.6.1.4.1.311.21.8.4917624.1339478.12094317.15718063.8102516.113.5120573.9014682",
+            ),
+            major_version: 100,
+            minor_version: 3,
+            ekus: vec![oid::SMART_CARD_LOGON, oid::CLIENT_AUTH],
+            required_ra_signatures: 1,
+            ra_application_policy: oid::CERTIFICATE_REQUEST_AGENT,
+            private_key_flags: CT_FLAG_HELLO_LOGON_KEY,
+            min_key_bits: 2048,
+            validity_days: 365,
+            enroll_permitted: vec![agent_cn.to_string()],
+        }
+    }
+
+    /// The built-in Administrator template: a template the CA publishes but
+    /// the enrollment agent holds no Enroll permission on, so that a request
+    /// for it shows a refusal.
+    pub fn administrator() -> Template {
+        Template {
+            name: "Administrator".to_string(),
+            display_name: "Administrator".to_string(),
+            oid: ObjectIdentifier::new_unwrap(
+                "1.3.6.1.4.1.311.21.8.4917624.1339478.12094317.15718063.8102516.113.1.7",
+            ),
+            major_version: 4,
+            minor_version: 1,
+            ekus: vec![
+                oid::TRUST_LIST_SIGNING,
+                oid::ENCRYPTING_FILE_SYSTEM,
+                oid::SECURE_EMAIL,
+                oid::CLIENT_AUTH,
+            ],
+            required_ra_signatures: 0,
+            ra_application_policy: oid::CERTIFICATE_REQUEST_AGENT,
+            private_key_flags: 0x10,
+            min_key_bits: 2048,
+            validity_days: 365,
+            enroll_permitted: vec!["Domain Admins".to_string(), "Enterprise Admins".to_string()],
+        }
+    }
+}

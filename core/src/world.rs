@@ -1,0 +1,701 @@
+//! The world a flow runs in: a tenant, its user, the device, the identity
+//! providers, the directories and the PKI, every key generated for real from
+//! one seed.
+//!
+//! Keys are derived per purpose (`Seed::rng("azure-ad/token-signing")`), so a
+//! key is the same whichever order things are generated in, and a world only
+//! generates the keys its flow needs: the command line, the tests and the
+//! page's Web Worker all get byte-identical keys for the same seed.
+
+use crate::clock::{SimDuration, SimTime};
+use crate::device::Device;
+use crate::enterprise_pki::EnterprisePki;
+use crate::error::{Error, Result};
+use crate::formats::key_credential_link::Guid;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use rsa::RsaPrivateKey;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The root of all randomness in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Seed(pub [u8; 32]);
+
+impl Seed {
+    /// A seed from any text a person can put in a URL (`demo`, `42`, …).
+    pub fn from_text(text: &str) -> Seed {
+        let mut h = Sha256::new();
+        h.update(b"whfb-flow-explorer seed v1\0");
+        h.update(text.as_bytes());
+        Seed(h.finalize().into())
+    }
+
+    /// An independent, reproducible random stream for one purpose.
+    pub fn rng(&self, purpose: &str) -> ChaCha20Rng {
+        let mut h = Sha256::new();
+        h.update(self.0);
+        h.update(purpose.as_bytes());
+        ChaCha20Rng::from_seed(h.finalize().into())
+    }
+
+    /// `N` reproducible bytes for one purpose.
+    pub fn bytes<const N: usize>(&self, purpose: &str) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.rng(purpose).fill_bytes(&mut out);
+        out
+    }
+
+    /// A reproducible GUID (version 4 layout) for one purpose.
+    pub fn guid(&self, purpose: &str) -> Guid {
+        let mut b: [u8; 16] = self.bytes(purpose);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        Guid::from_rfc4122_bytes(b)
+    }
+}
+
+/// The PIN complexity policy (Windows Hello for Business PIN complexity
+/// settings: length 4–127, default minimum 6; character classes allowed,
+/// required or disallowed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub digits: CharRule,
+    pub lowercase: CharRule,
+    pub uppercase: CharRule,
+    pub special: CharRule,
+}
+
+/// Whether a class of characters may, must or must not appear in a PIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CharRule {
+    Allowed,
+    Required,
+    Disallowed,
+}
+
+impl Default for PinPolicy {
+    fn default() -> Self {
+        PinPolicy {
+            min_length: 6,
+            max_length: 127,
+            digits: CharRule::Allowed,
+            lowercase: CharRule::Disallowed,
+            uppercase: CharRule::Disallowed,
+            special: CharRule::Disallowed,
+        }
+    }
+}
+
+impl PinPolicy {
+    /// Every rule the PIN breaks, in words; empty when it complies.
+    pub fn violations(&self, pin: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let len = pin.chars().count();
+        if len < self.min_length {
+            out.push(format!(
+                "the PIN has {len} characters; the policy asks for at least {}",
+                self.min_length
+            ));
+        }
+        if len > self.max_length {
+            out.push(format!(
+                "the PIN has {len} characters; the policy allows at most {}",
+                self.max_length
+            ));
+        }
+        let classes: [(&str, CharRule, fn(char) -> bool); 4] = [
+            ("digits", self.digits, |c| c.is_ascii_digit()),
+            ("lowercase letters", self.lowercase, |c| {
+                c.is_ascii_lowercase()
+            }),
+            ("uppercase letters", self.uppercase, |c| {
+                c.is_ascii_uppercase()
+            }),
+            ("special characters", self.special, |c| {
+                c.is_ascii_punctuation() || c == ' '
+            }),
+        ];
+        for (name, rule, test) in classes {
+            let present = pin.chars().any(test);
+            match rule {
+                CharRule::Required if !present => out.push(format!("the policy requires {name}")),
+                CharRule::Disallowed if present => {
+                    out.push(format!("the policy does not allow {name}"))
+                }
+                _ => {}
+            }
+        }
+        if pin.chars().any(|c| !c.is_ascii() || c.is_ascii_control()) {
+            out.push("a PIN may only use printable ASCII characters".into());
+        }
+        out
+    }
+}
+
+/// When the user last completed MFA, as the run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LastMfa {
+    /// No MFA on record: the user is prompted.
+    Never,
+    /// This long before the run starts.
+    Ago(SimDuration),
+}
+
+/// What a person can change about a run: the seeds' conditions and faults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// A Windows Hello compatible biometric sensor is present.
+    pub biometric_sensor: bool,
+    /// When the user last did MFA.
+    pub last_mfa: LastMfa,
+    /// The password the user types at sign-in (the account's real one by default).
+    pub password: Option<String>,
+    /// The PIN, as typed the first time.
+    pub pin: String,
+    /// The PIN, as typed the second time.
+    pub pin_confirmation: String,
+    pub pin_policy: PinPolicy,
+    /// How many times the user mistypes the PIN before getting it right
+    /// (each one an authorisation failure the TPM counts).
+    pub wrong_pin_attempts: u32,
+    /// The federation server (AD FS) answers.
+    pub federation_available: bool,
+    /// Azure AD Connect's schedule.
+    pub sync_interval: SimDuration,
+    /// How long before the run starts Azure AD Connect last ran.
+    pub last_sync_ago: SimDuration,
+    /// Keys the TPM pre-generates.
+    pub pool_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            biometric_sensor: true,
+            last_mfa: LastMfa::Never,
+            password: None,
+            pin: "246810".into(),
+            pin_confirmation: "246810".into(),
+            pin_policy: PinPolicy::default(),
+            wrong_pin_attempts: 0,
+            federation_available: true,
+            sync_interval: SimDuration::minutes(30),
+            last_sync_ago: SimDuration::minutes(12),
+            pool_size: 2,
+        }
+    }
+}
+
+/// The names of the settings [`Options::set`] understands, with what each takes.
+pub const OPTION_KEYS: [(&str, &str); 9] = [
+    ("sensor", "1 or 0: a biometric sensor is present"),
+    ("mfa", "minutes since the user's last MFA, or none"),
+    ("pin", "the PIN the user types (both times)"),
+    ("pin2", "a different PIN confirmation"),
+    (
+        "wrongpin",
+        "how many wrong PINs the user types first (0-64)",
+    ),
+    ("adfs", "up or down: whether the federation server answers"),
+    ("password", "the password the user types"),
+    ("sync", "Azure AD Connect's sync interval in minutes"),
+    ("lastsync", "minutes since Azure AD Connect last ran"),
+];
+
+impl Options {
+    /// Sets one condition by name, as a link (`mfa=2`) or the command line
+    /// (`--mfa 2`) writes it; the error says what the value should be.
+    pub fn set(&mut self, key: &str, value: &str) -> std::result::Result<(), String> {
+        let minutes = |max: u64| -> std::result::Result<SimDuration, String> {
+            match value.parse::<u64>() {
+                Ok(m) if m <= max => Ok(SimDuration::minutes(m)),
+                _ => Err(format!(
+                    "{key} must be a number of minutes from 0 to {max}, not \"{value}\""
+                )),
+            }
+        };
+        match key {
+            "sensor" => match value {
+                "1" | "yes" | "true" => self.biometric_sensor = true,
+                "0" | "no" | "false" => self.biometric_sensor = false,
+                _ => return Err(format!("sensor must be 1 or 0, not \"{value}\"")),
+            },
+            "mfa" => {
+                self.last_mfa = if value == "none" {
+                    LastMfa::Never
+                } else {
+                    LastMfa::Ago(minutes(24 * 60).map_err(|_| {
+                        format!("mfa must be minutes since the last MFA (0 to 1440) or \"none\", not \"{value}\"")
+                    })?)
+                }
+            }
+            "pin" => {
+                if value.chars().count() > 200 {
+                    return Err("the PIN is too long to type (over 200 characters)".into());
+                }
+                self.pin = value.to_string();
+                self.pin_confirmation = value.to_string();
+            }
+            "pin2" => {
+                if value.chars().count() > 200 {
+                    return Err(
+                        "the PIN confirmation is too long to type (over 200 characters)".into(),
+                    );
+                }
+                self.pin_confirmation = value.to_string();
+            }
+            "wrongpin" => match value.parse::<u32>() {
+                Ok(n) if n <= 64 => self.wrong_pin_attempts = n,
+                _ => {
+                    return Err(format!(
+                        "wrongpin must be a number from 0 to 64, not \"{value}\""
+                    ))
+                }
+            },
+            "adfs" => match value {
+                "down" => self.federation_available = false,
+                "up" => self.federation_available = true,
+                _ => return Err(format!("adfs must be \"up\" or \"down\", not \"{value}\"")),
+            },
+            "password" => self.password = Some(value.to_string()),
+            "sync" => {
+                let d = minutes(24 * 60)?;
+                if d.0 == 0 {
+                    return Err("sync must be at least 1 minute".into());
+                }
+                self.sync_interval = d;
+            }
+            "lastsync" => self.last_sync_ago = minutes(24 * 60)?,
+            other => return Err(format!("there is no setting \"{other}\"")),
+        }
+        Ok(())
+    }
+
+    /// The settings that differ from the defaults, as `(key, value)` pairs
+    /// that [`Options::set`] reads back.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let d = Options::default();
+        let mut out = Vec::new();
+        if self.biometric_sensor != d.biometric_sensor {
+            out.push((
+                "sensor",
+                if self.biometric_sensor { "1" } else { "0" }.to_string(),
+            ));
+        }
+        if self.last_mfa != d.last_mfa {
+            out.push((
+                "mfa",
+                match self.last_mfa {
+                    LastMfa::Never => "none".to_string(),
+                    LastMfa::Ago(ago) => (ago.0 / 60_000).to_string(),
+                },
+            ));
+        }
+        if self.pin != d.pin {
+            out.push(("pin", self.pin.clone()));
+        }
+        if self.pin_confirmation != self.pin {
+            out.push(("pin2", self.pin_confirmation.clone()));
+        }
+        if self.wrong_pin_attempts != 0 {
+            out.push(("wrongpin", self.wrong_pin_attempts.to_string()));
+        }
+        if self.federation_available != d.federation_available {
+            out.push((
+                "adfs",
+                if self.federation_available {
+                    "up"
+                } else {
+                    "down"
+                }
+                .to_string(),
+            ));
+        }
+        if let Some(p) = &self.password {
+            out.push(("password", p.clone()));
+        }
+        if self.sync_interval != d.sync_interval {
+            out.push(("sync", (self.sync_interval.0 / 60_000).to_string()));
+        }
+        if self.last_sync_ago != d.last_sync_ago {
+            out.push(("lastsync", (self.last_sync_ago.0 / 60_000).to_string()));
+        }
+        out
+    }
+}
+
+/// Everything a world is built from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldConfig {
+    /// The text the seed came from, kept for links and file names.
+    pub seed_text: String,
+    pub start: SimTime,
+    pub options: Options,
+}
+
+impl WorldConfig {
+    pub fn new(seed_text: impl Into<String>) -> Self {
+        WorldConfig {
+            seed_text: seed_text.into(),
+            start: SimTime::DEFAULT_START,
+            options: Options::default(),
+        }
+    }
+
+    pub fn seed(&self) -> Seed {
+        Seed::from_text(&self.seed_text)
+    }
+}
+
+/// The organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: Guid,
+    pub name: &'static str,
+    pub domain: &'static str,
+    /// The NetBIOS name of the AD domain.
+    pub netbios: &'static str,
+    /// The AD domain's distinguished name.
+    pub domain_dn: &'static str,
+}
+
+impl Tenant {
+    /// Azure AD's token issuer for this tenant.
+    pub fn azure_issuer(&self) -> String {
+        format!("https://sts.windows.net/{}/", self.id)
+    }
+}
+
+/// AD FS's token issuer.
+pub const ADFS_ISSUER: &str = "http://adfs.contoso.com/adfs/services/trust";
+/// The audience of a token for the Azure Device Registration Service (MS-KPP).
+pub const ADRS_AUDIENCE: &str = "urn:ms-drs:enterpriseregistration.windows.net";
+/// The resource identifier of the Device Registration Service on AD FS.
+pub const EDRS_AUDIENCE: &str = "urn:ms-drs:434DF4A9-3CF2-4C1D-917E-2CD2B72F515A";
+/// The audience of a federation token for Azure AD.
+pub const AZURE_FEDERATION_AUDIENCE: &str = "urn:federation:MicrosoftOnline";
+/// The public client that asks for device registration tokens.
+pub const DRS_CLIENT_ID: &str = "dd762716-544d-4aeb-a526-687b73838a22";
+
+/// The person being provisioned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserAccount {
+    pub upn: String,
+    pub display_name: String,
+    pub object_id: Guid,
+    pub sam_account_name: String,
+    pub dn: String,
+    /// The real password (what the directories hold a hash of).
+    #[serde(skip)]
+    pub password: String,
+    /// Salt and SHA-256 hash of the password, as the directories hold it
+    /// (modelled: real directories use other hash functions).
+    pub password_salt: [u8; 16],
+    pub password_hash: [u8; 32],
+}
+
+impl UserAccount {
+    pub fn hash_password(salt: &[u8; 16], password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(salt);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    /// `CONTOSO\alex`, as enrollment requests name the requester.
+    pub fn down_level_name(&self, tenant: &Tenant) -> String {
+        format!("{}\\{}", tenant.netbios, self.sam_account_name)
+    }
+}
+
+/// Infrastructure keys, each generated on first use from its own stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum KeyPurpose {
+    AzureAdTokenSigning,
+    AdFsTokenSigning,
+    EnterpriseRootCa,
+    EnrollmentAgent,
+}
+
+impl KeyPurpose {
+    pub const ALL: [KeyPurpose; 4] = [
+        KeyPurpose::AzureAdTokenSigning,
+        KeyPurpose::AdFsTokenSigning,
+        KeyPurpose::EnterpriseRootCa,
+        KeyPurpose::EnrollmentAgent,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            KeyPurpose::AzureAdTokenSigning => "azure-ad/token-signing",
+            KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
+            KeyPurpose::EnterpriseRootCa => "pki/root-ca",
+            KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyPurpose::AzureAdTokenSigning => "Azure AD token-signing key (RSA-2048)",
+            KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
+            KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
+            KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
+        }
+    }
+}
+
+/// The world's RSA keys, generated lazily and reproducibly.
+#[derive(Clone, Debug)]
+pub struct KeyVault {
+    seed: Seed,
+    keys: BTreeMap<KeyPurpose, RsaPrivateKey>,
+}
+
+impl KeyVault {
+    pub fn new(seed: Seed) -> Self {
+        KeyVault {
+            seed,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    /// The key for `purpose`, generating it the first time (≈0.2 s natively, ≈1 s in wasm).
+    pub fn key(&mut self, purpose: KeyPurpose) -> Result<&RsaPrivateKey> {
+        if !self.keys.contains_key(&purpose) {
+            let mut rng = self.seed.rng(purpose.label());
+            let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| {
+                Error::Crypto(format!("generating the {}: {e}", purpose.description()))
+            })?;
+            self.keys.insert(purpose, key);
+        }
+        self.keys
+            .get(&purpose)
+            .ok_or_else(|| Error::Crypto(format!("the {} was not kept", purpose.description())))
+    }
+
+    /// Whether a key has been generated yet.
+    pub fn has(&self, purpose: KeyPurpose) -> bool {
+        self.keys.contains_key(&purpose)
+    }
+}
+
+/// A key registered for the user in a directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegisteredKey {
+    /// base64 of SHA-256 over the BCRYPT blob.
+    pub key_id: String,
+    /// The KEYCREDENTIALLINK_BLOB.
+    pub blob: Vec<u8>,
+    pub device_id: Guid,
+    pub created: SimTime,
+}
+
+/// Azure AD: the user's registered keys, the last MFA, the registered devices.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AzureAdState {
+    /// The user object's key list (searchableDeviceKey).
+    pub user_keys: Vec<RegisteredKey>,
+    /// When the user last completed MFA.
+    pub last_mfa: Option<SimTime>,
+}
+
+/// On-premises Active Directory: the user object's msDS-KeyCredentialLink.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DirectoryState {
+    /// Values of msDS-KeyCredentialLink, in DN-Binary string form.
+    pub key_credential_link: Vec<String>,
+}
+
+/// Azure AD Connect's schedule.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncSchedule {
+    pub interval: SimDuration,
+    pub last_run: SimTime,
+}
+
+impl SyncSchedule {
+    /// The start of the first cycle strictly after `now`.
+    pub fn next_run_after(&self, now: SimTime) -> SimTime {
+        let interval = self.interval.0.max(60_000);
+        let mut next = self.last_run.0.saturating_add(interval);
+        if next <= now.0 {
+            let behind = now.0 - next;
+            next = next.saturating_add((behind / interval + 1) * interval);
+        }
+        SimTime(next)
+    }
+}
+
+/// Everything that exists before the flow starts.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub config: WorldConfig,
+    pub seed: Seed,
+    pub tenant: Tenant,
+    pub user: UserAccount,
+    pub device: Device,
+    pub keys: KeyVault,
+    pub azure_ad: AzureAdState,
+    pub directory: DirectoryState,
+    pub sync: SyncSchedule,
+    /// The enterprise PKI, set up the first time a flow needs it.
+    pki: Option<EnterprisePki>,
+}
+
+impl World {
+    /// The enterprise PKI (root CA, enrollment agent, template), built on first use.
+    pub fn pki(&mut self) -> Result<&mut EnterprisePki> {
+        if self.pki.is_none() {
+            self.pki = Some(EnterprisePki::build(&mut self.keys, self.config.start)?);
+        }
+        self.pki
+            .as_mut()
+            .ok_or_else(|| Error::Crypto("the enterprise PKI could not be kept".into()))
+    }
+
+    /// Generates every infrastructure key and the PKI now (tests and the
+    /// command line use it to pay the cost once, up front).
+    pub fn warm_up_all(&mut self) -> Result<()> {
+        for purpose in KeyPurpose::ALL {
+            self.keys.key(purpose)?;
+        }
+        self.pki()?;
+        Ok(())
+    }
+
+    /// The PKI if a flow has built it already.
+    pub fn pki_if_built(&self) -> Option<&EnterprisePki> {
+        self.pki.as_ref()
+    }
+
+    /// Builds the world: the tenant, the user, and the device with its TPM
+    /// provisioned (storage root key, endorsement key and certificate,
+    /// attestation key, device key). Infrastructure keys come later, on use.
+    pub fn build(config: WorldConfig) -> Result<World> {
+        let seed = config.seed();
+        let tenant = Tenant {
+            id: seed.guid("tenant-id"),
+            name: "Contoso",
+            domain: "contoso.com",
+            netbios: "CONTOSO",
+            domain_dn: "DC=contoso,DC=com",
+        };
+        let password = String::from("Sunflower-7-Harbor");
+        let password_salt: [u8; 16] = seed.bytes("user/password-salt");
+        let user = UserAccount {
+            upn: "alex.wilber@contoso.com".into(),
+            display_name: "Alex Wilber".into(),
+            object_id: seed.guid("user/object-id"),
+            sam_account_name: "alexw".into(),
+            dn: "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com".into(),
+            password_hash: UserAccount::hash_password(&password_salt, &password),
+            password,
+            password_salt,
+        };
+        let start = config.start;
+        let device = Device::provision(&seed, &config.options, start)?;
+        let azure_ad = AzureAdState {
+            user_keys: Vec::new(),
+            last_mfa: match config.options.last_mfa {
+                LastMfa::Never => None,
+                LastMfa::Ago(d) => Some(SimTime(start.0.saturating_sub(d.0))),
+            },
+        };
+        let sync = SyncSchedule {
+            interval: config.options.sync_interval,
+            last_run: SimTime(start.0.saturating_sub(config.options.last_sync_ago.0)),
+        };
+        Ok(World {
+            keys: KeyVault::new(seed),
+            seed,
+            tenant,
+            user,
+            device,
+            azure_ad,
+            directory: DirectoryState::default(),
+            sync,
+            pki: None,
+            config,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_reproducible_and_purposes_independent() {
+        let a = Seed::from_text("demo");
+        assert_eq!(a, Seed::from_text("demo"));
+        assert_ne!(a, Seed::from_text("demo2"));
+        assert_eq!(a.bytes::<16>("x"), a.bytes::<16>("x"));
+        assert_ne!(a.bytes::<16>("x"), a.bytes::<16>("y"));
+    }
+
+    #[test]
+    fn pin_policy_names_each_broken_rule() {
+        let policy = PinPolicy::default();
+        assert!(policy.violations("246810").is_empty());
+        assert_eq!(
+            policy.violations("1234"),
+            vec!["the PIN has 4 characters; the policy asks for at least 6"]
+        );
+        assert!(policy.violations("24681a")[0].contains("does not allow lowercase"));
+        assert!(policy.violations(&"1".repeat(128))[0].contains("at most 127"));
+        let strict = PinPolicy {
+            uppercase: CharRule::Required,
+            lowercase: CharRule::Allowed,
+            ..PinPolicy::default()
+        };
+        assert!(strict.violations("abc123")[0].contains("requires uppercase"));
+    }
+
+    #[test]
+    fn options_read_back_what_they_write() {
+        let mut o = Options::default();
+        for (k, v) in [
+            ("sensor", "0"),
+            ("mfa", "15"),
+            ("pin", "13579"),
+            ("pin2", "97531"),
+            ("wrongpin", "3"),
+            ("adfs", "down"),
+            ("sync", "15"),
+            ("lastsync", "29"),
+        ] {
+            o.set(k, v).unwrap();
+        }
+        let mut again = Options::default();
+        for (k, v) in o.to_pairs() {
+            again.set(k, &v).unwrap();
+        }
+        assert_eq!(again, o);
+        assert!(Options::default().to_pairs().is_empty());
+        for (k, v) in [
+            ("sensor", "maybe"),
+            ("mfa", "-3"),
+            ("wrongpin", "99999999999"),
+            ("adfs", "sideways"),
+            ("sync", "0"),
+            ("bogus", "1"),
+        ] {
+            assert!(Options::default().set(k, v).is_err(), "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn next_sync_is_the_first_cycle_after_now() {
+        let s = SyncSchedule {
+            interval: SimDuration::minutes(30),
+            last_run: SimTime(0),
+        };
+        assert_eq!(s.next_run_after(SimTime(60_000)), SimTime(1_800_000));
+        assert_eq!(s.next_run_after(SimTime(1_800_000)), SimTime(3_600_000));
+        assert_eq!(s.next_run_after(SimTime(5_000_000)), SimTime(5_400_000));
+    }
+}

@@ -1,0 +1,477 @@
+//! Every flow, end to end, natively and in headless Chromium; and each check
+//! broken on purpose, failing exactly where it should.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+use whfb_core::artifact::{ArtifactKind, Outcome};
+use whfb_core::catalog::{FlowId, Phase};
+use whfb_core::clock::{SimDuration, SimTime};
+use whfb_core::engine::{Run, StepStatus};
+use whfb_core::script::Action;
+use whfb_core::world::{LastMfa, Options, World, WorldConfig};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// One world per options, with every infrastructure key generated once.
+fn world(options: Options) -> World {
+    static DEFAULT: OnceLock<World> = OnceLock::new();
+    if options == Options::default() {
+        return DEFAULT
+            .get_or_init(|| {
+                let mut w = World::build(WorldConfig::new("tests")).expect("world builds");
+                w.warm_up_all().expect("keys generate");
+                w
+            })
+            .clone();
+    }
+    let mut config = WorldConfig::new("tests");
+    config.options = options;
+    World::build(config).expect("world builds")
+}
+
+fn run(flow: FlowId, options: Options) -> Run {
+    let mut r = Run::new(world(options), flow);
+    r.run_to_end();
+    r
+}
+
+/// The run stopped at the step doing `action`, on the check `title`, and
+/// nothing after it ran.
+fn assert_halted_at(r: &Run, action: Action, title: &str, reason_contains: &str) {
+    let halt = r
+        .halted()
+        .unwrap_or_else(|| panic!("the run did not stop; expected {title} to fail"));
+    let last = r.events().last().expect("some events");
+    assert_eq!(last.index, halt.step, "nothing downstream ran");
+    assert_eq!(last.action, action, "stopped at the wrong step");
+    assert_eq!(
+        halt.check, title,
+        "a different check failed: {}",
+        halt.reason
+    );
+    assert!(
+        halt.reason.contains(reason_contains),
+        "reason was: {}",
+        halt.reason
+    );
+    assert!(matches!(last.status, StepStatus::Failed { .. }));
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn every_flow_runs_to_its_end_with_every_check_as_expected() {
+    for flow in FlowId::ALL {
+        let r = run(flow, Options::default());
+        assert!(r.halted().is_none(), "{flow:?} stopped: {:?}", r.halted());
+        assert_eq!(r.events().len(), r.script().steps.len(), "{flow:?}");
+        let checks: usize = r.events().iter().map(|e| e.checks.len()).sum();
+        assert!(checks >= 15, "{flow:?} ran only {checks} checks");
+        for e in r.events() {
+            for c in &e.checks {
+                assert!(
+                    c.as_expected(),
+                    "{flow:?} step {} {}: {:?}",
+                    e.index + 1,
+                    c.title,
+                    c.outcome
+                );
+            }
+        }
+        let phases: Vec<Phase> = r.events().iter().map(|e| e.phase).collect();
+        assert_eq!(phases.last(), flow.info().phases.last());
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn hybrid_key_trust_refuses_an_on_premises_sign_in_until_the_sync() {
+    let r = run(FlowId::HybridKeyManaged, Options::default());
+    let before = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::SignInBeforeSync)
+        .expect("probe ran");
+    let refusal = before
+        .checks
+        .iter()
+        .find(|c| c.expect_refusal)
+        .expect("a refusal");
+    assert!(matches!(&refusal.outcome, Outcome::Fail { reason } if reason.contains("empty")));
+    let wait = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::WaitForSync)
+        .expect("wait");
+    // The last cycle ran 12 minutes before the start: the next one starts 18 minutes after it.
+    assert_eq!(
+        wait.time,
+        SimTime::DEFAULT_START.plus(SimDuration::minutes(18))
+    );
+    assert!(
+        wait.elapsed > SimDuration::minutes(15),
+        "the clock jumped {}",
+        wait.elapsed
+    );
+    let after = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::SignInAfterSync)
+        .expect("sign-in");
+    assert!(after.checks.iter().all(|c| c.outcome.passed()));
+}
+
+#[test]
+fn a_fresh_mfa_skips_the_prompt_and_a_stale_one_prompts() {
+    let fresh = run(
+        FlowId::CloudManaged,
+        Options {
+            last_mfa: LastMfa::Ago(SimDuration::minutes(2)),
+            ..Options::default()
+        },
+    );
+    assert!(fresh.halted().is_none());
+    let prompt = fresh
+        .events()
+        .iter()
+        .find(|e| e.action == Action::MfaPrompt)
+        .expect("step");
+    assert!(matches!(prompt.status, StepStatus::Skipped { .. }));
+    let stale = run(
+        FlowId::CloudManaged,
+        Options {
+            last_mfa: LastMfa::Ago(SimDuration::minutes(15)),
+            ..Options::default()
+        },
+    );
+    let prompt = stale
+        .events()
+        .iter()
+        .find(|e| e.action == Action::MfaPrompt)
+        .expect("step");
+    assert_eq!(prompt.status, StepStatus::Done);
+}
+
+#[test]
+fn an_mfa_that_goes_stale_before_registration_is_refused_by_the_registration_service() {
+    // 9 minutes ago: fresh enough to skip the prompt, stale by phase C.
+    let r = run(
+        FlowId::CloudManaged,
+        Options {
+            last_mfa: LastMfa::Ago(SimDuration::minutes(9)),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "MFA is still fresh",
+        "provisioning needs one less than 10 min old",
+    );
+}
+
+#[test]
+fn a_short_pin_stops_provisioning_before_any_key_is_taken() {
+    let r = run(
+        FlowId::CloudManaged,
+        Options {
+            pin: "1234".into(),
+            pin_confirmation: "1234".into(),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(&r, Action::CreatePin, "PIN meets the policy", "at least 6");
+}
+
+#[test]
+fn a_pin_confirmation_that_differs_stops_provisioning() {
+    let r = run(
+        FlowId::OnPremKey,
+        Options {
+            pin_confirmation: "246811".into(),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(&r, Action::CreatePin, "PIN confirmed", "differ");
+}
+
+#[test]
+fn a_wrong_password_is_refused_by_the_identity_provider() {
+    let r = run(
+        FlowId::CloudFederated,
+        Options {
+            password: Some("guess".into()),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::SignInRequest,
+        "Password (first factor)",
+        "wrong",
+    );
+}
+
+#[test]
+fn without_the_federation_server_no_token_is_issued() {
+    let r = run(
+        FlowId::OnPremCert,
+        Options {
+            federation_available: false,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::SignInRequest,
+        "Federation server reachable",
+        "503",
+    );
+}
+
+#[test]
+fn thirty_two_wrong_pins_lock_the_tpm_out() {
+    let r = run(
+        FlowId::CloudManaged,
+        Options {
+            wrong_pin_attempts: 32,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::RequestKey,
+        "PIN authorises the key",
+        "TPM_RC_LOCKOUT",
+    );
+    let r = run(
+        FlowId::CloudManaged,
+        Options {
+            wrong_pin_attempts: 3,
+            ..Options::default()
+        },
+    );
+    assert!(
+        r.halted().is_none(),
+        "three mistakes are forgiven: {:?}",
+        r.halted()
+    );
+}
+
+/// Runs `flow` up to (not including) the step doing `action`, lets `tamper`
+/// change the wire, then runs on.
+fn tampered(flow: FlowId, action: Action, tamper: impl FnOnce(&mut Run)) -> Run {
+    let mut r = Run::new(world(Options::default()), flow);
+    while r.next_step().is_some_and(|s| s.action != action) {
+        r.step();
+    }
+    tamper(&mut r);
+    r.run_to_end();
+    r
+}
+
+fn edit_token(
+    r: &mut Run,
+    id: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    resign: bool,
+) {
+    let token = String::from_utf8(r.wire(id).expect("token on the wire").to_vec()).expect("text");
+    let parts: Vec<&str> = token.split('.').collect();
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let mut claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&Base64UrlUnpadded::decode_vec(parts[1]).expect("b64"))
+            .expect("json");
+    edit(&mut claims);
+    let payload = Base64UrlUnpadded::encode_string(&serde_json::to_vec(&claims).expect("json"));
+    let new = format!("{}.{}.{}", parts[0], payload, parts[2]);
+    if resign {
+        r.tamper_resigned(id, new.into_bytes()).expect("re-signed");
+    } else {
+        r.tamper(id, new.into_bytes()).expect("replaced");
+    }
+}
+
+#[test]
+fn a_tampered_token_signature_is_refused() {
+    let r = tampered(FlowId::CloudManaged, Action::RegisterKey, |r| {
+        edit_token(
+            r,
+            "access-token",
+            |c| {
+                c.insert("upn".into(), "mallory@contoso.com".into());
+            },
+            false,
+        )
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "Access token signature",
+        "signature",
+    );
+}
+
+#[test]
+fn a_token_for_another_audience_is_refused() {
+    let r = tampered(FlowId::CloudManaged, Action::RegisterKey, |r| {
+        edit_token(
+            r,
+            "access-token",
+            |c| {
+                c.insert("aud".into(), "https://graph.microsoft.com".into());
+            },
+            true,
+        )
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "Access token audience",
+        "graph.microsoft.com",
+    );
+}
+
+#[test]
+fn an_expired_token_is_refused() {
+    let r = tampered(FlowId::OnPremKey, Action::RegisterKey, |r| {
+        edit_token(
+            r,
+            "access-token",
+            |c| {
+                let iat = c["iat"].as_u64().unwrap_or(0);
+                c.insert("exp".into(), (iat - 60).into());
+            },
+            true,
+        )
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "Access token lifetime",
+        "expired",
+    );
+}
+
+#[test]
+fn a_key_that_does_not_match_its_attestation_is_refused() {
+    let r = tampered(FlowId::CloudManaged, Action::ValidateRegistration, |r| {
+        // Swap kngc for another key's blob; the attestation still names the TPM key.
+        let other = rsa::RsaPrivateKey::new(
+            &mut <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7),
+            2048,
+        )
+        .expect("key");
+        let blob = whfb_core::formats::bcrypt::BcryptRsaPublicBlob::from_public_key(
+            &other.to_public_key(),
+        )
+        .expect("blob");
+        let body = r
+            .wire("key-registration-request")
+            .expect("request")
+            .to_vec();
+        let mut json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        use base64ct::{Base64, Encoding};
+        json["kngc"] = Base64::encode_string(&blob.to_bytes()).into();
+        r.tamper(
+            "key-registration-request",
+            serde_json::to_vec(&json).expect("json"),
+        )
+        .expect("tamper");
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "Attested key is the key being registered",
+        "different public key",
+    );
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_artifacts() {
+    let a = run(FlowId::HybridCertSyncFederated, Options::default());
+    let b = {
+        let mut r = Run::new(
+            World::build(WorldConfig::new("tests")).expect("world"),
+            FlowId::HybridCertSyncFederated,
+        );
+        r.run_to_end();
+        r
+    };
+    let bytes = |r: &Run| -> Vec<Vec<u8>> {
+        r.events()
+            .iter()
+            .flat_map(|e| e.artifacts.iter().map(|a| a.bytes.clone()))
+            .collect()
+    };
+    assert_eq!(bytes(&a), bytes(&b));
+    let mut other = WorldConfig::new("another seed");
+    other.options = Options::default();
+    let mut c = Run::new(
+        World::build(other).expect("world"),
+        FlowId::HybridCertSyncFederated,
+    );
+    c.run_to_end();
+    assert_ne!(bytes(&a), bytes(&c));
+}
+
+#[test]
+fn artifacts_are_in_their_real_formats() {
+    let r = run(FlowId::OnPremKey, Options::default());
+    let all: Vec<_> = r
+        .events()
+        .iter()
+        .flat_map(|e| e.artifacts.clone())
+        .collect();
+    let kngc = all
+        .iter()
+        .find(|a| a.kind == ArtifactKind::BcryptRsaPublicBlob)
+        .expect("kngc");
+    assert_eq!(kngc.bytes.len(), 283);
+    let kcl = all
+        .iter()
+        .find(|a| a.kind == ArtifactKind::KeyCredentialLink)
+        .expect("kcl");
+    use sha2::{Digest, Sha256};
+    // KeyID (entry 0x01) is SHA-256 of KeyMaterial (entry 0x03), MS-ADTS 2.2.20.
+    assert_eq!(&kcl.bytes[0..4], &[0x00, 0x02, 0x00, 0x00]);
+    assert_eq!(&kcl.bytes[4..7], &[32, 0, 0x01]);
+    let material_start = 4 + 35 + 35 + 3;
+    assert_eq!(kcl.bytes[material_start - 1], 0x03);
+    assert_eq!(
+        &kcl.bytes[7..39],
+        Sha256::digest(&kcl.bytes[material_start..material_start + 283]).as_slice()
+    );
+    assert_eq!(
+        &kcl.bytes[42..74],
+        Sha256::digest(&kcl.bytes[74..]).as_slice(),
+        "KeyHash covers what follows it"
+    );
+    for a in all.iter().filter(|a| a.kind == ArtifactKind::Jwt) {
+        assert_eq!(
+            std::str::from_utf8(&a.bytes)
+                .expect("text")
+                .split('.')
+                .count(),
+            3,
+            "{}",
+            a.title
+        );
+    }
+}
+
+#[test]
+fn certificate_flows_issue_a_certificate_that_chains_to_the_root() {
+    for flow in [
+        FlowId::HybridCertAsync,
+        FlowId::HybridCertSyncFederated,
+        FlowId::OnPremCert,
+    ] {
+        let r = run(flow, Options::default());
+        assert!(r.halted().is_none(), "{flow:?}: {:?}", r.halted());
+        let install = r.events().last().expect("events");
+        assert_eq!(install.action, Action::InstallCertificate);
+        assert!(install.checks.len() >= 4 && install.checks.iter().all(|c| c.outcome.passed()));
+    }
+}
