@@ -1,11 +1,12 @@
 //! The catalog of provisioning flows, grouped by deployment.
 
+use crate::session::Session;
 use leptos::prelude::*;
 use whfb_core::catalog::{phase_span, Deployment, FlowInfo, FLOWS};
 
 /// Every flow of the core's catalog, grouped by how the device is joined.
 #[component]
-pub fn Catalog() -> impl IntoView {
+pub fn Catalog(session: Session) -> impl IntoView {
     view! {
         <section class="catalog" data-testid="catalog" aria-labelledby="catalog-title">
             <div class="catalog-intro">
@@ -18,14 +19,14 @@ pub fn Catalog() -> impl IntoView {
             </div>
             {Deployment::ALL
                 .into_iter()
-                .map(|deployment| view! { <DeploymentGroup deployment /> })
+                .map(|deployment| view! { <DeploymentGroup deployment session /> })
                 .collect_view()}
         </section>
     }
 }
 
 #[component]
-fn DeploymentGroup(deployment: Deployment) -> impl IntoView {
+fn DeploymentGroup(deployment: Deployment, session: Session) -> impl IntoView {
     let flows: Vec<&'static FlowInfo> = FLOWS
         .iter()
         .filter(|f| f.deployment == deployment)
@@ -37,17 +38,32 @@ fn DeploymentGroup(deployment: Deployment) -> impl IntoView {
                 <span class="join">{deployment.join()}</span>
             </h2>
             <ul class="flow-list">
-                {flows.into_iter().map(|flow| view! { <FlowCard flow /> }).collect_view()}
+                {flows.into_iter().map(|flow| view! { <FlowCard flow session /> }).collect_view()}
             </ul>
         </section>
     }
 }
 
 #[component]
-fn FlowCard(flow: &'static FlowInfo) -> impl IntoView {
+fn FlowCard(flow: &'static FlowInfo, session: Session) -> impl IntoView {
+    let href = format!("?flow={}", flow.id.slug());
     view! {
         <li class="flow-card" data-testid="flow-card" data-flow=flow.id.slug()>
-            <h3 class="flow-title" data-testid="flow-title">{flow.title}</h3>
+            <h3 class="flow-title" data-testid="flow-title">
+                <a
+                    href=href
+                    data-testid="open-flow"
+                    on:click=move |ev| {
+                        // Plain clicks open in place; modified clicks keep their meaning.
+                        if !(ev.ctrl_key() || ev.meta_key() || ev.shift_key()) {
+                            ev.prevent_default();
+                            session.open(flow.id, 0);
+                        }
+                    }
+                >
+                    {flow.title}
+                </a>
+            </h3>
             <div class="flow-tags">
                 <span class="tag trust" data-testid="flow-trust">{flow.trust.name()}</span>
                 <span class="tag sign-in" data-testid="flow-sign-in">{flow.sign_in.name()}</span>

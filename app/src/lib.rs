@@ -1,9 +1,24 @@
 //! The Windows Hello for Business flow explorer: a Leptos front end that only
-//! renders what `whfb-core` produces. No protocol logic lives here.
+//! renders what `whfb-core` produces. No protocol logic lives here, and no
+//! cryptography runs on the page's main thread: the engine, the TPM and
+//! every key generation run in a Web Worker (`worker_entry`).
 
 pub mod catalog_view;
+pub mod explorer;
+pub mod guide;
+pub mod layout;
+pub mod playback;
+pub mod protocol;
+pub mod route;
+pub mod session;
+pub mod theme;
+pub mod worker_entry;
+pub mod worker_host;
+pub mod worker_link;
 
 use leptos::prelude::*;
+use route::Route;
+use session::Session;
 
 /// Mounts the explorer on the page's `<body>`.
 pub fn start() {
@@ -11,18 +26,76 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
+fn location_query() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces the URL's query without reloading, so the address bar is
+/// always a link to what is on screen.
+fn replace_query(query: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let path = window.location().pathname().unwrap_or_default();
+    if let Ok(history) = window.history() {
+        let url = format!("{path}{query}");
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    let route = Route::parse(&location_query());
+    let embed = route.embed;
+    let session = Session::new(route);
+    provide_context(session);
+    session.connect();
+    Effect::new(move |_| {
+        let query = session.route.with(Route::to_query);
+        replace_query(&query);
+    });
+    let flow = Memo::new(move |_| session.route.with(|r| r.flow));
     view! {
-        <header class="topbar" data-testid="topbar">
-            <a class="brand" href="./">
+        <header class="topbar" data-testid="topbar" class:hidden=embed>
+            <a class="brand" href="./" on:click=move |ev| {
+                ev.prevent_default();
+                session.close();
+            }>
                 <span class="brand-mark" aria-hidden="true"></span>
                 <span class="brand-name">"Windows Hello for Business flow explorer"</span>
             </a>
+            <span class="spacer"></span>
+            <theme::ThemeToggle />
         </header>
-        <main id="main" class="page">
-            <catalog_view::Catalog />
+        <main id="main" class="page" class:embed=embed>
+            <Notices session />
+            {move || match flow.get() {
+                Some(f) => view! { <explorer::Explorer session flow=f /> }.into_any(),
+                None => view! {
+                    <catalog_view::Catalog session />
+                    <guide::Guide session />
+                }
+                .into_any(),
+            }}
         </main>
+    }
+}
+
+/// Problems with the link or the worker, in words, dismissable.
+#[component]
+fn Notices(session: Session) -> impl IntoView {
+    move || {
+        let notices = session.notices.get();
+        (!notices.is_empty()).then(|| {
+            view! {
+                <div class="notices" role="status" data-testid="notices">
+                    <ul>{notices.into_iter().map(|n| view! { <li data-testid="notice">{n}</li> }).collect_view()}</ul>
+                    <button data-testid="dismiss-notices" on:click=move |_| session.notices.set(Vec::new())>"Dismiss"</button>
+                </div>
+            }
+        })
     }
 }

@@ -1,0 +1,386 @@
+//! The flow explorer: phase stepper, swimlanes, playback controls,
+//! narration and the inspector for the step shown.
+
+mod inspector;
+mod swimlanes;
+
+use crate::playback::SPEEDS;
+use crate::session::Session;
+use leptos::prelude::*;
+use whfb_core::catalog::{phase_span, FlowId, Phase};
+use whfb_core::engine::{Event, StepStatus};
+use whfb_core::script::{script, Script, StepKind};
+
+pub use inspector::Inspector;
+pub use swimlanes::Swimlanes;
+
+/// Everything shown for an open flow.
+#[component]
+pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
+    let script = StoredValue::new(script(flow));
+    let info = flow.info();
+    let embed = session.route.with_untracked(|r| r.embed);
+    let (help_open, set_help_open) = signal(false);
+    use_keyboard(session, script, set_help_open);
+    use_autoplay(session);
+    use_step_requests(session);
+
+    view! {
+        <section class="explorer" data-testid="explorer" data-flow=flow.slug()>
+            <header class="explorer-head" class:hidden=embed>
+                <button class="link-button" data-testid="back-to-catalog" on:click=move |_| session.close()>
+                    "← All flows"
+                </button>
+                <h1 data-testid="flow-heading">{info.title}</h1>
+                <p class="flow-meta">
+                    <span class="tag trust">{info.trust.name()}</span>
+                    <span class="tag">{info.sign_in.name()}</span>
+                    <span class="tag phases">{format!("Phases {}", phase_span(info.phases))}</span>
+                    <PoolStatus session />
+                </p>
+            </header>
+            <PhaseStepper session script />
+            <div class="stage">
+                <Swimlanes session script />
+            </div>
+            <Controls session script set_help_open />
+            <Narration session script />
+            {(!embed).then(|| view! { <Inspector session /> })}
+            <KeyHelp open=help_open set_open=set_help_open />
+        </section>
+    }
+}
+
+/// The key pool's state, as the worker reports it.
+#[component]
+fn PoolStatus(session: Session) -> impl IntoView {
+    move || {
+        session.pool.get().map(|p| {
+            let text = if p.making {
+                format!("TPM key pool: {} of {} ready, one being made", p.ready, p.target)
+            } else {
+                format!("TPM key pool: {} of {} ready", p.ready, p.target)
+            };
+            view! { <span class="tag pool" data-testid="pool-status" data-ready=p.ready data-making=p.making.to_string()>{text}</span> }
+        })
+    }
+}
+
+/// Phases A–G as buttons; the current one highlighted.
+#[component]
+fn PhaseStepper(session: Session, script: StoredValue<Script>) -> impl IntoView {
+    let phases = script.with_value(|s| s.phases.clone());
+    let current_phase = move || {
+        let i = session.playback.with(|p| p.current);
+        script.with_value(|s| s.steps.get(i).map(|st| st.phase))
+    };
+    view! {
+        <nav class="phase-stepper" aria-label="Phases" data-testid="phase-stepper">
+            {phases
+                .into_iter()
+                .map(|p| {
+                    let phase = p.phase;
+                    let first = script.with_value(|s| s.first_step_of(phase)).unwrap_or(0);
+                    view! {
+                        <button
+                            class="phase-button"
+                            data-testid="phase-button"
+                            data-phase=phase.letter().to_string()
+                            class:current=move || current_phase() == Some(phase)
+                            aria-current=move || (current_phase() == Some(phase)).then_some("step")
+                            title=p.summary
+                            on:click=move |_| {
+                                session.playback.update(|pb| pb.jump(first));
+                            }
+                        >
+                            <span class="letter">{phase.letter().to_string()}</span>
+                            <span class="name">{p.name}</span>
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// Step, play, speed, restart, scrubber.
+#[component]
+fn Controls(
+    session: Session,
+    script: StoredValue<Script>,
+    set_help_open: WriteSignal<bool>,
+) -> impl IntoView {
+    let total = script.with_value(|s| s.steps.len());
+    let pb = session.playback;
+    let ticks = script.with_value(|s| {
+        s.steps
+            .iter()
+            .enumerate()
+            .map(|(i, st)| (i, st.phase, st.title))
+            .collect::<Vec<_>>()
+    });
+    view! {
+        <div class="controls" data-testid="controls">
+            <div class="buttons">
+                <button data-testid="restart" title="Restart (Home)" on:click=move |_| pb.update(|p| p.restart())>"⟲"</button>
+                <button data-testid="step-back" title="Step back (←)" aria-label="Step back" on:click=move |_| pb.update(|p| p.back())>"◀"</button>
+                <button
+                    data-testid="play"
+                    class="play"
+                    aria-label=move || if pb.with(|p| p.playing) { "Pause" } else { "Play" }
+                    title="Play or pause (Space)"
+                    on:click=move |_| pb.update(|p| p.toggle())
+                >
+                    {move || if pb.with(|p| p.playing) { "❚❚" } else { "▶" }}
+                </button>
+                <button data-testid="step-forward" title="Step forward (→)" aria-label="Step forward" on:click=move |_| pb.update(|p| p.forward())>"▶|"</button>
+                <label class="speed">
+                    "Speed "
+                    <select
+                        data-testid="speed"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if let Ok(i) = v.parse::<usize>() {
+                                pb.update(|p| p.speed = i.min(SPEEDS.len() - 1));
+                            }
+                        }
+                        prop:value=move || pb.with(|p| p.speed.to_string())
+                    >
+                        {SPEEDS.iter().enumerate().map(|(i, s)| view! { <option value=i.to_string()>{format!("{s}×")}</option> }).collect_view()}
+                    </select>
+                </label>
+                <span class="position" data-testid="position">
+                    {move || format!("Step {} of {}", pb.with(|p| p.current) + 1, total)}
+                </span>
+                <button class="keys" data-testid="show-keys" title="Keyboard shortcuts (?)" on:click=move |_| set_help_open.set(true)>"?"</button>
+            </div>
+            <div class="scrubber" data-testid="scrubber" role="group" aria-label="Steps">
+                {ticks
+                    .into_iter()
+                    .map(|(i, phase, title)| {
+                        let status = move || session.events.with(|e| e.get(i).map(|ev| status_class(&ev.status)));
+                        view! {
+                            <button
+                                class="tick"
+                                data-testid="tick"
+                                data-phase=phase.letter().to_string()
+                                class:current=move || pb.with(|p| p.current == i)
+                                class:seen=move || pb.with(|p| i <= p.current)
+                                class:failed=move || status() == Some("failed")
+                                class:skipped=move || status() == Some("skipped")
+                                title=format!("{} · {}", phase.letter(), title)
+                                aria-label=format!("Step {}: {}", i + 1, title)
+                                on:click=move |_| pb.update(|p| p.jump(i))
+                            ></button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}
+
+pub(crate) fn status_class(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Done => "done",
+        StepStatus::Skipped { .. } => "skipped",
+        StepStatus::Failed { .. } => "failed",
+    }
+}
+
+/// The current step in words, read out through an aria-live region.
+#[component]
+fn Narration(session: Session, script: StoredValue<Script>) -> impl IntoView {
+    let current = move || session.playback.with(|p| p.current);
+    let spec = move || script.with_value(|s| s.steps.get(current()).cloned());
+    let event = move || session.current_event();
+    view! {
+        <section class="narration" data-testid="narration" aria-live="polite" aria-atomic="true">
+            {move || {
+                let Some(step) = spec() else { return ().into_any() };
+                let phase_name = script.with_value(|s| {
+                    s.phases.iter().find(|p| p.phase == step.phase).map(|p| p.name).unwrap_or_default()
+                });
+                let lane = match step.kind {
+                    StepKind::Message { from, to } => format!("{} → {}", from.name(), to.name()),
+                    StepKind::Internal { actor } => actor.name().to_string(),
+                    StepKind::Wait { actor } => format!("{} waits", actor.name()),
+                };
+                view! {
+                    <p class="where">
+                        <span class="phase-letter" data-testid="narration-phase">{step.phase.letter().to_string()}</span>
+                        {format!(" {phase_name} · {lane}")}
+                    </p>
+                    <h2 data-testid="narration-title">{step.title}</h2>
+                    <p class="text" data-testid="narration-text">{step.narration}</p>
+                    <EventSummary event=event() />
+                }
+                .into_any()
+            }}
+            {move || session.busy.get().filter(|_| event().is_none()).map(|b| view! { <p class="busy" data-testid="busy" role="status">{b}</p> })}
+            {move || session.halt.get().map(|h| view! {
+                <p class="halt" data-testid="halt" role="alert">
+                    {format!("The run stopped at step {}: {} — {}", h.step + 1, h.check, h.reason)}
+                </p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn EventSummary(event: Option<Event>) -> impl IntoView {
+    let Some(e) = event else {
+        return view! { <p class="pending" data-testid="step-pending">"Running this step…"</p> }
+            .into_any();
+    };
+    let status = match &e.status {
+        StepStatus::Done => "Done".to_string(),
+        StepStatus::Skipped { why } => format!("Skipped: {why}"),
+        StepStatus::Failed { check, reason } => format!("Failed: {check} — {reason}"),
+    };
+    view! {
+        <div class="event-summary" data-testid="event-summary" data-status=status_class(&e.status)>
+            <p class="status">
+                <span class=format!("badge {}", status_class(&e.status))>{status}</span>
+                <span class="time" data-testid="sim-time">{format!(" {}", e.time)}</span>
+                {(e.elapsed.0 >= 60_000).then(|| view! { <span class="elapsed">{format!(" (+{})", e.elapsed)}</span> })}
+            </p>
+            <ul class="notes">
+                {e.notes.into_iter().map(|n| view! { <li data-testid="note">{n}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
+    .into_any()
+}
+
+/// The keyboard shortcuts, shown with `?`.
+#[component]
+fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="key-help" data-testid="key-help" role="dialog" aria-label="Keyboard shortcuts" hidden=move || !open.get()>
+            <h2>"Keyboard"</h2>
+            <dl>
+                <dt>"← →"</dt><dd>"step back, step forward"</dd>
+                <dt>"Space"</dt><dd>"play or pause"</dd>
+                <dt>"Home End"</dt><dd>"first step, last step"</dd>
+                <dt>"A–G"</dt><dd>"jump to a phase"</dd>
+                <dt>"?"</dt><dd>"this help (Esc closes it)"</dd>
+            </dl>
+            <button data-testid="close-keys" on:click=move |_| set_open.set(false)>"Close"</button>
+        </div>
+    }
+}
+
+/// ← → Space Home End A–G ?
+fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: WriteSignal<bool>) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        // Typing in a field is not navigation.
+        if let Some(target) = ev.target() {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = target.dyn_ref::<web_sys::Element>() {
+                if matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") {
+                    return;
+                }
+            }
+        }
+        let pb = session.playback;
+        let key = ev.key();
+        let handled = match key.as_str() {
+            "ArrowRight" => {
+                pb.update(|p| p.forward());
+                true
+            }
+            "ArrowLeft" => {
+                pb.update(|p| p.back());
+                true
+            }
+            " " | "Spacebar" => {
+                pb.update(|p| p.toggle());
+                true
+            }
+            "Home" => {
+                pb.update(|p| p.home());
+                true
+            }
+            "End" => {
+                pb.update(|p| p.end());
+                true
+            }
+            "?" => {
+                set_help_open.update(|o| *o = !*o);
+                true
+            }
+            "Escape" => {
+                set_help_open.set(false);
+                true
+            }
+            k if k.chars().count() == 1 => match k.chars().next().and_then(Phase::from_letter) {
+                Some(phase) => {
+                    let phases: Vec<Phase> =
+                        script.with_value(|s| s.steps.iter().map(|st| st.phase).collect());
+                    pb.update(|p| {
+                        p.jump_to_phase(&phases, phase);
+                    });
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+/// While playing, one step every `interval_ms`.
+fn use_autoplay(session: Session) {
+    let timer: StoredValue<Option<leptos::leptos_dom::helpers::IntervalHandle>, LocalStorage> =
+        StoredValue::new_local(None);
+    Effect::new(move |_| {
+        let (playing, interval) = session.playback.with(|p| (p.playing, p.interval_ms()));
+        timer.update_value(|t| {
+            if let Some(h) = t.take() {
+                h.clear();
+            }
+        });
+        if playing {
+            let handle = set_interval_with_handle(
+                move || {
+                    // Wait for the worker rather than run ahead of the events.
+                    let have = session.events.with_untracked(|e| e.len());
+                    let current = session.playback.with_untracked(|p| p.current);
+                    if current < have {
+                        session.playback.update(|p| p.forward());
+                    }
+                },
+                std::time::Duration::from_millis(u64::from(interval)),
+            );
+            if let Ok(h) = handle {
+                timer.set_value(Some(h));
+            }
+        }
+    });
+    on_cleanup(move || {
+        timer.update_value(|t| {
+            if let Some(h) = t.take() {
+                h.clear();
+            }
+        });
+    });
+}
+
+/// Asks the worker for steps the user moves to, and keeps the URL in step.
+fn use_step_requests(session: Session) {
+    Effect::new(move |_| {
+        let current = session.playback.with(|p| p.current);
+        if session.events.with(|e| current >= e.len()) {
+            session.request(current);
+        }
+        session.route.update(|r| r.step = Some(current + 1));
+    });
+}

@@ -1,0 +1,321 @@
+//! The inspector for the step shown: its checks, and each artifact as a
+//! decoded tree, a hex view linked to the tree, and its text form, with copy
+//! and download. Every name, offset and length comes from the core's parsers
+//! reading the live bytes.
+
+use crate::session::Session;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use whfb_core::artifact::{Artifact, Field, Outcome};
+use whfb_core::engine::{Check, Event};
+use whfb_core::export;
+
+#[component]
+pub fn Inspector(session: Session) -> impl IntoView {
+    let selected = RwSignal::new(0usize);
+    // A new step starts on its first artifact.
+    Effect::new(move |_| {
+        session.playback.with(|p| p.current);
+        selected.set(0);
+    });
+    let event = Memo::new(move |_| session.current_event());
+    view! {
+        <section class="inspector" data-testid="inspector" aria-label="Inspector">
+            {move || match event.get() {
+                None => view! { <p class="muted">"The inspector shows this step's checks and artifacts once it has run."</p> }.into_any(),
+                Some(e) => view! { <StepDetails event=e selected /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Every artifact of a step, TPM exchanges included, in display order.
+fn all_artifacts(e: &Event) -> Vec<(String, Artifact)> {
+    let mut out: Vec<(String, Artifact)> = e
+        .artifacts
+        .iter()
+        .map(|a| (a.title.clone(), a.clone()))
+        .collect();
+    for x in &e.tpm {
+        out.push((format!("{} · command", x.name), x.command.clone()));
+        out.push((
+            format!("{} · response ({})", x.name, x.result),
+            x.response.clone(),
+        ));
+    }
+    out
+}
+
+#[component]
+fn StepDetails(event: Event, selected: RwSignal<usize>) -> impl IntoView {
+    let artifacts = StoredValue::new(all_artifacts(&event));
+    let count = artifacts.with_value(Vec::len);
+    let checks = event.checks.clone();
+    view! {
+        <div class="inspector-grid">
+            <section class="checks" data-testid="checks">
+                <h3>{format!("Checks ({})", checks.len())}</h3>
+                {if checks.is_empty() {
+                    view! { <p class="muted">"Nothing is verified at this step."</p> }.into_any()
+                } else {
+                    view! { <ul>{checks.into_iter().map(|c| view! { <CheckRow check=c /> }).collect_view()}</ul> }.into_any()
+                }}
+            </section>
+            <section class="artifacts" data-testid="artifacts">
+                <h3>{format!("Artifacts ({count})")}</h3>
+                {(count == 0).then(|| view! { <p class="muted">"Nothing travels or is produced at this step."</p> })}
+                <div class="artifact-tabs" role="tablist">
+                    {artifacts
+                        .with_value(|a| a.iter().map(|(t, art)| (t.clone(), art.id.clone())).collect::<Vec<_>>())
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (title, id))| {
+                            view! {
+                                <button
+                                    role="tab"
+                                    data-testid="artifact-tab"
+                                    data-artifact=id
+                                    class:selected=move || selected.get() == i
+                                    aria-selected=move || (selected.get() == i).to_string()
+                                    on:click=move |_| selected.set(i)
+                                >
+                                    {title}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                {move || {
+                    let i = selected.get();
+                    artifacts.with_value(|a| a.get(i).cloned()).map(|(_, art)| view! { <ArtifactView artifact=art /> })
+                }}
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn CheckRow(check: Check) -> impl IntoView {
+    let (mark, class, reason) = match (&check.outcome, check.expect_refusal) {
+        (Outcome::Pass, _) => ("✓", "pass", None),
+        (Outcome::Fail { reason }, true) => (
+            "⊘",
+            "refused",
+            Some(format!("Refused, as this step shows: {reason}")),
+        ),
+        (Outcome::Fail { reason }, false) => ("✗", "fail", Some(reason.clone())),
+    };
+    view! {
+        <li class=format!("check {class}") data-testid="check" data-outcome=class>
+            <span class="mark" aria-hidden="true">{mark}</span>
+            <div>
+                <p class="title"><strong data-testid="check-title">{check.title}</strong><span class="who">{format!(" · {}", check.actor.name())}</span></p>
+                <p class="compared">{check.compared}</p>
+                {reason.map(|r| view! { <p class="reason" data-testid="check-reason">{r}</p> })}
+                {(!check.rule.is_empty()).then(|| view! { <p class="rule">{check.rule}</p> })}
+            </div>
+        </li>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    Decoded,
+    Hex,
+    Text,
+}
+
+#[component]
+fn ArtifactView(artifact: Artifact) -> impl IntoView {
+    let view_mode = RwSignal::new(View::Decoded);
+    let hover = RwSignal::new(None::<(usize, usize)>);
+    let art = StoredValue::new(artifact.clone());
+    let (text_label, text_form) = export::text_form(&artifact);
+    let text_form = StoredValue::new(text_form);
+    view! {
+        <article class="artifact" data-testid="artifact" data-kind=format!("{:?}", artifact.kind) data-artifact=artifact.id.clone()>
+            <header>
+                <h4 data-testid="artifact-title">{artifact.title.clone()}</h4>
+                <span class="tag">{format!("{:?} · {} bytes", artifact.kind, artifact.bytes.len())}</span>
+                {artifact.modelled.clone().map(|m| view! { <span class="tag modelled" data-testid="modelled" title=m.clone()>{format!("modelled: {m}")}</span> })}
+            </header>
+            <div class="view-switch" role="tablist">
+                <button data-testid="view-decoded" class:selected=move || view_mode.get() == View::Decoded on:click=move |_| view_mode.set(View::Decoded)>"Decoded"</button>
+                <button data-testid="view-hex" class:selected=move || view_mode.get() == View::Hex on:click=move |_| view_mode.set(View::Hex)>"Hex"</button>
+                <button data-testid="view-text" class:selected=move || view_mode.get() == View::Text on:click=move |_| view_mode.set(View::Text)>{text_label}</button>
+                <span class="spacer"></span>
+                <button data-testid="copy" on:click=move |_| copy_text(&text_form.get_value())>"Copy"</button>
+                <button data-testid="download" on:click=move |_| art.with_value(download)>"Download"</button>
+            </div>
+            {move || match view_mode.get() {
+                View::Decoded => view! {
+                    <div class="decoded" data-testid="decoded">
+                        <FieldTree fields=art.with_value(|a| a.fields.clone()) hover />
+                    </div>
+                    <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover />
+                }
+                .into_any(),
+                View::Hex => view! { <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover /> }.into_any(),
+                View::Text => view! { <pre class="text-form" data-testid="text-form">{text_form.get_value()}</pre> }.into_any(),
+            }}
+        </article>
+    }
+}
+
+#[component]
+fn FieldTree(fields: Vec<Field>, hover: RwSignal<Option<(usize, usize)>>) -> impl IntoView {
+    if fields.is_empty() {
+        return view! { <p class="muted">"No decoded view for these bytes."</p> }.into_any();
+    }
+    view! { <ul class="tree">{fields.into_iter().map(|f| field_node(f, hover)).collect_view()}</ul> }.into_any()
+}
+
+fn field_node(field: Field, hover: RwSignal<Option<(usize, usize)>>) -> AnyView {
+    let range = (field.offset, field.len);
+    let has_children = !field.children.is_empty();
+    let children = field.children;
+    let name = field.name.clone();
+    view! {
+        <li
+            class="field"
+            data-testid="field"
+            data-name=name
+            data-offset=field.offset
+            data-len=field.len
+            class:hl=move || hover.get() == Some(range)
+            on:mouseenter=move |ev| {
+                ev.stop_propagation();
+                hover.set(Some(range));
+            }
+            on:mouseleave=move |_| hover.set(None)
+        >
+            <div class="field-line" title=field.spec.clone()>
+                <span class="name">{field.name}</span>
+                <span class="value">{field.value}</span>
+                <span class="range">{format!("@{} +{}", field.offset, field.len)}</span>
+            </div>
+            {(!field.note.is_empty()).then(|| view! { <div class="note">{field.note}</div> })}
+            {has_children.then(|| view! { <ul>{children.into_iter().map(|c| field_node(c, hover)).collect_view()}</ul> })}
+        </li>
+    }
+    .into_any()
+}
+
+/// The deepest field containing byte `offset`.
+fn field_at(fields: &[Field], offset: usize) -> Option<(usize, usize)> {
+    let f = fields.iter().find(|f| f.range().contains(&offset))?;
+    field_at(&f.children, offset).or(Some((f.offset, f.len)))
+}
+
+#[component]
+fn HexView(
+    bytes: Vec<u8>,
+    fields: Vec<Field>,
+    hover: RwSignal<Option<(usize, usize)>>,
+) -> impl IntoView {
+    let fields = StoredValue::new(fields);
+    const PER_ROW: usize = 16;
+    let rows: Vec<(usize, Vec<u8>)> = bytes
+        .chunks(PER_ROW)
+        .enumerate()
+        .map(|(i, c)| (i * PER_ROW, c.to_vec()))
+        .collect();
+    view! {
+        <div class="hex" data-testid="hex" on:mouseleave=move |_| hover.set(None)>
+            {rows
+                .into_iter()
+                .map(|(start, chunk)| {
+                    view! {
+                        <div class="hex-row">
+                            <span class="hex-offset">{format!("{start:06x}")}</span>
+                            {chunk
+                                .iter()
+                                .enumerate()
+                                .map(|(j, b)| {
+                                    let offset = start + j;
+                                    view! {
+                                        <span
+                                            class="byte"
+                                            data-offset=offset
+                                            class:hl=move || hover.get().is_some_and(|(o, l)| offset >= o && offset < o + l)
+                                            on:mouseenter=move |_| hover.set(fields.with_value(|f| field_at(f, offset)))
+                                        >
+                                            {format!("{b:02x}")}
+                                        </span>
+                                    }
+                                })
+                                .collect_view()}
+                            <span class="hex-ascii">
+                                {chunk.iter().map(|b| if b.is_ascii_graphic() { *b as char } else { '.' }).collect::<String>()}
+                            </span>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+fn copy_text(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Offers the artifact as a file, in the form standard tools open.
+fn download(artifact: &Artifact) {
+    let bytes = export::file_bytes(artifact);
+    let ext = match artifact.kind {
+        whfb_core::artifact::ArtifactKind::Certificate
+        | whfb_core::artifact::ArtifactKind::Pkcs10 => "pem",
+        k => k.extension(),
+    };
+    save_file(
+        &format!("{}.{ext}", artifact.id),
+        &bytes,
+        "application/octet-stream",
+    );
+}
+
+/// Saves bytes through a temporary object URL.
+pub(crate) fn save_file(name: &str, bytes: &[u8], mime: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a") {
+        if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
+            a.set_href(&url);
+            a.set_download(name);
+            a.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hovering_a_byte_finds_the_deepest_field() {
+        let tree = vec![Field::new("outer", "", "", "", 0, 10).with_children(vec![
+            Field::new("a", "", "", "", 0, 4),
+            Field::new("b", "", "", "", 4, 6)
+                .with_children(vec![Field::new("b1", "", "", "", 5, 2)]),
+        ])];
+        assert_eq!(field_at(&tree, 1), Some((0, 4)));
+        assert_eq!(field_at(&tree, 6), Some((5, 2)));
+        assert_eq!(field_at(&tree, 9), Some((4, 6)));
+        assert_eq!(field_at(&tree, 10), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The swimlane diagram (SVG): a lane per actor, phases as bands, each
+//! message an arrow drawn when its step is reached, internal steps as marks.
+
+use super::status_class;
+use crate::layout::{layout, Shape, BAND_HEAD, HEADER, LANE_WIDTH, MARGIN, ROW};
+use crate::session::Session;
+use leptos::prelude::*;
+use whfb_core::catalog::Place;
+use whfb_core::script::Script;
+
+#[component]
+pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView {
+    let geometry = script.with_value(layout);
+    let (width, height) = (geometry.width, geometry.height);
+    let pb = session.playback;
+    let scroller = NodeRef::<leptos::html::Div>::new();
+
+    // Keep the current step in view as it moves.
+    Effect::new(move |_| {
+        let current = pb.with(|p| p.current);
+        let Some(container) = scroller.get() else {
+            return;
+        };
+        let selector = format!("[data-step=\"{current}\"]");
+        if let Ok(Some(row)) = container.query_selector(&selector) {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+            row.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
+
+    let lanes = geometry.lanes.clone();
+    let bands = geometry.bands.clone();
+    let rows = geometry.rows.clone();
+    view! {
+        <div class="swimlanes" node_ref=scroller data-testid="swimlanes">
+            <svg
+                viewBox=format!("0 0 {width} {height}")
+                width=width
+                height=height
+                role="img"
+                aria-label="Sequence of messages between the actors"
+            >
+                <defs>
+                    <marker id="arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"></path>
+                    </marker>
+                </defs>
+                {bands
+                    .into_iter()
+                    .map(|b| {
+                        let phase = b.phase;
+                        let first = b.first_step;
+                        let active = move || {
+                            let cur = pb.with(|p| p.current);
+                            script.with_value(|s| s.steps.get(cur).map(|st| st.phase)) == Some(phase)
+                        };
+                        view! {
+                            <g class="band" class:active=active data-testid="band" data-phase=phase.letter().to_string()>
+                                <rect x="0" y=b.y width=width height=b.height class="band-bg"></rect>
+                                <text
+                                    x=MARGIN
+                                    y=b.y + BAND_HEAD * 0.65
+                                    class="band-label"
+                                    on:click=move |_| pb.update(|p| p.jump(first))
+                                >
+                                    {format!("Phase {} · {}", phase.letter(), b.name)}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                {lanes
+                    .into_iter()
+                    .map(|l| {
+                        let place = match l.actor.place() {
+                            Place::Person => "person",
+                            Place::Device => "device",
+                            Place::Cloud => "cloud",
+                            Place::OnPremises => "onprem",
+                        };
+                        let involved = move || {
+                            let cur = pb.with(|p| p.current);
+                            script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.kind.actors().contains(&l.actor)))
+                        };
+                        view! {
+                            <g class=format!("lane {place}") class:involved=involved data-testid="lane" data-actor=l.actor.slug()>
+                                <line x1=l.x y1=HEADER - 6.0 x2=l.x y2=height - MARGIN class="lane-line"></line>
+                                <rect x=l.x - LANE_WIDTH / 2.0 + 6.0 y=8 width=LANE_WIDTH - 12.0 height=HEADER - 20.0 rx="6" class="lane-head"></rect>
+                                <foreignObject x=l.x - LANE_WIDTH / 2.0 + 8.0 y=10 width=LANE_WIDTH - 16.0 height=HEADER - 24.0>
+                                    <div class="lane-name">{l.actor.name()}</div>
+                                </foreignObject>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                {rows
+                    .into_iter()
+                    .map(|r| {
+                        let i = r.index;
+                        let state = move || {
+                            let cur = pb.with(|p| p.current);
+                            if i == cur {
+                                "current"
+                            } else if i < cur {
+                                "past"
+                            } else {
+                                "future"
+                            }
+                        };
+                        let status = move || session.events.with(|e| e.get(i).map(|ev| status_class(&ev.status)).unwrap_or("pending"));
+                        let shape = match r.shape {
+                            Shape::Arrow { x1, x2 } => {
+                                let dir = if x2 > x1 { 1.0 } else { -1.0 };
+                                let (a, b) = (x1 + dir * 4.0, x2 - dir * 6.0);
+                                let length = (b - a).abs();
+                                view! {
+                                    <line
+                                        x1=a
+                                        y1=r.y
+                                        x2=b
+                                        y2=r.y
+                                        class="arrow"
+                                        marker-end="url(#arrowhead)"
+                                        style=format!("--len: {length:.0}")
+                                    ></line>
+                                }
+                                .into_any()
+                            }
+                            Shape::Mark { x } => view! {
+                                <rect x=x - 7.0 y=r.y - 7.0 width="14" height="14" rx="3" class="mark"></rect>
+                            }
+                            .into_any(),
+                            Shape::Wait { x } => view! {
+                                <g class="wait">
+                                    <circle cx=x cy=r.y r="8" class="mark"></circle>
+                                    <path d=format!("M {x} {} L {x} {} L {} {}", r.y - 5.0, r.y, x + 4.0, r.y + 3.0) class="clock-hand"></path>
+                                </g>
+                            }
+                            .into_any(),
+                        };
+                        let is_arrow = matches!(r.shape, Shape::Arrow { .. });
+                        let label_y = if is_arrow { r.y - 7.0 } else { r.y + 4.0 };
+                        let anchor = r.anchor;
+                        view! {
+                            <g
+                                class=move || format!("step {} {}", state(), status())
+                                data-testid="step"
+                                data-step=i.to_string()
+                                data-state=state
+                                data-status=status
+                                on:click=move |_| pb.update(|p| p.jump(i))
+                            >
+                                <rect x="0" y=r.y - ROW / 2.0 width=width height=ROW class="hit"></rect>
+                                {shape}
+                                <text x=r.label_x y=label_y text-anchor=anchor class="step-label">
+                                    {format!("{}. {}", i + 1, r.label)}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+            </svg>
+        </div>
+    }
+}

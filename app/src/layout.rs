@@ -1,0 +1,188 @@
+//! Where everything goes on the swimlane diagram: pure geometry from a
+//! flow's script, so it can be tested without a browser.
+
+use whfb_core::catalog::{Actor, Phase};
+use whfb_core::script::{Script, StepKind};
+
+pub const LANE_WIDTH: f64 = 128.0;
+pub const HEADER: f64 = 64.0;
+pub const ROW: f64 = 46.0;
+pub const BAND_HEAD: f64 = 30.0;
+pub const MARGIN: f64 = 12.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    pub actor: Actor,
+    /// Centre line.
+    pub x: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub phase: Phase,
+    pub name: String,
+    pub y: f64,
+    pub height: f64,
+    /// Index of the band's first step.
+    pub first_step: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shape {
+    /// An arrow from `x1` to `x2`.
+    Arrow { x1: f64, x2: f64 },
+    /// A mark on one lane.
+    Mark { x: f64 },
+    /// Time passing on one lane.
+    Wait { x: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub index: usize,
+    pub y: f64,
+    pub shape: Shape,
+    pub label: String,
+    /// Where the label is anchored, and how (`middle`, `start`, `end`).
+    pub label_x: f64,
+    pub anchor: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub width: f64,
+    pub height: f64,
+    pub lanes: Vec<Lane>,
+    pub bands: Vec<Band>,
+    pub rows: Vec<Row>,
+}
+
+impl Layout {
+    pub fn lane_x(&self, actor: Actor) -> f64 {
+        self.lanes
+            .iter()
+            .find(|l| l.actor == actor)
+            .map_or(MARGIN, |l| l.x)
+    }
+}
+
+/// The layout of a flow's diagram.
+pub fn layout(script: &Script) -> Layout {
+    let actors = script.flow.info().actors;
+    let lanes: Vec<Lane> = actors
+        .iter()
+        .enumerate()
+        .map(|(i, actor)| Lane {
+            actor: *actor,
+            x: MARGIN + LANE_WIDTH * (i as f64 + 0.5),
+        })
+        .collect();
+    let width = MARGIN * 2.0 + LANE_WIDTH * lanes.len() as f64;
+    let x_of = |a: Actor| lanes.iter().find(|l| l.actor == a).map_or(MARGIN, |l| l.x);
+    let mut rows = Vec::with_capacity(script.steps.len());
+    let mut bands: Vec<Band> = Vec::new();
+    let mut y = HEADER;
+    for (index, step) in script.steps.iter().enumerate() {
+        if bands.last().map(|b| b.phase) != Some(step.phase) {
+            if let Some(last) = bands.last_mut() {
+                last.height = y - last.y;
+            }
+            let name = script
+                .phases
+                .iter()
+                .find(|p| p.phase == step.phase)
+                .map_or("", |p| p.name);
+            bands.push(Band {
+                phase: step.phase,
+                name: name.to_string(),
+                y,
+                height: 0.0,
+                first_step: index,
+            });
+            y += BAND_HEAD;
+        }
+        let row_y = y + ROW / 2.0;
+        // Labels of marks go to the side with more room.
+        let beside = |x: f64| {
+            if x < width / 2.0 {
+                (x + 14.0, "start")
+            } else {
+                (x - 14.0, "end")
+            }
+        };
+        let (shape, (label_x, anchor)) = match step.kind {
+            StepKind::Message { from, to } => {
+                let (x1, x2) = (x_of(from), x_of(to));
+                (Shape::Arrow { x1, x2 }, ((x1 + x2) / 2.0, "middle"))
+            }
+            StepKind::Internal { actor } => (Shape::Mark { x: x_of(actor) }, beside(x_of(actor))),
+            StepKind::Wait { actor } => (Shape::Wait { x: x_of(actor) }, beside(x_of(actor))),
+        };
+        rows.push(Row {
+            index,
+            y: row_y,
+            shape,
+            label: step.title.to_string(),
+            label_x,
+            anchor,
+        });
+        y += ROW;
+    }
+    if let Some(last) = bands.last_mut() {
+        last.height = y - last.y;
+    }
+    Layout {
+        width,
+        height: y + MARGIN,
+        lanes,
+        bands,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whfb_core::catalog::FlowId;
+    use whfb_core::script::script;
+
+    #[test]
+    fn every_step_has_a_row_below_the_previous_one() {
+        for flow in FlowId::ALL {
+            let s = script(flow);
+            let l = layout(&s);
+            assert_eq!(l.rows.len(), s.steps.len());
+            assert!(l.rows.windows(2).all(|w| w[1].y > w[0].y));
+            assert!(l.rows.iter().all(|r| r.y < l.height));
+        }
+    }
+
+    #[test]
+    fn arrows_join_the_lanes_of_their_actors() {
+        let s = script(FlowId::CloudManaged);
+        let l = layout(&s);
+        for (row, step) in l.rows.iter().zip(&s.steps) {
+            if let (Shape::Arrow { x1, x2 }, StepKind::Message { from, to }) =
+                (row.shape, step.kind)
+            {
+                assert_eq!(x1, l.lane_x(from));
+                assert_eq!(x2, l.lane_x(to));
+                assert_ne!(x1, x2);
+            }
+        }
+    }
+
+    #[test]
+    fn bands_cover_their_phase_and_do_not_overlap() {
+        let s = script(FlowId::OnPremCert);
+        let l = layout(&s);
+        assert_eq!(l.bands.len(), 7);
+        for pair in l.bands.windows(2) {
+            assert!((pair[0].y + pair[0].height - pair[1].y).abs() < 1e-9);
+        }
+        for row in &l.rows {
+            let band = l.bands.iter().find(|b| b.phase == s.steps[row.index].phase);
+            assert!(band.is_some_and(|b| row.y > b.y && row.y < b.y + b.height));
+        }
+    }
+}

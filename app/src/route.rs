@@ -1,0 +1,247 @@
+//! Deep links: the URL's query holds the flow, the step, the seed and the
+//! run's conditions, so a link reproduces the exact run and lands on that step.
+//!
+//! `?flow=hybrid-cert-sync&step=12&seed=demo&mfa=2&sensor=0`
+//!
+//! A malformed link never leaves a blank page: whatever can be read is used,
+//! and each problem becomes a notice the page shows.
+
+use whfb_core::catalog::FlowId;
+use whfb_core::world::{Options, OPTION_KEYS};
+
+/// The seed a run uses when the link names none.
+pub const DEFAULT_SEED: &str = "demo";
+
+/// What a URL asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub flow: Option<FlowId>,
+    /// The step to land on, counted from 1 as in the URL.
+    pub step: Option<usize>,
+    pub seed: String,
+    pub options: Options,
+    /// Swimlanes and controls only, for an iframe.
+    pub embed: bool,
+    /// What could not be read, in words for a notice.
+    pub notices: Vec<String>,
+}
+
+impl Default for Route {
+    fn default() -> Self {
+        Route {
+            flow: None,
+            step: None,
+            seed: DEFAULT_SEED.into(),
+            options: Options::default(),
+            embed: false,
+            notices: Vec::new(),
+        }
+    }
+}
+
+impl Route {
+    /// Reads a query string (with or without the leading `?`).
+    pub fn parse(query: &str) -> Route {
+        let mut route = Route::default();
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut flow_asked = false;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (key, value) = match (decode(raw_key), decode(raw_value)) {
+                (Some(k), Some(v)) => (k, v),
+                _ => {
+                    route.notices.push(format!(
+                        "Part of the link is not valid URL encoding (\"{pair}\"); it was ignored."
+                    ));
+                    continue;
+                }
+            };
+            let o = &mut route.options;
+            match key.as_str() {
+                "flow" => {
+                    flow_asked = true;
+                    match FlowId::from_slug(&value) {
+                        Some(f) => route.flow = Some(f),
+                        None => route.notices.push(format!(
+                            "The link names a flow that does not exist (\"{value}\"), so the catalog is shown instead."
+                        )),
+                    }
+                }
+                "step" => match value.parse::<usize>() {
+                    Ok(n) if n >= 1 => route.step = Some(n),
+                    _ => route.notices.push(format!(
+                        "\"{value}\" is not a step number; the flow starts at its first step."
+                    )),
+                },
+                "seed" => {
+                    if value.is_empty() || value.chars().count() > 64 {
+                        route.notices.push("The seed in the link must be 1 to 64 characters; the default seed is used.".into());
+                    } else {
+                        route.seed = value;
+                    }
+                }
+                "embed" => route.embed = value.is_empty() || value == "1" || value == "true",
+                other if OPTION_KEYS.iter().any(|(k, _)| *k == other) => {
+                    if let Err(why) = o.set(other, &value) {
+                        route
+                            .notices
+                            .push(format!("In the link, {why}; the default is used."));
+                    }
+                }
+                other => route.notices.push(format!(
+                    "The link has an unknown setting \"{other}\"; it was ignored."
+                )),
+            }
+        }
+        if route.step.is_some() && route.flow.is_none() && !flow_asked {
+            route
+                .notices
+                .push("The link names a step but no flow, so the catalog is shown.".into());
+            route.step = None;
+        }
+        if route.flow.is_none() {
+            route.step = None;
+        }
+        route
+    }
+
+    /// The query string for this route, with only what differs from the defaults.
+    pub fn to_query(&self) -> String {
+        let mut parts: Vec<(String, String)> = Vec::new();
+        if let Some(flow) = self.flow {
+            parts.push(("flow".into(), flow.slug().into()));
+        }
+        if let Some(step) = self.step {
+            parts.push(("step".into(), step.to_string()));
+        }
+        if self.seed != DEFAULT_SEED {
+            parts.push(("seed".into(), self.seed.clone()));
+        }
+        for (key, value) in self.options.to_pairs() {
+            parts.push((key.into(), value));
+        }
+        if self.embed {
+            parts.push(("embed".into(), "1".into()));
+        }
+        if parts.is_empty() {
+            return String::new();
+        }
+        let joined: Vec<String> = parts
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        format!("?{}", joined.join("&"))
+    }
+}
+
+/// Percent-decoding (RFC 3986 §2.1), with `+` as a space as forms write it.
+fn decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let s = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(s, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Percent-encoding of everything but the unreserved characters.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whfb_core::clock::SimDuration;
+    use whfb_core::world::LastMfa;
+
+    #[test]
+    fn a_full_link_round_trips() {
+        let mut route = Route::parse("?flow=hybrid-cert-sync&step=12&seed=my%20seed&mfa=2&sensor=0&pin=13579%2B&pin2=97531&wrongpin=3&adfs=down&sync=15&embed");
+        assert!(route.notices.is_empty(), "{:?}", route.notices);
+        assert_eq!(route.flow, Some(FlowId::HybridCertSyncFederated));
+        assert_eq!(route.step, Some(12));
+        assert_eq!(route.seed, "my seed");
+        assert_eq!(
+            route.options.last_mfa,
+            LastMfa::Ago(SimDuration::minutes(2))
+        );
+        assert!(!route.options.biometric_sensor);
+        assert_eq!(route.options.pin, "13579+");
+        assert_eq!(route.options.pin_confirmation, "97531");
+        assert_eq!(route.options.wrong_pin_attempts, 3);
+        assert!(!route.options.federation_available);
+        assert!(route.embed);
+        let again = Route::parse(&route.to_query());
+        route.notices.clear();
+        assert_eq!(again, route);
+    }
+
+    #[test]
+    fn defaults_make_a_short_link() {
+        let route = Route {
+            flow: Some(FlowId::OnPremKey),
+            step: Some(3),
+            ..Route::default()
+        };
+        assert_eq!(route.to_query(), "?flow=onprem-key&step=3");
+        assert_eq!(Route::default().to_query(), "");
+    }
+
+    #[test]
+    fn broken_links_fall_back_with_a_notice() {
+        let r = Route::parse("?flow=no-such-flow&step=4");
+        assert_eq!(r.flow, None);
+        assert_eq!(r.step, None);
+        assert!(r.notices[0].contains("does not exist"));
+
+        let r = Route::parse("?flow=aadj-managed&step=zero");
+        assert_eq!(r.flow, Some(FlowId::CloudManaged));
+        assert_eq!(r.step, None);
+        assert!(r.notices[0].contains("not a step number"));
+
+        for bad in [
+            "?flow=%ZZ",
+            "?%",
+            "?mfa=-3",
+            "?wrongpin=99999999999",
+            "?sensor=maybe",
+            "?bogus=1",
+            "?seed=",
+        ] {
+            assert!(!Route::parse(bad).notices.is_empty(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decoding_rejects_broken_escapes() {
+        assert_eq!(decode("a%20b+c"), Some("a b c".into()));
+        assert_eq!(decode("%"), None);
+        assert_eq!(decode("%G1"), None);
+        assert_eq!(decode("%FF"), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! The page's end of the Web Worker: starts it, queues messages until its
+//! code is loaded, and hands every answer to a callback.
+
+use crate::protocol::{FromWorker, ToWorker};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+/// The worker script Trunk writes next to the page (`data-loader-shim`).
+const WORKER_SCRIPT: &str = "./whfb-worker_loader.js";
+
+struct Inner {
+    worker: Worker,
+    ready: bool,
+    queue: Vec<String>,
+}
+
+/// A running worker. Cloning shares it.
+#[derive(Clone)]
+pub struct WorkerLink {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl std::fmt::Debug for WorkerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WorkerLink")
+    }
+}
+
+impl WorkerLink {
+    /// Starts the worker; `on_message` receives everything it says.
+    pub fn spawn(on_message: impl Fn(FromWorker) + 'static) -> Result<WorkerLink, String> {
+        let worker = Worker::new(WORKER_SCRIPT)
+            .map_err(|e| format!("the Web Worker could not start: {e:?}"))?;
+        let inner = Rc::new(RefCell::new(Inner {
+            worker: worker.clone(),
+            ready: false,
+            queue: Vec::new(),
+        }));
+        let for_ready = inner.clone();
+        let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                on_message(FromWorker::Failed {
+                    run: None,
+                    message: "the worker sent something that is not text".into(),
+                });
+                return;
+            };
+            let message = FromWorker::from_json(&text)
+                .unwrap_or_else(|message| FromWorker::Failed { run: None, message });
+            if matches!(message, FromWorker::Ready) {
+                // Messages sent before the worker's code was listening were
+                // queued here; send them now.
+                let queued: Vec<String> = {
+                    let mut inner = for_ready.borrow_mut();
+                    inner.ready = true;
+                    std::mem::take(&mut inner.queue)
+                };
+                let worker = for_ready.borrow().worker.clone();
+                for text in queued {
+                    let _ = worker.post_message(&JsValue::from_str(&text));
+                }
+            }
+            on_message(message);
+        });
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        // The worker lives as long as the page: so does its handler.
+        handler.forget();
+        let on_error =
+            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                web_sys::console::warn_1(&JsValue::from_str(&format!(
+                    "worker error: {}",
+                    e.message()
+                )));
+            });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        Ok(WorkerLink { inner })
+    }
+
+    pub fn post(&self, message: &ToWorker) {
+        let text = message.to_json();
+        let mut inner = self.inner.borrow_mut();
+        if inner.ready {
+            let _ = inner.worker.post_message(&JsValue::from_str(&text));
+        } else {
+            inner.queue.push(text);
+        }
+    }
+}

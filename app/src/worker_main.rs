@@ -1,0 +1,3 @@
+fn main() {
+    whfb_app::worker_entry::start();
+}

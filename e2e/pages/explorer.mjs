@@ -1,0 +1,108 @@
+// Page object for the explorer: reads data-testid attributes only.
+
+export class ExplorerPage {
+  constructor(page) {
+    this.page = page;
+    this.root = page.getByTestId('explorer');
+  }
+
+  async goto(url) {
+    await this.page.goto(url);
+    await this.root.waitFor({ state: 'visible' });
+  }
+
+  async flow() {
+    return this.root.getAttribute('data-flow');
+  }
+
+  steps() {
+    return this.root.getByTestId('step');
+  }
+
+  step(index) {
+    return this.root.locator(`[data-testid="step"][data-step="${index}"]`);
+  }
+
+  async total() {
+    return this.steps().count();
+  }
+
+  /** The index of the step shown, from the diagram. */
+  async current() {
+    const el = this.root.locator('[data-testid="step"][data-state="current"]');
+    return Number(await el.getAttribute('data-step'));
+  }
+
+  /** Waits until the shown step has been executed by the engine; returns its status. */
+  async waitForStep(index, timeout = 60_000) {
+    const step = this.step(index);
+    await step.locator('xpath=self::*[@data-state="current"]').waitFor({ timeout });
+    await this.page.waitForFunction(
+      (i) => {
+        const el = document.querySelector(`[data-testid="step"][data-step="${i}"]`);
+        return el && el.getAttribute('data-status') !== 'pending';
+      },
+      index,
+      { timeout },
+    );
+    return step.getAttribute('data-status');
+  }
+
+  async forward() {
+    await this.root.getByTestId('step-forward').click();
+  }
+
+  async back() {
+    await this.root.getByTestId('step-back').click();
+  }
+
+  narrationTitle() {
+    return this.root.getByTestId('narration-title');
+  }
+
+  narrationPhase() {
+    return this.root.getByTestId('narration-phase');
+  }
+
+  narrationText() {
+    return this.root.getByTestId('narration-text');
+  }
+
+  eventStatus() {
+    return this.root.getByTestId('event-summary');
+  }
+
+  checks() {
+    return this.root.getByTestId('check');
+  }
+
+  async checkOutcomes() {
+    return this.checks().evaluateAll((els) =>
+      els.map((e) => ({
+        title: e.querySelector('[data-testid="check-title"]')?.textContent ?? '',
+        outcome: e.getAttribute('data-outcome'),
+        reason: e.querySelector('[data-testid="check-reason"]')?.textContent ?? '',
+      })),
+    );
+  }
+
+  artifactTabs() {
+    return this.root.getByTestId('artifact-tab');
+  }
+
+  halt() {
+    return this.root.getByTestId('halt');
+  }
+
+  position() {
+    return this.root.getByTestId('position');
+  }
+
+  phaseButton(letter) {
+    return this.root.locator(`[data-testid="phase-button"][data-phase="${letter}"]`);
+  }
+
+  poolStatus() {
+    return this.root.getByTestId('pool-status');
+  }
+}

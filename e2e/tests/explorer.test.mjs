@@ -1,0 +1,136 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
+import { CatalogPage } from '../pages/catalog.mjs';
+import { ExplorerPage } from '../pages/explorer.mjs';
+
+// Messages (arrows) per phase in each flow, as the documentation's diagrams
+// draw them and the core's scripts define them.
+const FLOWS = {
+  'aadj-managed': { A: 9, B: 5, C: 3 },
+  'aadj-federated': { A: 11, B: 5, C: 3 },
+  'hybrid-key-managed': { A: 9, B: 5, C: 3, D: 5 },
+  'hybrid-cert-async': { A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0 },
+  'hybrid-cert-sync': { A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
+  'onprem-key': { A: 9, B: 5, C: 3 },
+  'onprem-cert': { A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
+};
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+for (const [slug, messagesPerPhase] of Object.entries(FLOWS)) {
+  test(`${slug}: every step runs in the page, each phase narrated, every check as expected`, { timeout: 240_000 }, async () => {
+    const { page, problems, context } = await openPage(browser);
+    const catalog = new CatalogPage(page);
+    await catalog.goto(BASE_URL);
+    await catalog.card(slug).getByTestId('open-flow').click();
+    const explorer = new ExplorerPage(page);
+    await explorer.root.waitFor();
+    assert.equal(await explorer.flow(), slug);
+
+    // The diagram's arrows per phase match the flow.
+    for (const [phase, count] of Object.entries(messagesPerPhase)) {
+      const arrows = await page.locator(`[data-testid="step"]`).evaluateAll(
+        (els, p) =>
+          els.filter((e) => {
+            const band = [...document.querySelectorAll('[data-testid="band"]')].find((b) => {
+              const r = b.getBoundingClientRect();
+              const s = e.getBoundingClientRect();
+              return s.top + s.height / 2 >= r.top && s.top + s.height / 2 <= r.bottom;
+            });
+            return band?.getAttribute('data-phase') === p && e.querySelector('line.arrow');
+          }).length,
+        phase,
+      );
+      assert.equal(arrows, count, `${slug} phase ${phase} has ${count} messages`);
+    }
+
+    const total = await explorer.total();
+    const seenPhases = new Set();
+    for (let i = 0; i < total; i++) {
+      if (i > 0) await explorer.forward();
+      const status = await explorer.waitForStep(i);
+      assert.notEqual(status, 'failed', `${slug} step ${i + 1} failed: ${await explorer.halt().textContent().catch(() => '')}`);
+      const phase = (await explorer.narrationPhase().innerText()).trim();
+      if (!seenPhases.has(phase)) {
+        seenPhases.add(phase);
+        const text = (await explorer.narrationText().innerText()).trim();
+        assert.ok(text.length > 60, `${slug} phase ${phase} is narrated`);
+      }
+      for (const check of await explorer.checkOutcomes()) {
+        assert.notEqual(check.outcome, 'fail', `${slug} step ${i + 1}: ${check.title}: ${check.reason}`);
+      }
+    }
+    assert.deepEqual([...seenPhases], Object.keys(messagesPerPhase));
+    assert.equal((await explorer.position().innerText()).trim(), `Step ${total} of ${total}`);
+    assertNoProblems(problems);
+    await context.close();
+  });
+}
+
+test('a deep link reproduces the run and lands on a middle step', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=22&seed=deep-link`);
+  const status = await explorer.waitForStep(21);
+  assert.equal(status, 'done');
+  assert.equal(await explorer.current(), 21);
+  const title = (await explorer.narrationTitle().innerText()).trim();
+  assert.ok(title.length > 0);
+  // Every earlier step ran too, and stepping back shows it without waiting.
+  await explorer.back();
+  assert.equal(await explorer.waitForStep(20), 'done');
+  assert.match(page.url(), /step=21/);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a broken link shows a clear notice and the catalog', async () => {
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(`${BASE_URL}?flow=not-a-flow&step=x`);
+  await page.getByTestId('catalog').waitFor();
+  const notice = await page.getByTestId('notice').first().innerText();
+  assert.match(notice, /does not exist/);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('one whole flow driven with the keyboard only', { timeout: 240_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=onprem-key`);
+  await explorer.waitForStep(0);
+  const total = await explorer.total();
+  for (let i = 1; i < total; i++) {
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await explorer.waitForStep(i), 'done');
+  }
+  await page.keyboard.press('Home');
+  assert.equal(await explorer.current(), 0);
+  await page.keyboard.press('c');
+  const firstC = await explorer.current();
+  assert.equal((await explorer.narrationPhase().innerText()).trim(), 'C');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await explorer.current(), firstC - 1);
+  await page.keyboard.press('End');
+  assert.equal(await explorer.current(), total - 1);
+  await page.keyboard.press('?');
+  await page.getByTestId('key-help').waitFor({ state: 'visible' });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('key-help').waitFor({ state: 'hidden' });
+  // Space plays from the start again and moves on by itself.
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="step"][data-state="current"]');
+    return el && Number(el.getAttribute('data-step')) >= 1;
+  }, null, { timeout: 20_000 });
+  await page.keyboard.press(' ');
+  assertNoProblems(problems);
+  await context.close();
+});
