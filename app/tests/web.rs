@@ -40,7 +40,7 @@ fn one(root: &Element, testid: &str) -> HtmlElement {
     all(root, testid)
         .into_iter()
         .next()
-        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
+        .unwrap_or_else(|| panic!("no [data-testid={testid}] in {}", root.inner_html()))
         .unchecked_into()
 }
 
@@ -65,14 +65,20 @@ fn the_catalog_lists_the_seven_flows_in_three_groups() {
     }
 }
 
+/// Reactive changes reach the DOM asynchronously: yield before reading it.
+async fn tick() {
+    leptos::task::tick().await;
+}
+
 #[wasm_bindgen_test]
-fn the_guide_leads_from_questions_to_a_flow() {
+async fn the_guide_leads_from_questions_to_a_flow() {
     let root = container();
     let session = Session::new(Route::default());
     let _handle = leptos::mount::mount_to(root.clone(), move || view! { <Guide session /> });
-    one(&root, "guide-join-hybrid").click();
-    one(&root, "guide-trust-cert").click();
-    one(&root, "guide-adfs-no").click();
+    for answer in ["guide-join-hybrid", "guide-trust-cert", "guide-adfs-no"] {
+        one(&root, answer).click();
+        tick().await;
+    }
     let result = one(&root, "guide-result")
         .text_content()
         .unwrap_or_default();
@@ -81,6 +87,7 @@ fn the_guide_leads_from_questions_to_a_flow() {
         "{result}"
     );
     one(&root, "guide-reset").click();
+    tick().await;
     assert!(all(&root, "guide-result").is_empty());
     assert_eq!(all(&root, "guide-join-aad").len(), 1);
 }

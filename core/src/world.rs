@@ -107,7 +107,8 @@ impl PinPolicy {
                 self.max_length
             ));
         }
-        let classes: [(&str, CharRule, fn(char) -> bool); 4] = [
+        type Class = (&'static str, CharRule, fn(char) -> bool);
+        let classes: [Class; 4] = [
             ("digits", self.digits, |c| c.is_ascii_digit()),
             ("lowercase letters", self.lowercase, |c| {
                 c.is_ascii_lowercase()

@@ -167,8 +167,9 @@ fn browser(tools: &Toolchain) -> Result<String, String> {
     let mut total = TestCount::default();
     for krate in ["tpm-emu", "core", "app"] {
         let mut cmd = tools.command("wasm-pack");
+        // No `--quiet`: wasm-pack hands it on to cargo test, which passes it
+        // to wasm-bindgen-test-runner, which refuses it.
         cmd.args([
-            "--quiet",
             "test",
             "--headless",
             "--chrome",

@@ -377,7 +377,7 @@ impl Run {
         );
         let password = parsed.string_claim("password").unwrap_or_default();
         let user = &self.world.user;
-        let hash = UserAccount::hash_password(&user.password_salt, &password);
+        let hash = UserAccount::hash_password(&user.password_salt, password);
         out.check(
             idp,
             "Password (first factor)",
