@@ -13,6 +13,7 @@
 //! happens, as in the real system.
 
 mod certificate;
+mod holdings;
 mod keys;
 mod registration;
 mod sync;
@@ -27,6 +28,8 @@ use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
 use crate::world::{KeyPurpose, World};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use holdings::{ClockMarks, Holding, HoldingKind};
 
 /// What the page and the command line need to know about one check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,21 @@ pub struct Event {
     pub artifacts: Vec<Artifact>,
     pub checks: Vec<Check>,
     pub tpm: Vec<TpmExchange>,
+    /// What each actor holds once the step has run.
+    pub holdings: Vec<Holding>,
+    /// The simulated clock and its deadlines once the step has run.
+    pub clock: ClockMarks,
+    /// The artifacts of this step that are still on the wire for a later
+    /// step to read, and whether their sender could sign an edit again.
+    pub tamperable: Vec<TamperTarget>,
+}
+
+/// An artifact a person may edit before the next step reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TamperTarget {
+    pub artifact: String,
+    /// Who would sign the edited bytes again, or why nobody can.
+    pub resign: std::result::Result<String, String>,
 }
 
 /// Why a run stopped before its end.
@@ -184,6 +202,9 @@ pub struct Run {
     pub(crate) state: RunState,
     events: Vec<Event>,
     halted: Option<Halt>,
+    /// What happened between steps (the clock moved, bytes were edited),
+    /// told in the next step's notes.
+    pending_notes: Vec<String>,
 }
 
 impl Run {
@@ -200,6 +221,7 @@ impl Run {
             state: RunState::default(),
             events: Vec::new(),
             halted: None,
+            pending_notes: Vec::new(),
         }
     }
 
@@ -278,6 +300,8 @@ impl Run {
             (None, Some(why)) => StepStatus::Skipped { why: why.clone() },
             (None, None) => StepStatus::Done,
         };
+        let mut notes = std::mem::take(&mut self.pending_notes);
+        notes.extend(output.notes);
         if let (Some(check), StepStatus::Failed { reason, .. }) = (&failed, &status) {
             self.halted = Some(Halt {
                 step: index,
@@ -296,11 +320,19 @@ impl Run {
             time: self.now,
             elapsed: self.now.since(started),
             status,
-            notes: output.notes,
+            notes,
             artifacts: output.artifacts,
             checks: output.checks,
             tpm: output.tpm,
+            holdings: Vec::new(),
+            clock: self.clock_marks(),
+            tamperable: Vec::new(),
         });
+        let holdings = self.holdings();
+        let tamperable = self.tamper_targets();
+        let event = self.events.last_mut()?;
+        event.holdings = holdings;
+        event.tamperable = tamperable;
         self.events.last()
     }
 
@@ -334,6 +366,9 @@ impl Run {
         match self.wire.get_mut(id) {
             Some(slot) => {
                 *slot = bytes;
+                self.pending_notes.push(format!(
+                    "`{id}` was edited on the wire; its original signature was kept."
+                ));
                 Ok(())
             }
             None => Err(Error::Usage(format!(
@@ -381,6 +416,16 @@ impl Run {
             ));
         }
         Ok(None)
+    }
+
+    /// Moves the simulated clock forward between steps, as if the user
+    /// waited: MFA goes stale, tokens expire, a sync cycle comes round.
+    pub fn advance_clock(&mut self, by: SimDuration) {
+        self.now = self.now.plus(by);
+        self.pending_notes.push(format!(
+            "The clock was moved forward by {by} before this step; it is now {}.",
+            self.now
+        ));
     }
 
     /// Mutable access to the world, for fault injection between steps.
@@ -450,6 +495,15 @@ impl Run {
     pub(crate) fn take_text(&self, id: &str) -> Result<String> {
         String::from_utf8(self.take(id)?)
             .map_err(|_| Error::malformed("message", format!("`{id}` is not UTF-8 text")))
+    }
+}
+
+/// The audience of the registration service's access token in this run.
+pub(crate) fn registration_audience(run: &Run) -> &'static str {
+    if run.topo.token_issuer == Actor::AzureAd {
+        crate::world::ADRS_AUDIENCE
+    } else {
+        crate::world::EDRS_AUDIENCE
     }
 }
 

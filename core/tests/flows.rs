@@ -475,3 +475,99 @@ fn certificate_flows_issue_a_certificate_that_chains_to_the_root() {
         assert!(install.checks.len() >= 4 && install.checks.iter().all(|c| c.outcome.passed()));
     }
 }
+
+#[test]
+fn moving_the_clock_past_the_mfa_window_makes_registration_refuse() {
+    let mut r = Run::new(world(Options::default()), FlowId::CloudManaged);
+    while r
+        .next_step()
+        .is_some_and(|s| s.action != Action::ValidateRegistration)
+    {
+        r.step();
+    }
+    let marks = r.clock_marks();
+    let until = marks.mfa_fresh_until.expect("MFA was done in phase A");
+    r.advance_clock(until.since(marks.now));
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "MFA is still fresh",
+        "provisioning needs one less than 10 min old",
+    );
+    let last = r.events().last().expect("events");
+    assert!(
+        last.notes[0].starts_with("The clock was moved forward by"),
+        "{:?}",
+        last.notes
+    );
+}
+
+#[test]
+fn each_step_says_who_holds_what_and_private_keys_stay_in_the_tpm() {
+    use whfb_core::catalog::Actor;
+    use whfb_core::engine::HoldingKind;
+    let r = run(FlowId::OnPremCert, Options::default());
+    let first = &r.events()[0].holdings;
+    assert!(first
+        .iter()
+        .all(|h| h.item != "PIN" && h.item != "User key ukpriv"));
+    let last = &r.events().last().expect("events").holdings;
+    let ukpriv = last
+        .iter()
+        .find(|h| h.item == "User key ukpriv")
+        .expect("the user key");
+    assert_eq!(
+        (ukpriv.actor, ukpriv.kind),
+        (Actor::Tpm, HoldingKind::PrivateKey)
+    );
+    assert!(last
+        .iter()
+        .any(|h| h.actor == Actor::User && h.item == "PIN"));
+    assert!(last
+        .iter()
+        .any(|h| h.actor == Actor::Cxh && h.kind == HoldingKind::Certificate));
+    let ad = last.iter().find(|h| h.actor == Actor::Ad).expect("AD");
+    assert!(ad.detail.starts_with("1 value(s)"), "{}", ad.detail);
+    // Every actor listed takes part in the flow.
+    for h in last {
+        assert!(
+            FlowId::OnPremCert.info().actors.contains(&h.actor),
+            "{:?}",
+            h.actor
+        );
+    }
+}
+
+#[test]
+fn tamperable_artifacts_say_who_could_sign_them_again() {
+    let r = run(FlowId::HybridCertSyncFederated, Options::default());
+    let token = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::IssueAccessToken)
+        .expect("step");
+    let target = token
+        .tamperable
+        .iter()
+        .find(|t| t.artifact == "access-token")
+        .expect("token is on the wire");
+    assert!(target
+        .resign
+        .as_ref()
+        .is_ok_and(|who| who.contains("Azure AD")));
+    let key = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::ReturnKey)
+        .expect("step");
+    let attestation = key
+        .tamperable
+        .iter()
+        .find(|t| t.artifact == "key-attestation")
+        .expect("attestation");
+    assert!(attestation
+        .resign
+        .as_ref()
+        .is_err_and(|why| why.contains("restricted")));
+}

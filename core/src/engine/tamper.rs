@@ -17,6 +17,11 @@ use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
 
+const AIK_REFUSAL: &str = "the attestation key is a restricted TPM key: the TPM signs only structures it \
+generated itself (TPM2_Sign of outside data needs a hash-check ticket, which TPM2_Hash refuses for data that \
+looks like a TPMS_ATTEST), so no one can re-sign an edited attestation. Keep the original signature to see \
+the verifier catch the edit.";
+
 /// Who signs an artifact, and so who can sign it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sender {
@@ -37,6 +42,40 @@ enum Sender {
 }
 
 impl Run {
+    /// The artifacts of the last step that a later step will read from the
+    /// wire, with who could sign an edit of each.
+    pub(crate) fn tamper_targets(&self) -> Vec<super::TamperTarget> {
+        let Some(event) = self.events.last() else {
+            return Vec::new();
+        };
+        event
+            .artifacts
+            .iter()
+            .filter(|a| self.wire.contains_key(&a.id))
+            .map(|a| super::TamperTarget {
+                artifact: a.id.clone(),
+                resign: self.resigner(&a.id),
+            })
+            .collect()
+    }
+
+    /// Who signs `id` again after an edit, or why nobody can.
+    fn resigner(&self, id: &str) -> std::result::Result<String, String> {
+        match self.sender_of(id) {
+            Sender::Token(purpose) => Ok(purpose.description().to_string()),
+            Sender::DeviceKeyToken => Ok("the device key, in the TPM".into()),
+            Sender::UserKeyRequest => Ok("the user key, in the TPM (authorised by the PIN)".into()),
+            Sender::EnrollmentAgent => {
+                Ok("the enrollment agent key of the AD FS registration authority".into())
+            }
+            Sender::EnterpriseCa => Ok("the enterprise root CA key".into()),
+            Sender::Aik => Err(AIK_REFUSAL.into()),
+            Sender::Unsigned => Err(format!(
+                "`{id}` carries no signature of its own, so there is nothing to re-sign"
+            )),
+        }
+    }
+
     fn sender_of(&self, id: &str) -> Sender {
         match id {
             token_wire::SIGN_IN_REQUEST => Sender::DeviceKeyToken,
@@ -65,20 +104,19 @@ impl Run {
                 "no artifact `{id}` is on the wire at this point of the run"
             )));
         }
-        let (resigned, who) = match self.sender_of(id) {
+        let who = self.resigner(id).map_err(Error::Usage)?;
+        let resigned = match self.sender_of(id) {
             Sender::Token(purpose) => {
                 let key = self.world.keys.key(purpose)?.clone();
-                (
-                    resign_jws(&bytes, |input| rs256(&key, input))?,
-                    purpose.description(),
-                )
+                resign_jws(&bytes, |input| rs256(&key, input))?
             }
             Sender::DeviceKeyToken => {
                 let now = self.now;
                 let mut log = Vec::new();
                 let device = &mut self.world.device;
-                let signed = resign_jws(&bytes, |input| device.sign_with_device_key(input, now, &mut log))?;
-                (signed, "the device key, in the TPM")
+                resign_jws(&bytes, |input| {
+                    device.sign_with_device_key(input, now, &mut log)
+                })?
             }
             Sender::UserKeyRequest => {
                 let loaded = self.user_key_loaded()?;
@@ -86,43 +124,25 @@ impl Run {
                 let now = self.now;
                 let mut log = Vec::new();
                 let device = &mut self.world.device;
-                let signed = crate::pki::resign_request(&bytes, |info| {
+                crate::pki::resign_request(&bytes, |info| {
                     device
                         .sign_with_user_key(&loaded, info, &pin, now, &mut log)
                         .map_err(Error::Tpm)
-                })?;
-                (signed, "the user key, in the TPM (authorised by the PIN)")
+                })?
             }
             Sender::EnrollmentAgent => {
                 let now = self.now;
                 let requester = self.world.user.down_level_name(&self.world.tenant);
-                let pki = self.world.pki()?;
-                (
-                    pki.recountersign(&bytes, &requester, now)?,
-                    "the enrollment agent key of the AD FS registration authority",
-                )
+                self.world.pki()?.recountersign(&bytes, &requester, now)?
             }
-            Sender::EnterpriseCa => {
-                let pki = self.world.pki()?;
-                (pki.resign_certificate(&bytes)?, "the enterprise root CA key")
-            }
-            Sender::Aik => {
-                return Err(Error::Usage(
-                    "the attestation key is a restricted TPM key: the TPM signs only structures it generated itself \
-                     (TPM2_Sign of outside data needs a hash-check ticket, which TPM2_Hash refuses for data that looks \
-                     like a TPMS_ATTEST), so no one can re-sign an edited attestation. Keep the original signature to \
-                     see the verifier catch the edit."
-                        .into(),
-                ))
-            }
-            Sender::Unsigned => {
-                return Err(Error::Usage(format!(
-                    "`{id}` carries no signature of its own, so there is nothing to re-sign: keep the original bytes' \
-                     (absent) signature and the next checks meet your edit directly"
-                )))
-            }
+            Sender::EnterpriseCa => self.world.pki()?.resign_certificate(&bytes)?,
+            // `resigner` refused these above.
+            Sender::Aik | Sender::Unsigned => return Err(Error::Usage(who)),
         };
         self.wire.insert(id.to_string(), resigned);
+        self.pending_notes.push(format!(
+            "`{id}` was edited on the wire and signed again with {who}."
+        ));
         Ok(format!("the edited bytes were signed again with {who}"))
     }
 

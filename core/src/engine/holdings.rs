@@ -1,0 +1,331 @@
+//! Who holds what after a step: the secrets, keys, tokens and records each
+//! actor has, read off the run's state. Private keys that live in the TPM
+//! are listed as held by the TPM; their bytes are never shown, because the
+//! engine never has them.
+
+use super::{Run, StepStatus};
+use crate::catalog::{Actor, Trust};
+use crate::clock::SimTime;
+use crate::script::Action;
+use crate::world::KeyPurpose;
+use serde::{Deserialize, Serialize};
+
+/// What kind of thing an actor holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HoldingKind {
+    /// Something only its holder knows (a password, a PIN).
+    Secret,
+    /// A private key; `detail` says where it lives.
+    PrivateKey,
+    /// A public key or a trust anchor.
+    PublicKey,
+    /// A signed token or receipt.
+    Token,
+    /// A certificate.
+    Certificate,
+    /// A directory entry, a counter, a schedule.
+    Record,
+}
+
+/// One thing an actor holds at this point of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holding {
+    pub actor: Actor,
+    pub kind: HoldingKind,
+    pub item: String,
+    pub detail: String,
+}
+
+/// The simulated clock and the deadlines that matter to the flows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockMarks {
+    pub now: SimTime,
+    /// When the user's last MFA stops counting as fresh (10 minutes after it).
+    pub mfa_fresh_until: Option<SimTime>,
+    /// When Azure AD Connect last ran, and when it runs next.
+    pub last_sync: SimTime,
+    pub next_sync: SimTime,
+}
+
+impl Run {
+    fn done(&self, action: Action) -> bool {
+        self.events
+            .iter()
+            .any(|e| e.action == action && e.status == StepStatus::Done)
+    }
+
+    /// The clock and its deadlines now.
+    pub fn clock_marks(&self) -> ClockMarks {
+        ClockMarks {
+            now: self.now,
+            mfa_fresh_until: self
+                .world
+                .azure_ad
+                .last_mfa
+                .map(|t| t.plus(super::tokens::MFA_FRESHNESS)),
+            last_sync: self.world.sync.last_run,
+            next_sync: self.world.sync.next_run_after(self.now),
+        }
+    }
+
+    /// What each actor of the flow holds now.
+    pub fn holdings(&self) -> Vec<Holding> {
+        use HoldingKind::*;
+        let mut out = Vec::new();
+        let mut hold = |actor: Actor, kind: HoldingKind, item: &str, detail: String| {
+            out.push(Holding {
+                actor,
+                kind,
+                item: item.to_string(),
+                detail,
+            });
+        };
+        let world = &self.world;
+        let info = self.flow.info();
+        let user = &world.user;
+
+        hold(
+            Actor::User,
+            Secret,
+            "Password",
+            format!("for {}; only its salted hash is stored anywhere", user.upn),
+        );
+        if self.done(Action::CreatePin) {
+            hold(
+                Actor::User,
+                Secret,
+                "PIN",
+                "chosen and confirmed; stored nowhere: it becomes the TPM key's authorisation value".into(),
+            );
+        }
+        if self.state.biometric_enrolled {
+            hold(
+                Actor::Sensor,
+                Secret,
+                "Face template",
+                "kept by the biometric service on this device; it only unlocks the key".into(),
+            );
+        }
+
+        let da = world.device.da_state();
+        hold(
+            Actor::Tpm,
+            PrivateKey,
+            "Storage root key (SRK)",
+            "ECC P-256, created from the storage primary seed; never leaves the TPM".into(),
+        );
+        hold(
+            Actor::Tpm,
+            PrivateKey,
+            "Endorsement key (EK)",
+            "ECC P-256, created from the endorsement primary seed; never leaves the TPM".into(),
+        );
+        hold(
+            Actor::Tpm,
+            Certificate,
+            "EK certificate",
+            "issued by the TPM manufacturer's CA, read from NV index 0x01C0000A".into(),
+        );
+        hold(
+            Actor::Tpm,
+            PrivateKey,
+            "Attestation key (AIK)",
+            "restricted RSA-2048 signing key: signs only what the TPM itself produced".into(),
+        );
+        hold(
+            Actor::Tpm,
+            PrivateKey,
+            "Device key",
+            format!("RSA-2048; proves the device is {}", world.device.id),
+        );
+        let pool = world.device.pool_state();
+        hold(
+            Actor::Tpm,
+            Record,
+            "Key pre-generation pool",
+            format!(
+                "{} of {} keys ready{}",
+                pool.ready,
+                pool.target,
+                if pool.making { ", one being made" } else { "" }
+            ),
+        );
+        if self.state.user_key.is_some() {
+            hold(
+                Actor::Tpm,
+                PrivateKey,
+                "User key ukpriv",
+                "RSA-2048, bound to the PIN; never leaves the TPM".into(),
+            );
+        }
+        hold(
+            Actor::Tpm,
+            Record,
+            "Dictionary-attack counter",
+            format!(
+                "{} of {} failed authorisations{}",
+                da.failed_tries,
+                da.max_tries,
+                if da.locked_out { ": locked out" } else { "" }
+            ),
+        );
+
+        if self.done(Action::DeliverToken) {
+            hold(
+                Actor::Cxh,
+                Token,
+                "Access token",
+                format!("for {}", super::registration_audience(self)),
+            );
+        }
+        if self.done(Action::ReturnKey) {
+            hold(
+                Actor::Cxh,
+                PublicKey,
+                "User key ukpub",
+                "with the TPM's attestation of it".into(),
+            );
+        }
+        if let Some(kid) = &self.state.key_id {
+            hold(Actor::Cxh, Record, "Key ID", kid.clone());
+        }
+        if self
+            .wire
+            .contains_key(super::registration::wire::KEY_RECEIPT)
+        {
+            hold(
+                Actor::Cxh,
+                Token,
+                "Key receipt",
+                "signed by the registration service (modelled format)".into(),
+            );
+        }
+        if let Some(entry) = world.device.personal_store().last() {
+            hold(
+                Actor::Cxh,
+                Certificate,
+                "Certificate in the Personal store",
+                format!("{}; thumbprint {}", entry.subject, entry.thumbprint),
+            );
+        }
+        if info.actors.contains(&Actor::Wam) && self.done(Action::IssueAccessToken) {
+            hold(
+                Actor::Wam,
+                Token,
+                "Access token (cached)",
+                "WAM keeps tokens for the signed-in account".into(),
+            );
+        }
+
+        let key = |purpose: KeyPurpose| -> String {
+            if world.keys.has(purpose) {
+                "RSA-2048, generated".into()
+            } else {
+                "RSA-2048, generated when first needed".into()
+            }
+        };
+        if info.actors.contains(&Actor::AzureAd) {
+            if self
+                .keys_needed()
+                .contains(&KeyPurpose::AzureAdTokenSigning)
+            {
+                hold(
+                    Actor::AzureAd,
+                    PrivateKey,
+                    "Token-signing key",
+                    key(KeyPurpose::AzureAdTokenSigning),
+                );
+            }
+            hold(
+                Actor::AzureAd,
+                Record,
+                "User object",
+                format!(
+                    "{}, password hash, {} registered key(s)",
+                    user.upn,
+                    world.azure_ad.user_keys.len()
+                ),
+            );
+            if let Some(t) = world.azure_ad.last_mfa {
+                hold(Actor::AzureAd, Record, "Last MFA", t.to_string());
+            }
+        }
+        if info.actors.contains(&Actor::AdFs) {
+            hold(
+                Actor::AdFs,
+                PrivateKey,
+                "Token-signing key",
+                key(KeyPurpose::AdFsTokenSigning),
+            );
+        }
+        if info.actors.contains(&Actor::Mfa) {
+            hold(
+                Actor::Mfa,
+                Record,
+                "Registered method",
+                "Authenticator app with number matching".into(),
+            );
+        }
+        for drs in [Actor::Adrs, Actor::Edrs] {
+            if info.actors.contains(&drs) {
+                hold(
+                    drs,
+                    PublicKey,
+                    "Trusted token issuer",
+                    "the token-signing public key of its identity provider".into(),
+                );
+                hold(
+                    drs,
+                    PublicKey,
+                    "Trusted attestation CA",
+                    "checks AIK certificates".into(),
+                );
+            }
+        }
+        if info.actors.contains(&Actor::Ad) {
+            hold(
+                Actor::Ad,
+                Record,
+                "msDS-KeyCredentialLink",
+                format!(
+                    "{} value(s) on {}",
+                    world.directory.key_credential_link.len(),
+                    user.dn
+                ),
+            );
+        }
+        if info.actors.contains(&Actor::AadConnect) {
+            hold(
+                Actor::AadConnect,
+                Record,
+                "Sync schedule",
+                format!(
+                    "every {}; last run {}",
+                    world.sync.interval, world.sync.last_run
+                ),
+            );
+        }
+        if info.trust == Trust::Certificate {
+            hold(
+                Actor::Ra,
+                PrivateKey,
+                "Enrollment agent key",
+                key(KeyPurpose::EnrollmentAgent),
+            );
+            hold(
+                Actor::Ra,
+                Certificate,
+                "Enrollment agent certificate",
+                "EKU Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)".into(),
+            );
+            hold(
+                Actor::Ca,
+                PrivateKey,
+                "CA signing key",
+                key(KeyPurpose::EnterpriseRootCa),
+            );
+            hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature", crate::enterprise_pki::TEMPLATE_NAME));
+        }
+        out
+    }
+}
