@@ -571,3 +571,299 @@ fn tamperable_artifacts_say_who_could_sign_them_again() {
         .as_ref()
         .is_err_and(|why| why.contains("restricted")));
 }
+
+/// An RSA-2048 key that is not the user's, made once.
+fn other_key() -> &'static rsa::RsaPrivateKey {
+    static KEY: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(11);
+        rsa::RsaPrivateKey::new(&mut rng, 2048).expect("key")
+    })
+}
+
+fn sign_with_other_key(data: &[u8]) -> whfb_core::Result<Vec<u8>> {
+    use rsa::signature::{SignatureEncoding, Signer};
+    let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(other_key().clone());
+    Ok(key.sign(data).to_vec())
+}
+
+fn edit_json(r: &mut Run, id: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(r.wire(id).expect("on the wire")).expect("json");
+    edit(&mut json);
+    r.tamper(id, serde_json::to_vec(&json).expect("json"))
+        .expect("tamper");
+}
+
+#[test]
+fn the_ra_refuses_a_request_signed_by_another_key() {
+    let r = tampered(FlowId::OnPremCert, Action::SendRequest, |r| {
+        let user = whfb_core::device::rsa_public_key(r.wire("user-key-public").expect("ukpub"))
+            .expect("key");
+        let csr =
+            whfb_core::pki::build_request("alex.wilber@contoso.com", &user, sign_with_other_key)
+                .expect("csr");
+        r.tamper("certificate-request", csr).expect("tamper");
+    });
+    assert_halted_at(&r, Action::ValidateRequest, "Request signature", "");
+}
+
+#[test]
+fn without_a_synced_key_the_ra_needs_the_key_receipt() {
+    // The synchronous flow: the key is only in Azure AD when the request comes.
+    let r = run(FlowId::HybridCertSyncFederated, Options::default());
+    let validate = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::ValidateRequest)
+        .expect("step");
+    assert!(
+        validate
+            .notes
+            .iter()
+            .any(|n| n.contains("turns to the key receipt")),
+        "{:?}",
+        validate.notes
+    );
+    assert!(validate
+        .checks
+        .iter()
+        .any(|c| c.title == "Key receipt signature" && c.outcome.passed()));
+
+    let missing = tampered(
+        FlowId::HybridCertSyncFederated,
+        Action::ValidateRequest,
+        |r| {
+            edit_json(r, "ra-enrollment-request", |j| {
+                j.as_object_mut().expect("object").remove("keyReceipt");
+            })
+        },
+    );
+    assert_halted_at(
+        &missing,
+        Action::ValidateRequest,
+        "Key receipt present",
+        "no key receipt",
+    );
+
+    let forged = tampered(
+        FlowId::HybridCertSyncFederated,
+        Action::ValidateRequest,
+        |r| {
+            let receipt =
+                String::from_utf8(r.wire("key-receipt").expect("receipt").to_vec()).expect("text");
+            let (input, _) = receipt.rsplit_once('.').expect("jws");
+            use base64ct::{Base64UrlUnpadded, Encoding};
+            let forged = format!(
+                "{input}.{}",
+                Base64UrlUnpadded::encode_string(
+                    &sign_with_other_key(input.as_bytes()).expect("sig")
+                )
+            );
+            edit_json(r, "ra-enrollment-request", |j| {
+                j["keyReceipt"] = forged.into()
+            });
+        },
+    );
+    assert_halted_at(
+        &forged,
+        Action::ValidateRequest,
+        "Key receipt signature",
+        "signature",
+    );
+
+    let someone_else = tampered(FlowId::HybridCertSyncFederated, Action::SendRequest, |r| {
+        edit_token(
+            r,
+            "key-receipt",
+            |c| {
+                c.insert("upn".into(), "megan.bowen@contoso.com".into());
+            },
+            true,
+        )
+    });
+    assert_halted_at(
+        &someone_else,
+        Action::ValidateRequest,
+        "Receipt names the requester",
+        "megan.bowen@contoso.com",
+    );
+}
+
+#[test]
+fn on_premises_the_ra_only_matches_the_registered_key() {
+    let r = tampered(FlowId::OnPremCert, Action::ReadKeyLinks, |r| {
+        r.world_mut().directory.key_credential_link.clear();
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRequest,
+        "Key is registered for the user",
+        "empty",
+    );
+}
+
+/// The countersigned request replaced before the RA submits it.
+fn with_countersignature(signer: whfb_core::enterprise_pki::Signer) -> Run {
+    tampered(FlowId::OnPremCert, Action::SubmitToCa, |r| {
+        let csr = r.wire("certificate-request").expect("csr").to_vec();
+        let now = r.now();
+        let requester = "CONTOSO\\alexw";
+        let cms = r
+            .world_mut()
+            .pki()
+            .expect("pki")
+            .countersign_as(&csr, requester, now, signer)
+            .expect("cms");
+        r.tamper("countersigned-request", cms).expect("tamper");
+    })
+}
+
+#[test]
+fn the_ca_refuses_a_request_without_an_enrollment_agent_signature() {
+    let r = with_countersignature(whfb_core::enterprise_pki::Signer::Nobody);
+    assert_halted_at(
+        &r,
+        Action::IssueCertificate,
+        "Request carries the required RA signatures",
+        "0x80094809",
+    );
+}
+
+#[test]
+fn the_ca_refuses_a_signature_by_a_certificate_without_the_request_agent_eku() {
+    let r = with_countersignature(whfb_core::enterprise_pki::Signer::WithoutAgentEku);
+    assert_halted_at(
+        &r,
+        Action::IssueCertificate,
+        "Signer is a Certificate Request Agent",
+        "0x8009480B",
+    );
+}
+
+#[test]
+fn the_ca_refuses_a_template_the_ra_may_not_use() {
+    let r = tampered(FlowId::HybridCertAsync, Action::IssueCertificate, |r| {
+        edit_json(r, "ca-submission", |j| {
+            j["pwszAttributes"] = "CertificateTemplate:Administrator".into()
+        });
+    });
+    assert_halted_at(
+        &r,
+        Action::IssueCertificate,
+        "Agent may enroll for the template",
+        "0x80094012",
+    );
+}
+
+#[test]
+fn the_issued_certificate_is_for_the_user_and_chains_to_the_root() {
+    let r = run(FlowId::OnPremCert, Options::default());
+    let all: Vec<_> = r
+        .events()
+        .iter()
+        .flat_map(|e| e.artifacts.clone())
+        .collect();
+    let cert = all
+        .iter()
+        .find(|a| a.id == "user-certificate")
+        .expect("certificate");
+    let root = all
+        .iter()
+        .find(|a| a.id == "enterprise-root-ca")
+        .expect("root");
+    let agent = all
+        .iter()
+        .find(|a| a.id == "enrollment-agent-certificate")
+        .expect("agent");
+    assert!(all.iter().any(|a| a.kind == ArtifactKind::Cms));
+    let user =
+        whfb_core::device::rsa_public_key(r.wire("user-key-public").expect("ukpub")).expect("key");
+    let checks = whfb_core::pki::check_issued(
+        &cert.bytes,
+        &root.bytes,
+        &user,
+        "alex.wilber@contoso.com",
+        r.now(),
+    );
+    assert!(checks.len() >= 4);
+    for c in &checks {
+        assert!(c.result.is_ok(), "{}: {:?}", c.title, c.result);
+    }
+    let names: Vec<String> = cert.fields.iter().flat_map(all_values).collect();
+    assert!(
+        names.iter().any(|v| v.contains("1.3.6.1.4.1.311.20.2.2")),
+        "Smart Card Logon EKU"
+    );
+    assert!(
+        names.iter().any(|v| v.contains("1.3.6.1.5.5.7.3.2")),
+        "Client Authentication EKU"
+    );
+    assert!(
+        names.iter().any(|v| v.contains("alex.wilber@contoso.com")),
+        "UPN in the SAN"
+    );
+    let agent_values: Vec<String> = agent.fields.iter().flat_map(all_values).collect();
+    assert!(
+        agent_values
+            .iter()
+            .any(|v| v.contains("1.3.6.1.4.1.311.20.2.1")),
+        "Certificate Request Agent EKU"
+    );
+}
+
+fn all_values(f: &whfb_core::artifact::Field) -> Vec<String> {
+    let mut out = vec![f.value.clone()];
+    out.extend(f.children.iter().flat_map(all_values));
+    out
+}
+
+/// SHA-256 over every byte a run produced: each artifact and each TPM
+/// command and response, in order, each prefixed by its id and length.
+fn trace_digest(r: &Run) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for e in r.events() {
+        let tpm = e.tpm.iter().flat_map(|x| [&x.command, &x.response]);
+        for a in e.artifacts.iter().chain(tpm) {
+            h.update(a.id.as_bytes());
+            h.update((a.bytes.len() as u64).to_be_bytes());
+            h.update(&a.bytes);
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Known answers: seed `known-answer`, default options, every flow. A change
+/// to any key, token, blob, request or certificate changes these digests;
+/// `WHFB_BLESS=1 cargo test -p whfb-core --test flows known_answers` rewrites
+/// the file after a deliberate change. In headless Chromium the same digests
+/// must come out: the page computes exactly what the command line does.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn known_answers_over_the_whole_trace() {
+    #[cfg(not(target_arch = "wasm32"))]
+    const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/known-answers.txt");
+    let mut base = World::build(WorldConfig::new("known-answer")).expect("world");
+    base.warm_up_all().expect("keys");
+    let got: Vec<String> = FlowId::ALL
+        .iter()
+        .map(|&flow| {
+            let mut r = Run::new(base.clone(), flow);
+            r.run_to_end();
+            assert!(r.halted().is_none(), "{flow:?}: {:?}", r.halted());
+            format!("{} {}", flow.slug(), trace_digest(&r))
+        })
+        .collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var_os("WHFB_BLESS").is_some() {
+        std::fs::write(PATH, got.join("\n") + "\n").expect("write known answers");
+        return;
+    }
+    let want = include_str!("data/known-answers.txt");
+    assert_eq!(
+        got.join("\n") + "\n",
+        want,
+        "the bytes of a run changed; if that is intended, re-bless (see the doc comment)"
+    );
+}

@@ -23,6 +23,7 @@ pub(crate) mod wire {
     pub const RA_REQUEST: &str = "ra-enrollment-request";
     pub const LDAP_QUERY: &str = "ldap-query";
     pub const COUNTERSIGNED: &str = "countersigned-request";
+    pub const CA_SUBMISSION: &str = "ca-submission";
     pub const USER_CERTIFICATE: &str = "user-certificate";
 }
 
@@ -257,11 +258,18 @@ impl Run {
         let now = self.now;
         let pki = self.world.pki()?;
         let cms = pki.countersign(&csr, &requester, now)?;
+        let agent = pki.agent_certificate.clone();
         self.put(wire::COUNTERSIGNED, cms.clone());
         out.artifact(enterprise_pki::cms_artifact(
             wire::COUNTERSIGNED,
             "Request countersigned by the enrollment agent (CMS SignedData)",
             &cms,
+        ));
+        out.artifact(enterprise_pki::certificate_artifact(
+            "enrollment-agent-certificate",
+            "Enrollment agent certificate of the RA",
+            &agent,
+            None,
         ));
         out.note(format!("The CMS carries the requester name {requester} as a signed attribute, as enroll-on-behalf-of requests do."));
         Ok(out)
@@ -270,22 +278,66 @@ impl Run {
     pub(crate) fn submit_to_ca(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let cms = self.take(wire::COUNTERSIGNED)?;
+        // The arguments of ICertRequestD::Request (MS-WCCE 3.2.1.4.2.1); the
+        // template travels as a request attribute (MS-WCCE 2.2.2.7).
         let submission = json!({
-            "CertificateTemplate": TEMPLATE_NAME,
-            "request": Base64::encode_string(&cms),
-            "requestFlags": "CR_IN_CMC | CR_IN_BASE64 (modelled)",
+            "pwszAuthority": format!("ca.contoso.com\\{}", enterprise_pki::ROOT_CN),
+            "dwFlags": "0x00000300 (CR_IN_PKCS7: a CMS request)",
+            "pwszAttributes": format!("CertificateTemplate:{TEMPLATE_NAME}"),
+            "pctbRequest": Base64::encode_string(&cms),
         });
-        out.artifact(json_artifact("ca-submission", "Submission to the CA", &submission, Some("AD CS receives this over DCOM (MS-WCCE ICertRequest::Request); the framing here is modelled")));
+        self.put(
+            wire::CA_SUBMISSION,
+            serde_json::to_vec(&submission).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::CA_SUBMISSION,
+            "Submission to the CA",
+            &submission,
+            Some("AD CS receives these arguments over DCOM (MS-WCCE ICertRequestD::Request); shown as JSON here"),
+        ));
         Ok(out)
     }
 
     pub(crate) fn issue_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let cms = self.take(wire::COUNTERSIGNED)?;
+        let submission: Value = match serde_json::from_slice(&self.take(wire::CA_SUBMISSION)?) {
+            Ok(v) => v,
+            Err(e) => {
+                out.check(
+                    Actor::Ca,
+                    "Submission is well formed",
+                    "a JSON body",
+                    "modelled",
+                    Err(e.to_string()),
+                );
+                return Ok(out);
+            }
+        };
+        // `Name:Value` pairs, one per line (MS-WCCE 2.2.2.7).
+        let template = submission["pwszAttributes"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .find_map(|line| line.strip_prefix("CertificateTemplate:"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let Some(Ok(cms)) = submission["pctbRequest"].as_str().map(Base64::decode_vec) else {
+            out.check(
+                Actor::Ca,
+                "Submission is well formed",
+                "a base64 CMS request in `pctbRequest`",
+                "MS-WCCE 3.2.1.4.2.1 (ICertRequestD::Request)",
+                Err("pctbRequest is missing or not base64".into()),
+            );
+            return Ok(out);
+        };
         let now = self.now;
         let upn = self.world.user.upn.clone();
         let pki = self.world.pki()?;
-        let (checks, issued) = pki.issue(&cms, TEMPLATE_NAME, &upn, now);
+        let root = pki.root_certificate.clone();
+        let (checks, issued) = pki.issue(&cms, &template, &upn, now);
         for (title, compared, rule, result) in checks {
             out.check(Actor::Ca, title, compared, rule, result);
         }
@@ -295,6 +347,12 @@ impl Run {
                 wire::USER_CERTIFICATE,
                 "Windows Hello for Business authentication certificate",
                 &cert,
+                None,
+            ));
+            out.artifact(enterprise_pki::certificate_artifact(
+                "enterprise-root-ca",
+                "Enterprise root CA certificate (the issuer)",
+                &root,
                 None,
             ));
         }

@@ -1,0 +1,198 @@
+//! The `whfb` command line, run as a user runs it.
+
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn whfb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_whfb"))
+        .args(args)
+        .output()
+        .expect("whfb runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder under the target directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn help_and_list_explain_themselves() {
+    let help = whfb(&["--help"]);
+    assert!(help.status.success());
+    let help = text(&help.stdout);
+    for word in [
+        "run FLOW",
+        "--seed",
+        "--out",
+        "--mfa",
+        "--wrongpin",
+        "mermaid",
+        "hybrid-cert-sync",
+    ] {
+        assert!(help.contains(word), "help mentions {word}");
+    }
+    let list = text(&whfb(&["list"]).stdout);
+    assert_eq!(
+        list.lines().filter(|l| !l.starts_with(' ')).count(),
+        7,
+        "{list}"
+    );
+    assert!(list.contains("onprem-cert") && list.contains("A–G"));
+}
+
+#[test]
+fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
+    let dir = scratch("cli-onprem-cert");
+    let out = whfb(&[
+        "run",
+        "onprem-cert",
+        "--seed",
+        "cli",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Install in the Personal store"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let entries = index.as_array().unwrap();
+    assert!(entries.len() > 30, "{} files", entries.len());
+    for entry in entries {
+        let path = dir.join(entry["file"].as_str().unwrap());
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let kind = entry["kind"].as_str().unwrap();
+        match kind {
+            "Certificate" => assert!(bytes.starts_with(b"-----BEGIN CERTIFICATE-----\n")),
+            "Pkcs10" => assert!(bytes.starts_with(b"-----BEGIN CERTIFICATE REQUEST-----\n")),
+            "Jwt" => assert_eq!(text(&bytes).split('.').count(), 3),
+            "Json" => {
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap();
+            }
+            "BcryptRsaPublicBlob" => assert_eq!(bytes.len(), 283),
+            _ => {}
+        }
+        assert_eq!(
+            entry["open_with"].as_str().is_some_and(|t| !t.is_empty()),
+            true
+        );
+    }
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trace.json")).unwrap()).unwrap();
+    assert_eq!(
+        trace.as_array().unwrap().len(),
+        whfb_core::script::script(whfb_core::catalog::FlowId::OnPremCert)
+            .steps
+            .len()
+    );
+    assert!(text(&std::fs::read(dir.join("README.md")).unwrap()).contains("openssl"));
+
+    // Where openssl is installed, it reads the certificates and verifies the chain and the request.
+    if Command::new("openssl").arg("version").output().is_ok() {
+        let file = |id: &str| {
+            let entry = entries
+                .iter()
+                .find(|e| e["artifact"] == id)
+                .unwrap_or_else(|| panic!("no {id}"));
+            dir.join(entry["file"].as_str().unwrap())
+        };
+        let verify = Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(file("enterprise-root-ca"))
+            .arg(file("user-certificate"))
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}{}",
+            text(&verify.stdout),
+            text(&verify.stderr)
+        );
+        let req = Command::new("openssl")
+            .args(["req", "-noout", "-verify", "-in"])
+            .arg(file("certificate-request"))
+            .output()
+            .unwrap();
+        assert!(req.status.success(), "{}", text(&req.stderr));
+    }
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes() {
+    let (a, b) = (scratch("cli-same-a"), scratch("cli-same-b"));
+    for dir in [&a, &b] {
+        assert!(whfb(&[
+            "run",
+            "aadj-managed",
+            "--seed",
+            "same",
+            "--out",
+            dir.to_str().unwrap()
+        ])
+        .status
+        .success());
+    }
+    assert_eq!(
+        std::fs::read(a.join("trace.json")).unwrap(),
+        std::fs::read(b.join("trace.json")).unwrap()
+    );
+}
+
+#[test]
+fn bad_arguments_get_a_clear_message_and_a_failing_exit() {
+    for (args, says) in [
+        (
+            &["run", "no-such-flow"][..],
+            "there is no flow `no-such-flow`",
+        ),
+        (&["run"][..], "name a flow"),
+        (
+            &["run", "aadj-managed", "--mfa", "soon"][..],
+            "--mfa: mfa must be minutes",
+        ),
+        (
+            &["run", "aadj-managed", "--seed"][..],
+            "--seed needs a value",
+        ),
+        (
+            &["run", "aadj-managed", "--start", "yesterday"][..],
+            "is not a time like",
+        ),
+        (&["frobnicate"][..], "unknown command `frobnicate`"),
+    ] {
+        let out = whfb(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_run_stopped_by_a_check_says_why_and_exits_3() {
+    let out = whfb(&["run", "aadj-managed", "--pin", "1234"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stdout).contains("The run stopped at step"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("at least 6"));
+}
+
+#[test]
+fn mermaid_draws_every_message() {
+    let out = text(&whfb(&["mermaid", "hybrid-key-managed"]).stdout);
+    assert!(out.starts_with("sequenceDiagram\n"));
+    assert!(out.contains("->>"));
+}
