@@ -80,10 +80,7 @@ fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
             "BcryptRsaPublicBlob" => assert_eq!(bytes.len(), 283),
             _ => {}
         }
-        assert_eq!(
-            entry["open_with"].as_str().is_some_and(|t| !t.is_empty()),
-            true
-        );
+        assert!(entry["open_with"].as_str().is_some_and(|t| !t.is_empty()));
     }
     let trace: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("trace.json")).unwrap()).unwrap();
