@@ -151,6 +151,9 @@ pub struct Artifact {
     /// What a reader calls it: "ADRS access token".
     pub title: String,
     pub kind: ArtifactKind,
+    /// Serialised as base64: a quarter of the size of a JSON array of numbers,
+    /// and what a reader of `trace.json` can paste into a decoder.
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
     /// The decoded view, from the parser that read `bytes`.
     pub fields: Vec<Field>,
@@ -168,5 +171,43 @@ pub enum Outcome {
 impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(self, Self::Pass)
+    }
+}
+
+/// `Vec<u8>` as a standard base64 string in serialised forms.
+mod base64_bytes {
+    use base64ct::{Base64, Encoding};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Base64::encode_string(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Base64::decode_vec(&text)
+            .map_err(|_| serde::de::Error::custom("artifact bytes are not valid base64"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_travel_as_json_with_base64_bytes() {
+        let a = Artifact {
+            id: "x".into(),
+            title: "X".into(),
+            kind: ArtifactKind::Json,
+            bytes: vec![0, 1, 2, 250],
+            fields: vec![Field::new("n", "v", "note", "spec", 0, 4)],
+            modelled: None,
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains(r#""bytes":"AAEC+g==""#), "{json}");
+        assert_eq!(serde_json::from_str::<Artifact>(&json).unwrap(), a);
+        let bad = json.replace("AAEC+g==", "not base64!");
+        assert!(serde_json::from_str::<Artifact>(&bad).is_err());
     }
 }

@@ -1,0 +1,125 @@
+// What a user feels: how fast the catalog becomes usable, how quickly a step
+// appears, whether the page ever freezes. Measured on the release build in
+// headless Chromium and printed, so the numbers can be quoted.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
+import { ExplorerPage } from '../pages/explorer.mjs';
+
+const FLOWS = ['aadj-managed', 'aadj-federated', 'hybrid-key-managed', 'hybrid-cert-async', 'hybrid-cert-sync', 'onprem-key', 'onprem-cert'];
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Records every main-thread task over 50 ms from the first byte on. */
+async function watchLongTasks(page) {
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+test('the catalog is interactive within a second, and the page weight is known', async () => {
+  const { page, problems, context } = await openPage(browser);
+  const sizes = new Map();
+  page.on('response', async (res) => {
+    try {
+      const body = await res.body();
+      sizes.set(res.url(), { raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+    } catch {
+      // Redirects and aborted responses have no body.
+    }
+  });
+  await page.goto(BASE_URL);
+  await page.getByTestId('flow-card').first().waitFor();
+  // Interactive: the guide answers a click.
+  await page.getByTestId('guide-join-aad').click();
+  await page.getByTestId('guide-managed').waitFor();
+  const interactiveMs = await page.evaluate(() => performance.now());
+  // Let the worker's code arrive too: it is part of what the page downloads.
+  await page.getByTestId('guide-managed').click();
+  const deadline = Date.now() + 20_000;
+  while (![...sizes.keys()].some((url) => url.includes('whfb-worker_bg')) && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+  }
+  let raw = 0;
+  let gzip = 0;
+  for (const s of sizes.values()) {
+    raw += s.raw;
+    gzip += s.gzip;
+  }
+  console.log(`first load to an interactive catalog: ${interactiveMs.toFixed(0)} ms`);
+  console.log(`transfer: ${sizes.size} files, ${(raw / 1024).toFixed(0)} KiB raw, ${(gzip / 1024).toFixed(0)} KiB gzipped`);
+  for (const [url, s] of sizes) console.log(`  ${new URL(url).pathname.split('/').pop() || '/'}: ${(s.gzip / 1024).toFixed(1)} KiB gzipped`);
+  assert.ok(interactiveMs <= 1000, `interactive after ${interactiveMs} ms`);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('stepping through every flow at top speed never blocks the main thread for 50 ms', { timeout: 400_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  await watchLongTasks(page);
+  const explorer = new ExplorerPage(page);
+  const uiMs = [];
+  const longTasks = [];
+  let steps = 0;
+  for (const slug of FLOWS) {
+    await explorer.goto(`${BASE_URL}?flow=${slug}`);
+    await explorer.waitForStep(0);
+    // Loading the page is not stepping: count tasks from here on.
+    const from = await page.evaluate(() => performance.now());
+    const total = await explorer.total();
+    for (let i = 1; i < total; i++) {
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await explorer.waitForStep(i), 'done', `${slug} step ${i + 1}`);
+    }
+    steps += total;
+    // Steps already computed: time the page's own update, from the key press
+    // to the DOM showing the step with its results (no cryptography involved).
+    for (let i = total - 2; i >= 0; i--) {
+      const ms = await page.evaluate(
+        (index) =>
+          new Promise((resolve) => {
+            const t0 = performance.now();
+            const done = () => {
+              const el = document.querySelector(`[data-testid="step"][data-step="${index}"]`);
+              return el && el.getAttribute('data-state') === 'current' && document.querySelector('[data-testid="event-summary"]');
+            };
+            const observer = new MutationObserver(() => {
+              if (done()) {
+                observer.disconnect();
+                resolve(performance.now() - t0);
+              }
+            });
+            observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+            window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+          }),
+        i,
+      );
+      uiMs.push(ms);
+    }
+    const tasks = await page.evaluate((t) => window.__longTasks.filter((x) => x.start >= t), from);
+    longTasks.push(...tasks.map((t) => ({ flow: slug, ...t })));
+  }
+  const worst = Math.max(0, ...longTasks.map((t) => t.duration));
+  console.log(`${steps} steps in ${FLOWS.length} flows; step UI update median ${median(uiMs).toFixed(1)} ms, max ${Math.max(...uiMs).toFixed(1)} ms over ${uiMs.length} updates`);
+  console.log(`main-thread long tasks (> 50 ms): ${longTasks.length}; longest ${worst.toFixed(0)} ms`);
+  assert.ok(median(uiMs) <= 16, `median step update ${median(uiMs)} ms`);
+  assert.equal(longTasks.length, 0, `long tasks: ${JSON.stringify(longTasks)}`);
+  assertNoProblems(problems);
+  await context.close();
+});
