@@ -83,34 +83,22 @@ pub(crate) fn dn_binary_artifact(id: &str, title: &str, text: &str) -> Artifact 
 }
 
 impl Run {
-    /// The DRS's name, the token issuer's key and identity, the audience.
-    fn registration_trust(
-        &mut self,
-    ) -> Result<(rsa::RsaPublicKey, String, &'static str, &'static str)> {
+    /// The token issuer's key purpose and identity, the audience, and its name.
+    fn registration_trust(&self) -> (KeyPurpose, String, &'static str, &'static str) {
         if self.topo.token_issuer == Actor::AzureAd {
-            let key = self
-                .world
-                .keys
-                .key(KeyPurpose::AzureAdTokenSigning)?
-                .to_public_key();
-            Ok((
-                key,
+            (
+                KeyPurpose::AzureAdTokenSigning,
                 self.world.tenant.azure_issuer(),
                 ADRS_AUDIENCE,
                 "Azure AD token-signing",
-            ))
+            )
         } else {
-            let key = self
-                .world
-                .keys
-                .key(KeyPurpose::AdFsTokenSigning)?
-                .to_public_key();
-            Ok((
-                key,
+            (
+                KeyPurpose::AdFsTokenSigning,
                 ADFS_ISSUER.to_string(),
                 EDRS_AUDIENCE,
                 "AD FS token-signing",
-            ))
+            )
         }
     }
 
@@ -153,12 +141,13 @@ impl Run {
     pub(crate) fn validate_registration(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let drs = self.topo.drs;
-        let (issuer_key, issuer, audience, issuer_name) = self.registration_trust()?;
+        let (purpose, issuer, audience, issuer_name) = self.registration_trust();
+        let issuer_keys = self.published_keys(purpose, &mut out)?;
         let token = self.take_text(tokens::wire::ACCESS_TOKEN)?;
         let rules = TokenRules {
             actor: drs,
             what: "Access token",
-            issuer_key: &issuer_key,
+            issuer_keys: &issuer_keys,
             issuer_name,
             issuer: &issuer,
             audience,

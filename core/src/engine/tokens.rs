@@ -6,12 +6,11 @@ use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
-use crate::formats::jws::{self, Jws};
+use crate::formats::jws::{self, Jwk, JwkSet, Jws};
 use crate::world::{
     KeyPurpose, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
     EDRS_AUDIENCE,
 };
-use rsa::RsaPublicKey;
 use serde_json::{json, Map, Value};
 
 /// How long an MFA counts as fresh for provisioning.
@@ -72,7 +71,8 @@ pub(crate) fn claims(value: Value) -> Map<String, Value> {
 pub(crate) struct TokenRules<'a> {
     pub actor: Actor,
     pub what: &'a str,
-    pub issuer_key: &'a RsaPublicKey,
+    /// The issuer's published signing keys; the token's `kid` picks one.
+    pub issuer_keys: &'a JwkSet,
     pub issuer_name: &'a str,
     pub issuer: &'a str,
     pub audience: &'a str,
@@ -99,11 +99,12 @@ impl TokenRules<'_> {
             self.actor,
             &format!("{} signature", self.what),
             format!(
-                "RS256 signature over header.payload, verified with the {} public key",
+                "RS256 signature over header.payload, verified with the key the header's kid \"{}\" names in the {} key set",
+                parsed.kid().unwrap_or("(none)"),
                 self.issuer_name
             ),
-            "RFC 7515 §5.2, RFC 7518 §3.3",
-            parsed.verify(self.issuer_key).map_err(|e| e.to_string()),
+            "RFC 7515 §5.2, §4.1.4 (kid); RFC 7518 §3.3",
+            parsed.verify_with_set(self.issuer_keys).map_err(|e| e.to_string()),
         );
         if !signed {
             return None;
@@ -191,6 +192,33 @@ pub(crate) fn mfa_fresh(now: SimTime, mfa_time: Option<u64>) -> std::result::Res
 }
 
 impl Run {
+    /// The JWK set an issuer publishes for `purpose` (its OpenID Connect
+    /// `jwks_uri`, or AD FS's federation metadata), which a token's consumer
+    /// fetches; shown as an artifact of the step that uses it.
+    pub(crate) fn published_keys(
+        &mut self,
+        purpose: KeyPurpose,
+        out: &mut StepOutput,
+    ) -> Result<JwkSet> {
+        let key = self.world.keys.key(purpose)?.to_public_key();
+        let set = JwkSet::new(vec![Jwk::from_public_key(&key)]);
+        let (id, title, note) = match purpose {
+            KeyPurpose::AdFsTokenSigning => (
+                "adfs-signing-keys",
+                "AD FS token-signing keys (JWK set)",
+                "AD FS publishes its signing certificate in federation metadata and its keys at /adfs/discovery/keys",
+            ),
+            _ => (
+                "azure-ad-signing-keys",
+                "Azure AD token-signing keys (JWK set)",
+                "Azure AD publishes its keys at the jwks_uri of its OpenID Connect metadata",
+            ),
+        };
+        out.artifact(json_artifact(id, title, &set.to_value(), None));
+        out.note(format!("{note}; the key set here is this run's."));
+        Ok(set)
+    }
+
     pub(crate) fn start_provisioning(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let join = match self.flow.info().deployment {
@@ -556,15 +584,11 @@ impl Run {
     pub(crate) fn exchange_enterprise_token(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let token = self.take_text(wire::ENTERPRISE_TOKEN)?;
-        let adfs_key = self
-            .world
-            .keys
-            .key(KeyPurpose::AdFsTokenSigning)?
-            .to_public_key();
+        let adfs_keys = self.published_keys(KeyPurpose::AdFsTokenSigning, &mut out)?;
         let rules = TokenRules {
             actor: Actor::AzureAd,
             what: "Enterprise token",
-            issuer_key: &adfs_key,
+            issuer_keys: &adfs_keys,
             issuer_name: "AD FS token-signing (from the domain's federation settings)",
             issuer: ADFS_ISSUER,
             audience: AZURE_FEDERATION_AUDIENCE,
