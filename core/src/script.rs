@@ -371,7 +371,7 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         if idp == AzureAd {
             "WAM sends Azure AD a request signed with the device key, carrying the user's password-based sign-in. Azure AD verifies the device signature against the device it registered and checks the password."
         } else {
-            "WAM sends the token request to the on-premises STS (AD FS), signed with the device key and carrying the user's password. AD FS checks the device signature and the password against Active Directory."
+            "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS checks the device signature and the password against Active Directory."
         }));
     steps.push(internal(A, idp, Action::MfaDecision, "Is the last MFA fresh?",
         "Two factors are required before a new credential is made. If the user completed MFA less than 10 minutes ago (during device setup, for example), that MFA still counts and nobody is prompted again."));
@@ -396,13 +396,13 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
             steps.push(msg(A, Wam, AzureAd, Action::ExchangeEnterpriseToken, "Exchange the enterprise token",
                 "WAM hands the enterprise token to Azure AD. Azure AD trusts AD FS through the federation settings of the domain: it checks the signature with the federation signing key, the issuer, the audience, the lifetime and the MFA claim."));
             steps.push(msg(A, AzureAd, Wam, Action::IssueAccessToken, "ADRS access token",
-                "Azure AD issues an access token for the Azure Device Registration Service, signed with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."));
+                "Azure AD mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."));
         }
         _ => {
             let narration = if idp == AdFs {
                 "AD FS issues the access token for its Enterprise Device Registration Service, signed with its token-signing key. The amr claim records the MFA, which the registration service will insist on."
             } else {
-                "Azure AD issues an access token for the Azure Device Registration Service, signed with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."
+                "Azure AD mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."
             };
             steps.push(msg(
                 A,
@@ -455,7 +455,7 @@ fn phase_c(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         if cloud {
             "ADRS adds the key to the user's object in Azure AD, with a reference to the device that made it."
         } else {
-            "The Enterprise DRS writes the key into the user's msDS-KeyCredentialLink attribute in Active Directory, as a KEYCREDENTIALLINK_BLOB in DN-Binary form naming the device."
+            "The Enterprise DRS adds a value to msDS-KeyCredentialLink on the user's AD object: a KEYCREDENTIALLINK_BLOB, in DN-Binary form, that names the device."
         }));
     steps.push(msg(C, drs, Cxh, Action::ReturnKeyId,
         if flow == FlowId::HybridCertSyncFederated { "Key ID and key receipt" } else { "Key ID" },
