@@ -1,8 +1,13 @@
-//! The flow explorer: phase stepper, swimlanes, playback controls,
-//! narration and the inspector for the step shown.
+//! The flow explorer: phase stepper, swimlanes, playback controls, the
+//! simulated clock, the run's conditions, narration and the inspector for
+//! the step shown.
 
+mod clock;
+mod conditions;
+mod holdings;
 mod inspector;
 mod swimlanes;
+mod tamper;
 
 use crate::playback::SPEEDS;
 use crate::session::Session;
@@ -11,8 +16,13 @@ use whfb_core::catalog::{phase_span, FlowId, Phase};
 use whfb_core::engine::{Event, StepStatus};
 use whfb_core::script::{script, Script, StepKind};
 
-pub use inspector::Inspector;
+pub use clock::ClockBar;
+pub use conditions::Conditions;
+pub use holdings::Holdings;
+pub(crate) use inspector::save_file;
+pub use inspector::{ArtifactView, Inspector};
 pub use swimlanes::Swimlanes;
+pub use tamper::{EditTarget, EditsBanner};
 
 /// Everything shown for an open flow.
 #[component]
@@ -26,7 +36,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
     use_step_requests(session);
 
     view! {
-        <section class="explorer" data-testid="explorer" data-flow=flow.slug()>
+        <section class="explorer" data-testid="explorer" data-flow=flow.slug() data-run=move || session.run_id.get().to_string()>
             <header class="explorer-head" class:hidden=embed>
                 <button class="link-button" data-testid="back-to-catalog" on:click=move |_| session.close()>
                     "← All flows"
@@ -44,6 +54,8 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                 <Swimlanes session script />
             </div>
             <Controls session script set_help_open />
+            <ClockBar session flow />
+            {(!embed).then(|| view! { <Conditions session flow /> })}
             <Narration session script />
             {(!embed).then(|| view! { <Inspector session /> })}
             <KeyHelp open=help_open set_open=set_help_open />
@@ -153,6 +165,16 @@ fn Controls(
                     {move || format!("Step {} of {}", pb.with(|p| p.current) + 1, total)}
                 </span>
                 <button class="keys" data-testid="show-keys" title="Keyboard shortcuts (?)" on:click=move |_| set_help_open.set(true)>"?"</button>
+                <span class="spacer"></span>
+                <button
+                    class="download-run"
+                    data-testid="download-run"
+                    title="Every artifact of the steps run so far, the trace as JSON and a README naming the tool for each file"
+                    disabled=move || session.packing.get() || session.events.with(Vec::is_empty)
+                    on:click=move |_| session.download_run()
+                >
+                    {move || if session.packing.get() { "Packing…" } else { "Download the run (ZIP)" }}
+                </button>
             </div>
             <div class="scrubber" data-testid="scrubber" role="group" aria-label="Steps">
                 {ticks
@@ -223,6 +245,7 @@ fn Narration(session: Session, script: StoredValue<Script>) -> impl IntoView {
                     {format!("The run stopped at step {}: {} — {}", h.step + 1, h.check, h.reason)}
                 </p>
             })}
+            <EditsBanner session />
         </section>
     }
 }
@@ -282,6 +305,12 @@ fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: Wr
             use wasm_bindgen::JsCast;
             if let Some(el) = target.dyn_ref::<web_sys::Element>() {
                 if matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") {
+                    return;
+                }
+                // Space on a focused button or disclosure presses it.
+                if matches!(el.tag_name().as_str(), "BUTTON" | "SUMMARY")
+                    && matches!(ev.key().as_str(), " " | "Spacebar" | "Enter")
+                {
                     return;
                 }
             }
@@ -381,6 +410,11 @@ fn use_step_requests(session: Session) {
         if session.events.with(|e| current >= e.len()) {
             session.request(current);
         }
-        session.route.update(|r| r.step = Some(current + 1));
+        if session
+            .route
+            .with_untracked(|r| r.step != Some(current + 1))
+        {
+            session.route.update(|r| r.step = Some(current + 1));
+        }
     });
 }

@@ -3,7 +3,10 @@
 //! cryptography runs on the page's main thread: the engine, the TPM and
 //! every key generation run in a Web Worker (`worker_entry`).
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod catalog_view;
+pub mod edit;
 pub mod explorer;
 pub mod guide;
 pub mod layout;
@@ -45,6 +48,38 @@ fn replace_query(query: &str) {
     }
 }
 
+/// How often the address bar follows the page at most, while it changes.
+const URL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Keeps the address bar a link to what is on screen. Only a changed link
+/// touches the history, and changes in quick succession (stepping with a
+/// key held down) are written once at the end of each interval: every
+/// `replaceState` costs Chromium a few milliseconds and a new favicon
+/// request, which the next one cancels.
+fn use_address_bar(session: Session) {
+    let query = Memo::new(move |_| session.route.with(Route::to_query));
+    let waiting = StoredValue::new(false);
+    let pending = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let q = query.get();
+        if waiting.get_value() {
+            pending.set_value(Some(q));
+            return;
+        }
+        replace_query(&q);
+        waiting.set_value(true);
+        set_timeout(
+            move || {
+                waiting.set_value(false);
+                if let Some(q) = pending.try_update_value(Option::take).flatten() {
+                    replace_query(&q);
+                }
+            },
+            URL_EVERY,
+        );
+    });
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -53,10 +88,7 @@ pub fn App() -> impl IntoView {
     let session = Session::new(route);
     provide_context(session);
     session.connect();
-    Effect::new(move |_| {
-        let query = session.route.with(Route::to_query);
-        replace_query(&query);
-    });
+    use_address_bar(session);
     let flow = Memo::new(move |_| session.route.with(|r| r.flow));
     view! {
         <header class="topbar" data-testid="topbar" class:hidden=embed>

@@ -96,6 +96,11 @@ impl Playback {
         }
     }
 
+    /// The run was rebuilt after an edit: it no longer stops where it did.
+    pub fn clear_halt(&mut self) {
+        self.stop_at = None;
+    }
+
     pub fn faster(&mut self) {
         self.speed = (self.speed + 1).min(SPEEDS.len() - 1);
     }
@@ -171,6 +176,9 @@ mod tests {
         assert_eq!(p.current, 3);
         p.forward();
         assert_eq!(p.current, 3);
+        p.clear_halt();
+        p.forward();
+        assert_eq!(p.current, 4);
     }
 
     #[test]

@@ -9,12 +9,64 @@ use whfb_core::catalog::FlowId;
 use whfb_core::engine::{Event, Halt};
 use whfb_core::world::Options;
 
+/// Something a person did to a run between two steps. A run is its seed,
+/// its options and its edits, in order: replaying them gives the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Edit {
+    /// After step `after_step` (0-based), replace an artifact's bytes on the
+    /// wire, keeping its signature or having its sender sign them again.
+    Tamper {
+        after_step: usize,
+        artifact: String,
+        #[serde(with = "base64_bytes")]
+        bytes: Vec<u8>,
+        resign: bool,
+    },
+    /// After step `after_step`, move the simulated clock on.
+    Advance { after_step: usize, minutes: u64 },
+}
+
+impl Edit {
+    /// The step after which the edit takes effect.
+    pub fn after_step(&self) -> usize {
+        match self {
+            Edit::Tamper { after_step, .. } | Edit::Advance { after_step, .. } => *after_step,
+        }
+    }
+
+    /// Whether `other` edits the same thing at the same point, so that it
+    /// replaces this one (a second edit of one artifact starts from its
+    /// original bytes; moves of the clock add up).
+    pub fn replaced_by(&self, other: &Edit) -> bool {
+        match (self, other) {
+            (
+                Edit::Tamper {
+                    after_step: a,
+                    artifact: x,
+                    ..
+                },
+                Edit::Tamper {
+                    after_step: b,
+                    artifact: y,
+                    ..
+                },
+            ) => a == b && x == y,
+            _ => false,
+        }
+    }
+
+    /// Whether the edit re-signed what it changed.
+    pub fn resigned(&self) -> bool {
+        matches!(self, Edit::Tamper { resign: true, .. })
+    }
+}
+
 /// From the page to the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Build the world for a seed ahead of need, and start filling the pool.
     Warm { seed: String, options: Options },
-    /// Start a run of `flow` (a fresh copy of the seed's world).
+    /// Start a run of `flow` (a fresh copy of the seed's world), with no edits.
     Open {
         run: u32,
         flow: FlowId,
@@ -23,14 +75,24 @@ pub enum ToWorker {
     },
     /// Execute steps until step `index` has run.
     RunThrough { run: u32, index: usize },
-    /// Replace an artifact's bytes on the wire of the current run, optionally
-    /// re-signing it with its sender's key, before the next step consumes it.
+    /// Replace an artifact's bytes on the wire after step `after_step`,
+    /// optionally re-signing them with the sender's key.
     Tamper {
         run: u32,
+        after_step: usize,
         artifact: String,
+        #[serde(with = "base64_bytes")]
         bytes: Vec<u8>,
         resign: bool,
     },
+    /// Move the simulated clock on after step `after_step`.
+    Advance {
+        run: u32,
+        after_step: usize,
+        minutes: u64,
+    },
+    /// The run so far as one ZIP: every artifact, the trace, a README.
+    Bundle { run: u32 },
 }
 
 /// From the worker to the page.
@@ -61,14 +123,51 @@ pub enum FromWorker {
     },
     /// A check stopped the run.
     Halted { run: u32, halt: Halt },
+    /// An edit was accepted: the run was rebuilt through step `keep - 1`;
+    /// events from `keep` on are no longer true and will come again.
+    /// `edits` are every edit now in force, in order.
+    Rewound {
+        run: u32,
+        keep: usize,
+        edits: Vec<Edit>,
+    },
     /// A tamper request was applied (or refused, with the reason).
     Tampered {
         run: u32,
         artifact: String,
         result: Result<String, String>,
     },
+    /// A move of the clock was applied (or refused, with the reason).
+    Advanced {
+        run: u32,
+        result: Result<String, String>,
+    },
+    /// The run's bundle, as a ZIP file.
+    Bundle {
+        run: u32,
+        name: String,
+        #[serde(with = "base64_bytes")]
+        bytes: Vec<u8>,
+    },
     /// Something could not be done; the message says what and why.
     Failed { run: Option<u32>, message: String },
+}
+
+/// Bytes as a base64 string in messages: a quarter of the size of a JSON
+/// array of numbers, and far quicker for the page to read.
+mod base64_bytes {
+    use base64ct::{Base64, Encoding};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Base64::encode_string(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        Base64::decode_vec(&text)
+            .map_err(|_| serde::de::Error::custom("bytes are not valid base64"))
+    }
 }
 
 impl ToWorker {

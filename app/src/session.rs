@@ -1,14 +1,33 @@
 //! The page's state: what the URL asks for, the events the worker has sent,
-//! playback, and the worker's status. Components read and write it through
-//! signals; the worker is reached only through [`Session::post`].
+//! playback, the edits in force, and the worker's status. Components read
+//! and write it through signals; the worker is reached only through
+//! [`Session::post`].
 
 use crate::playback::Playback;
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{Edit, FromWorker, ToWorker};
 use crate::route::Route;
 use crate::worker_link::WorkerLink;
 use leptos::prelude::*;
 use whfb_core::catalog::FlowId;
-use whfb_core::engine::{Event, Halt};
+use whfb_core::engine::{Event, Halt, StepStatus};
+use whfb_core::world::Options;
+
+/// The worker's answer to the last edit asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditAnswer {
+    /// To a tamper request: what was done, or why it was refused.
+    Tamper(Result<String, String>),
+    /// To a move of the clock.
+    Advance(Result<String, String>),
+}
+
+impl EditAnswer {
+    pub fn result(&self) -> &Result<String, String> {
+        match self {
+            EditAnswer::Tamper(r) | EditAnswer::Advance(r) => r,
+        }
+    }
+}
 
 /// The key pool as the worker last reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +54,18 @@ pub struct Session {
     pub halt: RwSignal<Option<Halt>>,
     /// Problems to show: a broken link, a worker failure.
     pub notices: RwSignal<Vec<String>>,
-    /// The last answer to a tamper request.
-    pub tamper_result: RwSignal<Option<Result<String, String>>>,
+    /// The edits in force on this run, as the worker confirmed them.
+    pub edits: RwSignal<Vec<Edit>>,
+    /// The last answer to an edit: what was done, or why it was refused.
+    pub edit_result: RwSignal<Option<EditAnswer>>,
+    /// An edit was just accepted: once the rest of the run is known, show
+    /// the step that caught it.
+    follow: RwSignal<bool>,
+    /// Counts the edits the worker accepted on this page, so that what
+    /// shows their outcome can tell a new outcome from the last one.
+    pub edit_version: RwSignal<u32>,
+    /// The run is being packed for download.
+    pub packing: RwSignal<bool>,
     link: StoredValue<Option<WorkerLink>, LocalStorage>,
 }
 
@@ -55,7 +84,11 @@ impl Session {
             pool: RwSignal::new(None),
             halt: RwSignal::new(None),
             notices: RwSignal::new(notices),
-            tamper_result: RwSignal::new(None),
+            edits: RwSignal::new(Vec::new()),
+            edit_result: RwSignal::new(None),
+            follow: RwSignal::new(false),
+            edit_version: RwSignal::new(0),
+            packing: RwSignal::new(false),
             link: StoredValue::new_local(None),
         }
     }
@@ -86,7 +119,7 @@ impl Session {
         });
     }
 
-    /// Opens `flow` and lands on step `step` (0-based).
+    /// Opens `flow` and lands on step `step` (0-based), with no edits.
     pub fn open(self, flow: FlowId, step: usize) {
         let id = self.run_id.get_untracked() + 1;
         self.run_id.set(id);
@@ -95,7 +128,10 @@ impl Session {
         self.crypto_ms.set(Vec::new());
         self.halt.set(None);
         self.requested.set(None);
-        self.tamper_result.set(None);
+        self.edits.set(Vec::new());
+        self.edit_result.set(None);
+        self.follow.set(false);
+        self.packing.set(false);
         let total = whfb_core::script::script(flow).steps.len();
         if step >= total {
             self.notices.update(|n| {
@@ -104,6 +140,7 @@ impl Session {
         }
         let mut playback = Playback::new(total);
         playback.current = step.min(total.saturating_sub(1));
+        playback.speed = self.playback.with_untracked(|p| p.speed);
         self.playback.set(playback);
         self.route.update(|r| r.flow = Some(flow));
         let route = self.route.get_untracked();
@@ -117,11 +154,40 @@ impl Session {
         self.request(playback.current);
     }
 
+    /// Opens the current flow again, on the step shown: after a change of
+    /// conditions, or to drop every edit.
+    pub fn reopen(self) {
+        let Some(flow) = self.route.with_untracked(|r| r.flow) else {
+            return;
+        };
+        let step = self.playback.with_untracked(|p| p.current);
+        self.open(flow, step);
+    }
+
+    /// Sets one condition of the run by its link name (`mfa`, `pin`, …) and
+    /// runs the flow again with it. The error says what the value should be.
+    pub fn set_condition(self, key: &str, value: &str) -> Result<(), String> {
+        let mut options = self.route.with_untracked(|r| r.options.clone());
+        options.set(key, value)?;
+        self.set_options(options);
+        Ok(())
+    }
+
+    /// Runs the flow again with `options`, if they differ from the current ones.
+    pub fn set_options(self, options: Options) {
+        if self.route.with_untracked(|r| r.options == options) {
+            return;
+        }
+        self.route.update(|r| r.options = options);
+        self.reopen();
+    }
+
     /// Back to the catalog.
     pub fn close(self) {
         self.run_id.update(|id| *id += 1);
         self.opened.set(false);
         self.events.set(Vec::new());
+        self.edits.set(Vec::new());
         self.route.update(|r| {
             r.flow = None;
             r.step = None;
@@ -140,6 +206,36 @@ impl Session {
         self.post(&ToWorker::RunThrough {
             run: self.run_id.get_untracked(),
             index,
+        });
+    }
+
+    /// Puts edited bytes of `artifact` on the wire after step `after_step`.
+    pub fn tamper(self, after_step: usize, artifact: String, bytes: Vec<u8>, resign: bool) {
+        self.edit_result.set(None);
+        self.post(&ToWorker::Tamper {
+            run: self.run_id.get_untracked(),
+            after_step,
+            artifact,
+            bytes,
+            resign,
+        });
+    }
+
+    /// Moves the simulated clock on after step `after_step`.
+    pub fn advance(self, after_step: usize, minutes: u64) {
+        self.edit_result.set(None);
+        self.post(&ToWorker::Advance {
+            run: self.run_id.get_untracked(),
+            after_step,
+            minutes,
+        });
+    }
+
+    /// Asks the worker for the run as a ZIP; the page saves it when it comes.
+    pub fn download_run(self) {
+        self.packing.set(true);
+        self.post(&ToWorker::Bundle {
+            run: self.run_id.get_untracked(),
         });
     }
 
@@ -167,22 +263,72 @@ impl Session {
                 crypto_ms,
             } if run == current => {
                 self.busy.set(None);
-                self.crypto_ms.update(|c| c.push(crypto_ms));
-                self.events.update(|e| e.push(*event));
+                let index = event.index;
+                let failed = matches!(event.status, StepStatus::Failed { .. });
+                self.crypto_ms.update(|c| {
+                    c.truncate(index);
+                    c.push(crypto_ms);
+                });
+                self.events.update(|e| {
+                    e.truncate(index);
+                    if e.len() == index {
+                        e.push(*event);
+                    }
+                });
+                let last = self.playback.with_untracked(|p| p.total.saturating_sub(1));
+                if index >= last && !failed {
+                    // The run reached its end: nothing caught the edit.
+                    self.follow.set(false);
+                }
             }
             FromWorker::Halted { run, halt } if run == current => {
                 let step = halt.step;
                 self.halt.set(Some(halt));
-                self.playback.update(|p| p.halt_at(step));
+                self.playback.update(|p| {
+                    p.halt_at(step);
+                    if self.follow.get_untracked() {
+                        p.jump(step);
+                    }
+                });
+                self.follow.set(false);
+            }
+            FromWorker::Rewound { run, keep, edits } if run == current => {
+                self.events.update(|e| e.truncate(keep));
+                self.crypto_ms.update(|c| c.truncate(keep));
+                self.halt.set(None);
+                self.playback.update(|p| p.clear_halt());
+                self.requested.set(keep.checked_sub(1));
+                self.edits.set(edits);
+                self.edit_version.update(|v| *v += 1);
             }
             FromWorker::Tampered { run, result, .. } if run == current => {
-                self.tamper_result.set(Some(result))
+                self.answer(EditAnswer::Tamper(result));
+            }
+            FromWorker::Advanced { run, result } if run == current => {
+                self.answer(EditAnswer::Advance(result));
+            }
+            FromWorker::Bundle { run, name, bytes } if run == current => {
+                self.packing.set(false);
+                crate::explorer::save_file(&name, &bytes, "application/zip");
             }
             FromWorker::Failed { run, message } if run.is_none() || run == Some(current) => {
                 self.busy.set(None);
+                self.packing.set(false);
                 self.notices.update(|n| n.push(message));
             }
             _ => {}
+        }
+    }
+
+    /// An answer to an edit; once accepted, the rest of the flow runs to
+    /// show which check, if any, meets the change.
+    fn answer(self, answer: EditAnswer) {
+        let accepted = answer.result().is_ok();
+        self.edit_result.set(Some(answer));
+        if accepted {
+            self.follow.set(true);
+            let last = self.playback.with_untracked(|p| p.total.saturating_sub(1));
+            self.request(last);
         }
     }
 
@@ -190,5 +336,10 @@ impl Session {
     pub fn current_event(self) -> Option<Event> {
         let i = self.playback.with(|p| p.current);
         self.events.with(|e| e.get(i).cloned())
+    }
+
+    /// Whether the run is still being worked out after an edit.
+    pub fn following(self) -> bool {
+        self.follow.get()
     }
 }

@@ -1,38 +1,71 @@
-//! The worker's side of the protocol: holds the worlds and the current run,
-//! answers the page, and uses idle time for work that is slow in a browser —
-//! generating the keys the open flow will need and filling the TPM's key
-//! pre-generation pool — so that stepping rarely waits.
+//! The worker's side of the protocol: holds the worlds and the open run with
+//! its edits, answers the page, and uses idle time for work that is slow in
+//! a browser — generating the keys the open flow will need and filling the
+//! TPM's key pre-generation pool — so that stepping rarely waits.
+//!
+//! A run is its world, as it was when the run opened, plus an ordered list
+//! of edits, each applied after a given step. An edit at a step the run has
+//! already gone past rebuilds the run from that world and replays it: the
+//! engine is deterministic, so the replay reproduces every byte up to the
+//! edit, and the page is told to drop what came after ([`FromWorker::Rewound`]).
 //!
 //! Plain Rust, no browser types: the worker binary wires it to
 //! `postMessage`, and native tests drive it directly.
 
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{Edit, FromWorker, ToWorker};
+use whfb_core::catalog::FlowId;
+use whfb_core::clock::SimDuration;
 use whfb_core::engine::Run;
-use whfb_core::world::{Options, World, WorldConfig};
+use whfb_core::world::{KeyPurpose, KeyVault, Options, World, WorldConfig};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
 pub type Clock = Box<dyn Fn() -> f64>;
 
+/// Worlds kept ready, one per seed and options: switching a condition back
+/// and forth then costs nothing.
+const WORLDS_KEPT: usize = 4;
+
+/// The longest move of the clock one edit makes: a day.
+const MAX_ADVANCE_MINUTES: u64 = 24 * 60;
+
 pub struct Host {
-    /// The world for the last seed and options asked for, before any run.
-    base: Option<(WorldConfig, World)>,
-    run: Option<(u32, Run)>,
+    /// Worlds before any run, the most recently used last.
+    worlds: Vec<(WorldConfig, World)>,
+    open: Option<OpenRun>,
     clock: Clock,
+}
+
+/// The run the page is looking at.
+struct OpenRun {
+    id: u32,
+    flow: FlowId,
+    /// The world as the run opened: every replay starts from a copy of it.
+    origin: World,
+    run: Run,
+    /// In the order made; their steps never decrease, because an edit at a
+    /// step drops every edit after that step.
+    edits: Vec<Edit>,
 }
 
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Host")
-            .field("run", &self.run.as_ref().map(|(id, _)| id))
+            .field("run", &self.open.as_ref().map(|o| o.id))
+            .field("edits", &self.open.as_ref().map_or(0, |o| o.edits.len()))
             .finish_non_exhaustive()
     }
+}
+
+/// How many of the infrastructure keys a vault holds already.
+fn keys_made(keys: &KeyVault) -> usize {
+    KeyPurpose::ALL.iter().filter(|p| keys.has(**p)).count()
 }
 
 impl Host {
     pub fn new(clock: Clock) -> Self {
         Host {
-            base: None,
-            run: None,
+            worlds: Vec::new(),
+            open: None,
             clock,
         }
     }
@@ -49,25 +82,72 @@ impl Host {
             options: options.clone(),
             ..WorldConfig::new(seed)
         };
-        if let Some((c, w)) = &self.base {
-            if *c == config {
-                return Ok(w.clone());
-            }
+        if let Some(i) = self.worlds.iter().position(|(c, _)| *c == config) {
+            let entry = self.worlds.remove(i);
+            let world = entry.1.clone();
+            self.worlds.push(entry);
+            return Ok(world);
         }
         out(FromWorker::Busy {
             what: "Provisioning the device's TPM: endorsement key, attestation key, device key…"
                 .into(),
         });
-        let world =
+        let mut world =
             World::build(config.clone()).map_err(|e| format!("cannot build the world: {e}"))?;
-        self.base = Some((config, world.clone()));
+        // Infrastructure keys come from the seed alone (one stream per
+        // purpose), so those already made for another set of options are
+        // the very same keys: reuse them rather than spend seconds again.
+        if let Some(keys) = self.best_keys(&world) {
+            world.keys = keys;
+        }
+        self.worlds.push((config, world.clone()));
+        if self.worlds.len() > WORLDS_KEPT {
+            self.worlds.remove(0);
+        }
         self.report_pool(out);
         Ok(world)
     }
 
+    /// The fullest key vault made for the same seed as `world`.
+    fn best_keys(&self, world: &World) -> Option<KeyVault> {
+        let open = self.open.as_ref().map(|o| o.run.world());
+        self.worlds
+            .iter()
+            .map(|(_, w)| w)
+            .chain(open)
+            .filter(|w| w.seed == world.seed)
+            .map(|w| &w.keys)
+            .filter(|k| keys_made(k) > keys_made(&world.keys))
+            .max_by_key(|k| keys_made(k))
+            .cloned()
+    }
+
+    /// Hands keys the open run generated to its origin and to the kept
+    /// worlds of the same seed, so that replays and new runs find them.
+    fn share_keys(&mut self) {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        let world = open.run.world();
+        let made = keys_made(&world.keys);
+        if made > keys_made(&open.origin.keys) {
+            open.origin.keys = world.keys.clone();
+        }
+        if world.pki_if_built().is_some() && open.origin.pki_if_built().is_none() {
+            // With its keys there, the PKI is two certificates to sign. Should
+            // it fail, the replayed run builds it itself and reports why.
+            let _ = open.origin.pki();
+        }
+        for (_, w) in &mut self.worlds {
+            if w.seed == world.seed && keys_made(&w.keys) < made {
+                w.keys = world.keys.clone();
+            }
+        }
+    }
+
     fn report_pool(&self, out: &mut dyn FnMut(FromWorker)) {
-        let device = match (&self.run, &self.base) {
-            (Some((_, run)), _) => &run.world().device,
+        let device = match (&self.open, self.worlds.last()) {
+            (Some(open), _) => &open.run.world().device,
             (None, Some((_, world))) => &world.device,
             (None, None) => return,
         };
@@ -94,9 +174,15 @@ impl Host {
                 options,
             } => match self.world(&seed, &options, out) {
                 Ok(world) => {
-                    let r = Run::new(world, flow);
+                    let r = Run::new(world.clone(), flow);
                     let total = r.script().steps.len();
-                    self.run = Some((run, r));
+                    self.open = Some(OpenRun {
+                        id: run,
+                        flow,
+                        origin: world,
+                        run: r,
+                        edits: Vec::new(),
+                    });
                     out(FromWorker::Opened { run, flow, total });
                 }
                 Err(message) => out(FromWorker::Failed {
@@ -107,45 +193,112 @@ impl Host {
             ToWorker::RunThrough { run, index } => self.run_through(run, index, out),
             ToWorker::Tamper {
                 run,
+                after_step,
                 artifact,
                 bytes,
                 resign,
             } => {
-                let result = match &mut self.run {
-                    Some((id, r)) if *id == run => {
-                        let applied = if resign {
-                            r.tamper_resigned(&artifact, bytes)
-                        } else {
-                            r.tamper(&artifact, bytes).map(|()| {
-                                "the bytes were replaced; the original signature was kept"
-                                    .to_string()
-                            })
-                        };
-                        applied.map_err(|e| e.to_string())
-                    }
-                    _ => Err("that run is no longer open".to_string()),
+                let edit = Edit::Tamper {
+                    after_step,
+                    artifact: artifact.clone(),
+                    bytes,
+                    resign,
                 };
+                let result = self.edit(run, edit, out);
                 out(FromWorker::Tampered {
                     run,
                     artifact,
                     result,
                 });
             }
+            ToWorker::Advance {
+                run,
+                after_step,
+                minutes,
+            } => {
+                let result = self.edit(
+                    run,
+                    Edit::Advance {
+                        after_step,
+                        minutes,
+                    },
+                    out,
+                );
+                out(FromWorker::Advanced { run, result });
+            }
+            ToWorker::Bundle { run } => out(self.bundle(run)),
         }
     }
 
+    /// Applies an edit after its step: directly when the run stands right
+    /// there, otherwise on a replay. Refused edits change nothing.
+    fn edit(
+        &mut self,
+        id: u32,
+        edit: Edit,
+        out: &mut dyn FnMut(FromWorker),
+    ) -> Result<String, String> {
+        let Some(open) = self.open.as_mut().filter(|o| o.id == id) else {
+            return Err("that run is no longer open".into());
+        };
+        let k = edit.after_step();
+        let total = open.run.script().steps.len();
+        let have = open.run.events().len();
+        if k >= have {
+            return Err(format!("step {} has not run yet", k + 1));
+        }
+        if k + 1 >= total {
+            return Err("this is the flow's last step: no later step would meet the change".into());
+        }
+        if let Some(h) = open.run.halted().filter(|h| h.step <= k) {
+            return Err(format!(
+                "the run stopped at step {}: no later step runs, so nothing would meet the change",
+                h.step + 1
+            ));
+        }
+        if let Edit::Advance { minutes, .. } = &edit {
+            if !(1..=MAX_ADVANCE_MINUTES).contains(minutes) {
+                return Err(format!(
+                    "the clock moves on by 1 to {MAX_ADVANCE_MINUTES} minutes at a time, not {minutes}"
+                ));
+            }
+        }
+        let kept: Vec<Edit> = open
+            .edits
+            .iter()
+            .filter(|e| e.after_step() <= k && !e.replaced_by(&edit))
+            .cloned()
+            .collect();
+        let mut candidate = if have == k + 1 && kept.len() == open.edits.len() {
+            open.run.clone()
+        } else {
+            replay(&open.origin, open.flow, &kept, k)?
+        };
+        let done = apply(&mut candidate, &edit)?;
+        open.run = candidate;
+        open.edits = kept;
+        open.edits.push(edit);
+        out(FromWorker::Rewound {
+            run: id,
+            keep: k + 1,
+            edits: open.edits.clone(),
+        });
+        Ok(done)
+    }
+
     fn run_through(&mut self, id: u32, index: usize, out: &mut dyn FnMut(FromWorker)) {
-        let Some((current, run)) = &mut self.run else {
+        let Some(open) = &mut self.open else {
             out(FromWorker::Failed {
                 run: Some(id),
                 message: "no flow is open".into(),
             });
             return;
         };
-        if *current != id {
+        if open.id != id {
             // A newer run replaced this one; its steps are no longer wanted.
             return;
         }
+        let run = &mut open.run;
         if index >= run.script().steps.len() {
             out(FromWorker::Failed {
                 run: Some(id),
@@ -171,15 +324,40 @@ impl Host {
                 });
             }
         }
+        // Keys a step had to make on the spot serve replays too.
+        self.share_keys();
         self.report_pool(out);
+    }
+
+    /// The open run so far as one ZIP, dated at the run's start so that the
+    /// same run gives the same file.
+    fn bundle(&self, id: u32) -> FromWorker {
+        let Some(open) = self.open.as_ref().filter(|o| o.id == id) else {
+            return FromWorker::Failed {
+                run: Some(id),
+                message: "that run is no longer open, so it cannot be downloaded".into(),
+            };
+        };
+        match whfb_core::export::bundle(&open.run) {
+            Ok(files) => FromWorker::Bundle {
+                run: id,
+                name: bundle_name(&open.run, !open.edits.is_empty()),
+                bytes: whfb_core::zip::archive(&files, open.run.world().config.start),
+            },
+            Err(e) => FromWorker::Failed {
+                run: Some(id),
+                message: format!("the run could not be packed for download: {e}"),
+            },
+        }
     }
 
     /// Does one piece of background work; returns whether there is more.
     /// Each piece is at most one key generation (about a second in wasm).
     pub fn idle(&mut self, out: &mut dyn FnMut(FromWorker)) -> bool {
-        if let Some((_, run)) = &mut self.run {
-            match run.warm_up_one() {
+        if let Some(open) = &mut self.open {
+            match open.run.warm_up_one() {
                 Ok(Some(what)) => {
+                    self.share_keys();
                     out(FromWorker::Busy {
                         what: format!("Prepared ahead of need: {what}"),
                     });
@@ -194,12 +372,17 @@ impl Host {
                     return false;
                 }
             }
-            if let Ok(true) = run.world_mut().device.fill_pool_one() {
+            if let Ok(true) = open.run.world_mut().device.fill_pool_one() {
                 self.report_pool(out);
                 return true;
             }
+            // Replays start from the origin: a full pool there spares them
+            // a key generation at the step that takes a key from it.
+            if let Ok(true) = open.origin.device.fill_pool_one() {
+                return true;
+            }
         }
-        if let Some((_, world)) = &mut self.base {
+        if let Some((_, world)) = self.worlds.last_mut() {
             match world.device.fill_pool_one() {
                 Ok(true) => {
                     self.report_pool(out);
@@ -216,66 +399,208 @@ impl Host {
     }
 }
 
+/// A fresh run from `origin`, stepped through step `through` with `edits`
+/// applied after their steps, in order.
+fn replay(origin: &World, flow: FlowId, edits: &[Edit], through: usize) -> Result<Run, String> {
+    let mut run = Run::new(origin.clone(), flow);
+    let mut pending = edits.iter().peekable();
+    loop {
+        while let Some(edit) = pending.next_if(|e| e.after_step() + 1 == run.events().len()) {
+            apply(&mut run, edit)
+                .map_err(|why| format!("an earlier change no longer applies: {why}"))?;
+        }
+        if run.events().len() > through || run.step().is_none() {
+            break;
+        }
+    }
+    if run.events().len() <= through {
+        return Err(format!(
+            "replayed with the earlier changes, the run no longer reaches step {}",
+            through + 1
+        ));
+    }
+    Ok(run)
+}
+
+/// One edit, through the engine's own operations.
+fn apply(run: &mut Run, edit: &Edit) -> Result<String, String> {
+    match edit {
+        Edit::Tamper {
+            artifact,
+            bytes,
+            resign: true,
+            ..
+        } => run
+            .tamper_resigned(artifact, bytes.clone())
+            .map_err(|e| e.to_string()),
+        Edit::Tamper {
+            artifact,
+            bytes,
+            resign: false,
+            ..
+        } => run
+            .tamper(artifact, bytes.clone())
+            .map(|()| "the bytes were replaced; the original signature was kept".to_string())
+            .map_err(|e| e.to_string()),
+        Edit::Advance { minutes, .. } => {
+            let by = SimDuration::minutes(*minutes);
+            run.advance_clock(by);
+            Ok(format!(
+                "the clock moved on by {by}; it is now {}",
+                run.now()
+            ))
+        }
+    }
+}
+
+/// `whfb-aadj-managed-demo.zip`: the flow and the seed, in file-name-safe
+/// characters; `-edited` when the run was tampered with or its clock moved.
+fn bundle_name(run: &Run, edited: bool) -> String {
+    let seed: String = run
+        .world()
+        .config
+        .seed_text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let suffix = if edited { "-edited" } else { "" };
+    format!("whfb-{}-{seed}{suffix}.zip", run.flow().slug())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use whfb_core::catalog::FlowId;
+    use crate::edit::{self, EditMode};
+    use whfb_core::engine::{Event, Halt};
 
     fn host() -> Host {
         Host::new(Box::new(|| 0.0))
     }
 
-    #[test]
-    fn a_run_steps_through_and_reports_each_event() {
-        let mut host = host();
+    /// Everything the host says in answer to `message`.
+    fn send(host: &mut Host, message: ToWorker) -> Vec<FromWorker> {
         let mut got = Vec::new();
-        host.handle(
+        host.handle(message, &mut |m| got.push(m));
+        got
+    }
+
+    fn open(host: &mut Host, run: u32, flow: FlowId, options: Options) {
+        let got = send(
+            host,
             ToWorker::Open {
-                run: 1,
-                flow: FlowId::CloudManaged,
-                seed: "demo".into(),
-                options: Options::default(),
+                run,
+                flow,
+                seed: "host-tests".into(),
+                options,
             },
-            &mut |m| got.push(m),
         );
         assert!(got
             .iter()
-            .any(|m| matches!(m, FromWorker::Opened { run: 1, .. })));
-        got.clear();
-        host.handle(ToWorker::RunThrough { run: 1, index: 2 }, &mut |m| {
-            got.push(m)
-        });
-        let steps: Vec<usize> = got
-            .iter()
+            .any(|m| matches!(m, FromWorker::Opened { run: r, .. } if *r == run)));
+    }
+
+    fn events(got: &[FromWorker]) -> Vec<Event> {
+        got.iter()
             .filter_map(|m| match m {
-                FromWorker::Stepped { event, .. } => Some(event.index),
+                FromWorker::Stepped { event, .. } => Some((**event).clone()),
                 _ => None,
             })
-            .collect();
+            .collect()
+    }
+
+    fn halt(got: &[FromWorker]) -> Option<Halt> {
+        got.iter().find_map(|m| match m {
+            FromWorker::Halted { halt, .. } => Some(halt.clone()),
+            _ => None,
+        })
+    }
+
+    fn last_step(flow: FlowId) -> usize {
+        whfb_core::script::script(flow).steps.len() - 1
+    }
+
+    /// The access token of Azure AD joined, managed: step 9, index 8.
+    const TOKEN_STEP: usize = 8;
+
+    /// The token's bytes with one claim changed, as the page's editor makes them.
+    fn edited_token(event: &Event, claim: &str, value: &str) -> Vec<u8> {
+        let token = event
+            .artifacts
+            .iter()
+            .find(|a| a.id == "access-token")
+            .expect("the step carries the access token");
+        let text = edit::draft(EditMode::JwtClaims, &token.bytes).unwrap();
+        let mut claims: serde_json::Value = serde_json::from_str(&text).unwrap();
+        claims[claim] = serde_json::Value::from(value);
+        let text = serde_json::to_string_pretty(&claims).unwrap();
+        edit::bytes(EditMode::JwtClaims, &token.bytes, &text).unwrap()
+    }
+
+    /// Opens Azure AD joined, managed and runs it to its access token.
+    fn at_the_token(host: &mut Host, run: u32) -> Event {
+        open(host, run, FlowId::CloudManaged, Options::default());
+        let got = send(
+            host,
+            ToWorker::RunThrough {
+                run,
+                index: TOKEN_STEP,
+            },
+        );
+        let token_event = events(&got).pop().unwrap();
+        assert!(token_event
+            .tamperable
+            .iter()
+            .any(|t| t.artifact == "access-token" && t.resign.is_ok()));
+        token_event
+    }
+
+    fn tamper(host: &mut Host, run: u32, bytes: Vec<u8>, resign: bool) -> Vec<FromWorker> {
+        send(
+            host,
+            ToWorker::Tamper {
+                run,
+                after_step: TOKEN_STEP,
+                artifact: "access-token".into(),
+                bytes,
+                resign,
+            },
+        )
+    }
+
+    fn accepted(got: &[FromWorker]) -> bool {
+        got.iter().any(|m| {
+            matches!(
+                m,
+                FromWorker::Tampered { result: Ok(_), .. }
+                    | FromWorker::Advanced { result: Ok(_), .. }
+            )
+        })
+    }
+
+    #[test]
+    fn a_run_steps_through_and_reports_each_event() {
+        let mut host = host();
+        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        let got = send(&mut host, ToWorker::RunThrough { run: 1, index: 2 });
+        let steps: Vec<usize> = events(&got).iter().map(|e| e.index).collect();
         assert_eq!(steps, vec![0, 1, 2]);
     }
 
     #[test]
     fn stale_runs_and_bad_steps_are_answered_not_crashed() {
         let mut host = host();
-        let mut got = Vec::new();
-        host.handle(ToWorker::RunThrough { run: 9, index: 0 }, &mut |m| {
-            got.push(m)
-        });
+        let got = send(&mut host, ToWorker::RunThrough { run: 9, index: 0 });
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
-        host.handle(
-            ToWorker::Open {
-                run: 2,
-                flow: FlowId::OnPremKey,
-                seed: "x".into(),
-                options: Options::default(),
-            },
-            &mut |m| got.push(m),
-        );
-        got.clear();
-        host.handle(ToWorker::RunThrough { run: 2, index: 999 }, &mut |m| {
-            got.push(m)
-        });
+        open(&mut host, 2, FlowId::OnPremKey, Options::default());
+        let got = send(&mut host, ToWorker::RunThrough { run: 2, index: 999 });
+        assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
+        let got = send(&mut host, ToWorker::Bundle { run: 1 });
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
     }
 
@@ -283,6 +608,330 @@ mod tests {
     fn messages_survive_json() {
         let m = ToWorker::RunThrough { run: 3, index: 7 };
         assert_eq!(ToWorker::from_json(&m.to_json()), Ok(m));
+        let m = FromWorker::Rewound {
+            run: 1,
+            keep: 3,
+            edits: vec![Edit::Advance {
+                after_step: 2,
+                minutes: 15,
+            }],
+        };
+        assert_eq!(FromWorker::from_json(&m.to_json()), Ok(m));
+        let m = ToWorker::Tamper {
+            run: 1,
+            after_step: 8,
+            artifact: "access-token".into(),
+            bytes: vec![0, 1, 0xfa],
+            resign: true,
+        };
+        assert!(m.to_json().contains(r#""bytes":"AAH6""#), "{}", m.to_json());
+        assert_eq!(ToWorker::from_json(&m.to_json()), Ok(m));
         assert!(ToWorker::from_json("{nonsense").is_err());
+        assert!(ToWorker::from_json(
+            r#"{"Tamper":{"run":1,"after_step":8,"artifact":"a","bytes":"not base64!","resign":false}}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn an_edited_token_with_its_old_signature_fails_the_signature_check() {
+        let mut host = host();
+        let token = at_the_token(&mut host, 1);
+        let got = tamper(
+            &mut host,
+            1,
+            edited_token(&token, "aud", "urn:someone-else"),
+            false,
+        );
+        assert!(accepted(&got), "{got:?}");
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last_step(FlowId::CloudManaged),
+            },
+        );
+        let halt = halt(&got).expect("the edit is caught");
+        assert_eq!(halt.check, "Access token signature");
+        assert_eq!(halt.actor, whfb_core::catalog::Actor::Adrs);
+    }
+
+    #[test]
+    fn a_re_signed_token_meets_the_checks_on_what_it_says() {
+        let mut host = host();
+        let token = at_the_token(&mut host, 1);
+        let last = last_step(FlowId::CloudManaged);
+        assert!(accepted(&tamper(
+            &mut host,
+            1,
+            edited_token(&token, "aud", "urn:someone-else"),
+            true,
+        )));
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        );
+        let caught = halt(&got).expect("the audience is checked");
+        assert_eq!(caught.check, "Access token audience");
+
+        // A second edit of the same token replaces the first, and the run is
+        // rebuilt from the token on: the page drops what came after it.
+        let got = tamper(
+            &mut host,
+            1,
+            edited_token(&token, "upn", "mallory@contoso.com"),
+            true,
+        );
+        assert!(got.iter().any(|m| matches!(
+            m,
+            FromWorker::Rewound { keep, edits, .. } if *keep == TOKEN_STEP + 1 && edits.len() == 1
+        )));
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        );
+        // Nothing later reads the upn claim: the sender's key vouches for it.
+        assert_eq!(halt(&got), None);
+        assert_eq!(events(&got).last().map(|e| e.index), Some(last));
+    }
+
+    #[test]
+    fn moving_the_clock_before_registration_makes_the_mfa_stale() {
+        let mut host = host();
+        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        let last = last_step(FlowId::CloudManaged);
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        );
+        assert_eq!(halt(&got), None);
+        // Step 16 sends the registration; step 17 checks it.
+        let register = 15;
+        let got = send(
+            &mut host,
+            ToWorker::Advance {
+                run: 1,
+                after_step: register,
+                minutes: 15,
+            },
+        );
+        assert!(accepted(&got), "{got:?}");
+        assert!(got
+            .iter()
+            .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == register + 1)));
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        );
+        let halt = halt(&got).expect("stale MFA is refused");
+        assert_eq!(halt.check, "MFA is still fresh");
+        assert_eq!(halt.step, register + 1);
+        let first = events(&got).into_iter().next().unwrap();
+        assert!(
+            first.notes.iter().any(|n| n.contains("15 min")),
+            "{:?}",
+            first.notes
+        );
+    }
+
+    #[test]
+    fn the_same_edits_replay_to_the_same_bytes() {
+        let flow = FlowId::CloudManaged;
+        let last = last_step(flow);
+
+        // One host edits the token as soon as it is there…
+        let mut direct = host();
+        let token = at_the_token(&mut direct, 1);
+        let bytes = edited_token(&token, "upn", "mallory@contoso.com");
+        assert!(accepted(&tamper(&mut direct, 1, bytes.clone(), true)));
+        let a = events(&send(
+            &mut direct,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        ));
+
+        // …the other runs to the end first, so the edit needs a replay.
+        let mut replayed = host();
+        at_the_token(&mut replayed, 7);
+        send(
+            &mut replayed,
+            ToWorker::RunThrough {
+                run: 7,
+                index: last,
+            },
+        );
+        let got = tamper(&mut replayed, 7, bytes, true);
+        assert!(got
+            .iter()
+            .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == TOKEN_STEP + 1)));
+        let b = events(&send(
+            &mut replayed,
+            ToWorker::RunThrough {
+                run: 7,
+                index: last,
+            },
+        ));
+
+        assert_eq!(a.len(), last - TOKEN_STEP);
+        assert_eq!(a, b);
+        // And a clock move added to both lands both on the same bytes again.
+        for (host, run) in [(&mut direct, 1), (&mut replayed, 7)] {
+            assert!(accepted(&send(
+                host,
+                ToWorker::Advance {
+                    run,
+                    after_step: 12,
+                    minutes: 2,
+                },
+            )));
+        }
+        let a = events(&send(
+            &mut direct,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last,
+            },
+        ));
+        let b = events(&send(
+            &mut replayed,
+            ToWorker::RunThrough {
+                run: 7,
+                index: last,
+            },
+        ));
+        assert_eq!(a.first().map(|e| e.index), Some(13));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn refused_edits_say_why_and_change_nothing() {
+        let mut host = host();
+        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        let attestation_step = 14;
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: attestation_step,
+            },
+        );
+        let event = events(&got).pop().unwrap();
+        let attest = event
+            .artifacts
+            .iter()
+            .find(|a| a.id == "key-attestation")
+            .unwrap();
+        let refusals = [
+            ToWorker::Tamper {
+                run: 1,
+                after_step: attestation_step,
+                artifact: attest.id.clone(),
+                bytes: attest.bytes.clone(),
+                resign: true,
+            },
+            ToWorker::Tamper {
+                run: 1,
+                after_step: attestation_step,
+                artifact: "no-such-artifact".into(),
+                bytes: vec![1],
+                resign: false,
+            },
+            ToWorker::Advance {
+                run: 1,
+                after_step: attestation_step + 1,
+                minutes: 5,
+            },
+            ToWorker::Advance {
+                run: 1,
+                after_step: attestation_step,
+                minutes: 0,
+            },
+            ToWorker::Advance {
+                run: 2,
+                after_step: 0,
+                minutes: 5,
+            },
+        ];
+        for message in refusals {
+            let got = send(&mut host, message.clone());
+            let why = got.iter().find_map(|m| match m {
+                FromWorker::Tampered {
+                    result: Err(why), ..
+                }
+                | FromWorker::Advanced {
+                    result: Err(why), ..
+                } => Some(why.clone()),
+                _ => None,
+            });
+            assert!(why.is_some_and(|w| !w.is_empty()), "{message:?}: {got:?}");
+            assert!(!got.iter().any(|m| matches!(m, FromWorker::Rewound { .. })));
+        }
+        let got = send(
+            &mut host,
+            ToWorker::Tamper {
+                run: 1,
+                after_step: attestation_step,
+                artifact: attest.id.clone(),
+                bytes: attest.bytes.clone(),
+                resign: true,
+            },
+        );
+        assert!(got.iter().any(|m| matches!(
+            m,
+            FromWorker::Tampered { result: Err(why), .. } if why.contains("restricted")
+        )));
+        // The run goes on as if nothing had been asked.
+        let got = send(
+            &mut host,
+            ToWorker::RunThrough {
+                run: 1,
+                index: last_step(FlowId::CloudManaged),
+            },
+        );
+        assert_eq!(halt(&got), None);
+    }
+
+    #[test]
+    fn the_bundle_is_a_zip_of_the_run() {
+        let mut host = host();
+        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        send(&mut host, ToWorker::RunThrough { run: 1, index: 3 });
+        let got = send(&mut host, ToWorker::Bundle { run: 1 });
+        let Some(FromWorker::Bundle { name, bytes, .. }) = got.last() else {
+            panic!("{got:?}");
+        };
+        assert_eq!(name, "whfb-aadj-managed-host-tests.zip");
+        assert_eq!(&bytes[..2], b"PK");
+        let text = String::from_utf8_lossy(bytes);
+        for file in ["README.md", "trace.json", "index.json", "artifacts/"] {
+            assert!(text.contains(file), "{file}");
+        }
+    }
+
+    #[test]
+    fn keys_made_for_one_set_of_options_serve_the_next() {
+        let mut host = host();
+        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        while host.idle(&mut |_| {}) {}
+        let mut options = Options::default();
+        options.set("mfa", "2").unwrap();
+        open(&mut host, 2, FlowId::CloudManaged, options);
+        let open = host.open.as_ref().unwrap();
+        assert!(open.run.world().keys.has(KeyPurpose::AzureAdTokenSigning));
+        assert!(open.origin.keys.has(KeyPurpose::AzureAdTokenSigning));
     }
 }

@@ -9,11 +9,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlElement};
 use whfb_app::catalog_view::Catalog;
+use whfb_app::explorer::ArtifactView;
 use whfb_app::guide::Guide;
 use whfb_app::protocol::{FromWorker, ToWorker};
 use whfb_app::route::Route;
 use whfb_app::session::Session;
 use whfb_app::worker_host::Host;
+use whfb_core::artifact::Field;
 use whfb_core::catalog::FlowId;
 use whfb_core::world::Options;
 
@@ -121,4 +123,170 @@ fn the_worker_host_runs_a_flow_with_real_cryptography_in_the_browser() {
         .all(|m| !matches!(m, FromWorker::Halted { .. } | FromWorker::Failed { .. })));
     let checks: usize = events.iter().map(|e| e.checks.len()).sum();
     assert!(checks >= 15, "{checks} checks ran");
+}
+
+/// Every artifact a real run of `flow` produces, TPM exchanges included.
+fn artifacts_of(flow: FlowId) -> Vec<whfb_core::artifact::Artifact> {
+    let mut host = Host::new(Box::new(|| 0.0));
+    let mut got = Vec::new();
+    host.handle(
+        ToWorker::Open {
+            run: 1,
+            flow,
+            seed: "web-fields".into(),
+            options: Options::default(),
+        },
+        &mut |m| got.push(m),
+    );
+    let last = whfb_core::script::script(flow).steps.len() - 1;
+    host.handle(
+        ToWorker::RunThrough {
+            run: 1,
+            index: last,
+        },
+        &mut |m| got.push(m),
+    );
+    let mut out = Vec::new();
+    for m in got {
+        if let FromWorker::Stepped { event, .. } = m {
+            out.extend(event.artifacts.iter().cloned());
+            for x in &event.tpm {
+                out.push(x.command.clone());
+                out.push(x.response.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The parser's fields in document order: (name, offset, len).
+fn preorder(fields: &[Field], out: &mut Vec<(String, usize, usize)>) {
+    for f in fields {
+        out.push((f.name.clone(), f.offset, f.len));
+        preorder(&f.children, out);
+    }
+}
+
+/// The deepest field containing `offset`, as a reader would look for it:
+/// the first field at each level whose bytes contain it, then its children.
+fn deepest(fields: &[Field], offset: usize) -> Option<&Field> {
+    let f = fields.iter().find(|f| f.range().contains(&offset))?;
+    deepest(&f.children, offset).or(Some(f))
+}
+
+fn range_of(el: &Element) -> (usize, usize) {
+    let n = |a: &str| {
+        el.get_attribute(a)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap()
+    };
+    (n("data-offset"), n("data-len"))
+}
+
+#[wasm_bindgen_test]
+async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_its_field() {
+    use whfb_core::artifact::ArtifactKind::*;
+    let mut artifacts = artifacts_of(FlowId::CloudManaged);
+    artifacts.extend(artifacts_of(FlowId::OnPremCert));
+    let kinds = [
+        Jwt,
+        Json,
+        BcryptRsaPublicBlob,
+        KeyCredentialLink,
+        DnBinary,
+        TpmPublic,
+        TpmsAttest,
+        TpmtSignature,
+        TpmCommand,
+        TpmResponse,
+        Pkcs10,
+        Cms,
+        Certificate,
+    ];
+    for kind in kinds {
+        let artifact = artifacts
+            .iter()
+            .find(|a| a.kind == kind && !a.fields.is_empty())
+            .unwrap_or_else(|| panic!("a real run produces a decoded {kind:?}"))
+            .clone();
+        let root = container();
+        let shown = artifact.clone();
+        let _handle = leptos::mount::mount_to(root.clone(), move || {
+            view! { <ArtifactView artifact=shown.clone() /> }
+        });
+        tick().await;
+
+        // The tree shows exactly the parser's fields, in order, with their ranges.
+        let rendered: Vec<(String, usize, usize)> = all(&root, "field")
+            .iter()
+            .map(|el| {
+                let (offset, len) = range_of(el);
+                (
+                    el.get_attribute("data-name").unwrap_or_default(),
+                    offset,
+                    len,
+                )
+            })
+            .collect();
+        let mut expected = Vec::new();
+        preorder(&artifact.fields, &mut expected);
+        assert_eq!(rendered, expected, "{kind:?} ({})", artifact.id);
+        let bytes = root.query_selector_all(".byte").unwrap();
+        assert_eq!(bytes.length() as usize, artifact.bytes.len(), "{kind:?}");
+
+        // Hovering a byte highlights the deepest field that holds it.
+        let mut offsets: Vec<usize> = expected
+            .iter()
+            .flat_map(|(_, o, l)| [*o, (o + l).saturating_sub(1)])
+            .chain([0, artifact.bytes.len() / 2, artifact.bytes.len() - 1])
+            .filter(|o| *o < artifact.bytes.len())
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let step = offsets.len().div_ceil(48).max(1);
+        for offset in offsets.into_iter().step_by(step) {
+            let byte = root
+                .query_selector(&format!(".byte[data-offset=\"{offset}\"]"))
+                .unwrap()
+                .unwrap();
+            // The pointer arriving on a byte: `mouseover`, which bubbles.
+            let init = web_sys::EventInit::new();
+            init.set_bubbles(true);
+            byte.dispatch_event(
+                &web_sys::Event::new_with_event_init_dict("mouseover", &init).unwrap(),
+            )
+            .unwrap();
+            tick().await;
+            let lit: Vec<Element> = {
+                let list = root.query_selector_all("li.field.hl").unwrap();
+                (0..list.length())
+                    .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+                    .collect()
+            };
+            match deepest(&artifact.fields, offset) {
+                None => assert!(lit.is_empty(), "{kind:?} byte {offset} is in no field"),
+                Some(field) => {
+                    let want = (field.offset, field.len);
+                    assert!(!lit.is_empty(), "{kind:?} byte {offset}: nothing lit");
+                    assert!(
+                        lit.iter().all(|el| range_of(el) == want),
+                        "{kind:?} byte {offset}: lit fields are not {want:?}"
+                    );
+                    assert!(
+                        lit.iter().any(|el| el.get_attribute("data-name").as_deref()
+                            == Some(field.name.as_str())),
+                        "{kind:?} byte {offset}: {} is not lit",
+                        field.name
+                    );
+                    let lit_bytes = root.query_selector_all(".byte.hl").unwrap();
+                    assert_eq!(
+                        lit_bytes.length() as usize,
+                        field.len,
+                        "{kind:?} byte {offset}"
+                    );
+                }
+            }
+        }
+        root.remove();
+    }
 }

@@ -105,4 +105,32 @@ export class ExplorerPage {
   poolStatus() {
     return this.root.getByTestId('pool-status');
   }
+
+  async haltText(timeout = 90_000) {
+    await this.halt().waitFor({ timeout });
+    return (await this.halt().innerText()).trim();
+  }
+
+  /** The checks of the step shown, by title. */
+  async check(title) {
+    return (await this.checkOutcomes()).find((c) => c.title === title);
+  }
+
+  async summaryStatus() {
+    return this.eventStatus().getAttribute('data-status');
+  }
+
+  async summaryText() {
+    return (await this.eventStatus().innerText()).trim();
+  }
+
+  /** Jumps to a step (0-based) with the scrubber. */
+  async jump(index) {
+    await this.root.getByTestId('tick').nth(index).click();
+    return this.waitForStep(index);
+  }
+
+  downloadRun() {
+    return this.root.getByTestId('download-run');
+  }
 }

@@ -1,13 +1,17 @@
-//! The inspector for the step shown: its checks, and each artifact as a
-//! decoded tree, a hex view linked to the tree, and its text form, with copy
-//! and download. Every name, offset and length comes from the core's parsers
-//! reading the live bytes.
+//! The inspector for the step shown: its checks, who holds what, and each
+//! artifact as a decoded tree, a hex view linked to the tree, and its text
+//! form, with copy and download — and, for bytes still on the wire, the
+//! tamper editor. Every name, offset and length comes from the core's
+//! parsers reading the live bytes.
 
+use super::holdings::Holdings;
+use super::tamper::{EditTarget, TamperEditor};
+use crate::protocol::Edit;
 use crate::session::Session;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use whfb_core::artifact::{Artifact, Field, Outcome};
-use whfb_core::engine::{Check, Event};
+use whfb_core::engine::{Check, Event, Holding, StepStatus};
 use whfb_core::export;
 
 #[component]
@@ -22,8 +26,14 @@ pub fn Inspector(session: Session) -> impl IntoView {
     view! {
         <section class="inspector" data-testid="inspector" aria-label="Inspector">
             {move || match event.get() {
-                None => view! { <p class="muted">"The inspector shows this step's checks and artifacts once it has run."</p> }.into_any(),
-                Some(e) => view! { <StepDetails event=e selected /> }.into_any(),
+                None => view! { <p class="muted">"The inspector shows this step's checks, artifacts and who holds what once it has run."</p> }.into_any(),
+                Some(e) => {
+                    let previous = e
+                        .index
+                        .checked_sub(1)
+                        .and_then(|i| session.events.with_untracked(|ev| ev.get(i).map(|p| p.holdings.clone())));
+                    view! { <StepDetails session event=e previous selected /> }.into_any()
+                }
             }}
         </section>
     }
@@ -47,20 +57,37 @@ fn all_artifacts(e: &Event) -> Vec<(String, Artifact)> {
 }
 
 #[component]
-fn StepDetails(event: Event, selected: RwSignal<usize>) -> impl IntoView {
+fn StepDetails(
+    session: Session,
+    event: Event,
+    previous: Option<Vec<Holding>>,
+    selected: RwSignal<usize>,
+) -> impl IntoView {
     let artifacts = StoredValue::new(all_artifacts(&event));
     let count = artifacts.with_value(Vec::len);
     let checks = event.checks.clone();
+    let total = session.playback.with_untracked(|p| p.total);
+    // Edits meet later steps: none after the last one, or after a failure.
+    let editable = event.index + 1 < total && !matches!(event.status, StepStatus::Failed { .. });
+    let targets = StoredValue::new(if editable {
+        event.tamperable.clone()
+    } else {
+        Vec::new()
+    });
+    let step = event.index;
     view! {
         <div class="inspector-grid">
-            <section class="checks" data-testid="checks">
-                <h3>{format!("Checks ({})", checks.len())}</h3>
-                {if checks.is_empty() {
-                    view! { <p class="muted">"Nothing is verified at this step."</p> }.into_any()
-                } else {
-                    view! { <ul>{checks.into_iter().map(|c| view! { <CheckRow check=c /> }).collect_view()}</ul> }.into_any()
-                }}
-            </section>
+            <div class="inspector-side">
+                <section class="checks" data-testid="checks">
+                    <h3>{format!("Checks ({})", checks.len())}</h3>
+                    {if checks.is_empty() {
+                        view! { <p class="muted">"Nothing is verified at this step."</p> }.into_any()
+                    } else {
+                        view! { <ul>{checks.into_iter().map(|c| view! { <CheckRow check=c /> }).collect_view()}</ul> }.into_any()
+                    }}
+                </section>
+                <Holdings holdings=event.holdings.clone() previous />
+            </div>
             <section class="artifacts" data-testid="artifacts">
                 <h3>{format!("Artifacts ({count})")}</h3>
                 {(count == 0).then(|| view! { <p class="muted">"Nothing travels or is produced at this step."</p> })}
@@ -70,16 +97,19 @@ fn StepDetails(event: Event, selected: RwSignal<usize>) -> impl IntoView {
                         .into_iter()
                         .enumerate()
                         .map(|(i, (title, id))| {
+                            let on_wire = targets.with_value(|t| t.iter().any(|t| t.artifact == id));
                             view! {
                                 <button
                                     role="tab"
                                     data-testid="artifact-tab"
                                     data-artifact=id
+                                    data-editable=on_wire.to_string()
                                     class:selected=move || selected.get() == i
                                     aria-selected=move || (selected.get() == i).to_string()
                                     on:click=move |_| selected.set(i)
                                 >
                                     {title}
+                                    {on_wire.then(|| view! { <span class="wire-mark" title="still on the wire: can be edited">" ✎"</span> })}
                                 </button>
                             }
                         })
@@ -87,7 +117,15 @@ fn StepDetails(event: Event, selected: RwSignal<usize>) -> impl IntoView {
                 </div>
                 {move || {
                     let i = selected.get();
-                    artifacts.with_value(|a| a.get(i).cloned()).map(|(_, art)| view! { <ArtifactView artifact=art /> })
+                    artifacts.with_value(|a| a.get(i).cloned()).map(|(_, art)| {
+                        let edit = targets
+                            .with_value(|t| t.iter().find(|t| t.artifact == art.id).cloned())
+                            .map(|target| EditTarget { session, step, target });
+                        let edited = session.edits.with(|edits| {
+                            edits.iter().any(|e| matches!(e, Edit::Tamper { after_step, artifact, .. } if *after_step == step && *artifact == art.id))
+                        });
+                        view! { <ArtifactView artifact=art edit edited /> }
+                    })
                 }}
             </section>
         </div>
@@ -125,28 +163,57 @@ enum View {
     Text,
 }
 
+/// One artifact: decoded tree, hex view and text form, with copy and
+/// download; and, for bytes still on the wire, an editor to tamper with them.
 #[component]
-fn ArtifactView(artifact: Artifact) -> impl IntoView {
+pub fn ArtifactView(
+    artifact: Artifact,
+    /// Set when the bytes are still on the wire for a later step.
+    #[prop(optional_no_strip)]
+    edit: Option<EditTarget>,
+    /// An edit of these bytes is in force in this run.
+    #[prop(optional)]
+    edited: bool,
+) -> impl IntoView {
     let view_mode = RwSignal::new(View::Decoded);
     let hover = RwSignal::new(None::<(usize, usize)>);
+    let editing = RwSignal::new(false);
     let art = StoredValue::new(artifact.clone());
     let (text_label, text_form) = export::text_form(&artifact);
     let text_form = StoredValue::new(text_form);
+    let can_edit = edit.is_some();
+    let edit = StoredValue::new(edit);
     view! {
         <article class="artifact" data-testid="artifact" data-kind=format!("{:?}", artifact.kind) data-artifact=artifact.id.clone()>
             <header>
                 <h4 data-testid="artifact-title">{artifact.title.clone()}</h4>
                 <span class="tag">{format!("{:?} · {} bytes", artifact.kind, artifact.bytes.len())}</span>
                 {artifact.modelled.clone().map(|m| view! { <span class="tag modelled" data-testid="modelled" title=m.clone()>{format!("modelled: {m}")}</span> })}
+                {edited.then(|| view! { <span class="tag edited" data-testid="edited-tag">"edited on the wire after this step"</span> })}
             </header>
             <div class="view-switch" role="tablist">
                 <button data-testid="view-decoded" class:selected=move || view_mode.get() == View::Decoded on:click=move |_| view_mode.set(View::Decoded)>"Decoded"</button>
                 <button data-testid="view-hex" class:selected=move || view_mode.get() == View::Hex on:click=move |_| view_mode.set(View::Hex)>"Hex"</button>
                 <button data-testid="view-text" class:selected=move || view_mode.get() == View::Text on:click=move |_| view_mode.set(View::Text)>{text_label}</button>
                 <span class="spacer"></span>
+                {can_edit.then(|| view! {
+                    <button
+                        class="tamper-toggle"
+                        data-testid="tamper-open"
+                        class:selected=move || editing.get()
+                        aria-expanded=move || editing.get().to_string()
+                        on:click=move |_| editing.update(|e| *e = !*e)
+                    >
+                        "Tamper…"
+                    </button>
+                })}
                 <button data-testid="copy" on:click=move |_| copy_text(&text_form.get_value())>"Copy"</button>
                 <button data-testid="download" on:click=move |_| art.with_value(download)>"Download"</button>
             </div>
+            {move || {
+                let target = edit.get_value().filter(|_| editing.get())?;
+                Some(view! { <TamperEditor artifact=art.get_value() edit=target /> })
+            }}
             {move || match view_mode.get() {
                 View::Decoded => view! {
                     <div class="decoded" data-testid="decoded">
@@ -207,6 +274,38 @@ fn field_at(fields: &[Field], offset: usize) -> Option<(usize, usize)> {
     field_at(&f.children, offset).or(Some((f.offset, f.len)))
 }
 
+/// The bytes as hex rows with their ASCII, as one piece of HTML: a
+/// certificate has a couple of thousand bytes, and building a node for each
+/// from WebAssembly would pause the page on every step.
+fn hex_html(bytes: &[u8]) -> String {
+    const PER_ROW: usize = 16;
+    let mut html = String::with_capacity(bytes.len() * 40);
+    for (i, row) in bytes.chunks(PER_ROW).enumerate() {
+        let start = i * PER_ROW;
+        html.push_str(&format!(
+            "<div class=\"hex-row\"><span class=\"hex-offset\">{start:06x}</span>"
+        ));
+        for (j, b) in row.iter().enumerate() {
+            html.push_str(&format!(
+                "<span class=\"byte\" data-offset=\"{}\">{b:02x}</span>",
+                start + j
+            ));
+        }
+        html.push_str("<span class=\"hex-ascii\">");
+        for b in row {
+            match b {
+                b'<' => html.push_str("&lt;"),
+                b'>' => html.push_str("&gt;"),
+                b'&' => html.push_str("&amp;"),
+                b if b.is_ascii_graphic() => html.push(char::from(*b)),
+                _ => html.push('.'),
+            }
+        }
+        html.push_str("</span></div>");
+    }
+    html
+}
+
 #[component]
 fn HexView(
     bytes: Vec<u8>,
@@ -214,45 +313,55 @@ fn HexView(
     hover: RwSignal<Option<(usize, usize)>>,
 ) -> impl IntoView {
     let fields = StoredValue::new(fields);
-    const PER_ROW: usize = 16;
-    let rows: Vec<(usize, Vec<u8>)> = bytes
-        .chunks(PER_ROW)
-        .enumerate()
-        .map(|(i, c)| (i * PER_ROW, c.to_vec()))
-        .collect();
-    view! {
-        <div class="hex" data-testid="hex" on:mouseleave=move |_| hover.set(None)>
-            {rows
-                .into_iter()
-                .map(|(start, chunk)| {
-                    view! {
-                        <div class="hex-row">
-                            <span class="hex-offset">{format!("{start:06x}")}</span>
-                            {chunk
-                                .iter()
-                                .enumerate()
-                                .map(|(j, b)| {
-                                    let offset = start + j;
-                                    view! {
-                                        <span
-                                            class="byte"
-                                            data-offset=offset
-                                            class:hl=move || hover.get().is_some_and(|(o, l)| offset >= o && offset < o + l)
-                                            on:mouseenter=move |_| hover.set(fields.with_value(|f| field_at(f, offset)))
-                                        >
-                                            {format!("{b:02x}")}
-                                        </span>
-                                    }
-                                })
-                                .collect_view()}
-                            <span class="hex-ascii">
-                                {chunk.iter().map(|b| if b.is_ascii_graphic() { *b as char } else { '.' }).collect::<String>()}
-                            </span>
-                        </div>
+    let container = NodeRef::<leptos::html::Div>::new();
+    // One listener for every byte: `mouseover` bubbles to the view.
+    let over = move |ev: leptos::ev::MouseEvent| {
+        let offset = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|el| el.class_list().contains("byte"))
+            .and_then(|el| el.get_attribute("data-offset"))
+            .and_then(|v| v.parse::<usize>().ok());
+        if let Some(offset) = offset {
+            let hit = fields.with_value(|f| field_at(f, offset));
+            if hover.get_untracked() != hit {
+                hover.set(hit);
+            }
+        }
+    };
+    // Highlights the bytes of the hovered field, and clears the last ones.
+    Effect::new(move |last: Option<Option<(usize, usize)>>| {
+        let now = hover.get();
+        if let Some(el) = container.get() {
+            if let Ok(spans) = el.query_selector_all(".byte") {
+                let mark = |range: Option<(usize, usize)>, on: bool| {
+                    let Some((offset, len)) = range else { return };
+                    for i in offset..offset.saturating_add(len) {
+                        let Some(span) = u32::try_from(i)
+                            .ok()
+                            .and_then(|i| spans.item(i))
+                            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                        else {
+                            break;
+                        };
+                        let _ = span.class_list().toggle_with_force("hl", on);
                     }
-                })
-                .collect_view()}
-        </div>
+                };
+                mark(last.flatten(), false);
+                mark(now, true);
+            }
+        }
+        now
+    });
+    view! {
+        <div
+            class="hex"
+            data-testid="hex"
+            node_ref=container
+            on:mouseover=over
+            on:mouseleave=move |_| hover.set(None)
+            inner_html=hex_html(&bytes)
+        ></div>
     }
 }
 
@@ -305,6 +414,15 @@ pub(crate) fn save_file(name: &str, bytes: &[u8], mime: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_rows_carry_each_byte_with_its_offset() {
+        let html = hex_html(b"<a&b>\x00");
+        assert!(html.starts_with("<div class=\"hex-row\"><span class=\"hex-offset\">000000</span>"));
+        assert!(html.contains("<span class=\"byte\" data-offset=\"5\">00</span>"));
+        assert!(html.ends_with("<span class=\"hex-ascii\">&lt;a&amp;b&gt;.</span></div>"));
+        assert_eq!(hex_html(&[0u8; 17]).matches("hex-row").count(), 2);
+    }
 
     #[test]
     fn hovering_a_byte_finds_the_deepest_field() {

@@ -1,0 +1,211 @@
+//! Conditions and faults of the run: the settings a person can change
+//! before or during a run (a sensor, a recent MFA, wrong or weak PINs, a
+//! federation server that does not answer, Azure AD Connect's schedule).
+//! Each is an option of the core's world, set by its link name through
+//! `Options::set`; a change runs the flow again with it, on the same step.
+
+use crate::session::Session;
+use leptos::prelude::*;
+use whfb_core::catalog::{Actor, FlowId};
+use whfb_core::world::{LastMfa, Options};
+
+/// What an option set away from its default means, in a few words.
+fn describe(key: &str, value: &str) -> String {
+    match (key, value) {
+        ("sensor", "0") => "no biometric sensor".into(),
+        ("sensor", _) => "a biometric sensor".into(),
+        ("mfa", "none") => "no MFA on record".into(),
+        ("mfa", m) => format!("last MFA {m} min ago"),
+        ("pin", p) => format!("PIN “{p}”"),
+        ("pin2", _) => "a confirmation that differs".into(),
+        ("wrongpin", n) => format!("{n} wrong PIN(s) first"),
+        ("adfs", "down") => "AD FS not answering".into(),
+        ("adfs", _) => "AD FS answering".into(),
+        ("password", _) => "another password typed".into(),
+        ("sync", m) => format!("sync every {m} min"),
+        ("lastsync", m) => format!("last sync {m} min before the start"),
+        (k, v) => format!("{k} = {v}"),
+    }
+}
+
+/// The minutes of the last MFA as the select shows them.
+fn mfa_value(options: &Options) -> String {
+    match options.last_mfa {
+        LastMfa::Never => "none".into(),
+        LastMfa::Ago(d) => (d.0 / 60_000).to_string(),
+    }
+}
+
+#[component]
+pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
+    let actors = flow.info().actors;
+    let has_adfs = actors.contains(&Actor::AdFs);
+    let has_sync = actors.contains(&Actor::AadConnect);
+    let error = RwSignal::new(None::<String>);
+    let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
+    let changed = Memo::new(move |_| {
+        options.with(|o| {
+            o.to_pairs()
+                .into_iter()
+                .map(|(k, v)| describe(k, &v))
+                .collect::<Vec<_>>()
+        })
+    });
+    let set = move |key: &'static str, value: String| match session.set_condition(key, &value) {
+        Ok(()) => error.set(None),
+        Err(why) => error.set(Some(why)),
+    };
+    view! {
+        <details class="conditions" data-testid="conditions">
+            <summary data-testid="conditions-summary">
+                <span class="conditions-title">"Conditions and faults"</span>
+                <span class="conditions-now" data-testid="conditions-now">
+                    {move || {
+                        let c = changed.get();
+                        if c.is_empty() { "as documented: nothing changed".to_string() } else { c.join(" · ") }
+                    }}
+                </span>
+            </summary>
+            <p class="hint">
+                "A change starts this run again under the new condition and comes back to the step shown; "
+                "edits and clock moves are dropped. The link in the address bar keeps the conditions."
+            </p>
+            <div class="condition-grid">
+                <label class="check-row">
+                    <input
+                        type="checkbox"
+                        data-testid="cond-sensor"
+                        prop:checked=move || options.with(|o| o.biometric_sensor)
+                        on:change=move |ev| set("sensor", if event_target_checked(&ev) { "1" } else { "0" }.into())
+                    />
+                    <span>"A biometric sensor is present"</span>
+                </label>
+                <label>
+                    <span>"Last MFA"</span>
+                    <select
+                        data-testid="cond-mfa"
+                        prop:value=move || options.with(mfa_value)
+                        on:change=move |ev| set("mfa", event_target_value(&ev))
+                    >
+                        <option value="none">"never (the user is prompted)"</option>
+                        <option value="2">"2 minutes before the start"</option>
+                        <option value="15">"15 minutes before the start"</option>
+                        {move || {
+                            let v = options.with(mfa_value);
+                            (!matches!(v.as_str(), "none" | "2" | "15"))
+                                .then(|| view! { <option value=v.clone()>{format!("{v} minutes before the start")}</option> })
+                        }}
+                    </select>
+                </label>
+                <label>
+                    <span>"Wrong PINs typed before the right one"</span>
+                    <input
+                        type="number"
+                        min="0"
+                        max="64"
+                        inputmode="numeric"
+                        data-testid="cond-wrongpin"
+                        prop:value=move || options.with(|o| o.wrong_pin_attempts.to_string())
+                        on:change=move |ev| set("wrongpin", event_target_value(&ev))
+                    />
+                    <small>"each is a failed authorisation the TPM counts; see its dictionary-attack counter under “Who holds what”"</small>
+                </label>
+                <label>
+                    <span>"PIN"</span>
+                    <input
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        data-testid="cond-pin"
+                        prop:value=move || options.with(|o| o.pin.clone())
+                        on:change=move |ev| set("pin", event_target_value(&ev))
+                    />
+                    <small>{move || options.with(|o| format!("typed both times; the PIN policy asks for at least {} characters", o.pin_policy.min_length))}</small>
+                </label>
+                <label>
+                    <span>"PIN confirmation"</span>
+                    <input
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        data-testid="cond-pin2"
+                        prop:value=move || options.with(|o| o.pin_confirmation.clone())
+                        on:change=move |ev| set("pin2", event_target_value(&ev))
+                    />
+                    <small>"the second entry; make it differ to see the mismatch caught"</small>
+                </label>
+                <label>
+                    <span>"Password typed"</span>
+                    <input
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        data-testid="cond-password"
+                        placeholder="the account's real password"
+                        prop:value=move || options.with(|o| o.password.clone().unwrap_or_default())
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            if value.is_empty() {
+                                // Empty means the user types the right one.
+                                let mut o = options.get_untracked();
+                                o.password = None;
+                                error.set(None);
+                                session.set_options(o);
+                            } else {
+                                set("password", value);
+                            }
+                        }
+                    />
+                </label>
+                {has_adfs.then(|| view! {
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-adfs"
+                            prop:checked=move || options.with(|o| o.federation_available)
+                            on:change=move |ev| set("adfs", if event_target_checked(&ev) { "up" } else { "down" }.into())
+                        />
+                        <span>"The federation server (AD FS) answers"</span>
+                    </label>
+                })}
+                {has_sync.then(|| view! {
+                    <label>
+                        <span>"Azure AD Connect last ran (minutes before the start)"</span>
+                        <input
+                            type="number"
+                            min="0"
+                            max="1440"
+                            inputmode="numeric"
+                            data-testid="cond-lastsync"
+                            prop:value=move || options.with(|o| (o.last_sync_ago.0 / 60_000).to_string())
+                            on:change=move |ev| set("lastsync", event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        <span>"Sync interval (minutes)"</span>
+                        <input
+                            type="number"
+                            min="1"
+                            max="1440"
+                            inputmode="numeric"
+                            data-testid="cond-sync"
+                            prop:value=move || options.with(|o| (o.sync_interval.0 / 60_000).to_string())
+                            on:change=move |ev| set("sync", event_target_value(&ev))
+                        />
+                    </label>
+                })}
+            </div>
+            {move || error.get().map(|e| view! { <p class="condition-error" role="alert" data-testid="condition-error">{format!("Not changed: {e}.")}</p> })}
+            <button
+                data-testid="reset-conditions"
+                disabled=move || changed.with(Vec::is_empty)
+                on:click=move |_| {
+                    error.set(None);
+                    session.set_options(Options::default());
+                }
+            >
+                "Back to the documented conditions"
+            </button>
+        </details>
+    }
+}

@@ -1,0 +1,281 @@
+// Conditions, faults and tampering: each one set on the page, and the check
+// the core's engine runs for real fails (or is skipped) with its reason shown.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
+import { ExplorerPage } from '../pages/explorer.mjs';
+import { ConditionsPanel, ClockPanel, TamperPanel, EditsBanner, HoldingsPanel, afterReopen } from '../pages/faults.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+// Steps (0-based) of Azure AD joined, managed.
+const MANAGED = {
+  approve: 5, // MFA service → User: approve the sign-in?
+  token: 8, // Azure AD → WAM: ADRS access token
+  enroll: 11, // User → sensor: enroll face or fingerprint
+  pin: 12, // User → CXH: PIN, typed twice
+  poolKey: 13, // CXH → TPM: a key from the pool
+  attestation: 14, // TPM → CXH: public key and attestation
+  register: 15, // CXH → Azure DRS: register the public key
+  validate: 16, // Azure DRS checks token and attestation
+  last: 18,
+};
+
+/** Opens `query` and waits for step `index` to run. */
+async function start(t, query, index) {
+  const { page, problems, context } = await openPage(browser);
+  t.after(() => context.close());
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?${query}`);
+  await explorer.waitForStep(index);
+  return { page, problems, explorer };
+}
+
+test('no biometric sensor: enrolment is skipped, not failed', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.enroll + 1}`, MANAGED.enroll);
+  assert.equal(await explorer.summaryStatus(), 'done');
+  const conditions = new ConditionsPanel(page);
+  await conditions.sensor(false);
+  assert.equal(await explorer.waitForStep(MANAGED.enroll), 'skipped');
+  assert.match(await explorer.summaryText(), /Skipped: there is no biometric sensor/);
+  assert.equal(await explorer.halt().count(), 0);
+  assert.match(page.url(), /sensor=0/);
+  assert.match(await conditions.summary(), /no biometric sensor/);
+  assertNoProblems(problems);
+});
+
+test('a recent MFA skips the prompt; an old one does not', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.approve + 1}`, MANAGED.approve);
+  const conditions = new ConditionsPanel(page);
+  await conditions.lastMfa(2);
+  assert.equal(await explorer.waitForStep(MANAGED.approve), 'skipped');
+  assert.match(await explorer.summaryText(), /the last MFA is still fresh/);
+  assert.match(page.url(), /mfa=2/);
+  const clock = new ClockPanel(page);
+  assert.equal((await clock.mfa()).state, 'fresh');
+
+  await conditions.lastMfa(15);
+  assert.equal(await explorer.waitForStep(MANAGED.approve), 'done');
+  assert.match(page.url(), /mfa=15/);
+  await explorer.jump(MANAGED.approve - 2);
+  assert.ok(
+    (await explorer.root.getByTestId('note').allInnerTexts()).some((n) => /more than 10 min/.test(n)),
+    'the MFA decision says why a prompt is needed',
+  );
+  assertNoProblems(problems);
+});
+
+test('three wrong PINs: the TPM counts them and the flow completes', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.poolKey + 1}`, MANAGED.poolKey);
+  await new ConditionsPanel(page).wrongPins(3);
+  assert.equal(await explorer.waitForStep(MANAGED.poolKey), 'done');
+  const holdings = new HoldingsPanel(page);
+  const tpm = await holdings.of('tpm');
+  const counter = tpm.find((h) => h.item === 'Dictionary-attack counter');
+  assert.match(counter.detail, /^3 of 32 failed authorisations/);
+  // The TPM's private keys are named, never shown.
+  const privateKeys = tpm.filter((h) => h.kind === 'private-key');
+  assert.ok(privateKeys.length >= 4);
+  for (const key of privateKeys) {
+    assert.match(key.place, /held inside the TPM/);
+    assert.doesNotMatch(key.detail, /[0-9a-f]{32}/);
+  }
+  // The failed authorisations are real TPM exchanges.
+  const tabs = await explorer.artifactTabs().allInnerTexts();
+  assert.equal(tabs.filter((t) => /TPM_RC_AUTH_FAIL/.test(t)).length, 3);
+  assert.equal(await explorer.jump(MANAGED.last), 'done');
+  assert.equal(await explorer.halt().count(), 0);
+  assertNoProblems(problems);
+});
+
+test('thirty-two wrong PINs lock the TPM out', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.poolKey + 1}`, MANAGED.poolKey);
+  await new ConditionsPanel(page).wrongPins(32);
+  assert.equal(await explorer.waitForStep(MANAGED.poolKey), 'failed');
+  const halt = await explorer.haltText();
+  assert.match(halt, /PIN authorises the key/);
+  assert.match(halt, /TPM_RC_LOCKOUT/);
+  const check = await explorer.check('PIN authorises the key');
+  assert.equal(check.outcome, 'fail');
+  assert.match(check.reason, /TPM_RC_LOCKOUT/);
+  assertNoProblems(problems);
+});
+
+test('a PIN against the policy, then a confirmation that differs', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.pin + 1}`, MANAGED.pin);
+  const conditions = new ConditionsPanel(page);
+  await conditions.pin('1234');
+  assert.equal(await explorer.waitForStep(MANAGED.pin), 'failed');
+  assert.match(await explorer.haltText(), /PIN meets the policy/);
+  assert.match((await explorer.check('PIN meets the policy')).reason, /at least 6/);
+  assert.match(page.url(), /pin=1234/);
+
+  await conditions.pin('246810');
+  assert.equal(await explorer.waitForStep(MANAGED.pin), 'done');
+  await conditions.pinConfirmation('135790');
+  assert.equal(await explorer.waitForStep(MANAGED.pin), 'failed');
+  assert.match(await explorer.haltText(), /PIN confirmed/);
+  assert.match((await explorer.check('PIN confirmed')).reason, /differ/);
+
+  // A value the core cannot take is refused on the page, with the reason.
+  const refused = await conditions.setRefused('cond-wrongpin', '99');
+  assert.match(refused, /wrongpin must be a number from 0 to 64/);
+  assertNoProblems(problems);
+});
+
+test('the federation server does not answer', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=aadj-federated&step=3', 2);
+  assert.equal(await explorer.summaryStatus(), 'done');
+  await new ConditionsPanel(page).federation(false);
+  assert.equal(await explorer.waitForStep(2), 'failed');
+  const halt = await explorer.haltText();
+  assert.match(halt, /Federation server reachable/);
+  assert.match(halt, /503/);
+  assert.match(page.url(), /adfs=down/);
+  assertNoProblems(problems);
+});
+
+test('hybrid key trust: sign-in is refused before the sync and works after it', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=25', 24);
+  const total = await explorer.total();
+  assert.equal(total, 25);
+  for (const check of await explorer.checkOutcomes()) assert.equal(check.outcome, 'pass', check.title);
+  const clock = new ClockPanel(page);
+  assert.match(await clock.sync(), /Azure AD Connect ran at 09:18:00/);
+
+  await explorer.jump(19);
+  const refused = await explorer.check('Key found in msDS-KeyCredentialLink');
+  assert.equal(refused.outcome, 'refused');
+  assert.match(refused.reason, /msDS-KeyCredentialLink is empty/);
+  assert.equal(await explorer.summaryStatus(), 'done');
+  assert.match(await clock.sync(), /ran at 08:48:00; next cycle at 09:18:00/);
+  assertNoProblems(problems);
+});
+
+test('moving the clock on by 15 minutes at the key registration makes the MFA stale', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.register + 1}`, MANAGED.register);
+  const clock = new ClockPanel(page);
+  const before = await clock.now();
+  const banner = new EditsBanner(page);
+  await clock.wait(15);
+  const { verdict, text } = await banner.verdict(0);
+  assert.equal(verdict, 'caught');
+  assert.match(text, /MFA is still fresh/);
+  assert.match(await explorer.haltText(), /MFA is still fresh/);
+  // The page shows the step that refused, with the check's reason.
+  assert.equal(await explorer.current(), MANAGED.validate);
+  assert.match((await explorer.check('MFA is still fresh')).reason, /.+/);
+  assert.notEqual(await clock.now(), before);
+  assert.equal((await clock.mfa()).state, 'stale');
+  assert.deepEqual(await banner.edits(), [`After step ${MANAGED.register + 1}: the clock moved on by 15 min`]);
+  // Undo gives the documented run back.
+  await afterReopen(page, () => banner.undo());
+  assert.equal(await explorer.waitForStep(MANAGED.validate), 'done');
+  assert.equal(await explorer.halt().count(), 0);
+  assert.equal(await banner.root.count(), 0);
+  assertNoProblems(problems);
+});
+
+test('an edited access token: caught by its signature, then by its audience, and an edit nothing checks', { timeout: 180_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.token + 1}`, MANAGED.token);
+  const tamper = new TamperPanel(page);
+  const banner = new EditsBanner(page);
+
+  // Bad input is refused before anything is sent.
+  await tamper.open('access-token');
+  await tamper.setText('{"aud": ');
+  await tamper.keepSignature();
+  assert.match(await tamper.error(), /not valid JSON/);
+
+  // 1. The audience changed, the original signature kept.
+  await tamper.reset();
+  await tamper.editClaims((c) => {
+    c.aud = 'urn:somewhere-else';
+  });
+  let since = await banner.version();
+  await tamper.keepSignature();
+  let result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.match(await explorer.haltText(), /Access token signature/);
+  assert.equal(await explorer.current(), MANAGED.validate);
+  assert.equal((await explorer.check('Access token signature')).outcome, 'fail');
+
+  // 2. The same edit, re-signed with Azure AD's key: the audience check catches it.
+  await explorer.jump(MANAGED.token);
+  await tamper.open('access-token');
+  assert.match(await page.getByTestId('resign-who').innerText(), /Azure AD token-signing key/);
+  await tamper.editClaims((c) => {
+    c.aud = 'urn:somewhere-else';
+  });
+  since = await banner.version();
+  await tamper.resign();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.match(await explorer.haltText(), /Access token audience/);
+  assert.match((await explorer.check('Access token audience')).reason, /urn:somewhere-else/);
+
+  // 3. A claim no later step reads, re-signed: nothing catches it, and the page says so.
+  await explorer.jump(MANAGED.token);
+  await tamper.open('access-token');
+  await tamper.editClaims((c) => {
+    c.upn = 'mallory@contoso.com';
+  });
+  since = await banner.version();
+  await tamper.resign();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'undetected');
+  assert.match(result.text, /Nothing in the real system would catch this edit: the sender's key vouches for it/);
+  assert.equal(await explorer.halt().count(), 0);
+  assert.equal((await banner.edits()).length, 1);
+  assertNoProblems(problems);
+});
+
+test('the attestation cannot be re-signed; a flipped byte is caught', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.attestation + 1}`, MANAGED.attestation);
+  const tamper = new TamperPanel(page);
+  await tamper.open('key-attestation');
+  assert.equal(await tamper.resignButton().isDisabled(), true);
+  assert.match(await tamper.resignRefusal(), /restricted TPM key/);
+  const before = await tamper.text();
+  await tamper.flip(10_000);
+  assert.match(await tamper.error(), /no byte at offset 10000/);
+  await tamper.flip(40);
+  assert.notEqual(await tamper.text(), before);
+  await tamper.keepSignature();
+  const { verdict } = await new EditsBanner(page).verdict(0);
+  assert.equal(verdict, 'caught');
+  assert.equal(await explorer.current(), MANAGED.validate);
+  assert.match(await explorer.haltText(), /Attestation/);
+  assertNoProblems(problems);
+});
+
+test('the run downloads as one ZIP with every artifact, the trace and a README', { timeout: 120_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=4', 3);
+  const [download] = await Promise.all([page.waitForEvent('download'), explorer.downloadRun().click()]);
+  assert.equal(download.suggestedFilename(), 'whfb-aadj-managed-demo.zip');
+  const bytes = await readFile(await download.path());
+  assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
+  const text = bytes.toString('latin1');
+  for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/01-device-status.json']) {
+    assert.ok(text.includes(name), `the ZIP holds ${name}`);
+  }
+  assertNoProblems(problems);
+});
+
+test('the TPM key pool fills in the background from page load', { timeout: 60_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key', 0);
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="pool-status"]')?.getAttribute('data-ready') ?? 0) >= 1,
+    null,
+    { timeout: 45_000 },
+  );
+  assert.match(await explorer.poolStatus().innerText(), /TPM key pool: [1-9] of 2 ready/);
+  assertNoProblems(problems);
+});
