@@ -59,35 +59,44 @@ fn assert_halted_at(r: &Run, action: Action, title: &str, reason_contains: &str)
     assert!(matches!(last.status, StepStatus::Failed { .. }));
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[test]
 fn every_flow_runs_to_its_end_with_every_check_as_expected() {
     for flow in FlowId::ALL {
-        let r = run(flow, Options::default());
-        assert!(r.halted().is_none(), "{flow:?} stopped: {:?}", r.halted());
-        assert_eq!(r.events().len(), r.script().steps.len(), "{flow:?}");
-        let checks: usize = r.events().iter().map(|e| e.checks.len()).sum();
-        assert!(checks >= 15, "{flow:?} ran only {checks} checks");
-        for e in r.events() {
-            for c in &e.checks {
-                assert!(
-                    c.as_expected(),
-                    "{flow:?} step {} {}: {:?}",
-                    e.index + 1,
-                    c.title,
-                    c.outcome
-                );
-            }
-        }
-        let phases: Vec<Phase> = r.events().iter().map(|e| e.phase).collect();
-        assert_eq!(phases.last(), flow.info().phases.last());
+        check_runs_to_its_end(&run(flow, Options::default()));
     }
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+/// The run went through every step of its script, ran at least 15 checks,
+/// each came out as expected, and it ended in the flow's last phase.
+fn check_runs_to_its_end(r: &Run) {
+    let flow = r.flow();
+    assert!(r.halted().is_none(), "{flow:?} stopped: {:?}", r.halted());
+    assert_eq!(r.events().len(), r.script().steps.len(), "{flow:?}");
+    let checks: usize = r.events().iter().map(|e| e.checks.len()).sum();
+    assert!(checks >= 15, "{flow:?} ran only {checks} checks");
+    for e in r.events() {
+        for c in &e.checks {
+            assert!(
+                c.as_expected(),
+                "{flow:?} step {} {}: {:?}",
+                e.index + 1,
+                c.title,
+                c.outcome
+            );
+        }
+    }
+    let phases: Vec<Phase> = r.events().iter().map(|e| e.phase).collect();
+    assert_eq!(phases.last(), flow.info().phases.last());
+}
+
+#[test]
 fn hybrid_key_trust_refuses_an_on_premises_sign_in_until_the_sync() {
-    let r = run(FlowId::HybridKeyManaged, Options::default());
+    check_refused_until_the_sync(&run(FlowId::HybridKeyManaged, Options::default()));
+}
+
+/// Before the directory sync the domain controller finds no key to trust;
+/// the wait lasts until the next sync cycle; after it the sign-in works.
+fn check_refused_until_the_sync(r: &Run) {
     let before = r
         .events()
         .iter()
@@ -838,32 +847,134 @@ fn trace_digest(r: &Run) -> String {
 /// to any key, token, blob, request or certificate changes these digests;
 /// `WHFB_BLESS=1 cargo test -p whfb-core --test flows known_answers` rewrites
 /// the file after a deliberate change. In headless Chromium the same digests
-/// must come out: the page computes exactly what the command line does.
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+/// must come out (see `browser` below).
+#[test]
 fn known_answers_over_the_whole_trace() {
-    #[cfg(not(target_arch = "wasm32"))]
     const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/known-answers.txt");
-    let mut base = World::build(WorldConfig::new("known-answer")).expect("world");
+    let mut base = World::build(WorldConfig::new(KNOWN_ANSWER_SEED)).expect("world");
     base.warm_up_all().expect("keys");
     let got: Vec<String> = FlowId::ALL
         .iter()
         .map(|&flow| {
             let mut r = Run::new(base.clone(), flow);
             r.run_to_end();
-            assert!(r.halted().is_none(), "{flow:?}: {:?}", r.halted());
-            format!("{} {}", flow.slug(), trace_digest(&r))
+            known_answer_line(&r)
         })
         .collect();
-    #[cfg(not(target_arch = "wasm32"))]
     if std::env::var_os("WHFB_BLESS").is_some() {
         std::fs::write(PATH, got.join("\n") + "\n").expect("write known answers");
         return;
     }
+    check_known_answers(&got);
+}
+
+const KNOWN_ANSWER_SEED: &str = "known-answer";
+
+/// `<flow slug> <trace digest>` for a run that went to its end.
+fn known_answer_line(r: &Run) -> String {
+    assert!(r.halted().is_none(), "{:?}: {:?}", r.flow(), r.halted());
+    format!("{} {}", r.flow().slug(), trace_digest(r))
+}
+
+fn check_known_answers(got: &[String]) {
     let want = include_str!("data/known-answers.txt");
     assert_eq!(
         got.join("\n") + "\n",
         want,
         "the bytes of a run changed; if that is intended, re-bless (see the doc comment)"
     );
+}
+
+/// The same checks in headless Chromium, one test per flow. The runner gives
+/// each test about 20 seconds and a synchronous test that blocks the page
+/// that long makes ChromeDriver give up, so these hand control back to the
+/// browser between key generations and between steps, as the page's worker
+/// does, and share one world between them.
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use super::*;
+    use std::cell::RefCell;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Lets the browser's event loop run once (a zero-delay timeout).
+    async fn breathe() {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let global = js_sys::global();
+            let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
+                .expect("setTimeout exists")
+                .unchecked_into::<js_sys::Function>();
+            set_timeout
+                .call2(&global, &resolve, &0.into())
+                .expect("setTimeout runs");
+        });
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .expect("the timeout resolves");
+    }
+
+    thread_local! {
+        static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
+    }
+
+    /// The known-answer world with every infrastructure key made, one key
+    /// per turn of the event loop; built by the first test that needs it.
+    async fn known_answer_world() -> World {
+        if let Some(w) = WORLD.with(|cell| cell.borrow().clone()) {
+            return w;
+        }
+        let mut w = World::build(WorldConfig::new(KNOWN_ANSWER_SEED)).expect("world builds");
+        breathe().await;
+        for purpose in whfb_core::world::KeyPurpose::ALL {
+            w.keys.key(purpose).expect("key generates");
+            breathe().await;
+        }
+        w.pki().expect("the PKI builds");
+        breathe().await;
+        WORLD.with(|cell| *cell.borrow_mut() = Some(w.clone()));
+        w
+    }
+
+    /// Runs `flow` to its end one step per turn, then checks what the native
+    /// tests check: every check as expected, and the same bytes as the known
+    /// answers computed natively.
+    async fn check_flow(flow: FlowId) {
+        let world = known_answer_world().await;
+        let mut r = Run::new(world, flow);
+        while r.step().is_some() {
+            breathe().await;
+        }
+        check_runs_to_its_end(&r);
+        if flow == FlowId::HybridKeyManaged {
+            check_refused_until_the_sync(&r);
+        }
+        let line = known_answer_line(&r);
+        let want = include_str!("data/known-answers.txt")
+            .lines()
+            .find(|l| l.split(' ').next() == Some(flow.slug()))
+            .expect("a known answer for every flow");
+        assert_eq!(
+            line, want,
+            "the browser computed other bytes than the native run"
+        );
+    }
+
+    macro_rules! in_the_browser {
+        ($($name:ident: $flow:ident),* $(,)?) => {$(
+            #[wasm_bindgen_test]
+            async fn $name() {
+                check_flow(FlowId::$flow).await;
+            }
+        )*};
+    }
+
+    in_the_browser! {
+        cloud_managed_matches_the_native_run: CloudManaged,
+        cloud_federated_matches_the_native_run: CloudFederated,
+        hybrid_key_managed_matches_the_native_run: HybridKeyManaged,
+        hybrid_cert_async_matches_the_native_run: HybridCertAsync,
+        hybrid_cert_sync_federated_matches_the_native_run: HybridCertSyncFederated,
+        on_prem_key_matches_the_native_run: OnPremKey,
+        on_prem_cert_matches_the_native_run: OnPremCert,
+    }
 }
