@@ -39,11 +39,22 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+  // A navigation cancels what the page it replaces was still loading (say, the
+  // favicon): that is the browser's doing, not a failure of the page. Requests
+  // are numbered by the main-frame navigation they belong to.
+  let generation = 0;
+  const issuedIn = new WeakMap();
+  page.on('requestfailed', (req) => {
+    const error = req.failure()?.errorText;
+    if (error === 'net::ERR_ABORTED' && issuedIn.get(req) < generation) return;
+    problems.push(`request failed: ${req.url()} (${error})`);
+  });
   page.on('response', (res) => {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
   page.on('request', (req) => {
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame()) generation += 1;
+    issuedIn.set(req, generation);
     const url = req.url();
     if (url.startsWith('data:') || url.startsWith('blob:')) return;
     if (new URL(url).origin !== origin) problems.push(`off-origin request: ${url}`);

@@ -48,6 +48,31 @@ export class ExplorerPage {
     return step.getAttribute('data-status');
   }
 
+  /**
+   * Where the diagram shows step `index`, relative to the diagram's visible
+   * box: the step's arrow or mark, the actors' header, and whether the page
+   * itself scrolls sideways.
+   */
+  async placement(index) {
+    return this.page.evaluate(async (i) => {
+      // After the frame in which the page scrolled the step into view.
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      const box = (el) => el.getBoundingClientRect();
+      const lanes = document.querySelector('[data-testid="swimlanes"]');
+      const shape = document.querySelector(`[data-testid="step"][data-step="${i}"] [data-testid="step-shape"]`);
+      const heads = document.querySelector('[data-testid="lane-heads"]');
+      const view = box(lanes);
+      const s = box(shape);
+      return {
+        shapeCentreInside: s.left + s.width / 2 >= view.left && s.left + s.width / 2 <= view.right,
+        shapeRowInside: s.top >= view.top && s.bottom <= view.bottom,
+        headsAtTop: Math.abs(box(heads).top - view.top) <= 2,
+        scrolledDown: lanes.scrollTop > 0,
+        pageScrollsSideways: document.documentElement.scrollWidth > window.innerWidth,
+      };
+    }, index);
+  }
+
   async forward() {
     await this.root.getByTestId('step-forward').click();
   }

@@ -93,6 +93,27 @@ test('a deep link reproduces the run and lands on a middle step', { timeout: 120
   await context.close();
 });
 
+test('on a 360 px phone the current step stays in view, under the actors\' names', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser, { viewport: { width: 360, height: 780 }, colorScheme: 'dark' });
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=22`);
+  assert.equal(await explorer.waitForStep(21), 'done');
+  // Step 22 is far down and to one side of a diagram wider than the screen.
+  for (const index of [21, 22]) {
+    if (index === 22) {
+      await explorer.forward();
+      assert.equal(await explorer.waitForStep(22), 'done');
+    }
+    const at = await explorer.placement(index);
+    assert.ok(at.shapeCentreInside, `step ${index + 1}'s arrow is off to the side: ${JSON.stringify(at)}`);
+    assert.ok(at.shapeRowInside, `step ${index + 1} is scrolled out of view: ${JSON.stringify(at)}`);
+    assert.ok(at.scrolledDown && at.headsAtTop, `the actors' names scrolled away: ${JSON.stringify(at)}`);
+    assert.ok(!at.pageScrollsSideways, 'the page itself scrolls sideways');
+  }
+  assertNoProblems(problems);
+  await context.close();
+});
+
 test('a broken link shows a clear notice and the catalog', async () => {
   const { page, problems, context } = await openPage(browser);
   await page.goto(`${BASE_URL}?flow=not-a-flow&step=x`);

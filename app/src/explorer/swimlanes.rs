@@ -15,30 +15,68 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
     let pb = session.playback;
     let scroller = NodeRef::<leptos::html::Div>::new();
 
-    // Keep the current step in view as it moves.
+    // Keep the current step in view as it moves: its arrow or mark, centred
+    // across when the lanes are wider than the screen.
     Effect::new(move |_| {
         let current = pb.with(|p| p.current);
         let Some(container) = scroller.get() else {
             return;
         };
-        let selector = format!("[data-step=\"{current}\"]");
-        if let Ok(Some(row)) = container.query_selector(&selector) {
+        let selector = format!("[data-step=\"{current}\"] .shape");
+        if let Ok(Some(shape)) = container.query_selector(&selector) {
             let options = web_sys::ScrollIntoViewOptions::new();
             options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-            options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
-            row.scroll_into_view_with_scroll_into_view_options(&options);
+            options.set_inline(web_sys::ScrollLogicalPosition::Center);
+            shape.scroll_into_view_with_scroll_into_view_options(&options);
         }
     });
 
     let lanes = geometry.lanes.clone();
     let bands = geometry.bands.clone();
     let rows = geometry.rows.clone();
+    let heads = lanes
+        .clone()
+        .into_iter()
+        .map(|l| {
+            let place = match l.actor.place() {
+                Place::Person => "person",
+                Place::Device => "device",
+                Place::Cloud => "cloud",
+                Place::OnPremises => "onprem",
+            };
+            let involved = move || {
+                let cur = pb.with(|p| p.current);
+                script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.kind.actors().contains(&l.actor)))
+            };
+            view! {
+                <g class=format!("lane {place}") class:involved=involved data-testid="lane" data-actor=l.actor.slug()>
+                    <line x1=l.x y1=HEADER - 6.0 x2=l.x y2=HEADER class="lane-line"></line>
+                    <rect x=l.x - LANE_WIDTH / 2.0 + 6.0 y=8 width=LANE_WIDTH - 12.0 height=HEADER - 20.0 rx="6" class="lane-head"></rect>
+                    <foreignObject x=l.x - LANE_WIDTH / 2.0 + 8.0 y=10 width=LANE_WIDTH - 16.0 height=HEADER - 24.0>
+                        <div class="lane-name">{l.actor.name()}</div>
+                    </foreignObject>
+                </g>
+            }
+        })
+        .collect_view();
     view! {
         <div class="swimlanes" node_ref=scroller data-testid="swimlanes">
+            // The actors' names stay on top while the steps scroll under them.
             <svg
-                viewBox=format!("0 0 {width} {height}")
+                class="lane-heads"
+                data-testid="lane-heads"
+                viewBox=format!("0 0 {width} {HEADER}")
                 width=width
-                height=height
+                height=HEADER
+                aria-hidden="true"
+            >
+                {heads}
+            </svg>
+            <svg
+                class="lane-body"
+                viewBox=format!("0 {HEADER} {width} {}", height - HEADER)
+                width=width
+                height=height - HEADER
                 role="img"
                 aria-label="Sequence of messages between the actors"
             >
@@ -72,28 +110,8 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                     })
                     .collect_view()}
                 {lanes
-                    .into_iter()
-                    .map(|l| {
-                        let place = match l.actor.place() {
-                            Place::Person => "person",
-                            Place::Device => "device",
-                            Place::Cloud => "cloud",
-                            Place::OnPremises => "onprem",
-                        };
-                        let involved = move || {
-                            let cur = pb.with(|p| p.current);
-                            script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.kind.actors().contains(&l.actor)))
-                        };
-                        view! {
-                            <g class=format!("lane {place}") class:involved=involved data-testid="lane" data-actor=l.actor.slug()>
-                                <line x1=l.x y1=HEADER - 6.0 x2=l.x y2=height - MARGIN class="lane-line"></line>
-                                <rect x=l.x - LANE_WIDTH / 2.0 + 6.0 y=8 width=LANE_WIDTH - 12.0 height=HEADER - 20.0 rx="6" class="lane-head"></rect>
-                                <foreignObject x=l.x - LANE_WIDTH / 2.0 + 8.0 y=10 width=LANE_WIDTH - 16.0 height=HEADER - 24.0>
-                                    <div class="lane-name">{l.actor.name()}</div>
-                                </foreignObject>
-                            </g>
-                        }
-                    })
+                    .iter()
+                    .map(|l| view! { <line x1=l.x y1=HEADER x2=l.x y2=height - MARGIN class="lane-line"></line> })
                     .collect_view()}
                 {rows
                     .into_iter()
@@ -121,7 +139,8 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                                         y1=r.y
                                         x2=b
                                         y2=r.y
-                                        class="arrow"
+                                        class="arrow shape"
+                                        data-testid="step-shape"
                                         marker-end="url(#arrowhead)"
                                         style=format!("--len: {length:.0}")
                                     ></line>
@@ -129,12 +148,12 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                                 .into_any()
                             }
                             Shape::Mark { x } => view! {
-                                <rect x=x - 7.0 y=r.y - 7.0 width="14" height="14" rx="3" class="mark"></rect>
+                                <rect x=x - 7.0 y=r.y - 7.0 width="14" height="14" rx="3" class="mark shape" data-testid="step-shape"></rect>
                             }
                             .into_any(),
                             Shape::Wait { x } => view! {
                                 <g class="wait">
-                                    <circle cx=x cy=r.y r="8" class="mark"></circle>
+                                    <circle cx=x cy=r.y r="8" class="mark shape" data-testid="step-shape"></circle>
                                     <path d=format!("M {x} {} L {x} {} L {} {}", r.y - 5.0, r.y, x + 4.0, r.y + 3.0) class="clock-hand"></path>
                                 </g>
                             }
