@@ -186,7 +186,7 @@ pub fn ArtifactView(
     view! {
         <article class="artifact" data-testid="artifact" data-kind=format!("{:?}", artifact.kind) data-artifact=artifact.id.clone()>
             <header>
-                <h4 data-testid="artifact-title">{artifact.title.clone()}</h4>
+                <h4 class="artifact-title" data-testid="artifact-title">{artifact.title.clone()}</h4>
                 <span class="tag">{format!("{:?} · {} bytes", artifact.kind, artifact.bytes.len())}</span>
                 {artifact.modelled.clone().map(|m| view! { <span class="tag modelled" data-testid="modelled" title=m.clone()>{format!("modelled: {m}")}</span> })}
                 {edited.then(|| view! { <span class="tag edited" data-testid="edited-tag">"edited on the wire after this step"</span> })}
