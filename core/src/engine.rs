@@ -496,6 +496,26 @@ impl Run {
         String::from_utf8(self.take(id)?)
             .map_err(|_| Error::malformed("message", format!("`{id}` is not UTF-8 text")))
     }
+
+    /// The JSON body under `id` as `actor` receives it. Bytes that are not
+    /// JSON (a tampered body) fail the receiver's check `title` and give
+    /// `None`: the step stops there.
+    pub(crate) fn take_json(
+        &self,
+        id: &str,
+        out: &mut StepOutput,
+        actor: Actor,
+        title: &str,
+        rule: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        match serde_json::from_slice(&self.take(id)?) {
+            Ok(body) => Ok(Some(body)),
+            Err(e) => {
+                out.check(actor, title, "a JSON body", rule, Err(e.to_string()));
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// The audience of the registration service's access token in this run.

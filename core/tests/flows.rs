@@ -750,6 +750,37 @@ fn the_ca_refuses_a_signature_by_a_certificate_without_the_request_agent_eku() {
     );
 }
 
+/// A body replaced by bytes that are not JSON stops at its receiver's first
+/// check, with the parser's reason.
+#[test]
+fn a_body_that_is_not_json_is_refused_by_its_receiver() {
+    for (flow, before, id, title) in [
+        (
+            FlowId::CloudManaged,
+            Action::ValidateRegistration,
+            "key-registration-request",
+            "Request is well formed",
+        ),
+        (
+            FlowId::HybridCertSyncFederated,
+            Action::ValidateRequest,
+            "ra-enrollment-request",
+            "Request is well formed",
+        ),
+        (
+            FlowId::HybridCertAsync,
+            Action::IssueCertificate,
+            "ca-submission",
+            "Submission is well formed",
+        ),
+    ] {
+        let r = tampered(flow, before, |r| {
+            r.tamper(id, b"{ not json".to_vec()).expect("replaced")
+        });
+        assert_halted_at(&r, before, title, "key must be a string");
+    }
+}
+
 #[test]
 fn the_ca_refuses_a_template_the_ra_may_not_use() {
     let r = tampered(FlowId::HybridCertAsync, Action::IssueCertificate, |r| {

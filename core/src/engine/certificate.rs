@@ -131,18 +131,15 @@ impl Run {
 
     pub(crate) fn validate_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let body: Value = match serde_json::from_slice(&self.take(wire::RA_REQUEST)?) {
-            Ok(v) => v,
-            Err(e) => {
-                out.check(
-                    Actor::Ra,
-                    "Request is well formed",
-                    "a JSON body",
-                    "modelled",
-                    Err(e.to_string()),
-                );
-                return Ok(out);
-            }
+        let Some(body) = self.take_json(
+            wire::RA_REQUEST,
+            &mut out,
+            Actor::Ra,
+            "Request is well formed",
+            "modelled",
+        )?
+        else {
+            return Ok(out);
         };
         let csr = match body["csr"].as_str().map(Base64::decode_vec) {
             Some(Ok(c)) => c,
@@ -301,18 +298,15 @@ impl Run {
 
     pub(crate) fn issue_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let submission: Value = match serde_json::from_slice(&self.take(wire::CA_SUBMISSION)?) {
-            Ok(v) => v,
-            Err(e) => {
-                out.check(
-                    Actor::Ca,
-                    "Submission is well formed",
-                    "a JSON body",
-                    "modelled",
-                    Err(e.to_string()),
-                );
-                return Ok(out);
-            }
+        let Some(submission) = self.take_json(
+            wire::CA_SUBMISSION,
+            &mut out,
+            Actor::Ca,
+            "Submission is well formed",
+            "modelled",
+        )?
+        else {
+            return Ok(out);
         };
         // `Name:Value` pairs, one per line (MS-WCCE 2.2.2.7).
         let template = submission["pwszAttributes"]

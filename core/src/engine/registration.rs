@@ -211,18 +211,15 @@ impl Run {
     /// The attestation: the key is in a genuine TPM, and it is this key.
     fn check_attestation(&mut self, out: &mut StepOutput, token: &str) -> Result<()> {
         let drs = self.topo.drs;
-        let body: Value = match serde_json::from_slice(&self.take(wire::REGISTRATION_REQUEST)?) {
-            Ok(v) => v,
-            Err(e) => {
-                out.check(
-                    drs,
-                    "Request is well formed",
-                    "a JSON body",
-                    "MS-KPP 3.1.5.1.1",
-                    Err(e.to_string()),
-                );
-                return Ok(());
-            }
+        let Some(body) = self.take_json(
+            wire::REGISTRATION_REQUEST,
+            out,
+            drs,
+            "Request is well formed",
+            "MS-KPP 3.1.5.1.1",
+        )?
+        else {
+            return Ok(());
         };
         let att = &body["attestation"];
         let fields = (|| -> Result<_> {
