@@ -22,6 +22,7 @@ pub mod worker_link;
 use leptos::prelude::*;
 use route::Route;
 use session::Session;
+use std::time::Duration;
 
 /// Mounts the explorer on the page's `<body>`.
 pub fn start() {
@@ -49,7 +50,7 @@ fn replace_query(query: &str) {
 }
 
 /// How often the address bar follows the page at most, while it changes.
-const URL_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+const URL_EVERY: Duration = Duration::from_millis(250);
 
 /// Keeps the address bar a link to what is on screen. Only a changed link
 /// touches the history, and changes in quick succession (stepping with a
@@ -87,7 +88,14 @@ pub fn App() -> impl IntoView {
     let embed = route.embed;
     let session = Session::new(route);
     provide_context(session);
-    session.connect();
+    // A deep link needs the worker at once. On the catalog, the page paints
+    // and answers first; the worker (its code, the TPM, the key pool) starts
+    // right after, still well ahead of the first flow.
+    if session.route.with_untracked(|r| r.flow.is_some()) {
+        session.connect();
+    } else {
+        request_animation_frame(move || set_timeout(move || session.connect(), Duration::ZERO));
+    }
     use_address_bar(session);
     let flow = Memo::new(move |_| session.route.with(|r| r.flow));
     view! {

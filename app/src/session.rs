@@ -93,25 +93,44 @@ impl Session {
         }
     }
 
-    /// Starts the worker and begins preparing the world for the link's seed.
+    /// Starts the worker, begins preparing the world for the link's seed and
+    /// opens the link's flow, if it has one. Once only: later calls do nothing.
     pub fn connect(self) {
+        if self.link.with_value(Option::is_some) {
+            return;
+        }
+        self.start_worker();
+        let route = self.route.get_untracked();
+        if let Some(flow) = route.flow {
+            self.open(flow, route.step.map_or(0, |s| s.saturating_sub(1)));
+        }
+    }
+
+    fn start_worker(self) {
         match WorkerLink::spawn(move |message| self.receive(message)) {
             Ok(link) => {
                 self.link.set_value(Some(link));
                 let route = self.route.get_untracked();
                 self.post(&ToWorker::Warm {
-                    seed: route.seed.clone(),
-                    options: route.options.clone(),
+                    seed: route.seed,
+                    options: route.options,
                 });
-                if let Some(flow) = route.flow {
-                    self.open(flow, route.step.map_or(0, |s| s.saturating_sub(1)));
-                }
             }
-            Err(message) => self.notices.update(|n| n.push(message)),
+            // Said once, however often the page tries again.
+            Err(message) => self.notices.update(|n| {
+                if !n.contains(&message) {
+                    n.push(message)
+                }
+            }),
         }
     }
 
+    /// Sends `message` to the worker, starting it first if the page has not
+    /// yet (a flow picked in the first frame).
     pub fn post(&self, message: &ToWorker) {
+        if self.link.with_value(Option::is_none) {
+            self.start_worker();
+        }
         self.link.with_value(|link| {
             if let Some(link) = link {
                 link.post(message);
