@@ -483,6 +483,11 @@ mod tests {
         Host::new(Box::new(|| 0.0))
     }
 
+    /// Runs `run` through step `index`.
+    fn run_through(host: &mut Host, run: u32, index: usize) -> Vec<FromWorker> {
+        send(host, ToWorker::RunThrough { run, index })
+    }
+
     /// Everything the host says in answer to `message`.
     fn send(host: &mut Host, message: ToWorker) -> Vec<FromWorker> {
         let mut got = Vec::new();
@@ -545,13 +550,7 @@ mod tests {
     /// Opens Azure AD joined, managed and runs it to its access token.
     fn at_the_token(host: &mut Host, run: u32) -> Event {
         open(host, run, FlowId::CloudManaged, Options::default());
-        let got = send(
-            host,
-            ToWorker::RunThrough {
-                run,
-                index: TOKEN_STEP,
-            },
-        );
+        let got = run_through(host, run, TOKEN_STEP);
         let token_event = events(&got).pop().unwrap();
         assert!(token_event
             .tamperable
@@ -587,7 +586,7 @@ mod tests {
     fn a_run_steps_through_and_reports_each_event() {
         let mut host = host();
         open(&mut host, 1, FlowId::CloudManaged, Options::default());
-        let got = send(&mut host, ToWorker::RunThrough { run: 1, index: 2 });
+        let got = run_through(&mut host, 1, 2);
         let steps: Vec<usize> = events(&got).iter().map(|e| e.index).collect();
         assert_eq!(steps, vec![0, 1, 2]);
     }
@@ -595,10 +594,10 @@ mod tests {
     #[test]
     fn stale_runs_and_bad_steps_are_answered_not_crashed() {
         let mut host = host();
-        let got = send(&mut host, ToWorker::RunThrough { run: 9, index: 0 });
+        let got = run_through(&mut host, 9, 0);
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
         open(&mut host, 2, FlowId::OnPremKey, Options::default());
-        let got = send(&mut host, ToWorker::RunThrough { run: 2, index: 999 });
+        let got = run_through(&mut host, 2, 999);
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
         let got = send(&mut host, ToWorker::Bundle { run: 1 });
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
@@ -644,13 +643,7 @@ mod tests {
             false,
         );
         assert!(accepted(&got), "{got:?}");
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last_step(FlowId::CloudManaged),
-            },
-        );
+        let got = run_through(&mut host, 1, last_step(FlowId::CloudManaged));
         let halt = halt(&got).expect("the edit is caught");
         assert_eq!(halt.check, "Access token signature");
         assert_eq!(halt.actor, whfb_core::catalog::Actor::Adrs);
@@ -667,13 +660,7 @@ mod tests {
             edited_token(&token, "aud", "urn:someone-else"),
             true,
         )));
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        );
+        let got = run_through(&mut host, 1, last);
         let caught = halt(&got).expect("the audience is checked");
         assert_eq!(caught.check, "Access token audience");
 
@@ -689,13 +676,7 @@ mod tests {
             m,
             FromWorker::Rewound { keep, edits, .. } if *keep == TOKEN_STEP + 1 && edits.len() == 1
         )));
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        );
+        let got = run_through(&mut host, 1, last);
         // Nothing later reads the upn claim: the sender's key vouches for it.
         assert_eq!(halt(&got), None);
         assert_eq!(events(&got).last().map(|e| e.index), Some(last));
@@ -706,13 +687,7 @@ mod tests {
         let mut host = host();
         open(&mut host, 1, FlowId::CloudManaged, Options::default());
         let last = last_step(FlowId::CloudManaged);
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        );
+        let got = run_through(&mut host, 1, last);
         assert_eq!(halt(&got), None);
         // Step 16 sends the registration; step 17 checks it.
         let register = 15;
@@ -728,13 +703,7 @@ mod tests {
         assert!(got
             .iter()
             .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == register + 1)));
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        );
+        let got = run_through(&mut host, 1, last);
         let halt = halt(&got).expect("stale MFA is refused");
         assert_eq!(halt.check, "MFA is still fresh");
         assert_eq!(halt.step, register + 1);
@@ -756,35 +725,17 @@ mod tests {
         let token = at_the_token(&mut direct, 1);
         let bytes = edited_token(&token, "upn", "mallory@contoso.com");
         assert!(accepted(&tamper(&mut direct, 1, bytes.clone(), true)));
-        let a = events(&send(
-            &mut direct,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        ));
+        let a = events(&run_through(&mut direct, 1, last));
 
         // …the other runs to the end first, so the edit needs a replay.
         let mut replayed = host();
         at_the_token(&mut replayed, 7);
-        send(
-            &mut replayed,
-            ToWorker::RunThrough {
-                run: 7,
-                index: last,
-            },
-        );
+        run_through(&mut replayed, 7, last);
         let got = tamper(&mut replayed, 7, bytes, true);
         assert!(got
             .iter()
             .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == TOKEN_STEP + 1)));
-        let b = events(&send(
-            &mut replayed,
-            ToWorker::RunThrough {
-                run: 7,
-                index: last,
-            },
-        ));
+        let b = events(&run_through(&mut replayed, 7, last));
 
         assert_eq!(a.len(), last - TOKEN_STEP);
         assert_eq!(a, b);
@@ -799,20 +750,8 @@ mod tests {
                 },
             )));
         }
-        let a = events(&send(
-            &mut direct,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last,
-            },
-        ));
-        let b = events(&send(
-            &mut replayed,
-            ToWorker::RunThrough {
-                run: 7,
-                index: last,
-            },
-        ));
+        let a = events(&run_through(&mut direct, 1, last));
+        let b = events(&run_through(&mut replayed, 7, last));
         assert_eq!(a.first().map(|e| e.index), Some(13));
         assert_eq!(a, b);
     }
@@ -822,13 +761,7 @@ mod tests {
         let mut host = host();
         open(&mut host, 1, FlowId::CloudManaged, Options::default());
         let attestation_step = 14;
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: attestation_step,
-            },
-        );
+        let got = run_through(&mut host, 1, attestation_step);
         let event = events(&got).pop().unwrap();
         let attest = event
             .artifacts
@@ -895,13 +828,7 @@ mod tests {
             FromWorker::Tampered { result: Err(why), .. } if why.contains("restricted")
         )));
         // The run goes on as if nothing had been asked.
-        let got = send(
-            &mut host,
-            ToWorker::RunThrough {
-                run: 1,
-                index: last_step(FlowId::CloudManaged),
-            },
-        );
+        let got = run_through(&mut host, 1, last_step(FlowId::CloudManaged));
         assert_eq!(halt(&got), None);
     }
 
@@ -909,7 +836,7 @@ mod tests {
     fn the_bundle_is_a_zip_of_the_run() {
         let mut host = host();
         open(&mut host, 1, FlowId::CloudManaged, Options::default());
-        send(&mut host, ToWorker::RunThrough { run: 1, index: 3 });
+        run_through(&mut host, 1, 3);
         let got = send(&mut host, ToWorker::Bundle { run: 1 });
         let Some(FromWorker::Bundle { name, bytes, .. }) = got.last() else {
             panic!("{got:?}");
