@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthValue;
 use crate::crypto::kdfa32;
-use crate::error::{Error, Result};
 use crate::types::{Tpm2bDigest, TpmAlgId, TpmHandle, TpmaNv, TpmsNvPublic, TpmtPublic};
 
 pub use da::DaState;
@@ -266,14 +265,6 @@ impl Tpm {
             certificates,
             ek_public,
         }
-    }
-
-    /// A TPM manufactured from a seed drawn from the platform's entropy
-    /// source (`getrandom`; in a browser, `crypto.getRandomValues`).
-    pub fn from_entropy() -> Result<Tpm> {
-        let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed).map_err(|_| Error::Entropy)?;
-        Ok(Tpm::new(TpmSeed(seed)))
     }
 
     /// Executes one command and returns the response. Never panics: any

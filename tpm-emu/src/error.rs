@@ -20,8 +20,6 @@ pub enum Error {
     /// The caller asked for something this crate does not do, such as the RSA
     /// public key of an ECC object.
     Unsupported(&'static str),
-    /// The platform's entropy source failed (`getrandom`).
-    Entropy,
     /// A cryptographic library refused an operation (for example an RSA
     /// modulus that does not form a valid public key).
     Crypto(&'static str),
@@ -36,7 +34,6 @@ impl fmt::Display for Error {
             Error::Tpm(rc) => write!(f, "the TPM answered {rc}"),
             Error::Malformed(m) => write!(f, "malformed TPM bytes: {m}"),
             Error::Unsupported(what) => write!(f, "unsupported: {what}"),
-            Error::Entropy => f.write_str("the platform entropy source failed"),
             Error::Crypto(what) => write!(f, "cryptographic operation failed: {what}"),
         }
     }

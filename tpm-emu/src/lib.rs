@@ -120,7 +120,9 @@
 //! filling in the background) does not change which key the n-th creation
 //! yields. RSASSA-PKCS1-v1_5 and RFC 6979 ECDSA signatures are deterministic.
 //! With the same seed and the same clock values, a run is byte-identical.
-//! [`Tpm::from_entropy`] draws the seed from `getrandom`.
+//! The crate has no source of randomness of its own (it does not depend on
+//! `getrandom`): a caller that wants a fresh device draws 32 bytes from its
+//! platform and passes them in as the [`TpmSeed`].
 //!
 //! # Recording
 //!
@@ -148,8 +150,7 @@
 //! - [`templates`]: the EK, SRK, AIK and user-key templates; `crypto`
 //!   (private): KDFa, HMAC, Protected Storage.
 //!
-//! Invariants: the crate reads no clock and no global randomness (except
-//! [`Tpm::from_entropy`]); no private key or authValue leaves the device;
+//! Invariants: the crate reads no clock and no global randomness; no private key or authValue leaves the device;
 //! [`Tpm::execute`] and every parser return errors instead of panicking.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

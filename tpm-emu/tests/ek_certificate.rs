@@ -96,9 +96,9 @@ fn create_primary_of_the_ek_template_is_deterministic() {
 }
 
 #[test]
-fn devices_from_entropy_differ() {
-    let a = tpm_emu::Tpm::from_entropy().unwrap();
-    let b = tpm_emu::Tpm::from_entropy().unwrap();
+fn devices_from_different_seeds_differ() {
+    let a = tpm_emu::Tpm::new(tpm_emu::TpmSeed([1; 32]));
+    let b = tpm_emu::Tpm::new(tpm_emu::TpmSeed([2; 32]));
     assert_ne!(a.ek_public(), b.ek_public());
     assert_ne!(a.ek_certificate(), b.ek_certificate());
 }

@@ -5,7 +5,8 @@
 //!   (the way users of such crates run it) for core, tpm-emu and app
 //! - e2e: the release build served on 127.0.0.1 under a sub-path, driven by
 //!   Playwright (playwright-core, Node's own test runner)
-//! - lint: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`
+//! - lint: `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, and
+//!   no getrandom under whfb-core or tpm-emu (`cargo tree`)
 //!
 //! Every process started here is stopped by its PID when its layer ends.
 
@@ -271,7 +272,36 @@ fn lint(tools: &Toolchain) -> Result<String, String> {
         ]),
         "cargo clippy --target wasm32-unknown-unknown",
     )?;
-    Ok("rustfmt and clippy (native and wasm32) clean".into())
+    no_randomness_of_their_own(tools)?;
+    Ok("rustfmt and clippy (native and wasm32) clean; no getrandom under whfb-core or tpm-emu".into())
+}
+
+/// `whfb-core` and `tpm-emu` draw no randomness of their own: neither may
+/// depend on `getrandom`, on any target (ARCHITECTURE.md, invariants). The
+/// app is the only place that may wire the platform's randomness in.
+fn no_randomness_of_their_own(tools: &Toolchain) -> Result<(), String> {
+    for package in ["whfb-core", "tpm-emu"] {
+        let output = tools
+            .command("cargo")
+            .args(["tree", "-p", package, "-e", "normal", "--target", "all"])
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree -p {package} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        if let Some(line) = tree.lines().find(|l| l.contains("getrandom")) {
+            return Err(format!(
+                "{package} depends on getrandom ({}): the core and the TPM must take \
+                 every random stream from their seed",
+                line.trim()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A server process, stopped by its PID when dropped.
