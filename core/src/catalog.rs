@@ -1,9 +1,8 @@
-//! The catalog: who takes part in provisioning, and the seven flows.
+//! The catalog's vocabulary: who takes part (the actors), how a deployment
+//! is joined, trusted and signed in to, and the phases of provisioning.
 //!
-//! The flows are the ones the Windows Hello for Business provisioning
-//! documentation describes (see `../shared/seeds/` and PROTOCOL.md §1). The
-//! summaries here are the project's own words. This one table serves the
-//! catalog page, the engine and the command line.
+//! The flows themselves are data in [`crate::flows`], one file each (see
+//! `../shared/seeds/` and PROTOCOL.md §1 for where they come from).
 
 use serde::{Deserialize, Serialize};
 
@@ -234,242 +233,6 @@ impl Phase {
     }
 }
 
-/// One of the seven provisioning flows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum FlowId {
-    CloudManaged,
-    CloudFederated,
-    HybridKeyManaged,
-    HybridCertAsync,
-    HybridCertSyncFederated,
-    OnPremKey,
-    OnPremCert,
-}
-
-impl FlowId {
-    pub const ALL: [FlowId; 7] = [
-        FlowId::CloudManaged,
-        FlowId::CloudFederated,
-        FlowId::HybridKeyManaged,
-        FlowId::HybridCertAsync,
-        FlowId::HybridCertSyncFederated,
-        FlowId::OnPremKey,
-        FlowId::OnPremCert,
-    ];
-
-    /// The identifier used in URLs and on the command line.
-    pub fn slug(self) -> &'static str {
-        match self {
-            FlowId::CloudManaged => "aadj-managed",
-            FlowId::CloudFederated => "aadj-federated",
-            FlowId::HybridKeyManaged => "hybrid-key-managed",
-            FlowId::HybridCertAsync => "hybrid-cert-async",
-            FlowId::HybridCertSyncFederated => "hybrid-cert-sync",
-            FlowId::OnPremKey => "onprem-key",
-            FlowId::OnPremCert => "onprem-cert",
-        }
-    }
-
-    /// Looks a flow up by its slug.
-    pub fn from_slug(slug: &str) -> Option<FlowId> {
-        FlowId::ALL.into_iter().find(|f| f.slug() == slug)
-    }
-
-    /// The catalog entry.
-    pub fn info(self) -> &'static FlowInfo {
-        &FLOWS[self as usize]
-    }
-}
-
-/// What the catalog says about a flow.
-#[derive(Debug, PartialEq, Eq, Serialize)]
-pub struct FlowInfo {
-    pub id: FlowId,
-    pub title: &'static str,
-    pub deployment: Deployment,
-    pub trust: Trust,
-    pub sign_in: SignIn,
-    /// The phases, in order.
-    pub phases: &'static [Phase],
-    /// One line, in the project's own words.
-    pub summary: &'static str,
-    /// The actors drawn as lanes, left to right.
-    pub actors: &'static [Actor],
-    /// Which documentation page the flow comes from (file in `shared/seeds`).
-    pub source: &'static str,
-}
-
-const A_C: &[Phase] = &[Phase::A, Phase::B, Phase::C];
-const A_D: &[Phase] = &[Phase::A, Phase::B, Phase::C, Phase::D];
-const A_G: &[Phase] = &Phase::ALL;
-
-/// The seven flows, indexed by `FlowId as usize`.
-pub static FLOWS: [FlowInfo; 7] = [
-    FlowInfo {
-        id: FlowId::CloudManaged,
-        title: "Azure AD joined, managed",
-        deployment: Deployment::Cloud,
-        trust: Trust::Key,
-        sign_in: SignIn::Managed,
-        phases: A_C,
-        summary: "Azure AD authenticates the user and runs MFA itself, then the device \
-                  registers the new TPM-held public key with the cloud registration service.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::Mfa,
-            Actor::AzureAd,
-            Actor::Adrs,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-    FlowInfo {
-        id: FlowId::CloudFederated,
-        title: "Azure AD joined, federated",
-        deployment: Deployment::Cloud,
-        trust: Trust::Key,
-        sign_in: SignIn::Federated,
-        phases: A_C,
-        summary: "AD FS authenticates the user and vouches for the MFA in an enterprise \
-                  token, which Azure AD trades for a registration token before the key is registered.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::AdFs,
-            Actor::Mfa,
-            Actor::AzureAd,
-            Actor::Adrs,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-    FlowInfo {
-        id: FlowId::HybridKeyManaged,
-        title: "Hybrid Azure AD joined, key trust, managed",
-        deployment: Deployment::Hybrid,
-        trust: Trust::Key,
-        sign_in: SignIn::Managed,
-        phases: A_D,
-        summary: "The key is registered in Azure AD, and domain controllers only accept it \
-                  once Azure AD Connect has copied it into the user's msDS-KeyCredentialLink.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::Mfa,
-            Actor::AzureAd,
-            Actor::Adrs,
-            Actor::AadConnect,
-            Actor::Ad,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-    FlowInfo {
-        id: FlowId::HybridCertAsync,
-        title: "Hybrid Azure AD joined, certificate trust (before KB4088889)",
-        deployment: Deployment::Hybrid,
-        trust: Trust::Certificate,
-        sign_in: SignIn::Federated,
-        phases: A_G,
-        summary: "The older hybrid certificate flow: enrollment cannot start until the next \
-                  directory sync has brought the registered key into on-premises AD.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::AdFs,
-            Actor::Mfa,
-            Actor::AzureAd,
-            Actor::Adrs,
-            Actor::AadConnect,
-            Actor::Ad,
-            Actor::Ra,
-            Actor::Ca,
-        ],
-        source: "000_519e039b82969a10.txt, 004_71b17fa19346ff7e.txt",
-    },
-    FlowInfo {
-        id: FlowId::HybridCertSyncFederated,
-        title: "Hybrid Azure AD joined, synchronous certificate trust, federated",
-        deployment: Deployment::Hybrid,
-        trust: Trust::Certificate,
-        sign_in: SignIn::Federated,
-        phases: A_G,
-        summary: "Key registration also returns a signed key receipt, so the AD FS registration \
-                  authority can have a sign-in certificate issued at once, without waiting for sync.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::AdFs,
-            Actor::Mfa,
-            Actor::AzureAd,
-            Actor::Adrs,
-            Actor::Ad,
-            Actor::Ra,
-            Actor::Ca,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-    FlowInfo {
-        id: FlowId::OnPremKey,
-        title: "Domain joined, on-premises key trust",
-        deployment: Deployment::OnPremises,
-        trust: Trust::Key,
-        sign_in: SignIn::Federated,
-        phases: A_C,
-        summary: "No cloud at all: AD FS issues the registration token after MFA and its \
-                  enterprise registration service writes the key straight into Active Directory.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::AdFs,
-            Actor::Mfa,
-            Actor::Edrs,
-            Actor::Ad,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-    FlowInfo {
-        id: FlowId::OnPremCert,
-        title: "Domain joined, on-premises certificate trust",
-        deployment: Deployment::OnPremises,
-        trust: Trust::Certificate,
-        sign_in: SignIn::Federated,
-        phases: A_G,
-        summary: "As on-premises key trust, then the registration authority checks the request's \
-                  key against AD, countersigns it and the enterprise CA issues a certificate.",
-        actors: &[
-            Actor::User,
-            Actor::Sensor,
-            Actor::Tpm,
-            Actor::Cxh,
-            Actor::Wam,
-            Actor::AdFs,
-            Actor::Mfa,
-            Actor::Edrs,
-            Actor::Ad,
-            Actor::Ra,
-            Actor::Ca,
-        ],
-        source: "001_9b06d6ff5d75a491.txt",
-    },
-];
-
 /// The phase letters of a flow as the catalog prints them: `A–C`, `A–G`.
 pub fn phase_span(phases: &[Phase]) -> String {
     match (phases.first(), phases.last()) {
@@ -486,56 +249,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flows_are_indexed_by_their_id() {
-        for (i, flow) in FLOWS.iter().enumerate() {
-            assert_eq!(flow.id as usize, i, "{}", flow.title);
-            assert_eq!(flow.id.info().title, flow.title);
-        }
+    fn phase_spans_read_as_in_the_documentation() {
+        assert_eq!(phase_span(&[Phase::A, Phase::B, Phase::C]), "A–C");
+        assert_eq!(phase_span(&Phase::ALL), "A–G");
+        assert_eq!(phase_span(&[Phase::D]), "D");
+        assert_eq!(phase_span(&[]), "");
     }
 
     #[test]
-    fn seven_flows_cover_every_deployment() {
-        assert_eq!(FLOWS.len(), 7);
-        for deployment in Deployment::ALL {
-            assert!(
-                FLOWS.iter().any(|f| f.deployment == deployment),
-                "{deployment:?}"
+    fn phase_letters_round_trip() {
+        for phase in Phase::ALL {
+            assert_eq!(Phase::from_letter(phase.letter()), Some(phase));
+            assert_eq!(
+                Phase::from_letter(phase.letter().to_ascii_lowercase()),
+                Some(phase)
             );
         }
-    }
-
-    #[test]
-    fn slugs_round_trip_and_are_unique() {
-        for id in FlowId::ALL {
-            assert_eq!(FlowId::from_slug(id.slug()), Some(id));
-        }
-        assert_eq!(FlowId::from_slug("no-such-flow"), None);
-    }
-
-    #[test]
-    fn phase_spans_read_as_in_the_documentation() {
-        assert_eq!(phase_span(FlowId::CloudManaged.info().phases), "A–C");
-        assert_eq!(phase_span(FlowId::HybridKeyManaged.info().phases), "A–D");
-        assert_eq!(phase_span(FlowId::OnPremCert.info().phases), "A–G");
-    }
-
-    #[test]
-    fn certificate_flows_involve_the_pki_and_key_flows_do_not() {
-        for flow in &FLOWS {
-            let has_ca = flow.actors.contains(&Actor::Ca);
-            assert_eq!(has_ca, flow.trust == Trust::Certificate, "{}", flow.title);
-        }
-    }
-
-    #[test]
-    fn lanes_follow_the_global_lane_order() {
-        for flow in &FLOWS {
-            let positions: Vec<usize> = flow
-                .actors
-                .iter()
-                .map(|a| Actor::ALL.iter().position(|b| a == b).unwrap_or(usize::MAX))
-                .collect();
-            assert!(positions.windows(2).all(|w| w[0] < w[1]), "{}", flow.title);
-        }
+        assert_eq!(Phase::from_letter('Z'), None);
     }
 }

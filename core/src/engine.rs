@@ -21,10 +21,11 @@ mod tamper;
 mod tokens;
 
 use crate::artifact::{Artifact, Outcome};
-use crate::catalog::{Actor, FlowId, Phase};
+use crate::catalog::{Actor, Phase};
+use crate::flows::{Feature, FlowId};
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
-use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
+use crate::script::{script, Action, Script, StepId, StepKind, StepSpec, Topology};
 use crate::world::{KeyPurpose, World};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,6 +81,8 @@ pub enum StepStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub index: usize,
+    /// The step's stable name (`registration.register-key`).
+    pub id: StepId,
     pub phase: Phase,
     pub kind: StepKind,
     pub action: Action,
@@ -312,6 +315,7 @@ impl Run {
         }
         self.events.push(Event {
             index,
+            id: spec.id,
             phase: spec.phase,
             kind: spec.kind,
             action: spec.action,
@@ -384,8 +388,8 @@ impl Run {
         if self.topo.authenticator == Actor::AdFs || self.topo.token_issuer == Actor::AdFs {
             keys.push(KeyPurpose::AdFsTokenSigning);
         }
-        if self.topo.token_issuer == Actor::AzureAd || self.flow == FlowId::HybridCertSyncFederated
-        {
+        // The key receipt is signed by the cloud registration service.
+        if self.topo.token_issuer == Actor::AzureAd || self.flow.has(Feature::KeyReceipt) {
             keys.push(KeyPurpose::AzureAdTokenSigning);
         }
         if info.trust == crate::catalog::Trust::Certificate {

@@ -156,7 +156,7 @@ fn readme(run: &Run, index: &[IndexEntry]) -> String {
     let mut s = format!(
         "# {}\n\nA run of the Windows Hello for Business flow explorer.\n\n- flow: `{}`\n- seed: `{}` (the same seed gives byte-identical files)\n- start: {}\n- steps run: {} of {}\n",
         info.title,
-        info.id.slug(),
+        info.slug,
         config.seed_text,
         config.start,
         run.events().len(),

@@ -7,8 +7,9 @@
 //!
 //! # Code map
 //!
-//! - [`catalog`]: the actors and the seven flows; [`script`]: every step of
-//!   every flow, with its narration.
+//! - [`catalog`]: the actors, deployments, trust models and phases;
+//!   [`flows`]: the registry, one file per flow; [`script`]: every step of
+//!   every flow, expanded from its segments, with its narration.
 //! - [`world`]: everything that exists before a flow starts, built from a
 //!   seed; [`device`]: the device and its TPM (through `tpm-emu`'s command
 //!   bytes); [`enterprise_pki`] and [`pki`]: the CA, the enrollment agent, the
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod enterprise_pki;
 pub mod error;
 pub mod export;
+pub mod flows;
 pub mod formats;
 pub mod json_view;
 pub mod pki;

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use whfb_core::catalog::{phase_span, FlowId, FLOWS};
+use whfb_core::catalog::phase_span;
+use whfb_core::flows::FlowId;
 use whfb_core::engine::Run;
 use whfb_core::export;
 use whfb_core::script::script;
@@ -14,7 +15,7 @@ const HELP: &str = "\
 whfb: step through the Windows Hello for Business provisioning flows with real cryptography
 
 Usage:
-  whfb list                          the seven flows, with their phases
+  whfb list                          every flow, with its phases
   whfb run FLOW [options]            run a flow and print its trace
   whfb mermaid FLOW                  the flow as a Mermaid sequence diagram
   whfb help                          this text
@@ -34,7 +35,7 @@ fn help() -> String {
         text.push_str(&format!("                      --{key:<9} {what}\n"));
     }
     text.push_str("\nFlows: ");
-    let slugs: Vec<&str> = FlowId::ALL.iter().map(|f| f.slug()).collect();
+    let slugs: Vec<&str> = FlowId::all().map(|f| f.slug()).collect();
     text.push_str(&slugs.join(", "));
     text.push_str(
         "\n\nExample:\n  whfb run hybrid-cert-sync --seed demo --out run/\n  openssl x509 -in run/artifacts/*-user-certificate.pem -noout -text\n\nA run stops at the first check that fails, as the real system would; the exit status is then 3.\n",
@@ -64,11 +65,12 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         "list" => {
-            for info in &FLOWS {
+            for flow in FlowId::all() {
+                let info = flow.info();
                 println!(
                     "{:<20} {:<6} {}\n{:<27} {}",
-                    info.id.slug(),
-                    phase_span(info.phases),
+                    info.slug,
+                    phase_span(&info.phases()),
                     info.title,
                     "",
                     info.summary
@@ -92,7 +94,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
 fn flow_arg(arg: Option<&String>) -> Result<FlowId, String> {
     let slug = arg.ok_or("name a flow, e.g. `aadj-managed` (`whfb list` shows them all)")?;
     FlowId::from_slug(slug)
-        .ok_or_else(|| format!("there is no flow `{slug}`; `whfb list` shows the seven flows"))
+        .ok_or_else(|| format!("there is no flow `{slug}`; `whfb list` shows them all"))
 }
 
 fn run(args: &[String]) -> Result<ExitCode, String> {

@@ -1,13 +1,20 @@
 //! The script of each flow: its steps in order, who talks to whom, and what
 //! each step means, in the project's own words.
 //!
-//! A script is plain data. The engine (`crate::engine`) executes it: each
-//! step names an [`Action`] whose implementation does the real work and the
-//! real checks. The same script drives the catalog, the swimlanes, the
-//! command line's Mermaid output and the engine, so they cannot disagree.
+//! A script is plain data, expanded from the flow's [`Segment`]s. The engine
+//! (`crate::engine`) executes it: each step names an [`Action`] whose
+//! implementation does the real work and the real checks. The same script
+//! drives the catalog, the swimlanes, the command line's Mermaid output and
+//! the engine, so they cannot disagree.
+//!
+//! Every step has a stable [`StepId`], `segment.action`
+//! (`registration.register-key`): links, edits and the command line name
+//! steps by it, so a segment added to a flow later moves no step.
 
-use crate::catalog::{Actor, FlowId, Phase, SignIn, Trust};
-use serde::{Deserialize, Serialize};
+use crate::catalog::{Actor, Deployment, Phase, SignIn};
+use crate::flows::{Feature, FlowId, Segment};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 
 /// What a step looks like on the swimlanes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,9 +90,143 @@ pub enum Action {
     InstallCertificate,
 }
 
+impl Action {
+    /// Every action, in script order.
+    pub const ALL: [Action; 38] = [
+        Action::StartProvisioning,
+        Action::AskForToken,
+        Action::SignInRequest,
+        Action::MfaDecision,
+        Action::MfaChallenge,
+        Action::MfaPrompt,
+        Action::MfaApprove,
+        Action::MfaResult,
+        Action::IssueEnterpriseToken,
+        Action::ExchangeEnterpriseToken,
+        Action::IssueAccessToken,
+        Action::DeliverToken,
+        Action::DetectSensor,
+        Action::EnrollBiometric,
+        Action::CreatePin,
+        Action::RequestKey,
+        Action::ReturnKey,
+        Action::RegisterKey,
+        Action::ValidateRegistration,
+        Action::StoreKey,
+        Action::ReturnKeyId,
+        Action::SignInBeforeSync,
+        Action::WaitForSync,
+        Action::SyncRead,
+        Action::SyncChanges,
+        Action::SyncWrite,
+        Action::SignInAfterSync,
+        Action::SignRequest,
+        Action::SendRequest,
+        Action::ReadKeyLinks,
+        Action::ReturnKeyLinks,
+        Action::ValidateRequest,
+        Action::Countersign,
+        Action::SubmitToCa,
+        Action::IssueCertificate,
+        Action::ReturnCertificateToRa,
+        Action::ReturnCertificate,
+        Action::InstallCertificate,
+    ];
+
+    /// The second half of a step's id: the action in kebab case.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::StartProvisioning => "start-provisioning",
+            Action::AskForToken => "ask-for-token",
+            Action::SignInRequest => "sign-in-request",
+            Action::MfaDecision => "mfa-decision",
+            Action::MfaChallenge => "mfa-challenge",
+            Action::MfaPrompt => "mfa-prompt",
+            Action::MfaApprove => "mfa-approve",
+            Action::MfaResult => "mfa-result",
+            Action::IssueEnterpriseToken => "issue-enterprise-token",
+            Action::ExchangeEnterpriseToken => "exchange-enterprise-token",
+            Action::IssueAccessToken => "issue-access-token",
+            Action::DeliverToken => "deliver-token",
+            Action::DetectSensor => "detect-sensor",
+            Action::EnrollBiometric => "enroll-biometric",
+            Action::CreatePin => "create-pin",
+            Action::RequestKey => "request-key",
+            Action::ReturnKey => "return-key",
+            Action::RegisterKey => "register-key",
+            Action::ValidateRegistration => "validate-registration",
+            Action::StoreKey => "store-key",
+            Action::ReturnKeyId => "return-key-id",
+            Action::SignInBeforeSync => "sign-in-before-sync",
+            Action::WaitForSync => "wait-for-sync",
+            Action::SyncRead => "sync-read",
+            Action::SyncChanges => "sync-changes",
+            Action::SyncWrite => "sync-write",
+            Action::SignInAfterSync => "sign-in-after-sync",
+            Action::SignRequest => "sign-request",
+            Action::SendRequest => "send-request",
+            Action::ReadKeyLinks => "read-key-links",
+            Action::ReturnKeyLinks => "return-key-links",
+            Action::ValidateRequest => "validate-request",
+            Action::Countersign => "countersign",
+            Action::SubmitToCa => "submit-to-ca",
+            Action::IssueCertificate => "issue-certificate",
+            Action::ReturnCertificateToRa => "return-certificate-to-ra",
+            Action::ReturnCertificate => "return-certificate",
+            Action::InstallCertificate => "install-certificate",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.slug() == slug)
+    }
+}
+
+/// A step's stable name: its segment and its action, written
+/// `segment.action`. Inserting segments or steps elsewhere does not change
+/// it, unlike the step's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StepId {
+    pub segment: Segment,
+    pub action: Action,
+}
+
+impl StepId {
+    /// Reads `segment.action`; `None` when either half names nothing.
+    pub fn parse(text: &str) -> Option<StepId> {
+        let (segment, action) = text.split_once('.')?;
+        Some(StepId {
+            segment: Segment::from_slug(segment)?,
+            action: Action::from_slug(action)?,
+        })
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.segment.slug(), self.action.slug())
+    }
+}
+
+impl Serialize for StepId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StepId, D::Error> {
+        let text = String::deserialize(d)?;
+        StepId::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("\"{text}\" is not a step id")))
+    }
+}
+
 /// One step of a flow's script.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StepSpec {
+    /// The step's stable name.
+    pub id: StepId,
     pub phase: Phase,
     pub kind: StepKind,
     pub action: Action,
@@ -123,6 +264,40 @@ impl Script {
     /// The index of the first step of a phase.
     pub fn first_step_of(&self, phase: Phase) -> Option<usize> {
         self.steps.iter().position(|s| s.phase == phase)
+    }
+
+    /// The index of the step with this id.
+    pub fn position(&self, id: StepId) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// The step a link or the command line names: its id
+    /// (`registration.register-key`), or a number counted from 1 at the
+    /// first step of provisioning (phase A), as links made before steps had
+    /// ids wrote it. The error says what is wrong, in words.
+    pub fn resolve(&self, text: &str) -> std::result::Result<usize, String> {
+        if let Ok(n) = text.parse::<usize>() {
+            let first = self
+                .steps
+                .iter()
+                .position(|s| s.id.segment == Segment::Tokens)
+                .unwrap_or(0);
+            return match n.checked_sub(1).map(|i| i + first) {
+                Some(i) if i < self.steps.len() => Ok(i),
+                _ => Err(format!(
+                    "step {n} does not exist: the flow has steps 1 to {}",
+                    self.steps.len() - first
+                )),
+            };
+        }
+        match StepId::parse(text) {
+            Some(id) => self.position(id).ok_or_else(|| {
+                format!("the flow has no step \"{text}\"")
+            }),
+            None => Err(format!(
+                "\"{text}\" is neither a step number nor a step id such as \"registration.register-key\""
+            )),
+        }
     }
 
     /// The script as a Mermaid sequence diagram.
@@ -209,7 +384,7 @@ pub struct Topology {
 impl Topology {
     pub fn of(flow: FlowId) -> Topology {
         let info = flow.info();
-        let on_prem = info.deployment == crate::catalog::Deployment::OnPremises;
+        let on_prem = info.deployment == Deployment::OnPremises;
         let authenticator = match info.sign_in {
             SignIn::Managed => Actor::AzureAd,
             SignIn::Federated => Actor::AdFs,
@@ -223,6 +398,7 @@ impl Topology {
     }
 }
 
+/// A message step; `script` fills in the segment half of its id.
 fn msg(
     phase: Phase,
     from: Actor,
@@ -231,15 +407,10 @@ fn msg(
     title: &'static str,
     narration: &'static str,
 ) -> StepSpec {
-    StepSpec {
-        phase,
-        kind: StepKind::Message { from, to },
-        action,
-        title,
-        narration,
-    }
+    step(phase, StepKind::Message { from, to }, action, title, narration)
 }
 
+/// A step on one lane; `script` fills in the segment half of its id.
 fn internal(
     phase: Phase,
     actor: Actor,
@@ -247,45 +418,67 @@ fn internal(
     title: &'static str,
     narration: &'static str,
 ) -> StepSpec {
+    step(phase, StepKind::Internal { actor }, action, title, narration)
+}
+
+fn step(
+    phase: Phase,
+    kind: StepKind,
+    action: Action,
+    title: &'static str,
+    narration: &'static str,
+) -> StepSpec {
     StepSpec {
+        id: StepId {
+            segment: Segment::Tokens,
+            action,
+        },
         phase,
-        kind: StepKind::Internal { actor },
+        kind,
         action,
         title,
         narration,
     }
 }
 
-/// The script of a flow.
+/// The script of a flow: its segments' steps, in order.
 pub fn script(flow: FlowId) -> Script {
-    let info = flow.info();
     let topo = Topology::of(flow);
     let mut steps = Vec::new();
-    phase_a(flow, topo, &mut steps);
-    phase_b(&mut steps);
-    phase_c(flow, topo, &mut steps);
-    match flow {
-        FlowId::HybridKeyManaged => sync_phase_key_trust(&mut steps),
-        FlowId::HybridCertAsync => {
-            sync_phase_before_enrollment(&mut steps);
-            certificate_phases(flow, &mut steps);
+    let mut phases: Vec<PhaseSpec> = Vec::new();
+    for &segment in flow.info().segments {
+        let first = steps.len();
+        match segment {
+            Segment::Tokens => phase_a(flow, topo, &mut steps),
+            Segment::Gestures => phase_b(&mut steps),
+            Segment::Registration => phase_c(flow, topo, &mut steps),
+            Segment::KeySync => sync_phase_key_trust(&mut steps),
+            Segment::SyncBeforeEnrollment => sync_steps(Phase::D, &mut steps),
+            Segment::CertificateEnrollment => certificate_phases(flow, &mut steps),
         }
-        FlowId::HybridCertSyncFederated | FlowId::OnPremCert => {
-            certificate_phases(flow, &mut steps)
+        for step in &mut steps[first..] {
+            step.id.segment = segment;
         }
-        _ => {}
+        // The first segment to reach a phase names it.
+        for spec in phase_specs(flow, segment) {
+            if !phases.iter().any(|p| p.phase == spec.phase) {
+                phases.push(spec);
+            }
+        }
     }
     Script {
         flow,
-        phases: phase_specs(flow, info.trust),
+        phases,
         steps,
     }
 }
 
-fn phase_specs(flow: FlowId, trust: Trust) -> Vec<PhaseSpec> {
-    let on_prem = flow.info().deployment == crate::catalog::Deployment::OnPremises;
-    let mut phases = vec![
-        PhaseSpec {
+/// The phases a segment runs in, named for this flow.
+fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
+    let on_prem = flow.info().deployment == Deployment::OnPremises;
+    let receipt = flow.has(Feature::KeyReceipt);
+    match segment {
+        Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
             name: "Two factors, one token",
             summary: if on_prem {
@@ -293,13 +486,13 @@ fn phase_specs(flow: FlowId, trust: Trust) -> Vec<PhaseSpec> {
             } else {
                 "The user proves two factors and the provisioning app obtains an access token for the Azure registration service."
             },
-        },
-        PhaseSpec {
+        }],
+        Segment::Gestures => vec![PhaseSpec {
             phase: Phase::B,
             name: "Gestures and the user key",
             summary: "Biometrics are offered if a sensor is present, a PIN is set, and the TPM hands over a pre-generated key with its attestation.",
-        },
-        PhaseSpec {
+        }],
+        Segment::Registration => vec![PhaseSpec {
             phase: Phase::C,
             name: "Key registration",
             summary: if on_prem {
@@ -307,56 +500,48 @@ fn phase_specs(flow: FlowId, trust: Trust) -> Vec<PhaseSpec> {
             } else {
                 "ADRS checks the token and the attestation, then adds the public key to the user's object in Azure AD."
             },
-        },
-    ];
-    match (flow, trust) {
-        (FlowId::HybridKeyManaged, _) => phases.push(PhaseSpec {
+        }],
+        Segment::KeySync => vec![PhaseSpec {
             phase: Phase::D,
             name: "Directory sync",
             summary: "Azure AD Connect copies the key into on-premises AD; until then domain controllers refuse it.",
-        }),
-        (_, Trust::Certificate) => {
-            let d = match flow {
-                FlowId::HybridCertAsync => PhaseSpec {
-                    phase: Phase::D,
-                    name: "Sync, then certificate request",
-                    summary: "Enrollment waits for Azure AD Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority.",
+        }],
+        Segment::SyncBeforeEnrollment => vec![PhaseSpec {
+            phase: Phase::D,
+            name: "Sync, then certificate request",
+            summary: "Enrollment waits for Azure AD Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority.",
+        }],
+        Segment::CertificateEnrollment => vec![
+            PhaseSpec {
+                phase: Phase::D,
+                name: "Certificate request",
+                summary: if receipt {
+                    "The app signs a PKCS#10 request with the same TPM key and sends it, with the key receipt, to the AD FS registration authority."
+                } else {
+                    "The app signs a PKCS#10 request with the same TPM key and sends it to the AD FS registration authority."
                 },
-                FlowId::HybridCertSyncFederated => PhaseSpec {
-                    phase: Phase::D,
-                    name: "Certificate request",
-                    summary: "The app signs a PKCS#10 request with the same TPM key and sends it, with the key receipt, to the AD FS registration authority.",
-                },
-                _ => PhaseSpec {
-                    phase: Phase::D,
-                    name: "Certificate request",
-                    summary: "The app signs a PKCS#10 request with the same TPM key and sends it to the AD FS registration authority.",
-                },
-            };
-            phases.push(d);
-            phases.push(PhaseSpec {
+            },
+            PhaseSpec {
                 phase: Phase::E,
                 name: "Registration authority",
-                summary: if flow == FlowId::HybridCertSyncFederated {
+                summary: if receipt {
                     "The RA matches the request's key to a registered key, or failing that checks the key receipt, and countersigns as enrollment agent."
                 } else {
                     "The RA matches the request's key to a key registered in AD and countersigns as enrollment agent."
                 },
-            });
-            phases.push(PhaseSpec {
+            },
+            PhaseSpec {
                 phase: Phase::F,
                 name: "Issuance",
                 summary: "The enterprise CA checks the enrollment agent's signature and the template's rules, then issues the certificate.",
-            });
-            phases.push(PhaseSpec {
+            },
+            PhaseSpec {
                 phase: Phase::G,
                 name: "Installation",
                 summary: "The app puts the certificate in the user's Personal store, next to the TPM key it certifies.",
-            });
-        }
-        _ => {}
+            },
+        ],
     }
-    phases
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
@@ -457,9 +642,10 @@ fn phase_c(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         } else {
             "The Enterprise DRS adds a value to msDS-KeyCredentialLink on the user's AD object: a KEYCREDENTIALLINK_BLOB, in DN-Binary form, that names the device."
         }));
+    let receipt = flow.has(Feature::KeyReceipt);
     steps.push(msg(C, drs, Cxh, Action::ReturnKeyId,
-        if flow == FlowId::HybridCertSyncFederated { "Key ID and key receipt" } else { "Key ID" },
-        if flow == FlowId::HybridCertSyncFederated {
+        if receipt { "Key ID and key receipt" } else { "Key ID" },
+        if receipt {
             "The service answers with the key ID and a key receipt: a signed statement that this key was registered for this user, which the registration authority can check before the key reaches on-premises AD."
         } else if cloud {
             "The service answers with the key ID, the SHA-256 of the registered key blob. For the user, provisioning with the cloud is done."
@@ -470,13 +656,9 @@ fn phase_c(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
 
 fn sync_steps(phase: Phase, steps: &mut Vec<StepSpec>) {
     use Actor::*;
-    steps.push(StepSpec {
-        phase,
-        kind: StepKind::Wait { actor: AadConnect },
-        action: Action::WaitForSync,
-        title: "Wait for the next sync cycle",
-        narration: "Azure AD Connect runs on a schedule, every 30 minutes by default. Nothing moves the key on premises until its next cycle starts; the simulated clock jumps there.",
-    });
+    steps.push(step(phase, StepKind::Wait { actor: AadConnect }, Action::WaitForSync,
+        "Wait for the next sync cycle",
+        "Azure AD Connect runs on a schedule, every 30 minutes by default. Nothing moves the key on premises until its next cycle starts; the simulated clock jumps there."));
     steps.push(msg(phase, AadConnect, AzureAd, Action::SyncRead, "What changed?",
         "At the start of the cycle Azure AD Connect asks Azure AD for the changes since its last run."));
     steps.push(msg(phase, AzureAd, AadConnect, Action::SyncChanges, "The user's new key",
@@ -494,14 +676,10 @@ fn sync_phase_key_trust(steps: &mut Vec<StepSpec>) {
         "Now the domain controller finds the key, checks a signature the TPM made with it over the domain controller's challenge, and the sign-in succeeds."));
 }
 
-fn sync_phase_before_enrollment(steps: &mut Vec<StepSpec>) {
-    sync_steps(Phase::D, steps);
-}
-
 fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::{D, E, F, G};
-    let receipt = flow == FlowId::HybridCertSyncFederated;
+    let receipt = flow.has(Feature::KeyReceipt);
     steps.push(msg(D, Cxh, Tpm, Action::SignRequest, "Sign the certificate request",
         "The app builds a PKCS#10 certificate request for the same key that was just registered, and has the TPM sign it: the PIN authorises the use of the key."));
     steps.push(msg(D, Cxh, Ra, Action::SendRequest,
@@ -563,94 +741,108 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Phase, FLOWS};
+    use std::collections::BTreeSet;
+
+    fn flow(slug: &str) -> FlowId {
+        FlowId::from_slug(slug).unwrap()
+    }
 
     #[test]
-    fn every_flow_runs_its_catalog_phases_in_order() {
-        for info in &FLOWS {
-            let script = script(info.id);
+    fn phases_come_in_order_and_each_is_named() {
+        for flow in FlowId::all() {
+            let script = script(flow);
             let mut seen: Vec<Phase> = script.steps.iter().map(|s| s.phase).collect();
             seen.dedup();
-            assert_eq!(seen, info.phases, "{}", info.title);
+            assert!(seen.windows(2).all(|w| w[0] < w[1]), "{flow}: {seen:?}");
             assert_eq!(
                 script.phases.iter().map(|p| p.phase).collect::<Vec<_>>(),
-                info.phases
+                seen,
+                "{flow}"
             );
+            assert_eq!(flow.info().phases(), seen);
         }
     }
 
     #[test]
-    fn steps_only_use_the_flows_lanes() {
-        for info in &FLOWS {
-            for step in script(info.id).steps {
-                for actor in step.kind.actors() {
-                    assert!(
-                        info.actors.contains(&actor),
-                        "{}: {:?} uses {:?}",
-                        info.title,
-                        step.action,
-                        actor
-                    );
-                }
+    fn step_ids_are_unique_and_read_back() {
+        for flow in FlowId::all() {
+            let script = script(flow);
+            let mut ids = BTreeSet::new();
+            for (i, step) in script.steps.iter().enumerate() {
+                let text = step.id.to_string();
+                assert!(ids.insert(text.clone()), "{flow}: {text} twice");
+                assert_eq!(StepId::parse(&text), Some(step.id));
+                assert_eq!(script.resolve(&text), Ok(i));
+                let json = serde_json::to_string(&step.id).unwrap();
+                assert_eq!(serde_json::from_str::<StepId>(&json).unwrap(), step.id);
             }
         }
     }
 
     #[test]
-    fn every_lane_of_a_flow_takes_part() {
-        for info in &FLOWS {
-            let steps = script(info.id).steps;
-            for actor in info.actors {
-                assert!(
-                    steps.iter().any(|s| s.kind.actors().contains(actor)),
-                    "{}: {:?} idle",
-                    info.title,
-                    actor
-                );
-            }
+    fn steps_are_named_by_id_or_by_the_number_old_links_carry() {
+        let s = script(flow("hybrid-cert-sync"));
+        assert_eq!(s.resolve("1"), Ok(0));
+        assert_eq!(s.resolve("registration.register-key"), s.resolve("18"));
+        assert_eq!(s.steps[17].id.to_string(), "registration.register-key");
+        assert!(s.resolve("0").unwrap_err().contains("does not exist"));
+        assert!(s.resolve("999").unwrap_err().contains("does not exist"));
+        assert!(s.resolve("key-sync.wait-for-sync").unwrap_err().contains("no step"));
+        assert!(s.resolve("nonsense").unwrap_err().contains("neither"));
+        assert!(s.resolve("tokens.nonsense").unwrap_err().contains("neither"));
+    }
+
+    #[test]
+    fn every_action_has_a_slug_that_reads_back() {
+        for action in Action::ALL {
+            assert_eq!(Action::from_slug(action.slug()), Some(action));
+        }
+        for segment in Segment::ALL {
+            assert_eq!(Segment::from_slug(segment.slug()), Some(segment));
         }
     }
 
     #[test]
     fn federated_cloud_flows_go_through_ad_fs_then_azure_ad() {
-        let steps = script(FlowId::CloudFederated).steps;
-        let exchange = steps
-            .iter()
-            .position(|s| s.action == Action::ExchangeEnterpriseToken);
-        let enterprise = steps
-            .iter()
-            .position(|s| s.action == Action::IssueEnterpriseToken);
-        assert!(enterprise < exchange && exchange.is_some());
-        assert!(script(FlowId::CloudManaged)
-            .steps
-            .iter()
-            .all(|s| s.action != Action::ExchangeEnterpriseToken));
+        for flow in FlowId::all() {
+            let steps = script(flow).steps;
+            let exchange = steps
+                .iter()
+                .position(|s| s.action == Action::ExchangeEnterpriseToken);
+            let enterprise = steps
+                .iter()
+                .position(|s| s.action == Action::IssueEnterpriseToken);
+            let topo = Topology::of(flow);
+            let federated_cloud =
+                topo.authenticator == Actor::AdFs && topo.token_issuer == Actor::AzureAd;
+            assert_eq!(exchange.is_some(), federated_cloud, "{flow}");
+            assert!(enterprise < exchange || !federated_cloud, "{flow}");
+        }
     }
 
     #[test]
-    fn only_the_synchronous_flow_returns_a_key_receipt() {
-        for info in &FLOWS {
-            let titles: Vec<&str> = script(info.id).steps.iter().map(|s| s.title).collect();
+    fn only_flows_with_the_feature_return_a_key_receipt() {
+        for flow in FlowId::all() {
+            let titles: Vec<&str> = script(flow).steps.iter().map(|s| s.title).collect();
             let has_receipt = titles.iter().any(|t| t.contains("receipt"));
-            assert_eq!(
-                has_receipt,
-                info.id == FlowId::HybridCertSyncFederated,
-                "{}",
-                info.title
-            );
+            assert_eq!(has_receipt, flow.has(Feature::KeyReceipt), "{flow}");
         }
     }
 
     #[test]
     fn mermaid_names_every_participant_and_message() {
-        let script = script(FlowId::HybridKeyManaged);
-        let text = script.mermaid();
-        assert!(text.starts_with("sequenceDiagram\n"));
-        assert!(text.contains("participant aad_connect as Azure AD Connect"));
-        let arrows = text.matches("->>").count();
-        assert_eq!(
-            arrows,
-            script.steps.iter().filter(|s| s.kind.is_message()).count()
-        );
+        for flow in FlowId::all() {
+            let script = script(flow);
+            let text = script.mermaid();
+            assert!(text.starts_with("sequenceDiagram\n"));
+            for actor in flow.info().actors {
+                assert!(text.contains(&format!("as {}\n", actor.name())), "{flow}");
+            }
+            let arrows = text.matches("->>").count();
+            assert_eq!(
+                arrows,
+                script.steps.iter().filter(|s| s.kind.is_message()).count()
+            );
+        }
     }
 }

@@ -7,7 +7,8 @@ use super::registration::{check_receipt, dn_binary_artifact, wire as reg_wire};
 use super::sync::find_key;
 use super::tokens::json_artifact;
 use super::{Run, StepOutput};
-use crate::catalog::{Actor, FlowId};
+use crate::catalog::Actor;
+use crate::flows::Feature;
 use crate::clock::SimDuration;
 use crate::device;
 use crate::enterprise_pki::{self, TEMPLATE_NAME};
@@ -84,7 +85,7 @@ impl Run {
             "template": TEMPLATE_NAME,
             "csr": Base64::encode_string(&csr),
         });
-        if self.flow == FlowId::HybridCertSyncFederated {
+        if self.flow.has(Feature::KeyReceipt) {
             body["keyReceipt"] = json!(self.take_text(reg_wire::KEY_RECEIPT)?);
         }
         self.put(
@@ -181,7 +182,7 @@ impl Run {
         let key_id = blob.key_id();
         let found = find_key(&self.state.ra_key_links, &blob);
         let receipt = body["keyReceipt"].as_str().map(str::to_string);
-        match (&found, self.flow == FlowId::HybridCertSyncFederated) {
+        match (&found, self.flow.has(Feature::KeyReceipt)) {
             (Ok(_), _) | (Err(_), false) => {
                 out.check(
                     Actor::Ra,

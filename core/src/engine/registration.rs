@@ -4,7 +4,8 @@ use super::keys::wire as keys_wire;
 use super::tokens::{self, json_artifact, jwt_artifact, mfa_fresh, TokenRules};
 use super::{Run, StepOutput};
 use crate::artifact::{Artifact, ArtifactKind};
-use crate::catalog::{Actor, FlowId};
+use crate::catalog::Actor;
+use crate::flows::Feature;
 use crate::clock::{SimDuration, SimTime};
 use crate::device;
 use crate::error::{Error, Result};
@@ -377,7 +378,7 @@ impl Run {
         let blob = BcryptRsaPublicBlob::parse(&self.take(wire::KNGC)?)?;
         let kid = blob.key_id();
         let mut response = json!({ "kid": kid, "upn": self.world.user.upn });
-        if self.flow == FlowId::HybridCertSyncFederated {
+        if self.flow.has(Feature::KeyReceipt) {
             let receipt = self.make_receipt(&kid)?;
             response["krctx"] = json!(receipt);
             self.put(wire::KEY_RECEIPT, receipt.clone().into_bytes());

@@ -1,0 +1,19 @@
+//! Azure AD joined, managed: Azure AD checks the password and runs MFA
+//! itself; the key is registered with the Azure Device Registration Service.
+
+use super::{Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "aadj-managed",
+    title: "Azure AD joined, managed",
+    deployment: Deployment::Cloud,
+    trust: Trust::Key,
+    sign_in: SignIn::Managed,
+    features: &[],
+    actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs],
+    segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
+    summary: "Azure AD authenticates the user and runs MFA itself, then the device \
+              registers the new TPM-held public key with the cloud registration service.",
+    source: "001_9b06d6ff5d75a491.txt",
+};

@@ -1,0 +1,26 @@
+//! Hybrid Azure AD joined, synchronous certificate trust, federated: the
+//! registration returns a key receipt that lets enrollment proceed at once.
+
+use super::{Feature, Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "hybrid-cert-sync",
+    title: "Hybrid Azure AD joined, synchronous certificate trust, federated",
+    deployment: Deployment::Hybrid,
+    trust: Trust::Certificate,
+    sign_in: SignIn::Federated,
+    features: &[Feature::KeyReceipt],
+    actors: &[
+        User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs, Ad, Ra, Ca,
+    ],
+    segments: &[
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+        Segment::CertificateEnrollment,
+    ],
+    summary: "Key registration also returns a signed key receipt, so the AD FS registration \
+              authority can have a sign-in certificate issued at once, without waiting for sync.",
+    source: "001_9b06d6ff5d75a491.txt",
+};

@@ -1,0 +1,29 @@
+//! Hybrid Azure AD joined, key trust, federated. The provisioning page
+//! (seed 001) lists federated key trust among the supported configurations
+//! its diagrams leave out. Built from the shared segments: phase A goes
+//! through AD FS as in the other federated flows, and the rest is hybrid key
+//! trust, the key reaching on-premises AD with the directory sync.
+
+use super::{Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "hybrid-key-federated",
+    title: "Hybrid Azure AD joined, key trust, federated",
+    deployment: Deployment::Hybrid,
+    trust: Trust::Key,
+    sign_in: SignIn::Federated,
+    features: &[],
+    actors: &[
+        User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad,
+    ],
+    segments: &[
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+        Segment::KeySync,
+    ],
+    summary: "AD FS signs the user in and vouches for the MFA; the key registered in Azure AD \
+              is only accepted on premises after Azure AD Connect has written it to AD.",
+    source: "001_9b06d6ff5d75a491.txt (named as supported, not drawn)",
+};

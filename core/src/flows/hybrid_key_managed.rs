@@ -1,0 +1,24 @@
+//! Hybrid Azure AD joined, key trust, managed: the key is registered in the
+//! cloud and reaches on-premises AD with the next directory sync.
+
+use super::{Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "hybrid-key-managed",
+    title: "Hybrid Azure AD joined, key trust, managed",
+    deployment: Deployment::Hybrid,
+    trust: Trust::Key,
+    sign_in: SignIn::Managed,
+    features: &[],
+    actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs, AadConnect, Ad],
+    segments: &[
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+        Segment::KeySync,
+    ],
+    summary: "The key is registered in Azure AD, and domain controllers only accept it \
+              once Azure AD Connect has copied it into the user's msDS-KeyCredentialLink.",
+    source: "001_9b06d6ff5d75a491.txt",
+};

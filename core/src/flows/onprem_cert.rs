@@ -1,0 +1,24 @@
+//! Domain joined, on-premises certificate trust: on-premises key trust,
+//! then the AD FS registration authority and the enterprise CA.
+
+use super::{Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "onprem-cert",
+    title: "Domain joined, on-premises certificate trust",
+    deployment: Deployment::OnPremises,
+    trust: Trust::Certificate,
+    sign_in: SignIn::Federated,
+    features: &[],
+    actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, Edrs, Ad, Ra, Ca],
+    segments: &[
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+        Segment::CertificateEnrollment,
+    ],
+    summary: "As on-premises key trust, then the registration authority checks the request's \
+              key against AD, countersigns it and the enterprise CA issues a certificate.",
+    source: "001_9b06d6ff5d75a491.txt",
+};

@@ -1,0 +1,19 @@
+//! Domain joined, on-premises key trust: AD FS and its Enterprise DRS, no
+//! cloud at all.
+
+use super::{Flow, Segment};
+use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
+
+pub(super) const FLOW: Flow = Flow {
+    slug: "onprem-key",
+    title: "Domain joined, on-premises key trust",
+    deployment: Deployment::OnPremises,
+    trust: Trust::Key,
+    sign_in: SignIn::Federated,
+    features: &[],
+    actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, Edrs, Ad],
+    segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
+    summary: "No cloud at all: AD FS issues the registration token after MFA and its \
+              enterprise registration service writes the key straight into Active Directory.",
+    source: "001_9b06d6ff5d75a491.txt",
+};
