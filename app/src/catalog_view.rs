@@ -2,7 +2,8 @@
 
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{phase_span, Deployment, FlowInfo, FLOWS};
+use whfb_core::catalog::{phase_span, Deployment};
+use whfb_core::flows::FlowId;
 
 /// Every flow of the core's catalog, grouped by how the device is joined.
 #[component]
@@ -27,9 +28,8 @@ pub fn Catalog(session: Session) -> impl IntoView {
 
 #[component]
 fn DeploymentGroup(deployment: Deployment, session: Session) -> impl IntoView {
-    let flows: Vec<&'static FlowInfo> = FLOWS
-        .iter()
-        .filter(|f| f.deployment == deployment)
+    let flows: Vec<FlowId> = FlowId::all()
+        .filter(|f| f.info().deployment == deployment)
         .collect();
     view! {
         <section class="catalog-group" data-testid="catalog-group" data-deployment=deployment.name()>
@@ -45,10 +45,12 @@ fn DeploymentGroup(deployment: Deployment, session: Session) -> impl IntoView {
 }
 
 #[component]
-fn FlowCard(flow: &'static FlowInfo, session: Session) -> impl IntoView {
-    let href = format!("?flow={}", flow.id.slug());
+fn FlowCard(flow: FlowId, session: Session) -> impl IntoView {
+    let id = flow;
+    let flow = id.info();
+    let href = format!("?flow={}", flow.slug);
     view! {
-        <li class="flow-card" data-testid="flow-card" data-flow=flow.id.slug()>
+        <li class="flow-card" data-testid="flow-card" data-flow=flow.slug>
             <h3 class="flow-title" data-testid="flow-title">
                 <a
                     href=href
@@ -57,7 +59,7 @@ fn FlowCard(flow: &'static FlowInfo, session: Session) -> impl IntoView {
                         // Plain clicks open in place; modified clicks keep their meaning.
                         if !(ev.ctrl_key() || ev.meta_key() || ev.shift_key()) {
                             ev.prevent_default();
-                            session.open(flow.id, 0);
+                            session.open(id, 0);
                         }
                     }
                 >
@@ -68,7 +70,7 @@ fn FlowCard(flow: &'static FlowInfo, session: Session) -> impl IntoView {
                 <span class="tag trust" data-testid="flow-trust">{flow.trust.name()}</span>
                 <span class="tag sign-in" data-testid="flow-sign-in">{flow.sign_in.name()}</span>
                 <span class="tag phases" data-testid="flow-phases" title="Phases">
-                    {format!("Phases {}", phase_span(flow.phases))}
+                    {format!("Phases {}", phase_span(&flow.phases()))}
                 </span>
             </div>
             <p class="flow-summary" data-testid="flow-summary">{flow.summary}</p>

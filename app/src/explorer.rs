@@ -12,8 +12,9 @@ mod tamper;
 use crate::playback::SPEEDS;
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{phase_span, FlowId, Phase};
+use whfb_core::catalog::{phase_span, Phase};
 use whfb_core::engine::{Event, StepStatus};
+use whfb_core::flows::FlowId;
 use whfb_core::script::{script, Script, StepKind};
 
 pub use clock::ClockBar;
@@ -45,7 +46,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                 <p class="flow-meta">
                     <span class="tag trust">{info.trust.name()}</span>
                     <span class="tag">{info.sign_in.name()}</span>
-                    <span class="tag phases">{format!("Phases {}", phase_span(info.phases))}</span>
+                    <span class="tag phases">{format!("Phases {}", phase_span(&info.phases()))}</span>
                     <PoolStatus session />
                 </p>
             </header>

@@ -19,6 +19,12 @@ pub mod worker_entry;
 pub mod worker_host;
 pub mod worker_link;
 
+/// A flow of the registry, by its slug (for tests).
+#[cfg(test)]
+pub(crate) fn flow_id(slug: &str) -> whfb_core::flows::FlowId {
+    whfb_core::flows::FlowId::from_slug(slug).expect("a flow of the registry")
+}
+
 use leptos::prelude::*;
 use route::Route;
 use session::Session;

@@ -5,8 +5,8 @@
 //! for and receives plain events to render. Messages travel as JSON.
 
 use serde::{Deserialize, Serialize};
-use whfb_core::catalog::FlowId;
 use whfb_core::engine::{Event, Halt};
+use whfb_core::flows::FlowId;
 use whfb_core::world::Options;
 
 /// Something a person did to a run between two steps. A run is its seed,

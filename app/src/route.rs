@@ -1,12 +1,18 @@
 //! Deep links: the URL's query holds the flow, the step, the seed and the
 //! run's conditions, so a link reproduces the exact run and lands on that step.
 //!
-//! `?flow=hybrid-cert-sync&step=12&seed=demo&mfa=2&sensor=0`
+//! `?flow=hybrid-cert-sync&step=registration.register-key&seed=demo&mfa=2`
+//!
+//! A step is named by its stable id (`segment.action`), so a link keeps
+//! pointing at the same step when flows grow. A number, as links made
+//! before steps had ids wrote it, still counts from the first step of
+//! provisioning.
 //!
 //! A malformed link never leaves a blank page: whatever can be read is used,
 //! and each problem becomes a notice the page shows.
 
-use whfb_core::catalog::FlowId;
+use whfb_core::flows::FlowId;
+use whfb_core::script::script;
 use whfb_core::world::{Options, OPTION_KEYS};
 
 /// The seed a run uses when the link names none.
@@ -45,6 +51,7 @@ impl Route {
         let mut route = Route::default();
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut flow_asked = false;
+        let mut step_asked: Option<String> = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let (key, value) = match (decode(raw_key), decode(raw_value)) {
@@ -67,12 +74,7 @@ impl Route {
                         )),
                     }
                 }
-                "step" => match value.parse::<usize>() {
-                    Ok(n) if n >= 1 => route.step = Some(n),
-                    _ => route.notices.push(format!(
-                        "\"{value}\" is not a step number; the flow starts at its first step."
-                    )),
-                },
+                "step" => step_asked = Some(value),
                 "seed" => {
                     if value.is_empty() || value.chars().count() > 64 {
                         route.notices.push("The seed in the link must be 1 to 64 characters; the default seed is used.".into());
@@ -93,7 +95,23 @@ impl Route {
                 )),
             }
         }
-        if route.step.is_some() && route.flow.is_none() && !flow_asked {
+        if let (Some(text), Some(flow)) = (&step_asked, route.flow) {
+            match text.parse::<usize>() {
+                // An old numeric link: the page clamps it to the flow's end.
+                Ok(n) if n >= 1 => {
+                    let script = script(flow);
+                    let first = script.resolve("1").unwrap_or(0);
+                    route.step = Some(n + first);
+                }
+                _ => match script(flow).resolve(text) {
+                    Ok(index) => route.step = Some(index + 1),
+                    Err(why) => route.notices.push(format!(
+                        "\"{text}\" is not a step number or a step of this flow ({why}); the flow starts at its first step."
+                    )),
+                },
+            }
+        }
+        if step_asked.is_some() && route.flow.is_none() && !flow_asked {
             route
                 .notices
                 .push("The link names a step but no flow, so the catalog is shown.".into());
@@ -111,8 +129,13 @@ impl Route {
         if let Some(flow) = self.flow {
             parts.push(("flow".into(), flow.slug().into()));
         }
-        if let Some(step) = self.step {
-            parts.push(("step".into(), step.to_string()));
+        if let (Some(flow), Some(step)) = (self.flow, self.step) {
+            // The step's stable id; a step past the end keeps its number.
+            let id = script(flow)
+                .steps
+                .get(step.wrapping_sub(1))
+                .map_or_else(|| step.to_string(), |s| s.id.to_string());
+            parts.push(("step".into(), id));
         }
         if self.seed != DEFAULT_SEED {
             parts.push(("seed".into(), self.seed.clone()));
@@ -176,6 +199,7 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow_id;
     use whfb_core::clock::SimDuration;
     use whfb_core::world::LastMfa;
 
@@ -183,7 +207,7 @@ mod tests {
     fn a_full_link_round_trips() {
         let mut route = Route::parse("?flow=hybrid-cert-sync&step=12&seed=my%20seed&mfa=2&sensor=0&pin=13579%2B&pin2=97531&wrongpin=3&adfs=down&sync=15&embed");
         assert!(route.notices.is_empty(), "{:?}", route.notices);
-        assert_eq!(route.flow, Some(FlowId::HybridCertSyncFederated));
+        assert_eq!(route.flow, Some(flow_id("hybrid-cert-sync")));
         assert_eq!(route.step, Some(12));
         assert_eq!(route.seed, "my seed");
         assert_eq!(
@@ -204,11 +228,14 @@ mod tests {
     #[test]
     fn defaults_make_a_short_link() {
         let route = Route {
-            flow: Some(FlowId::OnPremKey),
+            flow: Some(flow_id("onprem-key")),
             step: Some(3),
             ..Route::default()
         };
-        assert_eq!(route.to_query(), "?flow=onprem-key&step=3");
+        assert_eq!(
+            route.to_query(),
+            "?flow=onprem-key&step=tokens.sign-in-request"
+        );
         assert_eq!(Route::default().to_query(), "");
     }
 
@@ -220,7 +247,7 @@ mod tests {
         assert!(r.notices[0].contains("does not exist"));
 
         let r = Route::parse("?flow=aadj-managed&step=zero");
-        assert_eq!(r.flow, Some(FlowId::CloudManaged));
+        assert_eq!(r.flow, Some(flow_id("aadj-managed")));
         assert_eq!(r.step, None);
         assert!(r.notices[0].contains("not a step number"));
 
@@ -235,6 +262,38 @@ mod tests {
         ] {
             assert!(!Route::parse(bad).notices.is_empty(), "{bad}");
         }
+    }
+
+    #[test]
+    fn links_name_steps_by_id_and_old_numeric_links_still_land() {
+        // Links written before steps had ids, and where they land.
+        for (query, id) in [
+            ("?flow=hybrid-cert-sync&step=22", "enrollment.sign-request"),
+            ("?flow=aadj-managed&step=1", "tokens.start-provisioning"),
+            (
+                "?flow=hybrid-key-managed&step=25",
+                "key-sync.sign-in-after-sync",
+            ),
+        ] {
+            let r = Route::parse(query);
+            assert!(r.notices.is_empty(), "{query}: {:?}", r.notices);
+            let flow = r.flow.unwrap();
+            let shown = &script(flow).steps[r.step.unwrap() - 1];
+            assert_eq!(shown.id.to_string(), id, "{query}");
+            let by_id = Route::parse(&format!("?flow={}&step={id}", flow.slug()));
+            assert_eq!(by_id.step, r.step);
+            assert!(r.to_query().contains(&format!("step={id}")));
+        }
+        let r = Route::parse("?step=registration.register-key&flow=onprem-key");
+        assert_eq!(
+            r.step.map(|s| s - 1),
+            script(r.flow.unwrap())
+                .resolve("registration.register-key")
+                .ok()
+        );
+        let r = Route::parse("?flow=onprem-key&step=key-sync.sync-write");
+        assert_eq!(r.step, None);
+        assert!(r.notices[0].contains("no step"), "{:?}", r.notices);
     }
 
     #[test]

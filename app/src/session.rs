@@ -8,8 +8,8 @@ use crate::protocol::{Edit, FromWorker, ToWorker};
 use crate::route::Route;
 use crate::worker_link::WorkerLink;
 use leptos::prelude::*;
-use whfb_core::catalog::FlowId;
 use whfb_core::engine::{Event, Halt, StepStatus};
+use whfb_core::flows::FlowId;
 use whfb_core::world::Options;
 
 /// The worker's answer to the last edit asked for.

@@ -13,9 +13,9 @@
 //! `postMessage`, and native tests drive it directly.
 
 use crate::protocol::{Edit, FromWorker, ToWorker};
-use whfb_core::catalog::FlowId;
 use whfb_core::clock::SimDuration;
 use whfb_core::engine::Run;
+use whfb_core::flows::FlowId;
 use whfb_core::world::{KeyPurpose, KeyVault, Options, World, WorldConfig};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
@@ -338,11 +338,13 @@ impl Host {
                 message: "that run is no longer open, so it cannot be downloaded".into(),
             };
         };
-        match whfb_core::export::bundle(&open.run) {
-            Ok(files) => FromWorker::Bundle {
+        match whfb_core::export::bundle(&open.run)
+            .and_then(|files| whfb_core::zip::archive(&files, open.run.world().config.start))
+        {
+            Ok(bytes) => FromWorker::Bundle {
                 run: id,
                 name: bundle_name(&open.run, !open.edits.is_empty()),
-                bytes: whfb_core::zip::archive(&files, open.run.world().config.start),
+                bytes,
             },
             Err(e) => FromWorker::Failed {
                 run: Some(id),
@@ -477,6 +479,7 @@ fn bundle_name(run: &Run, edited: bool) -> String {
 mod tests {
     use super::*;
     use crate::edit::{self, EditMode};
+    use crate::flow_id;
     use whfb_core::engine::{Event, Halt};
 
     fn host() -> Host {
@@ -549,7 +552,7 @@ mod tests {
 
     /// Opens Azure AD joined, managed and runs it to its access token.
     fn at_the_token(host: &mut Host, run: u32) -> Event {
-        open(host, run, FlowId::CloudManaged, Options::default());
+        open(host, run, flow_id("aadj-managed"), Options::default());
         let got = run_through(host, run, TOKEN_STEP);
         let token_event = events(&got).pop().unwrap();
         assert!(token_event
@@ -585,7 +588,7 @@ mod tests {
     #[test]
     fn a_run_steps_through_and_reports_each_event() {
         let mut host = host();
-        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
         let got = run_through(&mut host, 1, 2);
         let steps: Vec<usize> = events(&got).iter().map(|e| e.index).collect();
         assert_eq!(steps, vec![0, 1, 2]);
@@ -596,7 +599,7 @@ mod tests {
         let mut host = host();
         let got = run_through(&mut host, 9, 0);
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
-        open(&mut host, 2, FlowId::OnPremKey, Options::default());
+        open(&mut host, 2, flow_id("onprem-key"), Options::default());
         let got = run_through(&mut host, 2, 999);
         assert!(matches!(got.last(), Some(FromWorker::Failed { .. })));
         let got = send(&mut host, ToWorker::Bundle { run: 1 });
@@ -643,7 +646,7 @@ mod tests {
             false,
         );
         assert!(accepted(&got), "{got:?}");
-        let got = run_through(&mut host, 1, last_step(FlowId::CloudManaged));
+        let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
         let halt = halt(&got).expect("the edit is caught");
         assert_eq!(halt.check, "Access token signature");
         assert_eq!(halt.actor, whfb_core::catalog::Actor::Adrs);
@@ -653,7 +656,7 @@ mod tests {
     fn a_re_signed_token_meets_the_checks_on_what_it_says() {
         let mut host = host();
         let token = at_the_token(&mut host, 1);
-        let last = last_step(FlowId::CloudManaged);
+        let last = last_step(flow_id("aadj-managed"));
         assert!(accepted(&tamper(
             &mut host,
             1,
@@ -685,8 +688,8 @@ mod tests {
     #[test]
     fn moving_the_clock_before_registration_makes_the_mfa_stale() {
         let mut host = host();
-        open(&mut host, 1, FlowId::CloudManaged, Options::default());
-        let last = last_step(FlowId::CloudManaged);
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
+        let last = last_step(flow_id("aadj-managed"));
         let got = run_through(&mut host, 1, last);
         assert_eq!(halt(&got), None);
         // Step 16 sends the registration; step 17 checks it.
@@ -717,7 +720,7 @@ mod tests {
 
     #[test]
     fn the_same_edits_replay_to_the_same_bytes() {
-        let flow = FlowId::CloudManaged;
+        let flow = flow_id("aadj-managed");
         let last = last_step(flow);
 
         // One host edits the token as soon as it is there…
@@ -759,7 +762,7 @@ mod tests {
     #[test]
     fn refused_edits_say_why_and_change_nothing() {
         let mut host = host();
-        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
         let attestation_step = 14;
         let got = run_through(&mut host, 1, attestation_step);
         let event = events(&got).pop().unwrap();
@@ -828,14 +831,14 @@ mod tests {
             FromWorker::Tampered { result: Err(why), .. } if why.contains("restricted")
         )));
         // The run goes on as if nothing had been asked.
-        let got = run_through(&mut host, 1, last_step(FlowId::CloudManaged));
+        let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
         assert_eq!(halt(&got), None);
     }
 
     #[test]
     fn the_bundle_is_a_zip_of_the_run() {
         let mut host = host();
-        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
         run_through(&mut host, 1, 3);
         let got = send(&mut host, ToWorker::Bundle { run: 1 });
         let Some(FromWorker::Bundle { name, bytes, .. }) = got.last() else {
@@ -852,11 +855,11 @@ mod tests {
     #[test]
     fn keys_made_for_one_set_of_options_serve_the_next() {
         let mut host = host();
-        open(&mut host, 1, FlowId::CloudManaged, Options::default());
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
         while host.idle(&mut |_| {}) {}
         let mut options = Options::default();
         options.set("mfa", "2").unwrap();
-        open(&mut host, 2, FlowId::CloudManaged, options);
+        open(&mut host, 2, flow_id("aadj-managed"), options);
         let open = host.open.as_ref().unwrap();
         assert!(open.run.world().keys.has(KeyPurpose::AzureAdTokenSigning));
         assert!(open.origin.keys.has(KeyPurpose::AzureAdTokenSigning));

@@ -16,8 +16,12 @@ use whfb_app::route::Route;
 use whfb_app::session::Session;
 use whfb_app::worker_host::Host;
 use whfb_core::artifact::Field;
-use whfb_core::catalog::FlowId;
+use whfb_core::flows::FlowId;
 use whfb_core::world::Options;
+
+fn flow_id(slug: &str) -> FlowId {
+    FlowId::from_slug(slug).expect("a flow of the registry")
+}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -85,7 +89,7 @@ async fn the_guide_leads_from_questions_to_a_flow() {
         .text_content()
         .unwrap_or_default();
     assert!(
-        result.contains(FlowId::HybridCertAsync.info().title),
+        result.contains(flow_id("hybrid-cert-async").info().title),
         "{result}"
     );
     one(&root, "guide-reset").click();
@@ -101,7 +105,7 @@ fn the_worker_host_runs_a_flow_with_real_cryptography_in_the_browser() {
     host.handle(
         ToWorker::Open {
             run: 1,
-            flow: FlowId::CloudManaged,
+            flow: flow_id("aadj-managed"),
             seed: "web".into(),
             options: Options::default(),
         },
@@ -186,8 +190,8 @@ fn range_of(el: &Element) -> (usize, usize) {
 #[wasm_bindgen_test]
 async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_its_field() {
     use whfb_core::artifact::ArtifactKind::*;
-    let mut artifacts = artifacts_of(FlowId::CloudManaged);
-    artifacts.extend(artifacts_of(FlowId::OnPremCert));
+    let mut artifacts = artifacts_of(flow_id("aadj-managed"));
+    artifacts.extend(artifacts_of(flow_id("onprem-cert")));
     let kinds = [
         Jwt,
         Json,

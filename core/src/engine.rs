@@ -22,9 +22,9 @@ mod tokens;
 
 use crate::artifact::{Artifact, Outcome};
 use crate::catalog::{Actor, Phase};
-use crate::flows::{Feature, FlowId};
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
+use crate::flows::{Feature, FlowId};
 use crate::script::{script, Action, Script, StepId, StepKind, StepSpec, Topology};
 use crate::world::{KeyPurpose, World};
 use serde::{Deserialize, Serialize};

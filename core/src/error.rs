@@ -22,6 +22,10 @@ pub enum Error {
     /// The caller asked for something this engine cannot do
     /// (an unknown flow, a step past the end, a bad option).
     Usage(String),
+    /// Output would break a size limit of the format being written: `what`
+    /// names the value and its size, `limit` the rule (a file or a name too
+    /// large for a ZIP archive without ZIP64).
+    TooLarge { what: String, limit: String },
 }
 
 /// The core's result type.
@@ -53,6 +57,7 @@ impl fmt::Display for Error {
             Error::Tpm(message) => write!(f, "TPM: {message}"),
             Error::Crypto(message) => write!(f, "cryptography: {message}"),
             Error::Usage(message) => f.write_str(message),
+            Error::TooLarge { what, limit } => write!(f, "{what} is too large: {limit}"),
         }
     }
 }

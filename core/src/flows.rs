@@ -300,7 +300,11 @@ mod tests {
             }
             for step in &steps {
                 for actor in step.kind.actors() {
-                    assert!(info.actors.contains(&actor), "{flow}: {} uses {actor:?}", step.id);
+                    assert!(
+                        info.actors.contains(&actor),
+                        "{flow}: {} uses {actor:?}",
+                        step.id
+                    );
                 }
             }
         }

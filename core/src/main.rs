@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use whfb_core::catalog::phase_span;
-use whfb_core::flows::FlowId;
 use whfb_core::engine::Run;
 use whfb_core::export;
+use whfb_core::flows::FlowId;
 use whfb_core::script::script;
 use whfb_core::world::{World, WorldConfig, OPTION_KEYS};
 

@@ -407,7 +407,13 @@ fn msg(
     title: &'static str,
     narration: &'static str,
 ) -> StepSpec {
-    step(phase, StepKind::Message { from, to }, action, title, narration)
+    step(
+        phase,
+        StepKind::Message { from, to },
+        action,
+        title,
+        narration,
+    )
 }
 
 /// A step on one lane; `script` fills in the segment half of its id.
@@ -418,7 +424,13 @@ fn internal(
     title: &'static str,
     narration: &'static str,
 ) -> StepSpec {
-    step(phase, StepKind::Internal { actor }, action, title, narration)
+    step(
+        phase,
+        StepKind::Internal { actor },
+        action,
+        title,
+        narration,
+    )
 }
 
 fn step(
@@ -787,9 +799,15 @@ mod tests {
         assert_eq!(s.steps[17].id.to_string(), "registration.register-key");
         assert!(s.resolve("0").unwrap_err().contains("does not exist"));
         assert!(s.resolve("999").unwrap_err().contains("does not exist"));
-        assert!(s.resolve("key-sync.wait-for-sync").unwrap_err().contains("no step"));
+        assert!(s
+            .resolve("key-sync.wait-for-sync")
+            .unwrap_err()
+            .contains("no step"));
         assert!(s.resolve("nonsense").unwrap_err().contains("neither"));
-        assert!(s.resolve("tokens.nonsense").unwrap_err().contains("neither"));
+        assert!(s
+            .resolve("tokens.nonsense")
+            .unwrap_err()
+            .contains("neither"));
     }
 
     #[test]

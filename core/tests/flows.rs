@@ -6,9 +6,9 @@
 use std::sync::OnceLock;
 use whfb_core::artifact::{ArtifactKind, Outcome};
 use whfb_core::catalog::Phase;
-use whfb_core::flows::{FlowId, Segment};
 use whfb_core::clock::{SimDuration, SimTime};
 use whfb_core::engine::{Run, StepStatus};
+use whfb_core::flows::{FlowId, Segment};
 use whfb_core::script::Action;
 use whfb_core::world::{LastMfa, Options, World, WorldConfig};
 
@@ -648,15 +648,11 @@ fn without_a_synced_key_the_ra_needs_the_key_receipt() {
         .iter()
         .any(|c| c.title == "Key receipt signature" && c.outcome.passed()));
 
-    let missing = tampered(
-        flow_id("hybrid-cert-sync"),
-        Action::ValidateRequest,
-        |r| {
-            edit_json(r, "ra-enrollment-request", |j| {
-                j.as_object_mut().expect("object").remove("keyReceipt");
-            })
-        },
-    );
+    let missing = tampered(flow_id("hybrid-cert-sync"), Action::ValidateRequest, |r| {
+        edit_json(r, "ra-enrollment-request", |j| {
+            j.as_object_mut().expect("object").remove("keyReceipt");
+        })
+    });
     assert_halted_at(
         &missing,
         Action::ValidateRequest,
@@ -664,25 +660,19 @@ fn without_a_synced_key_the_ra_needs_the_key_receipt() {
         "no key receipt",
     );
 
-    let forged = tampered(
-        flow_id("hybrid-cert-sync"),
-        Action::ValidateRequest,
-        |r| {
-            let receipt =
-                String::from_utf8(r.wire("key-receipt").expect("receipt").to_vec()).expect("text");
-            let (input, _) = receipt.rsplit_once('.').expect("jws");
-            use base64ct::{Base64UrlUnpadded, Encoding};
-            let forged = format!(
-                "{input}.{}",
-                Base64UrlUnpadded::encode_string(
-                    &sign_with_other_key(input.as_bytes()).expect("sig")
-                )
-            );
-            edit_json(r, "ra-enrollment-request", |j| {
-                j["keyReceipt"] = forged.into()
-            });
-        },
-    );
+    let forged = tampered(flow_id("hybrid-cert-sync"), Action::ValidateRequest, |r| {
+        let receipt =
+            String::from_utf8(r.wire("key-receipt").expect("receipt").to_vec()).expect("text");
+        let (input, _) = receipt.rsplit_once('.').expect("jws");
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let forged = format!(
+            "{input}.{}",
+            Base64UrlUnpadded::encode_string(&sign_with_other_key(input.as_bytes()).expect("sig"))
+        );
+        edit_json(r, "ra-enrollment-request", |j| {
+            j["keyReceipt"] = forged.into()
+        });
+    });
     assert_halted_at(
         &forged,
         Action::ValidateRequest,
@@ -792,11 +782,15 @@ fn a_body_that_is_not_json_is_refused_by_its_receiver() {
 
 #[test]
 fn the_ca_refuses_a_template_the_ra_may_not_use() {
-    let r = tampered(flow_id("hybrid-cert-async"), Action::IssueCertificate, |r| {
-        edit_json(r, "ca-submission", |j| {
-            j["pwszAttributes"] = "CertificateTemplate:Administrator".into()
-        });
-    });
+    let r = tampered(
+        flow_id("hybrid-cert-async"),
+        Action::IssueCertificate,
+        |r| {
+            edit_json(r, "ca-submission", |j| {
+                j["pwszAttributes"] = "CertificateTemplate:Administrator".into()
+            });
+        },
+    );
     assert_halted_at(
         &r,
         Action::IssueCertificate,

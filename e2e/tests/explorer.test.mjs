@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
 import { CatalogPage } from '../pages/catalog.mjs';
 import { ExplorerPage } from '../pages/explorer.mjs';
+import { FLOW_SLUGS } from '../lib/registry.mjs';
 
 // Messages (arrows) per phase in each flow, as the documentation's diagrams
 // draw them and the core's scripts define them.
@@ -10,6 +11,7 @@ const FLOWS = {
   'aadj-managed': { A: 9, B: 5, C: 3 },
   'aadj-federated': { A: 11, B: 5, C: 3 },
   'hybrid-key-managed': { A: 9, B: 5, C: 3, D: 5 },
+  'hybrid-key-federated': { A: 11, B: 5, C: 3, D: 5 },
   'hybrid-cert-async': { A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0 },
   'hybrid-cert-sync': { A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
   'onprem-key': { A: 9, B: 5, C: 3 },
@@ -22,6 +24,10 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+});
+
+test('every flow of the registry has its messages per phase here', () => {
+  assert.deepEqual(Object.keys(FLOWS).sort(), [...FLOW_SLUGS].sort());
 });
 
 for (const [slug, messagesPerPhase] of Object.entries(FLOWS)) {
@@ -88,7 +94,7 @@ test('a deep link reproduces the run and lands on a middle step', { timeout: 120
   // Every earlier step ran too, and stepping back shows it without waiting.
   await explorer.back();
   assert.equal(await explorer.waitForStep(20), 'done');
-  assert.match(page.url(), /step=21/);
+  assert.match(page.url(), /step=registration\.return-key-id/);
   assertNoProblems(problems);
   await context.close();
 });

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
 import { ExplorerPage } from '../pages/explorer.mjs';
-
-const FLOWS = ['aadj-managed', 'aadj-federated', 'hybrid-key-managed', 'hybrid-cert-async', 'hybrid-cert-sync', 'onprem-key', 'onprem-cert'];
+import { FLOW_SLUGS as FLOWS } from '../lib/registry.mjs';
 
 let browser;
 before(async () => {

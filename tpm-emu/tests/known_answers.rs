@@ -80,11 +80,11 @@ const KEY_BITS: u16 = 0x0800;
 const EXPONENT_DEFAULT: u32 = 0x0000_0000;
 /// `unique.rsa` (TPM2B_PUBLIC_KEY_RSA, §11.2.4.5) `size`: 256 bytes.
 const MODULUS_SIZE: u16 = 0x0100;
-/// The modulus' first and last four bytes, and SHA-256 of all 256, from
-/// tpm2_print's `rsa:` line (hex) through `xxd -r -p | sha256sum`.
-const MODULUS_FIRST: [u8; 4] = [0x00, 0x00, 0x00, 0x00];
-const MODULUS_LAST: [u8; 4] = [0x00, 0x00, 0x00, 0x00];
-const MODULUS_SHA256: &str = "";
+/// The modulus' first and last four bytes, and SHA-256 of all 256 bytes:
+/// tpm2_print's `rsa: b4b3937d…2fd07e39` through `xxd -r -p | sha256sum`.
+const MODULUS_FIRST: [u8; 4] = [0xB4, 0xB3, 0x93, 0x7D];
+const MODULUS_LAST: [u8; 4] = [0x2F, 0xD0, 0x7E, 0x39];
+const MODULUS_SHA256: &str = "b2a0980f4cb6467295ff69446a9758383cd3e473df985c7f3ff462cfce5ab2e5";
 
 // ---- TPMS_ATTEST of TPM2_Certify over that key, signed by the AIK ----------
 
@@ -97,10 +97,11 @@ const TYPE_ATTEST_CERTIFY: u16 = 0x8017;
 /// `qualifiedSigner` (TPM2B_NAME, §10.5.3): the AIK's Qualified Name,
 /// nameAlg ‖ SHA-256(QN(SRK) ‖ Name(AIK)), QN(SRK) = nameAlg ‖
 /// SHA-256(TPM_RH_OWNER ‖ Name(SRK)) (TPM 2.0 Part 1 §16, Names).
-/// tpm2_print: `qualifiedSigner: …` (the same hex).
-const QUALIFIED_SIGNER: &str = "";
+/// tpm2_print: `qualifiedSigner: 000ba04a…091aea` (the same hex).
+const QUALIFIED_SIGNER: &str =
+    "000ba04ad8d4736a6e05697b7f5974773cbb1ccddebfeb468c50d9ba1d75e8091aea";
 /// `extraData` (TPM2B_DATA, §10.4.3): [`NONCE`], echoed.
-/// tpm2_print: `extraData: 74706d2d…` (the ASCII of the nonce).
+/// tpm2_print: `extraData: 74706d2d656d75…303031` (the ASCII of the nonce).
 const EXTRA_DATA: [u8; 32] = NONCE;
 /// `clockInfo` (TPMS_CLOCK_INFO, §10.11.1) `clock`: [`CERTIFIED_AT`] ms,
 /// the time the caller set. tpm2_print: `clock: 5000`.
@@ -108,20 +109,24 @@ const CLOCK: u64 = 0x0000_0000_0000_1388;
 /// `resetCount` and `restartCount`: 0 on this TPM, but obfuscated because
 /// the AIK is in the owner hierarchy (Part 3 §18.1): offset by
 /// KDFa(shProof, "OBFUSCATE", Name(AIK), …), so only the TPM can undo it.
-/// tpm2_print: `resetCount: …`, `restartCount: …`.
-const RESET_COUNT: u32 = 0x0000_0000;
-const RESTART_COUNT: u32 = 0x0000_0000;
+/// tpm2_print: `resetCount: 3031122210`, `restartCount: 4167253406`.
+const RESET_COUNT: u32 = 0xB4AB_4122;
+const RESTART_COUNT: u32 = 0xF863_3D9E;
 /// `safe` (TPMI_YES_NO, §9.2): YES. tpm2_print: `safe: 1`.
 const SAFE: u8 = 0x01;
-/// `firmwareVersion`: 0x0001_0000_0000_0000 (TPM_PT_FIRMWARE_VERSION_1 ‖ _2),
-/// obfuscated the same way. tpm2_print: `firmwareVersion: …`.
-const FIRMWARE_VERSION: u64 = 0x0000_0000_0000_0000;
+/// `firmwareVersion` (UINT64): 0x0001_0000_0000_0000 (TPM_PT_FIRMWARE_VERSION_1
+/// ‖ _2), obfuscated the same way. The file holds it big-endian, `c6 41 d3 db
+/// 78 09 e9 63` at offset 0x5D; tpm2_print 5.4 prints `63e90978dbd341c6`
+/// because it hex-dumps the unmarshalled integer from host (little-endian)
+/// memory, while it prints `clock`, a UINT64 too, correctly as 5000.
+const FIRMWARE_VERSION: u64 = 0xC641_D3DB_7809_E963;
 /// `attested.certify` (TPMS_CERTIFY_INFO, §10.12.3) `name` (TPM2B_NAME):
 /// nameAlg ‖ SHA-256 of the user key's TPMT_PUBLIC, i.e. of the public
 /// file after its 2-byte size: `tail -c +3 user-key.tpm2b_public.bin | sha256sum`.
-const CERTIFIED_NAME: &str = "";
+const CERTIFIED_NAME: &str = "000b5bd3c5403b8a332107131c2474e6bdf5b2c5ea5fed2c876083e6b8bbd803f81a";
 /// `qualifiedName`: nameAlg ‖ SHA-256(QN(SRK) ‖ Name(user key)).
-const CERTIFIED_QUALIFIED_NAME: &str = "";
+const CERTIFIED_QUALIFIED_NAME: &str =
+    "000b8945b16243e4c5f090f8ba8a4b66693980061a8bb6d902acf56b7a120c460495";
 
 /// What the seeded TPM returned, and the public areas the Qualified Names
 /// are computed from.
@@ -186,8 +191,15 @@ fn the_public_area_reads_field_by_field() {
     assert_eq!(modulus.len(), usize::from(MODULUS_SIZE), "unique.rsa.size");
     assert_eq!(modulus[..4], MODULUS_FIRST, "the modulus' first bytes");
     assert_eq!(modulus[modulus.len() - 4..], MODULUS_LAST, "its last bytes");
-    assert_eq!(hex(&Sha256::digest(modulus)), MODULUS_SHA256, "SHA-256 of the modulus");
-    assert!(modulus[0] & 0x80 != 0, "a 2048-bit modulus has its top bit set");
+    assert_eq!(
+        hex(&Sha256::digest(modulus)),
+        MODULUS_SHA256,
+        "SHA-256 of the modulus"
+    );
+    assert!(
+        modulus[0] & 0x80 != 0,
+        "a 2048-bit modulus has its top bit set"
+    );
     r.finish();
 
     // The crate's own parser reads the same key.
@@ -236,7 +248,10 @@ fn the_attested_names_follow_from_the_public_areas() {
     let srk_qn = qualified(&owner, &name(&g.srk.to_bytes()));
     let aik_qn = qualified(&srk_qn, &name(&g.aik.to_bytes()));
     assert_eq!(hex(&aik_qn), QUALIFIED_SIGNER);
-    assert_eq!(hex(&qualified(&srk_qn, &key_name)), CERTIFIED_QUALIFIED_NAME);
+    assert_eq!(
+        hex(&qualified(&srk_qn, &key_name)),
+        CERTIFIED_QUALIFIED_NAME
+    );
 }
 
 /// The user-key template with `modulus` as its `unique` field.

@@ -273,7 +273,10 @@ fn lint(tools: &Toolchain) -> Result<String, String> {
         "cargo clippy --target wasm32-unknown-unknown",
     )?;
     no_randomness_of_their_own(tools)?;
-    Ok("rustfmt and clippy (native and wasm32) clean; no getrandom under whfb-core or tpm-emu".into())
+    Ok(
+        "rustfmt and clippy (native and wasm32) clean; no getrandom under whfb-core or tpm-emu"
+            .into(),
+    )
 }
 
 /// `whfb-core` and `tpm-emu` draw no randomness of their own: neither may

@@ -6,7 +6,8 @@
 
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{Actor, FlowId};
+use whfb_core::catalog::Actor;
+use whfb_core::flows::FlowId;
 use whfb_core::world::{LastMfa, Options};
 
 /// What an option set away from its default means, in a few words.

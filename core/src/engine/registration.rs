@@ -5,10 +5,10 @@ use super::tokens::{self, json_artifact, jwt_artifact, mfa_fresh, TokenRules};
 use super::{Run, StepOutput};
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
-use crate::flows::Feature;
 use crate::clock::{SimDuration, SimTime};
 use crate::device;
 use crate::error::{Error, Result};
+use crate::flows::Feature;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
 use crate::formats::jws::{self, Jws};
 use crate::formats::key_credential_link::{

@@ -11,7 +11,9 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Key,
     sign_in: SignIn::Managed,
     features: &[],
-    actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs, AadConnect, Ad],
+    actors: &[
+        User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs, AadConnect, Ad,
+    ],
     segments: &[
         Segment::Tokens,
         Segment::Gestures,
