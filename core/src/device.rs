@@ -15,24 +15,25 @@
 //! certificate chains to the TPM manufacturer, then certifies the AIK" and
 //! labelled as modelled.
 
-mod attestation_ca;
-
 use crate::artifact::{Artifact, ArtifactKind, Field};
 use crate::clock::SimTime;
 use crate::engine::TpmExchange;
 use crate::error::{Error, Result};
 use crate::formats::guid::Guid;
 use crate::world::{Options, Seed};
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use der::Decode;
+use rsa::RsaPublicKey;
 use serde::Serialize;
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tpm_emu::{
     describe, AuthValue, DaState, Exchange, KeyPool, Marshal, Millis, PoolState, Provisioned, Tpm,
-    Tpm2bPrivate, Tpm2bPublic, TpmClient, TpmConfig, TpmHandle, TpmSeed, TpmSt, TpmaObject,
-    TpmsAttest, TpmtPublic, TpmtSignature, Unmarshal,
+    Tpm2bPrivate, Tpm2bPublic, TpmClient, TpmConfig, TpmHandle, TpmSeed, TpmtPublic, TpmtSignature,
+    Unmarshal,
 };
+use x509_cert::certificate::Certificate;
 
-pub use attestation_ca::AttestationCa;
+use crate::attestation::{verify_rsa_sha256, AttestationCa};
 
 /// A user key loaded in the TPM: where it is and what it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +88,6 @@ pub struct Device {
     pool: KeyPool,
     device_key: LoadedKey,
     aik_certificate: Vec<u8>,
-    attestation_ca: AttestationCa,
     personal_store: Vec<StoreEntry>,
 }
 
@@ -153,7 +153,12 @@ impl Device {
     /// root key and the endorsement key (TPM2_CreatePrimary), the attestation
     /// key and the device key (TPM2_Create, TPM2_Load), the EK certificate
     /// from NV. The attestation CA then certifies the AIK.
-    pub fn provision(seed: &Seed, options: &Options, start: SimTime) -> Result<Device> {
+    pub fn provision(
+        seed: &Seed,
+        options: &Options,
+        start: SimTime,
+        attestation_ca: &AttestationCa,
+    ) -> Result<Device> {
         let config = TpmConfig {
             start_time: Millis(start.0),
             ..TpmConfig::default()
@@ -182,7 +187,6 @@ impl Device {
             .public
             .rsa_public_key()
             .map_err(tpm_error("reading the device key"))?;
-        let attestation_ca = AttestationCa::new(seed, start)?;
         let aik_certificate = attestation_ca.certify_aik(
             &platform.aik.public,
             &platform.ek_certificate,
@@ -209,7 +213,6 @@ impl Device {
             platform,
             pool,
             aik_certificate,
-            attestation_ca,
             personal_store: Vec::new(),
         })
     }
@@ -264,9 +267,6 @@ impl Device {
     }
 
     /// The attestation CA's certificate (DER), which registration services trust.
-    pub fn attestation_ca_certificate(&self) -> &[u8] {
-        self.attestation_ca.certificate()
-    }
 
     /// The user's Personal store.
     pub fn personal_store(&self) -> &[StoreEntry] {
@@ -381,17 +381,10 @@ impl Device {
         rsassa_bytes(signature).map_err(|e| e.to_string())
     }
 
-    /// Checks an AIK certificate against the attestation CA and returns the
-    /// AIK's public key (what a registration service does with the
-    /// certificate sent along with an attestation).
-    pub fn verify_aik_certificate(&self, der: &[u8]) -> Result<RsaPublicKey> {
-        self.attestation_ca.verify(der)
-    }
-
     /// Installs an issued certificate in the Personal store; returns the
     /// store entry as the page shows it.
     pub fn install_certificate(&mut self, der: &[u8], upn: &str) -> Result<serde_json::Value> {
-        let entry = attestation_ca::store_entry(der, upn)?;
+        let entry = store_entry(der, upn)?;
         let value = serde_json::to_value(&entry)
             .map_err(|e| Error::Usage(format!("cannot describe the store entry: {e}")))?;
         self.personal_store.push(entry);
@@ -423,20 +416,6 @@ fn rsassa_bytes(signature: TpmtSignature) -> Result<Vec<u8>> {
     }
 }
 
-/// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature over `data`.
-pub fn verify_rsa_sha256(
-    key: &RsaPublicKey,
-    data: &[u8],
-    signature: &[u8],
-) -> std::result::Result<(), String> {
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &Sha256::digest(data),
-        signature,
-    )
-    .map_err(|_| "the RSASSA-PKCS1-v1_5 SHA-256 signature does not verify".to_string())
-}
-
 /// The TPMT_PUBLIC inside a TPM2B_PUBLIC.
 fn parse_public(tpm2b: &[u8]) -> Result<TpmtPublic> {
     Tpm2bPublic::from_bytes(tpm2b)
@@ -449,146 +428,6 @@ pub fn rsa_public_key(tpm2b: &[u8]) -> Result<RsaPublicKey> {
     parse_public(tpm2b)?
         .rsa_public_key()
         .map_err(|e| Error::invalid("TPM2B_PUBLIC", e.to_string()))
-}
-
-/// The app's and the registration service's rule for a Windows Hello user
-/// key: a non-exportable RSA-2048 signing key (TPM 2.0 Part 2 §8.3).
-pub fn check_user_key_public(tpm2b: &[u8]) -> std::result::Result<(), String> {
-    let public = parse_public(tpm2b).map_err(|e| e.to_string())?;
-    let attrs = public.object_attributes;
-    let required = [
-        (TpmaObject::FIXED_TPM, "fixedTPM"),
-        (TpmaObject::FIXED_PARENT, "fixedParent"),
-        (TpmaObject::SENSITIVE_DATA_ORIGIN, "sensitiveDataOrigin"),
-        (TpmaObject::USER_WITH_AUTH, "userWithAuth"),
-        (TpmaObject::SIGN, "sign"),
-    ];
-    let missing: Vec<&str> = required
-        .iter()
-        .filter(|(bit, _)| !attrs.contains(*bit))
-        .map(|(_, name)| *name)
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "objectAttributes 0x{:08X} lack {}",
-            attrs.0,
-            missing.join(", ")
-        ));
-    }
-    for (bit, name) in [
-        (TpmaObject::RESTRICTED, "restricted"),
-        (TpmaObject::DECRYPT, "decrypt"),
-    ] {
-        if attrs.contains(bit) {
-            return Err(format!("objectAttributes 0x{:08X} set {name}", attrs.0));
-        }
-    }
-    let key = public.rsa_public_key().map_err(|e| e.to_string())?;
-    use rsa::traits::PublicKeyParts;
-    let bits = key.n().bits();
-    if bits != 2048 {
-        return Err(format!("the key has {bits} bits, not 2048"));
-    }
-    if key.e() != &rsa::BigUint::from(65_537u32) {
-        return Err(format!("the public exponent is {}, not 65537", key.e()));
-    }
-    Ok(())
-}
-
-/// A check as the engine records it.
-pub type CheckRow = (
-    &'static str,
-    String,
-    &'static str,
-    std::result::Result<(), String>,
-);
-
-/// A registration service's checks of a TPM2_Certify attestation: the
-/// structure is one a TPM made, the AIK signed it, and it names the key.
-/// Stops at the first check that fails.
-pub fn verify_certification(
-    aik: &RsaPublicKey,
-    certify_info: &[u8],
-    signature: &[u8],
-    key_public: &[u8],
-) -> Vec<CheckRow> {
-    let mut rows: Vec<CheckRow> = Vec::new();
-    let attest = TpmsAttest::from_bytes(certify_info).map_err(|e| e.to_string());
-    let certify = attest.as_ref().map_err(Clone::clone).and_then(|a| {
-        if a.type_() == TpmSt::ATTEST_CERTIFY {
-            a.certify_info()
-                .cloned()
-                .ok_or_else(|| "no certify information".to_string())
-        } else {
-            Err(format!(
-                "type is {:?}, not TPM_ST_ATTEST_CERTIFY",
-                a.type_()
-            ))
-        }
-    });
-    rows.push((
-        "Attestation was made by a TPM",
-        "magic TPM_GENERATED_VALUE (0xFF544347) and type TPM_ST_ATTEST_CERTIFY (0x8017) in the TPMS_ATTEST".into(),
-        "TPM 2.0 Part 2 §10.12.12",
-        certify.as_ref().map(|_| ()).map_err(Clone::clone),
-    ));
-    let Ok(certify) = certify else { return rows };
-    let signed = TpmtSignature::from_bytes(signature)
-        .map_err(|e| format!("the TPMT_SIGNATURE does not parse: {e}"))
-        .and_then(rsassa_bytes_checked)
-        .and_then(|sig| verify_rsa_sha256(aik, certify_info, &sig));
-    let ok = signed.is_ok();
-    rows.push((
-        "Attestation signature",
-        "the AIK's RSASSA SHA-256 signature over the TPMS_ATTEST bytes, verified with the public key in the AIK certificate".into(),
-        "TPM 2.0 Part 3 §18.2 (TPM2_Certify)",
-        signed,
-    ));
-    if !ok {
-        return rows;
-    }
-    let named = parse_public(key_public)
-        .map_err(|e| e.to_string())
-        .and_then(|public| {
-            let name = public.name();
-            if name.as_bytes() == certify.name.as_bytes() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "the attestation names {}…, the key's Name is {}…",
-                    crate::formats::encoding::hex(
-                        &certify.name.as_bytes()[..8.min(certify.name.len())]
-                    ),
-                    crate::formats::encoding::hex(&name.as_bytes()[..8.min(name.len())])
-                ))
-            }
-        });
-    rows.push((
-        "Attestation names this key",
-        "attested.certify.name against nameAlg ‖ SHA-256 of the key's TPMT_PUBLIC".into(),
-        "TPM 2.0 Part 1 §16 (Names), Part 2 §10.12.3",
-        named,
-    ));
-    rows
-}
-
-fn rsassa_bytes_checked(signature: TpmtSignature) -> std::result::Result<Vec<u8>, String> {
-    match signature {
-        TpmtSignature::Rsassa(s) if s.hash == tpm_emu::TpmAlgId::SHA256 => {
-            Ok(s.sig.as_bytes().to_vec())
-        }
-        other => Err(format!(
-            "the signature is {:?}, not RSASSA with SHA-256",
-            other.sig_alg()
-        )),
-    }
-}
-
-/// The extraData (the caller's nonce) of a TPMS_ATTEST.
-pub fn attest_extra_data(certify_info: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    TpmsAttest::from_bytes(certify_info)
-        .map(|a| a.extra_data.as_bytes().to_vec())
-        .map_err(|e| format!("the TPMS_ATTEST does not parse: {e}"))
 }
 
 fn tpm_artifact(
@@ -653,4 +492,22 @@ mod tests {
             assert_eq!(wrong.len(), 6);
         }
     }
+}
+
+/// What the Personal store shows of a certificate.
+fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| Error::malformed("certificate", e.to_string()))?;
+    let tbs = &cert.tbs_certificate;
+    Ok(StoreEntry {
+        store: "Cert:\\CurrentUser\\My (Personal)",
+        subject: tbs.subject.to_string(),
+        issuer: tbs.issuer.to_string(),
+        serial: crate::formats::encoding::hex_upper(tbs.serial_number.as_bytes()),
+        thumbprint: crate::formats::encoding::hex_upper(&Sha1::digest(der)),
+        not_after: tbs.validity.not_after.to_string(),
+        upn: upn.to_string(),
+        key_provider: "Microsoft Platform Crypto Provider (the private key stays in the TPM)",
+        der: der.to_vec(),
+    })
 }

@@ -23,6 +23,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod artifact;
+pub mod attestation;
 pub mod catalog;
 pub mod clock;
 pub mod device;

@@ -7,6 +7,8 @@
 //! generates the keys its flow needs: the command line, the tests and the
 //! page's Web Worker all get byte-identical keys for the same seed.
 
+use crate::attestation::AttestationCa;
+use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::device::Device;
 use crate::enterprise_pki::EnterprisePki;
@@ -14,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::formats::key_credential_link::Guid;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use rsa::RsaPrivateKey;
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -495,6 +497,22 @@ pub struct RegisteredKey {
     pub created: SimTime,
 }
 
+/// A device object as a directory holds it after device registration:
+/// its ID, its name and the public half of its device key (MS-DVRJ).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredDevice {
+    pub id: Guid,
+    pub name: String,
+    pub public_key: RsaPublicKey,
+}
+
+/// Looks a device up by the ID a request names.
+pub fn find_device<'a>(devices: &'a [RegisteredDevice], id: &str) -> Option<&'a RegisteredDevice> {
+    devices
+        .iter()
+        .find(|d| d.id.to_string().eq_ignore_ascii_case(id))
+}
+
 /// Azure AD: the user's registered keys, the last MFA, the registered devices.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AzureAdState {
@@ -502,13 +520,41 @@ pub struct AzureAdState {
     pub user_keys: Vec<RegisteredKey>,
     /// When the user last completed MFA.
     pub last_mfa: Option<SimTime>,
+    /// The devices registered with Azure AD, with their device keys: what
+    /// Azure AD verifies a device-signed request against.
+    #[serde(skip)]
+    pub devices: Vec<RegisteredDevice>,
 }
 
-/// On-premises Active Directory: the user object's msDS-KeyCredentialLink.
+/// On-premises Active Directory: the user object's msDS-KeyCredentialLink
+/// and the device objects.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DirectoryState {
     /// Values of msDS-KeyCredentialLink, in DN-Binary string form.
     pub key_credential_link: Vec<String>,
+    /// Device objects (msDS-Device), written by the Enterprise DRS at
+    /// on-premises device registration or by Azure AD Connect's device
+    /// writeback: what AD FS verifies a device-signed request against.
+    #[serde(skip)]
+    pub devices: Vec<RegisteredDevice>,
+}
+
+/// A device registration service (Azure DRS or the Enterprise DRS on AD
+/// FS): the attestation roots it accepts an AIK certificate from.
+#[derive(Clone, Debug, Default)]
+pub struct RegistrationServiceState {
+    /// Certificates (DER) of the attestation CAs whose AIK certificates the
+    /// service accepts.
+    pub trusted_attestation_cas: Vec<Vec<u8>>,
+}
+
+/// AD FS: what its registration authority trusts beyond Active Directory.
+#[derive(Clone, Debug, Default)]
+pub struct AdFsState {
+    /// The keys whose key receipts the registration authority accepts: the
+    /// cloud registration service's signing keys, which AD FS downloads from
+    /// it (at start and periodically). `None` until first needed.
+    pub receipt_signers: Option<Vec<RsaPublicKey>>,
 }
 
 /// Azure AD Connect's schedule.
@@ -539,9 +585,16 @@ pub struct World {
     pub tenant: Tenant,
     pub user: UserAccount,
     pub device: Device,
+    /// The attestation CA that certified the device's AIK (modelled).
+    pub attestation_ca: AttestationCa,
     pub keys: KeyVault,
     pub azure_ad: AzureAdState,
     pub directory: DirectoryState,
+    /// The Azure Device Registration Service.
+    pub adrs: RegistrationServiceState,
+    /// The Enterprise Device Registration Service on AD FS.
+    pub edrs: RegistrationServiceState,
+    pub adfs: AdFsState,
     pub sync: SyncSchedule,
     /// The enterprise PKI, set up the first time a flow needs it.
     pki: Option<EnterprisePki>,
@@ -566,6 +619,39 @@ impl World {
         }
         self.pki()?;
         Ok(())
+    }
+
+    /// The state of the registration service `drs` (ADRS or the Enterprise DRS).
+    pub fn registration_service(&self, drs: Actor) -> &RegistrationServiceState {
+        if drs == Actor::Edrs {
+            &self.edrs
+        } else {
+            &self.adrs
+        }
+    }
+
+    /// The devices the directory behind `idp` knows: Azure AD's own, or the
+    /// device objects in Active Directory that AD FS and the Enterprise DRS
+    /// read.
+    pub fn devices_known_to(&self, idp: Actor) -> &[RegisteredDevice] {
+        if idp == Actor::AzureAd || idp == Actor::Adrs {
+            &self.azure_ad.devices
+        } else {
+            &self.directory.devices
+        }
+    }
+
+    /// The receipt signers AD FS trusts, downloaded from the cloud
+    /// registration service's published keys the first time they are needed.
+    pub fn adfs_receipt_signers(&mut self) -> Result<&[RsaPublicKey]> {
+        if self.adfs.receipt_signers.is_none() {
+            let published = self
+                .keys
+                .key(KeyPurpose::AzureAdTokenSigning)?
+                .to_public_key();
+            self.adfs.receipt_signers = Some(vec![published]);
+        }
+        Ok(self.adfs.receipt_signers.as_deref().unwrap_or_default())
     }
 
     /// The PKI if a flow has built it already.
@@ -598,8 +684,23 @@ impl World {
             password_salt,
         };
         let start = config.start;
-        let device = Device::provision(&seed, &config.options, start)?;
+        let attestation_ca = AttestationCa::new(&seed, start)?;
+        let device = Device::provision(&seed, &config.options, start, &attestation_ca)?;
+        // Device registration happened before provisioning: Azure AD holds
+        // the device and its key, and so does AD (the Enterprise DRS wrote
+        // it, or Azure AD Connect's device writeback did).
+        let registered = RegisteredDevice {
+            id: device.id,
+            name: device.name.clone(),
+            public_key: device.device_public_key.clone(),
+        };
+        // Both registration services accept AIK certificates from the
+        // attestation CA: they hold its certificate, not its key.
+        let registration = RegistrationServiceState {
+            trusted_attestation_cas: vec![attestation_ca.certificate().to_vec()],
+        };
         let azure_ad = AzureAdState {
+            devices: vec![registered.clone()],
             user_keys: Vec::new(),
             last_mfa: match config.options.last_mfa {
                 LastMfa::Never => None,
@@ -616,8 +717,15 @@ impl World {
             tenant,
             user,
             device,
+            attestation_ca,
             azure_ad,
-            directory: DirectoryState::default(),
+            directory: DirectoryState {
+                key_credential_link: Vec::new(),
+                devices: vec![registered],
+            },
+            adrs: registration.clone(),
+            edrs: registration,
+            adfs: AdFsState::default(),
             sync,
             pki: None,
             config,

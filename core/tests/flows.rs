@@ -95,6 +95,96 @@ fn check_runs_to_its_end(r: &Run) {
     assert_eq!(phases.last(), flow.info().phases().last());
 }
 
+/// What identifies the device, to show a refusal did not come from
+/// changing it.
+fn device_identity(w: &World) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
+    use rsa::pkcs8::EncodePublicKey;
+    (
+        w.device.id.to_string(),
+        w.device
+            .device_public_key
+            .to_public_key_der()
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+        w.device.aik_certificate().to_vec(),
+        w.device.ek_certificate().to_vec(),
+    )
+}
+
+#[test]
+fn the_identity_provider_refuses_a_device_it_did_not_register() {
+    let normal = world(Options::default());
+    for (flow, idp) in [
+        ("aadj-managed", "Azure AD"),
+        ("aadj-federated", "Active Directory"),
+    ] {
+        let mut w = normal.clone();
+        // The identity provider forgets the device; the device is untouched.
+        w.azure_ad.devices.clear();
+        w.directory.devices.clear();
+        assert_eq!(device_identity(&w), device_identity(&normal));
+        let mut r = Run::new(w, flow_id(flow));
+        r.run_to_end();
+        assert_halted_at(
+            &r,
+            Action::SignInRequest,
+            "Device signature",
+            "is registered in",
+        );
+        let halt = r.halted().unwrap();
+        assert!(halt.reason.contains(idp), "{flow}: {}", halt.reason);
+        assert_eq!(device_identity(r.world()), device_identity(&normal));
+    }
+}
+
+#[test]
+fn the_registration_service_refuses_an_aik_from_a_ca_it_does_not_trust() {
+    let normal = world(Options::default());
+    let other = whfb_core::attestation::AttestationCa::new(
+        &whfb_core::world::Seed::from_text("another attestation CA"),
+        SimTime::DEFAULT_START,
+    )
+    .unwrap();
+    for flow in ["aadj-managed", "onprem-key"] {
+        let mut w = normal.clone();
+        w.adrs.trusted_attestation_cas = vec![other.certificate().to_vec()];
+        w.edrs.trusted_attestation_cas = vec![other.certificate().to_vec()];
+        let mut r = Run::new(w, flow_id(flow));
+        r.run_to_end();
+        assert_halted_at(
+            &r,
+            Action::ValidateRegistration,
+            "AIK certificate is trusted",
+            "no attestation CA the service trusts issued it",
+        );
+        assert_eq!(device_identity(r.world()), device_identity(&normal));
+    }
+}
+
+#[test]
+fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust() {
+    let normal = world(Options::default());
+    let mut w = normal.clone();
+    let mut elsewhere = whfb_core::world::KeyVault::new(whfb_core::world::Seed::from_text("x"));
+    let stranger = elsewhere
+        .key(whfb_core::world::KeyPurpose::AzureAdTokenSigning)
+        .unwrap()
+        .to_public_key();
+    w.adfs.receipt_signers = Some(vec![stranger]);
+    let mut r = Run::new(w, flow_id("hybrid-cert-sync"));
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateRequest,
+        "Key receipt signature",
+        "does not verify with any receipt signer AD FS trusts",
+    );
+    assert_eq!(device_identity(r.world()), device_identity(&normal));
+    // The same receipt passes with the signers AD FS downloads itself.
+    check_runs_to_its_end(&run(flow_id("hybrid-cert-sync"), Options::default()));
+}
+
 #[test]
 fn hybrid_key_trust_refuses_an_on_premises_sign_in_until_the_sync() {
     let synced = FlowId::all().filter(|f| f.info().has_segment(Segment::KeySync));

@@ -14,7 +14,6 @@ use crate::enterprise_pki::{self, TEMPLATE_NAME};
 use crate::error::{Error, Result};
 use crate::flows::Feature;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
-use crate::world::KeyPurpose;
 use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 
@@ -210,19 +209,10 @@ impl Run {
                         );
                     }
                     Some(receipt) => {
-                        let service_key = self
-                            .world
-                            .keys
-                            .key(KeyPurpose::AzureAdTokenSigning)?
-                            .to_public_key();
-                        check_receipt(
-                            &mut out,
-                            &receipt,
-                            &service_key,
-                            &key_id,
-                            &requester,
-                            self.now,
-                        );
+                        // AD FS checks the receipt with the signers it
+                        // downloaded from the cloud registration service.
+                        let signers = self.world.adfs_receipt_signers()?.to_vec();
+                        check_receipt(&mut out, &receipt, &signers, &key_id, &requester, self.now);
                     }
                 }
             }

@@ -179,7 +179,7 @@ impl Run {
             "Key is a non-exportable signing key",
             "objectAttributes of the TPMT_PUBLIC: fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth and sign set; restricted and decrypt clear; RSA-2048, e = 65537",
             "TPM 2.0 Part 2 §8.3 (TPMA_OBJECT)",
-            device::check_user_key_public(&public),
+            crate::attestation::check_user_key_public(&public),
         );
         Ok(out)
     }

@@ -4,6 +4,7 @@ use super::keys::wire as keys_wire;
 use super::tokens::{self, json_artifact, jwt_artifact, mfa_fresh, TokenRules};
 use super::{Run, StepOutput};
 use crate::artifact::{Artifact, ArtifactKind};
+use crate::attestation;
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::device;
@@ -14,7 +15,9 @@ use crate::formats::jws::{self, Jws};
 use crate::formats::key_credential_link::{
     CustomKeyFlags, DnBinary, KeyCredentialLink, KeyCredentialParams, KeySource, KeyUsage,
 };
-use crate::world::{KeyPurpose, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
+use crate::world::{
+    find_device, KeyPurpose, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE,
+};
 use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -186,20 +189,20 @@ impl Run {
             mfa_fresh(self.now, jws.number_claim("auth_time")),
         );
         let device_claim = jws.string_claim("deviceid").unwrap_or_default();
+        let known = self.world.devices_known_to(drs);
         out.check(
             drs,
             "Device is registered",
             format!(
-                "deviceid \"{device_claim}\" against the registered device {}",
-                self.world.device.id
+                "deviceid \"{device_claim}\" against the {} device(s) registered in the directory",
+                known.len()
             ),
             "MS-KPP (deviceid claim)",
-            if device_claim == self.world.device.id.to_string() {
-                Ok(())
-            } else {
-                Err(format!(
+            match find_device(known, &device_claim) {
+                Some(_) => Ok(()),
+                None => Err(format!(
                     "no registered device has the ID \"{device_claim}\""
-                ))
+                )),
             },
         );
         if !out.ok() {
@@ -258,7 +261,8 @@ impl Run {
                 return Ok(());
             }
         };
-        let aik = self.world.device.verify_aik_certificate(&aik_cert);
+        let trusted = &self.world.registration_service(drs).trusted_attestation_cas;
+        let aik = attestation::verify_aik_certificate(&aik_cert, trusted);
         out.check(
             drs,
             "AIK certificate is trusted",
@@ -269,7 +273,8 @@ impl Run {
         let Ok(aik) = aik else {
             return Ok(());
         };
-        let checks = device::verify_certification(&aik, &certify_info, &signature, &key_public);
+        let checks =
+            attestation::verify_certification(&aik, &certify_info, &signature, &key_public);
         for (title, compared, rule, result) in checks {
             out.check(drs, title, compared, rule, result);
         }
@@ -279,7 +284,7 @@ impl Run {
             "Attestation is for this registration",
             "extraData of the TPMS_ATTEST against the SHA-256 of the bearer token",
             "TPM 2.0 Part 2 §10.12.12 (extraData); nonce choice modelled",
-            device::attest_extra_data(&certify_info).and_then(|extra| {
+            attestation::attest_extra_data(&certify_info).and_then(|extra| {
                 if extra == expected_nonce {
                     Ok(())
                 } else {
@@ -311,7 +316,7 @@ impl Run {
             "Attested key cannot leave the TPM",
             "objectAttributes of the attested TPMT_PUBLIC",
             "TPM 2.0 Part 2 §8.3 (TPMA_OBJECT)",
-            device::check_user_key_public(&key_public),
+            attestation::check_user_key_public(&key_public),
         );
         Ok(())
     }
@@ -450,7 +455,7 @@ impl Run {
 pub(crate) fn check_receipt(
     out: &mut StepOutput,
     receipt: &str,
-    service_key: &rsa::RsaPublicKey,
+    trusted_signers: &[rsa::RsaPublicKey],
     key_id: &str,
     upn: &str,
     now: SimTime,
@@ -470,9 +475,16 @@ pub(crate) fn check_receipt(
     let signed = out.check(
         Actor::Ra,
         "Key receipt signature",
-        "RS256 signature, verified with the registration service's published key",
+        format!(
+            "RS256 signature, verified with the receipt signers AD FS trusts ({} key(s), downloaded from the cloud registration service)",
+            trusted_signers.len()
+        ),
         "RFC 7515 §5.2; receipt format modelled",
-        parsed.verify(service_key).map_err(|e| e.to_string()),
+        if trusted_signers.iter().any(|k| parsed.verify(k).is_ok()) {
+            Ok(())
+        } else {
+            Err("the receipt's signature does not verify with any receipt signer AD FS trusts".into())
+        },
     );
     if !signed {
         return false;

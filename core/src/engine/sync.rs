@@ -120,7 +120,7 @@ impl Run {
             return Ok(out);
         }
         if found.is_ok() {
-            let verify = crate::device::verify_rsa_sha256(&public, &challenge, &signature);
+            let verify = crate::attestation::verify_rsa_sha256(&public, &challenge, &signature);
             out.check(
                 Actor::Ad,
                 "Signature over the KDC challenge",

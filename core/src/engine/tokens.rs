@@ -8,8 +8,8 @@ use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
 use crate::formats::jws::{self, Jwk, JwkSet, Jws};
 use crate::world::{
-    KeyPurpose, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
-    EDRS_AUDIENCE,
+    find_device, KeyPurpose, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE,
+    DRS_CLIENT_ID, EDRS_AUDIENCE,
 };
 use serde_json::{json, Map, Value};
 
@@ -375,17 +375,28 @@ impl Run {
                 return Ok(out);
             }
         };
-        let device_key = self.world.device.device_public_key.clone();
+        // The identity provider knows the device only from registration:
+        // the request's kid names it, the directory holds its key.
+        let named = parsed.kid().unwrap_or_default().to_string();
+        let registered = find_device(self.world.devices_known_to(idp), &named).cloned();
         out.check(
             idp,
             "Device signature",
             format!(
-                "RS256 signature, verified with the public key registered for device {}",
-                self.world.device.id
+                "RS256 signature, verified with the public key registered for device \"{named}\" (the header's kid)"
             ),
             "RFC 7515 §5.2; the device key from device registration (MS-DVRJ)",
-            parsed.verify(&device_key).map_err(|e| e.to_string()),
+            match &registered {
+                Some(device) => parsed.verify(&device.public_key).map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "no device with the ID \"{named}\" is registered in {}",
+                    if idp == Actor::AzureAd { "Azure AD" } else { "Active Directory" }
+                )),
+            },
         );
+        if registered.is_none() {
+            return Ok(out);
+        }
         let iat = parsed.number_claim("iat").unwrap_or(0);
         let age = self.now.since(SimTime::from_unix_seconds(iat));
         out.check(

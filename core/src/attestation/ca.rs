@@ -2,22 +2,19 @@
 //! services, standing in for Microsoft's AIK certification service
 //! (modelled: the real service runs credential activation against the EK
 //! certificate; here it checks that the EK certificate chains to the TPM
-//! manufacturer and certifies the AIK). Also reads certificates for the
-//! user's store.
+//! manufacturer and certifies the AIK). A party of its own: the device
+//! holds the AIK certificate it issued, the registration services hold its
+//! certificate as a trust anchor.
 
-use super::StoreEntry;
+use super::verify_ecdsa_issued;
 use crate::clock::SimTime;
 use crate::error::{Error, Result};
 use crate::world::Seed;
 use core::time::Duration;
 use der::asn1::{BitString, UtcTime};
 use der::{Decode, Encode};
-use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-use rsa::RsaPublicKey;
-use sha1::Sha1;
-use sha2::Digest;
-use signature::Verifier;
-use spki::{AlgorithmIdentifierOwned, DecodePublicKey, SubjectPublicKeyInfoOwned};
+use p256::ecdsa::{DerSignature, SigningKey};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::str::FromStr;
 use tpm_emu::TpmtPublic;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
@@ -31,7 +28,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
 /// `tcg-kp-AIKCertificate` (TCG Infrastructure WG, EK Credential Profile §3.2.x).
-const TCG_KP_AIK_CERTIFICATE: const_oid::ObjectIdentifier =
+pub const TCG_KP_AIK_CERTIFICATE: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("2.23.133.8.3");
 const CA_SUBJECT: &str = "CN=Emulated AIK Certification Service,O=whfb-flow-explorer (modelled)";
 
@@ -159,92 +156,6 @@ impl AttestationCa {
         .to_der()
         .map_err(crypto("AIK certificate"))
     }
-
-    /// Checks an AIK certificate: issued by this CA, marked for AIKs; returns
-    /// the AIK's RSA public key.
-    pub fn verify(&self, der: &[u8]) -> Result<RsaPublicKey> {
-        verify_ecdsa_issued(der, &self.certificate)
-            .map_err(|e| Error::invalid("AIK certificate", e))?;
-        let cert = Certificate::from_der(der)
-            .map_err(|e| Error::malformed("AIK certificate", e.to_string()))?;
-        let eku_ok = cert
-            .tbs_certificate
-            .extensions
-            .iter()
-            .flatten()
-            .filter(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE)
-            .any(|e| {
-                ExtendedKeyUsage::from_der(e.extn_value.as_bytes())
-                    .is_ok_and(|eku| eku.0.contains(&TCG_KP_AIK_CERTIFICATE))
-            });
-        if !eku_ok {
-            return Err(Error::invalid(
-                "AIK certificate",
-                "it lacks the extended key usage tcg-kp-AIKCertificate (2.23.133.8.3)",
-            ));
-        }
-        let spki = cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| Error::malformed("AIK certificate", e.to_string()))?;
-        RsaPublicKey::from_public_key_der(&spki).map_err(|e| {
-            Error::invalid("AIK certificate", format!("the AIK is not an RSA key: {e}"))
-        })
-    }
-}
-
-/// Checks that `der` is signed (ECDSA P-256, SHA-256) by the key of
-/// `issuer_der` and names it as issuer.
-fn verify_ecdsa_issued(der: &[u8], issuer_der: &[u8]) -> std::result::Result<(), String> {
-    let cert =
-        Certificate::from_der(der).map_err(|e| format!("the certificate does not parse: {e}"))?;
-    let issuer = Certificate::from_der(issuer_der)
-        .map_err(|e| format!("the issuer certificate does not parse: {e}"))?;
-    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
-        return Err(format!(
-            "issued by {}, not by {}",
-            cert.tbs_certificate.issuer, issuer.tbs_certificate.subject
-        ));
-    }
-    let spki = issuer
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| e.to_string())?;
-    let key = VerifyingKey::from_public_key_der(&spki)
-        .map_err(|e| format!("the issuer key is not P-256: {e}"))?;
-    let tbs = cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
-    let sig_bytes = cert
-        .signature
-        .as_bytes()
-        .ok_or("the signature is not whole bytes")?;
-    let sig = DerSignature::from_bytes(sig_bytes)
-        .map_err(|e| format!("the signature is not ECDSA: {e}"))?;
-    key.verify(&tbs, &sig).map_err(|_| {
-        format!(
-            "the signature does not verify with the key of {}",
-            issuer.tbs_certificate.subject
-        )
-    })
-}
-
-/// What the Personal store shows of a certificate.
-pub(super) fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
-    let cert =
-        Certificate::from_der(der).map_err(|e| Error::malformed("certificate", e.to_string()))?;
-    let tbs = &cert.tbs_certificate;
-    Ok(StoreEntry {
-        store: "Cert:\\CurrentUser\\My (Personal)",
-        subject: tbs.subject.to_string(),
-        issuer: tbs.issuer.to_string(),
-        serial: crate::formats::encoding::hex_upper(tbs.serial_number.as_bytes()),
-        thumbprint: crate::formats::encoding::hex_upper(&Sha1::digest(der)),
-        not_after: tbs.validity.not_after.to_string(),
-        upn: upn.to_string(),
-        key_provider: "Microsoft Platform Crypto Provider (the private key stays in the TPM)",
-        der: der.to_vec(),
-    })
 }
 
 use der::referenced::OwnedToRef;
