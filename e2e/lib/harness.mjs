@@ -44,9 +44,12 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
   // are numbered by the main-frame navigation they belong to.
   let generation = 0;
   const issuedIn = new WeakMap();
+  // Chromium also asks for the favicon again after a history change and
+  // cancels that request at the next one: not the page's failure either.
   page.on('requestfailed', (req) => {
     const error = req.failure()?.errorText;
     if (error === 'net::ERR_ABORTED' && issuedIn.get(req) < generation) return;
+    if (error === 'net::ERR_ABORTED' && /\/favicon[^/]*$/.test(new URL(req.url()).pathname)) return;
     problems.push(`request failed: ${req.url()} (${error})`);
   });
   page.on('response', (res) => {
