@@ -7,6 +7,7 @@
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use whfb_core::artifact::ArtifactKind;
+use whfb_core::formats::jws;
 
 /// How an artifact is edited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,11 +71,7 @@ pub fn bytes(mode: EditMode, original: &[u8], text: &str) -> Result<Vec<u8>, Str
 /// The three segments of a compact JWS, as text.
 fn segments(token: &[u8]) -> Result<[&str; 3], String> {
     let text = std::str::from_utf8(token).map_err(|_| "the token is not text".to_string())?;
-    let mut parts = text.trim().split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) => Ok([h, p, s]),
-        _ => Err("the token does not have the three parts header.payload.signature".into()),
-    }
+    jws::segments(text).map_err(|e| e.to_string())
 }
 
 /// The payload of a compact JWS, decoded and indented for editing.
@@ -87,18 +84,15 @@ fn jwt_claims(token: &[u8]) -> Result<String, String> {
     serde_json::to_string_pretty(&value).map_err(|e| format!("cannot show the claims: {e}"))
 }
 
-/// The token with its payload replaced by `claims`, written compactly and
-/// encoded in base64url (RFC 7515 §7.1); header and signature unchanged.
-/// Claims written back unchanged give back the original bytes: tokens are
-/// made with their members in the same sorted order `serde_json` writes.
+/// The token with its payload replaced by `claims` (the core's
+/// [`jws::with_payload`]): header and signature unchanged.
 fn jwt_with_claims(token: &[u8], claims: &str) -> Result<Vec<u8>, String> {
-    let [header, _, signature] = segments(token)?;
     let value: serde_json::Value =
         serde_json::from_str(claims).map_err(|e| format!("the claims are not valid JSON: {e}"))?;
-    let compact =
-        serde_json::to_string(&value).map_err(|e| format!("cannot write the claims: {e}"))?;
-    let payload = Base64UrlUnpadded::encode_string(compact.as_bytes());
-    Ok(format!("{header}.{payload}.{signature}").into_bytes())
+    let token = std::str::from_utf8(token).map_err(|_| "the token is not text".to_string())?;
+    jws::with_payload(token, &value)
+        .map(String::into_bytes)
+        .map_err(|e| e.to_string())
 }
 
 /// Bytes as hex, sixteen to a line.

@@ -9,57 +9,9 @@ use whfb_core::engine::{Event, Halt};
 use whfb_core::flows::FlowId;
 use whfb_core::world::Options;
 
-/// Something a person did to a run between two steps. A run is its seed,
-/// its options and its edits, in order: replaying them gives the same bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Edit {
-    /// After step `after_step` (0-based), replace an artifact's bytes on the
-    /// wire, keeping its signature or having its sender sign them again.
-    Tamper {
-        after_step: usize,
-        artifact: String,
-        #[serde(with = "base64_bytes")]
-        bytes: Vec<u8>,
-        resign: bool,
-    },
-    /// After step `after_step`, move the simulated clock on.
-    Advance { after_step: usize, minutes: u64 },
-}
-
-impl Edit {
-    /// The step after which the edit takes effect.
-    pub fn after_step(&self) -> usize {
-        match self {
-            Edit::Tamper { after_step, .. } | Edit::Advance { after_step, .. } => *after_step,
-        }
-    }
-
-    /// Whether `other` edits the same thing at the same point, so that it
-    /// replaces this one (a second edit of one artifact starts from its
-    /// original bytes; moves of the clock add up).
-    pub fn replaced_by(&self, other: &Edit) -> bool {
-        match (self, other) {
-            (
-                Edit::Tamper {
-                    after_step: a,
-                    artifact: x,
-                    ..
-                },
-                Edit::Tamper {
-                    after_step: b,
-                    artifact: y,
-                    ..
-                },
-            ) => a == b && x == y,
-            _ => false,
-        }
-    }
-
-    /// Whether the edit re-signed what it changed.
-    pub fn resigned(&self) -> bool {
-        matches!(self, Edit::Tamper { resign: true, .. })
-    }
-}
+/// Something a person did to a run between two steps: the core's edits,
+/// which the worker applies and replays.
+pub use whfb_core::edits::Edit;
 
 /// From the page to the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

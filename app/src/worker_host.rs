@@ -3,19 +3,17 @@
 //! a browser — generating the keys the open flow will need and filling the
 //! TPM's key pre-generation pool — so that stepping rarely waits.
 //!
-//! A run is its world, as it was when the run opened, plus an ordered list
-//! of edits, each applied after a given step. An edit at a step the run has
-//! already gone past rebuilds the run from that world and replays it: the
-//! engine is deterministic, so the replay reproduces every byte up to the
-//! edit, and the page is told to drop what came after ([`FromWorker::Rewound`]).
+//! A run is the core's [`EditedRun`]: its world as it was when the run
+//! opened, plus the edits in force. The core applies and replays edits and
+//! decides which it refuses; here the page is only told to drop what came
+//! after an edit ([`FromWorker::Rewound`]).
 //!
 //! Plain Rust, no browser types: the worker binary wires it to
 //! `postMessage`, and native tests drive it directly.
 
-use crate::protocol::{Edit, FromWorker, ToWorker};
-use whfb_core::clock::SimDuration;
+use crate::protocol::{FromWorker, ToWorker};
+use whfb_core::edits::{Edit, EditedRun, Resign};
 use whfb_core::engine::Run;
-use whfb_core::flows::FlowId;
 use whfb_core::world::{KeyPurpose, KeyVault, Options, World, WorldConfig};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
@@ -24,9 +22,6 @@ pub type Clock = Box<dyn Fn() -> f64>;
 /// Worlds kept ready, one per seed and options: switching a condition back
 /// and forth then costs nothing.
 const WORLDS_KEPT: usize = 4;
-
-/// The longest move of the clock one edit makes: a day.
-const MAX_ADVANCE_MINUTES: u64 = 24 * 60;
 
 pub struct Host {
     /// Worlds before any run, the most recently used last.
@@ -38,20 +33,17 @@ pub struct Host {
 /// The run the page is looking at.
 struct OpenRun {
     id: u32,
-    flow: FlowId,
-    /// The world as the run opened: every replay starts from a copy of it.
-    origin: World,
-    run: Run,
-    /// In the order made; their steps never decrease, because an edit at a
-    /// step drops every edit after that step.
-    edits: Vec<Edit>,
+    edited: EditedRun,
 }
 
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Host")
             .field("run", &self.open.as_ref().map(|o| o.id))
-            .field("edits", &self.open.as_ref().map_or(0, |o| o.edits.len()))
+            .field(
+                "edits",
+                &self.open.as_ref().map_or(0, |o| o.edited.edits().len()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -110,7 +102,7 @@ impl Host {
 
     /// The fullest key vault made for the same seed as `world`.
     fn best_keys(&self, world: &World) -> Option<KeyVault> {
-        let open = self.open.as_ref().map(|o| o.run.world());
+        let open = self.open.as_ref().map(|o| o.edited.run().world());
         self.worlds
             .iter()
             .map(|(_, w)| w)
@@ -128,15 +120,16 @@ impl Host {
         let Some(open) = &mut self.open else {
             return;
         };
-        let world = open.run.world();
+        let world = open.edited.run().world().clone();
         let made = keys_made(&world.keys);
-        if made > keys_made(&open.origin.keys) {
-            open.origin.keys = world.keys.clone();
+        let origin = open.edited.origin_mut();
+        if made > keys_made(&origin.keys) {
+            origin.keys = world.keys.clone();
         }
-        if world.pki_if_built().is_some() && open.origin.pki_if_built().is_none() {
+        if world.pki_if_built().is_some() && origin.pki_if_built().is_none() {
             // With its keys there, the PKI is two certificates to sign. Should
             // it fail, the replayed run builds it itself and reports why.
-            let _ = open.origin.pki();
+            let _ = origin.pki();
         }
         for (_, w) in &mut self.worlds {
             if w.seed == world.seed && keys_made(&w.keys) < made {
@@ -147,7 +140,7 @@ impl Host {
 
     fn report_pool(&self, out: &mut dyn FnMut(FromWorker)) {
         let device = match (&self.open, self.worlds.last()) {
-            (Some(open), _) => &open.run.world().device,
+            (Some(open), _) => &open.edited.run().world().device,
             (None, Some((_, world))) => &world.device,
             (None, None) => return,
         };
@@ -174,15 +167,9 @@ impl Host {
                 options,
             } => match self.world(&seed, &options, out) {
                 Ok(world) => {
-                    let r = Run::new(world.clone(), flow);
-                    let total = r.script().steps.len();
-                    self.open = Some(OpenRun {
-                        id: run,
-                        flow,
-                        origin: world,
-                        run: r,
-                        edits: Vec::new(),
-                    });
+                    let edited = EditedRun::new(world, flow);
+                    let total = edited.run().script().steps.len();
+                    self.open = Some(OpenRun { id: run, edited });
                     out(FromWorker::Opened { run, flow, total });
                 }
                 Err(message) => out(FromWorker::Failed {
@@ -202,7 +189,7 @@ impl Host {
                     after_step,
                     artifact: artifact.clone(),
                     bytes,
-                    resign,
+                    resign: if resign { Resign::Sender } else { Resign::Keep },
                 };
                 let result = self.edit(run, edit, out);
                 out(FromWorker::Tampered {
@@ -230,8 +217,8 @@ impl Host {
         }
     }
 
-    /// Applies an edit after its step: directly when the run stands right
-    /// there, otherwise on a replay. Refused edits change nothing.
+    /// Has the core apply an edit; an accepted one tells the page which
+    /// events still hold. Refused edits change nothing.
     fn edit(
         &mut self,
         id: u32,
@@ -241,47 +228,12 @@ impl Host {
         let Some(open) = self.open.as_mut().filter(|o| o.id == id) else {
             return Err("that run is no longer open".into());
         };
-        let k = edit.after_step();
-        let total = open.run.script().steps.len();
-        let have = open.run.events().len();
-        if k >= have {
-            return Err(format!("step {} has not run yet", k + 1));
-        }
-        if k + 1 >= total {
-            return Err("this is the flow's last step: no later step would meet the change".into());
-        }
-        if let Some(h) = open.run.halted().filter(|h| h.step <= k) {
-            return Err(format!(
-                "the run stopped at step {}: no later step runs, so nothing would meet the change",
-                h.step + 1
-            ));
-        }
-        if let Edit::Advance { minutes, .. } = &edit {
-            if !(1..=MAX_ADVANCE_MINUTES).contains(minutes) {
-                return Err(format!(
-                    "the clock moves on by 1 to {MAX_ADVANCE_MINUTES} minutes at a time, not {minutes}"
-                ));
-            }
-        }
-        let kept: Vec<Edit> = open
-            .edits
-            .iter()
-            .filter(|e| e.after_step() <= k && !e.replaced_by(&edit))
-            .cloned()
-            .collect();
-        let mut candidate = if have == k + 1 && kept.len() == open.edits.len() {
-            open.run.clone()
-        } else {
-            replay(&open.origin, open.flow, &kept, k)?
-        };
-        let done = apply(&mut candidate, &edit)?;
-        open.run = candidate;
-        open.edits = kept;
-        open.edits.push(edit);
+        let keep = edit.after_step() + 1;
+        let done = open.edited.edit(edit)?;
         out(FromWorker::Rewound {
             run: id,
-            keep: k + 1,
-            edits: open.edits.clone(),
+            keep,
+            edits: open.edited.edits().to_vec(),
         });
         Ok(done)
     }
@@ -298,7 +250,7 @@ impl Host {
             // A newer run replaced this one; its steps are no longer wanted.
             return;
         }
-        let run = &mut open.run;
+        let run = open.edited.run_mut();
         if index >= run.script().steps.len() {
             out(FromWorker::Failed {
                 run: Some(id),
@@ -338,12 +290,13 @@ impl Host {
                 message: "that run is no longer open, so it cannot be downloaded".into(),
             };
         };
-        match whfb_core::export::bundle(&open.run)
-            .and_then(|files| whfb_core::zip::archive(&files, open.run.world().config.start))
+        let run = open.edited.run();
+        match whfb_core::export::bundle(run)
+            .and_then(|files| whfb_core::zip::archive(&files, run.world().config.start))
         {
             Ok(bytes) => FromWorker::Bundle {
                 run: id,
-                name: bundle_name(&open.run, !open.edits.is_empty()),
+                name: bundle_name(run, !open.edited.edits().is_empty()),
                 bytes,
             },
             Err(e) => FromWorker::Failed {
@@ -357,7 +310,7 @@ impl Host {
     /// Each piece is at most one key generation (about a second in wasm).
     pub fn idle(&mut self, out: &mut dyn FnMut(FromWorker)) -> bool {
         if let Some(open) = &mut self.open {
-            match open.run.warm_up_one() {
+            match open.edited.run_mut().warm_up_one() {
                 Ok(Some(what)) => {
                     self.share_keys();
                     out(FromWorker::Busy {
@@ -374,13 +327,13 @@ impl Host {
                     return false;
                 }
             }
-            if let Ok(true) = open.run.world_mut().device.fill_pool_one() {
+            if let Ok(true) = open.edited.run_mut().world_mut().device.fill_pool_one() {
                 self.report_pool(out);
                 return true;
             }
             // Replays start from the origin: a full pool there spares them
             // a key generation at the step that takes a key from it.
-            if let Ok(true) = open.origin.device.fill_pool_one() {
+            if let Ok(true) = open.edited.origin_mut().device.fill_pool_one() {
                 return true;
             }
         }
@@ -398,60 +351,6 @@ impl Host {
             }
         }
         false
-    }
-}
-
-/// A fresh run from `origin`, stepped through step `through` with `edits`
-/// applied after their steps, in order.
-fn replay(origin: &World, flow: FlowId, edits: &[Edit], through: usize) -> Result<Run, String> {
-    let mut run = Run::new(origin.clone(), flow);
-    let mut pending = edits.iter().peekable();
-    loop {
-        while let Some(edit) = pending.next_if(|e| e.after_step() + 1 == run.events().len()) {
-            apply(&mut run, edit)
-                .map_err(|why| format!("an earlier change no longer applies: {why}"))?;
-        }
-        if run.events().len() > through || run.step().is_none() {
-            break;
-        }
-    }
-    if run.events().len() <= through {
-        return Err(format!(
-            "replayed with the earlier changes, the run no longer reaches step {}",
-            through + 1
-        ));
-    }
-    Ok(run)
-}
-
-/// One edit, through the engine's own operations.
-fn apply(run: &mut Run, edit: &Edit) -> Result<String, String> {
-    match edit {
-        Edit::Tamper {
-            artifact,
-            bytes,
-            resign: true,
-            ..
-        } => run
-            .tamper_resigned(artifact, bytes.clone())
-            .map_err(|e| e.to_string()),
-        Edit::Tamper {
-            artifact,
-            bytes,
-            resign: false,
-            ..
-        } => run
-            .tamper(artifact, bytes.clone())
-            .map(|()| "the bytes were replaced; the original signature was kept".to_string())
-            .map_err(|e| e.to_string()),
-        Edit::Advance { minutes, .. } => {
-            let by = SimDuration::minutes(*minutes);
-            run.advance_clock(by);
-            Ok(format!(
-                "the clock moved on by {by}; it is now {}",
-                run.now()
-            ))
-        }
     }
 }
 
@@ -481,6 +380,7 @@ mod tests {
     use crate::edit::{self, EditMode};
     use crate::flow_id;
     use whfb_core::engine::{Event, Halt};
+    use whfb_core::flows::FlowId;
 
     fn host() -> Host {
         Host::new(Box::new(|| 0.0))
@@ -861,7 +761,16 @@ mod tests {
         options.set("mfa", "2").unwrap();
         open(&mut host, 2, flow_id("aadj-managed"), options);
         let open = host.open.as_ref().unwrap();
-        assert!(open.run.world().keys.has(KeyPurpose::AzureAdTokenSigning));
-        assert!(open.origin.keys.has(KeyPurpose::AzureAdTokenSigning));
+        assert!(open
+            .edited
+            .run()
+            .world()
+            .keys
+            .has(KeyPurpose::AzureAdTokenSigning));
+        assert!(open
+            .edited
+            .origin()
+            .keys
+            .has(KeyPurpose::AzureAdTokenSigning));
     }
 }

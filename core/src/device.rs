@@ -266,8 +266,6 @@ impl Device {
         &self.aik_certificate
     }
 
-    /// The attestation CA's certificate (DER), which registration services trust.
-
     /// The user's Personal store.
     pub fn personal_store(&self) -> &[StoreEntry] {
         &self.personal_store
@@ -480,20 +478,6 @@ pub fn tpm_fields(kind: ArtifactKind, bytes: &[u8]) -> Vec<Field> {
     nodes.map(fields_of).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mistyped_pins_differ_from_the_pin() {
-        for k in 0..40 {
-            let wrong = mistyped("246810", k);
-            assert_ne!(wrong, "246810");
-            assert_eq!(wrong.len(), 6);
-        }
-    }
-}
-
 /// What the Personal store shows of a certificate.
 fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
     let cert =
@@ -510,4 +494,18 @@ fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
         key_provider: "Microsoft Platform Crypto Provider (the private key stays in the TPM)",
         der: der.to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistyped_pins_differ_from_the_pin() {
+        for k in 0..40 {
+            let wrong = mistyped("246810", k);
+            assert_ne!(wrong, "246810");
+            assert_eq!(wrong.len(), 6);
+        }
+    }
 }

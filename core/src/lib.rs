@@ -27,6 +27,7 @@ pub mod attestation;
 pub mod catalog;
 pub mod clock;
 pub mod device;
+pub mod edits;
 pub mod engine;
 pub mod enterprise_pki;
 pub mod error;

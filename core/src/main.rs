@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use whfb_core::catalog::phase_span;
-use whfb_core::engine::Run;
+use whfb_core::edits::{self, EditedRun, Verdict};
 use whfb_core::export;
 use whfb_core::flows::FlowId;
 use whfb_core::script::script;
@@ -26,6 +26,14 @@ Options of `run`:
   --out DIR         write every artifact to DIR/artifacts in a format standard tools open,
                     with DIR/index.json, DIR/trace.json and DIR/README.md naming the tool for each file
   --json            print the trace as JSON instead of text
+  --edits TEXT      tamper with the wire or move the clock, as the page does, in the text form
+                    the page's links use: v1:EDIT;EDIT… with each EDIT one of
+                      STEP/advance/MINUTES                 move the clock on after STEP
+                      STEP/tamper/ARTIFACT/MODE/BYTES      replace ARTIFACT's bytes after STEP
+                    STEP is a step id (registration.register-key) or a number counted from 1,
+                    ARTIFACT an artifact id shown in the trace, MODE keep (the original signature
+                    stays), sender (the sender signs again) or attacker (an attacker's own key
+                    signs), BYTES the new bytes in base64url without padding
   --KEY VALUE       a condition of the run (the same names as in the page's links):
 ";
 
@@ -38,7 +46,7 @@ fn help() -> String {
     let slugs: Vec<&str> = FlowId::all().map(|f| f.slug()).collect();
     text.push_str(&slugs.join(", "));
     text.push_str(
-        "\n\nExample:\n  whfb run hybrid-cert-sync --seed demo --out run/\n  openssl x509 -in run/artifacts/*-user-certificate.pem -noout -text\n\nA run stops at the first check that fails, as the real system would; the exit status is then 3.\n",
+        "\n\nExample:\n  whfb run hybrid-cert-sync --seed demo --out run/\n  openssl x509 -in run/artifacts/*-user-certificate.pem -noout -text\n\nA run stops at the first check that fails, as the real system would; the exit status is then 3.\nWith --edits, the last line says what became of the edits, as the page does.\n",
     );
     text
 }
@@ -102,6 +110,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut config = WorldConfig::new("demo");
     let mut out: Option<PathBuf> = None;
     let mut json = false;
+    let mut edit_text: Option<String> = None;
     let mut it = args[1..].iter();
     while let Some(arg) = it.next() {
         let Some(key) = arg.strip_prefix("--") else {
@@ -121,6 +130,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             }
             "start" => config.start = export::parse_time(value).map_err(|e| e.to_string())?,
             "out" => out = Some(PathBuf::from(value)),
+            "edits" => edit_text = Some(value.clone()),
             _ => config
                 .options
                 .set(key, value)
@@ -128,17 +138,24 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
     }
     let started = Instant::now();
+    let script = whfb_core::script::script(flow);
+    let edits = match &edit_text {
+        Some(text) => edits::parse(text, &script).map_err(|e| format!("--edits: {e}"))?,
+        None => Vec::new(),
+    };
     let world = World::build(config).map_err(|e| format!("cannot build the world: {e}"))?;
-    let mut run = Run::new(world, flow);
-    run.run_to_end();
+    let mut edited = EditedRun::with_edits(world, flow, &edits)
+        .map_err(|e| format!("--edits: the edit was refused: {e}"))?;
+    edited.run_mut().run_to_end();
+    let run = edited.run();
     if json {
         let text = serde_json::to_string_pretty(run.events()).map_err(|e| e.to_string())?;
         println!("{text}");
     } else {
-        print!("{}", export::text_trace(&run));
+        print!("{}", export::text_trace(run));
     }
     if let Some(dir) = out {
-        let files = export::bundle(&run).map_err(|e| e.to_string())?;
+        let files = export::bundle(run).map_err(|e| e.to_string())?;
         for file in &files {
             let path = dir.join(&file.path);
             if let Some(parent) = path.parent() {
@@ -154,6 +171,12 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             dir.display(),
             started.elapsed().as_secs_f64()
         );
+    }
+    if !edits.is_empty() {
+        match edited.verdict() {
+            Verdict::Caught { text, .. } | Verdict::Undetected { text } => println!("{text}"),
+            Verdict::Pending => {}
+        }
     }
     Ok(if run.halted().is_some() {
         ExitCode::from(3)

@@ -422,6 +422,10 @@ pub enum KeyPurpose {
     AdFsTokenSigning,
     EnterpriseRootCa,
     EnrollmentAgent,
+    /// A key of an attacker's own, which no party trusts: what an edit
+    /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
+    /// keys the flows need.
+    Attacker,
 }
 
 impl KeyPurpose {
@@ -438,6 +442,7 @@ impl KeyPurpose {
             KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
             KeyPurpose::EnterpriseRootCa => "pki/root-ca",
             KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
+            KeyPurpose::Attacker => "attacker/signing-key",
         }
     }
 
@@ -447,6 +452,7 @@ impl KeyPurpose {
             KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
+            KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
         }
     }
 }

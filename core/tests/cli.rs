@@ -195,3 +195,131 @@ fn mermaid_draws_every_message() {
     assert!(out.starts_with("sequenceDiagram\n"));
     assert!(out.contains("->>"));
 }
+
+/// The tamper cases of the end-to-end tests, on the command line: the edits
+/// in their text form give the same failing check and reason, the same
+/// notice when nothing catches the edit, and the same refusal as the engine
+/// API that the page's worker drives (`EditedRun`).
+#[test]
+fn the_command_line_reproduces_the_pages_tamper_cases() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use whfb_core::edits::{self, Edit, EditedRun, Resign, Verdict};
+    use whfb_core::flows::FlowId;
+    use whfb_core::formats::jws;
+    use whfb_core::world::{World, WorldConfig};
+
+    const SEED: &str = "cli-edits";
+    let flow = FlowId::from_slug("aadj-managed").unwrap();
+    let script = whfb_core::script::script(flow);
+    let step = |id: &str| script.resolve(id).unwrap();
+    let mut world = World::build(WorldConfig::new(SEED)).unwrap();
+    world.warm_up_all().unwrap();
+
+    // What travelled, to edit it as a person would in the page.
+    let mut probe = EditedRun::new(world.clone(), flow);
+    probe
+        .run_mut()
+        .run_through(step("gestures.return-key"))
+        .unwrap();
+    let wire = |id: &str| probe.run().wire(id).unwrap().to_vec();
+    let token = String::from_utf8(wire("access-token")).unwrap();
+    let claims_with = |name: &str, value: &str| {
+        let [_, payload, _] = jws::segments(&token).unwrap();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&Base64UrlUnpadded::decode_vec(payload).unwrap()).unwrap();
+        claims[name] = value.into();
+        jws::with_payload(&token, &claims).unwrap().into_bytes()
+    };
+    let mut attestation = wire("key-attestation");
+    attestation[40] ^= 0xff;
+    let tamper = |after: &str, artifact: &str, bytes: Vec<u8>, resign| Edit::Tamper {
+        after_step: step(after),
+        artifact: artifact.into(),
+        bytes,
+        resign,
+    };
+    let token_step = "tokens.issue-access-token";
+    let cases = [
+        vec![Edit::Advance {
+            after_step: step("registration.register-key"),
+            minutes: 15,
+        }],
+        vec![tamper(
+            token_step,
+            "access-token",
+            claims_with("aud", "urn:somewhere-else"),
+            Resign::Keep,
+        )],
+        vec![tamper(
+            token_step,
+            "access-token",
+            claims_with("aud", "urn:somewhere-else"),
+            Resign::Sender,
+        )],
+        vec![tamper(
+            token_step,
+            "access-token",
+            claims_with("upn", "mallory@contoso.com"),
+            Resign::Sender,
+        )],
+        vec![tamper(
+            token_step,
+            "access-token",
+            claims_with("aud", "urn:somewhere-else"),
+            Resign::Attacker,
+        )],
+        vec![tamper(
+            "gestures.return-key",
+            "key-attestation",
+            attestation.clone(),
+            Resign::Keep,
+        )],
+        vec![tamper(
+            "gestures.return-key",
+            "key-attestation",
+            attestation,
+            Resign::Sender,
+        )],
+    ];
+    let mut seen = Vec::new();
+    for edits in cases {
+        let form = edits::to_text(&edits, &script);
+        let cli = whfb(&["run", flow.slug(), "--seed", SEED, "--edits", &form]);
+        let (stdout, stderr) = (text(&cli.stdout), text(&cli.stderr));
+        match EditedRun::with_edits(world.clone(), flow, &edits) {
+            Err(refusal) => {
+                assert_eq!(cli.status.code(), Some(2), "{form}: {stderr}");
+                assert!(
+                    stderr.contains(&refusal),
+                    "{form}: {stderr} lacks {refusal}"
+                );
+                seen.push(format!("refused: {refusal}"));
+            }
+            Ok(mut api) => {
+                api.run_mut().run_to_end();
+                let (code, said) = match api.verdict() {
+                    Verdict::Caught { text, .. } => (3, text),
+                    Verdict::Undetected { text } => (0, text),
+                    Verdict::Pending => panic!("{form}: the run did not finish"),
+                };
+                assert_eq!(cli.status.code(), Some(code), "{form}: {stderr}");
+                assert_eq!(stdout.lines().last(), Some(said.as_str()), "{form}");
+                seen.push(said);
+            }
+        }
+    }
+    // What the end-to-end tests see in the page.
+    let want = [
+        "checks “MFA is still fresh”",
+        "checks “Access token signature”",
+        "checks “Access token audience”: the token is meant for [\"urn:somewhere-else\"]",
+        "Nothing in the real system would catch this edit: the sender's key vouches for it",
+        "checks “Access token signature”",
+        "checks “Attestation",
+        "refused: the attestation key is a restricted TPM key",
+    ];
+    for (said, want) in seen.iter().zip(want) {
+        assert!(said.contains(want), "{said}\n  should say {want}");
+    }
+    assert_eq!(seen.len(), want.len());
+}

@@ -178,6 +178,9 @@ fn browser(tools: &Toolchain) -> Result<String, String> {
             "/usr/bin/chromedriver",
             krate,
         ]);
+        // The runner's limit is for a whole test binary, 20 s by default;
+        // the flows' binary alone runs every flow in the browser.
+        cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
         total = total.plus(counted(
             cmd,
             &format!("wasm-pack test --headless --chrome {krate}"),

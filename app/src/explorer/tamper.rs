@@ -9,6 +9,7 @@ use crate::protocol::Edit;
 use crate::session::{EditAnswer, Session};
 use leptos::prelude::*;
 use whfb_core::artifact::Artifact;
+use whfb_core::edits::Verdict;
 use whfb_core::engine::TamperTarget;
 
 /// An artifact the person may edit: on the wire after `step`.
@@ -164,30 +165,11 @@ fn title_of(session: Session, artifact: &str) -> String {
 }
 
 fn describe(session: Session, edit: &Edit) -> String {
-    match edit {
-        Edit::Tamper {
-            after_step,
-            artifact,
-            resign,
-            ..
-        } => format!(
-            "After step {}: {} edited on the wire, {}",
-            after_step + 1,
-            title_of(session, artifact),
-            if *resign {
-                "then re-signed with its sender's key"
-            } else {
-                "its original signature kept"
-            }
-        ),
-        Edit::Advance {
-            after_step,
-            minutes,
-        } => format!(
-            "After step {}: the clock moved on by {minutes} min",
-            after_step + 1
-        ),
-    }
+    let title = match edit {
+        Edit::Tamper { artifact, .. } => title_of(session, artifact),
+        Edit::Advance { .. } => String::new(),
+    };
+    edit.describe(&title)
 }
 
 /// The edits in force and what became of them.
@@ -201,14 +183,11 @@ pub fn EditsBanner(session: Session) -> impl IntoView {
         let total = session.playback.with(|p| p.total);
         let ran = session.events.with(Vec::len);
         let halt = session.halt.get();
-        let resigned = edits.iter().any(Edit::resigned);
-        let tampered = edits.iter().any(|e| matches!(e, Edit::Tamper { .. }));
-        let verdict = match (&halt, ran >= total) {
-            (Some(h), _) => {
-                let step = h.step;
+        let verdict = match whfb_core::edits::verdict(&edits, halt.as_ref(), ran >= total) {
+            Verdict::Caught { step, text } => {
                 view! {
                     <p class="verdict caught" data-testid="edit-verdict" data-verdict="caught">
-                        {format!("The run now stops at step {}, where {} checks “{}”: {}", h.step + 1, h.actor.name(), h.check, h.reason)}
+                        {text}
                         " "
                         <button class="link-button" data-testid="show-halt" on:click=move |_| session.playback.update(|p| p.jump(step))>
                             "Show that step"
@@ -217,30 +196,17 @@ pub fn EditsBanner(session: Session) -> impl IntoView {
                 }
                 .into_any()
             }
-            (None, true) if resigned => view! {
-                <p class="verdict undetected" data-testid="edit-verdict" data-verdict="undetected">
-                    "Nothing in the real system would catch this edit: the sender's key vouches for it. "
-                    "The run reached its end and every later check passed."
-                </p>
+            Verdict::Undetected { text } => view! {
+                <p class="verdict undetected" data-testid="edit-verdict" data-verdict="undetected">{text}</p>
             }
             .into_any(),
-            (None, true) => view! {
-                <p class="verdict undetected" data-testid="edit-verdict" data-verdict="undetected">
-                    {if tampered {
-                        "No later check noticed the change: the run reached its end and every check passed."
-                    } else {
-                        "The run reached its end with the clock moved on: every check still passed."
-                    }}
-                </p>
-            }
-            .into_any(),
-            (None, false) if session.following() => view! {
+            Verdict::Pending if session.following() => view! {
                 <p class="verdict pending" data-testid="edit-verdict" data-verdict="pending">
                     "Running the rest of the flow to see which check meets the change…"
                 </p>
             }
             .into_any(),
-            (None, false) => view! {
+            Verdict::Pending => view! {
                 <p class="verdict pending" data-testid="edit-verdict" data-verdict="open">
                     "Step on to see which check meets the change."
                 </p>

@@ -198,7 +198,7 @@ impl Run {
                 known.len()
             ),
             "MS-KPP (deviceid claim)",
-            match find_device(known, &device_claim) {
+            match find_device(known, device_claim) {
                 Some(_) => Ok(()),
                 None => Err(format!(
                     "no registered device has the ID \"{device_claim}\""

@@ -146,6 +146,33 @@ impl Run {
         Ok(format!("the edited bytes were signed again with {who}"))
     }
 
+    /// Replaces a token's bytes on the wire and signs them with a key of the
+    /// attacker's own (the header's `kid` stays: the attacker cannot make a
+    /// key the consumer trusts). Only tokens: the attacker's key signs the
+    /// JWS signing input the way the sender's would.
+    pub fn tamper_attacker_signed(&mut self, id: &str, bytes: Vec<u8>) -> Result<String> {
+        if !self.wire.contains_key(id) {
+            return Err(Error::Usage(format!(
+                "no artifact `{id}` is on the wire at this point of the run"
+            )));
+        }
+        if !matches!(
+            self.sender_of(id),
+            Sender::Token(_) | Sender::DeviceKeyToken
+        ) {
+            return Err(Error::Usage(format!(
+                "an attacker's signature is modelled for tokens (JWS) only, and `{id}` is not one"
+            )));
+        }
+        let key = self.world.keys.key(KeyPurpose::Attacker)?.clone();
+        let signed = resign_jws(&bytes, |input| rs256(&key, input))?;
+        self.wire.insert(id.to_string(), signed);
+        self.pending_notes.push(format!(
+            "`{id}` was edited on the wire and signed with an attacker's own key."
+        ));
+        Ok("the edited bytes were signed with an attacker's own key".into())
+    }
+
     fn user_key_loaded(&self) -> Result<crate::device::LoadedKey> {
         self.state
             .user_key
@@ -162,18 +189,9 @@ fn rs256(key: &RsaPrivateKey, input: &[u8]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Crypto(format!("RS256 signing failed: {e}")))
 }
 
-/// `header.payload` of a compact JWS, signed again: `header.payload.signature`.
+/// An edited token (bytes, as they travel) signed again by `sign`.
 fn resign_jws(bytes: &[u8], sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::malformed("JWS", "the edited token is not text"))?;
-    let mut parts = text.trim().split('.');
-    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
-        return Err(Error::malformed(
-            "JWS",
-            "the edited token has no header.payload part",
-        ));
-    };
-    let input = format!("{header}.{payload}");
-    let signature = sign(input.as_bytes())?;
-    Ok(format!("{input}.{}", crate::formats::encoding::b64url(&signature)).into_bytes())
+    crate::formats::jws::resign(text, sign).map(String::into_bytes)
 }

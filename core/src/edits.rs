@@ -1,0 +1,506 @@
+//! Edits: what a person does to a run between two steps — tamper with an
+//! artifact on the wire, or move the simulated clock on — as engine
+//! operations applied after a given step and replayed from the saved world.
+//!
+//! An [`EditedRun`] is a world as it was when the run opened, the run, and
+//! the edits in force. An edit at a step the run has gone past rebuilds the
+//! run from the saved world and replays it: the engine is deterministic, so
+//! the replay reproduces every byte up to the edit. The page's worker, the
+//! command line and the tests all edit through this one type, so a tampered
+//! run in the page can be reproduced headless and gives the same verdict.
+//!
+//! Edits have one text form, versioned, that links and the command line
+//! share (see [`to_text`] and [`parse`]):
+//!
+//! ```text
+//! v1:registration.register-key/tamper/key-registration-request/keep/eyJr…;tokens.mfa-result/advance/15
+//! ```
+//!
+//! Each edit is `STEP/advance/MINUTES` or `STEP/tamper/ARTIFACT/MODE/BYTES`,
+//! with STEP a step id (or, as old links wrote it, a number counted from 1),
+//! MODE `keep` (the original signature stays), `sender` (the sender signs
+//! the new bytes again) or `attacker` (an attacker signs them with a key of
+//! their own), and BYTES the edited bytes in base64url without padding.
+//! Edits are separated by `;`.
+
+use crate::engine::{Halt, Run};
+use crate::flows::FlowId;
+use crate::script::Script;
+use crate::world::World;
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The longest move of the clock one edit makes: a day.
+pub const MAX_ADVANCE_MINUTES: u64 = 24 * 60;
+
+/// The version prefix of the text form.
+const VERSION: &str = "v1:";
+
+/// Who signs the bytes of a tampered artifact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Resign {
+    /// Nobody: the original signature stays, and no longer matches.
+    Keep,
+    /// The sender, with its own key, as an insider holding that key would.
+    Sender,
+    /// An attacker, with a key of their own that nobody trusts.
+    Attacker,
+}
+
+impl Resign {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Resign::Keep => "keep",
+            Resign::Sender => "sender",
+            Resign::Attacker => "attacker",
+        }
+    }
+
+    fn from_slug(slug: &str) -> Option<Resign> {
+        [Resign::Keep, Resign::Sender, Resign::Attacker]
+            .into_iter()
+            .find(|r| r.slug() == slug)
+    }
+}
+
+/// Something a person did to a run between two steps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Edit {
+    /// After step `after_step` (0-based), replace an artifact's bytes on the
+    /// wire; `resign` says who signs them.
+    Tamper {
+        after_step: usize,
+        artifact: String,
+        #[serde(with = "base64_bytes")]
+        bytes: Vec<u8>,
+        resign: Resign,
+    },
+    /// After step `after_step`, move the simulated clock on.
+    Advance { after_step: usize, minutes: u64 },
+}
+
+impl Edit {
+    /// The step after which the edit takes effect.
+    pub fn after_step(&self) -> usize {
+        match self {
+            Edit::Tamper { after_step, .. } | Edit::Advance { after_step, .. } => *after_step,
+        }
+    }
+
+    /// Whether `other` edits the same thing at the same point, so that it
+    /// replaces this one (a second edit of one artifact starts from its
+    /// original bytes; moves of the clock add up).
+    pub fn replaced_by(&self, other: &Edit) -> bool {
+        match (self, other) {
+            (
+                Edit::Tamper {
+                    after_step: a,
+                    artifact: x,
+                    ..
+                },
+                Edit::Tamper {
+                    after_step: b,
+                    artifact: y,
+                    ..
+                },
+            ) => a == b && x == y,
+            _ => false,
+        }
+    }
+
+    /// Whether the sender signed the edited bytes again.
+    pub fn resigned(&self) -> bool {
+        matches!(
+            self,
+            Edit::Tamper {
+                resign: Resign::Sender,
+                ..
+            }
+        )
+    }
+
+    /// The edit in words, naming the artifact by `title`.
+    pub fn describe(&self, title: &str) -> String {
+        match self {
+            Edit::Tamper {
+                after_step, resign, ..
+            } => format!(
+                "After step {}: {title} edited on the wire, {}",
+                after_step + 1,
+                match resign {
+                    Resign::Keep => "its original signature kept",
+                    Resign::Sender => "then re-signed with its sender's key",
+                    Resign::Attacker => "then signed with an attacker's own key",
+                }
+            ),
+            Edit::Advance {
+                after_step,
+                minutes,
+            } => format!(
+                "After step {}: the clock moved on by {minutes} min",
+                after_step + 1
+            ),
+        }
+    }
+}
+
+/// What became of a run's edits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// A check stopped the run.
+    Caught { step: usize, text: String },
+    /// The run reached its end with every check passing.
+    Undetected { text: String },
+    /// The run has not reached the step that would tell.
+    Pending,
+}
+
+/// The verdict on `edits` for a run that stopped at `halt` or, with
+/// `finished`, reached its end. The page and the command line say the same.
+pub fn verdict(edits: &[Edit], halt: Option<&Halt>, finished: bool) -> Verdict {
+    match (halt, finished) {
+        (Some(h), _) => Verdict::Caught {
+            step: h.step,
+            text: format!(
+                "The run now stops at step {}, where {} checks “{}”: {}",
+                h.step + 1,
+                h.actor.name(),
+                h.check,
+                h.reason
+            ),
+        },
+        (None, true) if edits.iter().any(Edit::resigned) => Verdict::Undetected {
+            text: "Nothing in the real system would catch this edit: the sender's key vouches \
+                   for it. The run reached its end and every later check passed."
+                .into(),
+        },
+        (None, true) if edits.iter().any(|e| matches!(e, Edit::Tamper { .. })) => {
+            Verdict::Undetected {
+                text: "No later check noticed the change: the run reached its end and every \
+                       check passed."
+                    .into(),
+            }
+        }
+        (None, true) => Verdict::Undetected {
+            text: "The run reached its end with the clock moved on: every check still passed."
+                .into(),
+        },
+        (None, false) => Verdict::Pending,
+    }
+}
+
+/// The edits in their text form (see the module's documentation).
+pub fn to_text(edits: &[Edit], script: &Script) -> String {
+    let step = |i: usize| {
+        script
+            .steps
+            .get(i)
+            .map_or_else(|| (i + 1).to_string(), |s| s.id.to_string())
+    };
+    let parts: Vec<String> = edits
+        .iter()
+        .map(|e| match e {
+            Edit::Tamper {
+                after_step,
+                artifact,
+                bytes,
+                resign,
+            } => format!(
+                "{}/tamper/{artifact}/{}/{}",
+                step(*after_step),
+                resign.slug(),
+                Base64UrlUnpadded::encode_string(bytes)
+            ),
+            Edit::Advance {
+                after_step,
+                minutes,
+            } => format!("{}/advance/{minutes}", step(*after_step)),
+        })
+        .collect();
+    format!("{VERSION}{}", parts.join(";"))
+}
+
+/// Reads the text form against the flow's script; the error says which
+/// edit is wrong and why.
+pub fn parse(text: &str, script: &Script) -> Result<Vec<Edit>, String> {
+    let body = text.trim().strip_prefix(VERSION).ok_or_else(|| {
+        format!("edits start with \"{VERSION}\" (the version of their text form)")
+    })?;
+    let mut edits = Vec::new();
+    for (n, part) in body.split(';').filter(|p| !p.is_empty()).enumerate() {
+        let edit = parse_one(part, script).map_err(|why| format!("edit {}: {why}", n + 1))?;
+        edits.push(edit);
+    }
+    if edits.is_empty() {
+        return Err("the list names no edit".into());
+    }
+    Ok(edits)
+}
+
+fn parse_one(part: &str, script: &Script) -> Result<Edit, String> {
+    let fields: Vec<&str> = part.split('/').collect();
+    let after_step = script.resolve(fields[0])?;
+    match fields.as_slice() {
+        [_, "advance", minutes] => Ok(Edit::Advance {
+            after_step,
+            minutes: minutes
+                .parse()
+                .map_err(|_| format!("\"{minutes}\" is not a number of minutes"))?,
+        }),
+        [_, "tamper", artifact, mode, bytes] => Ok(Edit::Tamper {
+            after_step,
+            artifact: (*artifact).to_string(),
+            resign: Resign::from_slug(mode).ok_or_else(|| {
+                format!("\"{mode}\" is not a way to sign: keep, sender or attacker")
+            })?,
+            bytes: Base64UrlUnpadded::decode_vec(bytes)
+                .map_err(|_| "the bytes are not base64url without padding".to_string())?,
+        }),
+        _ => Err(format!(
+            "\"{part}\" is neither STEP/advance/MINUTES nor STEP/tamper/ARTIFACT/MODE/BYTES"
+        )),
+    }
+}
+
+/// A run with the edits in force, and the world it started from.
+#[derive(Clone, Debug)]
+pub struct EditedRun {
+    origin: World,
+    flow: FlowId,
+    run: Run,
+    edits: Vec<Edit>,
+}
+
+impl EditedRun {
+    /// A fresh run of `flow` in a copy of `origin`, with no edits.
+    pub fn new(origin: World, flow: FlowId) -> Self {
+        EditedRun {
+            run: Run::new(origin.clone(), flow),
+            origin,
+            flow,
+            edits: Vec::new(),
+        }
+    }
+
+    /// A run of `flow` with `edits` applied in order, each as its step comes.
+    pub fn with_edits(origin: World, flow: FlowId, edits: &[Edit]) -> Result<Self, String> {
+        let mut edited = EditedRun::new(origin, flow);
+        for edit in edits {
+            edited
+                .run
+                .run_through(edit.after_step())
+                .map_err(|e| e.to_string())?;
+            edited.edit(edit.clone())?;
+        }
+        Ok(edited)
+    }
+
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+
+    pub fn run_mut(&mut self) -> &mut Run {
+        &mut self.run
+    }
+
+    /// The world every replay starts from.
+    pub fn origin(&self) -> &World {
+        &self.origin
+    }
+
+    pub fn origin_mut(&mut self) -> &mut World {
+        &mut self.origin
+    }
+
+    pub fn flow(&self) -> FlowId {
+        self.flow
+    }
+
+    /// The edits in force, in the order of their steps.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// The verdict on the edits so far.
+    pub fn verdict(&self) -> Verdict {
+        verdict(&self.edits, self.run.halted(), self.run.is_finished())
+    }
+
+    /// Applies an edit after its step: directly when the run stands right
+    /// there, otherwise on a replay from the saved world. A refused edit
+    /// changes nothing; the error says why, in words.
+    pub fn edit(&mut self, edit: Edit) -> Result<String, String> {
+        let k = edit.after_step();
+        let total = self.run.script().steps.len();
+        let have = self.run.events().len();
+        if k >= have {
+            return Err(format!("step {} has not run yet", k + 1));
+        }
+        if k + 1 >= total {
+            return Err("this is the flow's last step: no later step would meet the change".into());
+        }
+        if let Some(h) = self.run.halted().filter(|h| h.step <= k) {
+            return Err(format!(
+                "the run stopped at step {}: no later step runs, so nothing would meet the change",
+                h.step + 1
+            ));
+        }
+        if let Edit::Advance { minutes, .. } = &edit {
+            if !(1..=MAX_ADVANCE_MINUTES).contains(minutes) {
+                return Err(format!(
+                    "the clock moves on by 1 to {MAX_ADVANCE_MINUTES} minutes at a time, not {minutes}"
+                ));
+            }
+        }
+        let kept: Vec<Edit> = self
+            .edits
+            .iter()
+            .filter(|e| e.after_step() <= k && !e.replaced_by(&edit))
+            .cloned()
+            .collect();
+        let mut candidate = if have == k + 1 && kept.len() == self.edits.len() {
+            self.run.clone()
+        } else {
+            replay(&self.origin, self.flow, &kept, k)?
+        };
+        let done = apply(&mut candidate, &edit)?;
+        self.run = candidate;
+        self.edits = kept;
+        self.edits.push(edit);
+        Ok(done)
+    }
+}
+
+/// A fresh run from `origin`, stepped through step `through` with `edits`
+/// applied after their steps, in order.
+pub fn replay(origin: &World, flow: FlowId, edits: &[Edit], through: usize) -> Result<Run, String> {
+    let mut run = Run::new(origin.clone(), flow);
+    let mut pending = edits.iter().peekable();
+    loop {
+        while let Some(edit) = pending.next_if(|e| e.after_step() + 1 == run.events().len()) {
+            apply(&mut run, edit)
+                .map_err(|why| format!("an earlier change no longer applies: {why}"))?;
+        }
+        if run.events().len() > through || run.step().is_none() {
+            break;
+        }
+    }
+    if run.events().len() <= through {
+        return Err(format!(
+            "replayed with the earlier changes, the run no longer reaches step {}",
+            through + 1
+        ));
+    }
+    Ok(run)
+}
+
+/// One edit, through the engine's own operations.
+fn apply(run: &mut Run, edit: &Edit) -> Result<String, String> {
+    match edit {
+        Edit::Tamper {
+            artifact,
+            bytes,
+            resign: Resign::Sender,
+            ..
+        } => run
+            .tamper_resigned(artifact, bytes.clone())
+            .map_err(|e| e.to_string()),
+        Edit::Tamper {
+            artifact,
+            bytes,
+            resign: Resign::Attacker,
+            ..
+        } => run
+            .tamper_attacker_signed(artifact, bytes.clone())
+            .map_err(|e| e.to_string()),
+        Edit::Tamper {
+            artifact,
+            bytes,
+            resign: Resign::Keep,
+            ..
+        } => run
+            .tamper(artifact, bytes.clone())
+            .map(|()| "the bytes were replaced; the original signature was kept".to_string())
+            .map_err(|e| e.to_string()),
+        Edit::Advance { minutes, .. } => {
+            let by = crate::clock::SimDuration::minutes(*minutes);
+            run.advance_clock(by);
+            Ok(format!(
+                "the clock moved on by {by}; it is now {}",
+                run.now()
+            ))
+        }
+    }
+}
+
+/// Bytes as a base64 string when serialised: a quarter of the size of a
+/// JSON array of numbers.
+mod base64_bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Base64::encode_string(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        Base64::decode_vec(&text)
+            .map_err(|_| serde::de::Error::custom("bytes are not valid base64"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::script;
+
+    #[test]
+    fn the_text_form_reads_back_and_names_steps_by_id() {
+        let flow = FlowId::from_slug("aadj-managed").unwrap();
+        let s = script(flow);
+        let register = s.resolve("registration.register-key").unwrap();
+        let edits = vec![
+            Edit::Advance {
+                after_step: 3,
+                minutes: 15,
+            },
+            Edit::Tamper {
+                after_step: register,
+                artifact: "key-registration-request".into(),
+                bytes: b"{\"kngc\":1}".to_vec(),
+                resign: Resign::Keep,
+            },
+        ];
+        let text = to_text(&edits, &s);
+        assert!(text.starts_with("v1:tokens.mfa-decision/advance/15;registration.register-key/tamper/key-registration-request/keep/"), "{text}");
+        assert_eq!(parse(&text, &s).unwrap(), edits);
+        // A number, as old links wrote steps, lands on the same step.
+        assert_eq!(
+            parse("v1:4/advance/15", &s).unwrap(),
+            vec![edits[0].clone()]
+        );
+    }
+
+    #[test]
+    fn a_bad_edit_list_says_what_is_wrong() {
+        let s = script(FlowId::from_slug("aadj-managed").unwrap());
+        for (text, want) in [
+            ("tokens.mfa-decision/advance/15", "start with \"v1:\""),
+            ("v1:", "names no edit"),
+            ("v1:nowhere.at-all/advance/1", "edit 1"),
+            (
+                "v1:tokens.mfa-decision/advance/soon",
+                "not a number of minutes",
+            ),
+            (
+                "v1:tokens.mfa-decision/tamper/x/forge/AA",
+                "not a way to sign",
+            ),
+            ("v1:tokens.mfa-decision/tamper/x/keep/!!", "not base64url"),
+            ("v1:tokens.mfa-decision/jump", "neither"),
+        ] {
+            let err = parse(text, &s).unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+}
