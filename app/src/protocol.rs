@@ -24,6 +24,9 @@ pub enum ToWorker {
         flow: FlowId,
         seed: String,
         options: Options,
+        /// Edits a link carries, applied as their steps come.
+        #[serde(default)]
+        edits: Vec<Edit>,
     },
     /// Execute steps until step `index` has run.
     RunThrough { run: u32, index: usize },
@@ -33,7 +36,7 @@ pub enum ToWorker {
         run: u32,
         after_step: usize,
         artifact: String,
-        #[serde(with = "base64_bytes")]
+        #[serde(with = "whfb_core::artifact::base64_bytes")]
         bytes: Vec<u8>,
         resign: bool,
     },
@@ -98,28 +101,11 @@ pub enum FromWorker {
     Bundle {
         run: u32,
         name: String,
-        #[serde(with = "base64_bytes")]
+        #[serde(with = "whfb_core::artifact::base64_bytes")]
         bytes: Vec<u8>,
     },
     /// Something could not be done; the message says what and why.
     Failed { run: Option<u32>, message: String },
-}
-
-/// Bytes as a base64 string in messages: a quarter of the size of a JSON
-/// array of numbers, and far quicker for the page to read.
-mod base64_bytes {
-    use base64ct::{Base64, Encoding};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&Base64::encode_string(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        Base64::decode_vec(&text)
-            .map_err(|_| serde::de::Error::custom("bytes are not valid base64"))
-    }
 }
 
 impl ToWorker {

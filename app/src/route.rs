@@ -11,6 +11,7 @@
 //! A malformed link never leaves a blank page: whatever can be read is used,
 //! and each problem becomes a notice the page shows.
 
+use whfb_core::edits::{self, Edit};
 use whfb_core::flows::FlowId;
 use whfb_core::script::script;
 use whfb_core::world::{Options, OPTION_KEYS};
@@ -26,6 +27,9 @@ pub struct Route {
     pub step: Option<usize>,
     pub seed: String,
     pub options: Options,
+    /// Tampering and moves of the clock, in the engine's text form
+    /// (`edits=v1:…`), applied as their steps come.
+    pub edits: Vec<Edit>,
     /// Swimlanes and controls only, for an iframe.
     pub embed: bool,
     /// What could not be read, in words for a notice.
@@ -39,6 +43,7 @@ impl Default for Route {
             step: None,
             seed: DEFAULT_SEED.into(),
             options: Options::default(),
+            edits: Vec::new(),
             embed: false,
             notices: Vec::new(),
         }
@@ -52,6 +57,7 @@ impl Route {
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut flow_asked = false;
         let mut step_asked: Option<String> = None;
+        let mut edits_asked: Option<String> = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let (key, value) = match (decode(raw_key), decode(raw_value)) {
@@ -75,6 +81,7 @@ impl Route {
                     }
                 }
                 "step" => step_asked = Some(value),
+                "edits" => edits_asked = Some(value),
                 "seed" => {
                     if value.is_empty() || value.chars().count() > 64 {
                         route.notices.push("The seed in the link must be 1 to 64 characters; the default seed is used.".into());
@@ -111,6 +118,14 @@ impl Route {
                 },
             }
         }
+        if let (Some(text), Some(flow)) = (&edits_asked, route.flow) {
+            match edits::parse(text, &script(flow)) {
+                Ok(list) => route.edits = list,
+                Err(why) => route.notices.push(format!(
+                    "The link's edits could not be read ({why}); the run is shown without them."
+                )),
+            }
+        }
         if step_asked.is_some() && route.flow.is_none() && !flow_asked {
             route
                 .notices
@@ -142,6 +157,9 @@ impl Route {
         }
         for (key, value) in self.options.to_pairs() {
             parts.push((key.into(), value));
+        }
+        if let (Some(flow), false) = (self.flow, self.edits.is_empty()) {
+            parts.push(("edits".into(), edits::to_text(&self.edits, &script(flow))));
         }
         if self.embed {
             parts.push(("embed".into(), "1".into()));
@@ -294,6 +312,36 @@ mod tests {
         let r = Route::parse("?flow=onprem-key&step=key-sync.sync-write");
         assert_eq!(r.step, None);
         assert!(r.notices[0].contains("no step"), "{:?}", r.notices);
+    }
+
+    #[test]
+    fn links_carry_edits_in_the_engines_text_form() {
+        let r = Route::parse(
+            "?flow=aadj-managed&step=17&edits=v1:registration.register-key/advance/15",
+        );
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+        assert_eq!(
+            r.edits,
+            vec![Edit::Advance {
+                after_step: 15,
+                minutes: 15
+            }]
+        );
+        let again = Route::parse(&r.to_query());
+        assert_eq!(again, r);
+        assert!(
+            r.to_query()
+                .contains("edits=v1%3Aregistration.register-key%2Fadvance%2F15"),
+            "{}",
+            r.to_query()
+        );
+        let broken = Route::parse("?flow=aadj-managed&edits=v2:whatever");
+        assert!(broken.edits.is_empty());
+        assert!(
+            broken.notices[0].contains("edits could not be read"),
+            "{:?}",
+            broken.notices
+        );
     }
 
     #[test]

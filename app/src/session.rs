@@ -102,7 +102,8 @@ impl Session {
         self.start_worker();
         let route = self.route.get_untracked();
         if let Some(flow) = route.flow {
-            self.open(flow, route.step.map_or(0, |s| s.saturating_sub(1)));
+            let step = route.step.map_or(0, |s| s.saturating_sub(1));
+            self.open_with(flow, step, route.edits);
         }
     }
 
@@ -140,6 +141,12 @@ impl Session {
 
     /// Opens `flow` and lands on step `step` (0-based), with no edits.
     pub fn open(self, flow: FlowId, step: usize) {
+        self.open_with(flow, step, Vec::new());
+    }
+
+    /// Opens `flow` on step `step` with `edits` (from a link), which the
+    /// worker applies as their steps come.
+    pub fn open_with(self, flow: FlowId, step: usize, edits: Vec<Edit>) {
         let id = self.run_id.get_untracked() + 1;
         self.run_id.set(id);
         self.opened.set(false);
@@ -161,7 +168,10 @@ impl Session {
         playback.current = step.min(total.saturating_sub(1));
         playback.speed = self.playback.with_untracked(|p| p.speed);
         self.playback.set(playback);
-        self.route.update(|r| r.flow = Some(flow));
+        self.route.update(|r| {
+            r.flow = Some(flow);
+            r.edits = edits.clone();
+        });
         let route = self.route.get_untracked();
         self.busy.set(Some("Preparing the run…".into()));
         self.post(&ToWorker::Open {
@@ -169,6 +179,7 @@ impl Session {
             flow,
             seed: route.seed,
             options: route.options,
+            edits,
         });
         self.request(playback.current);
     }
@@ -210,6 +221,7 @@ impl Session {
         self.route.update(|r| {
             r.flow = None;
             r.step = None;
+            r.edits.clear();
         });
     }
 
@@ -317,6 +329,7 @@ impl Session {
                 self.halt.set(None);
                 self.playback.update(|p| p.clear_halt());
                 self.requested.set(keep.checked_sub(1));
+                self.route.update(|r| r.edits = edits.clone());
                 self.edits.set(edits);
                 self.edit_version.update(|v| *v += 1);
             }

@@ -34,6 +34,8 @@ pub struct Host {
 struct OpenRun {
     id: u32,
     edited: EditedRun,
+    /// Edits a link carried that wait for their step, in order.
+    pending: Vec<Edit>,
 }
 
 impl std::fmt::Debug for Host {
@@ -165,11 +167,16 @@ impl Host {
                 flow,
                 seed,
                 options,
+                edits,
             } => match self.world(&seed, &options, out) {
                 Ok(world) => {
                     let edited = EditedRun::new(world, flow);
                     let total = edited.run().script().steps.len();
-                    self.open = Some(OpenRun { id: run, edited });
+                    self.open = Some(OpenRun {
+                        id: run,
+                        edited,
+                        pending: edits,
+                    });
                     out(FromWorker::Opened { run, flow, total });
                 }
                 Err(message) => out(FromWorker::Failed {
@@ -250,15 +257,20 @@ impl Host {
             // A newer run replaced this one; its steps are no longer wanted.
             return;
         }
-        let run = open.edited.run_mut();
-        if index >= run.script().steps.len() {
+        let total = open.edited.run().script().steps.len();
+        if index >= total {
             out(FromWorker::Failed {
                 run: Some(id),
-                message: format!("the flow has {} steps", run.script().steps.len()),
+                message: format!("the flow has {total} steps"),
             });
             return;
         }
-        while run.events().len() <= index && !run.is_finished() {
+        loop {
+            apply_pending(open, out);
+            let run = open.edited.run_mut();
+            if run.events().len() > index || run.is_finished() {
+                break;
+            }
             let started = (self.clock)();
             let Some(event) = run.step().cloned() else {
                 break;
@@ -354,6 +366,35 @@ impl Host {
     }
 }
 
+/// Applies the link's edits whose step the run has just reached; one the
+/// engine refuses is dropped, and the page told why.
+fn apply_pending(open: &mut OpenRun, out: &mut dyn FnMut(FromWorker)) {
+    while let Some(edit) = open.pending.first() {
+        let ran = open.edited.run().events().len();
+        if edit.after_step() + 1 != ran {
+            if edit.after_step() + 1 < ran {
+                // Its step has gone by (an earlier edit replayed the run).
+                open.pending.remove(0);
+                continue;
+            }
+            return;
+        }
+        let edit = open.pending.remove(0);
+        let step = edit.after_step() + 1;
+        match open.edited.edit(edit) {
+            Ok(_) => out(FromWorker::Rewound {
+                run: open.id,
+                keep: step,
+                edits: open.edited.edits().to_vec(),
+            }),
+            Err(why) => out(FromWorker::Failed {
+                run: Some(open.id),
+                message: format!("The link's change after step {step} was not made: {why}"),
+            }),
+        }
+    }
+}
+
 /// `whfb-aadj-managed-demo.zip`: the flow and the seed, in file-name-safe
 /// characters; `-edited` when the run was tampered with or its clock moved.
 fn bundle_name(run: &Run, edited: bool) -> String {
@@ -406,6 +447,7 @@ mod tests {
                 flow,
                 seed: "host-tests".into(),
                 options,
+                edits: Vec::new(),
             },
         );
         assert!(got
@@ -772,5 +814,37 @@ mod tests {
             .origin()
             .keys
             .has(KeyPurpose::AzureAdTokenSigning));
+    }
+
+    #[test]
+    fn a_links_edits_are_made_as_their_steps_come() {
+        let mut host = Host::new(Box::new(|| 0.0));
+        let flow = flow_id("aadj-managed");
+        let register = whfb_core::script::script(flow)
+            .resolve("registration.register-key")
+            .unwrap();
+        let mut got = Vec::new();
+        host.handle(
+            ToWorker::Open {
+                run: 1,
+                flow,
+                seed: "host-tests".into(),
+                options: Options::default(),
+                edits: vec![Edit::Advance {
+                    after_step: register,
+                    minutes: 15,
+                }],
+            },
+            &mut |m| got.push(m),
+        );
+        let got = run_through(&mut host, 1, last_step(flow));
+        let rewound = got.iter().position(|m| matches!(m, FromWorker::Rewound { keep, edits, .. } if *keep == register + 1 && edits.len() == 1));
+        let halted = got.iter().position(
+            |m| matches!(m, FromWorker::Halted { halt, .. } if halt.check == "MFA is still fresh"),
+        );
+        assert!(
+            rewound.is_some() && halted.is_some() && rewound < halted,
+            "{got:?}"
+        );
     }
 }

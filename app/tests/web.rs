@@ -108,6 +108,7 @@ fn the_worker_host_runs_a_flow_with_real_cryptography_in_the_browser() {
             flow: flow_id("aadj-managed"),
             seed: "web".into(),
             options: Options::default(),
+            edits: Vec::new(),
         },
         &mut |m| got.push(m),
     );

@@ -153,7 +153,7 @@ pub struct Artifact {
     pub kind: ArtifactKind,
     /// Serialised as base64: a quarter of the size of a JSON array of numbers,
     /// and what a reader of `trace.json` can paste into a decoder.
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "crate::artifact::base64_bytes")]
     pub bytes: Vec<u8>,
     /// The decoded view, from the parser that read `bytes`.
     pub fields: Vec<Field>,
@@ -175,7 +175,7 @@ impl Outcome {
 }
 
 /// `Vec<u8>` as a standard base64 string in serialised forms.
-mod base64_bytes {
+pub mod base64_bytes {
     use base64ct::{Base64, Encoding};
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -186,7 +186,7 @@ mod base64_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Base64::decode_vec(&text)
-            .map_err(|_| serde::de::Error::custom("artifact bytes are not valid base64"))
+            .map_err(|_| serde::de::Error::custom("bytes are not valid base64"))
     }
 }
 

@@ -27,8 +27,8 @@ use crate::engine::{Halt, Run};
 use crate::flows::FlowId;
 use crate::script::Script;
 use crate::world::World;
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::{Deserialize, Serialize};
 
 /// The longest move of the clock one edit makes: a day.
 pub const MAX_ADVANCE_MINUTES: u64 = 24 * 60;
@@ -71,7 +71,7 @@ pub enum Edit {
     Tamper {
         after_step: usize,
         artifact: String,
-        #[serde(with = "base64_bytes")]
+        #[serde(with = "crate::artifact::base64_bytes")]
         bytes: Vec<u8>,
         resign: Resign,
     },
@@ -430,22 +430,6 @@ fn apply(run: &mut Run, edit: &Edit) -> Result<String, String> {
                 run.now()
             ))
         }
-    }
-}
-
-/// Bytes as a base64 string when serialised: a quarter of the size of a
-/// JSON array of numbers.
-mod base64_bytes {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&Base64::encode_string(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        Base64::decode_vec(&text)
-            .map_err(|_| serde::de::Error::custom("bytes are not valid base64"))
     }
 }
 

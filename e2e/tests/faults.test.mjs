@@ -183,6 +183,23 @@ test('moving the clock on by 15 minutes at the key registration makes the MFA st
   assertNoProblems(problems);
 });
 
+test('a link carries its edits: the same run, caught by the same check', { timeout: 120_000 }, async (t) => {
+  // The engine's text form of an edit list, as `whfb run --edits` takes it.
+  const edits = 'v1:registration.register-key/advance/15';
+  const query = `flow=aadj-managed&step=${MANAGED.validate + 1}&edits=${encodeURIComponent(edits)}`;
+  const { page, problems, explorer } = await start(t, query, MANAGED.validate);
+  const banner = new EditsBanner(page);
+  const { verdict, text } = await banner.verdict(0);
+  assert.equal(verdict, 'caught');
+  assert.match(text, /MFA is still fresh/);
+  assert.equal(await explorer.halt().count(), 1);
+  assert.deepEqual(await banner.edits(), [`After step ${MANAGED.register + 1}: the clock moved on by 15 min`]);
+  // The address bar still links to this run, edits included.
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('edits') !== null);
+  assert.equal(new URL(page.url()).searchParams.get('edits'), edits);
+  assertNoProblems(problems);
+});
+
 test('an edited access token: caught by its signature, then by its audience, and an edit nothing checks', { timeout: 180_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.token + 1}`, MANAGED.token);
   const tamper = new TamperPanel(page);
