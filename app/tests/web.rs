@@ -140,6 +140,7 @@ fn artifacts_of(flow: FlowId) -> Vec<whfb_core::artifact::Artifact> {
             flow,
             seed: "web-fields".into(),
             options: Options::default(),
+            edits: Vec::new(),
         },
         &mut |m| got.push(m),
     );
