@@ -105,6 +105,27 @@ pub enum ArtifactKind {
 }
 
 impl ArtifactKind {
+    /// What the structure is called where its format is defined.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jwt => "compact JWS (RFC 7515)",
+            Self::Json => "JSON document",
+            Self::BcryptRsaPublicBlob => "BCRYPT_RSAPUBLIC_BLOB",
+            Self::KeyCredentialLink => "KEYCREDENTIALLINK_BLOB (MS-ADTS 2.2.20)",
+            Self::DnBinary => "DN-Binary value",
+            Self::TpmPublic => "TPM2B_PUBLIC",
+            Self::TpmsAttest => "TPMS_ATTEST",
+            Self::TpmtSignature => "TPMT_SIGNATURE",
+            Self::TpmCommand => "TPM 2.0 command",
+            Self::TpmResponse => "TPM 2.0 response",
+            Self::Pkcs10 => "PKCS#10 request (RFC 2986)",
+            Self::Cms => "CMS SignedData (RFC 5652)",
+            Self::Certificate => "X.509 certificate (RFC 5280)",
+            Self::PublicKey => "SubjectPublicKeyInfo",
+            Self::Modelled => "modelled structure",
+        }
+    }
+
     /// The file extension a standard tool expects.
     pub fn extension(self) -> &'static str {
         match self {
@@ -157,8 +178,39 @@ pub struct Artifact {
     pub bytes: Vec<u8>,
     /// The decoded view, from the parser that read `bytes`.
     pub fields: Vec<Field>,
+    /// Why there is no decoded view: the parser's own words, when the bytes
+    /// do not parse as their kind (an edited artifact, say).
+    #[serde(default)]
+    pub unreadable: Option<String>,
     /// Why the format is the project's own design, when no public spec defines it.
     pub modelled: Option<String>,
+}
+
+impl Artifact {
+    /// An artifact whose decoded view is what `view` (its kind's parser)
+    /// made of the bytes; a parser's error becomes the `unreadable` reason.
+    pub fn decoded<E: std::fmt::Display>(
+        id: &str,
+        title: &str,
+        kind: ArtifactKind,
+        bytes: Vec<u8>,
+        view: std::result::Result<Vec<Field>, E>,
+        modelled: Option<&str>,
+    ) -> Artifact {
+        let (fields, unreadable) = match view {
+            Ok(fields) => (fields, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        Artifact {
+            id: id.into(),
+            title: title.into(),
+            kind,
+            bytes,
+            fields,
+            unreadable,
+            modelled: modelled.map(str::to_string),
+        }
+    }
 }
 
 /// Whether a check held.
@@ -195,6 +247,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bytes_that_do_not_parse_say_why_instead_of_an_empty_view() {
+        let good = Artifact::decoded(
+            "a",
+            "A",
+            ArtifactKind::Jwt,
+            b"x".to_vec(),
+            Ok::<_, String>(vec![Field::new("n", "v", "note", "spec", 0, 1)]),
+            None,
+        );
+        assert_eq!((good.fields.len(), &good.unreadable), (1, &None));
+        let token = "eyJhbGciOiJSUzI1NiJ9.not base64!.sig";
+        let bad = Artifact::decoded(
+            "b",
+            "B",
+            ArtifactKind::Jwt,
+            token.as_bytes().to_vec(),
+            crate::formats::jws::fields(token),
+            None,
+        );
+        assert!(bad.fields.is_empty());
+        let why = bad.unreadable.expect("a reason");
+        assert!(!why.is_empty());
+        // Old traces without the member still read.
+        let json = serde_json::to_string(&good)
+            .unwrap()
+            .replace(",\"unreadable\":null", "");
+        assert!(!json.contains("unreadable"));
+        assert_eq!(serde_json::from_str::<Artifact>(&json).unwrap(), good);
+    }
+
+    #[test]
     fn artifacts_travel_as_json_with_base64_bytes() {
         let a = Artifact {
             id: "x".into(),
@@ -202,6 +285,7 @@ mod tests {
             kind: ArtifactKind::Json,
             bytes: vec![0, 1, 2, 250],
             fields: vec![Field::new("n", "v", "note", "spec", 0, 4)],
+            unreadable: None,
             modelled: None,
         };
         let json = serde_json::to_string(&a).unwrap();

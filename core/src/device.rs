@@ -121,28 +121,22 @@ fn exchange_record(index: usize, exchange: &Exchange) -> TpmExchange {
     };
     TpmExchange {
         name: exchange.name.to_string(),
-        command: Artifact {
-            id: format!("tpm-{index}-{slug}-command"),
-            title: format!("{} command", exchange.name),
-            kind: ArtifactKind::TpmCommand,
-            bytes: exchange.command.clone(),
-            fields: exchange
-                .describe_command()
-                .map(fields_of)
-                .unwrap_or_default(),
-            modelled: None,
-        },
-        response: Artifact {
-            id: format!("tpm-{index}-{slug}-response"),
-            title: format!("{} response", exchange.name),
-            kind: ArtifactKind::TpmResponse,
-            bytes: exchange.response.clone(),
-            fields: exchange
-                .describe_response()
-                .map(fields_of)
-                .unwrap_or_default(),
-            modelled: None,
-        },
+        command: Artifact::decoded(
+            &format!("tpm-{index}-{slug}-command"),
+            &format!("{} command", exchange.name),
+            ArtifactKind::TpmCommand,
+            exchange.command.clone(),
+            exchange.describe_command().map(fields_of),
+            None,
+        ),
+        response: Artifact::decoded(
+            &format!("tpm-{index}-{slug}-response"),
+            &format!("{} response", exchange.name),
+            ArtifactKind::TpmResponse,
+            exchange.response.clone(),
+            exchange.describe_response().map(fields_of),
+            None,
+        ),
         result,
     }
 }
@@ -435,14 +429,14 @@ fn tpm_artifact(
     bytes: &[u8],
     describe: fn(&[u8]) -> tpm_emu::Result<Vec<describe::Node>>,
 ) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
+    Artifact::decoded(
+        id,
+        title,
         kind,
-        bytes: bytes.to_vec(),
-        fields: describe(bytes).map(fields_of).unwrap_or_default(),
-        modelled: None,
-    }
+        bytes.to_vec(),
+        describe(bytes).map(fields_of),
+        None,
+    )
 }
 
 /// A TPM2B_PUBLIC as an artifact.

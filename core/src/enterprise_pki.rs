@@ -224,39 +224,39 @@ pub fn certificate_key(der: &[u8]) -> Result<RsaPublicKey> {
     pki::certificate_public_key(der)
 }
 
-/// A certificate as an artifact, with its decoded view (empty when the
-/// bytes do not decode, so that a tampered certificate still shows).
+/// A certificate as an artifact, with its decoded view (or, when the bytes
+/// do not decode, why not: a tampered certificate still shows).
 pub fn certificate_artifact(id: &str, title: &str, der: &[u8], modelled: Option<&str>) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::Certificate,
-        bytes: der.to_vec(),
-        fields: pki::certificate_fields(der).unwrap_or_default(),
-        modelled: modelled.map(str::to_string),
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Certificate,
+        der.to_vec(),
+        pki::certificate_fields(der),
+        modelled,
+    )
 }
 
 /// A PKCS#10 request as an artifact.
 pub fn request_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::Pkcs10,
-        bytes: der.to_vec(),
-        fields: pki::request_fields(der).unwrap_or_default(),
-        modelled: None,
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Pkcs10,
+        der.to_vec(),
+        pki::request_fields(der),
+        None,
+    )
 }
 
 /// A CMS SignedData as an artifact.
 pub fn cms_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::Cms,
-        bytes: der.to_vec(),
-        fields: pki::cms_fields(der).unwrap_or_default(),
-        modelled: None,
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Cms,
+        der.to_vec(),
+        pki::cms_fields(der),
+        None,
+    )
 }

@@ -217,6 +217,11 @@ pub fn ArtifactView(
             {move || match view_mode.get() {
                 View::Decoded => view! {
                     <div class="decoded" data-testid="decoded">
+                        {art.with_value(|a| a.unreadable.clone()).map(|why| view! {
+                            <p class="unreadable" data-testid="unreadable" role="status">
+                                {format!("These bytes do not parse as a {}: {why}", art.with_value(|a| a.kind.name()))}
+                            </p>
+                        })}
                         <FieldTree fields=art.with_value(|a| a.fields.clone()) hover />
                     </div>
                     <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover />

@@ -54,36 +54,36 @@ fn unb64(what: &'static str, text: Option<&str>) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn bcrypt_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::BcryptRsaPublicBlob,
-        bytes: bytes.to_vec(),
-        fields: BcryptRsaPublicBlob::fields(bytes).unwrap_or_default(),
-        modelled: None,
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::BcryptRsaPublicBlob,
+        bytes.to_vec(),
+        BcryptRsaPublicBlob::fields(bytes),
+        None,
+    )
 }
 
 pub(crate) fn key_credential_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::KeyCredentialLink,
-        bytes: bytes.to_vec(),
-        fields: KeyCredentialLink::fields(bytes).unwrap_or_default(),
-        modelled: None,
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::KeyCredentialLink,
+        bytes.to_vec(),
+        KeyCredentialLink::fields(bytes),
+        None,
+    )
 }
 
 pub(crate) fn dn_binary_artifact(id: &str, title: &str, text: &str) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::DnBinary,
-        bytes: text.as_bytes().to_vec(),
-        fields: DnBinary::fields(text).unwrap_or_default(),
-        modelled: None,
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::DnBinary,
+        text.as_bytes().to_vec(),
+        DnBinary::fields(text),
+        None,
+    )
 }
 
 impl Run {

@@ -32,14 +32,14 @@ pub(crate) mod wire {
 
 /// A JWT as an artifact, decoded by the JWS parser.
 pub(crate) fn jwt_artifact(id: &str, title: &str, token: &str, modelled: Option<&str>) -> Artifact {
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::Jwt,
-        bytes: token.as_bytes().to_vec(),
-        fields: jws::fields(token).unwrap_or_default(),
-        modelled: modelled.map(str::to_string),
-    }
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Jwt,
+        token.as_bytes().to_vec(),
+        jws::fields(token),
+        modelled,
+    )
 }
 
 /// A JSON document as an artifact.
@@ -50,14 +50,15 @@ pub(crate) fn json_artifact(
     modelled: Option<&str>,
 ) -> Artifact {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    Artifact {
-        id: id.into(),
-        title: title.into(),
-        kind: ArtifactKind::Json,
-        fields: crate::json_view::fields(&text),
-        bytes: text.into_bytes(),
-        modelled: modelled.map(str::to_string),
-    }
+    let fields = crate::json_view::fields(&text);
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Json,
+        text.into_bytes(),
+        Ok::<_, Error>(fields),
+        modelled,
+    )
 }
 
 pub(crate) fn claims(value: Value) -> Map<String, Value> {
