@@ -301,3 +301,37 @@ async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_it
         root.remove();
     }
 }
+
+#[wasm_bindgen_test]
+async fn bytes_that_do_not_parse_show_the_parsers_reason() {
+    use whfb_core::artifact::{Artifact, ArtifactKind};
+    let token = "eyJhbGciOiJSUzI1NiJ9.not base64!.sig";
+    let artifact = Artifact::decoded(
+        "edited-token",
+        "An edited token",
+        ArtifactKind::Jwt,
+        token.as_bytes().to_vec(),
+        whfb_core::formats::jws::fields(token),
+        None,
+    );
+    let reason = artifact
+        .unreadable
+        .clone()
+        .expect("the JWS parser refuses it");
+    let root = container();
+    let shown = artifact.clone();
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <ArtifactView artifact=shown.clone() /> }
+    });
+    tick().await;
+    let message = one(&root, "unreadable").text_content().unwrap_or_default();
+    assert!(
+        message.contains("do not parse as a compact JWS"),
+        "{message}"
+    );
+    assert!(message.contains(&reason), "{message} lacks {reason}");
+    // The bytes are still there to read.
+    let bytes = root.query_selector_all(".byte").unwrap();
+    assert_eq!(bytes.length() as usize, token.len());
+    root.remove();
+}
