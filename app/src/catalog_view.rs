@@ -2,8 +2,8 @@
 
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{phase_span, Deployment};
-use whfb_core::flows::FlowId;
+use whfb_model::catalog::{phase_span, Deployment};
+use whfb_model::flows::FlowId;
 
 /// Every flow of the core's catalog, grouped by how the device is joined.
 #[component]

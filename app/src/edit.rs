@@ -5,9 +5,8 @@
 //! meet them. Bad input is refused here only when it cannot become bytes
 //! at all (broken JSON, a stray character in the hex), with a reason.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use whfb_core::artifact::ArtifactKind;
-use whfb_core::formats::jws;
+use whfb_model::artifact::ArtifactKind;
+use whfb_model::jws;
 
 /// How an artifact is edited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,31 +67,23 @@ pub fn bytes(mode: EditMode, original: &[u8], text: &str) -> Result<Vec<u8>, Str
     }
 }
 
-/// The three segments of a compact JWS, as text.
-fn segments(token: &[u8]) -> Result<[&str; 3], String> {
-    let text = std::str::from_utf8(token).map_err(|_| "the token is not text".to_string())?;
-    jws::segments(text).map_err(|e| e.to_string())
+/// A token's bytes as text.
+fn token_text(token: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(token).map_err(|_| "the token is not text".to_string())
 }
 
 /// The payload of a compact JWS, decoded and indented for editing.
 fn jwt_claims(token: &[u8]) -> Result<String, String> {
-    let [_, payload, _] = segments(token)?;
-    let json = Base64UrlUnpadded::decode_vec(payload)
-        .map_err(|_| "the token's payload is not base64url".to_string())?;
-    let value: serde_json::Value = serde_json::from_slice(&json)
-        .map_err(|e| format!("the token's payload is not JSON: {e}"))?;
+    let value = jws::payload(token_text(token)?)?;
     serde_json::to_string_pretty(&value).map_err(|e| format!("cannot show the claims: {e}"))
 }
 
-/// The token with its payload replaced by `claims` (the core's
-/// [`jws::with_payload`]): header and signature unchanged.
+/// The token with its payload replaced by `claims` ([`jws::with_payload`]):
+/// header and signature unchanged.
 fn jwt_with_claims(token: &[u8], claims: &str) -> Result<Vec<u8>, String> {
     let value: serde_json::Value =
         serde_json::from_str(claims).map_err(|e| format!("the claims are not valid JSON: {e}"))?;
-    let token = std::str::from_utf8(token).map_err(|_| "the token is not text".to_string())?;
-    jws::with_payload(token, &value)
-        .map(String::into_bytes)
-        .map_err(|e| e.to_string())
+    jws::with_payload(token_text(token)?, &value).map(String::into_bytes)
 }
 
 /// Bytes as hex, sixteen to a line.
@@ -160,6 +151,7 @@ pub fn flip_byte(text: &str, offset: usize) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64ct::{Base64UrlUnpadded, Encoding};
 
     fn b64(text: &str) -> String {
         Base64UrlUnpadded::encode_string(text.as_bytes())

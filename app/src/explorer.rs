@@ -12,10 +12,10 @@ mod tamper;
 use crate::playback::SPEEDS;
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{phase_span, Phase};
-use whfb_core::engine::{Event, StepStatus};
-use whfb_core::flows::FlowId;
-use whfb_core::script::{script, Script, StepKind};
+use whfb_model::catalog::{phase_span, Phase};
+use whfb_model::event::{Event, StepStatus};
+use whfb_model::flows::FlowId;
+use whfb_model::script::{script, Script, StepKind};
 
 pub use clock::ClockBar;
 pub use conditions::Conditions;

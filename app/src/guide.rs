@@ -7,8 +7,8 @@
 
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::{Deployment, SignIn, Trust};
-use whfb_core::flows::{Feature, FlowId};
+use whfb_model::catalog::{Deployment, SignIn, Trust};
+use whfb_model::flows::{Feature, FlowId};
 
 /// What the person has said so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Where everything goes on the swimlane diagram: pure geometry from a
 //! flow's script, so it can be tested without a browser.
 
-use whfb_core::catalog::{Actor, Phase};
-use whfb_core::script::{Script, StepKind};
+use whfb_model::catalog::{Actor, Phase};
+use whfb_model::script::{Script, StepKind};
 
 pub const LANE_WIDTH: f64 = 128.0;
 pub const HEADER: f64 = 64.0;
@@ -144,8 +144,8 @@ pub fn layout(script: &Script) -> Layout {
 mod tests {
     use super::*;
     use crate::flow_id;
-    use whfb_core::flows::FlowId;
-    use whfb_core::script::script;
+    use whfb_model::flows::FlowId;
+    use whfb_model::script::script;
 
     #[test]
     fn every_step_has_a_row_below_the_previous_one() {

@@ -15,14 +15,16 @@ pub mod protocol;
 pub mod route;
 pub mod session;
 pub mod theme;
+#[cfg(feature = "worker")]
 pub mod worker_entry;
+#[cfg(feature = "worker")]
 pub mod worker_host;
 pub mod worker_link;
 
 /// A flow of the registry, by its slug (for tests).
 #[cfg(test)]
-pub(crate) fn flow_id(slug: &str) -> whfb_core::flows::FlowId {
-    whfb_core::flows::FlowId::from_slug(slug).expect("a flow of the registry")
+pub(crate) fn flow_id(slug: &str) -> whfb_model::flows::FlowId {
+    whfb_model::flows::FlowId::from_slug(slug).expect("a flow of the registry")
 }
 
 use leptos::prelude::*;

@@ -1,7 +1,7 @@
 //! Playback of a flow: which step is shown, playing or paused, how fast.
 //! A plain type with native tests; components only bind signals to it.
 
-use whfb_core::catalog::Phase;
+use whfb_model::catalog::Phase;
 
 /// Playback speeds, as multiples of the base pace.
 pub const SPEEDS: [f64; 4] = [0.5, 1.0, 2.0, 4.0];

@@ -5,13 +5,13 @@
 //! for and receives plain events to render. Messages travel as JSON.
 
 use serde::{Deserialize, Serialize};
-use whfb_core::engine::{Event, Halt};
-use whfb_core::flows::FlowId;
-use whfb_core::world::Options;
+use whfb_model::event::{Event, Halt};
+use whfb_model::flows::FlowId;
+use whfb_model::options::Options;
 
 /// Something a person did to a run between two steps: the core's edits,
 /// which the worker applies and replays.
-pub use whfb_core::edits::Edit;
+pub use whfb_model::edits::Edit;
 
 /// From the page to the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub enum ToWorker {
         run: u32,
         after_step: usize,
         artifact: String,
-        #[serde(with = "whfb_core::artifact::base64_bytes")]
+        #[serde(with = "whfb_model::artifact::base64_bytes")]
         bytes: Vec<u8>,
         resign: bool,
     },
@@ -101,7 +101,7 @@ pub enum FromWorker {
     Bundle {
         run: u32,
         name: String,
-        #[serde(with = "whfb_core::artifact::base64_bytes")]
+        #[serde(with = "whfb_model::artifact::base64_bytes")]
         bytes: Vec<u8>,
     },
     /// Something could not be done; the message says what and why.

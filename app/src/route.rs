@@ -11,10 +11,10 @@
 //! A malformed link never leaves a blank page: whatever can be read is used,
 //! and each problem becomes a notice the page shows.
 
-use whfb_core::edits::{self, Edit};
-use whfb_core::flows::FlowId;
-use whfb_core::script::script;
-use whfb_core::world::{Options, OPTION_KEYS};
+use whfb_model::edits::{self, Edit};
+use whfb_model::flows::FlowId;
+use whfb_model::options::{Options, SeedText, OPTION_KEYS};
+use whfb_model::script::script;
 
 /// The seed a run uses when the link names none.
 pub const DEFAULT_SEED: &str = "demo";
@@ -82,13 +82,12 @@ impl Route {
                 }
                 "step" => step_asked = Some(value),
                 "edits" => edits_asked = Some(value),
-                "seed" => {
-                    if value.is_empty() || value.chars().count() > 64 {
-                        route.notices.push("The seed in the link must be 1 to 64 characters; the default seed is used.".into());
-                    } else {
-                        route.seed = value;
-                    }
-                }
+                "seed" => match SeedText::parse(&value) {
+                    Ok(seed) => route.seed = seed.into(),
+                    Err(why) => route.notices.push(format!(
+                        "The link's seed is not used ({why}): the default seed is."
+                    )),
+                },
                 "embed" => route.embed = value.is_empty() || value == "1" || value == "true",
                 other if OPTION_KEYS.iter().any(|(k, _)| *k == other) => {
                     if let Err(why) = o.set(other, &value) {
@@ -218,8 +217,8 @@ fn encode(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::flow_id;
-    use whfb_core::clock::SimDuration;
-    use whfb_core::world::LastMfa;
+    use whfb_model::clock::SimDuration;
+    use whfb_model::options::LastMfa;
 
     #[test]
     fn a_full_link_round_trips() {

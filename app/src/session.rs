@@ -8,9 +8,9 @@ use crate::protocol::{Edit, FromWorker, ToWorker};
 use crate::route::Route;
 use crate::worker_link::WorkerLink;
 use leptos::prelude::*;
-use whfb_core::engine::{Event, Halt, StepStatus};
-use whfb_core::flows::FlowId;
-use whfb_core::world::Options;
+use whfb_model::event::{Event, Halt, StepStatus};
+use whfb_model::flows::FlowId;
+use whfb_model::options::Options;
 
 /// The worker's answer to the last edit asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl Session {
         self.edit_result.set(None);
         self.follow.set(false);
         self.packing.set(false);
-        let total = whfb_core::script::script(flow).steps.len();
+        let total = whfb_model::script::script(flow).steps.len();
         if step >= total {
             self.notices.update(|n| {
                 n.push(format!("The link asks for step {} but this flow has {total} steps; showing the last one.", step + 1))

@@ -17,7 +17,7 @@ use whfb_app::session::Session;
 use whfb_app::worker_host::Host;
 use whfb_core::artifact::Field;
 use whfb_core::flows::FlowId;
-use whfb_core::world::Options;
+use whfb_core::options::Options;
 
 fn flow_id(slug: &str) -> FlowId {
     FlowId::from_slug(slug).expect("a flow of the registry")

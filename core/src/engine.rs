@@ -21,108 +21,17 @@ mod tamper;
 mod tokens;
 
 use crate::artifact::{Artifact, Outcome};
-use crate::catalog::{Actor, Phase};
+use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
 use crate::flows::{Feature, FlowId};
-use crate::script::{script, Action, Script, StepId, StepKind, StepSpec, Topology};
+use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
 use crate::world::{KeyPurpose, World};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use holdings::{ClockMarks, Holding, HoldingKind};
-
-/// What the page and the command line need to know about one check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    /// Who performs the check.
-    pub actor: Actor,
-    /// What is checked: "Token signature".
-    pub title: String,
-    /// What was compared with what.
-    pub compared: String,
-    /// The rule behind it: a specification section, or "modelled".
-    pub rule: String,
-    pub outcome: Outcome,
-    /// The step exists to show this check refusing (a sign-in before sync).
-    pub expect_refusal: bool,
-}
-
-impl Check {
-    /// Whether the check came out as the flow expects.
-    pub fn as_expected(&self) -> bool {
-        self.outcome.passed() != self.expect_refusal
-    }
-}
-
-/// One TPM command and its response, as bytes and decoded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TpmExchange {
-    /// `TPM2_Certify`
-    pub name: String,
-    pub command: Artifact,
-    pub response: Artifact,
-    /// The response code, readable: `TPM_RC_SUCCESS`, `TPM_RC_AUTH_FAIL (0x098E)`.
-    pub result: String,
-}
-
-/// How a step ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepStatus {
-    /// It ran and every check held.
-    Done,
-    /// It did not need to happen in this run (a fresh MFA, no sensor).
-    Skipped { why: String },
-    /// A check failed: the run stops here.
-    Failed { check: String, reason: String },
-}
-
-/// The record of one executed step.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    pub index: usize,
-    /// The step's stable name (`registration.register-key`).
-    pub id: StepId,
-    pub phase: Phase,
-    pub kind: StepKind,
-    pub action: Action,
-    pub title: String,
-    pub narration: String,
-    /// Simulated time when the step ended.
-    pub time: SimTime,
-    /// Simulated time that passed during the step.
-    pub elapsed: SimDuration,
-    pub status: StepStatus,
-    /// What this run's conditions changed about the step.
-    pub notes: Vec<String>,
-    pub artifacts: Vec<Artifact>,
-    pub checks: Vec<Check>,
-    pub tpm: Vec<TpmExchange>,
-    /// What each actor holds once the step has run.
-    pub holdings: Vec<Holding>,
-    /// The simulated clock and its deadlines once the step has run.
-    pub clock: ClockMarks,
-    /// The artifacts of this step that are still on the wire for a later
-    /// step to read, and whether their sender could sign an edit again.
-    pub tamperable: Vec<TamperTarget>,
-}
-
-/// An artifact a person may edit before the next step reads it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TamperTarget {
-    pub artifact: String,
-    /// Who would sign the edited bytes again, or why nobody can.
-    pub resign: std::result::Result<String, String>,
-}
-
-/// Why a run stopped before its end.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Halt {
-    pub step: usize,
-    pub actor: Actor,
-    pub check: String,
-    pub reason: String,
-}
+pub use whfb_model::event::{
+    Check, ClockMarks, Event, Halt, Holding, HoldingKind, StepStatus, TamperTarget, TpmExchange,
+};
 
 /// What a step's action produced, before it becomes an [`Event`].
 #[derive(Debug, Default)]

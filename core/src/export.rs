@@ -2,10 +2,11 @@
 //! trace as JSON, and a README naming the tool for each file. The command
 //! line writes these to a folder; the page offers them as one ZIP.
 
-use crate::artifact::{Artifact, ArtifactKind};
-use crate::engine::{Event, Run, StepStatus};
+pub use whfb_model::files::{file_bytes, file_name, text_form, tool_for};
+
+use crate::artifact::ArtifactKind;
+use crate::engine::{Run, StepStatus};
 use crate::error::{Error, Result};
-use base64ct::{Base64, Encoding};
 use serde::Serialize;
 
 /// One file of the bundle.
@@ -27,70 +28,6 @@ struct IndexEntry {
     bytes: usize,
     open_with: &'static str,
     modelled: Option<String>,
-}
-
-/// The standard tool that opens an artifact of this kind.
-pub fn tool_for(kind: ArtifactKind) -> &'static str {
-    match kind {
-        ArtifactKind::Jwt => "any JWT library or jwt.io-style decoder; verify RS256 with the issuer's key from the JWK set",
-        ArtifactKind::Json => "jq, or any JSON viewer",
-        ArtifactKind::BcryptRsaPublicBlob => "a hex viewer (xxd); layout in MS-KPP / bcrypt.h BCRYPT_RSAKEY_BLOB",
-        ArtifactKind::KeyCredentialLink => "DSInternals (Get-ADKeyCredential) or the dsinternals Python package; layout in MS-ADTS 2.2.20",
-        ArtifactKind::DnBinary => "a text editor; the hex part is a KEYCREDENTIALLINK_BLOB",
-        ArtifactKind::TpmPublic | ArtifactKind::TpmsAttest | ArtifactKind::TpmtSignature => {
-            "tpm2_print -t TPM2B_PUBLIC / TPMS_ATTEST / TPMT_SIGNATURE (tpm2-tools)"
-        }
-        ArtifactKind::TpmCommand | ArtifactKind::TpmResponse => "tpm2-tools' tpm2_rc_decode for response codes; a hex viewer for the rest",
-        ArtifactKind::Pkcs10 => "openssl req -in FILE -noout -text -verify",
-        ArtifactKind::Cms => "openssl cms -cmsout -print -inform DER -in FILE",
-        ArtifactKind::Certificate => "openssl x509 -in FILE -noout -text",
-        ArtifactKind::PublicKey => "openssl pkey -pubin -in FILE -noout -text",
-        ArtifactKind::Modelled => "a hex viewer: the format is the project's own",
-    }
-}
-
-fn pem(label: &str, der: &[u8]) -> Vec<u8> {
-    let b64 = Base64::encode_string(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out.into_bytes()
-}
-
-/// The artifact's bytes as its file: PEM where a PEM form exists.
-pub fn file_bytes(artifact: &Artifact) -> Vec<u8> {
-    match artifact.kind.pem_label() {
-        Some(label) if artifact.kind != ArtifactKind::Cms => pem(label, &artifact.bytes),
-        _ => artifact.bytes.clone(),
-    }
-}
-
-/// How the artifact reads as text: PEM where it has a PEM form, the text
-/// itself for tokens and JSON, base64 otherwise; with the label for a button.
-pub fn text_form(artifact: &Artifact) -> (&'static str, String) {
-    let label = match artifact.kind.pem_label() {
-        Some(_) if artifact.kind != ArtifactKind::Cms => "PEM",
-        _ if artifact.kind.is_text() => "Text",
-        _ => "Base64",
-    };
-    let text = match label {
-        "Base64" => Base64::encode_string(&artifact.bytes),
-        _ => String::from_utf8(file_bytes(artifact))
-            .unwrap_or_else(|_| Base64::encode_string(&artifact.bytes)),
-    };
-    (label, text)
-}
-
-/// A file name for an artifact of a step: `07-access-token.jwt`.
-pub fn file_name(event: &Event, artifact: &Artifact) -> String {
-    let ext = match artifact.kind {
-        ArtifactKind::Certificate | ArtifactKind::Pkcs10 | ArtifactKind::PublicKey => "pem",
-        other => other.extension(),
-    };
-    format!("{:02}-{}.{}", event.index + 1, artifact.id, ext)
 }
 
 /// Every file of a run's bundle.
@@ -306,14 +243,5 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn pem_wraps_at_64_columns() {
-        let text = String::from_utf8(pem("CERTIFICATE", &[0u8; 100])).unwrap_or_default();
-        assert!(text.starts_with("-----BEGIN CERTIFICATE-----\n"));
-        assert!(text
-            .lines()
-            .all(|l| l.len() <= 64 || l.starts_with("-----")));
     }
 }

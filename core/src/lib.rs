@@ -7,9 +7,11 @@
 //!
 //! # Code map
 //!
-//! - [`catalog`]: the actors, deployments, trust models and phases;
+//! - Plain data, from `whfb-model` and re-exported here: [`catalog`]: the actors, deployments, trust models and phases;
 //!   [`flows`]: the registry, one file per flow; [`script`]: every step of
-//!   every flow, expanded from its segments, with its narration.
+//!   every flow, expanded from its segments, with its narration;
+//!   [`options`]: the seed's text and the conditions a person picks;
+//!   [`artifact`]: what a step produces; [`clock`]: simulated time.
 //! - [`world`]: everything that exists before a flow starts, built from a
 //!   seed; [`device`]: the device and its TPM (through `tpm-emu`'s command
 //!   bytes); [`enterprise_pki`] and [`pki`]: the CA, the enrollment agent, the
@@ -17,26 +19,23 @@
 //! - [`engine`]: [`engine::Run`] executes a script step by step and records an
 //!   [`engine::Event`] per step.
 //! - [`formats`]: JWS, BCRYPT blobs, KEYCREDENTIALLINK_BLOB, DN-Binary;
-//!   [`json_view`]: byte ranges of JSON members; [`artifact`]: what a step
-//!   produces; [`export`] and [`zip`]: a run as files.
+//!   [`json_view`]: byte ranges of JSON members; [`export`] and [`zip`]: a
+//!   run as files; [`edits`]: tampering and moving the clock, replayed.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod artifact;
+pub use whfb_model::{artifact, catalog, clock, flows, options, script};
+
 pub mod attestation;
-pub mod catalog;
-pub mod clock;
 pub mod device;
 pub mod edits;
 pub mod engine;
 pub mod enterprise_pki;
 pub mod error;
 pub mod export;
-pub mod flows;
 pub mod formats;
 pub mod json_view;
 pub mod pki;
-pub mod script;
 pub mod world;
 pub mod zip;
 

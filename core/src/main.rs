@@ -8,8 +8,9 @@ use whfb_core::catalog::phase_span;
 use whfb_core::edits::{self, EditedRun, Verdict};
 use whfb_core::export;
 use whfb_core::flows::FlowId;
+use whfb_core::options::{SeedText, OPTION_KEYS};
 use whfb_core::script::script;
-use whfb_core::world::{World, WorldConfig, OPTION_KEYS};
+use whfb_core::world::{World, WorldConfig};
 
 const HELP: &str = "\
 whfb: step through the Windows Hello for Business provisioning flows with real cryptography
@@ -123,10 +124,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         let value = it.next().ok_or_else(|| format!("--{key} needs a value"))?;
         match key {
             "seed" => {
-                if value.is_empty() || value.chars().count() > 64 {
-                    return Err("the seed must be 1 to 64 characters".into());
-                }
-                config.seed_text = value.clone();
+                config.seed_text = SeedText::parse(value)?.into();
             }
             "start" => config.start = export::parse_time(value).map_err(|e| e.to_string())?,
             "out" => out = Some(PathBuf::from(value)),

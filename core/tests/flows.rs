@@ -9,8 +9,9 @@ use whfb_core::catalog::Phase;
 use whfb_core::clock::{SimDuration, SimTime};
 use whfb_core::engine::{Run, StepStatus};
 use whfb_core::flows::{FlowId, Segment};
+use whfb_core::options::{LastMfa, Options};
 use whfb_core::script::Action;
-use whfb_core::world::{LastMfa, Options, World, WorldConfig};
+use whfb_core::world::{World, WorldConfig};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

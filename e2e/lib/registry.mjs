@@ -1,4 +1,4 @@
-// The flows of the core's registry, read from its source: `core/src/flows.rs`
+// The flows of the registry, read from its source: `model/src/flows.rs`
 // lists one module per flow in REGISTRY, and each flow file names its slug.
 // The end-to-end tests iterate this list instead of a copy of it, so a flow
 // added to the registry is tested without editing the tests' lists.
@@ -6,16 +6,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CORE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'core', 'src');
+const MODEL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'model', 'src');
 
 function registry() {
-  const source = readFileSync(join(CORE, 'flows.rs'), 'utf8');
+  const source = readFileSync(join(MODEL, 'flows.rs'), 'utf8');
   const block = source.match(/pub static REGISTRY: &\[&Flow\] = &\[([\s\S]*?)\];/);
-  if (!block) throw new Error('core/src/flows.rs has no REGISTRY');
+  if (!block) throw new Error('model/src/flows.rs has no REGISTRY');
   return [...block[1].matchAll(/&(\w+)::FLOW/g)].map(([, module]) => {
-    const file = readFileSync(join(CORE, 'flows', `${module}.rs`), 'utf8');
+    const file = readFileSync(join(MODEL, 'flows', `${module}.rs`), 'utf8');
     const slug = file.match(/slug: "([a-z0-9-]+)"/);
-    if (!slug) throw new Error(`core/src/flows/${module}.rs names no slug`);
+    if (!slug) throw new Error(`model/src/flows/${module}.rs names no slug`);
     return slug[1];
   });
 }

@@ -275,9 +275,26 @@ fn lint(tools: &Toolchain) -> Result<String, String> {
         ]),
         "cargo clippy --target wasm32-unknown-unknown",
     )?;
+    tools::run(
+        tools.command("cargo").args([
+            "clippy",
+            "-p",
+            "whfb-app",
+            "--no-default-features",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy -p whfb-app --no-default-features (the page's binary)",
+    )?;
     no_randomness_of_their_own(tools)?;
+    page_links_no_cryptography(tools)?;
     Ok(
-        "rustfmt and clippy (native and wasm32) clean; no getrandom under whfb-core or tpm-emu"
+        "rustfmt and clippy (native and wasm32, page and worker) clean; no getrandom under \
+        whfb-core or tpm-emu; the page's binary links no whfb-core, RSA or DER"
             .into(),
     )
 }
@@ -287,18 +304,7 @@ fn lint(tools: &Toolchain) -> Result<String, String> {
 /// app is the only place that may wire the platform's randomness in.
 fn no_randomness_of_their_own(tools: &Toolchain) -> Result<(), String> {
     for package in ["whfb-core", "tpm-emu"] {
-        let output = tools
-            .command("cargo")
-            .args(["tree", "-p", package, "-e", "normal", "--target", "all"])
-            .output()
-            .map_err(|e| format!("cargo tree: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "cargo tree -p {package} failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let tree = String::from_utf8_lossy(&output.stdout);
+        let tree = dependency_tree(tools, &["-p", package, "--target", "all"])?;
         if let Some(line) = tree.lines().find(|l| l.contains("getrandom")) {
             return Err(format!(
                 "{package} depends on getrandom ({}): the core and the TPM must take \
@@ -308,6 +314,53 @@ fn no_randomness_of_their_own(tools: &Toolchain) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The page's binary (the app without its `worker` feature) links no
+/// engine: no whfb-core, no RSA, no DER (ARCHITECTURE.md, invariants).
+fn page_links_no_cryptography(tools: &Toolchain) -> Result<(), String> {
+    let tree = dependency_tree(
+        tools,
+        &[
+            "-p",
+            "whfb-app",
+            "--no-default-features",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    )?;
+    for name in ["whfb-core ", "tpm-emu ", "rsa ", "der ", "p256 ", "sha2 "] {
+        if let Some(line) = tree.lines().find(|l| l.contains(&format!("── {name}"))) {
+            return Err(format!(
+                "the page's binary depends on {}({}): only the worker may link the engine",
+                name,
+                line.trim()
+            ));
+        }
+    }
+    if !tree.contains("whfb-model ") {
+        return Err("the page's dependency tree does not show whfb-model: is the check reading the right tree?".into());
+    }
+    Ok(())
+}
+
+/// `cargo tree -e normal,no-proc-macro` with `args`, as text.
+fn dependency_tree(tools: &Toolchain, args: &[&str]) -> Result<String, String> {
+    let output = tools
+        .command("cargo")
+        // Proc-macros run on the host and are not linked: leave them out.
+        .args(["tree", "-e", "normal,no-proc-macro"])
+        .args(args)
+        .output()
+        .map_err(|e| format!("cargo tree: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo tree {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A server process, stopped by its PID when dropped.

@@ -4,10 +4,10 @@
 
 use crate::session::{EditAnswer, Session};
 use leptos::prelude::*;
-use whfb_core::catalog::Actor;
-use whfb_core::clock::SimTime;
-use whfb_core::engine::{ClockMarks, StepStatus};
-use whfb_core::flows::FlowId;
+use whfb_model::catalog::Actor;
+use whfb_model::clock::SimTime;
+use whfb_model::event::{ClockMarks, StepStatus};
+use whfb_model::flows::FlowId;
 
 /// The waits offered, in minutes.
 const WAITS: [u64; 7] = [1, 2, 5, 10, 15, 30, 60];

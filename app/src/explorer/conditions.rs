@@ -6,9 +6,9 @@
 
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::Actor;
-use whfb_core::flows::FlowId;
-use whfb_core::world::{LastMfa, Options};
+use whfb_model::catalog::Actor;
+use whfb_model::flows::FlowId;
+use whfb_model::options::{LastMfa, Options};
 
 /// What an option set away from its default means, in a few words.
 fn describe(key: &str, value: &str) -> String {

@@ -3,8 +3,8 @@
 //! place only: those in the TPM never leave it, and the page never has them.
 
 use leptos::prelude::*;
-use whfb_core::catalog::Actor;
-use whfb_core::engine::{Holding, HoldingKind};
+use whfb_model::catalog::Actor;
+use whfb_model::event::{Holding, HoldingKind};
 
 fn kind_label(kind: HoldingKind) -> &'static str {
     match kind {

@@ -10,9 +10,9 @@ use crate::protocol::Edit;
 use crate::session::Session;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use whfb_core::artifact::{Artifact, Field, Outcome};
-use whfb_core::engine::{Check, Event, Holding, StepStatus};
-use whfb_core::export;
+use whfb_model::artifact::{Artifact, Field, Outcome};
+use whfb_model::event::{Check, Event, Holding, StepStatus};
+use whfb_model::files;
 
 #[component]
 pub fn Inspector(session: Session) -> impl IntoView {
@@ -179,7 +179,7 @@ pub fn ArtifactView(
     let hover = RwSignal::new(None::<(usize, usize)>);
     let editing = RwSignal::new(false);
     let art = StoredValue::new(artifact.clone());
-    let (text_label, text_form) = export::text_form(&artifact);
+    let (text_label, text_form) = files::text_form(&artifact);
     let text_form = StoredValue::new(text_form);
     let can_edit = edit.is_some();
     let edit = StoredValue::new(edit);
@@ -378,10 +378,10 @@ fn copy_text(text: &str) {
 
 /// Offers the artifact as a file, in the form standard tools open.
 fn download(artifact: &Artifact) {
-    let bytes = export::file_bytes(artifact);
+    let bytes = files::file_bytes(artifact);
     let ext = match artifact.kind {
-        whfb_core::artifact::ArtifactKind::Certificate
-        | whfb_core::artifact::ArtifactKind::Pkcs10 => "pem",
+        whfb_model::artifact::ArtifactKind::Certificate
+        | whfb_model::artifact::ArtifactKind::Pkcs10 => "pem",
         k => k.extension(),
     };
     save_file(

@@ -5,8 +5,8 @@ use super::status_class;
 use crate::layout::{layout, Shape, BAND_HEAD, HEADER, LANE_WIDTH, MARGIN, ROW};
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_core::catalog::Place;
-use whfb_core::script::Script;
+use whfb_model::catalog::Place;
+use whfb_model::script::Script;
 
 #[component]
 pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView {

@@ -8,9 +8,9 @@ use crate::edit::{self, EditMode};
 use crate::protocol::Edit;
 use crate::session::{EditAnswer, Session};
 use leptos::prelude::*;
-use whfb_core::artifact::Artifact;
-use whfb_core::edits::Verdict;
-use whfb_core::engine::TamperTarget;
+use whfb_model::artifact::Artifact;
+use whfb_model::edits::Verdict;
+use whfb_model::event::TamperTarget;
 
 /// An artifact the person may edit: on the wire after `step`.
 #[derive(Clone, Debug)]
@@ -183,7 +183,7 @@ pub fn EditsBanner(session: Session) -> impl IntoView {
         let total = session.playback.with(|p| p.total);
         let ran = session.events.with(Vec::len);
         let halt = session.halt.get();
-        let verdict = match whfb_core::edits::verdict(&edits, halt.as_ref(), ran >= total) {
+        let verdict = match whfb_model::edits::verdict(&edits, halt.as_ref(), ran >= total) {
             Verdict::Caught { step, text } => {
                 view! {
                     <p class="verdict caught" data-testid="edit-verdict" data-verdict="caught">

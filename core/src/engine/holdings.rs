@@ -3,49 +3,10 @@
 //! are listed as held by the TPM; their bytes are never shown, because the
 //! engine never has them.
 
-use super::{Run, StepStatus};
+use super::{ClockMarks, Holding, HoldingKind, Run, StepStatus};
 use crate::catalog::{Actor, Trust};
-use crate::clock::SimTime;
 use crate::script::Action;
 use crate::world::KeyPurpose;
-use serde::{Deserialize, Serialize};
-
-/// What kind of thing an actor holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum HoldingKind {
-    /// Something only its holder knows (a password, a PIN).
-    Secret,
-    /// A private key; `detail` says where it lives.
-    PrivateKey,
-    /// A public key or a trust anchor.
-    PublicKey,
-    /// A signed token or receipt.
-    Token,
-    /// A certificate.
-    Certificate,
-    /// A directory entry, a counter, a schedule.
-    Record,
-}
-
-/// One thing an actor holds at this point of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holding {
-    pub actor: Actor,
-    pub kind: HoldingKind,
-    pub item: String,
-    pub detail: String,
-}
-
-/// The simulated clock and the deadlines that matter to the flows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClockMarks {
-    pub now: SimTime,
-    /// When the user's last MFA stops counting as fresh (10 minutes after it).
-    pub mfa_fresh_until: Option<SimTime>,
-    /// When Azure AD Connect last ran, and when it runs next.
-    pub last_sync: SimTime,
-    pub next_sync: SimTime,
-}
 
 impl Run {
     fn done(&self, action: Action) -> bool {

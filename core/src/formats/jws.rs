@@ -91,30 +91,10 @@ pub fn sign_with_header(
 /// The three segments of a compact JWS, `header.payload.signature`
 /// (RFC 7515 §7.1), as they are: not decoded.
 pub fn segments(token: &str) -> Result<[&str; 3]> {
-    let mut parts = token.trim().split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) => Ok([h, p, s]),
-        _ => Err(Error::malformed(
-            WHAT,
-            "the token does not have the three parts header.payload.signature",
-        )),
-    }
+    whfb_model::jws::segments(token).map_err(|reason| Error::malformed(WHAT, reason))
 }
 
-/// The token with its payload replaced by `claims`, written compactly and
-/// encoded in base64url (RFC 7515 §7.1); header and signature unchanged, so
-/// the signature no longer matches unless the claims are the same. Claims
-/// written back unchanged give back the original bytes: tokens are made
-/// with their members in the sorted order `serde_json` writes.
-pub fn with_payload(token: &str, claims: &Value) -> Result<String> {
-    let [header, _, signature] = segments(token)?;
-    let compact = serde_json::to_string(claims)
-        .map_err(|e| Error::malformed(CLAIM, format!("cannot write the claims: {e}")))?;
-    Ok(format!(
-        "{header}.{}.{signature}",
-        b64url(compact.as_bytes())
-    ))
-}
+pub use whfb_model::jws::with_payload;
 
 /// The token's `header.payload` signed again by `sign` (which returns the
 /// RSASSA-PKCS1-v1_5 SHA-256 signature of the bytes it is given).

@@ -1,0 +1,400 @@
+//! What a person chooses about a run, as plain data: the seed's text, the
+//! seeds' conditions (a sensor, the last MFA, the PIN and its policy, AD FS
+//! up or down, Azure AD Connect's schedule) and their one text form, shared
+//! by links (`mfa=2`) and the command line (`--mfa 2`).
+
+use crate::clock::SimDuration;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The text a run's seed comes from (`demo`, `42`, …): 1 to 64 characters,
+/// so that it fits in a link and a file name. The command line and links
+/// read it through [`SeedText::parse`], so both say the same.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SeedText(String);
+
+impl SeedText {
+    /// The longest seed, in characters.
+    pub const MAX_CHARS: usize = 64;
+
+    /// The seed of the demo runs (and of the known answers).
+    pub fn demo() -> SeedText {
+        SeedText("demo".into())
+    }
+
+    /// A seed's text, or why it cannot be one.
+    pub fn parse(text: &str) -> Result<SeedText, String> {
+        let n = text.chars().count();
+        if n == 0 || n > Self::MAX_CHARS {
+            return Err(format!(
+                "the seed must be 1 to {} characters, not {n}",
+                Self::MAX_CHARS
+            ));
+        }
+        Ok(SeedText(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SeedText {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        SeedText::parse(&text)
+    }
+}
+
+impl From<SeedText> for String {
+    fn from(seed: SeedText) -> String {
+        seed.0
+    }
+}
+
+impl fmt::Display for SeedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The PIN complexity policy (Windows Hello for Business PIN complexity
+/// settings: length 4–127, default minimum 6; character classes allowed,
+/// required or disallowed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub digits: CharRule,
+    pub lowercase: CharRule,
+    pub uppercase: CharRule,
+    pub special: CharRule,
+}
+
+/// Whether a class of characters may, must or must not appear in a PIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CharRule {
+    Allowed,
+    Required,
+    Disallowed,
+}
+
+impl Default for PinPolicy {
+    fn default() -> Self {
+        PinPolicy {
+            min_length: 6,
+            max_length: 127,
+            digits: CharRule::Allowed,
+            lowercase: CharRule::Disallowed,
+            uppercase: CharRule::Disallowed,
+            special: CharRule::Disallowed,
+        }
+    }
+}
+
+impl PinPolicy {
+    /// Every rule the PIN breaks, in words; empty when it complies.
+    pub fn violations(&self, pin: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let len = pin.chars().count();
+        if len < self.min_length {
+            out.push(format!(
+                "the PIN has {len} characters; the policy asks for at least {}",
+                self.min_length
+            ));
+        }
+        if len > self.max_length {
+            out.push(format!(
+                "the PIN has {len} characters; the policy allows at most {}",
+                self.max_length
+            ));
+        }
+        type Class = (&'static str, CharRule, fn(char) -> bool);
+        let classes: [Class; 4] = [
+            ("digits", self.digits, |c| c.is_ascii_digit()),
+            ("lowercase letters", self.lowercase, |c| {
+                c.is_ascii_lowercase()
+            }),
+            ("uppercase letters", self.uppercase, |c| {
+                c.is_ascii_uppercase()
+            }),
+            ("special characters", self.special, |c| {
+                c.is_ascii_punctuation() || c == ' '
+            }),
+        ];
+        for (name, rule, test) in classes {
+            let present = pin.chars().any(test);
+            match rule {
+                CharRule::Required if !present => out.push(format!("the policy requires {name}")),
+                CharRule::Disallowed if present => {
+                    out.push(format!("the policy does not allow {name}"))
+                }
+                _ => {}
+            }
+        }
+        if pin.chars().any(|c| !c.is_ascii() || c.is_ascii_control()) {
+            out.push("a PIN may only use printable ASCII characters".into());
+        }
+        out
+    }
+}
+
+/// When the user last completed MFA, as the run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LastMfa {
+    /// No MFA on record: the user is prompted.
+    Never,
+    /// This long before the run starts.
+    Ago(SimDuration),
+}
+
+/// What a person can change about a run: the seeds' conditions and faults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// A Windows Hello compatible biometric sensor is present.
+    pub biometric_sensor: bool,
+    /// When the user last did MFA.
+    pub last_mfa: LastMfa,
+    /// The password the user types at sign-in (the account's real one by default).
+    pub password: Option<String>,
+    /// The PIN, as typed the first time.
+    pub pin: String,
+    /// The PIN, as typed the second time.
+    pub pin_confirmation: String,
+    pub pin_policy: PinPolicy,
+    /// How many times the user mistypes the PIN before getting it right
+    /// (each one an authorisation failure the TPM counts).
+    pub wrong_pin_attempts: u32,
+    /// The federation server (AD FS) answers.
+    pub federation_available: bool,
+    /// Azure AD Connect's schedule.
+    pub sync_interval: SimDuration,
+    /// How long before the run starts Azure AD Connect last ran.
+    pub last_sync_ago: SimDuration,
+    /// Keys the TPM pre-generates.
+    pub pool_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            biometric_sensor: true,
+            last_mfa: LastMfa::Never,
+            password: None,
+            pin: "246810".into(),
+            pin_confirmation: "246810".into(),
+            pin_policy: PinPolicy::default(),
+            wrong_pin_attempts: 0,
+            federation_available: true,
+            sync_interval: SimDuration::minutes(30),
+            last_sync_ago: SimDuration::minutes(12),
+            pool_size: 2,
+        }
+    }
+}
+
+/// The names of the settings [`Options::set`] understands, with what each takes.
+pub const OPTION_KEYS: [(&str, &str); 9] = [
+    ("sensor", "1 or 0: a biometric sensor is present"),
+    ("mfa", "minutes since the user's last MFA, or none"),
+    ("pin", "the PIN the user types (both times)"),
+    ("pin2", "a different PIN confirmation"),
+    (
+        "wrongpin",
+        "how many wrong PINs the user types first (0-64)",
+    ),
+    ("adfs", "up or down: whether the federation server answers"),
+    ("password", "the password the user types"),
+    ("sync", "Azure AD Connect's sync interval in minutes"),
+    ("lastsync", "minutes since Azure AD Connect last ran"),
+];
+
+impl Options {
+    /// Sets one condition by name, as a link (`mfa=2`) or the command line
+    /// (`--mfa 2`) writes it; the error says what the value should be.
+    pub fn set(&mut self, key: &str, value: &str) -> std::result::Result<(), String> {
+        let minutes = |max: u64| -> std::result::Result<SimDuration, String> {
+            match value.parse::<u64>() {
+                Ok(m) if m <= max => Ok(SimDuration::minutes(m)),
+                _ => Err(format!(
+                    "{key} must be a number of minutes from 0 to {max}, not \"{value}\""
+                )),
+            }
+        };
+        match key {
+            "sensor" => match value {
+                "1" | "yes" | "true" => self.biometric_sensor = true,
+                "0" | "no" | "false" => self.biometric_sensor = false,
+                _ => return Err(format!("sensor must be 1 or 0, not \"{value}\"")),
+            },
+            "mfa" => {
+                self.last_mfa = if value == "none" {
+                    LastMfa::Never
+                } else {
+                    LastMfa::Ago(minutes(24 * 60).map_err(|_| {
+                        format!("mfa must be minutes since the last MFA (0 to 1440) or \"none\", not \"{value}\"")
+                    })?)
+                }
+            }
+            "pin" => {
+                if value.chars().count() > 200 {
+                    return Err("the PIN is too long to type (over 200 characters)".into());
+                }
+                self.pin = value.to_string();
+                self.pin_confirmation = value.to_string();
+            }
+            "pin2" => {
+                if value.chars().count() > 200 {
+                    return Err(
+                        "the PIN confirmation is too long to type (over 200 characters)".into(),
+                    );
+                }
+                self.pin_confirmation = value.to_string();
+            }
+            "wrongpin" => match value.parse::<u32>() {
+                Ok(n) if n <= 64 => self.wrong_pin_attempts = n,
+                _ => {
+                    return Err(format!(
+                        "wrongpin must be a number from 0 to 64, not \"{value}\""
+                    ))
+                }
+            },
+            "adfs" => match value {
+                "down" => self.federation_available = false,
+                "up" => self.federation_available = true,
+                _ => return Err(format!("adfs must be \"up\" or \"down\", not \"{value}\"")),
+            },
+            "password" => self.password = Some(value.to_string()),
+            "sync" => {
+                let d = minutes(24 * 60)?;
+                if d.0 == 0 {
+                    return Err("sync must be at least 1 minute".into());
+                }
+                self.sync_interval = d;
+            }
+            "lastsync" => self.last_sync_ago = minutes(24 * 60)?,
+            other => return Err(format!("there is no setting \"{other}\"")),
+        }
+        Ok(())
+    }
+
+    /// The settings that differ from the defaults, as `(key, value)` pairs
+    /// that [`Options::set`] reads back.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let d = Options::default();
+        let mut out = Vec::new();
+        if self.biometric_sensor != d.biometric_sensor {
+            out.push((
+                "sensor",
+                if self.biometric_sensor { "1" } else { "0" }.to_string(),
+            ));
+        }
+        if self.last_mfa != d.last_mfa {
+            out.push((
+                "mfa",
+                match self.last_mfa {
+                    LastMfa::Never => "none".to_string(),
+                    LastMfa::Ago(ago) => (ago.0 / 60_000).to_string(),
+                },
+            ));
+        }
+        if self.pin != d.pin {
+            out.push(("pin", self.pin.clone()));
+        }
+        if self.pin_confirmation != self.pin {
+            out.push(("pin2", self.pin_confirmation.clone()));
+        }
+        if self.wrong_pin_attempts != 0 {
+            out.push(("wrongpin", self.wrong_pin_attempts.to_string()));
+        }
+        if self.federation_available != d.federation_available {
+            out.push((
+                "adfs",
+                if self.federation_available {
+                    "up"
+                } else {
+                    "down"
+                }
+                .to_string(),
+            ));
+        }
+        if let Some(p) = &self.password {
+            out.push(("password", p.clone()));
+        }
+        if self.sync_interval != d.sync_interval {
+            out.push(("sync", (self.sync_interval.0 / 60_000).to_string()));
+        }
+        if self.last_sync_ago != d.last_sync_ago {
+            out.push(("lastsync", (self.last_sync_ago.0 / 60_000).to_string()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_policy_names_each_broken_rule() {
+        let policy = PinPolicy::default();
+        assert!(policy.violations("246810").is_empty());
+        assert_eq!(
+            policy.violations("1234"),
+            vec!["the PIN has 4 characters; the policy asks for at least 6"]
+        );
+        assert!(policy.violations("24681a")[0].contains("does not allow lowercase"));
+        assert!(policy.violations(&"1".repeat(128))[0].contains("at most 127"));
+        let strict = PinPolicy {
+            uppercase: CharRule::Required,
+            lowercase: CharRule::Allowed,
+            ..PinPolicy::default()
+        };
+        assert!(strict.violations("abc123")[0].contains("requires uppercase"));
+    }
+
+    #[test]
+    fn options_read_back_what_they_write() {
+        let mut o = Options::default();
+        for (k, v) in [
+            ("sensor", "0"),
+            ("mfa", "15"),
+            ("pin", "13579"),
+            ("pin2", "97531"),
+            ("wrongpin", "3"),
+            ("adfs", "down"),
+            ("sync", "15"),
+            ("lastsync", "29"),
+        ] {
+            o.set(k, v).unwrap();
+        }
+        let mut again = Options::default();
+        for (k, v) in o.to_pairs() {
+            again.set(k, &v).unwrap();
+        }
+        assert_eq!(again, o);
+        assert!(Options::default().to_pairs().is_empty());
+        for (k, v) in [
+            ("sensor", "maybe"),
+            ("mfa", "-3"),
+            ("wrongpin", "99999999999"),
+            ("adfs", "sideways"),
+            ("sync", "0"),
+            ("bogus", "1"),
+        ] {
+            assert!(Options::default().set(k, v).is_err(), "{k}={v}");
+        }
+    }
+
+    #[test]
+    fn a_seed_is_1_to_64_characters() {
+        assert_eq!(SeedText::parse("demo").unwrap().as_str(), "demo");
+        assert!(SeedText::parse(&"é".repeat(64)).is_ok());
+        for bad in ["", &"x".repeat(65)] {
+            let err = SeedText::parse(bad).unwrap_err();
+            assert!(err.contains("1 to 64 characters"), "{err}");
+        }
+        assert!(serde_json::from_str::<SeedText>("\"\"").is_err());
+    }
+}
