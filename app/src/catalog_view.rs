@@ -70,7 +70,7 @@ fn FlowCard(flow: FlowId, session: Session) -> impl IntoView {
                 <span class="tag trust" data-testid="flow-trust">{flow.trust.name()}</span>
                 <span class="tag sign-in" data-testid="flow-sign-in">{flow.sign_in.name()}</span>
                 <span class="tag phases" data-testid="flow-phases" title="Phases">
-                    {format!("Phases {}", phase_span(&flow.phases()))}
+                    {format!("Phases {}", phase_span(&whfb_model::script::script(flow.id()).phase_list()))}
                 </span>
             </div>
             <p class="flow-summary" data-testid="flow-summary">{flow.summary}</p>

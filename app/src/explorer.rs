@@ -20,7 +20,6 @@ use whfb_model::script::{script, Script, StepKind};
 pub use clock::ClockBar;
 pub use conditions::Conditions;
 pub use holdings::Holdings;
-pub(crate) use inspector::save_file;
 pub use inspector::{ArtifactView, Inspector};
 pub use swimlanes::Swimlanes;
 pub use tamper::{EditTarget, EditsBanner};
@@ -46,7 +45,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                 <p class="flow-meta">
                     <span class="tag trust">{info.trust.name()}</span>
                     <span class="tag">{info.sign_in.name()}</span>
-                    <span class="tag phases">{format!("Phases {}", phase_span(&info.phases()))}</span>
+                    <span class="tag phases">{format!("Phases {}", phase_span(&script.with_value(|s| s.phase_list())))}</span>
                     <PoolStatus session />
                 </p>
             </header>

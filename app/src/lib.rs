@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod catalog_view;
+pub mod download;
 pub mod edit;
 pub mod explorer;
 pub mod guide;

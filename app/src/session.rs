@@ -341,7 +341,7 @@ impl Session {
             }
             FromWorker::Bundle { run, name, bytes } if run == current => {
                 self.packing.set(false);
-                crate::explorer::save_file(&name, &bytes, "application/zip");
+                crate::download::save_file(&name, &bytes, "application/zip");
             }
             FromWorker::Failed { run, message } if run.is_none() || run == Some(current) => {
                 self.busy.set(None);

@@ -15,7 +15,8 @@ use crate::protocol::{FromWorker, ToWorker};
 use whfb_core::edits::{Edit, EditedRun, Resign};
 use whfb_core::engine::Run;
 use whfb_core::options::Options;
-use whfb_core::world::{KeyPurpose, KeyVault, World, WorldConfig};
+use whfb_core::seed::{KeyPurpose, KeyVault};
+use whfb_core::world::{World, WorldConfig};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
 pub type Clock = Box<dyn Fn() -> f64>;

@@ -8,31 +8,18 @@
 
 mod ca;
 
+use crate::catalog::Actor;
 use crate::error::{Error, Result};
+use crate::event::{Check, Checks};
 pub use ca::{AttestationCa, TCG_KP_AIK_CERTIFICATE};
 use der::{Decode, Encode};
 use p256::ecdsa::{DerSignature, VerifyingKey};
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
-use sha2::{Digest, Sha256};
+use rsa::RsaPublicKey;
 use signature::Verifier;
 use spki::DecodePublicKey;
 use tpm_emu::{Tpm2bPublic, TpmSt, TpmaObject, TpmsAttest, TpmtPublic, TpmtSignature, Unmarshal};
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
-
-/// Verifies an RSASSA-PKCS1-v1_5 SHA-256 signature over `data` (RFC 8017 §8.2.2).
-pub fn verify_rsa_sha256(
-    key: &RsaPublicKey,
-    data: &[u8],
-    signature: &[u8],
-) -> std::result::Result<(), String> {
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &Sha256::digest(data),
-        signature,
-    )
-    .map_err(|_| "the RSASSA-PKCS1-v1_5 SHA-256 signature does not verify".to_string())
-}
 
 /// The TPMT_PUBLIC inside a TPM2B_PUBLIC.
 fn parse_public(tpm2b: &[u8]) -> Result<TpmtPublic> {
@@ -174,14 +161,6 @@ pub fn check_user_key_public(tpm2b: &[u8]) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// A check as the engine records it.
-pub type CheckRow = (
-    &'static str,
-    String,
-    &'static str,
-    std::result::Result<(), String>,
-);
-
 /// A registration service's checks of a TPM2_Certify attestation: the
 /// structure is one a TPM made, the AIK signed it, and it names the key.
 /// Stops at the first check that fails.
@@ -190,8 +169,9 @@ pub fn verify_certification(
     certify_info: &[u8],
     signature: &[u8],
     key_public: &[u8],
-) -> Vec<CheckRow> {
-    let mut rows: Vec<CheckRow> = Vec::new();
+    by: Actor,
+) -> Vec<Check> {
+    let mut rows = Checks::new(by);
     let attest = TpmsAttest::from_bytes(certify_info).map_err(|e| e.to_string());
     let certify = attest.as_ref().map_err(Clone::clone).and_then(|a| {
         if a.type_() == TpmSt::ATTEST_CERTIFY {
@@ -205,26 +185,18 @@ pub fn verify_certification(
             ))
         }
     });
-    rows.push((
-        "Attestation was made by a TPM",
-        "magic TPM_GENERATED_VALUE (0xFF544347) and type TPM_ST_ATTEST_CERTIFY (0x8017) in the TPMS_ATTEST".into(),
-        "TPM 2.0 Part 2 §10.12.12",
-        certify.as_ref().map(|_| ()).map_err(Clone::clone),
-    ));
-    let Ok(certify) = certify else { return rows };
+    rows.check("Attestation was made by a TPM", "magic TPM_GENERATED_VALUE (0xFF544347) and type TPM_ST_ATTEST_CERTIFY (0x8017) in the TPMS_ATTEST", "TPM 2.0 Part 2 §10.12.12", certify.as_ref().map(|_| ()).map_err(Clone::clone));
+    let Ok(certify) = certify else {
+        return rows.into_vec();
+    };
     let signed = TpmtSignature::from_bytes(signature)
         .map_err(|e| format!("the TPMT_SIGNATURE does not parse: {e}"))
         .and_then(rsassa_bytes_checked)
-        .and_then(|sig| verify_rsa_sha256(aik, certify_info, &sig));
+        .and_then(|sig| crate::rs256::verify(aik, certify_info, &sig));
     let ok = signed.is_ok();
-    rows.push((
-        "Attestation signature",
-        "the AIK's RSASSA SHA-256 signature over the TPMS_ATTEST bytes, verified with the public key in the AIK certificate".into(),
-        "TPM 2.0 Part 3 §18.2 (TPM2_Certify)",
-        signed,
-    ));
+    rows.check("Attestation signature", "the AIK's RSASSA SHA-256 signature over the TPMS_ATTEST bytes, verified with the public key in the AIK certificate", "TPM 2.0 Part 3 §18.2 (TPM2_Certify)", signed);
     if !ok {
-        return rows;
+        return rows.into_vec();
     }
     let named = parse_public(key_public)
         .map_err(|e| e.to_string())
@@ -242,13 +214,13 @@ pub fn verify_certification(
                 ))
             }
         });
-    rows.push((
+    rows.check(
         "Attestation names this key",
-        "attested.certify.name against nameAlg ‖ SHA-256 of the key's TPMT_PUBLIC".into(),
+        "attested.certify.name against nameAlg ‖ SHA-256 of the key's TPMT_PUBLIC",
         "TPM 2.0 Part 1 §16 (Names), Part 2 §10.12.3",
         named,
-    ));
-    rows
+    );
+    rows.into_vec()
 }
 
 fn rsassa_bytes_checked(signature: TpmtSignature) -> std::result::Result<Vec<u8>, String> {

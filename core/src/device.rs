@@ -17,11 +17,11 @@
 
 use crate::artifact::{Artifact, ArtifactKind, Field};
 use crate::clock::SimTime;
-use crate::engine::TpmExchange;
 use crate::error::{Error, Result};
+use crate::event::TpmExchange;
 use crate::formats::guid::Guid;
 use crate::options::Options;
-use crate::world::Seed;
+use crate::seed::Seed;
 use der::Decode;
 use rsa::RsaPublicKey;
 use serde::Serialize;
@@ -34,7 +34,7 @@ use tpm_emu::{
 };
 use x509_cert::certificate::Certificate;
 
-use crate::attestation::{verify_rsa_sha256, AttestationCa};
+use crate::attestation::AttestationCa;
 
 /// A user key loaded in the TPM: where it is and what it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,10 +95,6 @@ pub struct Device {
 /// Why a TPM operation failed, in words that name the response code.
 fn tpm_reason(e: &tpm_emu::Error) -> String {
     e.to_string()
-}
-
-fn tpm_error(what: &str) -> impl Fn(tpm_emu::Error) -> Error + '_ {
-    move |e| Error::Tpm(format!("{what}: {e}"))
 }
 
 /// One TPM node tree as inspector fields.
@@ -164,12 +160,12 @@ impl Device {
         client.set_recording(false);
         let platform = client
             .provision()
-            .map_err(tpm_error("provisioning the TPM"))?;
+            .map_err(Error::tpm("provisioning the TPM"))?;
         let empty = AuthValue::empty();
         let device_template = tpm_emu::templates::user_key_rsa_2048();
         let created = client
             .create(platform.srk.handle, &empty, &device_template, &empty)
-            .map_err(tpm_error("creating the device key"))?;
+            .map_err(Error::tpm("creating the device key"))?;
         let loaded = client
             .load(
                 platform.srk.handle,
@@ -177,11 +173,11 @@ impl Device {
                 &created.private,
                 &created.public,
             )
-            .map_err(tpm_error("loading the device key"))?;
+            .map_err(Error::tpm("loading the device key"))?;
         let device_public_key = created
             .public
             .rsa_public_key()
-            .map_err(tpm_error("reading the device key"))?;
+            .map_err(Error::tpm("reading the device key"))?;
         let aik_certificate = attestation_ca.certify_aik(
             &platform.aik.public,
             &platform.ek_certificate,
@@ -238,7 +234,7 @@ impl Device {
         client.set_recording(false);
         self.pool
             .fill_one(&mut client)
-            .map_err(tpm_error("filling the key pool"))
+            .map_err(Error::tpm("filling the key pool"))
     }
 
     /// The dictionary-attack state, with the device's timers.
@@ -279,7 +275,7 @@ impl Device {
         let mut client = self.client(now);
         let signature = client.sign(handle, &AuthValue::empty(), &digest);
         Self::record(&mut client, log);
-        rsassa_bytes(signature.map_err(tpm_error("TPM2_Sign with the device key"))?)
+        rsassa_bytes(signature.map_err(Error::tpm("TPM2_Sign with the device key"))?)
     }
 
     /// dsregcmd's KeySignTest: the device key signs a test value and the
@@ -293,7 +289,7 @@ impl Device {
         let signature = self
             .sign_with_device_key(test, now, log)
             .map_err(|e| e.to_string())?;
-        verify_rsa_sha256(&self.device_public_key, test, &signature)
+        crate::rs256::verify(&self.device_public_key, test, &signature)
     }
 
     /// Takes a key from the pool (TPM2_Load, TPM2_Certify over `nonce`),
@@ -365,13 +361,12 @@ impl Device {
         pin: &str,
         now: SimTime,
         log: &mut Vec<TpmExchange>,
-    ) -> std::result::Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>> {
         let digest = Sha256::digest(data);
         let mut client = self.client(now);
         let signature = client.sign(key.handle, &AuthValue::from_pin(pin), &digest);
         Self::record(&mut client, log);
-        let signature = signature.map_err(|e| tpm_reason(&e))?;
-        rsassa_bytes(signature).map_err(|e| e.to_string())
+        rsassa_bytes(signature.map_err(Error::tpm("TPM2_Sign with the user key"))?)
     }
 
     /// Installs an issued certificate in the Personal store; returns the
@@ -402,10 +397,13 @@ fn mistyped(pin: &str, k: u32) -> String {
 fn rsassa_bytes(signature: TpmtSignature) -> Result<Vec<u8>> {
     match signature {
         TpmtSignature::Rsassa(s) => Ok(s.sig.as_bytes().to_vec()),
-        other => Err(Error::Tpm(format!(
-            "expected an RSASSA signature, the TPM made {:?}",
-            other.sig_alg()
-        ))),
+        other => Err(Error::invalid(
+            "TPMT_SIGNATURE",
+            format!(
+                "expected an RSASSA signature, the TPM made {:?}",
+                other.sig_alg()
+            ),
+        )),
     }
 }
 

@@ -19,6 +19,7 @@ mod registration;
 mod sync;
 mod tamper;
 mod tokens;
+mod wire;
 
 use crate::artifact::{Artifact, Outcome};
 use crate::catalog::Actor;
@@ -26,7 +27,8 @@ use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
 use crate::flows::{Feature, FlowId};
 use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
-use crate::world::{KeyPurpose, World};
+use crate::seed::KeyPurpose;
+use crate::world::World;
 use std::collections::BTreeMap;
 
 pub use whfb_model::event::{
@@ -56,17 +58,16 @@ impl StepOutput {
         result: std::result::Result<(), String>,
     ) -> bool {
         let passed = result.is_ok();
-        self.checks.push(Check {
-            actor,
-            title: title.into(),
-            compared: compared.into(),
-            rule: rule.into(),
-            outcome: match result {
-                Ok(()) => Outcome::Pass,
-                Err(reason) => Outcome::Fail { reason },
-            },
-            expect_refusal: false,
-        });
+        self.checks
+            .push(Check::new(actor, title, compared, rule, result));
+        passed
+    }
+
+    /// Records the checks a party's check function made; whether they all
+    /// passed.
+    pub fn record(&mut self, checks: Vec<Check>) -> bool {
+        let passed = checks.iter().all(|c| c.outcome.passed());
+        self.checks.extend(checks);
         passed
     }
 

@@ -4,10 +4,12 @@
 //! built from the [`pki`] building blocks with the world's keys.
 
 use crate::artifact::{Artifact, ArtifactKind};
+use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::Result;
+use crate::event::Check;
 use crate::pki::{self, Template};
-use crate::world::{KeyPurpose, KeyVault};
+use crate::seed::{KeyPurpose, KeyVault};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
 /// The certificate template Windows Hello for Business enrolls against.
@@ -25,14 +27,6 @@ const AGENT_SERIAL: u64 = 0x02;
 const SERVICE_SERIAL: u64 = 0x03;
 /// The first serial number the CA gives during a run.
 const FIRST_SERIAL: u64 = 0x1000;
-
-/// A check as the engine records it: title, what was compared, rule, result.
-pub type CheckRow = (
-    &'static str,
-    String,
-    &'static str,
-    std::result::Result<(), String>,
-);
 
 /// Who countersigns a request: the enrollment agent as it should, or a
 /// fault.
@@ -163,7 +157,7 @@ impl EnterprisePki {
         template: &str,
         upn: &str,
         now: SimTime,
-    ) -> (Vec<CheckRow>, Option<Vec<u8>>) {
+    ) -> (Vec<Check>, Option<Vec<u8>>) {
         let outcome = pki::check_and_issue(
             cms,
             template,
@@ -177,7 +171,7 @@ impl EnterprisePki {
         if outcome.certificate.is_some() {
             self.next_serial += 1;
         }
-        (rows(outcome.checks), outcome.certificate)
+        (outcome.checks, outcome.certificate)
     }
 
     /// The client's checks of the certificate it receives.
@@ -187,22 +181,10 @@ impl EnterprisePki {
         key: &RsaPublicKey,
         upn: &str,
         now: SimTime,
-    ) -> Vec<CheckRow> {
-        rows(pki::check_issued(
-            cert,
-            &self.root_certificate,
-            key,
-            upn,
-            now,
-        ))
+        by: Actor,
+    ) -> Vec<Check> {
+        pki::check_issued(cert, &self.root_certificate, key, upn, now, by)
     }
-}
-
-fn rows(checks: Vec<pki::PkiCheck>) -> Vec<CheckRow> {
-    checks
-        .into_iter()
-        .map(|c| (c.title, c.compared, c.rule, c.result))
-        .collect()
 }
 
 /// A PKCS#10 request whose signature comes from `sign` (the TPM).

@@ -15,8 +15,12 @@ pub enum Error {
     /// The input parsed but breaks a rule of its format or protocol
     /// (a signature that does not verify, a hash that does not match).
     Invalid { what: &'static str, reason: String },
-    /// The TPM refused a command or answered with something unreadable.
-    Tpm(String),
+    /// The TPM refused a command or answered with something unreadable:
+    /// what the caller was doing, and the TPM's own error (its `source()`).
+    Tpm {
+        doing: String,
+        source: tpm_emu::Error,
+    },
     /// A cryptographic library refused an operation (key generation, signing).
     Crypto(String),
     /// The caller asked for something this engine cannot do
@@ -54,7 +58,7 @@ impl fmt::Display for Error {
         match self {
             Error::Malformed { what, reason } => write!(f, "malformed {what}: {reason}"),
             Error::Invalid { what, reason } => write!(f, "invalid {what}: {reason}"),
-            Error::Tpm(message) => write!(f, "TPM: {message}"),
+            Error::Tpm { doing, source } => write!(f, "TPM: {doing}: {source}"),
             Error::Crypto(message) => write!(f, "cryptography: {message}"),
             Error::Usage(message) => f.write_str(message),
             Error::TooLarge { what, limit } => write!(f, "{what} is too large: {limit}"),
@@ -62,4 +66,38 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Tpm { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// A TPM failure while `doing` something.
+    pub fn tpm(doing: impl Into<String>) -> impl FnOnce(tpm_emu::Error) -> Error {
+        let doing = doing.into();
+        move |source| Error::Tpm { doing, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_tpm_error_names_what_was_done_and_keeps_the_tpm_s_error_as_its_source() {
+        let tpm = tpm_emu::Error::Unsupported("the RSA public key of an ECC object");
+        let e = Error::tpm("reading the AIK")(tpm.clone());
+        assert_eq!(
+            e.to_string(),
+            "TPM: reading the AIK: unsupported: the RSA public key of an ECC object"
+        );
+        let source = e.source().expect("a source");
+        assert_eq!(source.to_string(), tpm.to_string());
+        assert!(Error::Usage("x".into()).source().is_none());
+    }
+}

@@ -24,7 +24,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub use whfb_model::{artifact, catalog, clock, flows, options, script};
+pub use whfb_model::{artifact, catalog, clock, event, flows, options, script};
 
 pub mod attestation;
 pub mod device;
@@ -36,6 +36,8 @@ pub mod export;
 pub mod formats;
 pub mod json_view;
 pub mod pki;
+pub mod rs256;
+pub mod seed;
 pub mod world;
 pub mod zip;
 

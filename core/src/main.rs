@@ -79,7 +79,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
                 println!(
                     "{:<20} {:<6} {}\n{:<27} {}",
                     info.slug,
-                    phase_span(&info.phases()),
+                    phase_span(&script(flow).phase_list()),
                     info.title,
                     "",
                     info.summary

@@ -24,7 +24,7 @@ mod template;
 #[cfg(test)]
 mod tests;
 
-pub use ca::{check_and_issue, IssueOutcome, PkiCheck};
+pub use ca::{check_and_issue, IssueOutcome};
 pub use certificate::{
     certificate_public_key, check_issued, enrollment_agent_certificate, resign_certificate,
     root_certificate, subject_key_id,

@@ -8,6 +8,7 @@ use crate::catalog::{Actor, Phase};
 use crate::clock::{SimDuration, SimTime};
 use crate::script::{Action, StepId, StepKind};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// What the page and the command line need to know about one check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,9 +27,110 @@ pub struct Check {
 }
 
 impl Check {
+    /// A check `actor` made, and how it came out (`Err` gives the reason).
+    pub fn new(
+        actor: Actor,
+        title: &str,
+        compared: impl Into<String>,
+        rule: &str,
+        result: Result<(), String>,
+    ) -> Check {
+        Check {
+            actor,
+            title: title.into(),
+            compared: compared.into(),
+            rule: rule.into(),
+            outcome: match result {
+                Ok(()) => Outcome::Pass,
+                Err(reason) => Outcome::Fail { reason },
+            },
+            expect_refusal: false,
+        }
+    }
+
     /// Whether the check came out as the flow expects.
     pub fn as_expected(&self) -> bool {
         self.outcome.passed() != self.expect_refusal
+    }
+
+    /// The outcome as a `Result`: the reason when the check failed.
+    pub fn result(&self) -> Result<(), &str> {
+        match &self.outcome {
+            Outcome::Pass => Ok(()),
+            Outcome::Fail { reason } => Err(reason),
+        }
+    }
+}
+
+/// Whether `found` is `expected`; the reason names both when it is not.
+/// What [`Checks::check_eq`] and the engine's steps compare values with.
+pub fn equal<T: PartialEq + fmt::Display + ?Sized>(
+    what: &str,
+    expected: &T,
+    found: &T,
+) -> Result<(), String> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(format!("{what} is {found}, not {expected}"))
+    }
+}
+
+/// The checks one party makes, in order: a service's check functions fill
+/// it and the engine records it in the step's event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checks {
+    actor: Actor,
+    list: Vec<Check>,
+}
+
+impl Checks {
+    /// No checks yet, by `actor`.
+    pub fn new(actor: Actor) -> Checks {
+        Checks {
+            actor,
+            list: Vec::new(),
+        }
+    }
+
+    /// Records a check; gives back the value it produced when it passed,
+    /// so the next check can use it.
+    pub fn check<T>(
+        &mut self,
+        title: &str,
+        compared: impl Into<String>,
+        rule: &str,
+        result: Result<T, String>,
+    ) -> Option<T> {
+        let (value, result) = match result {
+            Ok(v) => (Some(v), Ok(())),
+            Err(e) => (None, Err(e)),
+        };
+        self.list
+            .push(Check::new(self.actor, title, compared, rule, result));
+        value
+    }
+
+    /// Records that `found` is `expected` (see [`equal`]); whether it was.
+    pub fn check_eq<T: PartialEq + fmt::Display + ?Sized>(
+        &mut self,
+        title: &str,
+        compared: impl Into<String>,
+        rule: &str,
+        (what, expected, found): (&str, &T, &T),
+    ) -> bool {
+        self.check(title, compared, rule, equal(what, expected, found))
+            .is_some()
+    }
+
+    /// Whether every check so far passed.
+    pub fn passed(&self) -> bool {
+        self.list.iter().all(|c| c.outcome.passed())
+    }
+
+    /// The checks, in the order they were made.
+    pub fn into_vec(self) -> Vec<Check> {
+        self.list
     }
 }
 
@@ -136,4 +238,32 @@ pub struct ClockMarks {
     /// When Azure AD Connect last ran, and when it runs next.
     pub last_sync: SimTime,
     pub next_sync: SimTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_keep_their_order_values_and_reasons() {
+        let mut checks = Checks::new(Actor::Ca);
+        assert_eq!(
+            checks.check("Parses", "the bytes", "RFC 5280", Ok(7)),
+            Some(7)
+        );
+        assert!(checks.check_eq(
+            "Template",
+            "name",
+            "MS-WCCE",
+            ("the template", "WHfB", "WHfB")
+        ));
+        assert!(!checks.check_eq("Serial", "serial", "RFC 5280", ("the serial", &1, &2)));
+        assert!(!checks.passed());
+        let list = checks.into_vec();
+        assert_eq!(list.len(), 3);
+        assert!(list.iter().all(|c| c.actor == Actor::Ca));
+        assert_eq!(list[2].result(), Err("the serial is 2, not 1"));
+        assert_eq!(list[0].result(), Ok(()));
+        assert!(!list[2].as_expected() && list[1].as_expected());
+    }
 }

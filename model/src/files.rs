@@ -63,11 +63,17 @@ pub fn text_form(artifact: &Artifact) -> (&'static str, String) {
 
 /// A file name for an artifact of a step: `07-access-token.jwt`.
 pub fn file_name(event: &Event, artifact: &Artifact) -> String {
+    format!("{:02}-{}", event.index + 1, saved_name(artifact))
+}
+
+/// The name an artifact is saved under on its own: `access-token.jwt`;
+/// PEM forms end in `.pem`, as [`file_bytes`] writes them.
+pub fn saved_name(artifact: &Artifact) -> String {
     let ext = match artifact.kind {
         ArtifactKind::Certificate | ArtifactKind::Pkcs10 | ArtifactKind::PublicKey => "pem",
         other => other.extension(),
     };
-    format!("{:02}-{}.{}", event.index + 1, artifact.id, ext)
+    format!("{}.{ext}", artifact.id)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod hybrid_key_managed;
 mod onprem_cert;
 mod onprem_key;
 
-use crate::catalog::{Actor, Deployment, Phase, SignIn, Trust};
+use crate::catalog::{Actor, Deployment, SignIn, Trust};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -134,17 +134,6 @@ impl Flow {
 
     pub fn has_segment(&self, segment: Segment) -> bool {
         self.segments.contains(&segment)
-    }
-
-    /// The phases the flow goes through, in order.
-    pub fn phases(&'static self) -> Vec<Phase> {
-        let mut phases: Vec<Phase> = crate::script::script(self.id())
-            .steps
-            .iter()
-            .map(|s| s.phase)
-            .collect();
-        phases.dedup();
-        phases
     }
 }
 

@@ -163,6 +163,7 @@ pub mod describe;
 mod device;
 mod error;
 pub mod marshal;
+mod node;
 mod pool;
 pub mod templates;
 pub mod types;

@@ -6,8 +6,8 @@
 //! reads, the byte span it read: [`crate::describe`] is built on that, so the
 //! inspector's offsets are the parser's own and cannot drift from it.
 
-use crate::describe::Node;
 use crate::error::{Malformed, MalformedKind};
+use crate::node::Node;
 
 /// Writes a value in the TPM's canonical form.
 pub trait Marshal {

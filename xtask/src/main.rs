@@ -9,6 +9,8 @@
 //! Standard library only, so it builds in seconds on a fresh machine.
 
 mod layers;
+#[cfg(test)]
+mod module_graph;
 mod tools;
 
 use std::process::ExitCode;

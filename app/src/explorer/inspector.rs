@@ -6,6 +6,7 @@
 
 use super::holdings::Holdings;
 use super::tamper::{EditTarget, TamperEditor};
+use crate::download::save_file;
 use crate::protocol::Edit;
 use crate::session::Session;
 use leptos::prelude::*;
@@ -378,42 +379,11 @@ fn copy_text(text: &str) {
 
 /// Offers the artifact as a file, in the form standard tools open.
 fn download(artifact: &Artifact) {
-    let bytes = files::file_bytes(artifact);
-    let ext = match artifact.kind {
-        whfb_model::artifact::ArtifactKind::Certificate
-        | whfb_model::artifact::ArtifactKind::Pkcs10 => "pem",
-        k => k.extension(),
-    };
     save_file(
-        &format!("{}.{ext}", artifact.id),
-        &bytes,
+        &files::saved_name(artifact),
+        &files::file_bytes(artifact),
         "application/octet-stream",
     );
-}
-
-/// Saves bytes through a temporary object URL.
-pub(crate) fn save_file(name: &str, bytes: &[u8], mime: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Ok(a) = document.create_element("a") {
-        if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
-            a.set_href(&url);
-            a.set_download(name);
-            a.click();
-        }
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 #[cfg(test)]

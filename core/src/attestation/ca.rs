@@ -9,7 +9,7 @@
 use super::verify_ecdsa_issued;
 use crate::clock::SimTime;
 use crate::error::{Error, Result};
-use crate::world::Seed;
+use crate::seed::Seed;
 use core::time::Duration;
 use der::asn1::{BitString, UtcTime};
 use der::{Decode, Encode};
@@ -88,7 +88,7 @@ impl AttestationCa {
             .map_err(|e| Error::invalid("EK certificate", e))?;
         let aik_spki = SubjectPublicKeyInfoOwned::from_der(
             &aik.subject_public_key_info_der()
-                .map_err(|e| Error::Tpm(format!("AIK public key: {e}")))?,
+                .map_err(Error::tpm("reading the AIK's public key"))?,
         )
         .map_err(crypto("AIK public key"))?;
         let issuer = Name::from_str(CA_SUBJECT).map_err(crypto("attestation CA name"))?;

@@ -2,10 +2,12 @@
 //! the registration authority's checks and countersignature, the CA's
 //! issuance, and the certificate in the user's store.
 
-use super::keys::wire as keys_wire;
-use super::registration::{check_receipt, dn_binary_artifact, wire as reg_wire};
+use super::registration::check_receipt;
 use super::sync::find_key;
-use super::tokens::json_artifact;
+use super::wire::dn_binary_artifact;
+use super::wire::json_artifact;
+use super::wire::keys as keys_wire;
+use super::wire::registration as reg_wire;
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::clock::SimDuration;
@@ -14,18 +16,12 @@ use crate::enterprise_pki::{self, TEMPLATE_NAME};
 use crate::error::{Error, Result};
 use crate::flows::Feature;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
+use crate::formats::encoding::base64;
 use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 
 /// Wire ids of the certificate phases' artifacts.
-pub(crate) mod wire {
-    pub const CSR: &str = "certificate-request";
-    pub const RA_REQUEST: &str = "ra-enrollment-request";
-    pub const LDAP_QUERY: &str = "ldap-query";
-    pub const COUNTERSIGNED: &str = "countersigned-request";
-    pub const CA_SUBMISSION: &str = "ca-submission";
-    pub const USER_CERTIFICATE: &str = "user-certificate";
-}
+use super::wire::certificate as wire;
 
 /// The RA's enrollment endpoint (modelled: not public).
 const RA_ENDPOINT: &str = "https://adfs.contoso.com/adfs/certificateenrollment (modelled)";
@@ -48,9 +44,7 @@ impl Run {
         let mut log = Vec::new();
         let device = &mut self.world.device;
         let csr = enterprise_pki::build_request(&self.world.user.upn, &public, |info| {
-            device
-                .sign_with_user_key(&loaded, info, &pin, now, &mut log)
-                .map_err(Error::Tpm)
+            device.sign_with_user_key(&loaded, info, &pin, now, &mut log)
         });
         out.tpm.extend(log);
         let csr = match csr {
@@ -82,7 +76,7 @@ impl Run {
         let mut body = json!({
             "requester": self.world.user.upn,
             "template": TEMPLATE_NAME,
-            "csr": Base64::encode_string(&csr),
+            "csr": base64(&csr),
         });
         if self.flow.has(Feature::KeyReceipt) {
             body["keyReceipt"] = json!(self.take_text(reg_wire::KEY_RECEIPT)?);
@@ -272,7 +266,7 @@ impl Run {
             "pwszAuthority": format!("ca.contoso.com\\{}", enterprise_pki::ROOT_CN),
             "dwFlags": "0x00000300 (CR_IN_PKCS7: a CMS request)",
             "pwszAttributes": format!("CertificateTemplate:{TEMPLATE_NAME}"),
-            "pctbRequest": Base64::encode_string(&cms),
+            "pctbRequest": base64(&cms),
         });
         self.put(
             wire::CA_SUBMISSION,
@@ -323,9 +317,7 @@ impl Run {
         let pki = self.world.pki()?;
         let root = pki.root_certificate.clone();
         let (checks, issued) = pki.issue(&cms, &template, &upn, now);
-        for (title, compared, rule, result) in checks {
-            out.check(Actor::Ca, title, compared, rule, result);
-        }
+        out.record(checks);
         if let Some(cert) = issued {
             self.put(wire::USER_CERTIFICATE, cert.clone());
             out.artifact(enterprise_pki::certificate_artifact(
@@ -396,9 +388,7 @@ impl Run {
         let upn = self.world.user.upn.clone();
         let now = self.now;
         let pki = self.world.pki()?;
-        for (title, compared, rule, result) in pki.check_issued(&cert, &key, &upn, now) {
-            out.check(Actor::Cxh, title, compared, rule, result);
-        }
+        out.record(pki.check_issued(&cert, &key, &upn, now, Actor::Cxh));
         if out.ok() {
             let entry = self.world.device.install_certificate(&cert, &upn)?;
             out.artifact(json_artifact(

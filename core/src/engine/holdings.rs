@@ -6,7 +6,7 @@
 use super::{ClockMarks, Holding, HoldingKind, Run, StepStatus};
 use crate::catalog::{Actor, Trust};
 use crate::script::Action;
-use crate::world::KeyPurpose;
+use crate::seed::KeyPurpose;
 
 impl Run {
     fn done(&self, action: Action) -> bool {
@@ -152,7 +152,7 @@ impl Run {
         }
         if self
             .wire
-            .contains_key(super::registration::wire::KEY_RECEIPT)
+            .contains_key(super::wire::registration::KEY_RECEIPT)
         {
             hold(
                 Actor::Cxh,

@@ -1,6 +1,6 @@
 //! Phase B: biometrics, the PIN, and the user key from the TPM's pool.
 
-use super::tokens::wire::ACCESS_TOKEN;
+use super::wire::tokens::ACCESS_TOKEN;
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::clock::SimDuration;
@@ -9,16 +9,7 @@ use crate::error::Result;
 use sha2::{Digest, Sha256};
 
 /// Wire ids of phase B's artifacts.
-pub(crate) mod wire {
-    /// TPM2B_PUBLIC of the user key.
-    pub const USER_KEY_PUBLIC: &str = "user-key-public";
-    /// TPMS_ATTEST from TPM2_Certify.
-    pub const ATTESTATION: &str = "key-attestation";
-    /// TPMT_SIGNATURE over the attestation, by the AIK.
-    pub const ATTESTATION_SIGNATURE: &str = "key-attestation-signature";
-    /// The AIK's certificate.
-    pub const AIK_CERTIFICATE: &str = "aik-certificate";
-}
+use super::wire::keys as wire;
 
 /// The user key as the app knows it: where it is loaded in the TPM.
 #[derive(Clone, Debug)]

@@ -1,9 +1,11 @@
 //! Phase C: key registration (MS-KPP) and where the key is written.
 
-use super::keys::wire as keys_wire;
-use super::tokens::{self, json_artifact, jwt_artifact, mfa_fresh, TokenRules};
+use super::tokens::{self, mfa_fresh, TokenRules};
+use super::wire::keys as keys_wire;
+use super::wire::{
+    bcrypt_artifact, dn_binary_artifact, json_artifact, jwt_artifact, key_credential_artifact,
+};
 use super::{Run, StepOutput};
-use crate::artifact::{Artifact, ArtifactKind};
 use crate::attestation;
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
@@ -11,25 +13,19 @@ use crate::device;
 use crate::error::{Error, Result};
 use crate::flows::Feature;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
+use crate::formats::encoding::base64;
 use crate::formats::jws::{self, Jws};
 use crate::formats::key_credential_link::{
     CustomKeyFlags, DnBinary, KeyCredentialLink, KeyCredentialParams, KeySource, KeyUsage,
 };
-use crate::world::{
-    find_device, KeyPurpose, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE,
-};
+use crate::seed::KeyPurpose;
+use crate::world::{find_device, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
 use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// Wire ids of phase C's artifacts.
-pub(crate) mod wire {
-    pub const REGISTRATION_REQUEST: &str = "key-registration-request";
-    pub const KNGC: &str = "kngc";
-    pub const KEY_CREDENTIAL: &str = "key-credential-link";
-    pub const REGISTRATION_RESPONSE: &str = "key-registration-response";
-    pub const KEY_RECEIPT: &str = "key-receipt";
-}
+use super::wire::registration as wire;
 
 /// Who issues key receipts, and their lifetime.
 pub(crate) const RECEIPT_ISSUER: &str = "https://enterpriseregistration.windows.net/";
@@ -44,46 +40,9 @@ fn endpoint(drs: Actor) -> &'static str {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    Base64::encode_string(bytes)
-}
-
 fn unb64(what: &'static str, text: Option<&str>) -> Result<Vec<u8>> {
     let text = text.ok_or_else(|| Error::malformed(what, "the field is missing"))?;
     Base64::decode_vec(text).map_err(|_| Error::malformed(what, "not valid base64"))
-}
-
-pub(crate) fn bcrypt_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
-    Artifact::decoded(
-        id,
-        title,
-        ArtifactKind::BcryptRsaPublicBlob,
-        bytes.to_vec(),
-        BcryptRsaPublicBlob::fields(bytes),
-        None,
-    )
-}
-
-pub(crate) fn key_credential_artifact(id: &str, title: &str, bytes: &[u8]) -> Artifact {
-    Artifact::decoded(
-        id,
-        title,
-        ArtifactKind::KeyCredentialLink,
-        bytes.to_vec(),
-        KeyCredentialLink::fields(bytes),
-        None,
-    )
-}
-
-pub(crate) fn dn_binary_artifact(id: &str, title: &str, text: &str) -> Artifact {
-    Artifact::decoded(
-        id,
-        title,
-        ArtifactKind::DnBinary,
-        text.as_bytes().to_vec(),
-        DnBinary::fields(text),
-        None,
-    )
 }
 
 impl Run {
@@ -113,13 +72,13 @@ impl Run {
         let blob = BcryptRsaPublicBlob::from_public_key(&rsa)?.to_bytes();
         self.put(wire::KNGC, blob.clone());
         let body = json!({
-            "kngc": b64(&blob),
+            "kngc": base64(&blob),
             "attestation": {
                 "format": "tpm2-certify",
-                "keyPublic": b64(&public),
-                "certifyInfo": b64(&self.take(keys_wire::ATTESTATION)?),
-                "signature": b64(&self.take(keys_wire::ATTESTATION_SIGNATURE)?),
-                "aikCertificate": b64(&self.take(keys_wire::AIK_CERTIFICATE)?),
+                "keyPublic": base64(&public),
+                "certifyInfo": base64(&self.take(keys_wire::ATTESTATION)?),
+                "signature": base64(&self.take(keys_wire::ATTESTATION_SIGNATURE)?),
+                "aikCertificate": base64(&self.take(keys_wire::AIK_CERTIFICATE)?),
             },
             "deviceId": self.world.device.id.to_string(),
         });
@@ -147,7 +106,7 @@ impl Run {
         let drs = self.topo.drs;
         let (purpose, issuer, audience, issuer_name) = self.registration_trust();
         let issuer_keys = self.published_keys(purpose, &mut out)?;
-        let token = self.take_text(tokens::wire::ACCESS_TOKEN)?;
+        let token = self.take_text(super::wire::tokens::ACCESS_TOKEN)?;
         let rules = TokenRules {
             actor: drs,
             what: "Access token",
@@ -274,10 +233,8 @@ impl Run {
             return Ok(());
         };
         let checks =
-            attestation::verify_certification(&aik, &certify_info, &signature, &key_public);
-        for (title, compared, rule, result) in checks {
-            out.check(drs, title, compared, rule, result);
-        }
+            attestation::verify_certification(&aik, &certify_info, &signature, &key_public, drs);
+        out.record(checks);
         let expected_nonce: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         out.check(
             drs,
@@ -290,8 +247,8 @@ impl Run {
                 } else {
                     Err(format!(
                         "extraData is {}…, the token's hash is {}…: the attestation was made for another request",
-                        tokens::hex(&extra[..extra.len().min(8)]),
-                        tokens::hex(&expected_nonce[..8])
+                        crate::formats::encoding::hex(&extra[..extra.len().min(8)]),
+                        crate::formats::encoding::hex(&expected_nonce[..8])
                     ))
                 }
             }),

@@ -1,8 +1,8 @@
 //! Azure AD Connect's copy of the key into on-premises AD, and what a domain
 //! controller makes of a sign-in before and after it.
 
-use super::registration::{dn_binary_artifact, key_credential_artifact};
-use super::tokens::json_artifact;
+use super::wire::json_artifact;
+use super::wire::{dn_binary_artifact, key_credential_artifact};
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::clock::SimDuration;
@@ -87,21 +87,25 @@ impl Run {
                     "PIN authorises the key",
                     "the PIN-derived authValue",
                     "TPM 2.0 Part 1 §19.6.5",
-                    Err(reason),
+                    // The TPM's own words (TPM_RC_AUTH_FAIL, TPM_RC_LOCKOUT).
+                    Err(match reason {
+                        Error::Tpm { source, .. } => source.to_string(),
+                        other => other.to_string(),
+                    }),
                 );
                 return Ok(out);
             }
         };
         let public =
-            crate::device::rsa_public_key(&self.take(super::keys::wire::USER_KEY_PUBLIC)?)?;
+            crate::device::rsa_public_key(&self.take(super::wire::keys::USER_KEY_PUBLIC)?)?;
         let blob = BcryptRsaPublicBlob::from_public_key(&public)?;
         let request = json!({
             "kind": "Kerberos AS-REQ with PA-PK-AS-REQ (modelled)",
             "cname": self.world.user.upn,
             "realm": "CONTOSO.COM",
-            "kdc_challenge": super::tokens::hex(&challenge),
+            "kdc_challenge": crate::formats::encoding::hex(&challenge),
             "key_id": blob.key_id(),
-            "signature": super::tokens::hex(&signature),
+            "signature": crate::formats::encoding::hex(&signature),
         });
         out.artifact(json_artifact(id, "Sign-in request to the domain controller", &request, Some("PKINIT (RFC 4556, MS-PKCA) reduced to its essentials: who, which key, a signature over the KDC's challenge")));
         let found = find_key(&self.world.directory.key_credential_link, &blob);
@@ -120,7 +124,7 @@ impl Run {
             return Ok(out);
         }
         if found.is_ok() {
-            let verify = crate::attestation::verify_rsa_sha256(&public, &challenge, &signature);
+            let verify = crate::rs256::verify(&public, &challenge, &signature);
             out.check(
                 Actor::Ad,
                 "Signature over the KDC challenge",
@@ -232,7 +236,7 @@ impl Run {
         out.note(format!(
             "AD now holds {} value(s) in the user's msDS-KeyCredentialLink (attribute OID 1.2.840.113556.1.4.2328); this one hashes to {}….",
             self.world.directory.key_credential_link.len(),
-            super::tokens::hex(&digest[..6])
+            crate::formats::encoding::hex(&digest[..6])
         ));
         out.took = SimDuration::seconds(10);
         Ok(out)

@@ -4,18 +4,14 @@
 //! ([`Run::tamper_resigned`]). Either way the consumer's real parser and real
 //! checks meet the new bytes; nothing here decides what fails.
 
-use super::certificate::wire as cert_wire;
-use super::keys::wire as keys_wire;
-use super::registration::wire as reg_wire;
-use super::tokens::wire as token_wire;
+use super::wire::certificate as cert_wire;
+use super::wire::keys as keys_wire;
+use super::wire::registration as reg_wire;
+use super::wire::tokens as token_wire;
 use super::Run;
 use crate::catalog::Actor;
 use crate::error::{Error, Result};
-use crate::world::KeyPurpose;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding, Signer};
-use rsa::RsaPrivateKey;
-use sha2::Sha256;
+use crate::seed::KeyPurpose;
 
 const AIK_REFUSAL: &str = "the attestation key is a restricted TPM key: the TPM signs only structures it \
 generated itself (TPM2_Sign of outside data needs a hash-check ticket, which TPM2_Hash refuses for data that \
@@ -108,7 +104,7 @@ impl Run {
         let resigned = match self.sender_of(id) {
             Sender::Token(purpose) => {
                 let key = self.world.keys.key(purpose)?.clone();
-                resign_jws(&bytes, |input| rs256(&key, input))?
+                resign_jws(&bytes, |input| crate::rs256::sign(&key, input))?
             }
             Sender::DeviceKeyToken => {
                 let now = self.now;
@@ -125,9 +121,7 @@ impl Run {
                 let mut log = Vec::new();
                 let device = &mut self.world.device;
                 crate::pki::resign_request(&bytes, |info| {
-                    device
-                        .sign_with_user_key(&loaded, info, &pin, now, &mut log)
-                        .map_err(Error::Tpm)
+                    device.sign_with_user_key(&loaded, info, &pin, now, &mut log)
                 })?
             }
             Sender::EnrollmentAgent => {
@@ -165,7 +159,7 @@ impl Run {
             )));
         }
         let key = self.world.keys.key(KeyPurpose::Attacker)?.clone();
-        let signed = resign_jws(&bytes, |input| rs256(&key, input))?;
+        let signed = resign_jws(&bytes, |input| crate::rs256::sign(&key, input))?;
         self.wire.insert(id.to_string(), signed);
         self.pending_notes.push(format!(
             "`{id}` was edited on the wire and signed with an attacker's own key."
@@ -180,13 +174,6 @@ impl Run {
             .map(|k| k.loaded.clone())
             .ok_or_else(|| Error::Usage("the user key is not in the TPM yet".into()))
     }
-}
-
-fn rs256(key: &RsaPrivateKey, input: &[u8]) -> Result<Vec<u8>> {
-    SigningKey::<Sha256>::new(key.clone())
-        .try_sign(input)
-        .map(|s| s.to_vec())
-        .map_err(|e| Error::Crypto(format!("RS256 signing failed: {e}")))
 }
 
 /// An edited token (bytes, as they travel) signed again by `sign`.

@@ -1,15 +1,17 @@
 //! Phase A: the password, the second factor, and the access token for the
 //! registration service.
 
+use super::wire::{json_artifact, jwt_artifact};
 use super::{Run, StepOutput};
-use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
+use crate::formats::encoding::{base64, hex};
 use crate::formats::jws::{self, Jwk, JwkSet, Jws};
+use crate::seed::KeyPurpose;
 use crate::world::{
-    find_device, KeyPurpose, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE,
-    DRS_CLIENT_ID, EDRS_AUDIENCE,
+    find_device, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
+    EDRS_AUDIENCE,
 };
 use serde_json::{json, Map, Value};
 
@@ -21,45 +23,7 @@ const REQUEST_MAX_AGE: SimDuration = SimDuration::minutes(5);
 const TOKEN_LIFETIME: SimDuration = SimDuration::minutes(60);
 
 /// Wire ids of phase A's artifacts.
-pub(crate) mod wire {
-    pub const TOKEN_REQUEST: &str = "wam-token-request";
-    pub const SIGN_IN_REQUEST: &str = "sign-in-request";
-    pub const MFA_CHALLENGE: &str = "mfa-challenge";
-    pub const MFA_RESULT: &str = "mfa-result";
-    pub const ENTERPRISE_TOKEN: &str = "enterprise-token";
-    pub const ACCESS_TOKEN: &str = "access-token";
-}
-
-/// A JWT as an artifact, decoded by the JWS parser.
-pub(crate) fn jwt_artifact(id: &str, title: &str, token: &str, modelled: Option<&str>) -> Artifact {
-    Artifact::decoded(
-        id,
-        title,
-        ArtifactKind::Jwt,
-        token.as_bytes().to_vec(),
-        jws::fields(token),
-        modelled,
-    )
-}
-
-/// A JSON document as an artifact.
-pub(crate) fn json_artifact(
-    id: &str,
-    title: &str,
-    value: &Value,
-    modelled: Option<&str>,
-) -> Artifact {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    let fields = crate::json_view::fields(&text);
-    Artifact::decoded(
-        id,
-        title,
-        ArtifactKind::Json,
-        text.into_bytes(),
-        Ok::<_, Error>(fields),
-        modelled,
-    )
-}
+use super::wire::tokens as wire;
 
 pub(crate) fn claims(value: Value) -> Map<String, Value> {
     match value {
@@ -570,7 +534,7 @@ impl Run {
             "aud": AZURE_FEDERATION_AUDIENCE,
             "sub": user.upn,
             "upn": user.upn,
-            "ImmutableID": base64_std(&user.object_id.to_dotnet_bytes()),
+            "ImmutableID": base64(&user.object_id.to_dotnet_bytes()),
             "amr": ["pwd", "mfa"],
             "authnmethodsreferences": [
                 "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password",
@@ -730,13 +694,4 @@ impl Run {
         }
         Ok(out)
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn base64_std(bytes: &[u8]) -> String {
-    use base64ct::Encoding;
-    base64ct::Base64::encode_string(bytes)
 }

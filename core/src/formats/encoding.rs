@@ -1,7 +1,7 @@
 //! Small text encodings shared by the formats: hex for display and for
 //! DN-Binary, base64url (RFC 4648 §5, no padding) for JOSE.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use std::fmt::Write as _;
 
 /// Lowercase hex, for display.
@@ -40,6 +40,11 @@ pub(crate) fn hex_digit(c: u8) -> Option<u8> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as JSON bodies carry bytes.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
 }
 
 /// base64url without padding (RFC 7515 §2, "Base64url Encoding").

@@ -21,13 +21,10 @@
 use crate::clock::SimTime;
 use crate::error::{Error, Result};
 use crate::formats::encoding::{b64url, b64url_decode};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
-use sha2::Sha256;
-use signature::{SignatureEncoding, Signer, Verifier};
 use std::fmt;
 use std::ops::Range;
 
@@ -79,13 +76,7 @@ pub fn sign_with_header(
             header.push((name.clone(), value.clone()));
         }
     }
-    let signing_key = SigningKey::<Sha256>::new(key.clone());
-    compact(&header, claims, |input| {
-        signing_key
-            .try_sign(input)
-            .map(|s| s.to_vec())
-            .map_err(|e| Error::Crypto(format!("RS256 signing failed: {e}")))
-    })
+    compact(&header, claims, |input| crate::rs256::sign(key, input))
 }
 
 /// The three segments of a compact JWS, `header.payload.signature`
@@ -232,10 +223,7 @@ impl Jws {
                 ),
             ));
         }
-        let signature = Signature::try_from(self.signature.as_slice())
-            .map_err(|e| Error::invalid(SIGNATURE, format!("unusable signature bytes: {e}")))?;
-        VerifyingKey::<Sha256>::new(key.clone())
-            .verify(self.signing_input().as_bytes(), &signature)
+        crate::rs256::verify(key, self.signing_input().as_bytes(), &self.signature)
             .map_err(|_| {
                 Error::invalid(
                     SIGNATURE,
@@ -630,9 +618,11 @@ mod tests {
     use base64ct::{Base64UrlUnpadded, Encoding};
     use rand_chacha::ChaCha20Rng;
     use rand_core::{RngCore, SeedableRng};
+    use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
     use rsa::Pkcs1v15Sign;
     use serde_json::json;
-    use sha2::Digest;
+    use sha2::{Digest, Sha256};
+    use signature::{SignatureEncoding, Signer, Verifier};
 
     const KAT: &str = include_str!("../../tests/data/formats/jws-rs256-access-token.jwt");
 

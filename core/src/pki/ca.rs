@@ -4,7 +4,7 @@
 
 use super::certificate::{
     authority_key_id, common_name, covers, ekus, key_text, name_text, oid_list, own_key_id,
-    parse_certificate, push_eku, push_extension, rsa_key, rsa_verify, serial_number, serial_text,
+    parse_certificate, push_eku, push_extension, rsa_key, serial_number, serial_text,
     sign_certificate, upn_san, validity_text, verify_issued_by, TbsParts,
 };
 use super::cms::{
@@ -13,8 +13,10 @@ use super::cms::{
 use super::oid;
 use super::request::verify_request;
 use super::template::Template;
+use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::Result;
+use crate::event::{Check, Checks};
 use crate::formats::encoding::hex_prefix;
 use ::cms::cert::CertificateChoices;
 use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
@@ -28,56 +30,19 @@ use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::ext::{AsExtension, Extension};
 use x509_cert::name::Name;
 
-/// One check a party makes, as the trace shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PkiCheck {
-    /// What is checked, in a few words.
-    pub title: &'static str,
-    /// What was compared with what, with the values found.
-    pub compared: String,
-    /// Where the rule comes from.
-    pub rule: &'static str,
-    /// `Err` carries the refusal, with the error code the CA returns.
-    pub result: std::result::Result<(), String>,
-}
-
 /// The CA's checks in order, up to and including the first that failed, and
 /// the certificate when every check held.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssueOutcome {
-    pub checks: Vec<PkiCheck>,
+    pub checks: Vec<Check>,
     pub certificate: Option<Vec<u8>>,
 }
 
-/// The checks so far; stops the CA at the first failure.
-struct Checks(Vec<PkiCheck>);
-
-impl Checks {
-    fn check<T>(
-        &mut self,
-        title: &'static str,
-        compared: String,
-        rule: &'static str,
-        result: std::result::Result<T, String>,
-    ) -> Option<T> {
-        let (value, result) = match result {
-            Ok(v) => (Some(v), Ok(())),
-            Err(e) => (None, Err(e)),
-        };
-        self.0.push(PkiCheck {
-            title,
-            compared,
-            rule,
-            result,
-        });
-        value
-    }
-
-    fn refuse(self) -> IssueOutcome {
-        IssueOutcome {
-            checks: self.0,
-            certificate: None,
-        }
+/// The CA stops at its first failed check.
+fn refuse(checks: Checks) -> IssueOutcome {
+    IssueOutcome {
+        checks: checks.into_vec(),
+        certificate: None,
     }
 }
 
@@ -245,7 +210,7 @@ fn check_signature(
     }
     let key = rsa_key(&cert.tbs_certificate.subject_public_key_info)?;
     let attrs = signed_attrs_der(&signer.raw).map_err(|e| e.to_string())?;
-    rsa_verify(&key, &attrs, info.signature.as_bytes())
+    crate::rs256::verify(&key, &attrs, info.signature.as_bytes())
         .map_err(|e| format!("{e} with the key of {}", signer_label(signer)))
 }
 
@@ -279,7 +244,7 @@ pub fn check_and_issue(
     serial: u64,
     now: SimTime,
 ) -> IssueOutcome {
-    let mut checks = Checks(Vec::new());
+    let mut checks = Checks::new(Actor::Ca);
 
     let parsed = parse_signed_data(cms).and_then(|signed| {
         let content = signed
@@ -313,7 +278,7 @@ pub fn check_and_issue(
         "RFC 5652 §3, §5.1, §5.2",
         parsed,
     ) else {
-        return checks.refuse();
+        return refuse(checks);
     };
 
     let offered: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
@@ -333,7 +298,7 @@ pub fn check_and_issue(
                 )
             }),
     ) else {
-        return checks.refuse();
+        return refuse(checks);
     };
 
     let count = signers.len();
@@ -363,7 +328,7 @@ pub fn check_and_issue(
         )
         .is_none()
     {
-        return checks.refuse();
+        return refuse(checks);
     }
 
     if !signers.is_empty() {
@@ -376,11 +341,11 @@ pub fn check_and_issue(
             Err(e) => {
                 checks.check::<()>(
                     "Enrollment agent certificate chains to this CA",
-                    "the CA's own certificate".into(),
+                    "the CA's own certificate",
                     "RFC 5280 §6.1",
                     Err(format!("the CA's certificate cannot be read: {e}")),
                 );
-                return checks.refuse();
+                return refuse(checks);
             }
         };
         let (root_parsed, root_public) = root;
@@ -413,7 +378,7 @@ pub fn check_and_issue(
             )
             .is_none()
         {
-            return checks.refuse();
+            return refuse(checks);
         }
 
         let policy = template.ra_application_policy;
@@ -459,7 +424,7 @@ pub fn check_and_issue(
             )
             .is_none()
         {
-            return checks.refuse();
+            return refuse(checks);
         }
 
         let actual = Sha256::digest(&content);
@@ -479,7 +444,7 @@ pub fn check_and_issue(
             )
             .is_none()
         {
-            return checks.refuse();
+            return refuse(checks);
         }
     }
 
@@ -510,16 +475,16 @@ pub fn check_and_issue(
         )
         .is_none()
     {
-        return checks.refuse();
+        return refuse(checks);
     }
 
     let Some(key) = checks.check(
         "Request signature",
-        "the PKCS#10 signature (sha256WithRSAEncryption) against the key inside the request".into(),
+        "the PKCS#10 signature (sha256WithRSAEncryption) against the key inside the request",
         "RFC 2986 §3",
         verify_request(&content).map_err(|e| e.to_string()),
     ) else {
-        return checks.refuse();
+        return refuse(checks);
     };
 
     let bits = key.n().bits();
@@ -542,7 +507,7 @@ pub fn check_and_issue(
         )
         .is_none()
     {
-        return checks.refuse();
+        return refuse(checks);
     }
 
     let not_after = now.plus(SimDuration(u64::from(template.validity_days) * 86_400_000));
@@ -560,7 +525,7 @@ pub fn check_and_issue(
         issued.map_err(|e| e.to_string()),
     );
     IssueOutcome {
-        checks: checks.0,
+        checks: checks.into_vec(),
         certificate,
     }
 }

@@ -2,11 +2,12 @@
 //! certificates, the shared helpers the CA uses to issue, and the client's
 //! checks of the certificate it receives.
 
-use super::ca::PkiCheck;
 use super::der_view;
 use super::oid;
+use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
+use crate::event::{Check, Checks};
 use crate::formats::encoding::{hex, hex_prefix};
 use core::time::Duration;
 use der::asn1::{
@@ -15,12 +16,10 @@ use der::asn1::{
 };
 use der::referenced::OwnedToRef;
 use der::{Any, Decode, Encode, Tag, Tagged};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
-use signature::{SignatureEncoding, Signer, Verifier};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
@@ -50,29 +49,6 @@ pub(super) fn sha256_with_rsa() -> AlgorithmIdentifierOwned {
         oid: oid::SHA256_WITH_RSA,
         parameters: Some(Any::null()),
     }
-}
-
-/// RSASSA-PKCS1-v1_5 with SHA-256 over `message` (RFC 8017 §8.2.1):
-/// deterministic, so the same key and message give the same bytes.
-pub(super) fn rsa_sign(key: &RsaPrivateKey, message: &[u8]) -> Result<Vec<u8>> {
-    let signer = SigningKey::<Sha256>::new(key.clone());
-    let signature: Signature = signer
-        .try_sign(message)
-        .map_err(|e| Error::Crypto(format!("RSASSA-PKCS1-v1_5 signing failed: {e}")))?;
-    Ok(signature.to_vec())
-}
-
-/// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 signature (RFC 8017 §8.2.2).
-pub(super) fn rsa_verify(
-    key: &RsaPublicKey,
-    message: &[u8],
-    signature: &[u8],
-) -> std::result::Result<(), String> {
-    let signature = Signature::try_from(signature)
-        .map_err(|e| format!("the signature is not an RSA signature: {e}"))?;
-    VerifyingKey::<Sha256>::new(key.clone())
-        .verify(message, &signature)
-        .map_err(|_| "the RSASSA-PKCS1-v1_5 / SHA-256 signature does not verify".to_string())
 }
 
 /// The certificate time for `t`: UTCTime through 2049, GeneralizedTime from
@@ -260,7 +236,7 @@ pub fn certificate_public_key(der: &[u8]) -> Result<RsaPublicKey> {
 pub(super) fn sign_certificate(mut tbs: TbsCertificate, key: &RsaPrivateKey) -> Result<Vec<u8>> {
     tbs.signature = sha256_with_rsa();
     let tbs_der = tbs.to_der().map_err(crypto("TBSCertificate"))?;
-    let signature = rsa_sign(key, &tbs_der)?;
+    let signature = crate::rs256::sign(key, &tbs_der)?;
     let cert = Certificate {
         tbs_certificate: tbs,
         signature_algorithm: sha256_with_rsa(),
@@ -354,7 +330,7 @@ pub fn resign_certificate(der: &[u8], key: &RsaPrivateKey) -> Result<Vec<u8>> {
         .tbs_certificate
         .to_der()
         .map_err(crypto("TBSCertificate"))?;
-    let signature = rsa_sign(key, &tbs_der)?;
+    let signature = crate::rs256::sign(key, &tbs_der)?;
     cert.signature_algorithm = sha256_with_rsa();
     cert.signature = BitString::from_bytes(&signature).map_err(crypto("signatureValue"))?;
     cert.to_der().map_err(crypto("certificate"))
@@ -550,7 +526,7 @@ pub(super) fn verify_issued_by(
         .signature
         .as_bytes()
         .ok_or("the signatureValue BIT STRING has unused bits")?;
-    rsa_verify(issuer_key, &tbs, signature)
+    crate::rs256::verify(issuer_key, &tbs, signature)
 }
 
 /// `2026-11-22 09:00:00 UTC to 2027-11-22 09:00:00 UTC`.
@@ -587,21 +563,23 @@ pub fn check_issued(
     key: &RsaPublicKey,
     upn: &str,
     now: SimTime,
-) -> Vec<PkiCheck> {
+    by: Actor,
+) -> Vec<Check> {
+    let mut checks = Checks::new(by);
     let parsed = match (parse_certificate(cert), parse_certificate(root_cert)) {
         (Ok(c), Ok(r)) => (c, r),
         (Err(e), _) | (_, Err(e)) => {
-            return vec![PkiCheck {
-                title: "Certificate is readable",
-                compared: format!("{} bytes of DER as an X.509 certificate", cert.len()),
-                rule: "RFC 5280 §4.1",
-                result: Err(e.to_string()),
-            }];
+            checks.check::<()>(
+                "Certificate is readable",
+                format!("{} bytes of DER as an X.509 certificate", cert.len()),
+                "RFC 5280 §4.1",
+                Err(e.to_string()),
+            );
+            return checks.into_vec();
         }
     };
     let (cert_parsed, root) = parsed;
     let tbs = &cert_parsed.tbs_certificate;
-    let mut checks = Vec::new();
 
     let root_name = name_text(&root.tbs_certificate.subject);
     let chain = rsa_key(&root.tbs_certificate.subject_public_key_info).and_then(|root_key| {
@@ -614,25 +592,25 @@ pub fn check_issued(
         verify_issued_by(cert, &cert_parsed, &root_key)
             .map_err(|e| format!("{e} with the enterprise root's key"))
     });
-    checks.push(PkiCheck {
-        title: "Certificate chains to the enterprise root",
-        compared: format!(
+    checks.check(
+        "Certificate chains to the enterprise root",
+        format!(
             "issuer {} and the signature ({}) against the trusted root {root_name} and its key",
             name_text(&tbs.issuer),
             oid::describe(&cert_parsed.signature_algorithm.oid)
         ),
-        rule: "RFC 5280 §6.1.3 (a)(1), (a)(4)",
-        result: chain,
-    });
+        "RFC 5280 §6.1.3 (a)(1), (a)(4)",
+        chain,
+    );
 
-    checks.push(PkiCheck {
-        title: "Certificate is valid now",
-        compared: format!(
+    checks.check(
+        "Certificate is valid now",
+        format!(
             "validity {} against now, {now}",
             validity_text(&tbs.validity)
         ),
-        rule: "RFC 5280 §4.1.2.5, §6.1.3 (a)(2)",
-        result: if covers(&tbs.validity, now) {
+        "RFC 5280 §4.1.2.5, §6.1.3 (a)(2)",
+        if covers(&tbs.validity, now) {
             Ok(())
         } else {
             Err(format!(
@@ -640,12 +618,12 @@ pub fn check_issued(
                 validity_text(&tbs.validity)
             ))
         },
-    });
+    );
 
     let certified = rsa_key(&tbs.subject_public_key_info);
-    checks.push(PkiCheck {
-        title: "Certificate is for the TPM key",
-        compared: format!(
+    checks.check(
+        "Certificate is for the TPM key",
+        format!(
             "the certified key ({}) against the user key in the TPM ({})",
             certified
                 .as_ref()
@@ -653,21 +631,21 @@ pub fn check_issued(
                 .unwrap_or_else(|e| e.clone()),
             key_text(key)
         ),
-        rule: "RFC 5280 §4.1.2.7",
-        result: certified.and_then(|k| {
+        "RFC 5280 §4.1.2.7",
+        certified.and_then(|k| {
             if &k == key {
                 Ok(())
             } else {
                 Err("the certificate certifies a different key from the one in the TPM".into())
             }
         }),
-    });
+    );
 
     let found = ekus(&cert_parsed);
     let needed = [oid::SMART_CARD_LOGON, oid::CLIENT_AUTH];
-    checks.push(PkiCheck {
-        title: "Certificate allows Windows Hello sign-in",
-        compared: format!(
+    checks.check(
+        "Certificate allows Windows Hello sign-in",
+        format!(
             "EKUs {} against the needed {}",
             found
                 .as_deref()
@@ -675,8 +653,8 @@ pub fn check_issued(
                 .unwrap_or_else(|e| e.to_string()),
             oid_list(&needed)
         ),
-        rule: "RFC 5280 §4.2.1.12",
-        result: found.and_then(|found| {
+        "RFC 5280 §4.2.1.12",
+        found.and_then(|found| {
             let missing: Vec<_> = needed
                 .iter()
                 .filter(|o| !found.contains(o))
@@ -688,12 +666,12 @@ pub fn check_issued(
                 Err(format!("the certificate lacks {}", oid_list(&missing)))
             }
         }),
-    });
+    );
 
     let names = upns(&cert_parsed);
-    checks.push(PkiCheck {
-        title: "Certificate names the user",
-        compared: format!(
+    checks.check(
+        "Certificate names the user",
+        format!(
             "the subjectAltName UPN {} against the signed-in user {upn}",
             names
                 .as_ref()
@@ -704,14 +682,14 @@ pub fn check_issued(
                 })
                 .unwrap_or_else(|e| e.clone())
         ),
-        rule: "RFC 5280 §4.2.1.6",
-        result: names.and_then(|n| {
+        "RFC 5280 §4.2.1.6",
+        names.and_then(|n| {
             if n.iter().any(|u| u.eq_ignore_ascii_case(upn)) {
                 Ok(())
             } else {
                 Err(format!("no UPN otherName in the certificate equals {upn}"))
             }
         }),
-    });
-    checks
+    );
+    checks.into_vec()
 }

@@ -10,7 +10,7 @@
 //! 2.2.2.7.10). Certipy writes the name and value with a trailing NUL;
 //! here they are plain BMPStrings.
 
-use super::certificate::{crypto, parse_certificate, rsa_sign, sim_time, x509_time};
+use super::certificate::{crypto, parse_certificate, sim_time, x509_time};
 use super::der_view;
 use super::oid;
 use crate::clock::SimTime;
@@ -130,7 +130,7 @@ pub fn countersign(
     // RFC 5652 §5.4: the signature covers the DER of the SET OF, with the
     // SET tag rather than the [0] IMPLICIT tag it has inside SignerInfo.
     let to_sign = signed_attrs.to_der().map_err(crypto("signedAttrs"))?;
-    let signature = rsa_sign(agent_key, &to_sign)?;
+    let signature = crate::rs256::sign(agent_key, &to_sign)?;
     let signer = SignerInfo {
         // RFC 5652 §5.3: version 1 with issuerAndSerialNumber.
         version: CmsVersion::V1,

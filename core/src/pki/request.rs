@@ -14,9 +14,7 @@
 //!      attributes    [0] Attributes{{ CRIAttributes }} }
 //! ```
 
-use super::certificate::{
-    cn_name, crypto, rsa_key, rsa_verify, sha256_with_rsa, signed_part, spki, upn_san,
-};
+use super::certificate::{cn_name, crypto, rsa_key, sha256_with_rsa, signed_part, spki, upn_san};
 use super::oid;
 use crate::error::{Error, Result};
 use der::asn1::{BitString, SetOfVec};
@@ -83,7 +81,7 @@ pub fn verify_request(der: &[u8]) -> Result<RsaPublicKey> {
         .signature
         .as_bytes()
         .ok_or_else(|| Error::malformed(WHAT, "the signature BIT STRING has unused bits"))?;
-    rsa_verify(&key, &info, signature).map_err(|e| {
+    crate::rs256::verify(&key, &info, signature).map_err(|e| {
         Error::invalid(
             WHAT,
             format!(

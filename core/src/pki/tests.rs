@@ -86,7 +86,7 @@ fn pki() -> &'static Pki {
 
 /// A request for `public`, signed by `signer` (the TPM in the engine).
 fn request_by(public: &RsaPublicKey, signer: &RsaPrivateKey) -> Vec<u8> {
-    build_request(UPN, public, |info| certificate::rsa_sign(signer, info)).unwrap()
+    build_request(UPN, public, |info| crate::rs256::sign(signer, info)).unwrap()
 }
 
 fn issue(cms: &[u8], template: &str) -> IssueOutcome {
@@ -103,12 +103,23 @@ fn issue(cms: &[u8], template: &str) -> IssueOutcome {
     )
 }
 
-fn titles(outcome: &IssueOutcome) -> Vec<&'static str> {
-    outcome.checks.iter().map(|c| c.title).collect()
+fn titles(outcome: &IssueOutcome) -> Vec<&str> {
+    outcome.checks.iter().map(|c| c.title.as_str()).collect()
 }
 
 /// The outcome stopped at `title`, which failed with `code` in its reason,
 /// every earlier check having passed.
+/// The device's checks of a certificate it receives.
+fn client_checks(
+    cert: &[u8],
+    root: &[u8],
+    key: &RsaPublicKey,
+    upn: &str,
+    now: SimTime,
+) -> Vec<crate::event::Check> {
+    check_issued(cert, root, key, upn, now, crate::catalog::Actor::Cxh)
+}
+
 fn assert_refused_at(outcome: &IssueOutcome, title: &str, code: &str) {
     assert!(outcome.certificate.is_none(), "no certificate on a refusal");
     let (last, earlier) = outcome.checks.split_last().expect("at least one check");
@@ -117,17 +128,17 @@ fn assert_refused_at(outcome: &IssueOutcome, title: &str, code: &str) {
         "stopped at the wrong check: {:#?}",
         outcome.checks
     );
-    let reason = last.result.as_ref().expect_err("the last check fails");
+    let reason = last.result().expect_err("the last check fails");
     assert!(
         reason.contains(code),
         "reason {reason:?} should name {code}"
     );
     for c in earlier {
         assert!(
-            c.result.is_ok(),
+            c.result().is_ok(),
             "{} should have passed: {:?}",
             c.title,
-            c.result
+            c.result()
         );
     }
 }
@@ -206,12 +217,12 @@ fn countersigned_request_is_issued() {
     let outcome = issue(&pki().cms, WINDOWS_HELLO_TEMPLATE);
     assert_eq!(titles(&outcome), ALL_CHECKS.to_vec());
     for c in &outcome.checks {
-        assert!(c.result.is_ok(), "{}: {:?}", c.title, c.result);
+        assert!(c.result().is_ok(), "{}: {:?}", c.title, c.result());
     }
     let cert = outcome.certificate.expect("a certificate");
     let user = keys().user.to_public_key();
     assert_eq!(certificate_public_key(&cert).unwrap(), user);
-    let client = check_issued(
+    let client = client_checks(
         &cert,
         &pki().root,
         &user,
@@ -220,7 +231,7 @@ fn countersigned_request_is_issued() {
     );
     assert_eq!(client.len(), 5);
     for c in &client {
-        assert!(c.result.is_ok(), "{}: {:?}", c.title, c.result);
+        assert!(c.result().is_ok(), "{}: {:?}", c.title, c.result());
     }
 
     let parsed = certificate::parse_certificate(&cert).unwrap();
@@ -425,7 +436,7 @@ fn resigned_request_verifies_with_the_edit() {
     let at = find(&csr, UPN.as_bytes()).unwrap();
     csr[at] = b'b'; // CN=blexw@contoso.com
     assert!(verify_request(&csr).is_err());
-    let resigned = resign_request(&csr, |info| certificate::rsa_sign(&k.user, info)).unwrap();
+    let resigned = resign_request(&csr, |info| crate::rs256::sign(&k.user, info)).unwrap();
     assert_eq!(verify_request(&resigned).unwrap(), k.user.to_public_key());
     let fields = request_fields(&resigned).unwrap();
     assert_eq!(
@@ -473,12 +484,12 @@ fn resigned_certificate_chains_with_the_edit() {
     let at = find(&edited, UPN.as_bytes()).unwrap();
     edited[at] = b'b';
     let user = k.user.to_public_key();
-    assert!(check_issued(&edited, &p.root, &user, UPN, NOW)[0]
-        .result
+    assert!(client_checks(&edited, &p.root, &user, UPN, NOW)[0]
+        .result()
         .is_err());
     let resigned = resign_certificate(&edited, &k.root).unwrap();
-    let checks = check_issued(&resigned, &p.root, &user, UPN, NOW);
-    assert!(checks[0].result.is_ok(), "{:?}", checks[0]);
+    let checks = client_checks(&resigned, &p.root, &user, UPN, NOW);
+    assert!(checks[0].result().is_ok(), "{:?}", checks[0]);
     assert_eq!(resign_certificate(&cert, &k.root).unwrap(), cert);
 }
 
@@ -489,11 +500,11 @@ fn client_refuses_a_certificate_for_someone_else() {
     let outcome = issue(&pki().cms, WINDOWS_HELLO_TEMPLATE);
     let cert = outcome.certificate.unwrap();
     let other = keys().other.to_public_key();
-    let checks = check_issued(&cert, &pki().root, &other, "bob@contoso.com", NOW);
+    let checks = client_checks(&cert, &pki().root, &other, "bob@contoso.com", NOW);
     let failed: Vec<_> = checks
         .iter()
-        .filter(|c| c.result.is_err())
-        .map(|c| c.title)
+        .filter(|c| c.result().is_err())
+        .map(|c| c.title.as_str())
         .collect();
     assert_eq!(
         failed,
@@ -502,7 +513,7 @@ fn client_refuses_a_certificate_for_someone_else() {
             "Certificate names the user"
         ]
     );
-    let late = check_issued(
+    let late = client_checks(
         &cert,
         &pki().root,
         &keys().user.to_public_key(),
@@ -511,14 +522,14 @@ fn client_refuses_a_certificate_for_someone_else() {
     );
     let failed: Vec<_> = late
         .iter()
-        .filter(|c| c.result.is_err())
-        .map(|c| c.title)
+        .filter(|c| c.result().is_err())
+        .map(|c| c.title.as_str())
         .collect();
     assert_eq!(failed, vec!["Certificate is valid now"]);
-    let wrong_root = check_issued(&cert, &pki().agent, &keys().user.to_public_key(), UPN, NOW);
-    assert!(wrong_root[0].result.is_err());
+    let wrong_root = client_checks(&cert, &pki().agent, &keys().user.to_public_key(), UPN, NOW);
+    assert!(wrong_root[0].result().is_err());
     assert_eq!(
-        check_issued(b"junk", &pki().root, &other, UPN, NOW).len(),
+        client_checks(b"junk", &pki().root, &other, UPN, NOW).len(),
         1
     );
 }
