@@ -13,7 +13,7 @@
 
 use crate::protocol::{FromWorker, ToWorker};
 use whfb_core::edits::{Edit, EditedRun, Resign};
-use whfb_core::engine::Run;
+use whfb_core::engine::{Progress, Run};
 use whfb_core::options::Options;
 use whfb_core::seed::{KeyPurpose, KeyVault};
 use whfb_core::world::{World, WorldConfig};
@@ -274,7 +274,26 @@ impl Host {
                 break;
             }
             let started = (self.clock)();
-            let Some(event) = run.step().cloned() else {
+            match run.advance() {
+                Progress::Ran => {}
+                Progress::Ended => break,
+                Progress::NeedsKey(purpose) => {
+                    // The idle work had not made it yet: make it now, then
+                    // run the step again.
+                    out(FromWorker::Busy {
+                        what: format!("Making the {} this step needs…", purpose.description()),
+                    });
+                    if let Err(e) = run.world_mut().keys.make(purpose) {
+                        out(FromWorker::Failed {
+                            run: Some(id),
+                            message: e.to_string(),
+                        });
+                        break;
+                    }
+                    continue;
+                }
+            }
+            let Some(event) = run.events().last().cloned() else {
                 break;
             };
             let crypto_ms = (self.clock)() - started;

@@ -35,6 +35,31 @@ pub use whfb_model::event::{
     Check, ClockMarks, Event, Halt, Holding, HoldingKind, StepStatus, TamperTarget, TpmExchange,
 };
 
+/// What one call to [`Run::advance`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The next step ran: its event is the run's last.
+    Ran,
+    /// The run is over (it reached its end or a check stopped it).
+    Ended,
+    /// The next step needs this key, which the world does not hold yet:
+    /// nothing ran. Make it and call again.
+    NeedsKey(KeyPurpose),
+}
+
+/// A step whose action could not run: one failed check that says why.
+fn failed_output(spec: &StepSpec, error: &Error) -> StepOutput {
+    let mut out = StepOutput::default();
+    out.check(
+        actor_of(spec.kind),
+        "Step completed",
+        spec.title,
+        "",
+        Err(error.to_string()),
+    );
+    out
+}
+
 /// What a step's action produced, before it becomes an [`Event`].
 #[derive(Debug, Default)]
 pub(crate) struct StepOutput {
@@ -61,6 +86,20 @@ impl StepOutput {
         self.checks
             .push(Check::new(actor, title, compared, rule, result));
         passed
+    }
+
+    /// Records a check that `found` is `expected` (the model's
+    /// [`equal`](whfb_model::event::equal): the reason names both).
+    pub fn check_eq<T: PartialEq + std::fmt::Display + ?Sized>(
+        &mut self,
+        actor: Actor,
+        title: &str,
+        compared: impl Into<String>,
+        rule: &str,
+        (what, expected, found): (&str, &T, &T),
+    ) -> bool {
+        let result = whfb_model::event::equal(what, expected, found);
+        self.check(actor, title, compared, rule, result)
     }
 
     /// Records the checks a party's check function made; whether they all
@@ -178,28 +217,65 @@ impl Run {
     }
 
     /// Executes the next step and returns its event; `None` once finished.
+    /// A key the step needs and the world lacks is made here, on the spot:
+    /// what the command line and the tests want. The page's worker drives
+    /// [`Run::advance`] instead, so it can make keys ahead or elsewhere.
     pub fn step(&mut self) -> Option<&Event> {
-        let index = self.events.len();
-        let spec = self.next_step()?.clone();
+        loop {
+            match self.advance() {
+                Progress::Ran => return self.events.last(),
+                Progress::Ended => return None,
+                Progress::NeedsKey(purpose) => {
+                    if let Err(error) = self.world.keys.make(purpose) {
+                        // A key that cannot be made fails the step, as any
+                        // error of its action does.
+                        let spec = self.next_step()?.clone();
+                        let started = self.now;
+                        let output = failed_output(&spec, &error);
+                        self.record(spec, started, output);
+                        return self.events.last();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes the next step unless it needs a key the world does not
+    /// hold yet. Then nothing of the run changes: the caller makes the key
+    /// (`world_mut().keys.make`, or `seed::make_key` in another worker and
+    /// `KeyVault::insert`) and calls again. Keys come from per-purpose
+    /// streams, so when and where a key is made changes no byte of the run.
+    pub fn advance(&mut self) -> Progress {
+        let Some(spec) = self.next_step().cloned() else {
+            return Progress::Ended;
+        };
+        // While a key the flow uses is missing, a step may stop half-way for
+        // it: keep the run as it was, to go back to.
+        let missing = self
+            .keys_needed()
+            .into_iter()
+            .any(|p| !self.world.keys.has(p));
+        let before = missing.then(|| self.clone());
         let started = self.now;
         // A message takes a moment on the network; the action adds the rest.
         if spec.kind.is_message() {
             self.now = self.now.plus(SimDuration(400));
         }
-        let output = match self.execute(spec.action) {
-            Ok(out) => out,
-            Err(error) => {
-                let mut out = StepOutput::default();
-                out.check(
-                    actor_of(spec.kind),
-                    "Step completed",
-                    spec.title,
-                    "",
-                    Err(error.to_string()),
-                );
-                out
+        let output = match (self.execute(spec.action), before) {
+            (Ok(out), _) => out,
+            (Err(Error::NeedsKey(purpose)), Some(before)) => {
+                *self = before;
+                return Progress::NeedsKey(purpose);
             }
+            (Err(error), _) => failed_output(&spec, &error),
         };
+        self.record(spec, started, output);
+        Progress::Ran
+    }
+
+    /// Records the event of the step `spec` that started at `started`.
+    fn record(&mut self, spec: StepSpec, started: SimTime, output: StepOutput) {
+        let index = self.events.len();
         self.now = self.now.plus(output.took);
         let failed = output.checks.iter().find(|c| !c.as_expected()).cloned();
         let status = match (&failed, &output.skipped) {
@@ -244,10 +320,10 @@ impl Run {
         });
         let holdings = self.holdings();
         let tamperable = self.tamper_targets();
-        let event = self.events.last_mut()?;
-        event.holdings = holdings;
-        event.tamperable = tamperable;
-        self.events.last()
+        if let Some(event) = self.events.last_mut() {
+            event.holdings = holdings;
+            event.tamperable = tamperable;
+        }
     }
 
     /// Runs every remaining step.
@@ -317,7 +393,7 @@ impl Run {
     pub fn warm_up_one(&mut self) -> Result<Option<String>> {
         for purpose in self.keys_needed() {
             if !self.world.keys.has(purpose) {
-                self.world.keys.key(purpose)?;
+                self.world.keys.make(purpose)?;
                 return Ok(Some(purpose.description().to_string()));
             }
         }

@@ -57,7 +57,7 @@ pub struct EnterprisePki {
 impl EnterprisePki {
     /// Sets the PKI up as it stood before the run: the root a year old, the
     /// enrollment agent and service certificates issued a month ago.
-    pub fn build(keys: &mut KeyVault, start: SimTime) -> Result<Self> {
+    pub fn build(keys: &KeyVault, start: SimTime) -> Result<Self> {
         let root_key = keys.key(KeyPurpose::EnterpriseRootCa)?.clone();
         let agent_key = keys.key(KeyPurpose::EnrollmentAgent)?.clone();
         let root_since = SimTime(

@@ -1,5 +1,6 @@
 //! The one error type of the core.
 
+use crate::purpose::KeyPurpose;
 use std::fmt;
 
 /// What went wrong, and whose rule was broken.
@@ -30,6 +31,10 @@ pub enum Error {
     /// names the value and its size, `limit` the rule (a file or a name too
     /// large for a ZIP archive without ZIP64).
     TooLarge { what: String, limit: String },
+    /// A step needs an infrastructure key that is not made yet: nothing
+    /// ran. The caller makes it and runs the step again (see
+    /// `Run::advance`).
+    NeedsKey(KeyPurpose),
 }
 
 /// The core's result type.
@@ -62,6 +67,13 @@ impl fmt::Display for Error {
             Error::Crypto(message) => write!(f, "cryptography: {message}"),
             Error::Usage(message) => f.write_str(message),
             Error::TooLarge { what, limit } => write!(f, "{what} is too large: {limit}"),
+            Error::NeedsKey(purpose) => {
+                write!(
+                    f,
+                    "needs the {}, which is not made yet",
+                    purpose.description()
+                )
+            }
         }
     }
 }

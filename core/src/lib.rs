@@ -36,6 +36,7 @@ pub mod export;
 pub mod formats;
 pub mod json_view;
 pub mod pki;
+mod purpose;
 pub mod rs256;
 pub mod seed;
 pub mod world;

@@ -1,10 +1,11 @@
 //! The root of all randomness in a run: the seed, the independent stream it
 //! gives each purpose (`Seed::rng("azure-ad/token-signing")`), and the
-//! infrastructure keys made from those streams on first use. A key is the
+//! infrastructure keys made from those streams when the run asks for them. A key is the
 //! same whichever order keys are made in, and in whichever worker.
 
 use crate::error::{Error, Result};
 use crate::formats::key_credential_link::Guid;
+pub use crate::purpose::KeyPurpose;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use rsa::RsaPrivateKey;
@@ -49,48 +50,6 @@ impl Seed {
     }
 }
 
-/// Infrastructure keys, each generated on first use from its own stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum KeyPurpose {
-    AzureAdTokenSigning,
-    AdFsTokenSigning,
-    EnterpriseRootCa,
-    EnrollmentAgent,
-    /// A key of an attacker's own, which no party trusts: what an edit
-    /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
-    /// keys the flows need.
-    Attacker,
-}
-
-impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 4] = [
-        KeyPurpose::AzureAdTokenSigning,
-        KeyPurpose::AdFsTokenSigning,
-        KeyPurpose::EnterpriseRootCa,
-        KeyPurpose::EnrollmentAgent,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            KeyPurpose::AzureAdTokenSigning => "azure-ad/token-signing",
-            KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
-            KeyPurpose::EnterpriseRootCa => "pki/root-ca",
-            KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
-            KeyPurpose::Attacker => "attacker/signing-key",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            KeyPurpose::AzureAdTokenSigning => "Azure AD token-signing key (RSA-2048)",
-            KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
-            KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
-            KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
-            KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
-        }
-    }
-}
-
 /// The world's RSA keys, generated lazily and reproducibly.
 #[derive(Clone, Debug)]
 pub struct KeyVault {
@@ -106,24 +65,46 @@ impl KeyVault {
         }
     }
 
-    /// The key for `purpose`, generating it the first time (≈0.2 s natively, ≈1 s in wasm).
-    pub fn key(&mut self, purpose: KeyPurpose) -> Result<&RsaPrivateKey> {
-        if !self.keys.contains_key(&purpose) {
-            let mut rng = self.seed.rng(purpose.label());
-            let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| {
-                Error::Crypto(format!("generating the {}: {e}", purpose.description()))
-            })?;
-            self.keys.insert(purpose, key);
-        }
-        self.keys
-            .get(&purpose)
-            .ok_or_else(|| Error::Crypto(format!("the {} was not kept", purpose.description())))
+    /// The key for `purpose`, or [`Error::NeedsKey`] when it is not made
+    /// yet: the vault never makes a key on its own. Whoever drives the run
+    /// makes it ([`KeyVault::make`], or [`make_key`] in another worker and
+    /// [`KeyVault::insert`]) and asks again.
+    pub fn key(&self, purpose: KeyPurpose) -> Result<&RsaPrivateKey> {
+        self.keys.get(&purpose).ok_or(Error::NeedsKey(purpose))
     }
 
-    /// Whether a key has been generated yet.
+    /// Makes the key for `purpose` unless the vault has it (≈0.2 s
+    /// natively, ≈1 s in wasm).
+    pub fn make(&mut self, purpose: KeyPurpose) -> Result<()> {
+        if !self.has(purpose) {
+            let key = make_key(&self.seed, purpose)?;
+            self.keys.insert(purpose, key);
+        }
+        Ok(())
+    }
+
+    /// Puts in a key made elsewhere from the same seed with [`make_key`].
+    pub fn insert(&mut self, purpose: KeyPurpose, key: RsaPrivateKey) {
+        self.keys.insert(purpose, key);
+    }
+
+    /// Whether a key has been made yet.
     pub fn has(&self, purpose: KeyPurpose) -> bool {
         self.keys.contains_key(&purpose)
     }
+
+    /// The seed the vault's keys come from.
+    pub fn seed(&self) -> Seed {
+        self.seed
+    }
+}
+
+/// The key for `purpose` that `seed` gives: RSA-2048 from the purpose's own
+/// stream, so the same whoever makes it, wherever and in whichever order.
+pub fn make_key(seed: &Seed, purpose: KeyPurpose) -> Result<RsaPrivateKey> {
+    let mut rng = seed.rng(purpose.label());
+    RsaPrivateKey::new(&mut rng, 2048)
+        .map_err(|e| Error::Crypto(format!("generating the {}: {e}", purpose.description())))
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ impl World {
     /// The enterprise PKI (root CA, enrollment agent, template), built on first use.
     pub fn pki(&mut self) -> Result<&mut EnterprisePki> {
         if self.pki.is_none() {
-            self.pki = Some(EnterprisePki::build(&mut self.keys, self.config.start)?);
+            self.pki = Some(EnterprisePki::build(&self.keys, self.config.start)?);
         }
         self.pki
             .as_mut()
@@ -234,7 +234,7 @@ impl World {
     /// command line use it to pay the cost once, up front).
     pub fn warm_up_all(&mut self) -> Result<()> {
         for purpose in KeyPurpose::ALL {
-            self.keys.key(purpose)?;
+            self.keys.make(purpose)?;
         }
         self.pki()?;
         Ok(())

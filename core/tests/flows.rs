@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use whfb_core::artifact::{ArtifactKind, Outcome};
 use whfb_core::catalog::{Actor, Phase};
 use whfb_core::clock::{SimDuration, SimTime};
-use whfb_core::engine::{Run, StepStatus};
+use whfb_core::engine::{Progress, Run, StepStatus};
 use whfb_core::flows::{FlowId, Segment};
 use whfb_core::options::{LastMfa, Options};
 use whfb_core::script::Action;
@@ -166,15 +166,54 @@ fn the_registration_service_refuses_an_aik_from_a_ca_it_does_not_trust() {
     }
 }
 
+/// A step that needs a key the world does not hold says which and changes
+/// nothing; with the key made elsewhere and handed in, it runs, and the run
+/// is the very one whose keys were there from the start.
+#[test]
+fn a_step_waits_for_a_key_it_needs_and_resumes_when_the_key_arrives() {
+    let full = world(Options::default());
+    let bare = World::build(WorldConfig::new("tests")).expect("world builds");
+    for flow in FlowId::all() {
+        let mut waiting = Run::new(bare.clone(), flow);
+        let mut asked = Vec::new();
+        loop {
+            let before = (waiting.events().len(), waiting.now());
+            match waiting.advance() {
+                Progress::Ran => {}
+                Progress::Ended => break,
+                Progress::NeedsKey(purpose) => {
+                    assert_eq!((waiting.events().len(), waiting.now()), before);
+                    assert!(!asked.contains(&purpose), "{flow}: {purpose:?} asked twice");
+                    asked.push(purpose);
+                    let key = full.keys.key(purpose).expect("made up front").clone();
+                    waiting.world_mut().keys.insert(purpose, key);
+                }
+            }
+        }
+        let mut needed = waiting.keys_needed();
+        needed.sort();
+        asked.sort();
+        assert_eq!(
+            asked, needed,
+            "{flow}: the keys asked for are the keys it needs"
+        );
+        let mut ready = Run::new(full.clone(), flow);
+        ready.run_to_end();
+        assert_eq!(waiting.events(), ready.events(), "{flow}");
+        check_runs_to_its_end(&waiting);
+    }
+}
+
 #[test]
 fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust() {
     let normal = world(Options::default());
     let mut w = normal.clone();
-    let mut elsewhere = whfb_core::seed::KeyVault::new(whfb_core::seed::Seed::from_text("x"));
-    let stranger = elsewhere
-        .key(whfb_core::seed::KeyPurpose::AzureAdTokenSigning)
-        .unwrap()
-        .to_public_key();
+    let stranger = whfb_core::seed::make_key(
+        &whfb_core::seed::Seed::from_text("x"),
+        whfb_core::seed::KeyPurpose::AzureAdTokenSigning,
+    )
+    .unwrap()
+    .to_public_key();
     w.adfs.receipt_signers = Some(vec![stranger]);
     let mut r = Run::new(w, flow_id("hybrid-cert-sync"));
     r.run_to_end();

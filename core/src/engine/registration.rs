@@ -461,16 +461,12 @@ pub(crate) fn check_receipt(
         },
     );
     let r_upn = parsed.string_claim("upn").unwrap_or_default();
-    out.check(
+    out.check_eq(
         Actor::Ra,
         "Receipt names the requester",
         format!("receipt upn \"{r_upn}\" against the requester \"{upn}\""),
         "modelled",
-        if r_upn == upn {
-            Ok(())
-        } else {
-            Err(format!("the receipt was issued to {r_upn}, not to {upn}"))
-        },
+        ("the receipt's upn", upn, r_upn),
     );
     let exp = parsed.number_claim("exp").unwrap_or(0);
     out.check(

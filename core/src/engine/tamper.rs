@@ -158,6 +158,9 @@ impl Run {
                 "an attacker's signature is modelled for tokens (JWS) only, and `{id}` is not one"
             )));
         }
+        // An edit is a person's act, not a step: the attacker's key is made
+        // when they ask for it.
+        self.world.keys.make(KeyPurpose::Attacker)?;
         let key = self.world.keys.key(KeyPurpose::Attacker)?.clone();
         let signed = resign_jws(&bytes, |input| crate::rs256::sign(&key, input))?;
         self.wire.insert(id.to_string(), signed);

@@ -75,7 +75,7 @@ impl TokenRules<'_> {
             return None;
         }
         let iss = parsed.string_claim("iss").unwrap_or_default();
-        out.check(
+        out.check_eq(
             self.actor,
             &format!("{} issuer", self.what),
             format!(
@@ -83,14 +83,7 @@ impl TokenRules<'_> {
                 self.issuer
             ),
             "RFC 7519 §4.1.1",
-            if iss == self.issuer {
-                Ok(())
-            } else {
-                Err(format!(
-                    "issued by \"{iss}\", not by the trusted \"{}\"",
-                    self.issuer
-                ))
-            },
+            ("the token's issuer", self.issuer, iss),
         );
         let aud = parsed.audiences();
         out.check(

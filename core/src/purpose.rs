@@ -1,0 +1,48 @@
+//! What each infrastructure key is for. A leaf: the seed's key vault, the
+//! engine and the errors ("this step needs the … key") all name purposes.
+
+use serde::{Deserialize, Serialize};
+
+/// Infrastructure keys, each generated on first use from its own stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum KeyPurpose {
+    AzureAdTokenSigning,
+    AdFsTokenSigning,
+    EnterpriseRootCa,
+    EnrollmentAgent,
+    /// A key of an attacker's own, which no party trusts: what an edit
+    /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
+    /// keys the flows need.
+    Attacker,
+}
+
+impl KeyPurpose {
+    pub const ALL: [KeyPurpose; 4] = [
+        KeyPurpose::AzureAdTokenSigning,
+        KeyPurpose::AdFsTokenSigning,
+        KeyPurpose::EnterpriseRootCa,
+        KeyPurpose::EnrollmentAgent,
+    ];
+
+    /// The name of its random stream (`Seed::rng`): never change one, or
+    /// every key made from it changes.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            KeyPurpose::AzureAdTokenSigning => "azure-ad/token-signing",
+            KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
+            KeyPurpose::EnterpriseRootCa => "pki/root-ca",
+            KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
+            KeyPurpose::Attacker => "attacker/signing-key",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyPurpose::AzureAdTokenSigning => "Azure AD token-signing key (RSA-2048)",
+            KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
+            KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
+            KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
+            KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
+        }
+    }
+}
