@@ -11,7 +11,7 @@ use whfb_model::options::Options;
 
 /// Something a person did to a run between two steps: the core's edits,
 /// which the worker applies and replays.
-pub use whfb_model::edits::Edit;
+pub use whfb_model::edits::{Edit, Resign};
 
 /// From the page to the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,7 +38,8 @@ pub enum ToWorker {
         artifact: String,
         #[serde(with = "whfb_model::artifact::base64_bytes")]
         bytes: Vec<u8>,
-        resign: bool,
+        /// Who signs the edited bytes: nobody, the sender, or an attacker.
+        resign: Resign,
     },
     /// Move the simulated clock on after step `after_step`.
     Advance {

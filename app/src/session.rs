@@ -4,7 +4,7 @@
 //! [`Session::post`].
 
 use crate::playback::Playback;
-use crate::protocol::{Edit, FromWorker, ToWorker};
+use crate::protocol::{Edit, FromWorker, Resign, ToWorker};
 use crate::route::Route;
 use crate::worker_link::WorkerLink;
 use leptos::prelude::*;
@@ -241,7 +241,7 @@ impl Session {
     }
 
     /// Puts edited bytes of `artifact` on the wire after step `after_step`.
-    pub fn tamper(self, after_step: usize, artifact: String, bytes: Vec<u8>, resign: bool) {
+    pub fn tamper(self, after_step: usize, artifact: String, bytes: Vec<u8>, resign: Resign) {
         self.edit_result.set(None);
         self.post(&ToWorker::Tamper {
             run: self.run_id.get_untracked(),

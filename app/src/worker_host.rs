@@ -12,7 +12,7 @@
 //! `postMessage`, and native tests drive it directly.
 
 use crate::protocol::{FromWorker, ToWorker};
-use whfb_core::edits::{Edit, EditedRun, Resign};
+use whfb_core::edits::{Edit, EditedRun};
 use whfb_core::engine::{Progress, Run};
 use whfb_core::options::Options;
 use whfb_core::seed::{KeyPurpose, KeyVault};
@@ -198,7 +198,7 @@ impl Host {
                     after_step,
                     artifact: artifact.clone(),
                     bytes,
-                    resign: if resign { Resign::Sender } else { Resign::Keep },
+                    resign,
                 };
                 let result = self.edit(run, edit, out);
                 out(FromWorker::Tampered {
@@ -441,6 +441,7 @@ mod tests {
     use super::*;
     use crate::edit::{self, EditMode};
     use crate::flow_id;
+    use whfb_core::edits::Resign;
     use whfb_core::engine::{Event, Halt};
     use whfb_core::flows::FlowId;
 
@@ -521,11 +522,11 @@ mod tests {
         assert!(token_event
             .tamperable
             .iter()
-            .any(|t| t.artifact == "access-token" && t.resign.is_ok()));
+            .any(|t| t.artifact == "access-token" && t.resign.is_ok() && t.attacker.is_ok()));
         token_event
     }
 
-    fn tamper(host: &mut Host, run: u32, bytes: Vec<u8>, resign: bool) -> Vec<FromWorker> {
+    fn tamper(host: &mut Host, run: u32, bytes: Vec<u8>, resign: Resign) -> Vec<FromWorker> {
         send(
             host,
             ToWorker::Tamper {
@@ -587,13 +588,13 @@ mod tests {
             after_step: 8,
             artifact: "access-token".into(),
             bytes: vec![0, 1, 0xfa],
-            resign: true,
+            resign: Resign::Sender,
         };
         assert!(m.to_json().contains(r#""bytes":"AAH6""#), "{}", m.to_json());
         assert_eq!(ToWorker::from_json(&m.to_json()), Ok(m));
         assert!(ToWorker::from_json("{nonsense").is_err());
         assert!(ToWorker::from_json(
-            r#"{"Tamper":{"run":1,"after_step":8,"artifact":"a","bytes":"not base64!","resign":false}}"#
+            r#"{"Tamper":{"run":1,"after_step":8,"artifact":"a","bytes":"not base64!","resign":"Keep"}}"#
         )
         .is_err());
     }
@@ -606,13 +607,34 @@ mod tests {
             &mut host,
             1,
             edited_token(&token, "aud", "urn:someone-else"),
-            false,
+            Resign::Keep,
         );
         assert!(accepted(&got), "{got:?}");
         let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
         let halt = halt(&got).expect("the edit is caught");
         assert_eq!(halt.check, "Access token signature");
         assert_eq!(halt.actor, whfb_core::catalog::Actor::Adrs);
+    }
+
+    #[test]
+    fn a_token_an_attacker_signed_fails_the_signature_check() {
+        let mut host = host();
+        let token = at_the_token(&mut host, 1);
+        let got = tamper(
+            &mut host,
+            1,
+            edited_token(&token, "upn", "mallory@contoso.com"),
+            Resign::Attacker,
+        );
+        assert!(accepted(&got), "{got:?}");
+        let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
+        let halt = halt(&got).expect("the attacker's key is trusted by nobody");
+        assert_eq!(halt.check, "Access token signature");
+        assert!(
+            halt.reason.contains("signed by another key"),
+            "{}",
+            halt.reason
+        );
     }
 
     #[test]
@@ -624,7 +646,7 @@ mod tests {
             &mut host,
             1,
             edited_token(&token, "aud", "urn:someone-else"),
-            true,
+            Resign::Sender,
         )));
         let got = run_through(&mut host, 1, last);
         let caught = halt(&got).expect("the audience is checked");
@@ -636,7 +658,7 @@ mod tests {
             &mut host,
             1,
             edited_token(&token, "upn", "mallory@contoso.com"),
-            true,
+            Resign::Sender,
         );
         assert!(got.iter().any(|m| matches!(
             m,
@@ -690,14 +712,19 @@ mod tests {
         let mut direct = host();
         let token = at_the_token(&mut direct, 1);
         let bytes = edited_token(&token, "upn", "mallory@contoso.com");
-        assert!(accepted(&tamper(&mut direct, 1, bytes.clone(), true)));
+        assert!(accepted(&tamper(
+            &mut direct,
+            1,
+            bytes.clone(),
+            Resign::Sender
+        )));
         let a = events(&run_through(&mut direct, 1, last));
 
         // …the other runs to the end first, so the edit needs a replay.
         let mut replayed = host();
         at_the_token(&mut replayed, 7);
         run_through(&mut replayed, 7, last);
-        let got = tamper(&mut replayed, 7, bytes, true);
+        let got = tamper(&mut replayed, 7, bytes, Resign::Sender);
         assert!(got
             .iter()
             .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == TOKEN_STEP + 1)));
@@ -740,14 +767,14 @@ mod tests {
                 after_step: attestation_step,
                 artifact: attest.id.clone(),
                 bytes: attest.bytes.clone(),
-                resign: true,
+                resign: Resign::Sender,
             },
             ToWorker::Tamper {
                 run: 1,
                 after_step: attestation_step,
                 artifact: "no-such-artifact".into(),
                 bytes: vec![1],
-                resign: false,
+                resign: Resign::Keep,
             },
             ToWorker::Advance {
                 run: 1,
@@ -786,7 +813,7 @@ mod tests {
                 after_step: attestation_step,
                 artifact: attest.id.clone(),
                 bytes: attest.bytes.clone(),
-                resign: true,
+                resign: Resign::Sender,
             },
         );
         assert!(got.iter().any(|m| matches!(

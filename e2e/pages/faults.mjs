@@ -161,6 +161,15 @@ export class TamperPanel {
     return this.root.getByTestId('tamper-resign');
   }
 
+  /** Signs the edit with a key of the attacker's own and sends it. */
+  signAsAttacker() {
+    return this.root.getByTestId('tamper-attacker').click();
+  }
+
+  attackerButton() {
+    return this.root.getByTestId('tamper-attacker');
+  }
+
   async resignRefusal() {
     return (await this.root.getByTestId('resign-refused').innerText()).trim();
   }

@@ -200,7 +200,7 @@ test('a link carries its edits: the same run, caught by the same check', { timeo
   assertNoProblems(problems);
 });
 
-test('an edited access token: caught by its signature, then by its audience, and an edit nothing checks', { timeout: 180_000 }, async (t) => {
+test('an edited access token: caught by its signature, then by its audience, an edit nothing checks, and one an attacker signed', { timeout: 180_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.token + 1}`, MANAGED.token);
   const tamper = new TamperPanel(page);
   const banner = new EditsBanner(page);
@@ -251,6 +251,20 @@ test('an edited access token: caught by its signature, then by its audience, and
   assert.match(result.text, /Nothing in the real system would catch this edit: the sender's key vouches for it/);
   assert.equal(await explorer.halt().count(), 0);
   assert.equal((await banner.edits()).length, 1);
+
+  // 4. The same claim, signed with an attacker's own key: Azure AD never
+  // vouched for it, so the signature check catches it.
+  await explorer.jump(MANAGED.token);
+  await tamper.open('access-token');
+  await tamper.editClaims((c) => {
+    c.upn = 'mallory@contoso.com';
+  });
+  since = await banner.version();
+  await tamper.signAsAttacker();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.match(await explorer.haltText(), /Access token signature/);
+  assert.match((await explorer.check('Access token signature')).reason, /signed by another key/);
   assertNoProblems(problems);
 });
 
@@ -260,6 +274,7 @@ test('the attestation cannot be re-signed; a flipped byte is caught', { timeout:
   await tamper.open('key-attestation');
   assert.equal(await tamper.resignButton().isDisabled(), true);
   assert.match(await tamper.resignRefusal(), /restricted TPM key/);
+  assert.equal(await tamper.attackerButton().isDisabled(), true);
   const before = await tamper.text();
   await tamper.flip(10_000);
   assert.match(await tamper.error(), /no byte at offset 10000/);

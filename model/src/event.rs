@@ -192,6 +192,15 @@ pub struct TamperTarget {
     pub artifact: String,
     /// Who would sign the edited bytes again, or why nobody can.
     pub resign: std::result::Result<String, String>,
+    /// Whether an attacker could sign the edited bytes with a key of their
+    /// own (what they would then have done), or why not.
+    #[serde(default = "no_attacker")]
+    pub attacker: std::result::Result<String, String>,
+}
+
+/// What traces written before the `attacker` member say.
+fn no_attacker() -> std::result::Result<String, String> {
+    Err("this trace does not say".into())
 }
 
 /// Why a run stopped before its end.

@@ -5,7 +5,7 @@
 //! which check did, or — honestly — that none did.
 
 use crate::edit::{self, EditMode};
-use crate::protocol::Edit;
+use crate::protocol::{Edit, Resign};
 use crate::session::{EditAnswer, Session};
 use leptos::prelude::*;
 use whfb_model::artifact::Artifact;
@@ -35,7 +35,7 @@ pub fn TamperEditor(artifact: Artifact, edit: EditTarget) -> impl IntoView {
     let error = RwSignal::new(first.err());
     let flip_at = RwSignal::new(String::new());
     let sent = RwSignal::new(false);
-    let send = move |resign: bool| match original
+    let send = move |resign: Resign| match original
         .with_value(|o| edit::bytes(mode, o, &text.get_untracked()))
     {
         Ok(bytes) => {
@@ -62,6 +62,8 @@ pub fn TamperEditor(artifact: Artifact, edit: EditTarget) -> impl IntoView {
     };
     let resign = target.resign.clone();
     let can_resign = resign.is_ok();
+    let attacker = target.attacker.clone();
+    let can_attack = attacker.is_ok();
     let mode_slug = match mode {
         EditMode::JwtClaims => "jwt",
         EditMode::Json => "json",
@@ -103,15 +105,23 @@ pub fn TamperEditor(artifact: Artifact, edit: EditTarget) -> impl IntoView {
             })}
             {move || error.get().map(|e| view! { <p class="tamper-error" role="alert" data-testid="tamper-error">{format!("Cannot send this: {e}.")}</p> })}
             <div class="tamper-actions">
-                <button data-testid="tamper-keep" on:click=move |_| send(false)>
+                <button data-testid="tamper-keep" on:click=move |_| send(Resign::Keep)>
                     "Send with the original signature"
                 </button>
                 <button
                     data-testid="tamper-resign"
                     disabled=!can_resign
-                    on:click=move |_| send(true)
+                    on:click=move |_| send(Resign::Sender)
                 >
                     "Re-sign with the sender's key and send"
+                </button>
+                <button
+                    data-testid="tamper-attacker"
+                    disabled=!can_attack
+                    title=attacker.clone().err().unwrap_or_default()
+                    on:click=move |_| send(Resign::Attacker)
+                >
+                    "Sign with an attacker's own key and send"
                 </button>
                 <button
                     class="link-button"

@@ -51,8 +51,23 @@ impl Run {
             .map(|a| super::TamperTarget {
                 artifact: a.id.clone(),
                 resign: self.resigner(&a.id),
+                attacker: self.attacker_signer(&a.id),
             })
             .collect()
+    }
+
+    /// Whether an attacker can sign an edited `id` with a key of their own.
+    fn attacker_signer(&self, id: &str) -> std::result::Result<String, String> {
+        if matches!(
+            self.sender_of(id),
+            Sender::Token(_) | Sender::DeviceKeyToken
+        ) {
+            Ok("a key of the attacker's own, which no party trusts".into())
+        } else {
+            Err(format!(
+                "an attacker's signature is modelled for tokens (JWS) only, and `{id}` is not one"
+            ))
+        }
     }
 
     /// Who signs `id` again after an edit, or why nobody can.
@@ -150,14 +165,7 @@ impl Run {
                 "no artifact `{id}` is on the wire at this point of the run"
             )));
         }
-        if !matches!(
-            self.sender_of(id),
-            Sender::Token(_) | Sender::DeviceKeyToken
-        ) {
-            return Err(Error::Usage(format!(
-                "an attacker's signature is modelled for tokens (JWS) only, and `{id}` is not one"
-            )));
-        }
+        self.attacker_signer(id).map_err(Error::Usage)?;
         // An edit is a person's act, not a step: the attacker's key is made
         // when they ask for it.
         self.world.keys.make(KeyPurpose::Attacker)?;
