@@ -139,6 +139,14 @@ pub(crate) struct RunState {
     pub key_credential: Option<Vec<u8>>,
     /// The DN-Binary values the RA read from AD.
     pub ra_key_links: Vec<String>,
+    /// The user chose a PIN that met the policy and confirmed it.
+    pub pin_chosen: bool,
+    /// WAM holds the access token the identity provider issued.
+    pub wam_token: bool,
+    /// The provisioning app holds the access token WAM handed it.
+    pub app_token: bool,
+    /// The provisioning app holds the user key's public half and attestation.
+    pub app_user_key: bool,
 }
 
 /// A flow being run against a world.

@@ -51,7 +51,17 @@ pub struct EnterprisePki {
     pub templates: Vec<Template>,
     root_key: RsaPrivateKey,
     agent_key: RsaPrivateKey,
-    next_serial: u64,
+    /// What the CA issued during the run, in order (its database).
+    pub issued: Vec<IssuedCertificate>,
+}
+
+/// A row of the CA's database: one certificate it issued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    pub serial: u64,
+    pub requester: String,
+    pub template: String,
+    pub issued_at: SimTime,
 }
 
 impl EnterprisePki {
@@ -93,7 +103,7 @@ impl EnterprisePki {
             templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
             root_key,
             agent_key,
-            next_serial: FIRST_SERIAL,
+            issued: Vec::new(),
         })
     }
 
@@ -149,8 +159,8 @@ impl EnterprisePki {
     }
 
     /// The CA's checks of a countersigned request for `template` and, when
-    /// they hold, the certificate. The serial number advances only when a
-    /// certificate is issued.
+    /// they hold, the certificate, recorded in what the CA issued. The serial number
+    /// advances only when a certificate is issued.
     pub fn issue(
         &mut self,
         cms: &[u8],
@@ -158,6 +168,8 @@ impl EnterprisePki {
         upn: &str,
         now: SimTime,
     ) -> (Vec<Check>, Option<Vec<u8>>) {
+        // Serial numbers follow the CA's database: the next after the last.
+        let serial = FIRST_SERIAL + self.issued.len() as u64;
         let outcome = pki::check_and_issue(
             cms,
             template,
@@ -165,11 +177,16 @@ impl EnterprisePki {
             &self.root_key,
             &self.root_certificate,
             upn,
-            self.next_serial,
+            serial,
             now,
         );
         if outcome.certificate.is_some() {
-            self.next_serial += 1;
+            self.issued.push(IssuedCertificate {
+                serial,
+                requester: upn.to_string(),
+                template: template.to_string(),
+                issued_at: now,
+            });
         }
         (outcome.checks, outcome.certificate)
     }

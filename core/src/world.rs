@@ -167,20 +167,64 @@ pub struct RegistrationServiceState {
     pub trusted_attestation_cas: Vec<Vec<u8>>,
 }
 
-/// AD FS: what its registration authority trusts beyond Active Directory.
+/// AD FS: the relying parties it issues tokens to, and what its
+/// registration authority trusts beyond Active Directory.
 #[derive(Clone, Debug, Default)]
 pub struct AdFsState {
+    /// The relying party trusts (`Get-AdfsRelyingPartyTrust`): AD FS issues
+    /// a token only to a relying party it has a trust for.
+    pub relying_parties: Vec<RelyingPartyTrust>,
     /// The keys whose key receipts the registration authority accepts: the
     /// cloud registration service's signing keys, which AD FS downloads from
     /// it (at start and periodically). `None` until first needed.
     pub receipt_signers: Option<Vec<RsaPublicKey>>,
 }
 
-/// Azure AD Connect's schedule.
+/// One relying party trust of AD FS: its identifier and display name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelyingPartyTrust {
+    pub identifier: String,
+    pub name: String,
+}
+
+impl AdFsState {
+    /// AD FS as the deployments set it up: a trust for Azure AD (the
+    /// federated domain's "Microsoft Office 365 Identity Platform") and the
+    /// Device Registration Service that AD FS hosts.
+    pub fn configured() -> AdFsState {
+        let trust = |identifier: &str, name: &str| RelyingPartyTrust {
+            identifier: identifier.into(),
+            name: name.into(),
+        };
+        AdFsState {
+            relying_parties: vec![
+                trust(
+                    AZURE_FEDERATION_AUDIENCE,
+                    "Microsoft Office 365 Identity Platform",
+                ),
+                trust(EDRS_AUDIENCE, "Device Registration Service"),
+            ],
+            receipt_signers: None,
+        }
+    }
+
+    /// The trust for `identifier`, if AD FS has one.
+    pub fn relying_party(&self, identifier: &str) -> Option<&RelyingPartyTrust> {
+        self.relying_parties
+            .iter()
+            .find(|rp| rp.identifier == identifier)
+    }
+}
+
+/// Azure AD Connect: its schedule and its cursor into Azure AD.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncSchedule {
     pub interval: SimDuration,
     pub last_run: SimTime,
+    /// The delta-import watermark: changes in Azure AD up to this time were
+    /// imported by an earlier cycle, so a delta import asks only for later
+    /// ones.
+    pub watermark: SimTime,
 }
 
 impl SyncSchedule {
@@ -326,9 +370,11 @@ impl World {
                 LastMfa::Ago(d) => Some(SimTime(start.0.saturating_sub(d.0))),
             },
         };
+        let last_run = SimTime(start.0.saturating_sub(config.options.last_sync_ago.0));
         let sync = SyncSchedule {
             interval: config.options.sync_interval,
-            last_run: SimTime(start.0.saturating_sub(config.options.last_sync_ago.0)),
+            last_run,
+            watermark: last_run,
         };
         Ok(World {
             keys: KeyVault::new(seed),
@@ -344,7 +390,7 @@ impl World {
             },
             adrs: registration.clone(),
             edrs: registration,
-            adfs: AdFsState::default(),
+            adfs: AdFsState::configured(),
             sync,
             pki: None,
             config,
@@ -361,6 +407,7 @@ mod tests {
         let s = SyncSchedule {
             interval: SimDuration::minutes(30),
             last_run: SimTime(0),
+            watermark: SimTime(0),
         };
         assert_eq!(s.next_run_after(SimTime(60_000)), SimTime(1_800_000));
         assert_eq!(s.next_run_after(SimTime(1_800_000)), SimTime(3_600_000));

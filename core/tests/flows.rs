@@ -166,6 +166,75 @@ fn the_registration_service_refuses_an_aik_from_a_ca_it_does_not_trust() {
     }
 }
 
+#[test]
+fn ad_fs_refuses_a_relying_party_it_has_no_trust_for() {
+    let normal = world(Options::default());
+    let mut ran = 0;
+    for flow in FlowId::all() {
+        let topology = whfb_core::script::Topology::of(flow);
+        if topology.authenticator != Actor::AdFs {
+            continue;
+        }
+        let mut w = normal.clone();
+        w.adfs.relying_parties.clear();
+        let mut r = Run::new(w, flow);
+        r.run_to_end();
+        assert_halted_at(
+            &r,
+            Action::SignInRequest,
+            "Relying party is trusted",
+            "MSIS7007",
+        );
+        assert_eq!(device_identity(r.world()), device_identity(&normal));
+        ran += 1;
+    }
+    assert!(ran > 0, "no flow signs in through AD FS");
+}
+
+#[test]
+fn the_ca_records_what_it_issues_and_numbers_serials_from_it() {
+    let r = run(flow_id("hybrid-cert-sync"), Options::default());
+    check_runs_to_its_end(&r);
+    let pki = r.world().pki_if_built().expect("the PKI was used");
+    assert_eq!(pki.issued.len(), 1);
+    let issued = &pki.issued[0];
+    assert_eq!(issued.serial, 0x1000);
+    assert_eq!(issued.requester, r.world().user.upn);
+    let ca = r
+        .events()
+        .iter()
+        .flat_map(|e| &e.holdings)
+        .filter(|h| h.actor == Actor::Ca && h.item == "Issued certificates")
+        .map(|h| h.detail.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(ca.first().map(String::as_str), Some("none yet"));
+    assert!(ca.last().unwrap().contains("serial 0x1000"), "{ca:?}");
+}
+
+#[test]
+fn a_delta_import_brings_only_what_changed_after_the_watermark() {
+    let mut w = world(Options::default());
+    // A connector whose watermark is already past the run: it would never
+    // see the key registered now, and the sign-in after the sync fails.
+    w.sync.watermark = SimTime(u64::MAX / 2);
+    let mut r = Run::new(w, flow_id("hybrid-key-managed"));
+    r.run_to_end();
+    let write = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::SyncWrite)
+        .expect("the sync ran");
+    assert!(
+        matches!(write.status, StepStatus::Skipped { .. }),
+        "{:?}",
+        write.status
+    );
+    let halt = r.halted().expect("the sign-in after the sync is refused");
+    assert_eq!(r.events()[halt.step].action, Action::SignInAfterSync);
+    // With the watermark where the world left it, the key comes through.
+    check_runs_to_its_end(&run(flow_id("hybrid-key-managed"), Options::default()));
+}
+
 /// A step that needs a key the world does not hold says which and changes
 /// nothing; with the key made elsewhere and handed in, it runs, and the run
 /// is the very one whose keys were there from the start.

@@ -1,20 +1,14 @@
 //! Who holds what after a step: the secrets, keys, tokens and records each
-//! actor has, read off the run's state. Private keys that live in the TPM
+//! actor has, read off each party's state (the world's and the run's),
+//! never off which steps ran. Private keys that live in the TPM
 //! are listed as held by the TPM; their bytes are never shown, because the
 //! engine never has them.
 
-use super::{ClockMarks, Holding, HoldingKind, Run, StepStatus};
+use super::{ClockMarks, Holding, HoldingKind, Run};
 use crate::catalog::{Actor, Trust};
-use crate::script::Action;
 use crate::seed::KeyPurpose;
 
 impl Run {
-    fn done(&self, action: Action) -> bool {
-        self.events
-            .iter()
-            .any(|e| e.action == action && e.status == StepStatus::Done)
-    }
-
     /// The clock and its deadlines now.
     pub fn clock_marks(&self) -> ClockMarks {
         ClockMarks {
@@ -51,7 +45,7 @@ impl Run {
             "Password",
             format!("for {}; only its salted hash is stored anywhere", user.upn),
         );
-        if self.done(Action::CreatePin) {
+        if self.state.pin_chosen {
             hold(
                 Actor::User,
                 Secret,
@@ -131,7 +125,7 @@ impl Run {
             ),
         );
 
-        if self.done(Action::DeliverToken) {
+        if self.state.app_token {
             hold(
                 Actor::Cxh,
                 Token,
@@ -139,7 +133,7 @@ impl Run {
                 format!("for {}", super::registration_audience(self)),
             );
         }
-        if self.done(Action::ReturnKey) {
+        if self.state.app_user_key {
             hold(
                 Actor::Cxh,
                 PublicKey,
@@ -169,7 +163,7 @@ impl Run {
                 format!("{}; thumbprint {}", entry.subject, entry.thumbprint),
             );
         }
-        if info.actors.contains(&Actor::Wam) && self.done(Action::IssueAccessToken) {
+        if info.actors.contains(&Actor::Wam) && self.state.wam_token {
             hold(
                 Actor::Wam,
                 Token,
@@ -214,6 +208,21 @@ impl Run {
                 PrivateKey,
                 "Token-signing key",
                 key(KeyPurpose::AdFsTokenSigning),
+            );
+            let trusts = &world.adfs.relying_parties;
+            hold(
+                Actor::AdFs,
+                Record,
+                "Relying party trusts",
+                if trusts.is_empty() {
+                    "none".into()
+                } else {
+                    trusts
+                        .iter()
+                        .map(|rp| format!("{} ({})", rp.name, rp.identifier))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
             );
         }
         if info.actors.contains(&Actor::Mfa) {
@@ -262,6 +271,15 @@ impl Run {
                     world.sync.interval, world.sync.last_run
                 ),
             );
+            hold(
+                Actor::AadConnect,
+                Record,
+                "Delta watermark",
+                format!(
+                    "changes in Azure AD up to {} are imported",
+                    world.sync.watermark
+                ),
+            );
         }
         if info.trust == Trust::Certificate {
             hold(
@@ -281,6 +299,24 @@ impl Run {
                 PrivateKey,
                 "CA signing key",
                 key(KeyPurpose::EnterpriseRootCa),
+            );
+            // Whether the PKI is built yet depends on when the worker got to
+            // it: an unbuilt PKI has issued nothing, and says the same.
+            let issued = world.pki_if_built().map_or(&[][..], |p| &p.issued[..]);
+            hold(
+                Actor::Ca,
+                Record,
+                "Issued certificates",
+                match issued.last() {
+                    None => "none yet".into(),
+                    Some(last) => format!(
+                        "{} in this run; the last, serial 0x{:X}, to {} from template {}",
+                        issued.len(),
+                        last.serial,
+                        last.requester,
+                        last.template
+                    ),
+                },
             );
             hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature", crate::enterprise_pki::TEMPLATE_NAME));
         }

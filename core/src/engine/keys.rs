@@ -76,6 +76,7 @@ impl Run {
         out.note("The PIN stays on the device. It will become the authorisation value of the TPM key, not a secret sent to a server.");
         // Choosing a PIN and typing it twice.
         out.took = SimDuration::seconds(40);
+        self.state.pin_chosen = out.ok();
         Ok(out)
     }
 
@@ -172,6 +173,7 @@ impl Run {
             "TPM 2.0 Part 2 §8.3 (TPMA_OBJECT)",
             crate::attestation::check_user_key_public(&public),
         );
+        self.state.app_user_key = out.ok();
         Ok(out)
     }
 }

@@ -177,9 +177,22 @@ impl Run {
 
     pub(crate) fn sync_changes(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let keys: Vec<_> = self.world.azure_ad.user_keys.clone();
+        // A delta import: Azure AD answers with what changed after the
+        // connector's watermark, which then moves on to now.
+        let watermark = self.world.sync.watermark;
+        let keys: Vec<_> = self
+            .world
+            .azure_ad
+            .user_keys
+            .iter()
+            .filter(|k| k.created > watermark)
+            .cloned()
+            .collect();
+        self.world.sync.watermark = self.now;
         if keys.is_empty() {
-            out.note("Azure AD has no new key for this user.");
+            out.note(format!(
+                "Azure AD has no key for this user newer than the watermark, {watermark}."
+            ));
         }
         let changes = json!({
             "user": self.world.user.upn,
@@ -209,6 +222,10 @@ impl Run {
 
     pub(crate) fn sync_write(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
+        if self.wire(wire::SYNC_CHANGES).is_none() {
+            out.skipped = Some("Azure AD returned no new key, so there is nothing to write".into());
+            return Ok(out);
+        }
         let blob = self.take(wire::SYNC_CHANGES)?;
         let value = DnBinary::new(blob.clone(), &self.world.user.dn).to_string();
         out.check(

@@ -395,6 +395,35 @@ impl Run {
                 Err("the password is wrong".into())
             },
         );
+        if idp == Actor::AdFs {
+            // AD FS issues a token only to a relying party it trusts: itself
+            // the issuer, to the resource the request names; federating for
+            // Azure AD, to Azure AD.
+            let relying_party = if self.topo.token_issuer == Actor::AdFs {
+                parsed
+                    .string_claim("resource")
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                AZURE_FEDERATION_AUDIENCE.to_string()
+            };
+            let trusts = &self.world.adfs.relying_parties;
+            out.check(
+                idp,
+                "Relying party is trusted",
+                format!(
+                    "the token's relying party \"{relying_party}\" against AD FS's {} relying party trust(s)",
+                    trusts.len()
+                ),
+                "MS-OAPX resource parameter; AD FS relying party trusts",
+                match self.world.adfs.relying_party(&relying_party) {
+                    Some(_) => Ok(()),
+                    None => Err(format!(
+                        "AD FS has no relying party trust for \"{relying_party}\" (MSIS7007)"
+                    )),
+                },
+            );
+        }
         out.took = SimDuration::seconds(1);
         Ok(out)
     }
@@ -668,6 +697,7 @@ impl Run {
             &token,
             None,
         ));
+        self.state.wam_token = out.ok();
         Ok(out)
     }
 
@@ -685,6 +715,7 @@ impl Run {
             )),
             Err(e) => out.note(format!("The app holds a token it cannot read: {e}.")),
         }
+        self.state.app_token = true;
         Ok(out)
     }
 }
