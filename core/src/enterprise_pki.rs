@@ -41,18 +41,34 @@ pub enum Signer {
     Nobody,
 }
 
-/// The CA, the RA's certificates, and the templates.
+/// The enterprise PKI as two parties: the certification authority and the
+/// registration authority on AD FS, each with what it holds. Every domain
+/// member trusts the CA's root (`ca.root_certificate`).
 #[derive(Clone, Debug)]
 pub struct EnterprisePki {
+    pub ca: CertificationAuthority,
+    pub ra: RegistrationAuthority,
+}
+
+/// The enterprise CA: its root certificate and key, its templates, and its
+/// database of what it issued.
+#[derive(Clone, Debug)]
+pub struct CertificationAuthority {
     pub root_certificate: Vec<u8>,
+    pub templates: Vec<Template>,
+    root_key: RsaPrivateKey,
+    /// What the CA issued during the run, in order (its database).
+    pub issued: Vec<IssuedCertificate>,
+}
+
+/// The registration authority on AD FS: its enrollment agent certificate
+/// and key, and its service-communication certificate.
+#[derive(Clone, Debug)]
+pub struct RegistrationAuthority {
     pub agent_certificate: Vec<u8>,
     /// The AD FS service-communication certificate (Server Authentication).
     pub service_certificate: Vec<u8>,
-    pub templates: Vec<Template>,
-    root_key: RsaPrivateKey,
     agent_key: RsaPrivateKey,
-    /// What the CA issued during the run, in order (its database).
-    pub issued: Vec<IssuedCertificate>,
 }
 
 /// A row of the CA's database: one certificate it issued.
@@ -97,16 +113,35 @@ impl EnterprisePki {
             false,
         )?;
         Ok(EnterprisePki {
-            root_certificate,
-            agent_certificate,
-            service_certificate,
-            templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
-            root_key,
-            agent_key,
-            issued: Vec::new(),
+            ca: CertificationAuthority {
+                root_certificate,
+                templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
+                root_key,
+                issued: Vec::new(),
+            },
+            ra: RegistrationAuthority {
+                agent_certificate,
+                service_certificate,
+                agent_key,
+            },
         })
     }
 
+    /// The client's checks of the certificate it receives, against the
+    /// enterprise root every domain member trusts.
+    pub fn check_issued(
+        &self,
+        cert: &[u8],
+        key: &RsaPublicKey,
+        upn: &str,
+        now: SimTime,
+        by: Actor,
+    ) -> Vec<Check> {
+        pki::check_issued(cert, &self.ca.root_certificate, key, upn, now, by)
+    }
+}
+
+impl RegistrationAuthority {
     /// The RA's countersignature of a PKCS#10 request as enrollment agent
     /// (CMS SignedData).
     pub fn countersign(&self, csr: &[u8], requester: &str, now: SimTime) -> Result<Vec<u8>> {
@@ -152,15 +187,18 @@ impl EnterprisePki {
             now,
         )
     }
+}
 
+impl CertificationAuthority {
     /// An edited certificate, signed again with the root CA key.
     pub fn resign_certificate(&self, cert: &[u8]) -> Result<Vec<u8>> {
         pki::resign_certificate(cert, &self.root_key)
     }
 
     /// The CA's checks of a countersigned request for `template` and, when
-    /// they hold, the certificate, recorded in what the CA issued. The serial number
-    /// advances only when a certificate is issued.
+    /// they hold, the certificate, recorded in what the CA issued. Serial
+    /// numbers follow that record, so they advance only when a certificate
+    /// is issued.
     pub fn issue(
         &mut self,
         cms: &[u8],
@@ -168,7 +206,6 @@ impl EnterprisePki {
         upn: &str,
         now: SimTime,
     ) -> (Vec<Check>, Option<Vec<u8>>) {
-        // Serial numbers follow the CA's database: the next after the last.
         let serial = FIRST_SERIAL + self.issued.len() as u64;
         let outcome = pki::check_and_issue(
             cms,
@@ -189,18 +226,6 @@ impl EnterprisePki {
             });
         }
         (outcome.checks, outcome.certificate)
-    }
-
-    /// The client's checks of the certificate it receives.
-    pub fn check_issued(
-        &self,
-        cert: &[u8],
-        key: &RsaPublicKey,
-        upn: &str,
-        now: SimTime,
-        by: Actor,
-    ) -> Vec<Check> {
-        pki::check_issued(cert, &self.root_certificate, key, upn, now, by)
     }
 }
 

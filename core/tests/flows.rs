@@ -196,8 +196,8 @@ fn the_ca_records_what_it_issues_and_numbers_serials_from_it() {
     let r = run(flow_id("hybrid-cert-sync"), Options::default());
     check_runs_to_its_end(&r);
     let pki = r.world().pki_if_built().expect("the PKI was used");
-    assert_eq!(pki.issued.len(), 1);
-    let issued = &pki.issued[0];
+    assert_eq!(pki.ca.issued.len(), 1);
+    let issued = &pki.ca.issued[0];
     assert_eq!(issued.serial, 0x1000);
     assert_eq!(issued.requester, r.world().user.upn);
     let ca = r
@@ -923,6 +923,7 @@ fn with_countersignature(signer: whfb_core::enterprise_pki::Signer) -> Run {
             .world_mut()
             .pki()
             .expect("pki")
+            .ra
             .countersign_as(&csr, requester, now, signer)
             .expect("cms");
         r.tamper("countersigned-request", cms).expect("tamper");

@@ -239,8 +239,8 @@ impl Run {
         let requester = self.world.user.down_level_name(&self.world.tenant);
         let now = self.now;
         let pki = self.world.pki()?;
-        let cms = pki.countersign(&csr, &requester, now)?;
-        let agent = pki.agent_certificate.clone();
+        let cms = pki.ra.countersign(&csr, &requester, now)?;
+        let agent = pki.ra.agent_certificate.clone();
         self.put(wire::COUNTERSIGNED, cms.clone());
         out.artifact(enterprise_pki::cms_artifact(
             wire::COUNTERSIGNED,
@@ -315,8 +315,8 @@ impl Run {
         let now = self.now;
         let upn = self.world.user.upn.clone();
         let pki = self.world.pki()?;
-        let root = pki.root_certificate.clone();
-        let (checks, issued) = pki.issue(&cms, &template, &upn, now);
+        let root = pki.ca.root_certificate.clone();
+        let (checks, issued) = pki.ca.issue(&cms, &template, &upn, now);
         out.record(checks);
         if let Some(cert) = issued {
             self.put(wire::USER_CERTIFICATE, cert.clone());

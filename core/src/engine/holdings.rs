@@ -302,7 +302,7 @@ impl Run {
             );
             // Whether the PKI is built yet depends on when the worker got to
             // it: an unbuilt PKI has issued nothing, and says the same.
-            let issued = world.pki_if_built().map_or(&[][..], |p| &p.issued[..]);
+            let issued = world.pki_if_built().map_or(&[][..], |p| &p.ca.issued[..]);
             hold(
                 Actor::Ca,
                 Record,

@@ -142,9 +142,12 @@ impl Run {
             Sender::EnrollmentAgent => {
                 let now = self.now;
                 let requester = self.world.user.down_level_name(&self.world.tenant);
-                self.world.pki()?.recountersign(&bytes, &requester, now)?
+                self.world
+                    .pki()?
+                    .ra
+                    .recountersign(&bytes, &requester, now)?
             }
-            Sender::EnterpriseCa => self.world.pki()?.resign_certificate(&bytes)?,
+            Sender::EnterpriseCa => self.world.pki()?.ca.resign_certificate(&bytes)?,
             // `resigner` refused these above.
             Sender::Aik | Sender::Unsigned => return Err(Error::Usage(who)),
         };
