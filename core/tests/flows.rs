@@ -1163,7 +1163,7 @@ mod browser {
         let mut w = World::build(WorldConfig::new(KNOWN_ANSWER_SEED)).expect("world builds");
         breathe().await;
         for purpose in whfb_core::seed::KeyPurpose::ALL {
-            w.keys.key(purpose).expect("key generates");
+            w.keys.make(purpose).expect("key generates");
             breathe().await;
         }
         w.pki().expect("the PKI builds");
