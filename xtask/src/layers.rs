@@ -364,10 +364,10 @@ fn dependency_tree(tools: &Toolchain, args: &[&str]) -> Result<String, String> {
 }
 
 /// A server process, stopped by its PID when dropped.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Server {
-    fn start(cmd: &mut Command, port: u16) -> Result<Server, String> {
+    pub(crate) fn start(cmd: &mut Command, port: u16) -> Result<Server, String> {
         let child = cmd
             .spawn()
             .map_err(|e| format!("could not start the static server: {e}"))?;
@@ -394,7 +394,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
     listener
         .local_addr()

@@ -4,10 +4,12 @@
 //! ```text
 //! cargo xtask serve   # install what is missing, then `trunk serve` on http://127.0.0.1:8080
 //! cargo xtask test    # install what is missing, then every test layer
+//! cargo xtask bench   # performance figures, printed
 //! ```
 //!
 //! Standard library only, so it builds in seconds on a fresh machine.
 
+mod bench;
 mod layers;
 #[cfg(test)]
 mod module_graph;
@@ -23,6 +25,8 @@ Commands:
   test [LAYER...]                run the test layers and print one summary line each;
                                  layers: native, browser, e2e, lint (default: all four)
   build [--public-url URL]       release build into dist/ for any static host (default URL ./)
+  bench [--runs N]               performance figures: each flow natively and in the page (release
+                                 build, headless Chromium), their ratio, long tasks, file sizes
   setup                          install every tool the other commands need, then stop
   help                           this text
 
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         "serve" => serve(rest),
         "test" => layers::run(rest),
         "build" => build(rest),
+        "bench" => bench::run(rest),
         "setup" => tools::Toolchain::ensure(tools::Need::all()).map(|_| ()),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
