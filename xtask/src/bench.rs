@@ -5,7 +5,7 @@
 //! their ratio, the longest main-thread task, and the gzipped size of every
 //! file the page loads. It prints; it judges nothing.
 
-use crate::layers::{free_port, Server};
+use crate::layers::Server;
 use crate::tools::{self, Need, Toolchain};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -96,23 +96,7 @@ struct FlowFigures {
 
 fn page_figures(tools: &Toolchain, runs: usize) -> Result<PageFigures, String> {
     let dist = tools.root.join("dist");
-    let port = free_port()?;
-    let server = Server::start(
-        tools
-            .command("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(&dist)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        port,
-    )?;
+    let (server, port) = Server::serve_dir(tools, &dist)?;
     let output = tools
         .command("node")
         .args(["bench/bench.mjs", &runs.to_string()])

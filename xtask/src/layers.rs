@@ -204,23 +204,7 @@ fn e2e(tools: &Toolchain) -> Result<String, String> {
     let dist = tools.root.join("dist");
     copy_dir(&dist, &site).and_then(|()| copy_dir(&dist, &site.join(SUB_PATH)))?;
 
-    let port = free_port()?;
-    let server = Server::start(
-        tools
-            .command("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(&site)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-        port,
-    )?;
+    let (server, port) = Server::serve_dir(tools, &site)?;
     let mut cmd = tools.command("node");
     cmd.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
         .current_dir(tools.root.join("e2e"))
@@ -367,7 +351,29 @@ fn dependency_tree(tools: &Toolchain, args: &[&str]) -> Result<String, String> {
 pub(crate) struct Server(Child);
 
 impl Server {
-    pub(crate) fn start(cmd: &mut Command, port: u16) -> Result<Server, String> {
+    /// A static server for `dir` on a free local port, and the port.
+    pub(crate) fn serve_dir(tools: &Toolchain, dir: &Path) -> Result<(Server, u16), String> {
+        let port = free_port()?;
+        let server = Server::start(
+            tools
+                .command("python3")
+                .args([
+                    "-m",
+                    "http.server",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--directory",
+                ])
+                .arg(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            port,
+        )?;
+        Ok((server, port))
+    }
+
+    fn start(cmd: &mut Command, port: u16) -> Result<Server, String> {
         let child = cmd
             .spawn()
             .map_err(|e| format!("could not start the static server: {e}"))?;
@@ -394,7 +400,7 @@ impl Drop for Server {
     }
 }
 
-pub(crate) fn free_port() -> Result<u16, String> {
+fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
     listener
         .local_addr()

@@ -175,18 +175,13 @@ impl Run {
         // The same words whether or not the engine has made the key yet:
         // when a key is made (ahead of need, in which worker) changes no
         // byte of a run, and that includes what the page says is held.
-        let key = |_: KeyPurpose| -> String { "RSA-2048, generated".into() };
+        const KEY: &str = "RSA-2048, generated";
         if info.actors.contains(&Actor::AzureAd) {
             if self
                 .keys_needed()
                 .contains(&KeyPurpose::AzureAdTokenSigning)
             {
-                hold(
-                    Actor::AzureAd,
-                    PrivateKey,
-                    "Token-signing key",
-                    key(KeyPurpose::AzureAdTokenSigning),
-                );
+                hold(Actor::AzureAd, PrivateKey, "Token-signing key", KEY.into());
             }
             hold(
                 Actor::AzureAd,
@@ -203,12 +198,7 @@ impl Run {
             }
         }
         if info.actors.contains(&Actor::AdFs) {
-            hold(
-                Actor::AdFs,
-                PrivateKey,
-                "Token-signing key",
-                key(KeyPurpose::AdFsTokenSigning),
-            );
+            hold(Actor::AdFs, PrivateKey, "Token-signing key", KEY.into());
             let trusts = &world.adfs.relying_parties;
             hold(
                 Actor::AdFs,
@@ -282,24 +272,14 @@ impl Run {
             );
         }
         if info.trust == Trust::Certificate {
-            hold(
-                Actor::Ra,
-                PrivateKey,
-                "Enrollment agent key",
-                key(KeyPurpose::EnrollmentAgent),
-            );
+            hold(Actor::Ra, PrivateKey, "Enrollment agent key", KEY.into());
             hold(
                 Actor::Ra,
                 Certificate,
                 "Enrollment agent certificate",
                 "EKU Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)".into(),
             );
-            hold(
-                Actor::Ca,
-                PrivateKey,
-                "CA signing key",
-                key(KeyPurpose::EnterpriseRootCa),
-            );
+            hold(Actor::Ca, PrivateKey, "CA signing key", KEY.into());
             // Whether the PKI is built yet depends on when the worker got to
             // it: an unbuilt PKI has issued nothing, and says the same.
             let issued = world.pki_if_built().map_or(&[][..], |p| &p.ca.issued[..]);
