@@ -578,7 +578,7 @@ fn an_expired_token_is_refused() {
 fn a_key_that_does_not_match_its_attestation_is_refused() {
     let r = tampered(flow_id("aadj-managed"), Action::ValidateRegistration, |r| {
         // Swap kngc for another key's blob; the attestation still names the TPM key.
-        let other = rsa::RsaPrivateKey::new(
+        let other = rsa_keygen::new(
             &mut <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7),
             2048,
         )
@@ -797,7 +797,7 @@ fn other_key() -> &'static rsa::RsaPrivateKey {
     static KEY: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| {
         let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(11);
-        rsa::RsaPrivateKey::new(&mut rng, 2048).expect("key")
+        rsa_keygen::new(&mut rng, 2048).expect("key")
     })
 }
 

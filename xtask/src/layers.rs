@@ -2,7 +2,7 @@
 //!
 //! - native: `cargo test --workspace`
 //! - browser: wasm-bindgen-test in headless Chromium, through `wasm-pack test`
-//!   (the way users of such crates run it) for core, tpm-emu and app
+//!   (the way users of such crates run it) for rsa-keygen, core, tpm-emu and app
 //! - e2e: the release build served on 127.0.0.1 under a sub-path, driven by
 //!   Playwright (playwright-core, Node's own test runner)
 //! - lint: `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, and
@@ -166,7 +166,7 @@ fn native(tools: &Toolchain) -> Result<String, String> {
 
 fn browser(tools: &Toolchain) -> Result<String, String> {
     let mut total = TestCount::default();
-    for krate in ["tpm-emu", "core", "app"] {
+    for krate in ["rsa-keygen", "tpm-emu", "core", "app"] {
         let mut cmd = tools.command("wasm-pack");
         // No `--quiet`: wasm-pack hands it on to cargo test, which passes it
         // to wasm-bindgen-test-runner, which refuses it.
@@ -190,7 +190,7 @@ fn browser(tools: &Toolchain) -> Result<String, String> {
         return Err("no browser test ran".into());
     }
     Ok(format!(
-        "{} tests passed in headless Chromium (tpm-emu, core, app)",
+        "{} tests passed in headless Chromium (rsa-keygen, tpm-emu, core, app)",
         total.passed
     ))
 }
@@ -313,7 +313,7 @@ fn page_links_no_cryptography(tools: &Toolchain) -> Result<(), String> {
             "wasm32-unknown-unknown",
         ],
     )?;
-    for name in ["whfb-core ", "tpm-emu ", "rsa ", "der ", "p256 ", "sha2 "] {
+    for name in ["whfb-core ", "tpm-emu ", "rsa-keygen ", "rsa ", "der ", "p256 ", "sha2 "] {
         if let Some(line) = tree.lines().find(|l| l.contains(&format!("── {name}"))) {
             return Err(format!(
                 "the page's binary depends on {}({}): only the worker may link the engine",

@@ -23,7 +23,7 @@ pub(crate) const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests
 
 /// An RSA-2048 key from a seed: deterministic for a given `rsa` version.
 pub(crate) fn seeded_key(seed: u64) -> RsaPrivateKey {
-    RsaPrivateKey::new(&mut ChaCha20Rng::seed_from_u64(seed), 2048).unwrap()
+    rsa_keygen::new(&mut ChaCha20Rng::seed_from_u64(seed), 2048).unwrap()
 }
 
 pub(crate) fn user_key() -> &'static RsaPrivateKey {

@@ -32,7 +32,7 @@ fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
     KEYS.get_or_init(|| {
         let key = |seed: u64, bits: usize| {
-            RsaPrivateKey::new(&mut ChaCha20Rng::seed_from_u64(seed), bits).unwrap()
+            rsa_keygen::new(&mut ChaCha20Rng::seed_from_u64(seed), bits).unwrap()
         };
         Keys {
             root: key(1, 2048),

@@ -68,7 +68,8 @@ pub(crate) fn generate(
     let key = match &mut public.kind {
         PublicKind::Rsa { parameters, unique } => {
             let e = rsa::BigUint::from(parameters.effective_exponent());
-            let key = rsa::RsaPrivateKey::new_with_exp(rng, usize::from(parameters.key_bits), &e)
+            // rsa's key generation, byte for byte, several times faster.
+            let key = rsa_keygen::new_with_exp(rng, usize::from(parameters.key_bits), &e)
                 .map_err(|_| ResponseCode::NO_RESULT)?;
             *unique = Tpm2bPublicKeyRsa::new(key.n().to_bytes_be())
                 .map_err(|_| ResponseCode::NO_RESULT)?;
