@@ -89,6 +89,15 @@ impl Route {
                     )),
                 },
                 "embed" => route.embed = value.is_empty() || value == "1" || value == "true",
+                // How many key-maker workers this page starts (read by
+                // `worker_link` when the worker starts; not part of a run).
+                "makers" => {
+                    if !matches!(value.parse::<u8>(), Ok(0..=3)) {
+                        route.notices.push(format!(
+                            "The link asks for \"{value}\" key makers; from 0 to 3 can be asked for, so the number of cores decides."
+                        ));
+                    }
+                }
                 other if OPTION_KEYS.iter().any(|(k, _)| *k == other) => {
                     if let Err(why) = o.set(other, &value) {
                         route

@@ -8,6 +8,13 @@
 //! decides which it refuses; here the page is only told to drop what came
 //! after an edit ([`FromWorker::Rewound`]).
 //!
+//! Infrastructure keys can also be made by key makers, other workers on
+//! other cores: the host orders the keys a new world lacks
+//! ([`Host::take_key_orders`], the open flow's in the order it needs them),
+//! and a step that needs one still on its way waits for it
+//! ([`Host::key_made`] resumes the run). Each key comes from its own stream
+//! of the seed, so no byte of a run depends on who made it, or when.
+//!
 //! Plain Rust, no browser types: the worker binary wires it to
 //! `postMessage`, and native tests drive it directly.
 
@@ -15,7 +22,7 @@ use crate::protocol::{FromWorker, ToWorker};
 use whfb_core::edits::{Edit, EditedRun};
 use whfb_core::engine::{Progress, Run};
 use whfb_core::options::Options;
-use whfb_core::seed::{KeyPurpose, KeyVault};
+use whfb_core::seed::{KeyPurpose, KeyVault, MadeKey, Seed};
 use whfb_core::world::{World, WorldConfig};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
@@ -30,6 +37,65 @@ pub struct Host {
     worlds: Vec<(WorldConfig, World)>,
     open: Option<OpenRun>,
     clock: Clock,
+    /// Whether other workers make infrastructure keys ([`Host::use_key_makers`]).
+    key_makers: bool,
+    /// Keys ordered from them and not arrived yet.
+    in_flight: Vec<KeyOrder>,
+    /// Those not handed to a key maker yet, the first needed first.
+    queued: Vec<KeyOrder>,
+    /// The step the open run waits at for a key on its way: (run, index).
+    waiting: Option<(u32, usize)>,
+}
+
+/// What a key maker says to the worker that ordered keys from it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum FromKeyMaker {
+    /// Its code is loaded and listening.
+    Ready,
+    Made(MadeKey),
+    /// The order could not be met; `None` when it could not even be read
+    /// (then none of this maker's orders will be met).
+    Failed {
+        order: Option<KeyOrder>,
+        message: String,
+    },
+}
+
+impl FromKeyMaker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("unreadable message from a key maker: {e}"))
+    }
+}
+
+/// What a key maker does with an order: the key, or why not.
+pub fn make_ordered_key(text: &str) -> FromKeyMaker {
+    let order: KeyOrder = match serde_json::from_str(text) {
+        Ok(order) => order,
+        Err(e) => {
+            return FromKeyMaker::Failed {
+                order: None,
+                message: format!("unreadable key order: {e}"),
+            }
+        }
+    };
+    match MadeKey::make(&order.seed, order.purpose) {
+        Ok(made) => FromKeyMaker::Made(made),
+        Err(e) => FromKeyMaker::Failed {
+            order: Some(order),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// An infrastructure key for another worker to make ([`MadeKey::make`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyOrder {
+    pub seed: Seed,
+    pub purpose: KeyPurpose,
 }
 
 /// The run the page is looking at.
@@ -63,6 +129,122 @@ impl Host {
             worlds: Vec::new(),
             open: None,
             clock,
+            key_makers: false,
+            in_flight: Vec::new(),
+            queued: Vec::new(),
+            waiting: None,
+        }
+    }
+
+    /// From now on, infrastructure keys are ordered from other workers
+    /// rather than made here (a step whose key is late still waits for it).
+    pub fn use_key_makers(&mut self) {
+        self.key_makers = true;
+    }
+
+    /// The next key to hand to a key maker: the open flow's first, in the
+    /// order it needs them.
+    pub fn next_key_order(&mut self) -> Option<KeyOrder> {
+        (!self.queued.is_empty()).then(|| self.queued.remove(0))
+    }
+
+    /// Whether keys wait for a key maker.
+    pub fn has_key_orders(&self) -> bool {
+        !self.queued.is_empty()
+    }
+
+    /// Orders, before any world is built, the keys a message will need:
+    /// each comes from the seed alone, so key makers can make them while
+    /// this worker provisions the TPM.
+    pub fn order_ahead(&mut self, message: &ToWorker) {
+        let (seed, needed) = match message {
+            ToWorker::Warm { seed, .. } => (seed, Vec::new()),
+            ToWorker::Open { seed, flow, .. } => (seed, whfb_core::engine::keys_needed(*flow)),
+            _ => return,
+        };
+        let seed = WorldConfig::new(seed.as_str()).seed();
+        self.order_keys(seed, &needed);
+    }
+
+    /// Whether some world of `seed` has the key for `purpose` already.
+    fn has_key(&self, seed: Seed, purpose: KeyPurpose) -> bool {
+        let open = self.open.as_ref().map(|o| o.edited.run().world());
+        self.worlds
+            .iter()
+            .map(|(_, w)| w)
+            .chain(open)
+            .any(|w| w.seed == seed && w.keys.has(purpose))
+    }
+
+    /// Orders every key of `needed` (then the rest) that no world of
+    /// `seed` has and nobody is making yet; keys of `needed` still waiting
+    /// for a key maker move to the front, in the order given.
+    fn order_keys(&mut self, seed: Seed, needed: &[KeyPurpose]) {
+        if !self.key_makers {
+            return;
+        }
+        let rest = KeyPurpose::ALL.iter().filter(|p| !needed.contains(p));
+        let mut queue = Vec::new();
+        for &purpose in needed.iter().chain(rest) {
+            let order = KeyOrder { seed, purpose };
+            if self.has_key(seed, purpose) {
+                continue;
+            }
+            if !self.in_flight.contains(&order) {
+                self.in_flight.push(order);
+                queue.push(order);
+            } else if self.queued.contains(&order) {
+                queue.push(order);
+            }
+        }
+        self.queued.retain(|o| !queue.contains(o));
+        queue.append(&mut self.queued);
+        self.queued = queue;
+    }
+
+    /// A key maker's key arrived: every world of its seed gets it, and a
+    /// run waiting for it goes on.
+    pub fn key_made(&mut self, made: MadeKey, out: &mut dyn FnMut(FromWorker)) {
+        let order = KeyOrder {
+            seed: made.seed,
+            purpose: made.purpose,
+        };
+        self.in_flight.retain(|o| *o != order);
+        let key = match made.into_key() {
+            Ok(key) => key,
+            Err(e) => return self.key_failed(order, &e.to_string(), out),
+        };
+        let open = self.open.as_mut().map(|o| &mut o.edited);
+        let open_worlds = open.into_iter().flat_map(|e| {
+            let (run, origin) = e.worlds_mut();
+            [run, origin]
+        });
+        for world in self.worlds.iter_mut().map(|(_, w)| w).chain(open_worlds) {
+            if world.seed == order.seed && !world.keys.has(order.purpose) {
+                world.keys.insert(order.purpose, key.clone());
+            }
+        }
+        self.resume(out);
+    }
+
+    /// A key maker could not make a key (or its worker died): the run
+    /// makes it itself when it needs it.
+    pub fn key_failed(&mut self, order: KeyOrder, why: &str, out: &mut dyn FnMut(FromWorker)) {
+        self.in_flight.retain(|o| *o != order);
+        self.queued.retain(|o| *o != order);
+        out(FromWorker::Busy {
+            what: format!(
+                "The {} is made here after all ({why})…",
+                order.purpose.description()
+            ),
+        });
+        self.resume(out);
+    }
+
+    /// Runs on the step that waited for a key.
+    fn resume(&mut self, out: &mut dyn FnMut(FromWorker)) {
+        if let Some((run, index)) = self.waiting.take() {
+            self.run_through(run, index, out);
         }
     }
 
@@ -96,6 +278,7 @@ impl Host {
         if let Some(keys) = self.best_keys(&world) {
             world.keys = keys;
         }
+
         self.worlds.push((config, world.clone()));
         if self.worlds.len() > WORLDS_KEPT {
             self.worlds.remove(0);
@@ -159,11 +342,10 @@ impl Host {
 
     pub fn handle(&mut self, message: ToWorker, out: &mut dyn FnMut(FromWorker)) {
         match message {
-            ToWorker::Warm { seed, options } => {
-                if let Err(message) = self.world(&seed, &options, out) {
-                    out(FromWorker::Failed { run: None, message });
-                }
-            }
+            ToWorker::Warm { seed, options } => match self.world(&seed, &options, out) {
+                Ok(world) => self.order_keys(world.seed, &[]),
+                Err(message) => out(FromWorker::Failed { run: None, message }),
+            },
             ToWorker::Open {
                 run,
                 flow,
@@ -174,6 +356,8 @@ impl Host {
                 Ok(world) => {
                     let edited = EditedRun::new(world, flow);
                     let total = edited.run().script().steps.len();
+                    self.waiting = None;
+                    self.order_keys(edited.run().world().seed, &edited.run().keys_needed());
                     self.open = Some(OpenRun {
                         id: run,
                         edited,
@@ -278,6 +462,21 @@ impl Host {
                 Progress::Ran => {}
                 Progress::Ended => break,
                 Progress::NeedsKey(purpose) => {
+                    let order = KeyOrder {
+                        seed: run.world().seed,
+                        purpose,
+                    };
+                    if self.in_flight.contains(&order) {
+                        // Another worker is making it: go on when it comes.
+                        self.waiting = Some((id, index));
+                        out(FromWorker::Busy {
+                            what: format!(
+                                "Waiting for the {} this step needs (made in another worker)…",
+                                purpose.description()
+                            ),
+                        });
+                        return;
+                    }
                     // The idle work had not made it yet: make it now, then
                     // run the step again.
                     out(FromWorker::Busy {
@@ -343,7 +542,22 @@ impl Host {
     /// Each piece is at most one key generation (about a second in wasm).
     pub fn idle(&mut self, out: &mut dyn FnMut(FromWorker)) -> bool {
         if let Some(open) = &mut self.open {
-            match open.edited.run_mut().warm_up_one() {
+            // Keys other workers are making are not made twice: while they
+            // come, this worker fills the TPM's pool instead.
+            let run = open.edited.run();
+            let awaited = run.keys_needed().into_iter().any(|purpose| {
+                !run.world().keys.has(purpose)
+                    && self.in_flight.contains(&KeyOrder {
+                        seed: run.world().seed,
+                        purpose,
+                    })
+            });
+            let warm_up = if awaited {
+                Ok(None)
+            } else {
+                open.edited.run_mut().warm_up_one()
+            };
+            match warm_up {
                 Ok(Some(what)) => {
                     self.share_keys();
                     out(FromWorker::Busy {
@@ -365,7 +579,12 @@ impl Host {
                 return true;
             }
             // Replays start from the origin: a full pool there spares them
-            // a key generation at the step that takes a key from it.
+            // a key generation at the step that takes a key from it. Not
+            // while the run waits for a key from another worker: its arrival
+            // would wait for this slice.
+            if self.waiting.is_some() {
+                return false;
+            }
             if let Ok(true) = open.edited.origin_mut().device.fill_pool_one() {
                 return true;
             }
@@ -894,5 +1113,155 @@ mod tests {
             rewound.is_some() && halted.is_some() && rewound < halted,
             "{got:?}"
         );
+    }
+
+    /// Hands `order` to a key maker and what it answers back to the host.
+    fn deliver(host: &mut Host, order: KeyOrder) -> Vec<FromWorker> {
+        let text = serde_json::to_string(&order).unwrap();
+        let answer = FromKeyMaker::from_json(&make_ordered_key(&text).to_json()).unwrap();
+        let FromKeyMaker::Made(made) = answer else {
+            panic!("no key: {answer:?}");
+        };
+        let mut got = Vec::new();
+        host.key_made(made, &mut |m| got.push(m));
+        got
+    }
+
+    fn take_orders(host: &mut Host) -> Vec<KeyOrder> {
+        std::iter::from_fn(|| host.next_key_order()).collect()
+    }
+
+    #[test]
+    fn a_flow_opened_after_a_warm_up_has_its_keys_made_first() {
+        let mut host = host();
+        host.use_key_makers();
+        send(
+            &mut host,
+            ToWorker::Warm {
+                seed: "host-tests".into(),
+                options: Options::default(),
+            },
+        );
+        // The catalog's warm-up orders every key; one is already with a maker.
+        let first = host.next_key_order().unwrap();
+        assert_eq!(first.purpose, KeyPurpose::ALL[0]);
+        open(
+            &mut host,
+            1,
+            flow_id("hybrid-cert-sync"),
+            Options::default(),
+        );
+        let rest: Vec<KeyPurpose> = take_orders(&mut host).iter().map(|o| o.purpose).collect();
+        assert_eq!(
+            rest,
+            [
+                KeyPurpose::AdFsTokenSigning,
+                KeyPurpose::EnterpriseRootCa,
+                KeyPurpose::EnrollmentAgent
+            ]
+        );
+    }
+
+    fn waits(got: &[FromWorker]) -> bool {
+        matches!(got.last(), Some(FromWorker::Busy { what }) if what.starts_with("Waiting for the"))
+    }
+
+    #[test]
+    fn keys_made_by_other_workers_in_any_order_give_the_same_run() {
+        let flow = flow_id("hybrid-cert-sync");
+        let mut alone = host();
+        open(&mut alone, 1, flow, Options::default());
+        let expected = events(&run_through(&mut alone, 1, last_step(flow)));
+        assert_eq!(expected.len(), last_step(flow) + 1);
+
+        let mut host = host();
+        host.use_key_makers();
+        open(&mut host, 1, flow, Options::default());
+        let orders = take_orders(&mut host);
+        let purposes: Vec<KeyPurpose> = orders.iter().map(|o| o.purpose).collect();
+        // In the order the flow needs them: AD FS signs first.
+        assert_eq!(
+            purposes,
+            [
+                KeyPurpose::AdFsTokenSigning,
+                KeyPurpose::AzureAdTokenSigning,
+                KeyPurpose::EnterpriseRootCa,
+                KeyPurpose::EnrollmentAgent
+            ]
+        );
+        open(&mut host, 2, flow, Options::default());
+        assert!(!host.has_key_orders(), "each key is ordered once");
+        let mut got = run_through(&mut host, 2, last_step(flow));
+        assert!(
+            waits(&got),
+            "the run waits for the AD FS key: {:?}",
+            got.last()
+        );
+        let before = events(&got).len();
+        assert!(before > 0 && before < expected.len());
+        // Keys arrive last-ordered first; the run goes on once its key is in.
+        for order in orders.into_iter().rev() {
+            got.extend(deliver(&mut host, order));
+        }
+        assert!(!waits(&got));
+        let run = events(&got);
+        assert_eq!(run.len(), expected.len());
+        for (a, b) in run.iter().zip(&expected) {
+            assert_eq!(
+                a, b,
+                "step {}: the same bytes whoever made the keys",
+                a.index
+            );
+        }
+        assert!(!host.has_key_orders());
+    }
+
+    #[test]
+    fn a_key_maker_that_fails_leaves_the_key_to_the_run() {
+        let flow = flow_id("aadj-managed");
+        let mut host = host();
+        host.use_key_makers();
+        open(&mut host, 1, flow, Options::default());
+        let orders = take_orders(&mut host);
+        assert_eq!(orders[0].purpose, KeyPurpose::AzureAdTokenSigning);
+        let got = run_through(&mut host, 1, last_step(flow));
+        assert!(waits(&got));
+        let mut after = Vec::new();
+        host.key_failed(orders[0], "the worker died", &mut |m| after.push(m));
+        assert!(after
+            .iter()
+            .any(|m| matches!(m, FromWorker::Busy { what } if what.contains("the worker died"))));
+        assert_eq!(
+            events(&got).len() + events(&after).len(),
+            last_step(flow) + 1
+        );
+    }
+
+    #[test]
+    fn key_makers_answer_what_they_cannot_read_or_make() {
+        let unreadable = make_ordered_key("{not an order");
+        assert!(matches!(
+            &unreadable,
+            FromKeyMaker::Failed { order: None, message } if message.starts_with("unreadable key order")
+        ));
+        assert_eq!(
+            FromKeyMaker::from_json(&unreadable.to_json()).unwrap(),
+            unreadable
+        );
+        assert!(FromKeyMaker::from_json("[1]").is_err());
+        // A key that arrives broken is made by the run instead.
+        let mut host = host();
+        host.use_key_makers();
+        open(&mut host, 1, flow_id("aadj-managed"), Options::default());
+        let order = take_orders(&mut host)[0];
+        let mut made = MadeKey::make(&order.seed, order.purpose).unwrap();
+        made.p.truncate(10);
+        let mut got = Vec::new();
+        host.key_made(made, &mut |m| got.push(m));
+        assert!(got.iter().any(
+            |m| matches!(m, FromWorker::Busy { what } if what.contains("made here after all"))
+        ));
+        let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
+        assert_eq!(events(&got).len(), last_step(flow_id("aadj-managed")) + 1);
     }
 }

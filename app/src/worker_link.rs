@@ -29,10 +29,25 @@ impl std::fmt::Debug for WorkerLink {
     }
 }
 
+/// The worker's script, with the page's `makers=N` passed on: how many key
+/// makers the worker starts (by default, as the cores allow).
+fn worker_script() -> String {
+    let makers = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
+        .and_then(|p| p.get("makers"))
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| *n <= 3);
+    match makers {
+        Some(n) => format!("{WORKER_SCRIPT}?makers={n}"),
+        None => WORKER_SCRIPT.to_string(),
+    }
+}
+
 impl WorkerLink {
     /// Starts the worker; `on_message` receives everything it says.
     pub fn spawn(on_message: impl Fn(FromWorker) + 'static) -> Result<WorkerLink, String> {
-        let worker = Worker::new(WORKER_SCRIPT)
+        let worker = Worker::new(&worker_script())
             .map_err(|e| format!("the Web Worker could not start: {e:?}"))?;
         let inner = Rc::new(RefCell::new(Inner {
             worker: worker.clone(),

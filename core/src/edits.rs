@@ -62,6 +62,12 @@ impl EditedRun {
         &mut self.origin
     }
 
+    /// The run's world and the origin together (a key that arrives belongs
+    /// in both).
+    pub fn worlds_mut(&mut self) -> (&mut World, &mut World) {
+        (self.run.world_mut(), &mut self.origin)
+    }
+
     pub fn flow(&self) -> FlowId {
         self.flow
     }

@@ -377,20 +377,7 @@ impl Run {
 
     /// The infrastructure keys this flow will use, in the order it needs them.
     pub fn keys_needed(&self) -> Vec<KeyPurpose> {
-        let info = self.flow.info();
-        let mut keys = Vec::new();
-        if self.topo.authenticator == Actor::AdFs || self.topo.token_issuer == Actor::AdFs {
-            keys.push(KeyPurpose::AdFsTokenSigning);
-        }
-        // The key receipt is signed by the cloud registration service.
-        if self.topo.token_issuer == Actor::AzureAd || self.flow.has(Feature::KeyReceipt) {
-            keys.push(KeyPurpose::AzureAdTokenSigning);
-        }
-        if info.trust == crate::catalog::Trust::Certificate {
-            keys.push(KeyPurpose::EnterpriseRootCa);
-            keys.push(KeyPurpose::EnrollmentAgent);
-        }
-        keys
+        keys_needed(self.flow)
     }
 
     /// Prepares one slow thing ahead of need (an RSA-2048 key takes about a
@@ -530,4 +517,24 @@ fn actor_of(kind: StepKind) -> Actor {
         StepKind::Message { to, .. } => to,
         StepKind::Internal { actor } | StepKind::Wait { actor } => actor,
     }
+}
+
+/// The infrastructure keys `flow` uses, in the order it needs them: known
+/// before any world is built, so that they can be made ahead of need.
+pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
+    let info = flow.info();
+    let topo = Topology::of(flow);
+    let mut keys = Vec::new();
+    if topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs {
+        keys.push(KeyPurpose::AdFsTokenSigning);
+    }
+    // The key receipt is signed by the cloud registration service.
+    if topo.token_issuer == Actor::AzureAd || flow.has(Feature::KeyReceipt) {
+        keys.push(KeyPurpose::AzureAdTokenSigning);
+    }
+    if info.trust == crate::catalog::Trust::Certificate {
+        keys.push(KeyPurpose::EnterpriseRootCa);
+        keys.push(KeyPurpose::EnrollmentAgent);
+    }
+    keys
 }

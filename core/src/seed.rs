@@ -88,6 +88,22 @@ impl KeyVault {
         self.keys.insert(purpose, key);
     }
 
+    /// Puts in a key another worker made from this vault's seed and sent
+    /// as its primes. Refused if it is for another seed, or if the primes
+    /// do not make an RSA-2048 key.
+    pub fn insert_made(&mut self, made: MadeKey) -> Result<()> {
+        if made.seed != self.seed {
+            return Err(Error::Usage(format!(
+                "the {} that arrived was made from another seed",
+                made.purpose.description()
+            )));
+        }
+        let purpose = made.purpose;
+        let key = made.into_key()?;
+        self.keys.insert(purpose, key);
+        Ok(())
+    }
+
     /// Whether a key has been made yet.
     pub fn has(&self, purpose: KeyPurpose) -> bool {
         self.keys.contains_key(&purpose)
@@ -108,6 +124,65 @@ pub fn make_key(seed: &Seed, purpose: KeyPurpose) -> Result<RsaPrivateKey> {
         .map_err(|e| Error::Crypto(format!("generating the {}: {e}", purpose.description())))
 }
 
+/// An infrastructure key made in another worker, as it crosses to the
+/// engine: which seed and purpose it is for, and its two primes
+/// (big-endian). The primes are all there is to an RSA key with e = 65537:
+/// the modulus and the private exponent follow from them by the same rule
+/// rsa's key generation uses (d = e⁻¹ mod φ(n)), so the rebuilt key is the
+/// very key [`make_key`] gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MadeKey {
+    pub seed: Seed,
+    pub purpose: KeyPurpose,
+    #[serde(with = "whfb_model::artifact::base64_bytes")]
+    pub p: Vec<u8>,
+    #[serde(with = "whfb_model::artifact::base64_bytes")]
+    pub q: Vec<u8>,
+}
+
+impl MadeKey {
+    /// Makes the key for `purpose` from `seed` ([`make_key`]), ready to send.
+    pub fn make(seed: &Seed, purpose: KeyPurpose) -> Result<MadeKey> {
+        use rsa::traits::PrivateKeyParts;
+        let key = make_key(seed, purpose)?;
+        let [p, q] = key.primes() else {
+            return Err(Error::Crypto(format!(
+                "the {} has {} primes, not two",
+                purpose.description(),
+                key.primes().len()
+            )));
+        };
+        Ok(MadeKey {
+            seed: *seed,
+            purpose,
+            p: p.to_bytes_be(),
+            q: q.to_bytes_be(),
+        })
+    }
+
+    /// The key again, from its primes.
+    pub fn into_key(self) -> Result<RsaPrivateKey> {
+        let primes = vec![
+            rsa::BigUint::from_bytes_be(&self.p),
+            rsa::BigUint::from_bytes_be(&self.q),
+        ];
+        // Both primes of an RSA-2048 key from `make_key` have exactly 1024
+        // bits (its generator sets the top two bits of each).
+        if primes.iter().any(|p| p.bits() != 1024) {
+            return Err(Error::Crypto(format!(
+                "the {} that arrived is not an RSA-2048 key",
+                self.purpose.description()
+            )));
+        }
+        RsaPrivateKey::from_primes(primes, rsa::BigUint::from(65_537u32)).map_err(|e| {
+            Error::Crypto(format!(
+                "rebuilding the {}: {e}",
+                self.purpose.description()
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +194,26 @@ mod tests {
         assert_ne!(a, Seed::from_text("demo2"));
         assert_eq!(a.bytes::<16>("x"), a.bytes::<16>("x"));
         assert_ne!(a.bytes::<16>("x"), a.bytes::<16>("y"));
+    }
+
+    #[test]
+    fn a_key_made_elsewhere_is_the_same_key_and_only_for_its_seed() {
+        let seed = Seed::from_text("demo");
+        let purpose = KeyPurpose::EnrollmentAgent;
+        let made = MadeKey::make(&seed, purpose).unwrap();
+        let json = serde_json::to_string(&made).unwrap();
+        let back: MadeKey = serde_json::from_str(&json).unwrap();
+        let mut vault = KeyVault::new(seed);
+        vault.insert_made(back).unwrap();
+        assert_eq!(
+            vault.key(purpose).unwrap(),
+            &make_key(&seed, purpose).unwrap()
+        );
+
+        let mut other = KeyVault::new(Seed::from_text("other"));
+        let err = other.insert_made(made.clone()).unwrap_err().to_string();
+        assert!(err.contains("another seed"), "{err}");
+        let broken = MadeKey { q: vec![7], ..made };
+        assert!(KeyVault::new(seed).insert_made(broken).is_err());
     }
 }

@@ -4,7 +4,7 @@
 // limits that mean "broken"). Output: one JSON line per flow, prefixed
 // `BENCH `, for xtask to tabulate next to the native timings.
 //
-//   E2E_BASE_URL=http://127.0.0.1:8080/ node bench/bench.mjs [runs]
+//   E2E_BASE_URL=http://127.0.0.1:8080/ [BENCH_FLOWS=a,b] node bench/bench.mjs [runs]
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,9 @@ import { ExplorerPage } from '../pages/explorer.mjs';
 import { FLOW_SLUGS } from '../lib/registry.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
+// BENCH_FLOWS=a,b limits the run to those flows.
+const only = (process.env.BENCH_FLOWS ?? '').split(',').filter(Boolean);
+const slugs = only.length ? FLOW_SLUGS.filter((s) => only.includes(s)) : FLOW_SLUGS;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,7 +56,7 @@ if (dist) {
 
 const browser = await launch();
 try {
-  for (const slug of FLOW_SLUGS) {
+  for (const slug of slugs) {
     const deepLink = [];
     const stepping = [];
     const firstStep = [];

@@ -301,6 +301,50 @@ test('the run downloads as one ZIP with every artifact, the trace and a README',
   assertNoProblems(problems);
 });
 
+/** The files of a ZIP whose entries are stored (the run bundle's are), by name. */
+function storedEntries(zip) {
+  const files = new Map();
+  let at = 0;
+  while (zip.readUInt32LE(at) === 0x04034b50) {
+    const size = zip.readUInt32LE(at + 18);
+    const nameLength = zip.readUInt16LE(at + 26);
+    const extraLength = zip.readUInt16LE(at + 28);
+    const name = zip.subarray(at + 30, at + 30 + nameLength).toString('utf8');
+    const start = at + 30 + nameLength + extraLength;
+    files.set(name, zip.subarray(start, start + size));
+    at = start + size;
+  }
+  return files;
+}
+
+test('key makers in other workers change no byte of a run', { timeout: 180_000 }, async (t) => {
+  // The same run with every key made in the engine's worker, and with two
+  // key-maker workers making the infrastructure keys: every artifact is the
+  // same bytes. Only the TPM's own commands at the step that takes a key
+  // may differ: whether the pool had a key ready by then (TPM2_Load) or the
+  // TPM made it on the spot (TPM2_Create first) depends on timing, the key
+  // itself does not.
+  const runs = [];
+  for (const makers of [0, 2]) {
+    const { page, problems, explorer } = await start(t, `flow=hybrid-cert-sync&step=32&makers=${makers}`, 31);
+    assert.equal(await explorer.step(31).getAttribute('data-status'), 'done');
+    // The engine's worker, and the key makers it started.
+    assert.equal(page.workers().length, 1 + makers);
+    const [download] = await Promise.all([page.waitForEvent('download'), explorer.downloadRun().click()]);
+    runs.push(storedEntries(await readFile(await download.path())));
+    assertNoProblems(problems);
+  }
+  const [alone, helped] = runs;
+  const artifacts = [...alone.keys()].filter((n) => n.startsWith('artifacts/') && !/-tpm-\d+-tpm2-/.test(n));
+  assert.ok(artifacts.length > 25, `${artifacts.length} artifacts`);
+  for (const name of ['artifacts/17-aik-certificate.pem', 'artifacts/22-certificate-request.pem', 'artifacts/27-countersigned-request.p7b']) {
+    assert.ok(artifacts.includes(name), name);
+  }
+  for (const name of artifacts) {
+    assert.ok(helped.get(name)?.equals(alone.get(name)), `${name}: the same bytes with and without key makers`);
+  }
+});
+
 test('the TPM key pool fills in the background from page load', { timeout: 60_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, 'flow=onprem-key', 0);
   await page.waitForFunction(

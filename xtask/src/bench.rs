@@ -11,9 +11,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// Runs the benchmark; `args` may say `--runs N` (default 3, the median is
-/// printed).
+/// printed) and `--flows a,b` (default every flow).
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut runs = 3usize;
+    let mut only: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -24,20 +25,32 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .filter(|n| (1..=20).contains(n))
                     .ok_or("--runs needs a number from 1 to 20")?;
             }
+            "--flows" => {
+                only = it
+                    .next()
+                    .ok_or("--flows needs flow slugs, like aadj-managed,hybrid-cert-sync")?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+            }
             other => return Err(format!("bench: unknown option `{other}`")),
         }
     }
     let tools = Toolchain::ensure(Need::all())?;
-    let native = native_times(&tools, runs)?;
+    let native = native_times(&tools, runs, &only)?;
     tools.release_build("./")?;
-    let page = page_figures(&tools, runs)?;
+    let page = page_figures(&tools, runs, &only)?;
     print_report(&native, &page, runs);
     Ok(())
 }
 
 /// Median milliseconds of `whfb run <slug> --seed demo`, per flow, in the
 /// order `whfb list` gives.
-fn native_times(tools: &Toolchain, runs: usize) -> Result<Vec<(String, f64)>, String> {
+fn native_times(
+    tools: &Toolchain,
+    runs: usize,
+    only: &[String],
+) -> Result<Vec<(String, f64)>, String> {
     tools::run(
         tools
             .command("cargo")
@@ -55,7 +68,11 @@ fn native_times(tools: &Toolchain, runs: usize) -> Result<Vec<(String, f64)>, St
         .lines()
         .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|slug| only.is_empty() || only.contains(slug))
         .collect();
+    if slugs.is_empty() {
+        return Err(format!("bench: no flow named {}", only.join(", ")));
+    }
     let mut out = Vec::new();
     for slug in slugs {
         let mut times = Vec::new();
@@ -94,7 +111,7 @@ struct FlowFigures {
     longest_task_ms: f64,
 }
 
-fn page_figures(tools: &Toolchain, runs: usize) -> Result<PageFigures, String> {
+fn page_figures(tools: &Toolchain, runs: usize, only: &[String]) -> Result<PageFigures, String> {
     let dist = tools.root.join("dist");
     let (server, port) = Server::serve_dir(tools, &dist)?;
     let output = tools
@@ -103,6 +120,7 @@ fn page_figures(tools: &Toolchain, runs: usize) -> Result<PageFigures, String> {
         .current_dir(tools.root.join("e2e"))
         .env("E2E_BASE_URL", format!("http://127.0.0.1:{port}/"))
         .env("BENCH_DIST", &dist)
+        .env("BENCH_FLOWS", only.join(","))
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("node bench/bench.mjs: {e}"))?;

@@ -313,7 +313,15 @@ fn page_links_no_cryptography(tools: &Toolchain) -> Result<(), String> {
             "wasm32-unknown-unknown",
         ],
     )?;
-    for name in ["whfb-core ", "tpm-emu ", "rsa-keygen ", "rsa ", "der ", "p256 ", "sha2 "] {
+    for name in [
+        "whfb-core ",
+        "tpm-emu ",
+        "rsa-keygen ",
+        "rsa ",
+        "der ",
+        "p256 ",
+        "sha2 ",
+    ] {
         if let Some(line) = tree.lines().find(|l| l.contains(&format!("── {name}"))) {
             return Err(format!(
                 "the page's binary depends on {}({}): only the worker may link the engine",
