@@ -353,6 +353,21 @@ mod tests {
     }
 
     #[test]
+    fn a_key_makers_count_is_read_but_not_part_of_the_run() {
+        let r = Route::parse("?flow=aadj-managed&makers=2");
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+        assert!(!r.to_query().contains("makers"), "{}", r.to_query());
+        for bad in ["4", "-1", "two", ""] {
+            let r = Route::parse(&format!("?flow=aadj-managed&makers={bad}"));
+            assert!(
+                r.notices.len() == 1 && r.notices[0].contains("from 0 to 3"),
+                "{bad}: {:?}",
+                r.notices
+            );
+        }
+    }
+
+    #[test]
     fn decoding_rejects_broken_escapes() {
         assert_eq!(decode("a%20b+c"), Some("a b c".into()));
         assert_eq!(decode("%"), None);
