@@ -16,19 +16,24 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
     let scroller = NodeRef::<leptos::html::Div>::new();
 
     // Keep the current step in view as it moves: its arrow or mark, centred
-    // across when the lanes are wider than the screen.
+    // across when the lanes are wider than the screen. At the next frame,
+    // when the browser lays the page out anyway: scrolling at once would
+    // force a layout of its own in the middle of rendering (on a deep link,
+    // the page's longest task).
     Effect::new(move |_| {
         let current = pb.with(|p| p.current);
-        let Some(container) = scroller.get() else {
-            return;
-        };
-        let selector = format!("[data-step=\"{current}\"] .shape");
-        if let Ok(Some(shape)) = container.query_selector(&selector) {
-            let options = web_sys::ScrollIntoViewOptions::new();
-            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-            options.set_inline(web_sys::ScrollLogicalPosition::Center);
-            shape.scroll_into_view_with_scroll_into_view_options(&options);
-        }
+        request_animation_frame(move || {
+            let Some(container) = scroller.get_untracked() else {
+                return;
+            };
+            let selector = format!("[data-step=\"{current}\"] .shape");
+            if let Ok(Some(shape)) = container.query_selector(&selector) {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                options.set_inline(web_sys::ScrollLogicalPosition::Center);
+                shape.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
     });
 
     let lanes = geometry.lanes.clone();

@@ -1,10 +1,7 @@
 //! Error responses as a TPM gives them: codes, and the handle, parameter and
 //! session numbers (TPM 2.0 Part 2 §6.6).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use tpm_emu::{
     templates, AuthValue, Error, PublicKind, ResponseCode, Tpm, TpmClient, TpmHandle, Transport,
@@ -12,8 +9,6 @@ use tpm_emu::{
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// The response code of a raw exchange, checking the error-response shape.
 fn raw(tpm: &mut Tpm, command: &[u8]) -> u32 {

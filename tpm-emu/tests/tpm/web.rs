@@ -1,13 +1,10 @@
 //! In-browser timings of the same operations as `examples/bench.rs`:
-//! `cargo test -p tpm-emu --target wasm32-unknown-unknown --test web -- --nocapture`.
+//! `cargo test -p tpm-emu --target wasm32-unknown-unknown --test tpm web -- --nocapture`.
 
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use tpm_emu::{templates, AuthValue, KeyPool, Tpm, TpmClient, TpmSeed};
-use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
-
-wasm_bindgen_test_configure!(run_in_browser);
+use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
 /// `performance.now()` in milliseconds.
 fn now() -> f64 {

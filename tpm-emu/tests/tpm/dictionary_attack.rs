@@ -1,17 +1,12 @@
 //! Dictionary-attack protection: wrong PINs count, lockout after maxTries,
 //! self-healing with simulated time, and the lockout authorization.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use tpm_emu::{templates, AuthValue, Error, Millis, ResponseCode, Tpm, TpmClient, TpmConfig};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const T0: u64 = 1_700_000_000_000;
 

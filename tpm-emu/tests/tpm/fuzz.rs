@@ -1,10 +1,7 @@
 //! A seeded property test: malformed commands of every command code never
 //! panic the device and always get a well-formed response.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -12,8 +9,6 @@ use tpm_emu::{templates, AuthValue, CommandCode, Tpm, TpmClient, TpmHandle};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const CASES: u32 = 100_000;
 

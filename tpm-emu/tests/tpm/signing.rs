@@ -1,10 +1,7 @@
 //! TPM2_Sign with a PIN-bound user key verifies with the public key the TPM
 //! reports through TPM2_ReadPublic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
@@ -13,8 +10,6 @@ use tpm_emu::{AuthValue, Error, TpmtSignature};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[test]
 fn sign_verifies_with_the_read_public_key() {

@@ -1,16 +1,11 @@
 //! The key pre-generation pool.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use tpm_emu::{templates, AuthValue, KeyPool, PoolState, Tpm, TpmClient};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[test]
 fn pool_fills_to_target_and_hands_out_attested_keys() {

@@ -1,10 +1,7 @@
 //! Byte-span descriptions: every node lies within its parent, children tile
 //! their parent exactly, and malformed input is an error, never a panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use tpm_emu::describe::{self, Node};
 use tpm_emu::marshal::Marshal;
@@ -12,8 +9,6 @@ use tpm_emu::{AuthValue, KeyPool, Tpm2bPublic};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn check(node: &Node, lo: usize, hi: usize, path: &str) {
     let path = format!("{path}/{}", node.name);

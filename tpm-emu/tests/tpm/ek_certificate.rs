@@ -1,10 +1,7 @@
 //! The EK certificate chains to the emulated manufacturer's CA and carries
 //! the EK's public key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use der::{Decode, Encode};
 use p256::ecdsa::signature::Verifier;
@@ -15,8 +12,6 @@ use x509_cert::Certificate;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn verify(cert: &Certificate, issuer: &Certificate) {
     let spki = issuer

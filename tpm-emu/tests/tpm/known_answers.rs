@@ -13,11 +13,9 @@
 //! over the public file's bytes (see the comments at each constant).
 //!
 //! When a change to the emulator is meant to change these bytes, re-bless:
-//! `WHFB_BLESS=1 cargo test -p tpm-emu --test known_answers` writes the files
+//! `WHFB_BLESS=1 cargo test -p tpm-emu --test tpm known_answers` writes the files
 //! instead of comparing them; then update the constants below, and check them
 //! again with `tpm2_print`.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -28,13 +26,11 @@ use tpm_emu::{
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const PUBLIC_FILE: &str = "user-key.tpm2b_public.bin";
 const ATTEST_FILE: &str = "user-key.certify.tpms_attest.bin";
-const PUBLIC: &[u8] = include_bytes!("data/user-key.tpm2b_public.bin");
-const ATTEST: &[u8] = include_bytes!("data/user-key.certify.tpms_attest.bin");
+const PUBLIC: &[u8] = include_bytes!("../data/user-key.tpm2b_public.bin");
+const ATTEST: &[u8] = include_bytes!("../data/user-key.certify.tpms_attest.bin");
 
 /// The TPM's seed: 32 ASCII bytes, so that the test says what it is.
 const SEED: [u8; 32] = *b"tpm-emu known answers: seed 0001";
@@ -295,7 +291,7 @@ fn check_or_bless(file: &str, want: &[u8], got: &[u8]) {
         let at = got.iter().zip(want).take_while(|(a, b)| a == b).count();
         panic!(
             "{file}: the TPM returned other bytes ({} bytes, the file has {}; first difference at offset {at}). \
-             If that is intended, re-bless: WHFB_BLESS=1 cargo test -p tpm-emu --test known_answers",
+             If that is intended, re-bless: WHFB_BLESS=1 cargo test -p tpm-emu --test tpm known_answers",
             got.len(),
             want.len()
         );

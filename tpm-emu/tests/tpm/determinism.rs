@@ -2,17 +2,12 @@
 //! different seeds differ; the n-th TPM2_Create does not depend on what ran
 //! in between.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use tpm_emu::{templates, AuthValue, Exchange, Millis, Tpm, TpmClient, TpmSeed, TpmtPublic};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// A whole flow: provisioning, a PIN-bound user key, an attestation, a
 /// signature. Returns every exchange, unredacted.

@@ -1,10 +1,7 @@
 //! TPM2_Certify: the attestation names the certified key, echoes the nonce,
 //! and is signed by the attestation key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "common/helpers.rs"]
-mod helpers;
+use crate::helpers;
 
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::signature::Verifier;
@@ -13,8 +10,6 @@ use tpm_emu::{AuthValue, PublicKind, TpmSt, TpmtSignature};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// The user key's TPMT_PUBLIC marshalled by hand (TPM 2.0 Part 2 §12.2.4).
 fn marshal_by_hand(modulus: &[u8]) -> Vec<u8> {
