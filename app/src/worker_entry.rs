@@ -40,7 +40,14 @@ struct Worker {
     host: RefCell<Host>,
     idle_scheduled: Cell<bool>,
     makers: RefCell<Vec<KeyMaker>>,
+    /// When the page last asked for a step (`performance.now()`).
+    last_step_asked: Cell<f64>,
 }
+
+/// Background work waits this long after the page last asked for a step:
+/// one slice (a key generation, a few hundred milliseconds in wasm) begun
+/// between two steps would hold up the next one while a person steps on.
+const QUIET_AFTER_A_STEP_MS: f64 = 400.0;
 
 /// A key maker as the engine's worker sees it.
 struct KeyMaker {
@@ -62,14 +69,25 @@ impl Worker {
             .post_message(&JsValue::from_str(&message.to_json()));
     }
 
-    /// Runs one slice of background work after pending messages, if any remains.
+    fn now(&self) -> f64 {
+        self.scope.performance().map_or(0.0, |p| p.now())
+    }
+
+    /// Runs one slice of background work after pending messages, if any
+    /// remains, and not while a person is stepping.
     fn schedule_idle(self: &Rc<Self>) {
         if self.idle_scheduled.replace(true) {
             return;
         }
+        let quiet = self.last_step_asked.get() + QUIET_AFTER_A_STEP_MS - self.now();
         let this = self.clone();
         let tick = Closure::once_into_js(move || {
             this.idle_scheduled.set(false);
+            if this.last_step_asked.get() + QUIET_AFTER_A_STEP_MS > this.now() {
+                // Asked for a step meanwhile: wait for the quiet to come.
+                this.schedule_idle();
+                return;
+            }
             let more = this.host.borrow_mut().idle(&mut |m| this.post(m));
             this.dispatch_orders();
             if more {
@@ -78,7 +96,10 @@ impl Worker {
         });
         let _ = self
             .scope
-            .set_timeout_with_callback_and_timeout_and_arguments_0(tick.unchecked_ref(), 0);
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                tick.unchecked_ref(),
+                quiet.clamp(0.0, QUIET_AFTER_A_STEP_MS) as i32,
+            );
     }
 
     /// Hands each idle key maker the next key the host wants.
@@ -241,6 +262,7 @@ pub fn start() {
         host: RefCell::new(Host::new(clock)),
         idle_scheduled: Cell::new(false),
         makers: RefCell::new(Vec::new()),
+        last_step_asked: Cell::new(f64::NEG_INFINITY),
     });
     // Key makers are workers this worker starts, at once: starting one
     // needs this worker's thread, which the TPM's provisioning soon fills.
@@ -258,6 +280,9 @@ pub fn start() {
         let text = event.data().as_string().unwrap_or_default();
         match ToWorker::from_json(&text) {
             Ok(message) => {
+                if matches!(message, ToWorker::RunThrough { .. }) {
+                    this.last_step_asked.set(this.now());
+                }
                 // Keys the message will need go to the key makers before
                 // this worker gets busy building a world.
                 this.host.borrow_mut().order_ahead(&message);

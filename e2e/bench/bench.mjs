@@ -33,6 +33,27 @@ async function watchLongTasks(page) {
   });
 }
 
+/**
+ * Runs in the page: presses → and waits (frame by frame) until the next
+ * step is current and has run, to the last step; milliseconds in all.
+ */
+async function steppingInThePage(total) {
+  const shown = (i) => {
+    const el = document.querySelector(`[data-testid="step"][data-step="${i}"]`);
+    return el && el.dataset.state === 'current' && el.dataset.status !== 'pending';
+  };
+  const t0 = performance.now();
+  for (let i = 1; i < total; i++) {
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    const asked = performance.now();
+    while (!shown(i)) {
+      if (performance.now() - asked > 120_000) throw new Error(`step ${i} never showed`);
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+  }
+  return Math.round(performance.now() - t0);
+}
+
 /** A fresh page (fresh worker, no keys made yet) opened at `query`. */
 async function fresh(browser, query) {
   const opened = await openPage(browser);
@@ -69,13 +90,10 @@ try {
         await explorer.waitForStep(0, 120_000);
         firstStep.push(Date.now() - t0);
         total = await explorer.total();
-        // 2. Stepping at top speed, first to last.
-        const s0 = Date.now();
-        for (let i = 1; i < total; i++) {
-          await page.keyboard.press('ArrowRight');
-          await explorer.waitForStep(i, 120_000);
-        }
-        stepping.push(Date.now() - s0);
+        // 2. Stepping at top speed, first to last: the next step asked for
+        //    (the → key) as soon as the page shows the last one done, timed
+        //    in the page, so that no round trip to the test driver counts.
+        stepping.push(await page.evaluate(steppingInThePage, total));
         await context.close();
       }
       // 3. A deep link to the last step, from a fresh load.
