@@ -10,7 +10,7 @@
 //!
 //! Infrastructure keys can also be made by key makers, other workers on
 //! other cores: the host orders the keys a new world lacks
-//! ([`Host::take_key_orders`], the open flow's in the order it needs them),
+//! ([`Host::next_key_order`], the open flow's in the order it needs them),
 //! and a step that needs one still on its way waits for it
 //! ([`Host::key_made`] resumes the run). Each key comes from its own stream
 //! of the seed, so no byte of a run depends on who made it, or when.
@@ -539,7 +539,7 @@ impl Host {
     }
 
     /// Does one piece of background work; returns whether there is more.
-    /// Each piece is at most one key generation (about a second in wasm).
+    /// Each piece is at most one key generation (a few hundred milliseconds in wasm).
     pub fn idle(&mut self, out: &mut dyn FnMut(FromWorker)) -> bool {
         if let Some(open) = &mut self.open {
             // Keys other workers are making are not made twice: while they

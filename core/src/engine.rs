@@ -380,8 +380,8 @@ impl Run {
         keys_needed(self.flow)
     }
 
-    /// Prepares one slow thing ahead of need (an RSA-2048 key takes about a
-    /// second in a browser): the next infrastructure key this flow uses that
+    /// Prepares one slow thing ahead of need (an RSA-2048 key takes a few
+    /// tenths of a second in a browser): the next infrastructure key this flow uses that
     /// does not exist yet, then the enterprise PKI. Returns what it prepared,
     /// or `None` when everything is ready. Keys come from per-purpose seeded
     /// streams, so preparing them early changes no byte of the run.

@@ -1,7 +1,7 @@
 //! A key pre-generation pool.
 //!
-//! RSA-2048 key generation takes about a fifth of a second natively and
-//! about a second in a browser, so user keys are created ahead of need
+//! RSA-2048 key generation takes about a tenth of a second natively and a
+//! few tenths in a browser, so user keys are created ahead of need
 //! (TPM2_Create under the storage root key) and handed out on request,
 //! loaded and attested: TPM2_Load, then TPM2_Certify by the attestation key
 //! with the requester's nonce as qualifying data. A driver calls

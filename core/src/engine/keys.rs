@@ -98,7 +98,7 @@ impl Run {
         );
         out.tpm.extend(log);
         out.note(format!(
-            "The pool held {} ready key(s); the app takes one. Making a new RSA-2048 key now would take about a second in a browser.",
+            "The pool held {} ready key(s); the app takes one. Making a new RSA-2048 key now would take a few hundred milliseconds in a browser.",
             pool_before.ready
         ));
         if options.wrong_pin_attempts > 0 {
