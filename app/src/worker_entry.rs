@@ -141,7 +141,6 @@ impl Worker {
     fn from_maker(self: &Rc<Self>, i: usize, message: FromKeyMaker) {
         let out = &mut |m| self.post(m);
         match message {
-            FromKeyMaker::Ready => {}
             FromKeyMaker::Made(made) => {
                 let order = KeyOrder {
                     seed: made.seed,
@@ -313,5 +312,4 @@ fn start_key_maker(scope: DedicatedWorkerGlobalScope) {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    let _ = scope.post_message(&JsValue::from_str(&FromKeyMaker::Ready.to_json()));
 }

@@ -50,8 +50,6 @@ pub struct Host {
 /// What a key maker says to the worker that ordered keys from it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FromKeyMaker {
-    /// Its code is loaded and listening.
-    Ready,
     Made(MadeKey),
     /// The order could not be met; `None` when it could not even be read
     /// (then none of this maker's orders will be met).
