@@ -331,7 +331,9 @@ mod tests {
         assert_eq!(
             r.edits,
             vec![Edit::Advance {
-                after_step: 15,
+                after_step: script(r.flow.unwrap())
+                    .resolve("registration.register-key")
+                    .unwrap(),
                 minutes: 15
             }]
         );

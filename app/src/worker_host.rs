@@ -714,8 +714,17 @@ mod tests {
         whfb_core::script::script(flow).steps.len() - 1
     }
 
-    /// The access token of Azure AD joined, managed: step 9, index 8.
-    const TOKEN_STEP: usize = 8;
+    /// The index of the step `id` of Azure AD joined, managed.
+    fn aadj_step(id: &str) -> usize {
+        whfb_core::script::script(flow_id("aadj-managed"))
+            .resolve(id)
+            .unwrap()
+    }
+
+    /// The access token of Azure AD joined, managed.
+    fn token_step() -> usize {
+        aadj_step("tokens.issue-access-token")
+    }
 
     /// The token's bytes with one claim changed, as the page's editor makes them.
     fn edited_token(event: &Event, claim: &str, value: &str) -> Vec<u8> {
@@ -734,7 +743,7 @@ mod tests {
     /// Opens Azure AD joined, managed and runs it to its access token.
     fn at_the_token(host: &mut Host, run: u32) -> Event {
         open(host, run, flow_id("aadj-managed"), Options::default());
-        let got = run_through(host, run, TOKEN_STEP);
+        let got = run_through(host, run, token_step());
         let token_event = events(&got).pop().unwrap();
         assert!(token_event
             .tamperable
@@ -748,7 +757,7 @@ mod tests {
             host,
             ToWorker::Tamper {
                 run,
-                after_step: TOKEN_STEP,
+                after_step: token_step(),
                 artifact: "access-token".into(),
                 bytes,
                 resign,
@@ -879,7 +888,7 @@ mod tests {
         );
         assert!(got.iter().any(|m| matches!(
             m,
-            FromWorker::Rewound { keep, edits, .. } if *keep == TOKEN_STEP + 1 && edits.len() == 1
+            FromWorker::Rewound { keep, edits, .. } if *keep == token_step() + 1 && edits.len() == 1
         )));
         let got = run_through(&mut host, 1, last);
         // Nothing later reads the upn claim: the sender's key vouches for it.
@@ -894,8 +903,8 @@ mod tests {
         let last = last_step(flow_id("aadj-managed"));
         let got = run_through(&mut host, 1, last);
         assert_eq!(halt(&got), None);
-        // Step 16 sends the registration; step 17 checks it.
-        let register = 15;
+        // The app sends the registration; the next step checks it.
+        let register = aadj_step("registration.register-key");
         let got = send(
             &mut host,
             ToWorker::Advance {
@@ -944,10 +953,10 @@ mod tests {
         let got = tamper(&mut replayed, 7, bytes, Resign::Sender);
         assert!(got
             .iter()
-            .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == TOKEN_STEP + 1)));
+            .any(|m| matches!(m, FromWorker::Rewound { keep, .. } if *keep == token_step() + 1)));
         let b = events(&run_through(&mut replayed, 7, last));
 
-        assert_eq!(a.len(), last - TOKEN_STEP);
+        assert_eq!(a.len(), last - token_step());
         assert_eq!(a, b);
         // And a clock move added to both lands both on the same bytes again.
         for (host, run) in [(&mut direct, 1), (&mut replayed, 7)] {
@@ -955,14 +964,14 @@ mod tests {
                 host,
                 ToWorker::Advance {
                     run,
-                    after_step: 12,
+                    after_step: token_step() + 4,
                     minutes: 2,
                 },
             )));
         }
         let a = events(&run_through(&mut direct, 1, last));
         let b = events(&run_through(&mut replayed, 7, last));
-        assert_eq!(a.first().map(|e| e.index), Some(13));
+        assert_eq!(a.first().map(|e| e.index), Some(token_step() + 5));
         assert_eq!(a, b);
     }
 
@@ -970,7 +979,7 @@ mod tests {
     fn refused_edits_say_why_and_change_nothing() {
         let mut host = host();
         open(&mut host, 1, flow_id("aadj-managed"), Options::default());
-        let attestation_step = 14;
+        let attestation_step = aadj_step("gestures.return-key");
         let got = run_through(&mut host, 1, attestation_step);
         let event = events(&got).pop().unwrap();
         let attest = event
@@ -1155,7 +1164,8 @@ mod tests {
             [
                 KeyPurpose::AdFsTokenSigning,
                 KeyPurpose::EnterpriseRootCa,
-                KeyPurpose::EnrollmentAgent
+                KeyPurpose::EnrollmentAgent,
+                KeyPurpose::DeviceCa,
             ]
         );
     }
@@ -1184,7 +1194,8 @@ mod tests {
                 KeyPurpose::AdFsTokenSigning,
                 KeyPurpose::AzureAdTokenSigning,
                 KeyPurpose::EnterpriseRootCa,
-                KeyPurpose::EnrollmentAgent
+                KeyPurpose::EnrollmentAgent,
+                KeyPurpose::DeviceCa,
             ]
         );
         open(&mut host, 2, flow, Options::default());
@@ -1224,8 +1235,11 @@ mod tests {
         assert_eq!(orders[0].purpose, KeyPurpose::AzureAdTokenSigning);
         let got = run_through(&mut host, 1, last_step(flow));
         assert!(waits(&got));
+        // Every maker dies: the run makes each key itself.
         let mut after = Vec::new();
-        host.key_failed(orders[0], "the worker died", &mut |m| after.push(m));
+        for order in &orders {
+            host.key_failed(*order, "the worker died", &mut |m| after.push(m));
+        }
         assert!(after
             .iter()
             .any(|m| matches!(m, FromWorker::Busy { what } if what.contains("the worker died"))));
@@ -1251,7 +1265,8 @@ mod tests {
         let mut host = host();
         host.use_key_makers();
         open(&mut host, 1, flow_id("aadj-managed"), Options::default());
-        let order = take_orders(&mut host)[0];
+        let orders = take_orders(&mut host);
+        let order = orders[0];
         let mut made = MadeKey::make(&order.seed, order.purpose).unwrap();
         made.p.truncate(10);
         let mut got = Vec::new();
@@ -1259,6 +1274,10 @@ mod tests {
         assert!(got.iter().any(
             |m| matches!(m, FromWorker::Busy { what } if what.contains("made here after all"))
         ));
+        // The other keys arrive whole.
+        for order in &orders[1..] {
+            deliver(&mut host, *order);
+        }
         let got = run_through(&mut host, 1, last_step(flow_id("aadj-managed")));
         assert_eq!(events(&got).len(), last_step(flow_id("aadj-managed")) + 1);
     }

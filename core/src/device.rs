@@ -75,21 +75,38 @@ pub struct StoreEntry {
     pub der: Vec<u8>,
 }
 
-/// The device: identity, TPM, pool, sensor, store.
+/// What the device learnt when it joined: the ID the registration service
+/// gave it and the device certificate it installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    pub id: Guid,
+    /// The device certificate (DER); `None` where the run does not show the
+    /// device's registration and it happened before the run.
+    pub certificate: Option<Vec<u8>>,
+}
+
+/// The device: identity, TPM, pool, sensor, stores.
 #[derive(Clone, Debug)]
 pub struct Device {
-    /// The device ID Azure AD (or the Enterprise DRS) registered.
-    pub id: Guid,
     pub name: String,
     pub biometric_sensor: bool,
-    /// The device key's public half, as registered at device registration.
+    /// The device key's public half, as the TPM gave it.
     pub device_public_key: RsaPublicKey,
+    /// The transport key's public half: what the cloud encrypts session
+    /// keys to.
+    pub transport_public_key: RsaPublicKey,
     tpm: Tpm,
     platform: Provisioned,
     pool: KeyPool,
     device_key: LoadedKey,
+    transport_key: LoadedKey,
+    /// The TPM commands that created and loaded the device key and the
+    /// transport key.
+    join_trace: Vec<TpmExchange>,
+    joined: Option<Joined>,
     aik_certificate: Vec<u8>,
     personal_store: Vec<StoreEntry>,
+    machine_store: Vec<StoreEntry>,
 }
 
 /// Why a TPM operation failed, in words that name the response code.
@@ -162,22 +179,47 @@ impl Device {
             .provision()
             .map_err(Error::tpm("provisioning the TPM"))?;
         let empty = AuthValue::empty();
-        let device_template = tpm_emu::templates::user_key_rsa_2048();
-        let created = client
-            .create(platform.srk.handle, &empty, &device_template, &empty)
-            .map_err(Error::tpm("creating the device key"))?;
-        let loaded = client
-            .load(
-                platform.srk.handle,
-                &empty,
-                &created.private,
-                &created.public,
-            )
-            .map_err(Error::tpm("loading the device key"))?;
-        let device_public_key = created
+        // The device key and the transport key are the first keys the TPM
+        // creates after its own: the TPM numbers the keys it creates, so
+        // making them here, before any pool key, keeps every later key the
+        // same however the pool is filled. Their commands are recorded and
+        // shown where the device joins.
+        client.set_recording(true);
+        let mut make = |template: TpmtPublic, what: &'static str| -> Result<LoadedKey> {
+            let created = client
+                .create(platform.srk.handle, &empty, &template, &empty)
+                .map_err(Error::tpm(what))?;
+            let loaded = client
+                .load(platform.srk.handle, &empty, &created.private, &created.public)
+                .map_err(Error::tpm(what))?;
+            Ok(LoadedKey {
+                handle: loaded.handle,
+                public: created.public,
+                private: created.private,
+            })
+        };
+        let device_key = make(
+            tpm_emu::templates::user_key_rsa_2048(),
+            "creating the device key",
+        )?;
+        let transport_key = make(
+            tpm_emu::templates::decryption_key_rsa_2048(),
+            "creating the transport key",
+        )?;
+        let join_trace = client
+            .take_exchanges()
+            .iter()
+            .enumerate()
+            .map(|(i, exchange)| exchange_record(i + 1, exchange))
+            .collect();
+        let device_public_key = device_key
             .public
             .rsa_public_key()
             .map_err(Error::tpm("reading the device key"))?;
+        let transport_public_key = transport_key
+            .public
+            .rsa_public_key()
+            .map_err(Error::tpm("reading the transport key"))?;
         let aik_certificate = attestation_ca.certify_aik(
             &platform.aik.public,
             &platform.ek_certificate,
@@ -185,27 +227,73 @@ impl Device {
             start,
         )?;
         let pool = KeyPool::new(options.pool_size, &platform);
-        let id = seed.guid("device/id");
         let name = format!(
             "DESKTOP-{}",
             crate::formats::encoding::hex_upper(&seed.bytes::<4>("device/name"))
         );
         Ok(Device {
-            id,
             name,
             biometric_sensor: options.biometric_sensor,
             device_public_key,
-            device_key: LoadedKey {
-                handle: loaded.handle,
-                public: created.public,
-                private: created.private,
-            },
+            transport_public_key,
+            device_key,
+            transport_key,
+            join_trace,
+            joined: None,
             tpm,
             platform,
             pool,
             aik_certificate,
             personal_store: Vec::new(),
+            machine_store: Vec::new(),
         })
+    }
+
+    /// The ID the device was registered under, once it has joined.
+    pub fn id(&self) -> Option<Guid> {
+        self.joined.as_ref().map(|j| j.id)
+    }
+
+    /// What the device learnt when it joined, if it has.
+    pub fn joined(&self) -> Option<&Joined> {
+        self.joined.as_ref()
+    }
+
+    /// Records the join: the device ID and the certificate it was given.
+    pub fn join(&mut self, joined: Joined) {
+        self.joined = Some(joined);
+    }
+
+    /// Installs the device certificate in the computer's Personal store
+    /// (its key stays in the TPM); returns the store entry as the page
+    /// shows it.
+    pub fn install_machine_certificate(&mut self, der: &[u8]) -> Result<serde_json::Value> {
+        let entry = store_entry(der, "", "Cert:\\LocalMachine\\My (Personal)")?;
+        let value = serde_json::to_value(&entry)
+            .map_err(|e| Error::Usage(format!("cannot describe the store entry: {e}")))?;
+        self.machine_store.push(entry);
+        Ok(value)
+    }
+
+    /// The TPM commands that created and loaded the device key and the
+    /// transport key (run when the TPM was set up, before any pool key).
+    pub fn join_trace(&self) -> &[TpmExchange] {
+        &self.join_trace
+    }
+
+    /// TPM2B_PUBLIC of the device key.
+    pub fn device_key_public(&self) -> Vec<u8> {
+        Tpm2bPublic(self.device_key.public.clone()).to_bytes()
+    }
+
+    /// TPM2B_PUBLIC of the transport key.
+    pub fn transport_key_public(&self) -> Vec<u8> {
+        Tpm2bPublic(self.transport_key.public.clone()).to_bytes()
+    }
+
+    /// The computer's Personal store (the device certificate).
+    pub fn machine_store(&self) -> &[StoreEntry] {
+        &self.machine_store
     }
 
     /// A client over this device's TPM at simulated time `now`, recording.
@@ -372,7 +460,7 @@ impl Device {
     /// Installs an issued certificate in the Personal store; returns the
     /// store entry as the page shows it.
     pub fn install_certificate(&mut self, der: &[u8], upn: &str) -> Result<serde_json::Value> {
-        let entry = store_entry(der, upn)?;
+        let entry = store_entry(der, upn, "Cert:\\CurrentUser\\My (Personal)")?;
         let value = serde_json::to_value(&entry)
             .map_err(|e| Error::Usage(format!("cannot describe the store entry: {e}")))?;
         self.personal_store.push(entry);
@@ -472,12 +560,12 @@ pub fn tpm_fields(kind: ArtifactKind, bytes: &[u8]) -> Vec<Field> {
 }
 
 /// What the Personal store shows of a certificate.
-fn store_entry(der: &[u8], upn: &str) -> Result<StoreEntry> {
+fn store_entry(der: &[u8], upn: &str, store: &'static str) -> Result<StoreEntry> {
     let cert =
         Certificate::from_der(der).map_err(|e| Error::malformed("certificate", e.to_string()))?;
     let tbs = &cert.tbs_certificate;
     Ok(StoreEntry {
-        store: "Cert:\\CurrentUser\\My (Personal)",
+        store,
         subject: tbs.subject.to_string(),
         issuer: tbs.issuer.to_string(),
         serial: crate::formats::encoding::hex_upper(tbs.serial_number.as_bytes()),

@@ -14,6 +14,7 @@
 
 mod certificate;
 mod holdings;
+mod join;
 mod keys;
 mod registration;
 mod sync;
@@ -25,7 +26,7 @@ use crate::artifact::{Artifact, Outcome};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
-use crate::flows::{Feature, FlowId};
+use crate::flows::{Feature, FlowId, Segment};
 use crate::script::{script, Action, Script, StepKind, StepSpec, Topology};
 use crate::seed::KeyPurpose;
 use crate::world::World;
@@ -137,6 +138,8 @@ pub(crate) struct RunState {
     pub key_id: Option<String>,
     /// The KEYCREDENTIALLINK_BLOB the registration wrote.
     pub key_credential: Option<Vec<u8>>,
+    /// What the registration service accepted from the device's join request.
+    pub accepted_join: Option<join::AcceptedJoin>,
     /// The DN-Binary values the RA read from AD.
     pub ra_key_links: Vec<String>,
     /// The user chose a PIN that met the policy and confirmed it.
@@ -169,8 +172,13 @@ pub struct Run {
 
 impl Run {
     /// A run of `flow` in `world`, before its first step.
-    pub fn new(world: World, flow: FlowId) -> Run {
+    pub fn new(mut world: World, flow: FlowId) -> Run {
         let now = world.config.start;
+        // A flow whose run does not show the device joining starts with a
+        // device that joined earlier.
+        if !flow.info().has_segment(Segment::DeviceRegistration) {
+            world.register_device_beforehand();
+        }
         Run {
             script: script(flow),
             topo: Topology::of(flow),
@@ -421,6 +429,15 @@ impl Run {
     fn execute(&mut self, action: Action) -> Result<StepOutput> {
         use Action::*;
         match action {
+            StartJoin => self.start_join(),
+            JoinSignIn => self.join_sign_in(),
+            CreateDeviceKeys => self.create_device_keys(),
+            SignDeviceRequest => self.sign_device_request(),
+            EnrollDevice => self.enroll_device(),
+            ValidateDeviceEnrollment => self.validate_device_enrollment(),
+            CreateDeviceObject => self.create_device_object(),
+            ReturnDeviceCertificate => self.return_device_certificate(),
+            InstallDeviceCertificate => self.install_device_certificate(),
             StartProvisioning => self.start_provisioning(),
             AskForToken => self.ask_for_token(),
             SignInRequest => self.sign_in_request(),
@@ -460,6 +477,14 @@ impl Run {
             ReturnCertificate => self.return_certificate(),
             InstallCertificate => self.install_certificate(),
         }
+    }
+
+    /// The device's ID as the device knows it; an error before it joined.
+    pub(crate) fn device_id(&self) -> Result<crate::formats::guid::Guid> {
+        self.world
+            .device
+            .id()
+            .ok_or_else(|| Error::Usage("the device has not joined yet, so it has no device ID".into()))
     }
 
     /// Puts bytes on the wire under `id` and returns them for the artifact view.
@@ -525,11 +550,19 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     let info = flow.info();
     let topo = Topology::of(flow);
     let mut keys = Vec::new();
+    // The join: Azure AD signs the user's token, the device CA certifies
+    // the device.
+    if info.segments.contains(&Segment::DeviceRegistration) {
+        keys.push(KeyPurpose::AzureAdTokenSigning);
+        keys.push(KeyPurpose::DeviceCa);
+    }
     if topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs {
         keys.push(KeyPurpose::AdFsTokenSigning);
     }
     // The key receipt is signed by the cloud registration service.
-    if topo.token_issuer == Actor::AzureAd || flow.has(Feature::KeyReceipt) {
+    if (topo.token_issuer == Actor::AzureAd || flow.has(Feature::KeyReceipt))
+        && !keys.contains(&KeyPurpose::AzureAdTokenSigning)
+    {
         keys.push(KeyPurpose::AzureAdTokenSigning);
     }
     if info.trust == crate::catalog::Trust::Certificate {

@@ -10,6 +10,9 @@ pub enum KeyPurpose {
     AdFsTokenSigning,
     EnterpriseRootCa,
     EnrollmentAgent,
+    /// The cloud device registration service's device CA
+    /// (MS-Organization-Access), which issues device certificates.
+    DeviceCa,
     /// A key of an attacker's own, which no party trusts: what an edit
     /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
     /// keys the flows need.
@@ -17,11 +20,12 @@ pub enum KeyPurpose {
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 4] = [
+    pub const ALL: [KeyPurpose; 5] = [
         KeyPurpose::AzureAdTokenSigning,
         KeyPurpose::AdFsTokenSigning,
         KeyPurpose::EnterpriseRootCa,
         KeyPurpose::EnrollmentAgent,
+        KeyPurpose::DeviceCa,
     ];
 
     /// The name of its random stream (`Seed::rng`): never change one, or
@@ -32,6 +36,7 @@ impl KeyPurpose {
             KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
             KeyPurpose::EnterpriseRootCa => "pki/root-ca",
             KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
+            KeyPurpose::DeviceCa => "azure-drs/device-ca",
             KeyPurpose::Attacker => "attacker/signing-key",
         }
     }
@@ -42,6 +47,7 @@ impl KeyPurpose {
             KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
+            KeyPurpose::DeviceCa => "device CA key of the Azure DRS (RSA-2048)",
             KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
         }
     }

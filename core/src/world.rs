@@ -117,12 +117,16 @@ pub struct RegisteredKey {
 }
 
 /// A device object as a directory holds it after device registration:
-/// its ID, its name and the public half of its device key (MS-DVRJ).
+/// its ID, its name, the public half of its device key and, where the
+/// device sent one, its transport key (MS-DVRJ).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegisteredDevice {
     pub id: Guid,
     pub name: String,
     pub public_key: RsaPublicKey,
+    pub transport_key: Option<RsaPublicKey>,
+    /// Who registered it (the user's UPN), when a user did.
+    pub registered_by: Option<String>,
 }
 
 /// Looks a device up by the ID a request names.
@@ -165,6 +169,9 @@ pub struct RegistrationServiceState {
     /// Certificates (DER) of the attestation CAs whose AIK certificates the
     /// service accepts.
     pub trusted_attestation_cas: Vec<Vec<u8>>,
+    /// The certificate of the service's device CA, made the first time it
+    /// issues a device certificate.
+    pub device_ca_certificate: Option<Vec<u8>>,
 }
 
 /// AD FS: the relying parties it issues tokens to, and what its
@@ -317,6 +324,47 @@ impl World {
         Ok(self.adfs.receipt_signers.as_deref().unwrap_or_default())
     }
 
+    /// The cloud registration service's device CA certificate
+    /// (MS-Organization-Access), made on first use from its key.
+    pub fn device_ca_certificate(&mut self) -> Result<Vec<u8>> {
+        if let Some(der) = &self.adrs.device_ca_certificate {
+            return Ok(der.clone());
+        }
+        let key = self.keys.key(KeyPurpose::DeviceCa)?;
+        let not_before = SimTime(self.config.start.0.saturating_sub(3 * 365 * 86_400_000));
+        let der = crate::pki::device_ca_certificate(key, not_before)?;
+        self.adrs.device_ca_certificate = Some(der.clone());
+        Ok(der)
+    }
+
+    /// The device ID a registration service gives this world's device: a
+    /// GUID it generates (MS-DVRJ 3.1.5.1.1.3), drawn from the seed.
+    pub fn new_device_id(&self) -> Guid {
+        self.seed.guid("device/id")
+    }
+
+    /// Registers the device as if it had joined before the run began: Azure
+    /// AD and AD hold it with its device key (the Enterprise DRS wrote it, or
+    /// Azure AD Connect's device writeback did), and the device knows its
+    /// ID. For the flows whose run does not show the device's registration.
+    pub fn register_device_beforehand(&mut self) {
+        let id = self.new_device_id();
+        let registered = RegisteredDevice {
+            id,
+            name: self.device.name.clone(),
+            public_key: self.device.device_public_key.clone(),
+            transport_key: Some(self.device.transport_public_key.clone()),
+            registered_by: None,
+        };
+        self.azure_ad.devices.push(registered.clone());
+        self.directory.devices.push(registered);
+        // No certificate: nothing of this registration is shown.
+        self.device.join(crate::device::Joined {
+            id,
+            certificate: None,
+        });
+    }
+
     /// The PKI if a flow has built it already.
     pub fn pki_if_built(&self) -> Option<&EnterprisePki> {
         self.pki.as_ref()
@@ -348,22 +396,16 @@ impl World {
         };
         let start = config.start;
         let attestation_ca = AttestationCa::new(&seed, start)?;
+        // The device has not joined yet: no directory knows it.
         let device = Device::provision(&seed, &config.options, start, &attestation_ca)?;
-        // Device registration happened before provisioning: Azure AD holds
-        // the device and its key, and so does AD (the Enterprise DRS wrote
-        // it, or Azure AD Connect's device writeback did).
-        let registered = RegisteredDevice {
-            id: device.id,
-            name: device.name.clone(),
-            public_key: device.device_public_key.clone(),
-        };
         // Both registration services accept AIK certificates from the
         // attestation CA: they hold its certificate, not its key.
         let registration = RegistrationServiceState {
             trusted_attestation_cas: vec![attestation_ca.certificate().to_vec()],
+            device_ca_certificate: None,
         };
         let azure_ad = AzureAdState {
-            devices: vec![registered.clone()],
+            devices: Vec::new(),
             user_keys: Vec::new(),
             last_mfa: match config.options.last_mfa {
                 LastMfa::Never => None,
@@ -386,7 +428,7 @@ impl World {
             azure_ad,
             directory: DirectoryState {
                 key_credential_link: Vec::new(),
-                devices: vec![registered],
+                devices: Vec::new(),
             },
             adrs: registration.clone(),
             edrs: registration,

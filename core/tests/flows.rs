@@ -104,7 +104,7 @@ fn check_runs_to_its_end(r: &Run) {
 fn device_identity(w: &World) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
     use rsa::pkcs8::EncodePublicKey;
     (
-        w.device.id.to_string(),
+        format!("{:?}", w.device.id()),
         w.device
             .device_public_key
             .to_public_key_der()
@@ -116,6 +116,18 @@ fn device_identity(w: &World) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
     )
 }
 
+/// A run of `flow` in `world` that has run every step before provisioning
+/// (the device's join, where the flow shows it).
+fn joined_run(world: World, flow: FlowId) -> Run {
+    let mut r = Run::new(world, flow);
+    let first = r.script().first_step_of(Phase::A).expect("a phase A");
+    if first > 0 {
+        r.run_through(first - 1).unwrap();
+        assert!(r.halted().is_none(), "{flow}: the join failed");
+    }
+    r
+}
+
 #[test]
 fn the_identity_provider_refuses_a_device_it_did_not_register() {
     let normal = world(Options::default());
@@ -123,12 +135,11 @@ fn the_identity_provider_refuses_a_device_it_did_not_register() {
         ("aadj-managed", "Azure AD"),
         ("aadj-federated", "Active Directory"),
     ] {
-        let mut w = normal.clone();
+        let mut r = joined_run(normal.clone(), flow_id(flow));
+        let joined = device_identity(r.world());
         // The identity provider forgets the device; the device is untouched.
-        w.azure_ad.devices.clear();
-        w.directory.devices.clear();
-        assert_eq!(device_identity(&w), device_identity(&normal));
-        let mut r = Run::new(w, flow_id(flow));
+        r.world_mut().azure_ad.devices.clear();
+        r.world_mut().directory.devices.clear();
         r.run_to_end();
         assert_halted_at(
             &r,
@@ -138,7 +149,7 @@ fn the_identity_provider_refuses_a_device_it_did_not_register() {
         );
         let halt = r.halted().unwrap();
         assert!(halt.reason.contains(idp), "{flow}: {}", halt.reason);
-        assert_eq!(device_identity(r.world()), device_identity(&normal));
+        assert_eq!(device_identity(r.world()), joined);
     }
 }
 
@@ -154,7 +165,8 @@ fn the_registration_service_refuses_an_aik_from_a_ca_it_does_not_trust() {
         let mut w = normal.clone();
         w.adrs.trusted_attestation_cas = vec![other.certificate().to_vec()];
         w.edrs.trusted_attestation_cas = vec![other.certificate().to_vec()];
-        let mut r = Run::new(w, flow_id(flow));
+        let mut r = joined_run(w, flow_id(flow));
+        let joined = device_identity(r.world());
         r.run_to_end();
         assert_halted_at(
             &r,
@@ -162,7 +174,7 @@ fn the_registration_service_refuses_an_aik_from_a_ca_it_does_not_trust() {
             "AIK certificate is trusted",
             "no attestation CA the service trusts issued it",
         );
-        assert_eq!(device_identity(r.world()), device_identity(&normal));
+        assert_eq!(device_identity(r.world()), joined);
     }
 }
 
@@ -177,7 +189,8 @@ fn ad_fs_refuses_a_relying_party_it_has_no_trust_for() {
         }
         let mut w = normal.clone();
         w.adfs.relying_parties.clear();
-        let mut r = Run::new(w, flow);
+        let mut r = joined_run(w, flow);
+        let joined = device_identity(r.world());
         r.run_to_end();
         assert_halted_at(
             &r,
@@ -185,7 +198,7 @@ fn ad_fs_refuses_a_relying_party_it_has_no_trust_for() {
             "Relying party is trusted",
             "MSIS7007",
         );
-        assert_eq!(device_identity(r.world()), device_identity(&normal));
+        assert_eq!(device_identity(r.world()), joined);
         ran += 1;
     }
     assert!(ran > 0, "no flow signs in through AD FS");
@@ -284,7 +297,8 @@ fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust(
     .unwrap()
     .to_public_key();
     w.adfs.receipt_signers = Some(vec![stranger]);
-    let mut r = Run::new(w, flow_id("hybrid-cert-sync"));
+    let mut r = joined_run(w, flow_id("hybrid-cert-sync"));
+    let joined = device_identity(r.world());
     r.run_to_end();
     assert_halted_at(
         &r,
@@ -292,7 +306,7 @@ fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust(
         "Key receipt signature",
         "does not verify with any receipt signer AD FS trusts",
     );
-    assert_eq!(device_identity(r.world()), device_identity(&normal));
+    assert_eq!(device_identity(r.world()), joined);
     // The same receipt passes with the signers AD FS downloads itself.
     check_runs_to_its_end(&run(flow_id("hybrid-cert-sync"), Options::default()));
 }
@@ -1244,4 +1258,102 @@ mod browser {
             "add slots to `in_the_browser!` for the new flows"
         );
     }
+}
+
+/// Azure AD joined, managed, run through the step `id`.
+fn aadj_through(id: &str) -> Run {
+    let flow = flow_id("aadj-managed");
+    let mut r = Run::new(world(Options::default()), flow);
+    let at = r.script().resolve(id).unwrap();
+    r.run_through(at).unwrap();
+    assert!(r.halted().is_none(), "{id}: {:?}", r.halted());
+    r
+}
+
+#[test]
+fn the_join_is_checked_by_the_registration_service_and_the_device() {
+    // A certificate request edited after the TPM signed it.
+    let mut r = aadj_through("device-registration.sign-device-request");
+    let mut csr = r.wire("device-certificate-request").unwrap().to_vec();
+    let at = csr.len() / 4;
+    csr[at] ^= 0x01;
+    r.tamper("device-certificate-request", csr).unwrap();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "Certificate request signature",
+        "",
+    );
+    assert!(r.world().azure_ad.devices.is_empty(), "no device object was made");
+
+    // A join token signed by an attacker's own key.
+    let mut r = aadj_through("device-registration.join-sign-in");
+    let token = r.wire("join-access-token").unwrap().to_vec();
+    r.tamper_attacker_signed("join-access-token", token).unwrap();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "Access token signature",
+        "",
+    );
+
+    // A transport key that is not an RSA-2048 BCRYPT blob.
+    let mut r = aadj_through("device-registration.enroll-device");
+    let body = String::from_utf8(r.wire("join-request").unwrap().to_vec()).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["TransportKey"] = serde_json::Value::from("UlNBMQ==");
+    r.tamper("join-request", serde_json::to_vec(&json).unwrap())
+        .unwrap();
+    r.run_to_end();
+    assert_halted_at(&r, Action::ValidateDeviceEnrollment, "Transport key", "");
+
+    // A response whose certificate certifies another key (the device CA's
+    // own certificate in its place): the device refuses to install it.
+    let mut r = aadj_through("device-registration.return-device-certificate");
+    let ca = r.world_mut().device_ca_certificate().unwrap();
+    let body = String::from_utf8(r.wire("join-response").unwrap().to_vec()).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    use base64ct::{Base64, Encoding};
+    use sha1::Digest;
+    json["Certificate"]["RawBody"] = Base64::encode_string(&ca).into();
+    json["Certificate"]["Thumbprint"] =
+        sha1::Sha1::digest(&ca)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+            .into();
+    r.tamper("join-response", serde_json::to_vec(&json).unwrap())
+        .unwrap();
+    r.run_to_end();
+    assert_halted_at(&r, Action::InstallDeviceCertificate, "Device certificate reads", "device ID extension");
+    assert_eq!(r.world().device.id(), None, "the device did not join");
+}
+
+#[test]
+fn provisioning_uses_the_device_the_join_registered() {
+    let r = run(flow_id("aadj-managed"), Options::default());
+    check_runs_to_its_end(&r);
+    let w = r.world();
+    let id = w.device.id().expect("the device joined");
+    let registered = &w.azure_ad.devices;
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0].id, id);
+    assert_eq!(registered[0].public_key, w.device.device_public_key);
+    assert_eq!(
+        registered[0].transport_key.as_ref(),
+        Some(&w.device.transport_public_key)
+    );
+    // The device certificate chains to the device CA and names the device.
+    let cert = w.device.joined().unwrap().certificate.clone().unwrap();
+    let ca = w.adrs.device_ca_certificate.clone().unwrap();
+    whfb_core::pki::verify_issued_by(&cert, &ca).unwrap();
+    let read = whfb_core::pki::read_device_certificate(&cert).unwrap();
+    assert_eq!(read.device_id, id);
+    assert_eq!(read.tenant_id, Some(w.tenant.id));
+    // Flows that do not show the join start with a device registered before.
+    let other = Run::new(world(Options::default()), flow_id("onprem-key"));
+    assert!(other.world().device.id().is_some());
+    assert_eq!(other.world().directory.devices.len(), 1);
 }

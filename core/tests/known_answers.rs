@@ -149,10 +149,10 @@ const NULL: [u8; 2] = [0x05, 0x00];
 /// (the leading 00 is the INTEGER's sign byte), `Exponent: 65537 (0x10001)`;
 /// `openssl x509 -noout -modulus | cut -d= -f2 | xxd -r -p | sha256sum`.
 const USER_KEY_BITS: usize = 2048;
-const USER_KEY_MODULUS_FIRST: [u8; 4] = [0xC8, 0x7F, 0xC8, 0x11];
-const USER_KEY_MODULUS_LAST: [u8; 4] = [0x24, 0x62, 0xFB, 0x17];
+const USER_KEY_MODULUS_FIRST: [u8; 4] = [0xC6, 0x6E, 0x0C, 0x8F];
+const USER_KEY_MODULUS_LAST: [u8; 4] = [0x59, 0x8F, 0xEE, 0x79];
 const USER_KEY_MODULUS_SHA256: &str =
-    "230c3241f33c38c129a5ce6984170e2a3f894bc12f256682b1af02ee994d8332";
+    "0e54c71d15bdf71657d4a381705628ea1528bf6ba64072006217a91653c74e44";
 const USER_KEY_EXPONENT: u32 = 65_537;
 
 /// Name `CN=Contoso Enterprise Root CA`: one RDN, commonName (2.5.4.3) as a
@@ -209,7 +209,7 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
     (
         "2.5.29.14",
         false,
-        "04145ca332101200b94a8fdb683eca63c0587e92aa71",
+        "041424f32d9a1f1762bcf2372427c593f29e89e2285a",
     ),
     // authorityKeyIdentifier (§4.2.1.1): [0] keyIdentifier of the root CA.
     // openssl: `AA:1B:66:77:1B:23:85:04:88:24:E3:0C:EC:D7:53:CB:05:1B:44:12`.
@@ -230,11 +230,11 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
 ];
 /// `signatureValue` (§4.1.1.3): 256 bytes, the first and last four.
 /// openssl: `Signature Value: 6c:bc:f2:c2: … :49:dd:d3:53`.
-const CERT_SIGNATURE_FIRST: [u8; 4] = [0x6C, 0xBC, 0xF2, 0xC2];
-const CERT_SIGNATURE_LAST: [u8; 4] = [0x49, 0xDD, 0xD3, 0x53];
+const CERT_SIGNATURE_FIRST: [u8; 4] = [0x5F, 0xEA, 0x72, 0x85];
+const CERT_SIGNATURE_LAST: [u8; 4] = [0x28, 0x8F, 0xDF, 0xF8];
 /// SHA-256 of the whole certificate.
-/// openssl: `x509 -noout -fingerprint -sha256`: `A0:9F:F9:9D:…:D4:67:0D`.
-const CERT_SHA256: &str = "a09ff99dedb1791ac2fda5a793ab99c2bfd82465515f00904f7615be2ad4670d";
+/// openssl: `x509 -noout -fingerprint -sha256`: `04:B3:6C:AF:…:8F:11:A9`.
+const CERT_SHA256: &str = "04b36cafa155f495d3a85a5eaaf23bdb452a5da17ef7802651b1b3ad0d8f11a9";
 
 #[test]
 fn the_user_certificate_reads_field_by_field() {
@@ -305,11 +305,11 @@ const EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
 const REQUEST_ATTRIBUTES_DER: &str = "a045304306092a864886f70d01090e3136303430320603551d11042b3029a027060a2b060104018237140203a0190c17616c65782e77696c62657240636f6e746f736f2e636f6d";
 /// `signature` (§4.2): 256 bytes, the first and last four.
 /// openssl: `Signature Value: c7:e6:8e:45: … :fd:41:a3:76`.
-const REQUEST_SIGNATURE_FIRST: [u8; 4] = [0xC7, 0xE6, 0x8E, 0x45];
-const REQUEST_SIGNATURE_LAST: [u8; 4] = [0xFD, 0x41, 0xA3, 0x76];
+const REQUEST_SIGNATURE_FIRST: [u8; 4] = [0x60, 0x08, 0x32, 0xD5];
+const REQUEST_SIGNATURE_LAST: [u8; 4] = [0xB8, 0xF2, 0xE4, 0x1C];
 /// SHA-256 of the request (`sha256sum`); the countersignature's
 /// messageDigest is this value.
-const REQUEST_SHA256: &str = "70188ae5dcb70424ad6b6e358dd7563f4922caecc2eab06d0b90ab51327b201e";
+const REQUEST_SHA256: &str = "ac831f0490fbe5374692bdd999e1948a47fe63106f90a09e0c062042e5e0dda3";
 
 #[test]
 fn the_request_reads_field_by_field() {
@@ -397,7 +397,7 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // asn1parse at offset 1730: `70188AE5…327B201E`.
     (
         "1.2.840.113549.1.9.4",
-        "042070188ae5dcb70424ad6b6e358dd7563f4922caecc2eab06d0b90ab51327b201e",
+        "0420ac831f0490fbe5374692bdd999e1948a47fe63106f90a09e0c062042e5e0dda3",
     ),
     // szOID_ENROLLMENT_NAME_VALUE_PAIR (MS-WCCE): SEQUENCE { BMPString
     // "requestername", BMPString "CONTOSO\alexw" }: the agent enrolls on
@@ -413,11 +413,11 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
 /// signing-time as Unix time (`date -u -d "2026-11-22 09:01:51" +%s`).
 const SIGNING_TIME: u64 = 1_795_338_111;
 /// `signature` (§5.3): 256 bytes; openssl cms: `signature: 0000 - 2e 9d e0 bd …`.
-const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x2E, 0x9D, 0xE0, 0xBD];
-const COUNTERSIGNATURE_LAST: [u8; 4] = [0x2F, 0xC4, 0x97, 0xDA];
+const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x23, 0x41, 0xB9, 0xE7];
+const COUNTERSIGNATURE_LAST: [u8; 4] = [0x44, 0xC8, 0x7C, 0xCA];
 /// SHA-256 of the whole file (`sha256sum`).
 const COUNTERSIGNED_SHA256: &str =
-    "40f8d0d0f07db9ddc4110ab0d9cad330e93ae12be695dfa0363435dd6ba102b4";
+    "6fbedc27de5eda905858d638617e7596bb8ebcf4703ce2e12470e1989985128c";
 
 #[test]
 fn the_countersignature_reads_field_by_field() {

@@ -191,9 +191,12 @@ impl SignIn {
     }
 }
 
-/// A phase of provisioning, lettered as in the documentation's tables.
+/// A phase of a flow. A to G are provisioning's phases, lettered as in the
+/// documentation's tables; R is the device registration that comes before
+/// them (the documentation describes it but letters no phase for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Phase {
+    R,
     A,
     B,
     C,
@@ -204,7 +207,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 7] = [
+    pub const ALL: [Phase; 8] = [
+        Phase::R,
         Phase::A,
         Phase::B,
         Phase::C,
@@ -216,6 +220,7 @@ impl Phase {
 
     pub fn letter(self) -> char {
         match self {
+            Phase::R => 'R',
             Phase::A => 'A',
             Phase::B => 'B',
             Phase::C => 'C',
@@ -226,6 +231,11 @@ impl Phase {
         }
     }
 
+    /// Whether the phase is one of provisioning's (A to G).
+    pub fn is_provisioning(self) -> bool {
+        self != Phase::R
+    }
+
     pub fn from_letter(c: char) -> Option<Phase> {
         Phase::ALL
             .into_iter()
@@ -233,8 +243,10 @@ impl Phase {
     }
 }
 
-/// The phase letters of a flow as the catalog prints them: `A–C`, `A–G`.
+/// The provisioning phases of a flow as the catalog prints them: `A–C`,
+/// `A–G` (device registration, R, is not one of them).
 pub fn phase_span(phases: &[Phase]) -> String {
+    let phases: Vec<Phase> = phases.iter().copied().filter(|p| p.is_provisioning()).collect();
     match (phases.first(), phases.last()) {
         (Some(first), Some(last)) if first != last => {
             format!("{}–{}", first.letter(), last.letter())
@@ -252,6 +264,7 @@ mod tests {
     fn phase_spans_read_as_in_the_documentation() {
         assert_eq!(phase_span(&[Phase::A, Phase::B, Phase::C]), "A–C");
         assert_eq!(phase_span(&Phase::ALL), "A–G");
+        assert_eq!(phase_span(&[Phase::R, Phase::A, Phase::B, Phase::C]), "A–C");
         assert_eq!(phase_span(&[Phase::D]), "D");
         assert_eq!(phase_span(&[]), "");
     }

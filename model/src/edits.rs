@@ -273,7 +273,7 @@ mod tests {
         let register = s.resolve("registration.register-key").unwrap();
         let edits = vec![
             Edit::Advance {
-                after_step: 3,
+                after_step: s.resolve("tokens.mfa-decision").unwrap(),
                 minutes: 15,
             },
             Edit::Tamper {

@@ -57,6 +57,10 @@ impl Feature {
 /// registration service) follows from the flow's topology and features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Segment {
+    /// Phase R: the device joins the directory before provisioning: the TPM
+    /// makes the device key and the transport key, the registration service
+    /// issues the device certificate and creates the device object.
+    DeviceRegistration,
     /// Phase A: the password, a fresh second factor, and the registration
     /// service's access token (managed, federated or on premises).
     Tokens,
@@ -77,7 +81,8 @@ pub enum Segment {
 
 impl Segment {
     /// Every segment; its slug is the first half of a step's id.
-    pub const ALL: [Segment; 6] = [
+    pub const ALL: [Segment; 7] = [
+        Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
@@ -88,6 +93,7 @@ impl Segment {
 
     pub fn slug(self) -> &'static str {
         match self {
+            Segment::DeviceRegistration => "device-registration",
             Segment::Tokens => "tokens",
             Segment::Gestures => "gestures",
             Segment::Registration => "registration",
@@ -347,4 +353,19 @@ mod tests {
             assert!(seen.insert(key), "{flow} is indistinguishable");
         }
     }
+
+    #[test]
+    fn the_join_is_shown_only_where_it_is_modelled() {
+        // Phase R models Microsoft Entra join with a managed sign-in; hybrid
+        // join, federated join and on-premises registration are not built yet.
+        for flow in FlowId::all() {
+            let info = flow.info();
+            if info.has_segment(Segment::DeviceRegistration) {
+                assert_eq!(info.deployment, Deployment::Cloud, "{flow}");
+                assert_eq!(info.sign_in, SignIn::Managed, "{flow}");
+                assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
+            }
+        }
+    }
+
 }

@@ -45,6 +45,16 @@ impl StepKind {
 /// engine and reused by every flow whose script names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Action {
+    // Phase R: the device joins (Microsoft Entra join).
+    StartJoin,
+    JoinSignIn,
+    CreateDeviceKeys,
+    SignDeviceRequest,
+    EnrollDevice,
+    ValidateDeviceEnrollment,
+    CreateDeviceObject,
+    ReturnDeviceCertificate,
+    InstallDeviceCertificate,
     // Phase A: two factors, then an access token for the registration service.
     StartProvisioning,
     AskForToken,
@@ -92,7 +102,16 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 47] = [
+        Action::StartJoin,
+        Action::JoinSignIn,
+        Action::CreateDeviceKeys,
+        Action::SignDeviceRequest,
+        Action::EnrollDevice,
+        Action::ValidateDeviceEnrollment,
+        Action::CreateDeviceObject,
+        Action::ReturnDeviceCertificate,
+        Action::InstallDeviceCertificate,
         Action::StartProvisioning,
         Action::AskForToken,
         Action::SignInRequest,
@@ -136,6 +155,15 @@ impl Action {
     /// The second half of a step's id: the action in kebab case.
     pub fn slug(self) -> &'static str {
         match self {
+            Action::StartJoin => "start-join",
+            Action::JoinSignIn => "join-sign-in",
+            Action::CreateDeviceKeys => "create-device-keys",
+            Action::SignDeviceRequest => "sign-device-request",
+            Action::EnrollDevice => "enroll-device",
+            Action::ValidateDeviceEnrollment => "validate-device-enrollment",
+            Action::CreateDeviceObject => "create-device-object",
+            Action::ReturnDeviceCertificate => "return-device-certificate",
+            Action::InstallDeviceCertificate => "install-device-certificate",
             Action::StartProvisioning => "start-provisioning",
             Action::AskForToken => "ask-for-token",
             Action::SignInRequest => "sign-in-request",
@@ -466,6 +494,7 @@ pub fn script(flow: FlowId) -> Script {
     for &segment in flow.info().segments {
         let first = steps.len();
         match segment {
+            Segment::DeviceRegistration => phase_r(&mut steps),
             Segment::Tokens => phase_a(flow, topo, &mut steps),
             Segment::Gestures => phase_b(&mut steps),
             Segment::Registration => phase_c(flow, topo, &mut steps),
@@ -495,6 +524,11 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
     let on_prem = flow.info().deployment == Deployment::OnPremises;
     let receipt = flow.has(Feature::KeyReceipt);
     match segment {
+        Segment::DeviceRegistration => vec![PhaseSpec {
+            phase: Phase::R,
+            name: "Device registration",
+            summary: "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys.",
+        }],
         Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
             name: "Two factors, one token",
@@ -559,6 +593,31 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
             },
         ],
     }
+}
+
+/// Microsoft Entra join at the out-of-box experience (MS-DVRJ; the join
+/// request as public implementations send it to the cloud service).
+fn phase_r(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(msg(R, User, Cxh, Action::StartJoin, "Work account at setup",
+        "On a new device, the out-of-box experience (run by the Cloud Experience Host) asks who the device belongs to. The user enters a work account and its password: the device is about to join the organisation's Microsoft Entra tenant."));
+    steps.push(msg(R, Cxh, AzureAd, Action::JoinSignIn, "Sign in to join",
+        "The setup screens sign the user in to Azure AD with the password. Azure AD checks it and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
+    steps.push(msg(R, Cxh, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
+        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Azure AD will later encrypt the session keys it hands this device."));
+    steps.push(msg(R, Tpm, Cxh, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
+        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key. Its subject is a placeholder: the service names the device."));
+    steps.push(msg(R, Cxh, Adrs, Action::EnrollDevice, "Join request",
+        "The device posts the certificate request, the transport key as a BCRYPT RSA public blob, and a few facts about itself (type, OS version, name, join type) to the device registration service, with the user's access token as bearer."));
+    steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check token and request",
+        "The registration service checks the token (signature, issuer, audience, lifetime), that the certificate request verifies with its own key and is RSA-2048 with SHA-256, and that the transport key is a well-formed RSA-2048 public blob."));
+    steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Create the device object",
+        "The service picks a new device ID, issues the device certificate from its device CA (subject: the device ID), and creates the device object in Azure AD with the device key and the transport key. From now on Azure AD knows this device by that key."));
+    steps.push(msg(R, Adrs, Cxh, Action::ReturnDeviceCertificate, "Device certificate",
+        "The service answers with the device certificate and the user it registered the device for."));
+    steps.push(internal(R, Cxh, Action::InstallDeviceCertificate, "Install the certificate",
+        "The device checks that the certificate certifies its own device key and reads its device ID from it, then installs it in the computer's certificate store with the key in the TPM. The device is now Microsoft Entra joined."));
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {

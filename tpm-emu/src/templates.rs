@@ -110,6 +110,17 @@ pub fn user_key_rsa_2048() -> TpmtPublic {
     )
 }
 
+/// An RSA-2048 decryption key template: e = 65537, no scheme (the caller
+/// names RSAES or OAEP at each TPM2_RSA_Decrypt), `fixedTPM | fixedParent |
+/// sensitiveDataOrigin | userWithAuth | decrypt` (0x00020072): a key others
+/// encrypt to, whose private half stays in the TPM.
+pub fn decryption_key_rsa_2048() -> TpmtPublic {
+    rsa_2048(
+        FIXED_GENERATED | TpmaObject::USER_WITH_AUTH | TpmaObject::DECRYPT,
+        TpmtRsaScheme::NULL,
+    )
+}
+
 /// An ECC NIST P-256 signing key template (ECDSA with SHA-256), with the
 /// same attributes as [`user_key_rsa_2048`]; fast to create.
 pub fn signing_key_ecc_p256() -> TpmtPublic {

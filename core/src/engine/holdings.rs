@@ -91,7 +91,16 @@ impl Run {
             Actor::Tpm,
             PrivateKey,
             "Device key",
-            format!("RSA-2048; proves the device is {}", world.device.id),
+            match world.device.id() {
+                Some(id) => format!("RSA-2048; proves the device is {id}"),
+                None => "RSA-2048; the device has not joined yet".into(),
+            },
+        );
+        hold(
+            Actor::Tpm,
+            PrivateKey,
+            "Transport key",
+            "RSA-2048 decryption key: what the cloud encrypts session keys to; never leaves the TPM".into(),
         );
         let pool = world.device.pool_state();
         hold(

@@ -2,7 +2,7 @@
 
 use super::tokens::{self, mfa_fresh, TokenRules};
 use super::wire::keys as keys_wire;
-use super::wire::{
+use super::wire::{unb64, 
     bcrypt_artifact, dn_binary_artifact, json_artifact, jwt_artifact, key_credential_artifact,
 };
 use super::{Run, StepOutput};
@@ -20,7 +20,6 @@ use crate::formats::key_credential_link::{
 };
 use crate::seed::KeyPurpose;
 use crate::world::{find_device, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
-use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -40,10 +39,6 @@ fn endpoint(drs: Actor) -> &'static str {
     }
 }
 
-fn unb64(what: &'static str, text: Option<&str>) -> Result<Vec<u8>> {
-    let text = text.ok_or_else(|| Error::malformed(what, "the field is missing"))?;
-    Base64::decode_vec(text).map_err(|_| Error::malformed(what, "not valid base64"))
-}
 
 impl Run {
     /// The token issuer's key purpose and identity, the audience, and its name.
@@ -80,7 +75,7 @@ impl Run {
                 "signature": base64(&self.take(keys_wire::ATTESTATION_SIGNATURE)?),
                 "aikCertificate": base64(&self.take(keys_wire::AIK_CERTIFICATE)?),
             },
-            "deviceId": self.world.device.id.to_string(),
+            "deviceId": self.device_id()?.to_string(),
         });
         self.put(
             wire::REGISTRATION_REQUEST,
@@ -290,7 +285,7 @@ impl Run {
             key_material: blob.clone(),
             usage: KeyUsage::Ngc,
             source,
-            device_id: self.world.device.id,
+            device_id: self.device_id()?,
             // MFA was used to provision this key, so MFA_NOT_USED stays clear.
             flags: CustomKeyFlags::NONE,
             created: self.now,
@@ -303,7 +298,7 @@ impl Run {
         let entry = RegisteredKey {
             key_id: key_id.clone(),
             blob: bytes.clone(),
-            device_id: self.world.device.id,
+            device_id: self.device_id()?,
             created: self.now,
         };
         if self.topo.key_store == Actor::Ad {
@@ -395,7 +390,7 @@ impl Run {
             "upn": self.world.user.upn,
             "oid": self.world.user.object_id.to_string(),
             "kid": kid,
-            "deviceid": self.world.device.id.to_string(),
+            "deviceid": self.device_id()?.to_string(),
             "iat": now.unix_seconds(),
             "exp": now.plus(RECEIPT_LIFETIME).unix_seconds(),
         }));

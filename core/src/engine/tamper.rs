@@ -5,6 +5,7 @@
 //! checks meet the new bytes; nothing here decides what fails.
 
 use super::wire::certificate as cert_wire;
+use super::wire::join as join_wire;
 use super::wire::keys as keys_wire;
 use super::wire::registration as reg_wire;
 use super::wire::tokens as token_wire;
@@ -27,6 +28,11 @@ enum Sender {
     DeviceKeyToken,
     /// The PKCS#10 request, signed by the user key inside the TPM.
     UserKeyRequest,
+    /// The device's PKCS#10 request at join, signed by the device key
+    /// inside the TPM.
+    DeviceKeyRequest,
+    /// The device certificate, signed by the registration service's device CA.
+    DeviceCa,
     /// The RA's CMS countersignature.
     EnrollmentAgent,
     /// The certificate, signed by the enterprise CA.
@@ -76,6 +82,8 @@ impl Run {
             Sender::Token(purpose) => Ok(purpose.description().to_string()),
             Sender::DeviceKeyToken => Ok("the device key, in the TPM".into()),
             Sender::UserKeyRequest => Ok("the user key, in the TPM (authorised by the PIN)".into()),
+            Sender::DeviceKeyRequest => Ok("the device key, in the TPM".into()),
+            Sender::DeviceCa => Ok(KeyPurpose::DeviceCa.description().to_string()),
             Sender::EnrollmentAgent => {
                 Ok("the enrollment agent key of the AD FS registration authority".into())
             }
@@ -97,6 +105,9 @@ impl Run {
             token_wire::ACCESS_TOKEN | reg_wire::KEY_RECEIPT => {
                 Sender::Token(KeyPurpose::AzureAdTokenSigning)
             }
+            join_wire::JOIN_TOKEN => Sender::Token(KeyPurpose::AzureAdTokenSigning),
+            join_wire::DEVICE_CSR => Sender::DeviceKeyRequest,
+            join_wire::DEVICE_CERTIFICATE => Sender::DeviceCa,
             cert_wire::CSR => Sender::UserKeyRequest,
             cert_wire::COUNTERSIGNED => Sender::EnrollmentAgent,
             cert_wire::USER_CERTIFICATE => Sender::EnterpriseCa,
@@ -138,6 +149,18 @@ impl Run {
                 crate::pki::resign_request(&bytes, |info| {
                     device.sign_with_user_key(&loaded, info, &pin, now, &mut log)
                 })?
+            }
+            Sender::DeviceKeyRequest => {
+                let now = self.now;
+                let mut log = Vec::new();
+                let device = &mut self.world.device;
+                crate::pki::resign_request(&bytes, |info| {
+                    device.sign_with_device_key(info, now, &mut log)
+                })?
+            }
+            Sender::DeviceCa => {
+                let key = self.world.keys.key(KeyPurpose::DeviceCa)?.clone();
+                crate::pki::resign_certificate(&bytes, &key)?
             }
             Sender::EnrollmentAgent => {
                 let now = self.now;

@@ -186,6 +186,21 @@ impl Run {
                 "Domain joined, registered with the Enterprise DRS"
             }
         };
+        // Provisioning starts only on a joined device.
+        let device_id = self.world.device.id();
+        out.check(
+            Actor::Cxh,
+            "Device is joined",
+            "the device's own record of its registration (its device ID)",
+            "Windows Hello for Business prerequisite (dsregcmd /status: IsDeviceJoined)",
+            match device_id {
+                Some(_) => Ok(()),
+                None => Err("the device has not joined, so provisioning cannot start".into()),
+            },
+        );
+        if device_id.is_none() {
+            return Ok(out);
+        }
         // dsregcmd's KeySignTest: the device key, in the TPM, signs a test value.
         let mut tpm_log = Vec::new();
         let test = self.world.device.key_sign_test(self.now, &mut tpm_log);
@@ -201,7 +216,7 @@ impl Run {
         let status = json!({
             "DeviceState": {
                 "Join": join,
-                "DeviceId": device.id.to_string(),
+                "DeviceId": device_id.map(|id| id.to_string()),
                 "TenantId": self.world.tenant.id.to_string(),
                 "TenantName": self.world.tenant.name,
                 "DeviceName": device.name,
@@ -288,10 +303,10 @@ impl Run {
             .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
         let nonce = hex(&self.world.seed.bytes::<16>("sign-in/request-nonce"));
         let header = claims(
-            json!({ "alg": "RS256", "typ": "JWT", "kid": self.world.device.id.to_string() }),
+            json!({ "alg": "RS256", "typ": "JWT", "kid": self.device_id()?.to_string() }),
         );
         let body = claims(json!({
-            "iss": self.world.device.id.to_string(),
+            "iss": self.device_id()?.to_string(),
             "grant_type": "password",
             "username": self.world.user.upn,
             "password": typed_password,
@@ -676,7 +691,7 @@ impl Run {
             "amr": amr,
             "auth_time": mfa.map(SimTime::unix_seconds),
             "appid": DRS_CLIENT_ID,
-            "deviceid": self.world.device.id.to_string(),
+            "deviceid": self.device_id()?.to_string(),
             "upn": user.upn,
             "unique_name": user.upn,
         }));

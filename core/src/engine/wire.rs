@@ -10,6 +10,16 @@ use crate::formats::jws;
 use crate::formats::key_credential_link::{DnBinary, KeyCredentialLink};
 use serde_json::Value;
 
+/// Wire ids of phase R: the device's join.
+pub(crate) mod join {
+    pub const JOIN_TOKEN_REQUEST: &str = "join-token-request";
+    pub const JOIN_TOKEN: &str = "join-access-token";
+    pub const DEVICE_CSR: &str = "device-certificate-request";
+    pub const JOIN_REQUEST: &str = "join-request";
+    pub const DEVICE_CERTIFICATE: &str = "device-certificate";
+    pub const JOIN_RESPONSE: &str = "join-response";
+}
+
 /// Wire ids of phase A: tokens and MFA.
 pub(crate) mod tokens {
     pub const TOKEN_REQUEST: &str = "wam-token-request";
@@ -49,6 +59,14 @@ pub(crate) mod certificate {
     pub const COUNTERSIGNED: &str = "countersigned-request";
     pub const CA_SUBMISSION: &str = "ca-submission";
     pub const USER_CERTIFICATE: &str = "user-certificate";
+}
+
+/// The bytes of a base64 field of a JSON body; `what` names the field in
+/// the error.
+pub(crate) fn unb64(what: &'static str, text: Option<&str>) -> crate::error::Result<Vec<u8>> {
+    use base64ct::{Base64, Encoding};
+    let text = text.ok_or_else(|| Error::malformed(what, "the field is missing"))?;
+    Base64::decode_vec(text).map_err(|_| Error::malformed(what, "not valid base64"))
 }
 
 /// A JWT as an artifact, decoded by the JWS parser.

@@ -34,6 +34,17 @@ pub const ENROLLMENT_NAME_VALUE_PAIR: ObjectIdentifier =
 pub const CERTIFICATE_TEMPLATE: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.21.7");
 
+/// The device ID a device registration service generated (MS-DVRJ
+/// 3.1.5.1.1.3), in a device certificate.
+pub const DEVICE_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.2");
+/// The object GUID of the user who registered the device (MS-DVRJ 3.1.5.1.1.3).
+pub const DEVICE_USER_ID: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.3");
+/// The tenant ID, in a Microsoft Entra device certificate.
+pub const TENANT_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.5");
+/// The join type ("0" registered, "1" joined), in a Microsoft Entra device certificate.
+pub const JOIN_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.7");
+
 /// `id-data` (RFC 5652 §4).
 pub const ID_DATA: ObjectIdentifier = const_oid::db::rfc5911::ID_DATA;
 /// `id-signedData` (RFC 5652 §5.1).
@@ -100,6 +111,10 @@ pub fn name(oid: &ObjectIdentifier) -> Option<&'static str> {
         "1.2.840.113549.1.9.5" => "signingTime",
         "1.2.840.113549.1.9.7" => "challengePassword",
         "1.2.840.113549.1.9.14" => "extensionRequest",
+        "1.2.840.113556.1.5.284.2" => "Entra ID: Device ID",
+        "1.2.840.113556.1.5.284.3" => "Entra ID: User ID",
+        "1.2.840.113556.1.5.284.5" => "Entra ID: Tenant ID",
+        "1.2.840.113556.1.5.284.7" => "Entra ID: Join Type",
         "2.23.133.2.1" => "tpmManufacturer",
         "2.23.133.2.2" => "tpmModel",
         "2.23.133.2.3" => "tpmVersion",

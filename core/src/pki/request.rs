@@ -60,6 +60,32 @@ pub fn build_request(
     request.to_der().map_err(crypto("CertificationRequest"))
 }
 
+/// A PKCS#10 request with subject `CN=<cn>`, the key `public`, no
+/// attributes, and sha256WithRSAEncryption: the device's request at join
+/// (MS-DVRJ 3.1.5.1.1.1 asks for RSA-2048 and SHA-256, nothing more).
+/// `sign` works as in [`build_request`].
+pub fn build_plain_request(
+    cn: &str,
+    public: &RsaPublicKey,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let info = CertReqInfo {
+        version: Version::V1,
+        subject: cn_name(cn)?,
+        public_key: spki(public)?,
+        attributes: SetOfVec::new(),
+    };
+    let info_der = info.to_der().map_err(crypto("CertificationRequestInfo"))?;
+    let signature = sign(&info_der)?;
+    CertReq {
+        info,
+        algorithm: sha256_with_rsa(),
+        signature: BitString::from_bytes(&signature).map_err(crypto("signature"))?,
+    }
+    .to_der()
+    .map_err(crypto("CertificationRequest"))
+}
+
 /// Reads a PKCS#10 request and verifies its self-signature (RFC 2986 §3:
 /// the signature proves the requester holds the private key) over the
 /// CertificationRequestInfo bytes exactly as received. Returns the request's

@@ -1,5 +1,6 @@
 //! Azure AD joined, managed: Azure AD checks the password and runs MFA
 //! itself; the key is registered with the Azure Device Registration Service.
+//! The run begins with the device's Microsoft Entra join.
 
 use super::{Flow, Segment};
 use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
@@ -12,7 +13,9 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Managed,
     features: &[],
     actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs],
-    segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
+    segments: &[
+        Segment::DeviceRegistration,
+        Segment::Tokens, Segment::Gestures, Segment::Registration],
     summary: "Azure AD authenticates the user and runs MFA itself, then the device \
               registers the new TPM-held public key with the cloud registration service.",
     source: "001_9b06d6ff5d75a491.txt",
