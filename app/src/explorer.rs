@@ -78,7 +78,7 @@ fn PoolStatus(session: Session) -> impl IntoView {
     }
 }
 
-/// Phases A–G as buttons; the current one highlighted.
+/// Phases (R, then A–G) as buttons; the current one highlighted.
 #[component]
 fn PhaseStepper(session: Session, script: StoredValue<Script>) -> impl IntoView {
     let phases = script.with_value(|s| s.phases.clone());
@@ -286,7 +286,7 @@ fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView
                 <dt>"← →"</dt><dd>"step back, step forward"</dd>
                 <dt>"Space"</dt><dd>"play or pause"</dd>
                 <dt>"Home End"</dt><dd>"first step, last step"</dd>
-                <dt>"A–G"</dt><dd>"jump to a phase"</dd>
+                <dt>"R, A–G"</dt><dd>"jump to a phase (R: device registration)"</dd>
                 <dt>"?"</dt><dd>"this help (Esc closes it)"</dd>
             </dl>
             <button data-testid="close-keys" on:click=move |_| set_open.set(false)>"Close"</button>
@@ -294,7 +294,7 @@ fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView
     }
 }
 
-/// ← → Space Home End A–G ?
+/// ← → Space Home End R A–G ?
 fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: WriteSignal<bool>) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {

@@ -190,7 +190,12 @@ impl Device {
                 .create(platform.srk.handle, &empty, &template, &empty)
                 .map_err(Error::tpm(what))?;
             let loaded = client
-                .load(platform.srk.handle, &empty, &created.private, &created.public)
+                .load(
+                    platform.srk.handle,
+                    &empty,
+                    &created.private,
+                    &created.public,
+                )
                 .map_err(Error::tpm(what))?;
             Ok(LoadedKey {
                 handle: loaded.handle,

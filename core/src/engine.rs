@@ -481,10 +481,9 @@ impl Run {
 
     /// The device's ID as the device knows it; an error before it joined.
     pub(crate) fn device_id(&self) -> Result<crate::formats::guid::Guid> {
-        self.world
-            .device
-            .id()
-            .ok_or_else(|| Error::Usage("the device has not joined yet, so it has no device ID".into()))
+        self.world.device.id().ok_or_else(|| {
+            Error::Usage("the device has not joined yet, so it has no device ID".into())
+        })
     }
 
     /// Puts bytes on the wire under `id` and returns them for the artifact view.

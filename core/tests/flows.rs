@@ -1285,12 +1285,16 @@ fn the_join_is_checked_by_the_registration_service_and_the_device() {
         "Certificate request signature",
         "",
     );
-    assert!(r.world().azure_ad.devices.is_empty(), "no device object was made");
+    assert!(
+        r.world().azure_ad.devices.is_empty(),
+        "no device object was made"
+    );
 
     // A join token signed by an attacker's own key.
     let mut r = aadj_through("device-registration.join-sign-in");
     let token = r.wire("join-access-token").unwrap().to_vec();
-    r.tamper_attacker_signed("join-access-token", token).unwrap();
+    r.tamper_attacker_signed("join-access-token", token)
+        .unwrap();
     r.run_to_end();
     assert_halted_at(
         &r,
@@ -1318,16 +1322,20 @@ fn the_join_is_checked_by_the_registration_service_and_the_device() {
     use base64ct::{Base64, Encoding};
     use sha1::Digest;
     json["Certificate"]["RawBody"] = Base64::encode_string(&ca).into();
-    json["Certificate"]["Thumbprint"] =
-        sha1::Sha1::digest(&ca)
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<String>()
-            .into();
+    json["Certificate"]["Thumbprint"] = sha1::Sha1::digest(&ca)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<String>()
+        .into();
     r.tamper("join-response", serde_json::to_vec(&json).unwrap())
         .unwrap();
     r.run_to_end();
-    assert_halted_at(&r, Action::InstallDeviceCertificate, "Device certificate reads", "device ID extension");
+    assert_halted_at(
+        &r,
+        Action::InstallDeviceCertificate,
+        "Device certificate reads",
+        "device ID extension",
+    );
     assert_eq!(r.world().device.id(), None, "the device did not join");
 }
 

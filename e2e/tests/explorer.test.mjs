@@ -8,7 +8,7 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // Messages (arrows) per phase in each flow, as the documentation's diagrams
 // draw them and the core's scripts define them.
 const FLOWS = {
-  'aadj-managed': { A: 9, B: 5, C: 3 },
+  'aadj-managed': { R: 7, A: 9, B: 5, C: 3 },
   'aadj-federated': { A: 11, B: 5, C: 3 },
   'hybrid-key-managed': { A: 9, B: 5, C: 3, D: 5 },
   'hybrid-key-federated': { A: 11, B: 5, C: 3, D: 5 },
@@ -160,6 +160,47 @@ test('one whole flow driven with the keyboard only', { timeout: 240_000 }, async
     return el && Number(el.getAttribute('data-step')) >= 1;
   }, null, { timeout: 20_000 });
   await page.keyboard.press(' ');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('device registration comes first, and folds away to its heading', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  // A link to provisioning's first step runs the join before it.
+  await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=tokens.start-provisioning`);
+  assert.equal(await explorer.waitForStep(9), 'done');
+  assert.equal((await explorer.narrationPhase().innerText()).trim(), 'A');
+  const joinSteps = page.locator('[data-testid="step"][data-step-id^="device-registration."]');
+  assert.equal(await joinSteps.count(), 9);
+  for (let i = 0; i < 9; i++) {
+    assert.equal(await joinSteps.nth(i).getAttribute('data-status'), 'done');
+  }
+  const band = page.locator('[data-testid="band"][data-phase="R"]');
+  assert.match(await band.textContent(), /Phase R · Device registration/);
+  const bodyHeight = async () => (await page.locator('svg.lane-body').boundingBox()).height;
+  const open = await bodyHeight();
+  const provisioningTop = async () => (await page.locator('[data-testid="band"][data-phase="A"]').boundingBox()).y;
+  const aTop = await provisioningTop();
+
+  // Folded: its steps are gone from the diagram and what follows moves up.
+  const fold = page.getByTestId('fold-join');
+  assert.equal(await fold.getAttribute('aria-expanded'), 'true');
+  await fold.click();
+  assert.equal(await fold.getAttribute('aria-expanded'), 'false');
+  assert.equal(await joinSteps.first().isVisible(), false);
+  assert.ok((await bodyHeight()) < open - 300, 'the diagram got shorter');
+  assert.ok((await provisioningTop()) < aTop - 300, 'phase A moved up');
+
+  // Going back into the join opens it again; leaving it folds it again.
+  await explorer.phaseButton('R').click();
+  assert.equal(await explorer.waitForStep(0), 'done');
+  assert.equal(await joinSteps.first().isVisible(), true);
+  await page.keyboard.press('a');
+  assert.equal(await explorer.waitForStep(9), 'done');
+  assert.equal(await joinSteps.first().isVisible(), false);
+  await fold.click();
+  assert.equal(await joinSteps.first().isVisible(), true);
   assertNoProblems(problems);
   await context.close();
 });

@@ -15,17 +15,29 @@ after(async () => {
   await browser?.close();
 });
 
-// Steps (0-based) of Azure AD joined, managed.
+// Steps of Azure AD joined, managed: their ids, and their 0-based
+// positions (after the nine steps of its device registration, phase R).
+const JOIN = 9;
+const ID = {
+  approve: 'tokens.mfa-prompt', // MFA service → User: approve the sign-in?
+  token: 'tokens.issue-access-token', // Azure AD → WAM: ADRS access token
+  enroll: 'gestures.enroll-biometric', // User → sensor: enroll face or fingerprint
+  pin: 'gestures.create-pin', // User → CXH: PIN, typed twice
+  poolKey: 'gestures.request-key', // CXH → TPM: a key from the pool
+  attestation: 'gestures.return-key', // TPM → CXH: public key and attestation
+  register: 'registration.register-key', // CXH → Azure DRS: register the public key
+  validate: 'registration.validate-registration', // Azure DRS checks token and attestation
+};
 const MANAGED = {
-  approve: 5, // MFA service → User: approve the sign-in?
-  token: 8, // Azure AD → WAM: ADRS access token
-  enroll: 11, // User → sensor: enroll face or fingerprint
-  pin: 12, // User → CXH: PIN, typed twice
-  poolKey: 13, // CXH → TPM: a key from the pool
-  attestation: 14, // TPM → CXH: public key and attestation
-  register: 15, // CXH → Azure DRS: register the public key
-  validate: 16, // Azure DRS checks token and attestation
-  last: 18,
+  approve: JOIN + 5,
+  token: JOIN + 8,
+  enroll: JOIN + 11,
+  pin: JOIN + 12,
+  poolKey: JOIN + 13,
+  attestation: JOIN + 14,
+  register: JOIN + 15,
+  validate: JOIN + 16,
+  last: JOIN + 18,
 };
 
 /** Opens `query` and waits for step `index` to run. */
@@ -39,7 +51,7 @@ async function start(t, query, index) {
 }
 
 test('no biometric sensor: enrolment is skipped, not failed', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.enroll + 1}`, MANAGED.enroll);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.enroll}`, MANAGED.enroll);
   assert.equal(await explorer.summaryStatus(), 'done');
   const conditions = new ConditionsPanel(page);
   await conditions.sensor(false);
@@ -52,7 +64,7 @@ test('no biometric sensor: enrolment is skipped, not failed', { timeout: 120_000
 });
 
 test('a recent MFA skips the prompt; an old one does not', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.approve + 1}`, MANAGED.approve);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.approve}`, MANAGED.approve);
   const conditions = new ConditionsPanel(page);
   await conditions.lastMfa(2);
   assert.equal(await explorer.waitForStep(MANAGED.approve), 'skipped');
@@ -73,7 +85,7 @@ test('a recent MFA skips the prompt; an old one does not', { timeout: 120_000 },
 });
 
 test('three wrong PINs: the TPM counts them and the flow completes', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.poolKey + 1}`, MANAGED.poolKey);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.poolKey}`, MANAGED.poolKey);
   await new ConditionsPanel(page).wrongPins(3);
   assert.equal(await explorer.waitForStep(MANAGED.poolKey), 'done');
   const holdings = new HoldingsPanel(page);
@@ -96,7 +108,7 @@ test('three wrong PINs: the TPM counts them and the flow completes', { timeout: 
 });
 
 test('thirty-two wrong PINs lock the TPM out', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.poolKey + 1}`, MANAGED.poolKey);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.poolKey}`, MANAGED.poolKey);
   await new ConditionsPanel(page).wrongPins(32);
   assert.equal(await explorer.waitForStep(MANAGED.poolKey), 'failed');
   const halt = await explorer.haltText();
@@ -109,7 +121,7 @@ test('thirty-two wrong PINs lock the TPM out', { timeout: 120_000 }, async (t) =
 });
 
 test('a PIN against the policy, then a confirmation that differs', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.pin + 1}`, MANAGED.pin);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.pin}`, MANAGED.pin);
   const conditions = new ConditionsPanel(page);
   await conditions.pin('1234');
   assert.equal(await explorer.waitForStep(MANAGED.pin), 'failed');
@@ -160,7 +172,7 @@ test('hybrid key trust: sign-in is refused before the sync and works after it', 
 });
 
 test('moving the clock on by 15 minutes at the key registration makes the MFA stale', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.register + 1}`, MANAGED.register);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.register}`, MANAGED.register);
   const clock = new ClockPanel(page);
   const before = await clock.now();
   const banner = new EditsBanner(page);
@@ -186,7 +198,7 @@ test('moving the clock on by 15 minutes at the key registration makes the MFA st
 test('a link carries its edits: the same run, caught by the same check', { timeout: 120_000 }, async (t) => {
   // The engine's text form of an edit list, as `whfb run --edits` takes it.
   const edits = 'v1:registration.register-key/advance/15';
-  const query = `flow=aadj-managed&step=${MANAGED.validate + 1}&edits=${encodeURIComponent(edits)}`;
+  const query = `flow=aadj-managed&step=${ID.validate}&edits=${encodeURIComponent(edits)}`;
   const { page, problems, explorer } = await start(t, query, MANAGED.validate);
   const banner = new EditsBanner(page);
   const { verdict, text } = await banner.verdict(0);
@@ -201,7 +213,7 @@ test('a link carries its edits: the same run, caught by the same check', { timeo
 });
 
 test('an edited access token: caught by its signature, then by its audience, an edit nothing checks, and one an attacker signed', { timeout: 180_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.token + 1}`, MANAGED.token);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.token}`, MANAGED.token);
   const tamper = new TamperPanel(page);
   const banner = new EditsBanner(page);
 
@@ -269,7 +281,7 @@ test('an edited access token: caught by its signature, then by its audience, an 
 });
 
 test('the attestation cannot be re-signed; a flipped byte is caught', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${MANAGED.attestation + 1}`, MANAGED.attestation);
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.attestation}`, MANAGED.attestation);
   const tamper = new TamperPanel(page);
   await tamper.open('key-attestation');
   assert.equal(await tamper.resignButton().isDisabled(), true);
@@ -289,13 +301,13 @@ test('the attestation cannot be re-signed; a flipped byte is caught', { timeout:
 });
 
 test('the run downloads as one ZIP with every artifact, the trace and a README', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=4', 3);
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=tokens.start-provisioning', JOIN);
   const [download] = await Promise.all([page.waitForEvent('download'), explorer.downloadRun().click()]);
   assert.equal(download.suggestedFilename(), 'whfb-aadj-managed-demo.zip');
   const bytes = await readFile(await download.path());
   assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
   const text = bytes.toString('latin1');
-  for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/01-device-status.json']) {
+  for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/07-device-certificate.pem', 'artifacts/10-device-status.json']) {
     assert.ok(text.includes(name), `the ZIP holds ${name}`);
   }
   assertNoProblems(problems);
@@ -353,5 +365,39 @@ test('the TPM key pool fills in the background from page load', { timeout: 60_00
     { timeout: 45_000 },
   );
   assert.match(await explorer.poolStatus().innerText(), /TPM key pool: [1-9] of 2 ready/);
+  assertNoProblems(problems);
+});
+
+test('the join: a certificate request edited after the TPM signed it is refused; re-signed by the device key, the device joins', { timeout: 120_000 }, async (t) => {
+  const SIGN = 3; // TPM → CXH: certificate request, signed in the TPM
+  const VALIDATE = 5; // Azure DRS checks token and request
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=device-registration.sign-device-request', SIGN);
+  const tamper = new TamperPanel(page);
+  const banner = new EditsBanner(page);
+  await tamper.open('device-certificate-request');
+  assert.match(await page.getByTestId('resign-who').innerText(), /device key, in the TPM/);
+  await tamper.flip(40);
+  let since = await banner.version();
+  await tamper.keepSignature();
+  let result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.equal(await explorer.current(), VALIDATE);
+  assert.match(await explorer.haltText(), /Certificate request signature/);
+  assert.match((await explorer.check('Certificate request signature')).reason, /signed by another key, or changed after signing/);
+  const holdings = new HoldingsPanel(page);
+  const devices = async () => (await holdings.of('azure-ad')).find((h) => h.item === 'Device objects').detail;
+  assert.match(await devices(), /none: no device has joined/);
+
+  // The same edit signed again by the device key in the TPM: the request
+  // verifies, so the service certifies whatever subject it now carries.
+  await explorer.jump(SIGN);
+  await tamper.open('device-certificate-request');
+  await tamper.flip(40);
+  since = await banner.version();
+  await tamper.resign();
+  result = await banner.verdict(since);
+  assert.notEqual(result.verdict, 'caught');
+  assert.equal(await explorer.jump(JOIN - 1), 'done');
+  assert.match(await devices(), /DESKTOP-[0-9A-F]{8} \([0-9a-f-]{36}\), device key and transport key/);
   assertNoProblems(problems);
 });

@@ -246,7 +246,11 @@ impl Phase {
 /// The provisioning phases of a flow as the catalog prints them: `A–C`,
 /// `A–G` (device registration, R, is not one of them).
 pub fn phase_span(phases: &[Phase]) -> String {
-    let phases: Vec<Phase> = phases.iter().copied().filter(|p| p.is_provisioning()).collect();
+    let phases: Vec<Phase> = phases
+        .iter()
+        .copied()
+        .filter(|p| p.is_provisioning())
+        .collect();
     match (phases.first(), phases.last()) {
         (Some(first), Some(last)) if first != last => {
             format!("{}–{}", first.letter(), last.letter())

@@ -36,6 +36,28 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
         });
     });
 
+    // Device registration (phase R) folds away to its heading: what comes
+    // after moves up. It stays open while the current step is one of its own.
+    let folded = RwSignal::new(false);
+    let join_band = geometry
+        .bands
+        .iter()
+        .find(|b| !b.phase.is_provisioning())
+        .cloned();
+    let join_height = join_band.as_ref().map_or(0.0, |b| b.height - BAND_HEAD);
+    let in_join = move || {
+        let cur = pb.with(|p| p.current);
+        script.with_value(|s| {
+            s.steps
+                .get(cur)
+                .is_some_and(|st| !st.phase.is_provisioning())
+        })
+    };
+    let is_folded = move || folded.get() && !in_join();
+    let shift = move || if is_folded() { join_height } else { 0.0 };
+    let below = move || format!("translate(0 {})", -shift());
+    let phase_of = move |i: usize| script.with_value(|s| s.steps.get(i).map(|st| st.phase));
+
     let lanes = geometry.lanes.clone();
     let bands = geometry.bands.clone();
     let rows = geometry.rows.clone();
@@ -79,9 +101,9 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
             </svg>
             <svg
                 class="lane-body"
-                viewBox=format!("0 {HEADER} {width} {}", height - HEADER)
+                viewBox=move || format!("0 {HEADER} {width} {}", height - HEADER - shift())
                 width=width
-                height=height - HEADER
+                height=move || height - HEADER - shift()
                 role="img"
                 aria-label="Sequence of messages between the actors"
             >
@@ -99,24 +121,61 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             let cur = pb.with(|p| p.current);
                             script.with_value(|s| s.steps.get(cur).map(|st| st.phase)) == Some(phase)
                         };
+                        let foldable = !phase.is_provisioning();
+                        let band_height = b.height;
+                        let label = format!("Phase {} · {}", phase.letter(), b.name);
                         view! {
-                            <g class="band" class:active=active data-testid="band" data-phase=phase.letter().to_string()>
-                                <rect x="0" y=b.y width=width height=b.height class="band-bg"></rect>
+                            <g
+                                class="band"
+                                class:active=active
+                                class:folded=move || foldable && is_folded()
+                                data-testid="band"
+                                data-phase=phase.letter().to_string()
+                                transform=move || (!foldable).then(below)
+                            >
+                                <rect
+                                    x="0"
+                                    y=b.y
+                                    width=width
+                                    height=move || if foldable && is_folded() { BAND_HEAD } else { band_height }
+                                    class="band-bg"
+                                ></rect>
                                 <text
                                     x=MARGIN
                                     y=b.y + BAND_HEAD * 0.65
                                     class="band-label"
                                     on:click=move |_| pb.update(|p| p.jump(first))
                                 >
-                                    {format!("Phase {} · {}", phase.letter(), b.name)}
+                                    {label}
                                 </text>
+                                {foldable.then(|| view! {
+                                    <text
+                                        x=width - MARGIN
+                                        y=b.y + BAND_HEAD * 0.65
+                                        text-anchor="end"
+                                        class="band-fold"
+                                        role="button"
+                                        tabindex="0"
+                                        data-testid="fold-join"
+                                        aria-expanded=move || (!is_folded()).to_string()
+                                        on:click=move |_| folded.update(|f| *f = !*f)
+                                        on:keydown=move |ev| {
+                                            if ev.key() == "Enter" || ev.key() == " " {
+                                                ev.prevent_default();
+                                                folded.update(|f| *f = !*f);
+                                            }
+                                        }
+                                    >
+                                        {move || if is_folded() { "▸ show its steps" } else { "▾ fold" }}
+                                    </text>
+                                })}
                             </g>
                         }
                     })
                     .collect_view()}
                 {lanes
                     .iter()
-                    .map(|l| view! { <line x1=l.x y1=HEADER x2=l.x y2=height - MARGIN class="lane-line"></line> })
+                    .map(|l| view! { <line x1=l.x y1=HEADER x2=l.x y2=move || height - MARGIN - shift() class="lane-line"></line> })
                     .collect_view()}
                 {rows
                     .into_iter()
@@ -167,11 +226,16 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                         let is_arrow = matches!(r.shape, Shape::Arrow { .. });
                         let label_y = if is_arrow { r.y - 7.0 } else { r.y + 4.0 };
                         let anchor = r.anchor;
+                        let id = script.with_value(|s| s.steps.get(i).map(|st| st.id.to_string()).unwrap_or_default());
+                        let in_fold = phase_of(i).is_some_and(|p| !p.is_provisioning());
                         view! {
                             <g
                                 class=move || format!("step {} {}", state(), status())
+                                class:hidden-step=move || in_fold && is_folded()
+                                transform=move || (!in_fold).then(below)
                                 data-testid="step"
                                 data-step=i.to_string()
+                                data-step-id=id
                                 data-state=state
                                 data-status=status
                                 on:click=move |_| pb.update(|p| p.jump(i))

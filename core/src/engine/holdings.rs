@@ -164,6 +164,17 @@ impl Run {
                 "signed by the registration service (modelled format)".into(),
             );
         }
+        if let Some(entry) = world.device.machine_store().last() {
+            hold(
+                Actor::Cxh,
+                Certificate,
+                "Device certificate",
+                format!(
+                    "in the computer's store; {}; issued by {}; thumbprint {}",
+                    entry.subject, entry.issuer, entry.thumbprint
+                ),
+            );
+        }
         if let Some(entry) = world.device.personal_store().last() {
             hold(
                 Actor::Cxh,
@@ -205,6 +216,32 @@ impl Run {
             if let Some(t) = world.azure_ad.last_mfa {
                 hold(Actor::AzureAd, Record, "Last MFA", t.to_string());
             }
+            let devices = &world.azure_ad.devices;
+            hold(
+                Actor::AzureAd,
+                Record,
+                "Device objects",
+                if devices.is_empty() {
+                    "none: no device has joined".into()
+                } else {
+                    devices
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{} ({}), device key{}",
+                                d.name,
+                                d.id,
+                                if d.transport_key.is_some() {
+                                    " and transport key"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+            );
         }
         if info.actors.contains(&Actor::AdFs) {
             hold(Actor::AdFs, PrivateKey, "Token-signing key", KEY.into());
@@ -230,6 +267,14 @@ impl Run {
                 Record,
                 "Registered method",
                 "Authenticator app with number matching".into(),
+            );
+        }
+        if self.keys_needed().contains(&KeyPurpose::DeviceCa) {
+            hold(
+                Actor::Adrs,
+                PrivateKey,
+                "Device CA key",
+                format!("{KEY}; signs device certificates as MS-Organization-Access"),
             );
         }
         for drs in [Actor::Adrs, Actor::Edrs] {

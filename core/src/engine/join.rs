@@ -110,7 +110,12 @@ impl Run {
         else {
             return Ok(out);
         };
-        let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let (username, password, resource) = (text("username"), text("password"), text("resource"));
         let account = &self.world.user;
         out.check_eq(
@@ -161,7 +166,11 @@ impl Run {
             "upn": account.upn,
             "unique_name": account.upn,
         }));
-        let key = self.world.keys.key(KeyPurpose::AzureAdTokenSigning)?.clone();
+        let key = self
+            .world
+            .keys
+            .key(KeyPurpose::AzureAdTokenSigning)?
+            .clone();
         let token = jws::sign(&token_claims, &key)?;
         self.put(wire::JOIN_TOKEN, token.clone().into_bytes());
         out.artifact(jwt_artifact(
@@ -218,8 +227,9 @@ impl Run {
     pub(crate) fn enroll_device(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let csr = self.take(wire::DEVICE_CSR)?;
-        let transport = BcryptRsaPublicBlob::from_public_key(&self.world.device.transport_public_key)?
-            .to_bytes();
+        let transport =
+            BcryptRsaPublicBlob::from_public_key(&self.world.device.transport_public_key)?
+                .to_bytes();
         let body = json!({
             "CertificateRequest": { "Type": "pkcs10", "Data": base64(&csr) },
             "TransportKey": base64(&transport),
@@ -232,7 +242,8 @@ impl Run {
         });
         self.put(
             wire::JOIN_REQUEST,
-            serde_json::to_vec(&body).map_err(|e| Error::malformed("join request", e.to_string()))?,
+            serde_json::to_vec(&body)
+                .map_err(|e| Error::malformed("join request", e.to_string()))?,
         );
         out.artifact(json_artifact(
             wire::JOIN_REQUEST,
@@ -280,7 +291,9 @@ impl Run {
         else {
             return Ok(out);
         };
-        let csr_type = body["CertificateRequest"]["Type"].as_str().unwrap_or_default();
+        let csr_type = body["CertificateRequest"]["Type"]
+            .as_str()
+            .unwrap_or_default();
         out.check_eq(
             drs,
             "Certificate request type",
@@ -288,8 +301,11 @@ impl Run {
             "MS-DVRJ 3.1.5.1.1.1",
             ("the type", "pkcs10", csr_type),
         );
-        let device_key = match unb64("CertificateRequest.Data", body["CertificateRequest"]["Data"].as_str())
-            .and_then(|der| pki::verify_request(&der))
+        let device_key = match unb64(
+            "CertificateRequest.Data",
+            body["CertificateRequest"]["Data"].as_str(),
+        )
+        .and_then(|der| pki::verify_request(&der))
         {
             Ok(key) => Some(key),
             Err(e) => {
@@ -320,7 +336,9 @@ impl Run {
                 if bits == 2048 {
                     Ok(())
                 } else {
-                    Err(format!("the key has {bits} bits; the service accepts RSA-2048 only"))
+                    Err(format!(
+                        "the key has {bits} bits; the service accepts RSA-2048 only"
+                    ))
                 },
             );
         }
@@ -347,7 +365,10 @@ impl Run {
         out.check(
             drs,
             "Join type",
-            format!("JoinType {}", join_type.map_or("(none)".into(), |t| t.to_string())),
+            format!(
+                "JoinType {}",
+                join_type.map_or("(none)".into(), |t| t.to_string())
+            ),
             "MS-DVRJ 3.1.5.1.1.1",
             if join_type == Some(JOIN_TYPE_JOIN) {
                 Ok(())
@@ -359,7 +380,10 @@ impl Run {
             self.state.accepted_join = Some(AcceptedJoin {
                 device_key,
                 transport_key,
-                display_name: body["DeviceDisplayName"].as_str().unwrap_or_default().to_string(),
+                display_name: body["DeviceDisplayName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 upn: jws.string_claim("upn").unwrap_or_default().to_string(),
                 user_object_id: jws.string_claim("oid").unwrap_or_default().to_string(),
             });
@@ -371,11 +395,9 @@ impl Run {
     /// object in Azure AD.
     pub(crate) fn create_device_object(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let accepted = self
-            .state
-            .accepted_join
-            .clone()
-            .ok_or_else(|| Error::Usage("the registration service accepted no join request".into()))?;
+        let accepted = self.state.accepted_join.clone().ok_or_else(|| {
+            Error::Usage("the registration service accepted no join request".into())
+        })?;
         let device_id = self.world.new_device_id();
         let user_object_id = crate::formats::guid::Guid::parse(&accepted.user_object_id)?;
         let ca_cert = self.world.device_ca_certificate()?;
@@ -385,7 +407,13 @@ impl Run {
             user_object_id,
             tenant_id: self.world.tenant.id,
         };
-        let cert = pki::issue_device_certificate(&ca_key, &ca_cert, &accepted.device_key, facts, self.now)?;
+        let cert = pki::issue_device_certificate(
+            &ca_key,
+            &ca_cert,
+            &accepted.device_key,
+            facts,
+            self.now,
+        )?;
         self.put(wire::DEVICE_CERTIFICATE, cert.clone());
         let object = json!({
             "deviceId": device_id.to_string(),
@@ -476,14 +504,25 @@ impl Run {
         else {
             return Ok(out);
         };
-        let der = match unb64("Certificate.RawBody", body["Certificate"]["RawBody"].as_str()) {
+        let der = match unb64(
+            "Certificate.RawBody",
+            body["Certificate"]["RawBody"].as_str(),
+        ) {
             Ok(der) => der,
             Err(e) => {
-                out.check(device, "Certificate is there", "Certificate.RawBody", "MS-DVRJ 3.1.5.1.1.2", Err(e.to_string()));
+                out.check(
+                    device,
+                    "Certificate is there",
+                    "Certificate.RawBody",
+                    "MS-DVRJ 3.1.5.1.1.2",
+                    Err(e.to_string()),
+                );
                 return Ok(out);
             }
         };
-        let thumbprint = body["Certificate"]["Thumbprint"].as_str().unwrap_or_default();
+        let thumbprint = body["Certificate"]["Thumbprint"]
+            .as_str()
+            .unwrap_or_default();
         let computed = hex_upper(&Sha1::digest(&der));
         out.check(
             device,
@@ -499,7 +538,13 @@ impl Run {
         let read = match pki::read_device_certificate(&der) {
             Ok(read) => read,
             Err(e) => {
-                out.check(device, "Device certificate reads", "X.509 with the device ID extension", "RFC 5280; MS-DVRJ 3.1.5.1.1.3", Err(e.to_string()));
+                out.check(
+                    device,
+                    "Device certificate reads",
+                    "X.509 with the device ID extension",
+                    "RFC 5280; MS-DVRJ 3.1.5.1.1.3",
+                    Err(e.to_string()),
+                );
                 return Ok(out);
             }
         };
@@ -523,7 +568,10 @@ impl Run {
                 read.subject_cn, read.device_id
             ),
             "MS-DVRJ 3.1.5.1.1.3 (1.2.840.113556.1.5.284.2)",
-            if read.subject_cn.eq_ignore_ascii_case(&read.device_id.to_string()) {
+            if read
+                .subject_cn
+                .eq_ignore_ascii_case(&read.device_id.to_string())
+            {
                 Ok(())
             } else {
                 Err("the subject and the device ID extension name different devices".into())

@@ -2,8 +2,9 @@
 
 use super::tokens::{self, mfa_fresh, TokenRules};
 use super::wire::keys as keys_wire;
-use super::wire::{unb64, 
+use super::wire::{
     bcrypt_artifact, dn_binary_artifact, json_artifact, jwt_artifact, key_credential_artifact,
+    unb64,
 };
 use super::{Run, StepOutput};
 use crate::attestation;
@@ -38,7 +39,6 @@ fn endpoint(drs: Actor) -> &'static str {
         "https://adfs.contoso.com/EnrollmentServer/key/?api-version=1.0"
     }
 }
-
 
 impl Run {
     /// The token issuer's key purpose and identity, the audience, and its name.

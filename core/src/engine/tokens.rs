@@ -302,9 +302,8 @@ impl Run {
         let request: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
             .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
         let nonce = hex(&self.world.seed.bytes::<16>("sign-in/request-nonce"));
-        let header = claims(
-            json!({ "alg": "RS256", "typ": "JWT", "kid": self.device_id()?.to_string() }),
-        );
+        let header =
+            claims(json!({ "alg": "RS256", "typ": "JWT", "kid": self.device_id()?.to_string() }));
         let body = claims(json!({
             "iss": self.device_id()?.to_string(),
             "grant_type": "password",

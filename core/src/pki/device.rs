@@ -15,8 +15,8 @@
 //! DC=windows, DC=net`); its key and certificate are this run's.
 
 use super::certificate::{
-    authority_key_id, crypto, own_key_id, parse_certificate, plus_years, push_eku,
-    push_extension, rsa_key, sign_certificate, spki, TbsParts,
+    authority_key_id, crypto, own_key_id, parse_certificate, plus_years, push_eku, push_extension,
+    rsa_key, sign_certificate, spki, TbsParts,
 };
 use super::oid;
 use crate::clock::{SimDuration, SimTime};
@@ -135,12 +135,18 @@ pub fn issue_device_certificate(
     )?;
     push_eku(&mut extensions, &subject, vec![oid::CLIENT_AUTH])?;
     push_extension(&mut extensions, &subject, &authority_key_id(&ca)?)?;
-    extensions.push(raw_extension(oid::DEVICE_ID, &facts.device_id.to_dotnet_bytes())?);
+    extensions.push(raw_extension(
+        oid::DEVICE_ID,
+        &facts.device_id.to_dotnet_bytes(),
+    )?);
     extensions.push(raw_extension(
         oid::DEVICE_USER_ID,
         &facts.user_object_id.to_dotnet_bytes(),
     )?);
-    extensions.push(raw_extension(oid::TENANT_ID, &facts.tenant_id.to_dotnet_bytes())?);
+    extensions.push(raw_extension(
+        oid::TENANT_ID,
+        &facts.tenant_id.to_dotnet_bytes(),
+    )?);
     extensions.push(raw_extension(oid::JOIN_TYPE, JOIN_TYPE_JOINED.as_bytes())?);
     let tbs = TbsParts {
         serial: positive_serial(&Sha256::digest(facts.device_id.to_rfc4122_bytes()))?,
@@ -204,7 +210,10 @@ pub fn read_device_certificate(der: &[u8]) -> Result<DeviceCertificate> {
     };
     let guid = |bytes: Vec<u8>, what: &str| -> Result<Guid> {
         let array: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
-            Error::malformed(WHAT, format!("the {what} holds {} bytes, not a GUID's 16", bytes.len()))
+            Error::malformed(
+                WHAT,
+                format!("the {what} holds {} bytes, not a GUID's 16", bytes.len()),
+            )
         })?;
         Ok(Guid::from_dotnet_bytes(array))
     };
@@ -286,11 +295,19 @@ mod tests {
         assert_eq!(read.join_type.as_deref(), Some("1"));
         assert_eq!(read.public_key, device_key);
         // Another CA's certificate does not verify it.
-        assert!(verify_issued_by(&der, &device_ca_certificate(&keys.key(KeyPurpose::Attacker).unwrap().clone(), start).unwrap()).is_err());
+        assert!(verify_issued_by(
+            &der,
+            &device_ca_certificate(&keys.key(KeyPurpose::Attacker).unwrap().clone(), start)
+                .unwrap()
+        )
+        .is_err());
         // One flipped bit in the signed part breaks the signature.
         let mut tampered = der.clone();
         let at = tampered.len() / 3;
         tampered[at] ^= 0x01;
-        assert!(verify_issued_by(&tampered, &ca).is_err() || read_device_certificate(&tampered).is_err());
+        assert!(
+            verify_issued_by(&tampered, &ca).is_err()
+                || read_device_certificate(&tampered).is_err()
+        );
     }
 }

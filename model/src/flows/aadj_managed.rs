@@ -15,7 +15,10 @@ pub(super) const FLOW: Flow = Flow {
     actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs],
     segments: &[
         Segment::DeviceRegistration,
-        Segment::Tokens, Segment::Gestures, Segment::Registration],
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+    ],
     summary: "Azure AD authenticates the user and runs MFA itself, then the device \
               registers the new TPM-held public key with the cloud registration service.",
     source: "001_9b06d6ff5d75a491.txt",
