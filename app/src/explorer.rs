@@ -4,6 +4,7 @@
 
 mod clock;
 mod conditions;
+mod device_state;
 mod holdings;
 mod inspector;
 mod swimlanes;

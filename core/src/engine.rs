@@ -13,6 +13,7 @@
 //! happens, as in the real system.
 
 mod certificate;
+mod device_state;
 mod holdings;
 mod join;
 mod keys;
@@ -33,7 +34,8 @@ use crate::world::World;
 use std::collections::BTreeMap;
 
 pub use whfb_model::event::{
-    Check, ClockMarks, Event, Halt, Holding, HoldingKind, StepStatus, TamperTarget, TpmExchange,
+    Check, ClockMarks, Event, Halt, Holding, HoldingKind, ReportSection, StepStatus, TamperTarget,
+    TpmExchange,
 };
 
 /// What one call to [`Run::advance`] did.
@@ -333,12 +335,15 @@ impl Run {
             holdings: Vec::new(),
             clock: self.clock_marks(),
             tamperable: Vec::new(),
+            device_state: Vec::new(),
         });
         let holdings = self.holdings();
         let tamperable = self.tamper_targets();
+        let device_state = self.device_report();
         if let Some(event) = self.events.last_mut() {
             event.holdings = holdings;
             event.tamperable = tamperable;
+            event.device_state = device_state;
         }
     }
 

@@ -27,8 +27,8 @@ mod tests;
 
 pub use ca::{check_and_issue, IssueOutcome};
 pub use certificate::{
-    certificate_public_key, check_issued, enrollment_agent_certificate, resign_certificate,
-    root_certificate, subject_key_id,
+    certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
+    resign_certificate, root_certificate, subject_key_id,
 };
 pub use cms::{countersign, recountersign, unsigned_request};
 pub use der_view::{certificate_fields, cms_fields, request_fields};

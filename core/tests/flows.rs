@@ -1365,3 +1365,76 @@ fn provisioning_uses_the_device_the_join_registered() {
     assert!(other.world().device.id().is_some());
     assert_eq!(other.world().directory.devices.len(), 1);
 }
+
+#[test]
+fn the_device_reports_its_state_as_dsregcmd_does() {
+    let r = run(flow_id("aadj-managed"), Options::default());
+    let value = |i: usize, section: &str, name: &str| {
+        r.events()[i]
+            .device_state
+            .iter()
+            .find(|s| s.name == section)
+            .and_then(|s| s.get(name))
+            .map(str::to_string)
+    };
+    let install = r
+        .script()
+        .resolve("device-registration.install-device-certificate")
+        .unwrap();
+    let last = r.events().len() - 1;
+    // Before the join: not joined, so provisioning would not start.
+    assert_eq!(
+        value(0, "Device State", "AzureAdJoined").as_deref(),
+        Some("NO")
+    );
+    assert_eq!(
+        value(0, "Ngc Prerequisite Check", "PreReqResult").as_deref(),
+        Some("WillNotProvision")
+    );
+    assert_eq!(value(0, "Device Details", "DeviceId"), None);
+    // Once the certificate is installed.
+    assert_eq!(
+        value(install - 1, "Device State", "AzureAdJoined").as_deref(),
+        Some("NO")
+    );
+    assert_eq!(
+        value(install, "Device State", "AzureAdJoined").as_deref(),
+        Some("YES")
+    );
+    assert_eq!(
+        value(install, "Ngc Prerequisite Check", "PreReqResult").as_deref(),
+        Some("WillProvision")
+    );
+    let id = r.world().device.id().unwrap().to_string();
+    assert_eq!(value(install, "Device Details", "DeviceId"), Some(id));
+    assert!(
+        value(install, "Device Details", "DeviceCertificateValidity")
+            .unwrap()
+            .ends_with("UTC ]")
+    );
+    // After provisioning the user has a Windows Hello key.
+    assert_eq!(
+        value(last - 1, "User State", "NgcSet").as_deref(),
+        Some("NO")
+    );
+    assert_eq!(value(last, "User State", "NgcSet").as_deref(), Some("YES"));
+    // Hybrid: domain joined all along, Azure AD joined before the run.
+    let r = run(flow_id("hybrid-cert-sync"), Options::default());
+    let first = &r.events()[0].device_state;
+    let get = |section: &str, name: &str| {
+        first
+            .iter()
+            .find(|s| s.name == section)
+            .and_then(|s| s.get(name))
+            .map(str::to_string)
+    };
+    assert_eq!(get("Device State", "DomainJoined").as_deref(), Some("YES"));
+    assert_eq!(
+        get("Device State", "DomainName").as_deref(),
+        Some("CONTOSO")
+    );
+    assert_eq!(
+        get("Ngc Prerequisite Check", "CertEnrollment").as_deref(),
+        Some("enrollment authority")
+    );
+}

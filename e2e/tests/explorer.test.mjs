@@ -204,3 +204,30 @@ test('device registration comes first, and folds away to its heading', { timeout
   assertNoProblems(problems);
   await context.close();
 });
+
+test('the device state panel reports what dsregcmd would, and marks what a step changed', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=device-registration.return-device-certificate`);
+  assert.equal(await explorer.waitForStep(7), 'done');
+  const panel = page.getByTestId('device-state');
+  const entry = (name) => panel.locator(`[data-testid="report-entry"][data-name="${name}"]`);
+  const value = async (name) => (await entry(name).getByTestId('report-value').textContent()).trim();
+  if ((await panel.getAttribute('open')) === null) await page.getByTestId('device-state-summary').click();
+  assert.equal(await value('AzureAdJoined'), 'NO');
+  assert.equal(await value('PreReqResult'), 'WillNotProvision');
+  assert.equal(await entry('DeviceId').count(), 0);
+
+  // The device installs its certificate: joined, and provisioning may start.
+  await explorer.forward();
+  assert.equal(await explorer.waitForStep(8), 'done');
+  assert.equal(await panel.getAttribute('open'), '');
+  assert.equal(await value('AzureAdJoined'), 'YES');
+  assert.equal(await entry('AzureAdJoined').getAttribute('data-new'), 'true');
+  assert.equal(await value('PreReqResult'), 'WillProvision');
+  assert.match(await value('DeviceId'), /^[0-9a-f]{8}-[0-9a-f]{4}-/);
+  assert.match(await value('DeviceCertificateValidity'), /^\[ 2026-11-22 .* -- 2036-11-22 .* UTC \]$/);
+  assert.equal(await entry('TenantName').getAttribute('data-new'), 'true');
+  assertNoProblems(problems);
+  await context.close();
+});

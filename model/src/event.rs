@@ -184,6 +184,28 @@ pub struct Event {
     /// The artifacts of this step that are still on the wire for a later
     /// step to read, and whether their sender could sign an edit again.
     pub tamperable: Vec<TamperTarget>,
+    /// What the device would say about itself once the step has run, in the
+    /// sections and names of `dsregcmd /status`.
+    #[serde(default)]
+    pub device_state: Vec<ReportSection>,
+}
+
+/// One section of `dsregcmd /status` ("Device State", "Ngc Prerequisite
+/// Check"…): its entries as name and value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSection {
+    pub name: String,
+    pub entries: Vec<(String, String)>,
+}
+
+impl ReportSection {
+    /// The value of the entry `name`, if the section has one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// An artifact a person may edit before the next step reads it.

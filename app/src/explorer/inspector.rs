@@ -4,6 +4,7 @@
 //! tamper editor. Every name, offset and length comes from the core's
 //! parsers reading the live bytes.
 
+use super::device_state::DeviceState;
 use super::holdings::Holdings;
 use super::tamper::{EditTarget, TamperEditor};
 use crate::download::save_file;
@@ -12,7 +13,7 @@ use crate::session::Session;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use whfb_model::artifact::{Artifact, Field, Outcome};
-use whfb_model::event::{Check, Event, Holding, StepStatus};
+use whfb_model::event::{Check, Event, Holding, ReportSection, StepStatus};
 use whfb_model::files;
 
 #[component]
@@ -29,11 +30,12 @@ pub fn Inspector(session: Session) -> impl IntoView {
             {move || match event.get() {
                 None => view! { <p class="muted">"The inspector shows this step's checks, artifacts and who holds what once it has run."</p> }.into_any(),
                 Some(e) => {
-                    let previous = e
+                    let before = e
                         .index
                         .checked_sub(1)
-                        .and_then(|i| session.events.with_untracked(|ev| ev.get(i).map(|p| p.holdings.clone())));
-                    view! { <StepDetails session event=e previous selected /> }.into_any()
+                        .and_then(|i| session.events.with_untracked(|ev| ev.get(i).map(|p| (p.holdings.clone(), p.device_state.clone()))));
+                    let (previous, previous_state) = before.unzip();
+                    view! { <StepDetails session event=e previous previous_state selected /> }.into_any()
                 }
             }}
         </section>
@@ -62,6 +64,7 @@ fn StepDetails(
     session: Session,
     event: Event,
     previous: Option<Vec<Holding>>,
+    previous_state: Option<Vec<ReportSection>>,
     selected: RwSignal<usize>,
 ) -> impl IntoView {
     let artifacts = StoredValue::new(all_artifacts(&event));
@@ -87,6 +90,7 @@ fn StepDetails(
                         view! { <ul>{checks.into_iter().map(|c| view! { <CheckRow check=c /> }).collect_view()}</ul> }.into_any()
                     }}
                 </section>
+                <DeviceState sections=event.device_state.clone() previous=previous_state />
                 <Holdings holdings=event.holdings.clone() previous />
             </div>
             <section class="artifacts" data-testid="artifacts">

@@ -179,13 +179,6 @@ impl Run {
 
     pub(crate) fn start_provisioning(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let join = match self.flow.info().deployment {
-            crate::catalog::Deployment::Cloud => "Azure AD joined",
-            crate::catalog::Deployment::Hybrid => "Hybrid Azure AD joined",
-            crate::catalog::Deployment::OnPremises => {
-                "Domain joined, registered with the Enterprise DRS"
-            }
-        };
         // Provisioning starts only on a joined device.
         let device_id = self.world.device.id();
         out.check(
@@ -212,35 +205,26 @@ impl Run {
             "modelled on dsregcmd /status KeySignTest",
             test,
         );
-        let device = &self.world.device;
-        let status = json!({
-            "DeviceState": {
-                "Join": join,
-                "DeviceId": device_id.map(|id| id.to_string()),
-                "TenantId": self.world.tenant.id.to_string(),
-                "TenantName": self.world.tenant.name,
-                "DeviceName": device.name,
-                "TpmProtected": "YES",
-                "KeySignTest": if out.ok() { "PASSED" } else { "FAILED" },
-            },
-            "UserState": {
-                "SignedInUser": self.world.user.upn,
-                "NgcSet": "NO",
-                "WorkplaceJoined": "NO",
-            },
-            "Ngc Prerequisite Check": {
-                "IsDeviceJoined": "YES",
-                "IsUserAzureAD": if self.topo.token_issuer == Actor::AzureAd { "YES" } else { "NO" },
-                "PolicyEnabled": "YES",
-                "DeviceEligible": "YES",
-                "PreReqResult": "WillProvision",
-            },
-        });
+        // The report as dsregcmd would print it now, as a JSON object of
+        // sections.
+        let status: Map<String, Value> = self
+            .device_report()
+            .into_iter()
+            .map(|section| {
+                let entries: Map<String, Value> = section
+                    .entries
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                (section.name, Value::Object(entries))
+            })
+            .collect();
+        let status = Value::Object(status);
         out.artifact(json_artifact(
             "device-status",
             "Device and user state (dsregcmd-style)",
             &status,
-            Some("the layout imitates `dsregcmd /status`; the values are this run's"),
+            Some("the sections and names are `dsregcmd /status`'s, as JSON; the values are this run's"),
         ));
         out.took = SimDuration::seconds(2);
         Ok(out)

@@ -231,6 +231,13 @@ pub fn certificate_public_key(der: &[u8]) -> Result<RsaPublicKey> {
         .map_err(|e| Error::invalid("X.509 certificate", e))
 }
 
+/// A certificate's validity period (RFC 5280 §4.1.2.5): notBefore, notAfter.
+pub fn certificate_validity(der: &[u8]) -> Result<(SimTime, SimTime)> {
+    let cert = parse_certificate(der)?;
+    let v = &cert.tbs_certificate.validity;
+    Ok((sim_time(&v.not_before), sim_time(&v.not_after)))
+}
+
 /// Signs `tbs` with `key` (sha256WithRSAEncryption) and returns the
 /// certificate's DER.
 pub(super) fn sign_certificate(mut tbs: TbsCertificate, key: &RsaPrivateKey) -> Result<Vec<u8>> {

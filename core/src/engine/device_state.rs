@@ -1,0 +1,125 @@
+//! What the device would say about itself after a step, in the sections and
+//! names of `dsregcmd /status` (Microsoft Entra's "Troubleshoot devices by
+//! using the dsregcmd command" lists each field). Read off the state the
+//! device and the run hold, never typed per step: join it and
+//! `AzureAdJoined` turns YES, register a key and `NgcSet` does.
+//!
+//! Only what this run models is reported: there is no SSO State section
+//! (no flow obtains a Primary Refresh Token yet), and a device registered
+//! before the run shows no certificate details, since none were drawn.
+
+use super::{ReportSection, Run};
+use crate::catalog::{Deployment, Trust};
+use crate::formats::encoding::hex_upper;
+use sha1::{Digest, Sha1};
+
+fn yes(b: bool) -> String {
+    if b { "YES" } else { "NO" }.to_string()
+}
+
+fn section(name: &str, entries: Vec<(&str, String)>) -> ReportSection {
+    ReportSection {
+        name: name.to_string(),
+        entries: entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+impl Run {
+    /// The device's report on itself now.
+    pub fn device_report(&self) -> Vec<ReportSection> {
+        let world = &self.world;
+        let info = self.flow.info();
+        let device = &world.device;
+        let joined = device.joined();
+        let on_prem = info.deployment == Deployment::OnPremises;
+        // Hybrid and on-premises devices were domain joined before the run.
+        let domain_joined = info.deployment != Deployment::Cloud;
+        let mut out = Vec::new();
+
+        let mut state = vec![
+            ("AzureAdJoined", yes(joined.is_some() && !on_prem)),
+            ("EnterpriseJoined", yes(joined.is_some() && on_prem)),
+            ("DomainJoined", yes(domain_joined)),
+        ];
+        if domain_joined {
+            state.push(("DomainName", world.tenant.netbios.to_string()));
+        }
+        state.push((
+            "Device Name",
+            if domain_joined {
+                format!("{}.{}", device.name, world.tenant.domain)
+            } else {
+                device.name.clone()
+            },
+        ));
+        out.push(section("Device State", state));
+
+        if let Some(joined) = joined {
+            let mut details = vec![("DeviceId", joined.id.to_string())];
+            if let Some(der) = &joined.certificate {
+                details.push(("Thumbprint", hex_upper(&Sha1::digest(der))));
+                if let Ok((from, to)) = crate::pki::certificate_validity(der) {
+                    // dsregcmd prints milliseconds: `2026-11-22 08:30:26.000 UTC`.
+                    let at = |t: crate::clock::SimTime| t.to_string().replace(" UTC", ".000 UTC");
+                    details.push((
+                        "DeviceCertificateValidity",
+                        format!("[ {} -- {} ]", at(from), at(to)),
+                    ));
+                }
+            }
+            details.push(("KeyProvider", "Microsoft Platform Crypto Provider".into()));
+            details.push(("TpmProtected", yes(true)));
+            out.push(section("Device Details", details));
+            if !on_prem {
+                out.push(section(
+                    "Tenant Details",
+                    vec![
+                        ("TenantName", world.tenant.name.to_string()),
+                        ("TenantId", world.tenant.id.to_string()),
+                    ],
+                ));
+            }
+        }
+
+        let mut user = vec![("NgcSet", yes(self.state.key_id.is_some()))];
+        if let Some(kid) = &self.state.key_id {
+            user.push(("NgcKeyId", kid.clone()));
+        }
+        user.push(("WorkplaceJoined", yes(false)));
+        out.push(section("User State", user));
+
+        let ready = joined.is_some();
+        out.push(section(
+            "Ngc Prerequisite Check",
+            vec![
+                ("IsDeviceJoined", yes(joined.is_some())),
+                ("IsUserAzureAD", yes(!on_prem)),
+                ("PolicyEnabled", yes(true)),
+                ("PostLogonEnabled", yes(true)),
+                ("DeviceEligible", yes(true)),
+                ("SessionIsNotRemote", yes(true)),
+                (
+                    "CertEnrollment",
+                    if info.trust == Trust::Certificate {
+                        "enrollment authority".into()
+                    } else {
+                        "none".into()
+                    },
+                ),
+                (
+                    "PreReqResult",
+                    if ready {
+                        "WillProvision"
+                    } else {
+                        "WillNotProvision"
+                    }
+                    .into(),
+                ),
+            ],
+        ));
+        out
+    }
+}
