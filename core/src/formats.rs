@@ -25,5 +25,5 @@ pub use guid::Guid;
 pub use jws::{Jwk, JwkSet, Jws};
 pub use key_credential_link::{
     CustomKeyFlags, CustomKeyInformation, DnBinary, FileTime, KeyCredentialLink,
-    KeyCredentialParams, KeySource, KeyUsage,
+    KeyCredentialParams, KeySource, KeyTime, KeyUsage,
 };

@@ -1438,3 +1438,75 @@ fn the_device_reports_its_state_as_dsregcmd_does() {
         Some("enrollment authority")
     );
 }
+
+/// The key credential a run wrote to msDS-KeyCredentialLink.
+fn written_key_credential(r: &Run) -> whfb_core::formats::KeyCredentialLink {
+    let value = r
+        .world()
+        .directory
+        .key_credential_link
+        .last()
+        .expect("a value in msDS-KeyCredentialLink");
+    let dn = whfb_core::formats::DnBinary::parse(value).unwrap();
+    whfb_core::formats::KeyCredentialLink::parse(dn.binary()).unwrap()
+}
+
+#[test]
+fn the_registration_answers_with_a_key_identifier_of_its_own() {
+    // MS-KPP 3.1.5.1.1.3: a server-generated GUID, not the key's hash.
+    for flow in ["aadj-managed", "onprem-key"] {
+        let r = run(flow_id(flow), Options::default());
+        let event = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::ReturnKeyId)
+            .unwrap();
+        let response = event
+            .artifacts
+            .iter()
+            .find(|a| a.id == "key-registration-response")
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
+        let kid = json["kid"].as_str().unwrap();
+        whfb_core::formats::Guid::parse(kid).unwrap();
+        assert!(
+            response.modelled.is_none(),
+            "{flow}: MS-KPP defines kid and upn"
+        );
+        let check = event
+            .checks
+            .iter()
+            .find(|c| c.title == "Key ID is a GUID")
+            .unwrap();
+        assert!(check.outcome.passed());
+        assert!(!event
+            .checks
+            .iter()
+            .any(|c| c.title == "Key ID is the key sent"));
+    }
+}
+
+#[test]
+fn key_credential_values_carry_times_and_flags_as_their_writers_do() {
+    // Written by the Enterprise DRS: KeySource AD, FILETIMEs, and
+    // CustomKeyInformation Version 1, Flags 0x02 (MS-KPP 3.1.5.1.1.3).
+    let r = run(flow_id("onprem-key"), Options::default());
+    let kcl = written_key_credential(&r);
+    let custom = kcl.custom_key_information().unwrap();
+    assert_eq!(custom.flags().0, 0x02);
+    let created = kcl.created().unwrap();
+    assert!(matches!(created, whfb_core::formats::KeyTime::FileTime(_)));
+    assert_eq!(created.to_sim_time().unwrap().civil().0, 2026);
+    // Synchronised from Azure AD: KeySource AzureAD, .NET binary times that
+    // read as the time of registration (DSInternals: DateTime.FromBinary).
+    let r = run(flow_id("hybrid-key-managed"), Options::default());
+    let kcl = written_key_credential(&r);
+    let created = kcl.created().unwrap();
+    assert!(
+        matches!(created, whfb_core::formats::KeyTime::DotNetBinary(_)),
+        "{created}"
+    );
+    let t = created.to_sim_time().unwrap();
+    assert_eq!(t.civil().0, 2026, "{created}");
+    assert!(t <= r.now() && t >= r.world().config.start);
+}

@@ -722,11 +722,11 @@ fn phase_c(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     steps.push(msg(C, drs, Cxh, Action::ReturnKeyId,
         if receipt { "Key ID and key receipt" } else { "Key ID" },
         if receipt {
-            "The service answers with the key ID and a key receipt: a signed statement that this key was registered for this user, which the registration authority can check before the key reaches on-premises AD."
+            "The service answers with a key identifier it generated and a key receipt: a signed statement that this key was registered for this user, which the registration authority can check before the key reaches on-premises AD."
         } else if cloud {
-            "The service answers with the key ID, the SHA-256 of the registered key blob. For the user, provisioning with the cloud is done."
+            "The service answers with the user's name and a key identifier it generated for the registration, a GUID. The app checks both, and for the user, provisioning with the cloud is done."
         } else {
-            "The Enterprise DRS answers with the key ID, the SHA-256 of the registered key blob."
+            "The Enterprise DRS answers with the user's name and a key identifier it generated, a GUID. (The ID that names the key in msDS-KeyCredentialLink is another one: the SHA-256 of the key.)"
         }));
 }
 

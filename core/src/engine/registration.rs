@@ -21,7 +21,7 @@ use crate::formats::key_credential_link::{
 };
 use crate::seed::KeyPurpose;
 use crate::world::{find_device, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 /// Wire ids of phase C's artifacts.
@@ -286,8 +286,15 @@ impl Run {
             usage: KeyUsage::Ngc,
             source,
             device_id: self.device_id()?,
-            // MFA was used to provision this key, so MFA_NOT_USED stays clear.
-            flags: CustomKeyFlags::NONE,
+            // MS-KPP 3.1.5.1.1.3's table has the Enterprise DRS write
+            // CustomKeyInformation as Version 1, Flags 0x02
+            // (CUSTOMKEYINFO_FLAGS_MFA_NOT_USED); what Azure AD stores is not
+            // public, and its values are left with no flags.
+            flags: if source == KeySource::Ad {
+                CustomKeyFlags::MFA_NOT_USED
+            } else {
+                CustomKeyFlags::NONE
+            },
             created: self.now,
             last_logon: self.now,
         })?;
@@ -332,11 +339,17 @@ impl Run {
 
     pub(crate) fn return_key_id(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let blob = BcryptRsaPublicBlob::parse(&self.take(wire::KNGC)?)?;
-        let kid = blob.key_id();
-        let mut response = json!({ "kid": kid, "upn": self.world.user.upn });
+        // MS-KPP 3.1.5.1.1.3: the key identifier is a GUID the server
+        // generates (its 4.1 example: "kid":"0ce67455-8ea1-4523-be5f-bfd09190fad6").
+        let kid = self.world.seed.guid("drs/key-registration-id").to_string();
+        let upn = self.world.user.upn.clone();
+        let mut response = json!({ "kid": kid, "upn": upn });
         if self.flow.has(Feature::KeyReceipt) {
-            let receipt = self.make_receipt(&kid)?;
+            // The receipt names the key by the ID the directory gives it
+            // (MS-ADTS 2.2.20.6 KeyID), which the registration authority can
+            // compute from the key in a request.
+            let key_id = BcryptRsaPublicBlob::parse(&self.take(wire::KNGC)?)?.key_id();
+            let receipt = self.make_receipt(&key_id)?;
             response["krctx"] = json!(receipt);
             self.put(wire::KEY_RECEIPT, receipt.clone().into_bytes());
             out.artifact(jwt_artifact(
@@ -354,28 +367,44 @@ impl Run {
             wire::REGISTRATION_RESPONSE,
             "Registration response",
             &response,
-            Some("MS-KPP names kid and upn; the exact kid format is not public"),
+            if self.flow.has(Feature::KeyReceipt) {
+                Some("kid and upn are MS-KPP's; krctx, the key receipt, is modelled")
+            } else {
+                None
+            },
         ));
-        // The app recomputes the ID of the key it sent.
-        let mine = BcryptRsaPublicBlob::from_public_key(&device::rsa_public_key(
-            &self.take(keys_wire::USER_KEY_PUBLIC)?,
-        )?)?
-        .key_id();
-        let returned: Value = serde_json::from_slice(&self.take(wire::REGISTRATION_RESPONSE)?)
-            .map_err(|e| Error::malformed("registration response", e.to_string()))?;
+        // The app's side: what it can check of the answer.
+        let Some(returned) = self.take_json(
+            wire::REGISTRATION_RESPONSE,
+            &mut out,
+            Actor::Cxh,
+            "Response is well formed",
+            "MS-KPP 3.1.5.1.1.2",
+        )?
+        else {
+            return Ok(out);
+        };
         let returned_kid = returned["kid"].as_str().unwrap_or_default().to_string();
         out.check(
             Actor::Cxh,
-            "Key ID is the key sent",
-            format!("kid \"{returned_kid}\" against base64(SHA-256(BCRYPT blob)) \"{mine}\""),
-            "MS-ADTS 2.2.20.6 (KeyID)",
-            if returned_kid == mine {
-                Ok(())
-            } else {
-                Err("the service registered a different key".into())
-            },
+            "Key ID is a GUID",
+            format!("kid \"{returned_kid}\""),
+            "MS-KPP 3.1.5.1.1.2, 3.1.5.1.1.3",
+            crate::formats::guid::Guid::parse(&returned_kid)
+                .map(|_| ())
+                .map_err(|e| format!("the service's key identifier is not a GUID: {e}")),
         );
-        self.state.key_id = Some(mine);
+        let returned_upn = returned["upn"].as_str().unwrap_or_default();
+        out.check_eq(
+            Actor::Cxh,
+            "Registered for this user",
+            format!("upn \"{returned_upn}\" against the signed-in user"),
+            "MS-KPP 3.1.5.1.1.2",
+            ("the user", upn.as_str(), returned_upn),
+        );
+        if out.ok() {
+            self.state.key_id = Some(returned_kid);
+        }
         Ok(out)
     }
 

@@ -445,6 +445,87 @@ impl fmt::Display for FileTime {
     }
 }
 
+/// Ticks (100 ns) from 0001-01-01 to 1601-01-01: a .NET `DateTime`'s
+/// ticks minus this are a FILETIME.
+const DOTNET_TICKS_AT_1601: u64 = 504_911_232_000_000_000;
+/// `DateTime.ToBinary`'s Kind bits for `DateTimeKind.Utc` (bits 62–63 = 01).
+const DOTNET_KIND_UTC: u64 = 0x4000_0000_0000_0000;
+const DOTNET_TICKS_MASK: u64 = 0x3FFF_FFFF_FFFF_FFFF;
+
+/// A key credential's time as the directory holds it. Version-2 values
+/// whose KeySource is AD hold a FILETIME; those whose KeySource is Azure AD
+/// hold a .NET `DateTime.ToBinary` value (a UTC DateTime: its ticks since
+/// 0001-01-01 with the Kind bits 01). That is how DSInternals reads and
+/// writes them (`DSInternals.Common/Data/Hello/KeyCredential.cs`,
+/// `ConvertFromBinaryTime` / `ConvertToBinaryTime`: `FromFileTime` for
+/// `KeySource.AD`, `FromBinary` otherwise); read the other way, a FILETIME
+/// in a cloud-sourced value comes out in the year 426.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyTime {
+    FileTime(FileTime),
+    /// The raw `DateTime.ToBinary` value.
+    DotNetBinary(u64),
+}
+
+impl KeyTime {
+    /// `t` in the encoding values from `source` use.
+    pub fn new(t: SimTime, source: KeySource) -> Self {
+        let ft = t.filetime();
+        match source {
+            KeySource::Ad => KeyTime::FileTime(FileTime(ft)),
+            _ => KeyTime::DotNetBinary((ft + DOTNET_TICKS_AT_1601) | DOTNET_KIND_UTC),
+        }
+    }
+
+    /// Reads 8 little-endian bytes the way a value from `source` holds them.
+    pub fn read(v: &[u8], source: Option<KeySource>) -> Self {
+        let raw = filetime(v).0;
+        match source {
+            Some(KeySource::Ad) | None => KeyTime::FileTime(FileTime(raw)),
+            Some(_) => KeyTime::DotNetBinary(raw),
+        }
+    }
+
+    pub fn to_bytes(self) -> [u8; 8] {
+        match self {
+            KeyTime::FileTime(ft) => ft.0.to_le_bytes(),
+            KeyTime::DotNetBinary(raw) => raw.to_le_bytes(),
+        }
+    }
+
+    /// The time, or `None` before 1970 (or for a .NET value whose Kind is
+    /// not UTC, which these values never use).
+    pub fn to_sim_time(self) -> Option<SimTime> {
+        match self {
+            KeyTime::FileTime(ft) => ft.to_sim_time(),
+            KeyTime::DotNetBinary(raw) if raw & !DOTNET_TICKS_MASK == DOTNET_KIND_UTC => (raw
+                & DOTNET_TICKS_MASK)
+                .checked_sub(DOTNET_TICKS_AT_1601)
+                .and_then(SimTime::from_filetime),
+            KeyTime::DotNetBinary(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for KeyTime {
+    /// `2026-11-22 09:00:00 UTC (FILETIME 134398116000000000)` or
+    /// `2026-11-22 09:00:00 UTC (.NET DateTime binary 0x48DE…)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.to_sim_time()) {
+            (KeyTime::FileTime(ft), _) => ft.fmt(f),
+            (KeyTime::DotNetBinary(raw), Some(t)) => {
+                write!(f, "{t} (.NET DateTime binary 0x{raw:016X}, UTC)")
+            }
+            (KeyTime::DotNetBinary(raw), None) => {
+                write!(
+                    f,
+                    ".NET DateTime binary 0x{raw:016X} (not a UTC time after 1970)"
+                )
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Entries and the blob
 // ---------------------------------------------------------------------------
@@ -559,8 +640,8 @@ pub struct KeyCredentialLink {
     source: Option<KeySource>,
     device_id: Option<Guid>,
     custom: Option<CustomKeyInformation>,
-    last_logon: Option<FileTime>,
-    created: Option<FileTime>,
+    last_logon: Option<KeyTime>,
+    created: Option<KeyTime>,
 }
 
 impl KeyCredentialLink {
@@ -580,14 +661,11 @@ impl KeyCredentialLink {
             )?,
             KeyCredentialEntry::new(
                 Id::KeyApproximateLastLogonTimeStamp,
-                FileTime::from_sim_time(p.last_logon)
-                    .0
-                    .to_le_bytes()
-                    .to_vec(),
+                KeyTime::new(p.last_logon, p.source).to_bytes().to_vec(),
             )?,
             KeyCredentialEntry::new(
                 Id::KeyCreationTime,
-                FileTime::from_sim_time(p.created).0.to_le_bytes().to_vec(),
+                KeyTime::new(p.created, p.source).to_bytes().to_vec(),
             )?,
         ];
         let mut tail = Vec::new();
@@ -663,11 +741,11 @@ impl KeyCredentialLink {
         self.custom.as_ref()
     }
 
-    pub fn last_logon(&self) -> Option<FileTime> {
+    pub fn last_logon(&self) -> Option<KeyTime> {
         self.last_logon
     }
 
-    pub fn created(&self) -> Option<FileTime> {
+    pub fn created(&self) -> Option<KeyTime> {
         self.created
     }
 
@@ -745,8 +823,8 @@ impl KeyCredentialLink {
                 Id::KeySource => source = Some(KeySource::from_u8(byte(v))),
                 Id::DeviceId => device_id = Some(Guid::from_dotnet_bytes(array16(v))),
                 Id::CustomKeyInformation => custom = Some(CustomKeyInformation::parse(v)?),
-                Id::KeyApproximateLastLogonTimeStamp => last_logon = Some(filetime(v)),
-                Id::KeyCreationTime => created = Some(filetime(v)),
+                Id::KeyApproximateLastLogonTimeStamp => last_logon = Some(KeyTime::read(v, source)),
+                Id::KeyCreationTime => created = Some(KeyTime::read(v, source)),
             }
             previous = Some((id, offset));
             offset += entry.encoded_len();
@@ -829,6 +907,10 @@ impl KeyCredentialLink {
             .iter()
             .find(|e| e.identifier == EntryIdentifier::KeyMaterial.to_u8())
             .map(|e| e.value.as_slice());
+        let source = entries
+            .iter()
+            .find(|e| e.identifier == EntryIdentifier::KeySource.to_u8() && e.value.len() == 1)
+            .map(|e| KeySource::from_u8(e.value[0]));
         let mut offset = 4;
         for (i, entry) in entries.iter().enumerate() {
             let value_at = offset + ENTRY_HEADER_LEN;
@@ -840,7 +922,7 @@ impl KeyCredentialLink {
                 tail
             };
             let (value, note, spec, children) =
-                describe_value(entry, value_at, material, tail_after);
+                describe_value(entry, value_at, material, source, tail_after);
             let len = entry.value.len();
             out.push(
                 Field::new(
@@ -882,6 +964,7 @@ fn describe_value(
     entry: &KeyCredentialEntry,
     at: usize,
     material: Option<&[u8]>,
+    source: Option<KeySource>,
     tail_after: impl Fn() -> Vec<u8>,
 ) -> (String, String, &'static str, Vec<Field>) {
     use EntryIdentifier as Id;
@@ -1018,20 +1101,32 @@ fn describe_value(
             ),
         },
         Id::KeyApproximateLastLogonTimeStamp => (
-            filetime(v).to_string(),
-            "About when the key was last used to sign in; a FILETIME (100 ns ticks since 1601-01-01 UTC), \
-             little-endian."
-                .into(),
+            KeyTime::read(v, source).to_string(),
+            format!("About when the key was last used to sign in; {}", time_encoding(source)),
             "MS-ADTS 2.2.20.6; MS-DTYP 2.3.3",
             Vec::new(),
         ),
         Id::KeyCreationTime => (
-            filetime(v).to_string(),
-            "About when the key was registered; a FILETIME (100 ns ticks since 1601-01-01 UTC), little-endian."
-                .into(),
+            KeyTime::read(v, source).to_string(),
+            format!("About when the key was registered; {}", time_encoding(source)),
             "MS-ADTS 2.2.20.6; MS-DTYP 2.3.3",
             Vec::new(),
         ),
+    }
+}
+
+/// How a time entry is encoded, for the field's note.
+fn time_encoding(source: Option<KeySource>) -> &'static str {
+    match source {
+        Some(KeySource::Ad) | None => {
+            "a FILETIME (100 ns ticks since 1601-01-01 UTC), little-endian, as values whose \
+             KeySource is AD hold it."
+        }
+        Some(_) => {
+            "a .NET DateTime.ToBinary value (100 ns ticks since 0001-01-01, Kind bits 01 = UTC), \
+             little-endian, as values whose KeySource is Azure AD hold it (DSInternals reads it \
+             with DateTime.FromBinary)."
+        }
     }
 }
 
@@ -1225,6 +1320,42 @@ mod tests {
             .collect();
         assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
         assert_eq!(&bytes[..4], &[0x00, 0x02, 0x00, 0x00]);
+    }
+
+    #[test]
+    fn key_times_are_encoded_as_their_source_holds_them() {
+        // 2022-03-15 12:00:03 UTC.
+        let t = SimTime::from_unix_seconds(1_647_345_603);
+        // AD: a FILETIME (the DSInternals-compatible Go port's test vector).
+        let ad = KeyTime::new(t, KeySource::Ad);
+        assert_eq!(
+            ad.to_bytes(),
+            [0x80, 0xa3, 0x22, 0x34, 0x64, 0x38, 0xd8, 0x01]
+        );
+        // Azure AD: DateTime.ToBinary of the UTC time, ticks since 0001-01-01
+        // with the Kind bits 01.
+        let cloud = KeyTime::new(t, KeySource::AzureAd);
+        assert_eq!(
+            cloud.to_bytes(),
+            [0x80, 0xa3, 0x99, 0x56, 0x7b, 0x06, 0xda, 0x48]
+        );
+        for (time, source) in [(ad, KeySource::Ad), (cloud, KeySource::AzureAd)] {
+            let back = KeyTime::read(&time.to_bytes(), Some(source));
+            assert_eq!(back, time);
+            assert_eq!(back.to_sim_time(), Some(t));
+        }
+        // Read the wrong way, neither is the time: a cloud value read as a
+        // FILETIME lands millennia ahead, and a FILETIME read as .NET binary
+        // has no UTC Kind (DateTime.FromBinary would put it in the fifth century).
+        let misread = KeyTime::read(&cloud.to_bytes(), Some(KeySource::Ad)).to_sim_time();
+        assert!(misread.is_some_and(|m| m.civil().0 > 9999), "{misread:?}");
+        assert_eq!(
+            KeyTime::read(&ad.to_bytes(), Some(KeySource::AzureAd)).to_sim_time(),
+            None
+        );
+        assert!(cloud
+            .to_string()
+            .starts_with("2022-03-15 12:00:03 UTC (.NET DateTime binary"));
     }
 
     #[test]
