@@ -53,7 +53,7 @@ pub fn DeviceState(
         })
         .collect_view();
     view! {
-        <details class="holder device-state" data-testid="device-state" open=count > 0>
+        <details class="holder device-state" data-testid="device-state" open={count > 0}>
             <summary data-testid="device-state-summary">
                 <span class="holder-name">"Device state (dsregcmd /status)"</span>
                 <span class="holder-count">
