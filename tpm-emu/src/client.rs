@@ -14,17 +14,19 @@ use crate::commands::{
     GetCapabilityResponse, GetRandomCommand, GetRandomResponse, HashCommand, HashResponse,
     LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand, NvReadPublicResponse,
     NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse, ReadPublicCommand,
-    ReadPublicResponse, SignCommand, SignResponse, StartupCommand,
+    ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand, SignResponse,
+    StartupCommand,
 };
 use crate::device::{DaState, Tpm};
 use crate::error::{Error, Malformed, MalformedKind, Result};
 use crate::marshal::{Marshal, Reader, Unmarshal};
 use crate::types::{
     CommandCode, ResponseCode, Tpm2bAuth, Tpm2bData, Tpm2bDigest, Tpm2bMaxBuffer, Tpm2bName,
-    Tpm2bPrivate, Tpm2bPublic, Tpm2bSensitiveCreate, Tpm2bSensitiveData, TpmAlgId, TpmCap,
-    TpmHandle, TpmPt, TpmSu, TpmlPcrSelection, TpmsAttest, TpmsAuthCommand, TpmsCreationData,
-    TpmsNvPublic, TpmsSensitiveCreate, TpmsTaggedProperty, TpmtPublic, TpmtSigScheme,
-    TpmtSignature, TpmtTkCreation, TpmtTkHashcheck, TPMA_PERMANENT_IN_LOCKOUT,
+    Tpm2bPrivate, Tpm2bPublic, Tpm2bPublicKeyRsa, Tpm2bSensitiveCreate, Tpm2bSensitiveData,
+    TpmAlgId, TpmCap, TpmHandle, TpmPt, TpmSu, TpmlPcrSelection, TpmsAttest, TpmsAuthCommand,
+    TpmsCreationData, TpmsNvPublic, TpmsSensitiveCreate, TpmsTaggedProperty, TpmtPublic,
+    TpmtRsaDecrypt, TpmtSigScheme, TpmtSignature, TpmtTkCreation, TpmtTkHashcheck,
+    TPMA_PERMANENT_IN_LOCKOUT,
 };
 
 pub use provision::{KeyHandle, Provisioned};
@@ -505,6 +507,32 @@ impl<T: Transport> TpmClient<T> {
         digest: &[u8],
     ) -> Result<TpmtSignature> {
         self.sign_with_ticket(key, key_auth, digest, &TpmtTkHashcheck::null())
+    }
+
+    /// TPM2_RSA_Decrypt (TPM 2.0 Part 3 §14.3): decrypts `cipher_text` with
+    /// the RSA decryption key `key`, removing `scheme`'s padding (OAEP with
+    /// `label`, which must be empty or end in a zero byte).
+    pub fn rsa_decrypt(
+        &mut self,
+        key: TpmHandle,
+        key_auth: &AuthValue,
+        cipher_text: &[u8],
+        scheme: TpmtRsaDecrypt,
+        label: &[u8],
+    ) -> Result<Vec<u8>> {
+        let p = RsaDecryptCommand {
+            cipher_text: Tpm2bPublicKeyRsa::new(cipher_text.to_vec())?,
+            in_scheme: scheme,
+            label: Tpm2bData::new(label.to_vec())?,
+        };
+        let (_, r) = self.call::<RsaDecryptResponse>(
+            CommandCode::RSA_DECRYPT,
+            &[key],
+            &[key_auth],
+            &p.to_bytes(),
+            None,
+        )?;
+        Ok(r.message.as_bytes().to_vec())
     }
 
     /// TPM2_Sign with a hash-check ticket from [`TpmClient::hash`].

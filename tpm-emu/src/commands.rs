@@ -10,9 +10,9 @@ use crate::marshal::{Marshal, Reader, Unmarshal};
 use crate::types::{
     CommandCode, HandleType, ResponseCode, Tpm2bAttest, Tpm2bAuth, Tpm2bCreationData, Tpm2bData,
     Tpm2bDigest, Tpm2bMaxBuffer, Tpm2bMaxNvBuffer, Tpm2bName, Tpm2bNvPublic, Tpm2bPrivate,
-    Tpm2bPublic, Tpm2bSensitiveCreate, TpmAlgId, TpmCap, TpmHandle, TpmSt, TpmSu, TpmlPcrSelection,
-    TpmsAuthCommand, TpmsAuthResponse, TpmsCapabilityData, TpmtSigScheme, TpmtSignature,
-    TpmtTkCreation, TpmtTkHashcheck,
+    Tpm2bPublic, Tpm2bPublicKeyRsa, Tpm2bSensitiveCreate, TpmAlgId, TpmCap, TpmHandle, TpmSt,
+    TpmSu, TpmlPcrSelection, TpmsAuthCommand, TpmsAuthResponse, TpmsCapabilityData, TpmtRsaDecrypt,
+    TpmtSigScheme, TpmtSignature, TpmtTkCreation, TpmtTkHashcheck,
 };
 
 /// Which authorization role a handle needs (TPM 2.0 Part 1, "Authorization Roles").
@@ -239,6 +239,18 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
             HandleKind::Object,
         )],
         response_handle: Some("objectHandle"),
+    },
+    CommandSpec {
+        code: CommandCode::RSA_DECRYPT,
+        name: "TPM2_RSA_Decrypt",
+        spec: "TPM 2.0 Part 3 §14.3",
+        handles: &[h(
+            "keyHandle",
+            "the RSA decryption key",
+            AuthRole::User,
+            HandleKind::Object,
+        )],
+        response_handle: None,
     },
     CommandSpec {
         code: CommandCode::SIGN,
@@ -510,6 +522,26 @@ params! {
 }
 
 params! {
+    /// TPM2_RSA_Decrypt parameters (TPM 2.0 Part 3 §14.3).
+    RsaDecryptCommand {
+        /// `cipherText`.
+        cipher_text: Tpm2bPublicKeyRsa = "cipherText", "the data to decrypt";
+        /// `inScheme`.
+        in_scheme: TpmtRsaDecrypt = "inScheme", "the padding to remove (TPM_ALG_NULL: the key's own)";
+        /// `label`.
+        label: Tpm2bData = "label", "the OAEP label, ending in a zero byte if not empty";
+    }
+}
+
+params! {
+    /// TPM2_RSA_Decrypt response parameters.
+    RsaDecryptResponse {
+        /// `message`.
+        message: Tpm2bPublicKeyRsa = "message", "the decrypted data, padding removed";
+    }
+}
+
+params! {
     /// TPM2_Sign parameters (TPM 2.0 Part 3 §20.2).
     SignCommand {
         /// `digest`.
@@ -658,6 +690,7 @@ pub(crate) fn read_command_params(code: CommandCode, r: &mut Reader<'_>) -> Resu
         CommandCode::OBJECT_CHANGE_AUTH => ObjectChangeAuthCommand::unmarshal(r).map(drop),
         CommandCode::CERTIFY => CertifyCommand::unmarshal(r).map(drop),
         CommandCode::SIGN => SignCommand::unmarshal(r).map(drop),
+        CommandCode::RSA_DECRYPT => RsaDecryptCommand::unmarshal(r).map(drop),
         CommandCode::DICTIONARY_ATTACK_LOCK_RESET => {
             DictionaryAttackLockResetCommand::unmarshal(r).map(drop)
         }
@@ -684,6 +717,7 @@ pub(crate) fn read_response_params(code: CommandCode, r: &mut Reader<'_>) -> Res
         CommandCode::OBJECT_CHANGE_AUTH => ObjectChangeAuthResponse::unmarshal(r).map(drop),
         CommandCode::CERTIFY => CertifyResponse::unmarshal(r).map(drop),
         CommandCode::SIGN => SignResponse::unmarshal(r).map(drop),
+        CommandCode::RSA_DECRYPT => RsaDecryptResponse::unmarshal(r).map(drop),
         CommandCode::GET_CAPABILITY => GetCapabilityResponse::unmarshal(r).map(drop),
         CommandCode::NV_READ_PUBLIC => NvReadPublicResponse::unmarshal(r).map(drop),
         CommandCode::NV_READ => NvReadResponse::unmarshal(r).map(drop),

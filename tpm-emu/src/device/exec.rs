@@ -16,7 +16,8 @@ use crate::commands::{
     GetCapabilityResponse, GetRandomCommand, GetRandomResponse, HashCommand, HashResponse,
     LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand, NvReadPublicResponse,
     NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse, ReadPublicCommand,
-    ReadPublicResponse, SignCommand, SignResponse, StartupCommand,
+    ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand, SignResponse,
+    StartupCommand,
 };
 use crate::crypto::{
     constant_time_eq, hmac_sha256, kdfa, kdfa32, unwrap_private, wrap_private, UnwrapError,
@@ -25,12 +26,12 @@ use crate::error::{Malformed, MalformedKind};
 use crate::marshal::{Marshal, Reader, Unmarshal};
 use crate::types::{
     CommandCode, HandleType, PublicKind, ResponseCode, Tpm2bAttest, Tpm2bCreationData, Tpm2bData,
-    Tpm2bDigest, Tpm2bMaxNvBuffer, Tpm2bName, Tpm2bNvPublic, Tpm2bPublic, TpmAlgId, TpmCap,
-    TpmHandle, TpmPt, TpmSt, TpmSu, TpmaLocality, TpmaNv, TpmaObject, TpmaSession,
-    TpmlPcrSelection, TpmlTaggedTpmProperty, TpmsAttest, TpmsAuthCommand, TpmsCapabilityData,
-    TpmsCertifyInfo, TpmsClockInfo, TpmsCreationData, TpmsTaggedProperty, TpmtPublic,
-    TpmtSigScheme, TpmtSymDefObject, TpmtTkCreation, TpmtTkHashcheck, TpmuAttest,
-    MAX_TPM_PROPERTIES, TPMA_PERMANENT_IN_LOCKOUT, TPM_GENERATED_VALUE,
+    Tpm2bDigest, Tpm2bMaxNvBuffer, Tpm2bName, Tpm2bNvPublic, Tpm2bPublic, Tpm2bPublicKeyRsa,
+    TpmAlgId, TpmCap, TpmHandle, TpmPt, TpmSt, TpmSu, TpmaLocality, TpmaNv, TpmaObject,
+    TpmaSession, TpmlPcrSelection, TpmlTaggedTpmProperty, TpmsAttest, TpmsAuthCommand,
+    TpmsCapabilityData, TpmsCertifyInfo, TpmsClockInfo, TpmsCreationData, TpmsTaggedProperty,
+    TpmtPublic, TpmtRsaDecrypt, TpmtSigScheme, TpmtSymDefObject, TpmtTkCreation, TpmtTkHashcheck,
+    TpmuAttest, MAX_TPM_PROPERTIES, TPMA_PERMANENT_IN_LOCKOUT, TPM_GENERATED_VALUE,
 };
 
 /// The outcome of a command step: a value, or the response code to answer.
@@ -434,6 +435,7 @@ impl Tpm {
             }
             CommandCode::CERTIFY => none(self.certify(h(0)?, h(1)?, parse(params)?)?),
             CommandCode::SIGN => none(self.sign(h(0)?, parse(params)?)?),
+            CommandCode::RSA_DECRYPT => none(self.rsa_decrypt(h(0)?, parse(params)?)?),
             CommandCode::DICTIONARY_ATTACK_LOCK_RESET => {
                 parse::<DictionaryAttackLockResetCommand>(params)?;
                 // TPM 2.0 Part 3 §25.2: failedTries = 0.
@@ -827,6 +829,47 @@ impl Tpm {
         }
         let signature = o.sign_digest(scheme, p.digest.as_bytes())?;
         Ok(SignResponse { signature }.to_bytes())
+    }
+
+    /// TPM2_RSA_Decrypt (TPM 2.0 Part 3 §14.3): an unrestricted RSA
+    /// decryption key removes RSAES-PKCS1-v1_5 or OAEP padding (RFC 8017
+    /// §7.1, §7.2). The scheme is the key's own, or the command's when the
+    /// key has none; an OAEP label must end in a zero byte (Part 1, "OAEP
+    /// label").
+    fn rsa_decrypt(&mut self, key: TpmHandle, p: RsaDecryptCommand) -> TpmResult<Vec<u8>> {
+        let o = self.object(key).ok_or(ResponseCode::REFERENCE_H0)?;
+        let attributes = o.public.object_attributes;
+        if o.public.type_() != TpmAlgId::RSA {
+            return Err(ResponseCode::KEY.at_handle(1));
+        }
+        if !attributes.contains(TpmaObject::DECRYPT) || attributes.contains(TpmaObject::RESTRICTED)
+        {
+            return Err(ResponseCode::ATTRIBUTES.at_handle(1));
+        }
+        let own = match &o.public.kind {
+            PublicKind::Rsa { parameters, .. } => parameters.scheme,
+            PublicKind::Ecc { .. } => return Err(ResponseCode::KEY.at_handle(1)),
+        };
+        let scheme = if own.is_null() {
+            TpmtRsaDecrypt::new(p.in_scheme.scheme, p.in_scheme.hash_alg)
+        } else if p.in_scheme.is_null()
+            || (p.in_scheme.scheme == own.scheme && p.in_scheme.hash_alg == own.hash_alg)
+        {
+            TpmtRsaDecrypt::new(own.scheme, own.hash_alg)
+        } else {
+            return Err(ResponseCode::SCHEME.at_parameter(2));
+        };
+        let label = p.label.as_bytes();
+        if !label.is_empty() && label.last() != Some(&0) {
+            return Err(ResponseCode::VALUE.at_parameter(3));
+        }
+        let message = o
+            .rsa_decrypt(scheme, p.cipher_text.as_bytes(), label)
+            .map_err(|rc| rc.at_parameter(1))?;
+        Ok(RsaDecryptResponse {
+            message: Tpm2bPublicKeyRsa::new(message).map_err(|_| ResponseCode::SIZE)?,
+        }
+        .to_bytes())
     }
 
     /// TPM2_FlushContext (TPM 2.0 Part 3 §28.4).

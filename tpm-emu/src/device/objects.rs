@@ -132,6 +132,32 @@ impl Object {
         }
     }
 
+    /// Decrypts `cipher_text` with this RSA key, removing `scheme`'s
+    /// padding (RSAES-PKCS1-v1_5, or OAEP with SHA-1 or SHA-256 and
+    /// `label`); `TPM_RC_SCHEME` for another scheme, `TPM_RC_VALUE` when the
+    /// data is not a valid encryption to this key.
+    pub(crate) fn rsa_decrypt(
+        &self,
+        scheme: crate::types::TpmtRsaDecrypt,
+        cipher_text: &[u8],
+        label: &[u8],
+    ) -> Result<Vec<u8>, ResponseCode> {
+        let PrivateKey::Rsa(k) = &self.key else {
+            return Err(ResponseCode::KEY);
+        };
+        if cipher_text.len() != k.size() {
+            return Err(ResponseCode::SIZE);
+        }
+        let label = String::from_utf8(label.to_vec()).map_err(|_| ResponseCode::VALUE)?;
+        let result = match (scheme.scheme, scheme.hash_alg) {
+            (TpmAlgId::RSAES, _) => k.decrypt(rsa::Pkcs1v15Encrypt, cipher_text),
+            (TpmAlgId::OAEP, TpmAlgId::SHA1) => k.decrypt(oaep::<sha1::Sha1>(&label), cipher_text),
+            (TpmAlgId::OAEP, TpmAlgId::SHA256) => k.decrypt(oaep::<Sha256>(&label), cipher_text),
+            _ => return Err(ResponseCode::SCHEME),
+        };
+        result.map_err(|_| ResponseCode::VALUE)
+    }
+
     /// Signs a digest with `scheme` (already checked against the key).
     pub(crate) fn sign_digest(
         &self,
@@ -202,5 +228,19 @@ pub(crate) fn rebuild_key(
             Ok(PrivateKey::Ecc(secret))
         }
         _ => Err(ResponseCode::TYPE),
+    }
+}
+
+/// OAEP with `D` for the hash and MGF1, and `label` (the TPM's label ends in
+/// a zero byte, which the label string carries: RFC 8017 §7.1 hashes the
+/// label's bytes as given).
+fn oaep<D>(label: &str) -> rsa::Oaep
+where
+    D: 'static + sha2::digest::Digest + sha2::digest::DynDigest + Send + Sync,
+{
+    if label.is_empty() {
+        rsa::Oaep::new::<D>()
+    } else {
+        rsa::Oaep::new_with_label::<D, _>(label)
     }
 }

@@ -340,6 +340,7 @@ constant_newtype! {
         OBJECT_CHANGE_AUTH = 0x0000_0150 => "TPM2_ObjectChangeAuth",
         CREATE = 0x0000_0153 => "TPM2_Create",
         LOAD = 0x0000_0157 => "TPM2_Load",
+        RSA_DECRYPT = 0x0000_0159 => "TPM2_RSA_Decrypt",
         SIGN = 0x0000_015D => "TPM2_Sign",
         FLUSH_CONTEXT = 0x0000_0165 => "TPM2_FlushContext",
         NV_READ_PUBLIC = 0x0000_0169 => "TPM2_NV_ReadPublic",

@@ -19,6 +19,12 @@ pub(crate) fn check_hash(alg: &TpmAlgId) -> Option<MalformedKind> {
     (*alg != TpmAlgId::SHA256).then_some(MalformedKind::Hash)
 }
 
+/// The hashes OAEP may use here: SHA-256, and SHA-1, which JWE's `RSA-OAEP`
+/// (RFC 7518 §4.3) requires of whoever decrypts it.
+pub(crate) fn check_oaep_hash(alg: &TpmAlgId) -> Option<MalformedKind> {
+    (*alg != TpmAlgId::SHA256 && *alg != TpmAlgId::SHA1).then_some(MalformedKind::Hash)
+}
+
 // ---- schemes ----------------------------------------------------------------
 
 /// Generates a scheme type: a `TPMI_ALG_*_SCHEME` selector and, for the
@@ -28,6 +34,17 @@ macro_rules! scheme {
         $(#[$meta:meta])*
         $name:ident, $spec:literal, fault = $fault:ident,
         hashed = [$($hashed:ident),*], plain = [$($plain:ident),*]
+    ) => {
+        scheme! {
+            $(#[$meta])*
+            $name, $spec, fault = $fault,
+            hashed = [$($hashed),*], plain = [$($plain),*], hashes = check_hash
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident, $spec:literal, fault = $fault:ident,
+        hashed = [$($hashed:ident),*], plain = [$($plain:ident),*], hashes = $check:ident
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,7 +98,7 @@ macro_rules! scheme {
                         "details",
                         "the scheme's parameters (TPMS_SCHEME_HASH)",
                         "TPM 2.0 Part 2 §11.1.17",
-                        |r| r.field_checked::<TpmAlgId>("hashAlg", "hash used with the scheme", check_hash),
+                        |r| r.field_checked::<TpmAlgId>("hashAlg", "hash used with the scheme", $check),
                         |h| h.to_string(),
                     )?
                 } else {
@@ -109,6 +126,13 @@ scheme! {
     /// `TPMT_RSA_SCHEME` (TPM 2.0 Part 2 §11.2.4.2): an RSA key's scheme.
     TpmtRsaScheme, "TPM 2.0 Part 2 §11.2.4.2", fault = Value,
     hashed = [RSASSA, RSAPSS, OAEP], plain = [RSAES]
+}
+
+scheme! {
+    /// `TPMT_RSA_DECRYPT` (TPM 2.0 Part 2 §11.2.4.4): the padding a command
+    /// asks an RSA decryption to remove (`TPM_ALG_NULL`: the key's own).
+    TpmtRsaDecrypt, "TPM 2.0 Part 2 §11.2.4.4", fault = Value,
+    hashed = [OAEP], plain = [RSAES], hashes = check_oaep_hash
 }
 
 scheme! {

@@ -10,6 +10,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 mod helpers;
 
 mod certify;
+mod decrypt;
 mod describe;
 mod determinism;
 mod dictionary_attack;
