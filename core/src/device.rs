@@ -462,6 +462,59 @@ impl Device {
         rsassa_bytes(signature.map_err(Error::tpm("TPM2_Sign with the user key"))?)
     }
 
+    /// Signs `data` with the user key after `wrong_attempts` mistyped PINs
+    /// (each a TPM2_Sign the TPM refuses and counts), as at a sign-in
+    /// screen. `Err` carries the TPM's reason (`TPM_RC_AUTH_FAIL` once the
+    /// right PIN is wrong too, `TPM_RC_LOCKOUT`).
+    pub fn sign_with_user_key_after(
+        &mut self,
+        key: &LoadedKey,
+        data: &[u8],
+        pin: &str,
+        wrong_attempts: u32,
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let digest = Sha256::digest(data);
+        let mut client = self.client(now);
+        let result = (|| {
+            for attempt in 0..wrong_attempts {
+                let wrong = AuthValue::from_pin(&mistyped(pin, attempt));
+                match client.sign(key.handle, &wrong, &digest) {
+                    Err(tpm_emu::Error::Tpm(_)) => {}
+                    Err(e) => return Err(tpm_reason(&e)),
+                    Ok(_) => return Err("the TPM accepted a wrong PIN".into()),
+                }
+            }
+            client
+                .sign(key.handle, &AuthValue::from_pin(pin), &digest)
+                .map_err(|e| format!("with the right PIN: {e}"))
+        })();
+        Self::record(&mut client, log);
+        rsassa_bytes(result?).map_err(|e| e.to_string())
+    }
+
+    /// Decrypts `cipher_text` with the transport key in the TPM
+    /// (TPM2_RSA_Decrypt, OAEP with SHA-1: JWE's `RSA-OAEP`).
+    pub fn decrypt_with_transport_key(
+        &mut self,
+        cipher_text: &[u8],
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let handle = self.transport_key.handle;
+        let mut client = self.client(now);
+        let result = client.rsa_decrypt(
+            handle,
+            &AuthValue::empty(),
+            cipher_text,
+            tpm_emu::TpmtRsaDecrypt::new(tpm_emu::TpmAlgId::OAEP, tpm_emu::TpmAlgId::SHA1),
+            &[],
+        );
+        Self::record(&mut client, log);
+        result.map_err(|e| tpm_reason(&e))
+    }
+
     /// Installs an issued certificate in the Personal store; returns the
     /// store entry as the page shows it.
     pub fn install_certificate(&mut self, der: &[u8], upn: &str) -> Result<serde_json::Value> {

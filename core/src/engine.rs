@@ -18,6 +18,7 @@ mod holdings;
 mod join;
 mod keys;
 mod registration;
+mod sign_in;
 mod sync;
 mod tamper;
 mod tokens;
@@ -140,6 +141,11 @@ pub(crate) struct RunState {
     pub key_id: Option<String>,
     /// The KEYCREDENTIALLINK_BLOB the registration wrote.
     pub key_credential: Option<Vec<u8>>,
+    /// The nonce CloudAP got from Azure AD for the sign-in.
+    pub nonce: Option<String>,
+    /// The Primary Refresh Token CloudAP holds, and its session key.
+    pub prt: Option<String>,
+    pub session_key: Option<[u8; 32]>,
     /// What the registration service accepted from the device's join request.
     pub accepted_join: Option<join::AcceptedJoin>,
     /// The DN-Binary values the RA read from AD.
@@ -443,6 +449,13 @@ impl Run {
             CreateDeviceObject => self.create_device_object(),
             ReturnDeviceCertificate => self.return_device_certificate(),
             InstallDeviceCertificate => self.install_device_certificate(),
+            UnlockWithPin => self.unlock_with_pin(),
+            RequestNonce => self.request_nonce(),
+            SignAssertion => self.sign_assertion(),
+            RequestPrt => self.request_prt(),
+            ValidatePrtRequest => self.validate_prt_request(),
+            IssuePrt => self.issue_prt(),
+            DecryptSessionKey => self.decrypt_session_key(),
             StartProvisioning => self.start_provisioning(),
             AskForToken => self.ask_for_token(),
             SignInRequest => self.sign_in_request(),

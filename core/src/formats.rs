@@ -14,6 +14,7 @@ pub mod bcrypt;
 pub mod codec;
 pub(crate) mod encoding;
 pub mod guid;
+pub mod jwe;
 pub mod jws;
 pub mod key_credential_link;
 

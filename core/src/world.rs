@@ -127,6 +127,20 @@ pub struct RegisteredDevice {
     pub transport_key: Option<RsaPublicKey>,
     /// Who registered it (the user's UPN), when a user did.
     pub registered_by: Option<String>,
+    /// An administrator can disable a device object; Azure AD then refuses
+    /// the device's sign-ins.
+    pub enabled: bool,
+}
+
+/// A Primary Refresh Token as Azure AD keeps it: the token it handed out,
+/// the session key that goes with it, for whom and which device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedPrt {
+    pub token: String,
+    pub session_key: [u8; 32],
+    pub upn: String,
+    pub device_id: Guid,
+    pub issued: SimTime,
 }
 
 /// Looks a device up by the ID a request names.
@@ -147,6 +161,13 @@ pub struct AzureAdState {
     /// Azure AD verifies a device-signed request against.
     #[serde(skip)]
     pub devices: Vec<RegisteredDevice>,
+    /// The nonces Azure AD handed out, with when: a signed request must
+    /// carry a recent one.
+    #[serde(skip)]
+    pub nonces: Vec<(String, SimTime)>,
+    /// The Primary Refresh Tokens Azure AD issued.
+    #[serde(skip)]
+    pub prts: Vec<IssuedPrt>,
 }
 
 /// On-premises Active Directory: the user object's msDS-KeyCredentialLink
@@ -355,6 +376,7 @@ impl World {
             public_key: self.device.device_public_key.clone(),
             transport_key: Some(self.device.transport_public_key.clone()),
             registered_by: None,
+            enabled: true,
         };
         self.azure_ad.devices.push(registered.clone());
         self.directory.devices.push(registered);
@@ -406,6 +428,8 @@ impl World {
         };
         let azure_ad = AzureAdState {
             devices: Vec::new(),
+            nonces: Vec::new(),
+            prts: Vec::new(),
             user_keys: Vec::new(),
             last_mfa: match config.options.last_mfa {
                 LastMfa::Never => None,

@@ -1381,7 +1381,10 @@ fn the_device_reports_its_state_as_dsregcmd_does() {
         .script()
         .resolve("device-registration.install-device-certificate")
         .unwrap();
-    let last = r.events().len() - 1;
+    let last = r
+        .script()
+        .resolve("registration.return-key-id")
+        .unwrap();
     // Before the join: not joined, so provisioning would not start.
     assert_eq!(
         value(0, "Device State", "AzureAdJoined").as_deref(),
@@ -1509,4 +1512,145 @@ fn key_credential_values_carry_times_and_flags_as_their_writers_do() {
     let t = created.to_sim_time().unwrap();
     assert_eq!(t.civil().0, 2026, "{created}");
     assert!(t <= r.now() && t >= r.world().config.start);
+}
+
+/// Azure AD joined, managed, with `options`, run through the step `id`.
+fn aadj_with(options: Options, id: &str) -> Run {
+    let flow = flow_id("aadj-managed");
+    let mut r = Run::new(world(options), flow);
+    let at = r.script().resolve(id).unwrap();
+    r.run_through(at).unwrap();
+    r
+}
+
+#[test]
+fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
+    let r = run(flow_id("aadj-managed"), Options::default());
+    check_runs_to_its_end(&r);
+    let w = r.world();
+    let prt = w.azure_ad.prts.last().expect("a PRT");
+    assert_eq!(prt.device_id, w.device.id().unwrap());
+    let last = r.events().last().unwrap();
+    assert_eq!(last.action, Action::DecryptSessionKey);
+    assert!(last.tpm.iter().any(|x| x.name == "TPM2_RSA_Decrypt"));
+    let response = r
+        .events()
+        .iter()
+        .flat_map(|e| &e.artifacts)
+        .find(|a| a.id == "prt-response")
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
+    assert_eq!(json["token_type"], "pop");
+    let jwe =
+        whfb_core::formats::jwe::Jwe::parse(json["session_key_jwe"].as_str().unwrap()).unwrap();
+    assert_eq!(jwe.header().unwrap()["alg"], "RSA-OAEP");
+    // The session key Azure AD kept opens the JWE; another key does not.
+    assert!(jwe.open(&prt.session_key).is_ok());
+    assert!(jwe.open(&[0u8; 32]).is_err());
+    // The device reports the PRT.
+    let sso = last
+        .device_state
+        .iter()
+        .find(|s| s.name == "SSO State")
+        .unwrap();
+    assert_eq!(sso.get("AzureAdPrt"), Some("YES"));
+    let before = &r.events()[r.events().len() - 2].device_state;
+    let sso = before.iter().find(|s| s.name == "SSO State").unwrap();
+    assert_eq!(sso.get("AzureAdPrt"), Some("NO"));
+}
+
+#[test]
+fn the_sign_in_is_refused_by_the_real_checks() {
+    // A disabled device.
+    let r = run(
+        flow_id("aadj-managed"),
+        Options {
+            device_disabled: true,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Device is registered and enabled",
+        "AADSTS135011",
+    );
+
+    // Wrong PINs at sign-in: counted on from provisioning's, until lockout.
+    let r = run(
+        flow_id("aadj-managed"),
+        Options {
+            sign_in_wrong_pins: 3,
+            ..Options::default()
+        },
+    );
+    check_runs_to_its_end(&r);
+    assert_eq!(r.world().device.da_state().failed_tries, 3);
+    let r = run(
+        flow_id("aadj-managed"),
+        Options {
+            wrong_pin_attempts: 20,
+            sign_in_wrong_pins: 12,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::SignAssertion,
+        "PIN opens the user key",
+        "LOCKOUT",
+    );
+
+    // A nonce gone stale while the clock moved on.
+    let mut r = aadj_with(Options::default(), "sign-in.request-nonce");
+    r.advance_clock(SimDuration::minutes(6));
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Nonce is fresh",
+        "good for 5 min",
+    );
+
+    // The key was never registered, or registered from another device.
+    let mut r = aadj_with(Options::default(), "sign-in.request-prt");
+    r.world_mut().azure_ad.user_keys.clear();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Key is registered for the user",
+        "no key with the ID",
+    );
+    let mut r = aadj_with(Options::default(), "sign-in.request-prt");
+    for k in &mut r.world_mut().azure_ad.user_keys {
+        k.device_id =
+            whfb_core::formats::Guid::parse("11111111-2222-3333-4444-555555555555").unwrap();
+    }
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Key is registered for the user",
+        "registered from device 11111111",
+    );
+
+    // A tampered assertion: its old signature kept, or signed by an attacker.
+    for attacker in [false, true] {
+        let mut r = aadj_with(Options::default(), "sign-in.sign-assertion");
+        let token = String::from_utf8(r.wire("ngc-assertion").unwrap().to_vec()).unwrap();
+        let jws = whfb_core::formats::Jws::parse(&token).unwrap();
+        let mut claims = jws.claims().clone();
+        claims.insert("scope".into(), "openid aza ugs offline_access".into());
+        let edited =
+            whfb_model::jws::with_payload(&token, &serde_json::Value::Object(claims)).unwrap();
+        if attacker {
+            r.tamper_attacker_signed("ngc-assertion", edited.into_bytes())
+                .unwrap();
+        } else {
+            r.tamper("ngc-assertion", edited.into_bytes()).unwrap();
+        }
+        r.run_to_end();
+        assert_halted_at(&r, Action::ValidatePrtRequest, "Assertion signature", "");
+    }
 }

@@ -15,6 +15,9 @@ pub enum Actor {
     Cxh,
     /// The Azure AD Web Account Manager plug-in, which fetches tokens.
     Wam,
+    /// The Cloud Authentication Provider's Azure AD plug-in (CloudAP), which
+    /// signs the user in to Windows and holds the Primary Refresh Token.
+    CloudAp,
     /// The device's TPM, with its key pre-generation pool.
     Tpm,
     /// A Windows Hello compatible biometric sensor.
@@ -41,12 +44,13 @@ pub enum Actor {
 
 impl Actor {
     /// Every actor, in the order lanes are drawn (left to right).
-    pub const ALL: [Actor; 14] = [
+    pub const ALL: [Actor; 15] = [
         Actor::User,
         Actor::Sensor,
         Actor::Tpm,
         Actor::Cxh,
         Actor::Wam,
+        Actor::CloudAp,
         Actor::AdFs,
         Actor::Mfa,
         Actor::AzureAd,
@@ -64,6 +68,7 @@ impl Actor {
             Actor::User => "User",
             Actor::Cxh => "Provisioning app (CXH)",
             Actor::Wam => "Web Account Manager",
+            Actor::CloudAp => "CloudAP (sign-in)",
             Actor::Tpm => "TPM",
             Actor::Sensor => "Biometric sensor",
             Actor::AzureAd => "Azure AD",
@@ -84,6 +89,7 @@ impl Actor {
             Actor::User => "user",
             Actor::Cxh => "cxh",
             Actor::Wam => "wam",
+            Actor::CloudAp => "cloudap",
             Actor::Tpm => "tpm",
             Actor::Sensor => "sensor",
             Actor::AzureAd => "azure-ad",
@@ -102,7 +108,7 @@ impl Actor {
     pub fn place(self) -> Place {
         match self {
             Actor::User => Place::Person,
-            Actor::Cxh | Actor::Wam | Actor::Tpm | Actor::Sensor => Place::Device,
+            Actor::Cxh | Actor::Wam | Actor::CloudAp | Actor::Tpm | Actor::Sensor => Place::Device,
             Actor::AzureAd | Actor::Mfa | Actor::Adrs => Place::Cloud,
             Actor::AdFs | Actor::Edrs | Actor::Ra | Actor::Ca | Actor::Ad | Actor::AadConnect => {
                 Place::OnPremises
@@ -193,7 +199,8 @@ impl SignIn {
 
 /// A phase of a flow. A to G are provisioning's phases, lettered as in the
 /// documentation's tables; R is the device registration that comes before
-/// them (the documentation describes it but letters no phase for it).
+/// them and S the first sign-in with the new credential after them (the
+/// documentation describes both but letters neither).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Phase {
     R,
@@ -204,10 +211,11 @@ pub enum Phase {
     E,
     F,
     G,
+    S,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Phase::R,
         Phase::A,
         Phase::B,
@@ -216,6 +224,7 @@ impl Phase {
         Phase::E,
         Phase::F,
         Phase::G,
+        Phase::S,
     ];
 
     pub fn letter(self) -> char {
@@ -228,12 +237,13 @@ impl Phase {
             Phase::E => 'E',
             Phase::F => 'F',
             Phase::G => 'G',
+            Phase::S => 'S',
         }
     }
 
     /// Whether the phase is one of provisioning's (A to G).
     pub fn is_provisioning(self) -> bool {
-        self != Phase::R
+        !matches!(self, Phase::R | Phase::S)
     }
 
     pub fn from_letter(c: char) -> Option<Phase> {

@@ -77,11 +77,15 @@ pub enum Segment {
     /// Certificate trust: request, registration authority, issuance,
     /// installation (phases D–G).
     CertificateEnrollment,
+    /// Phase S: the first sign-in to Windows with the new credential: a
+    /// nonce, the user key's assertion, the device-signed request, and the
+    /// Primary Refresh Token with its session key.
+    SignIn,
 }
 
 impl Segment {
     /// Every segment; its slug is the first half of a step's id.
-    pub const ALL: [Segment; 7] = [
+    pub const ALL: [Segment; 8] = [
         Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
@@ -89,6 +93,7 @@ impl Segment {
         Segment::KeySync,
         Segment::SyncBeforeEnrollment,
         Segment::CertificateEnrollment,
+        Segment::SignIn,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -100,6 +105,7 @@ impl Segment {
             Segment::KeySync => "key-sync",
             Segment::SyncBeforeEnrollment => "sync",
             Segment::CertificateEnrollment => "enrollment",
+            Segment::SignIn => "sign-in",
         }
     }
 
@@ -364,6 +370,12 @@ mod tests {
                 assert_eq!(info.deployment, Deployment::Cloud, "{flow}");
                 assert_eq!(info.sign_in, SignIn::Managed, "{flow}");
                 assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
+            }
+            // The sign-in needs what the join gave the device (its
+            // certificate, its transport key) and comes last.
+            if info.has_segment(Segment::SignIn) {
+                assert!(info.has_segment(Segment::DeviceRegistration), "{flow}");
+                assert_eq!(info.segments.last(), Some(&Segment::SignIn), "{flow}");
             }
         }
     }

@@ -174,6 +174,11 @@ pub struct Options {
     pub last_sync_ago: SimDuration,
     /// Keys the TPM pre-generates.
     pub pool_size: usize,
+    /// How many times the user mistypes the PIN at the first sign-in
+    /// before getting it right (the TPM's count goes on from provisioning).
+    pub sign_in_wrong_pins: u32,
+    /// An administrator disabled the device object in the directory.
+    pub device_disabled: bool,
 }
 
 impl Default for Options {
@@ -190,12 +195,14 @@ impl Default for Options {
             sync_interval: SimDuration::minutes(30),
             last_sync_ago: SimDuration::minutes(12),
             pool_size: 2,
+            sign_in_wrong_pins: 0,
+            device_disabled: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 9] = [
+pub const OPTION_KEYS: [(&str, &str); 11] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     ("mfa", "minutes since the user's last MFA, or none"),
     ("pin", "the PIN the user types (both times)"),
@@ -208,6 +215,14 @@ pub const OPTION_KEYS: [(&str, &str); 9] = [
     ("password", "the password the user types"),
     ("sync", "Azure AD Connect's sync interval in minutes"),
     ("lastsync", "minutes since Azure AD Connect last ran"),
+    (
+        "signinwrongpin",
+        "how many wrong PINs the user types at the first sign-in (0-64)",
+    ),
+    (
+        "device",
+        "enabled or disabled: the device object in the directory",
+    ),
 ];
 
 impl Options {
@@ -274,6 +289,23 @@ impl Options {
                 self.sync_interval = d;
             }
             "lastsync" => self.last_sync_ago = minutes(24 * 60)?,
+            "signinwrongpin" => match value.parse::<u32>() {
+                Ok(n) if n <= 64 => self.sign_in_wrong_pins = n,
+                _ => {
+                    return Err(format!(
+                        "signinwrongpin must be a number from 0 to 64, not \"{value}\""
+                    ))
+                }
+            },
+            "device" => match value {
+                "disabled" => self.device_disabled = true,
+                "enabled" => self.device_disabled = false,
+                _ => {
+                    return Err(format!(
+                        "device must be \"enabled\" or \"disabled\", not \"{value}\""
+                    ))
+                }
+            },
             other => return Err(format!("there is no setting \"{other}\"")),
         }
         Ok(())
@@ -327,6 +359,12 @@ impl Options {
         }
         if self.last_sync_ago != d.last_sync_ago {
             out.push(("lastsync", (self.last_sync_ago.0 / 60_000).to_string()));
+        }
+        if self.sign_in_wrong_pins != 0 {
+            out.push(("signinwrongpin", self.sign_in_wrong_pins.to_string()));
+        }
+        if self.device_disabled {
+            out.push(("device", "disabled".to_string()));
         }
         out
     }

@@ -55,6 +55,14 @@ pub enum Action {
     CreateDeviceObject,
     ReturnDeviceCertificate,
     InstallDeviceCertificate,
+    // Phase S: the first sign-in with the new credential.
+    UnlockWithPin,
+    RequestNonce,
+    SignAssertion,
+    RequestPrt,
+    ValidatePrtRequest,
+    IssuePrt,
+    DecryptSessionKey,
     // Phase A: two factors, then an access token for the registration service.
     StartProvisioning,
     AskForToken,
@@ -102,7 +110,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 54] = [
         Action::StartJoin,
         Action::JoinSignIn,
         Action::CreateDeviceKeys,
@@ -112,6 +120,13 @@ impl Action {
         Action::CreateDeviceObject,
         Action::ReturnDeviceCertificate,
         Action::InstallDeviceCertificate,
+        Action::UnlockWithPin,
+        Action::RequestNonce,
+        Action::SignAssertion,
+        Action::RequestPrt,
+        Action::ValidatePrtRequest,
+        Action::IssuePrt,
+        Action::DecryptSessionKey,
         Action::StartProvisioning,
         Action::AskForToken,
         Action::SignInRequest,
@@ -164,6 +179,13 @@ impl Action {
             Action::CreateDeviceObject => "create-device-object",
             Action::ReturnDeviceCertificate => "return-device-certificate",
             Action::InstallDeviceCertificate => "install-device-certificate",
+            Action::UnlockWithPin => "unlock-with-pin",
+            Action::RequestNonce => "request-nonce",
+            Action::SignAssertion => "sign-assertion",
+            Action::RequestPrt => "request-prt",
+            Action::ValidatePrtRequest => "validate-prt-request",
+            Action::IssuePrt => "issue-prt",
+            Action::DecryptSessionKey => "decrypt-session-key",
             Action::StartProvisioning => "start-provisioning",
             Action::AskForToken => "ask-for-token",
             Action::SignInRequest => "sign-in-request",
@@ -501,6 +523,7 @@ pub fn script(flow: FlowId) -> Script {
             Segment::KeySync => sync_phase_key_trust(&mut steps),
             Segment::SyncBeforeEnrollment => sync_steps(Phase::D, &mut steps),
             Segment::CertificateEnrollment => certificate_phases(flow, &mut steps),
+            Segment::SignIn => phase_s(&mut steps),
         }
         for step in &mut steps[first..] {
             step.id.segment = segment;
@@ -528,6 +551,11 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
             phase: Phase::R,
             name: "Device registration",
             summary: "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys.",
+        }],
+        Segment::SignIn => vec![PhaseSpec {
+            phase: Phase::S,
+            name: "First sign-in with the PIN",
+            summary: "The user signs in to Windows with the new PIN: the TPM-held key answers Azure AD's nonce, and Azure AD returns a Primary Refresh Token whose session key only this device's TPM can open.",
         }],
         Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
@@ -618,6 +646,27 @@ fn phase_r(steps: &mut Vec<StepSpec>) {
         "The service answers with the device certificate and the user it registered the device for."));
     steps.push(internal(R, Cxh, Action::InstallDeviceCertificate, "Install the certificate",
         "The device checks that the certificate certifies its own device key and reads its device ID from it, then installs it in the computer's certificate store with the key in the TPM. The device is now Microsoft Entra joined."));
+}
+
+/// The first sign-in with the new credential (MS-OAPXBC 3.1.5.1: the nonce,
+/// the Primary Refresh Token request and response).
+fn phase_s(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::S;
+    steps.push(msg(S, User, CloudAp, Action::UnlockWithPin, "PIN at the sign-in screen",
+        "Later, at the Windows sign-in screen, the user types the PIN instead of the password. The PIN is not checked by anyone on the network: it only authorises the TPM to use the user key."));
+    steps.push(msg(S, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
+        "The cloud authentication provider (CloudAP) first asks Azure AD for a nonce, a fresh value that the signed request must carry, so that no recorded sign-in can be replayed."));
+    steps.push(msg(S, CloudAp, Tpm, Action::SignAssertion, "Sign the nonce with the user key",
+        "CloudAP builds an assertion naming the user and carrying the nonce, and the TPM signs it with the Windows Hello key, authorised by the PIN. A wrong PIN is a refused TPM2_Sign that the TPM counts."));
+    steps.push(msg(S, CloudAp, AzureAd, Action::RequestPrt, "PRT request, signed by the device",
+        "The assertion travels inside a request that the TPM signs with the device key, with the device certificate attached: Azure AD learns in one message which user, which key and which device."));
+    steps.push(internal(S, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and key",
+        "Azure AD checks the device certificate and signature against the device it registered, that the nonce is one it issued and still fresh, and the assertion's signature against the key registered for this user from this device in key registration."));
+    steps.push(msg(S, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
+        "Azure AD answers with a Primary Refresh Token and a new session key, encrypted (RSA-OAEP) to the transport key the device registered when it joined: only this device's TPM can open it."));
+    steps.push(msg(S, CloudAp, Tpm, Action::DecryptSessionKey, "Decrypt the session key",
+        "CloudAP hands the encrypted key to the TPM, which decrypts it with the transport key. With the PRT and its session key the device gets tokens for apps without asking the user again."));
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {

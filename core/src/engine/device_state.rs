@@ -4,9 +4,10 @@
 //! device and the run hold, never typed per step: join it and
 //! `AzureAdJoined` turns YES, register a key and `NgcSet` does.
 //!
-//! Only what this run models is reported: there is no SSO State section
-//! (no flow obtains a Primary Refresh Token yet), and a device registered
-//! before the run shows no certificate details, since none were drawn.
+//! Only what this run models is reported: the SSO State section only where
+//! the run shows the sign-in that obtains a Primary Refresh Token, and a
+//! device registered before the run shows no certificate details, since
+//! none were drawn.
 
 use super::{ReportSection, Run};
 use crate::catalog::{Deployment, Trust};
@@ -90,6 +91,27 @@ impl Run {
         }
         user.push(("WorkplaceJoined", yes(false)));
         out.push(section("User State", user));
+
+        // The SSO state only where the run shows the sign-in that gets a PRT.
+        if info.has_segment(crate::flows::Segment::SignIn) {
+            let prt = world
+                .azure_ad
+                .prts
+                .last()
+                .filter(|_| self.state.prt.is_some());
+            let mut sso = vec![("AzureAdPrt", yes(prt.is_some()))];
+            if let Some(prt) = prt {
+                let at = |t: crate::clock::SimTime| t.to_string().replace(" UTC", ".000 UTC");
+                sso.push(("AzureAdPrtUpdateTime", at(prt.issued)));
+                sso.push((
+                    "AzureAdPrtExpiryTime",
+                    at(prt
+                        .issued
+                        .plus(crate::clock::SimDuration::seconds(14 * 24 * 3600))),
+                ));
+            }
+            out.push(section("SSO State", sso));
+        }
 
         let ready = joined.is_some();
         out.push(section(

@@ -183,6 +183,26 @@ impl Run {
                 format!("{}; thumbprint {}", entry.subject, entry.thumbprint),
             );
         }
+        if let Some(prt) = &self.state.prt {
+            hold(
+                Actor::CloudAp,
+                Token,
+                "Primary Refresh Token",
+                format!(
+                    "{}…, valid 14 days",
+                    prt.chars().take(12).collect::<String>()
+                ),
+            );
+        }
+        if self.state.session_key.is_some() {
+            hold(
+                Actor::CloudAp,
+                Secret,
+                "PRT session key",
+                "32 bytes the TPM decrypted with the transport key; proves possession of the PRT"
+                    .into(),
+            );
+        }
         if info.actors.contains(&Actor::Wam) && self.state.wam_token {
             hold(
                 Actor::Wam,
@@ -215,6 +235,19 @@ impl Run {
             );
             if let Some(t) = world.azure_ad.last_mfa {
                 hold(Actor::AzureAd, Record, "Last MFA", t.to_string());
+            }
+            if let Some(prt) = world.azure_ad.prts.last() {
+                hold(
+                    Actor::AzureAd,
+                    Record,
+                    "Issued PRTs",
+                    format!(
+                        "{} in this run; the last for {} on device {}, with its session key",
+                        world.azure_ad.prts.len(),
+                        prt.upn,
+                        prt.device_id
+                    ),
+                );
             }
             let devices = &world.azure_ad.devices;
             hold(

@@ -431,6 +431,7 @@ impl Run {
             public_key: accepted.device_key,
             transport_key: Some(accepted.transport_key),
             registered_by: Some(accepted.upn),
+            enabled: true,
         });
         out.artifact(json_artifact(
             "device-object",

@@ -8,6 +8,7 @@ use super::wire::certificate as cert_wire;
 use super::wire::join as join_wire;
 use super::wire::keys as keys_wire;
 use super::wire::registration as reg_wire;
+use super::wire::sign_in as sign_in_wire;
 use super::wire::tokens as token_wire;
 use super::Run;
 use crate::catalog::Actor;
@@ -26,6 +27,8 @@ enum Sender {
     Token(KeyPurpose),
     /// A JWS signed by the device key inside the TPM.
     DeviceKeyToken,
+    /// A JWS signed by the user key inside the TPM (authorised by the PIN).
+    UserKeyToken,
     /// The PKCS#10 request, signed by the user key inside the TPM.
     UserKeyRequest,
     /// The device's PKCS#10 request at join, signed by the device key
@@ -66,7 +69,7 @@ impl Run {
     fn attacker_signer(&self, id: &str) -> std::result::Result<String, String> {
         if matches!(
             self.sender_of(id),
-            Sender::Token(_) | Sender::DeviceKeyToken
+            Sender::Token(_) | Sender::DeviceKeyToken | Sender::UserKeyToken
         ) {
             Ok("a key of the attacker's own, which no party trusts".into())
         } else {
@@ -81,6 +84,7 @@ impl Run {
         match self.sender_of(id) {
             Sender::Token(purpose) => Ok(purpose.description().to_string()),
             Sender::DeviceKeyToken => Ok("the device key, in the TPM".into()),
+            Sender::UserKeyToken => Ok("the user key, in the TPM (authorised by the PIN)".into()),
             Sender::UserKeyRequest => Ok("the user key, in the TPM (authorised by the PIN)".into()),
             Sender::DeviceKeyRequest => Ok("the device key, in the TPM".into()),
             Sender::DeviceCa => Ok(KeyPurpose::DeviceCa.description().to_string()),
@@ -97,7 +101,8 @@ impl Run {
 
     fn sender_of(&self, id: &str) -> Sender {
         match id {
-            token_wire::SIGN_IN_REQUEST => Sender::DeviceKeyToken,
+            token_wire::SIGN_IN_REQUEST | sign_in_wire::PRT_REQUEST => Sender::DeviceKeyToken,
+            sign_in_wire::ASSERTION => Sender::UserKeyToken,
             token_wire::ENTERPRISE_TOKEN => Sender::Token(KeyPurpose::AdFsTokenSigning),
             token_wire::ACCESS_TOKEN if self.topo.token_issuer == Actor::AdFs => {
                 Sender::Token(KeyPurpose::AdFsTokenSigning)
@@ -138,6 +143,16 @@ impl Run {
                 let device = &mut self.world.device;
                 resign_jws(&bytes, |input| {
                     device.sign_with_device_key(input, now, &mut log)
+                })?
+            }
+            Sender::UserKeyToken => {
+                let loaded = self.user_key_loaded()?;
+                let pin = self.world.config.options.pin.clone();
+                let now = self.now;
+                let mut log = Vec::new();
+                let device = &mut self.world.device;
+                resign_jws(&bytes, |input| {
+                    device.sign_with_user_key(&loaded, input, &pin, now, &mut log)
                 })?
             }
             Sender::UserKeyRequest => {

@@ -20,6 +20,14 @@ pub(crate) mod join {
     pub const JOIN_RESPONSE: &str = "join-response";
 }
 
+/// Wire ids of phase S: the first sign-in.
+pub(crate) mod sign_in {
+    pub const NONCE_RESPONSE: &str = "nonce-response";
+    pub const ASSERTION: &str = "ngc-assertion";
+    pub const PRT_REQUEST: &str = "prt-request";
+    pub const PRT_RESPONSE: &str = "prt-response";
+}
+
 /// Wire ids of phase A: tokens and MFA.
 pub(crate) mod tokens {
     pub const TOKEN_REQUEST: &str = "wam-token-request";

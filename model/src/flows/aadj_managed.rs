@@ -1,6 +1,7 @@
 //! Azure AD joined, managed: Azure AD checks the password and runs MFA
 //! itself; the key is registered with the Azure Device Registration Service.
-//! The run begins with the device's Microsoft Entra join.
+//! The run begins with the device's Microsoft Entra join and ends with the
+//! user's first sign-in with the PIN.
 
 use super::{Flow, Segment};
 use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
@@ -12,12 +13,13 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Key,
     sign_in: SignIn::Managed,
     features: &[],
-    actors: &[User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs],
+    actors: &[User, Sensor, Tpm, Cxh, Wam, CloudAp, Mfa, AzureAd, Adrs],
     segments: &[
         Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
+        Segment::SignIn,
     ],
     summary: "Azure AD authenticates the user and runs MFA itself, then the device \
               registers the new TPM-held public key with the cloud registration service.",
