@@ -1381,10 +1381,7 @@ fn the_device_reports_its_state_as_dsregcmd_does() {
         .script()
         .resolve("device-registration.install-device-certificate")
         .unwrap();
-    let last = r
-        .script()
-        .resolve("registration.return-key-id")
-        .unwrap();
+    let last = r.script().resolve("registration.return-key-id").unwrap();
     // Before the join: not joined, so provisioning would not start.
     assert_eq!(
         value(0, "Device State", "AzureAdJoined").as_deref(),

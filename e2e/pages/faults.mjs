@@ -66,6 +66,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-adfs', up);
   }
 
+  deviceDisabled(disabled) {
+    return this.setChecked('cond-device-disabled', disabled);
+  }
+
   lastMfa(minutesOrNone) {
     return this.select('cond-mfa', String(minutesOrNone));
   }

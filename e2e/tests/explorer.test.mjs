@@ -8,7 +8,7 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // Messages (arrows) per phase in each flow, as the documentation's diagrams
 // draw them and the core's scripts define them.
 const FLOWS = {
-  'aadj-managed': { R: 7, A: 9, B: 5, C: 3 },
+  'aadj-managed': { R: 7, A: 9, B: 5, C: 3, S: 6 },
   'aadj-federated': { A: 11, B: 5, C: 3 },
   'hybrid-key-managed': { A: 9, B: 5, C: 3, D: 5 },
   'hybrid-key-federated': { A: 11, B: 5, C: 3, D: 5 },

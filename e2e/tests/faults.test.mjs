@@ -401,3 +401,51 @@ test('the join: a certificate request edited after the TPM signed it is refused;
   assert.match(await devices(), /DESKTOP-[0-9A-F]{8} \([0-9a-f-]{36}\), device key and transport key/);
   assertNoProblems(problems);
 });
+
+test('the first sign-in: a stale nonce, a disabled device and an assertion an attacker signed are each refused by Azure AD', { timeout: 180_000 }, async (t) => {
+  const NONCE = JOIN + 19 + 1; // CloudAP → Azure AD: ask for a nonce
+  const ASSERTION = NONCE + 1; // CloudAP → TPM: sign the nonce with the user key
+  const VALIDATE = NONCE + 3; // Azure AD checks device, nonce and key
+  const LAST = NONCE + 5; // CloudAP → TPM: decrypt the session key
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=sign-in.decrypt-session-key', LAST);
+  assert.equal(await explorer.waitForStep(LAST), 'done');
+  assert.ok((await explorer.checkOutcomes()).some((c) => c.title === 'Transport key opens the session key' && c.outcome === 'pass'));
+  const holdings = new HoldingsPanel(page);
+  assert.ok((await holdings.of('cloudap')).some((h) => h.item === 'Primary Refresh Token'));
+  const banner = new EditsBanner(page);
+
+  // 1. The clock moves on 15 minutes after the nonce: it is stale when used.
+  await explorer.jump(NONCE);
+  const clock = new ClockPanel(page);
+  let since = await banner.version();
+  await clock.wait(15);
+  let result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.equal(await explorer.current(), VALIDATE);
+  assert.match((await explorer.check('Nonce is fresh')).reason, /issued 15 min/);
+  await afterReopen(page, () => banner.undo());
+  assert.equal(await explorer.waitForStep(VALIDATE), 'done');
+
+  // 2. The assertion, edited and signed with an attacker's own key.
+  await explorer.jump(ASSERTION);
+  const tamper = new TamperPanel(page);
+  await tamper.open('ngc-assertion');
+  assert.match(await page.getByTestId('resign-who').innerText(), /user key, in the TPM/);
+  await tamper.editClaims((c) => {
+    c.iss = 'mallory@contoso.com';
+  });
+  since = await banner.version();
+  await tamper.signAsAttacker();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.equal(await explorer.current(), VALIDATE);
+  assert.match(await explorer.haltText(), /Key is registered for the user|Assertion signature/);
+  await afterReopen(page, () => banner.undo());
+
+  // 3. An administrator disables the device before the sign-in.
+  await new ConditionsPanel(page).deviceDisabled(true);
+  assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
+  assert.match((await explorer.check('Device is registered and enabled')).reason, /AADSTS135011/);
+  assert.match(page.url(), /device=disabled/);
+  assertNoProblems(problems);
+});

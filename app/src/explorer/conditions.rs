@@ -25,6 +25,8 @@ fn describe(key: &str, value: &str) -> String {
         ("password", _) => "another password typed".into(),
         ("sync", m) => format!("sync every {m} min"),
         ("lastsync", m) => format!("last sync {m} min before the start"),
+        ("signinwrongpin", n) => format!("{n} wrong PIN(s) at sign-in"),
+        ("device", "disabled") => "the device disabled in the directory".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -42,6 +44,7 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
     let actors = flow.info().actors;
     let has_adfs = actors.contains(&Actor::AdFs);
     let has_sync = actors.contains(&Actor::AadConnect);
+    let has_sign_in = flow.info().has_segment(whfb_model::flows::Segment::SignIn);
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -158,6 +161,30 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         }
                     />
                 </label>
+                {has_sign_in.then(|| view! {
+                    <label>
+                        <span>"Wrong PINs at the first sign-in"</span>
+                        <input
+                            type="number"
+                            min="0"
+                            max="64"
+                            inputmode="numeric"
+                            data-testid="cond-signinwrongpin"
+                            prop:value=move || options.with(|o| o.sign_in_wrong_pins.to_string())
+                            on:change=move |ev| set("signinwrongpin", event_target_value(&ev))
+                        />
+                        <small>"the TPM's count goes on from provisioning's; at 32 it locks out"</small>
+                    </label>
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-device-disabled"
+                            prop:checked=move || options.with(|o| o.device_disabled)
+                            on:change=move |ev| set("device", if event_target_checked(&ev) { "disabled" } else { "enabled" }.into())
+                        />
+                        <span>"An administrator disables the device before the sign-in"</span>
+                    </label>
+                })}
                 {has_adfs.then(|| view! {
                     <label class="check-row">
                         <input

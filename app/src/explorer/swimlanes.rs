@@ -5,7 +5,7 @@ use super::status_class;
 use crate::layout::{layout, Shape, BAND_HEAD, HEADER, LANE_WIDTH, MARGIN, ROW};
 use crate::session::Session;
 use leptos::prelude::*;
-use whfb_model::catalog::Place;
+use whfb_model::catalog::{Phase, Place};
 use whfb_model::script::Script;
 
 #[component]
@@ -39,19 +39,11 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
     // Device registration (phase R) folds away to its heading: what comes
     // after moves up. It stays open while the current step is one of its own.
     let folded = RwSignal::new(false);
-    let join_band = geometry
-        .bands
-        .iter()
-        .find(|b| !b.phase.is_provisioning())
-        .cloned();
+    let join_band = geometry.bands.iter().find(|b| b.phase == Phase::R).cloned();
     let join_height = join_band.as_ref().map_or(0.0, |b| b.height - BAND_HEAD);
     let in_join = move || {
         let cur = pb.with(|p| p.current);
-        script.with_value(|s| {
-            s.steps
-                .get(cur)
-                .is_some_and(|st| !st.phase.is_provisioning())
-        })
+        script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.phase == Phase::R))
     };
     let is_folded = move || folded.get() && !in_join();
     let shift = move || if is_folded() { join_height } else { 0.0 };
@@ -121,7 +113,7 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             let cur = pb.with(|p| p.current);
                             script.with_value(|s| s.steps.get(cur).map(|st| st.phase)) == Some(phase)
                         };
-                        let foldable = !phase.is_provisioning();
+                        let foldable = phase == Phase::R;
                         let band_height = b.height;
                         let label = format!("Phase {} · {}", phase.letter(), b.name);
                         view! {
@@ -227,7 +219,7 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                         let label_y = if is_arrow { r.y - 7.0 } else { r.y + 4.0 };
                         let anchor = r.anchor;
                         let id = script.with_value(|s| s.steps.get(i).map(|st| st.id.to_string()).unwrap_or_default());
-                        let in_fold = phase_of(i).is_some_and(|p| !p.is_provisioning());
+                        let in_fold = phase_of(i) == Some(Phase::R);
                         view! {
                             <g
                                 class=move || format!("step {} {}", state(), status())
