@@ -421,14 +421,7 @@ impl Device {
                 .change_auth_and_reload(pooled.handle, &empty, srk, &empty, &pooled.public, &auth)
                 .map_err(|e| tpm_reason(&e))?;
             let digest = Sha256::digest(nonce);
-            for attempt in 0..wrong_attempts {
-                let wrong = AuthValue::from_pin(&mistyped(pin, attempt));
-                match client.sign(bound.handle, &wrong, &digest) {
-                    Err(tpm_emu::Error::Tpm(_)) => {}
-                    Err(e) => return Err(tpm_reason(&e)),
-                    Ok(_) => return Err("the TPM accepted a wrong PIN".into()),
-                }
-            }
+            mistype_pin(&mut client, bound.handle, pin, wrong_attempts, &digest)?;
             client
                 .sign(bound.handle, &auth, &digest)
                 .map_err(|e| format!("with the right PIN: {e}"))?;
@@ -478,14 +471,7 @@ impl Device {
         let digest = Sha256::digest(data);
         let mut client = self.client(now);
         let result = (|| {
-            for attempt in 0..wrong_attempts {
-                let wrong = AuthValue::from_pin(&mistyped(pin, attempt));
-                match client.sign(key.handle, &wrong, &digest) {
-                    Err(tpm_emu::Error::Tpm(_)) => {}
-                    Err(e) => return Err(tpm_reason(&e)),
-                    Ok(_) => return Err("the TPM accepted a wrong PIN".into()),
-                }
-            }
+            mistype_pin(&mut client, key.handle, pin, wrong_attempts, &digest)?;
             client
                 .sign(key.handle, &AuthValue::from_pin(pin), &digest)
                 .map_err(|e| format!("with the right PIN: {e}"))
@@ -524,6 +510,26 @@ impl Device {
         self.personal_store.push(entry);
         Ok(value)
     }
+}
+
+/// `attempts` TPM2_Sign calls with mistyped PINs, each of which the TPM
+/// must refuse (and count).
+fn mistype_pin(
+    client: &mut TpmClient<&mut Tpm>,
+    key: TpmHandle,
+    pin: &str,
+    attempts: u32,
+    digest: &[u8],
+) -> std::result::Result<(), String> {
+    for attempt in 0..attempts {
+        let wrong = AuthValue::from_pin(&mistyped(pin, attempt));
+        match client.sign(key, &wrong, digest) {
+            Err(tpm_emu::Error::Tpm(_)) => {}
+            Err(e) => return Err(tpm_reason(&e)),
+            Ok(_) => return Err("the TPM accepted a wrong PIN".into()),
+        }
+    }
+    Ok(())
 }
 
 /// The k-th wrong PIN a user might type for `pin`: the same length, one

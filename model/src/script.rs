@@ -588,7 +588,7 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::SyncBeforeEnrollment => vec![PhaseSpec {
             phase: Phase::D,
             name: "Sync, then certificate request",
-            summary: "Enrollment waits for Azure AD Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority.",
+            summary: "Enrollment waits for Azure AD Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority. (The documentation draws this flow without lettered phases: the letters D to G here are the explorer's.)",
         }],
         Segment::CertificateEnrollment => vec![
             PhaseSpec {
@@ -860,7 +860,7 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
         "The RA passes the certificate back to the provisioning app.",
     ));
     steps.push(internal(G, Cxh, Action::InstallCertificate, "Install in the Personal store",
-        "The app checks the certificate is for its key and chains to the enterprise root, then installs it in the user's Personal store. Provisioning is over: the user can sign in with the PIN, on premises too."));
+        "The app checks the certificate is for its key and chains to the enterprise root, then installs it in the user's Personal store. Provisioning is over: Windows tells the user, in the Action Center, that the PIN can now be used to sign in, on premises too."));
 }
 
 #[cfg(test)]

@@ -139,7 +139,7 @@ impl Run {
                         .to_string()),
                 self.now
             ),
-            "Windows Hello for Business provisioning rule",
+            tokens::mfa_rule(self.topo.authenticator == Actor::AdFs),
             mfa_fresh(self.now, jws.number_claim("auth_time")),
         );
         let device_claim = jws.string_claim("deviceid").unwrap_or_default();

@@ -35,6 +35,16 @@ const NONCE_LIFETIME: SimDuration = SimDuration::minutes(5);
 /// A PRT's validity: Microsoft documents 14 days.
 const PRT_LIFETIME_SECONDS: u64 = 14 * 24 * 3600;
 
+/// The first certificate of a JWS header's `x5c` (RFC 7515 §4.1.6).
+fn x5c(token: &Jws) -> Option<Vec<u8>> {
+    token
+        .header()
+        .get("x5c")
+        .and_then(|v| v.get(0))
+        .and_then(Value::as_str)
+        .and_then(|b| Base64::decode_vec(b).ok())
+}
+
 impl Run {
     pub(crate) fn unlock_with_pin(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
@@ -218,12 +228,7 @@ impl Run {
         };
         // The device: its certificate, from the device CA, for a device
         // Azure AD registered and has not disabled, signed the request.
-        let cert = request
-            .header()
-            .get("x5c")
-            .and_then(|v| v.get(0))
-            .and_then(Value::as_str)
-            .and_then(|b| Base64::decode_vec(b).ok());
+        let cert = x5c(&request);
         let ca = self.world.adrs.device_ca_certificate.clone();
         let chain = match (&cert, &ca) {
             (Some(cert), Some(ca)) => crate::pki::verify_issued_by(cert, ca)
@@ -393,12 +398,7 @@ impl Run {
     pub(crate) fn issue_prt(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let request = Jws::parse(&self.take_text(wire::PRT_REQUEST)?)?;
-        let cert = request
-            .header()
-            .get("x5c")
-            .and_then(|v| v.get(0))
-            .and_then(Value::as_str)
-            .and_then(|b| Base64::decode_vec(b).ok())
+        let cert = x5c(&request)
             .ok_or_else(|| Error::Usage("the request has no device certificate".into()))?;
         let device_id = crate::pki::read_device_certificate(&cert)?.device_id;
         let transport = self

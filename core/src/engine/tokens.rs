@@ -132,6 +132,16 @@ impl TokenRules<'_> {
     }
 }
 
+/// Where the 10-minute MFA rule comes from: the documentation states it for
+/// Azure MFA; where AD FS performed the MFA it is the explorer's assumption.
+pub(crate) fn mfa_rule(adfs_mfa: bool) -> &'static str {
+    if adfs_mfa {
+        "Windows Hello for Business provisioning rule, stated for Azure MFA; for an MFA done at AD FS the explorer assumes the same"
+    } else {
+        "Windows Hello for Business provisioning rule (Azure MFA)"
+    }
+}
+
 /// Whether an MFA at `mfa_time` is still fresh at `now`.
 pub(crate) fn mfa_fresh(now: SimTime, mfa_time: Option<u64>) -> std::result::Result<(), String> {
     match mfa_time {
@@ -609,7 +619,7 @@ impl Run {
             Actor::AzureAd,
             "MFA is fresh",
             "auth_time against now: less than 10 minutes",
-            "Windows Hello for Business provisioning rule",
+            mfa_rule(true),
             mfa_fresh(self.now, parsed.number_claim("auth_time")),
         );
         let upn = parsed.string_claim("upn").unwrap_or_default();
@@ -640,7 +650,7 @@ impl Run {
             self.topo.token_issuer,
             "Second factor done",
             "time of the last MFA against now: less than 10 minutes",
-            "Windows Hello for Business provisioning rule",
+            mfa_rule(issuer_is_adfs),
             mfa_fresh(now, mfa.map(SimTime::unix_seconds)),
         );
         if !out.ok() {

@@ -353,7 +353,18 @@ pub fn root_certificate(
     not_before: SimTime,
     years: u32,
 ) -> Result<Vec<u8>> {
-    let subject = cn_name(cn)?;
+    self_signed_ca(key, cn_name(cn)?, not_before, years)
+}
+
+/// A self-signed CA certificate for `subject`: keyCertSign and cRLSign, CA,
+/// a subjectKeyIdentifier, valid `years` calendar years from `not_before`,
+/// its serial taken from the SHA-256 of the key (stable for a key).
+pub(super) fn self_signed_ca(
+    key: &RsaPrivateKey,
+    subject: Name,
+    not_before: SimTime,
+    years: u32,
+) -> Result<Vec<u8>> {
     let info = spki(&key.to_public_key())?;
     let digest = Sha256::digest(info.to_der().map_err(crypto("SubjectPublicKeyInfo"))?);
     let mut serial_bytes = [0u8; 16];

@@ -15,8 +15,8 @@
 //! DC=windows, DC=net`); its key and certificate are this run's.
 
 use super::certificate::{
-    authority_key_id, crypto, own_key_id, parse_certificate, plus_years, push_eku, push_extension,
-    rsa_key, sign_certificate, spki, TbsParts,
+    authority_key_id, crypto, parse_certificate, plus_years, push_eku, push_extension, rsa_key,
+    sign_certificate, spki, TbsParts,
 };
 use super::oid;
 use crate::clock::{SimDuration, SimTime};
@@ -27,7 +27,7 @@ use der::{Any, Decode, Encode};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
 use x509_cert::attr::AttributeTypeAndValue;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
@@ -72,34 +72,7 @@ fn device_ca_name() -> Result<Name> {
 /// cRLSign, valid twenty years from `not_before`. The serial is taken from
 /// the SHA-256 of the key, so it is stable for a key.
 pub fn device_ca_certificate(key: &RsaPrivateKey, not_before: SimTime) -> Result<Vec<u8>> {
-    let subject = device_ca_name()?;
-    let info = spki(&key.to_public_key())?;
-    let digest = Sha256::digest(info.to_der().map_err(crypto("SubjectPublicKeyInfo"))?);
-    let mut extensions = Vec::new();
-    push_extension(
-        &mut extensions,
-        &subject,
-        &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-    )?;
-    push_extension(
-        &mut extensions,
-        &subject,
-        &BasicConstraints {
-            ca: true,
-            path_len_constraint: None,
-        },
-    )?;
-    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
-    let tbs = TbsParts {
-        serial: positive_serial(&digest)?,
-        issuer: subject.clone(),
-        not_before,
-        not_after: plus_years(not_before, 20),
-        subject,
-        spki: info,
-    }
-    .into_tbs(extensions)?;
-    sign_certificate(tbs, key)
+    super::certificate::self_signed_ca(key, device_ca_name()?, not_before, 20)
 }
 
 /// What the service certifies about a device.
