@@ -883,7 +883,7 @@ mod tests {
         let got = tamper(
             &mut host,
             1,
-            edited_token(&token, "upn", "mallory@contoso.com"),
+            edited_token(&token, "unique_name", "mallory@contoso.com"),
             Resign::Sender,
         );
         assert!(got.iter().any(|m| matches!(
@@ -891,7 +891,7 @@ mod tests {
             FromWorker::Rewound { keep, edits, .. } if *keep == token_step() + 1 && edits.len() == 1
         )));
         let got = run_through(&mut host, 1, last);
-        // Nothing later reads the upn claim: the sender's key vouches for it.
+        // Nothing later reads unique_name: the sender's key vouches for it.
         assert_eq!(halt(&got), None);
         assert_eq!(events(&got).last().map(|e| e.index), Some(last));
     }
@@ -937,7 +937,7 @@ mod tests {
         // One host edits the token as soon as it is there…
         let mut direct = host();
         let token = at_the_token(&mut direct, 1);
-        let bytes = edited_token(&token, "upn", "mallory@contoso.com");
+        let bytes = edited_token(&token, "unique_name", "mallory@contoso.com");
         assert!(accepted(&tamper(
             &mut direct,
             1,

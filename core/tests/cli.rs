@@ -259,6 +259,12 @@ fn the_command_line_reproduces_the_pages_tamper_cases() {
         vec![tamper(
             token_step,
             "access-token",
+            claims_with("unique_name", "mallory@contoso.com"),
+            Resign::Sender,
+        )],
+        vec![tamper(
+            token_step,
+            "access-token",
             claims_with("upn", "mallory@contoso.com"),
             Resign::Sender,
         )],
@@ -314,6 +320,7 @@ fn the_command_line_reproduces_the_pages_tamper_cases() {
         "checks “Access token signature”",
         "checks “Access token audience”: the token is meant for [\"urn:somewhere-else\"]",
         "Nothing in the real system would catch this edit: the sender's key vouches for it",
+        "checks “User is in the directory”: Azure AD has no user \"mallory@contoso.com\"",
         "checks “Access token signature”",
         "checks “Attestation",
         "refused: the attestation key is a restricted TPM key",

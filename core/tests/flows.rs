@@ -1651,3 +1651,24 @@ fn the_sign_in_is_refused_by_the_real_checks() {
         assert_halted_at(&r, Action::ValidatePrtRequest, "Assertion signature", "");
     }
 }
+
+#[test]
+fn the_registration_service_writes_the_key_only_to_a_user_it_finds() {
+    // MS-KPP 3.1.5.1.1: a token for a user the directory does not hold is
+    // refused (HTTP 400), even signed by the token issuer.
+    for (flow, directory) in [("aadj-managed", "Azure AD"), ("onprem-key", "Active Directory")] {
+        let r = tampered(flow_id(flow), Action::RegisterKey, |r| {
+            edit_token(
+                r,
+                "access-token",
+                |c| {
+                    c.insert("upn".into(), "mallory@contoso.com".into());
+                },
+                true,
+            )
+        });
+        assert_halted_at(&r, Action::ValidateRegistration, "User is in the directory", directory);
+        assert!(r.world().azure_ad.user_keys.is_empty());
+        assert!(r.world().directory.key_credential_link.is_empty());
+    }
+}

@@ -212,7 +212,7 @@ test('a link carries its edits: the same run, caught by the same check', { timeo
   assertNoProblems(problems);
 });
 
-test('an edited access token: caught by its signature, then by its audience, an edit nothing checks, and one an attacker signed', { timeout: 180_000 }, async (t) => {
+test('an edited access token: caught by its signature, by its audience, by the user lookup; an edit nothing checks; one an attacker signed', { timeout: 180_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.token}`, MANAGED.token);
   const tamper = new TamperPanel(page);
   const banner = new EditsBanner(page);
@@ -250,11 +250,23 @@ test('an edited access token: caught by its signature, then by its audience, an 
   assert.match(await explorer.haltText(), /Access token audience/);
   assert.match((await explorer.check('Access token audience')).reason, /urn:somewhere-else/);
 
-  // 3. A claim no later step reads, re-signed: nothing catches it, and the page says so.
+  // 3. The user's name, re-signed: the registration service finds no such user.
   await explorer.jump(MANAGED.token);
   await tamper.open('access-token');
   await tamper.editClaims((c) => {
     c.upn = 'mallory@contoso.com';
+  });
+  since = await banner.version();
+  await tamper.resign();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.match((await explorer.check('User is in the directory')).reason, /no user "mallory@contoso.com"/);
+
+  // 3b. A claim no later step reads, re-signed: nothing catches it, and the page says so.
+  await explorer.jump(MANAGED.token);
+  await tamper.open('access-token');
+  await tamper.editClaims((c) => {
+    c.unique_name = 'mallory@contoso.com';
   });
   since = await banner.version();
   await tamper.resign();

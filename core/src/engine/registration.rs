@@ -114,6 +114,25 @@ impl Run {
         let Some(jws) = rules.apply(&mut out, &token) else {
             return Ok(out);
         };
+        // MS-KPP 3.1.5.1.1: the service looks the user up by the token's upn
+        // and writes the key to that object; no such user, HTTP 400.
+        let upn = jws.string_claim("upn").unwrap_or_default().to_string();
+        let directory = if drs == Actor::Edrs {
+            "Active Directory"
+        } else {
+            "Azure AD"
+        };
+        out.check(
+            drs,
+            "User is in the directory",
+            format!("upn \"{upn}\" against the users of {directory}"),
+            "MS-KPP 3.1.5.1.1 (no matching user: HTTP 400 Bad Request)",
+            if upn.eq_ignore_ascii_case(&self.world.user.upn) {
+                Ok(())
+            } else {
+                Err(format!("{directory} has no user \"{upn}\" (HTTP 400)"))
+            },
+        );
         let amr = jws.string_list_claim("amr");
         out.check(
             drs,
