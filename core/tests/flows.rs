@@ -1656,7 +1656,10 @@ fn the_sign_in_is_refused_by_the_real_checks() {
 fn the_registration_service_writes_the_key_only_to_a_user_it_finds() {
     // MS-KPP 3.1.5.1.1: a token for a user the directory does not hold is
     // refused (HTTP 400), even signed by the token issuer.
-    for (flow, directory) in [("aadj-managed", "Azure AD"), ("onprem-key", "Active Directory")] {
+    for (flow, directory) in [
+        ("aadj-managed", "Azure AD"),
+        ("onprem-key", "Active Directory"),
+    ] {
         let r = tampered(flow_id(flow), Action::RegisterKey, |r| {
             edit_token(
                 r,
@@ -1667,8 +1670,41 @@ fn the_registration_service_writes_the_key_only_to_a_user_it_finds() {
                 true,
             )
         });
-        assert_halted_at(&r, Action::ValidateRegistration, "User is in the directory", directory);
+        assert_halted_at(
+            &r,
+            Action::ValidateRegistration,
+            "User is in the directory",
+            directory,
+        );
         assert!(r.world().azure_ad.user_keys.is_empty());
         assert!(r.world().directory.key_credential_link.is_empty());
     }
+}
+
+#[test]
+fn with_a_sensor_the_user_may_skip_biometric_enrollment() {
+    let r = run(
+        flow_id("aadj-managed"),
+        Options {
+            skip_biometric: true,
+            ..Options::default()
+        },
+    );
+    check_runs_to_its_end(&r);
+    let enroll = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::EnrollBiometric)
+        .unwrap();
+    match &enroll.status {
+        StepStatus::Skipped { why } => assert!(why.contains("chose to skip"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!r
+        .events()
+        .last()
+        .unwrap()
+        .holdings
+        .iter()
+        .any(|h| h.item == "Face template"));
 }

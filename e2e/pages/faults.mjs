@@ -66,6 +66,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-adfs', up);
   }
 
+  skipBiometric(skip) {
+    return this.setChecked('cond-skip-biometric', skip);
+  }
+
   deviceDisabled(disabled) {
     return this.setChecked('cond-device-disabled', disabled);
   }

@@ -60,6 +60,13 @@ test('no biometric sensor: enrolment is skipped, not failed', { timeout: 120_000
   assert.equal(await explorer.halt().count(), 0);
   assert.match(page.url(), /sensor=0/);
   assert.match(await conditions.summary(), /no biometric sensor/);
+  // With the sensor back, the user may still skip enrollment.
+  await conditions.sensor(true);
+  assert.equal(await explorer.waitForStep(MANAGED.enroll), 'done');
+  await conditions.skipBiometric(true);
+  assert.equal(await explorer.waitForStep(MANAGED.enroll), 'skipped');
+  assert.match(await explorer.summaryText(), /Skipped: the user chose to skip biometric enrollment/);
+  assert.match(page.url(), /biometric=skip/);
   assertNoProblems(problems);
 });
 

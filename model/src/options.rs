@@ -179,6 +179,8 @@ pub struct Options {
     pub sign_in_wrong_pins: u32,
     /// An administrator disabled the device object in the directory.
     pub device_disabled: bool,
+    /// With a sensor present, the user skips biometric enrollment.
+    pub skip_biometric: bool,
 }
 
 impl Default for Options {
@@ -197,13 +199,18 @@ impl Default for Options {
             pool_size: 2,
             sign_in_wrong_pins: 0,
             device_disabled: false,
+            skip_biometric: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 11] = [
+pub const OPTION_KEYS: [(&str, &str); 12] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
+    (
+        "biometric",
+        "enroll or skip: what the user does when a sensor is present",
+    ),
     ("mfa", "minutes since the user's last MFA, or none"),
     ("pin", "the PIN the user types (both times)"),
     ("pin2", "a different PIN confirmation"),
@@ -297,6 +304,15 @@ impl Options {
                     ))
                 }
             },
+            "biometric" => match value {
+                "skip" => self.skip_biometric = true,
+                "enroll" => self.skip_biometric = false,
+                _ => {
+                    return Err(format!(
+                        "biometric must be \"enroll\" or \"skip\", not \"{value}\""
+                    ))
+                }
+            },
             "device" => match value {
                 "disabled" => self.device_disabled = true,
                 "enabled" => self.device_disabled = false,
@@ -365,6 +381,9 @@ impl Options {
         }
         if self.device_disabled {
             out.push(("device", "disabled".to_string()));
+        }
+        if self.skip_biometric {
+            out.push(("biometric", "skip".to_string()));
         }
         out
     }

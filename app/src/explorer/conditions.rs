@@ -15,6 +15,7 @@ fn describe(key: &str, value: &str) -> String {
     match (key, value) {
         ("sensor", "0") => "no biometric sensor".into(),
         ("sensor", _) => "a biometric sensor".into(),
+        ("biometric", "skip") => "biometric enrollment skipped".into(),
         ("mfa", "none") => "no MFA on record".into(),
         ("mfa", m) => format!("last MFA {m} min ago"),
         ("pin", p) => format!("PIN “{p}”"),
@@ -83,6 +84,16 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         on:change=move |ev| set("sensor", if event_target_checked(&ev) { "1" } else { "0" }.into())
                     />
                     <span>"A biometric sensor is present"</span>
+                </label>
+                <label class="check-row">
+                    <input
+                        type="checkbox"
+                        data-testid="cond-skip-biometric"
+                        prop:disabled=move || options.with(|o| !o.biometric_sensor)
+                        prop:checked=move || options.with(|o| o.skip_biometric)
+                        on:change=move |ev| set("biometric", if event_target_checked(&ev) { "skip" } else { "enroll" }.into())
+                    />
+                    <span>"The user skips biometric enrollment"</span>
                 </label>
                 <label>
                     <span>"Last MFA"</span>

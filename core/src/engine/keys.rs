@@ -34,6 +34,15 @@ impl Run {
             out.skipped = Some("there is no biometric sensor on this device".into());
             return Ok(out);
         }
+        // Every phase B table lets the user skip it: the PIN is enough.
+        if self.world.config.options.skip_biometric {
+            out.skipped = Some(
+                "the user chose to skip biometric enrollment; the PIN alone will unlock the key"
+                    .into(),
+            );
+            out.took = SimDuration::seconds(3);
+            return Ok(out);
+        }
         self.state.biometric_enrolled = true;
         out.note("The user enrolls a face. The template is kept by the biometric service on this device and only releases the key's use; it is not part of any message.");
         // Looking at the camera while Windows captures the face takes a while.
