@@ -25,7 +25,10 @@ struct IndexEntry {
     artifact: String,
     title: String,
     kind: ArtifactKind,
+    /// The file's own size (a PEM file is larger than the DER it holds).
     bytes: usize,
+    /// The size of the artifact as it travelled.
+    artifact_bytes: usize,
     open_with: &'static str,
     modelled: Option<String>,
 }
@@ -51,6 +54,7 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
                     artifact.kind.extension()
                 );
             }
+            let data = file_bytes(artifact);
             index.push(IndexEntry {
                 file: format!("artifacts/{name}"),
                 step: event.index + 1,
@@ -58,13 +62,14 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
                 artifact: artifact.id.clone(),
                 title: artifact.title.clone(),
                 kind: artifact.kind,
-                bytes: artifact.bytes.len(),
+                bytes: data.len(),
+                artifact_bytes: artifact.bytes.len(),
                 open_with: tool_for(artifact.kind),
                 modelled: artifact.modelled.clone(),
             });
             files.push(File {
                 path: format!("artifacts/{name}"),
-                bytes: file_bytes(artifact),
+                bytes: data,
             });
         }
     }

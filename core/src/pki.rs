@@ -26,6 +26,7 @@ mod template;
 mod tests;
 
 pub use ca::{check_and_issue, IssueOutcome};
+pub(crate) use certificate::x509_time;
 pub use certificate::{
     certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
     resign_certificate, root_certificate, subject_key_id,

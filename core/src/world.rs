@@ -63,6 +63,9 @@ impl Tenant {
     }
 }
 
+/// The last year a world can start in (its certificates run twenty years on).
+pub const LAST_START_YEAR: i64 = 9979;
+
 /// AD FS's token issuer.
 pub const ADFS_ISSUER: &str = "http://adfs.contoso.com/adfs/services/trust";
 /// The audience of a token for the Azure Device Registration Service (MS-KPP).
@@ -396,6 +399,15 @@ impl World {
     /// provisioned (storage root key, endorsement key and certificate,
     /// attestation key, device key). Infrastructure keys come later, on use.
     pub fn build(config: WorldConfig) -> Result<World> {
+        // Certificates run up to twenty years past the start, and X.509
+        // times end with the year 9999 (RFC 5280 §4.1.2.5).
+        let year = config.start.civil().0;
+        if year > LAST_START_YEAR {
+            return Err(Error::Usage(format!(
+                "the start {} is too late: the world's certificates run twenty years past the start, and certificate times end in the year 9999, so the start must be in {LAST_START_YEAR} or earlier",
+                config.start
+            )));
+        }
         let seed = config.seed();
         let tenant = Tenant {
             id: seed.guid("tenant-id"),

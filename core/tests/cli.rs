@@ -71,6 +71,13 @@ fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
     for entry in entries {
         let path = dir.join(entry["file"].as_str().unwrap());
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // The index gives each file's own size.
+        assert_eq!(
+            entry["bytes"].as_u64(),
+            Some(bytes.len() as u64),
+            "{}",
+            path.display()
+        );
         let kind = entry["kind"].as_str().unwrap();
         match kind {
             "Certificate" => assert!(bytes.starts_with(b"-----BEGIN CERTIFICATE-----\n")),

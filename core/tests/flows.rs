@@ -1708,3 +1708,20 @@ fn with_a_sensor_the_user_may_skip_biometric_enrollment() {
         .iter()
         .any(|h| h.item == "Face template"));
 }
+
+#[test]
+fn a_world_can_start_after_2050_and_a_start_it_cannot_serve_is_refused() {
+    // RFC 5280 §4.1.2.5: GeneralizedTime from 2050 on, in every certificate.
+    let mut config = WorldConfig::new("tests");
+    config.start = whfb_core::export::parse_time("2061-03-01T00:00:00Z").unwrap();
+    let mut r = Run::new(
+        World::build(config).expect("a world in 2061"),
+        flow_id("aadj-managed"),
+    );
+    r.run_to_end();
+    check_runs_to_its_end(&r);
+    let mut config = WorldConfig::new("tests");
+    config.start = whfb_core::export::parse_time("9990-01-01T00:00:00Z").unwrap();
+    let err = World::build(config).unwrap_err().to_string();
+    assert!(err.contains("9979 or earlier"), "{err}");
+}

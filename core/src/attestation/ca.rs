@@ -10,8 +10,7 @@ use super::verify_ecdsa_issued;
 use crate::clock::SimTime;
 use crate::error::{Error, Result};
 use crate::seed::Seed;
-use core::time::Duration;
-use der::asn1::{BitString, UtcTime};
+use der::asn1::BitString;
 use der::{Decode, Encode};
 use p256::ecdsa::{DerSignature, SigningKey};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -36,10 +35,9 @@ fn crypto(what: &'static str) -> impl Fn(der::Error) -> Error {
     move |e| Error::Crypto(format!("{what}: {e}"))
 }
 
+/// UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5).
 fn time(t: SimTime) -> Result<Time> {
-    UtcTime::from_unix_duration(Duration::from_secs(t.unix_seconds()))
-        .map(Time::UtcTime)
-        .map_err(crypto("certificate time"))
+    crate::pki::x509_time(t)
 }
 
 /// The CA: a P-256 key derived from the seed and its self-signed certificate.

@@ -53,7 +53,7 @@ pub(super) fn sha256_with_rsa() -> AlgorithmIdentifierOwned {
 
 /// The certificate time for `t`: UTCTime through 2049, GeneralizedTime from
 /// 2050 (RFC 5280 §4.1.2.5).
-pub(super) fn x509_time(t: SimTime) -> Result<Time> {
+pub(crate) fn x509_time(t: SimTime) -> Result<Time> {
     let d = Duration::from_secs(t.unix_seconds());
     if t.civil().0 < 2050 {
         UtcTime::from_unix_duration(d)

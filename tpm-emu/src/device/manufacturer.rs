@@ -63,10 +63,17 @@ pub(crate) struct Certificates {
     pub ek: Vec<u8>,
 }
 
+/// A certificate time: UTCTime through 2049, GeneralizedTime from 2050
+/// (RFC 5280 §4.1.2.5).
 fn utc(secs: u64) -> Result<Time> {
-    UtcTime::from_unix_duration(Duration::from_secs(secs))
-        .map(Time::UtcTime)
-        .map_err(|_| Error::Crypto("certificate time"))
+    const YEAR_2050: u64 = 2_524_608_000;
+    let d = Duration::from_secs(secs);
+    if secs < YEAR_2050 {
+        UtcTime::from_unix_duration(d).map(Time::UtcTime)
+    } else {
+        GeneralizedTime::from_unix_duration(d).map(Time::GeneralTime)
+    }
+    .map_err(|_| Error::Crypto("certificate time"))
 }
 
 /// RFC 5280 §4.1.2.5: 99991231235959Z means "no well-defined expiration",
