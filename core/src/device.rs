@@ -137,7 +137,11 @@ fn exchange_record(index: usize, exchange: &Exchange) -> TpmExchange {
         name: exchange.name.to_string(),
         command: Artifact::decoded(
             &format!("tpm-{index}-{slug}-command"),
-            &format!("{} command", exchange.name),
+            &if exchange.has_withheld() {
+                format!("{} command (secret withheld)", exchange.name)
+            } else {
+                format!("{} command", exchange.name)
+            },
             ArtifactKind::TpmCommand,
             exchange.command.clone(),
             exchange.describe_command().map(fields_of),

@@ -66,6 +66,10 @@ pub struct Exchange {
     pub command: Vec<u8>,
     /// The response bytes.
     pub response: Vec<u8>,
+    /// Byte ranges of `command` (offset, length) that hold zeros in place of
+    /// a secret the command really carried: what the recorder withheld.
+    #[serde(default)]
+    pub withheld: Vec<(usize, usize)>,
 }
 
 impl Exchange {
@@ -75,9 +79,19 @@ impl Exchange {
         Some(ResponseCode(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
     }
 
-    /// The command, described field by field.
+    /// The command, described field by field; a field whose bytes the
+    /// recorder withheld says so instead of showing the zeros as a value.
     pub fn describe_command(&self) -> Result<Vec<crate::describe::Node>> {
-        crate::describe::command(&self.command)
+        let mut nodes = crate::describe::command(&self.command)?;
+        if !self.withheld.is_empty() {
+            mark_withheld(&mut nodes, &self.withheld);
+        }
+        Ok(nodes)
+    }
+
+    /// Whether the recorder withheld a secret of this command.
+    pub fn has_withheld(&self) -> bool {
+        !self.withheld.is_empty()
     }
 
     /// The response, described field by field.
@@ -93,6 +107,8 @@ impl<'de> Deserialize<'de> for Exchange {
             command_code: CommandCode,
             command: Vec<u8>,
             response: Vec<u8>,
+            #[serde(default)]
+            withheld: Vec<(usize, usize)>,
         }
         let w = Wire::deserialize(d)?;
         Ok(Exchange {
@@ -100,7 +116,46 @@ impl<'de> Deserialize<'de> for Exchange {
             name: commands::command_name(w.command_code),
             command: w.command,
             response: w.response,
+            withheld: w.withheld,
         })
+    }
+}
+
+/// The runs of bytes where `recorded` differs from what was sent: the
+/// secrets the recorder replaced (both have the same layout and length).
+fn differing_ranges(sent: &[u8], recorded: &[u8]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (i, (a, b)) in sent.iter().zip(recorded).enumerate() {
+        if a != b {
+            match out.last_mut() {
+                Some((start, len)) if *start + *len == i => *len += 1,
+                _ => out.push((i, 1)),
+            }
+        }
+    }
+    out
+}
+
+/// Marks the fields whose bytes were withheld: the value says so, the
+/// note says why; fields that merely contain withheld bytes keep their
+/// value but are marked too.
+fn mark_withheld(nodes: &mut [crate::describe::Node], withheld: &[(usize, usize)]) {
+    for node in nodes {
+        let overlaps = withheld
+            .iter()
+            .any(|&(o, l)| o < node.offset + node.len && node.offset < o + l);
+        if !overlaps {
+            continue;
+        }
+        if node.children.is_empty() {
+            node.value = format!(
+                "withheld: {} byte(s) of a secret (the PIN-derived authValue) are shown as zeros",
+                node.len
+            );
+            node.note = "The recorder does not keep secrets a command carries in the clear; a real TPM trace would show them.".into();
+        } else {
+            mark_withheld(&mut node.children, withheld);
+        }
     }
 }
 
@@ -259,11 +314,13 @@ impl<T: Transport> TpmClient<T> {
             } else {
                 command.clone()
             };
+            let withheld = differing_ranges(&command, &recorded);
             self.exchanges.push(Exchange {
                 command_code: code,
                 name: commands::command_name(code),
                 command: recorded,
                 response: response.clone(),
+                withheld,
             });
         }
         let spec = commands::spec(code)

@@ -178,3 +178,36 @@ fn every_exchange_of_a_flow_is_described_and_tiled() {
     long.push(0);
     assert!(describe::attest(&long).is_err());
 }
+
+#[test]
+fn a_withheld_authvalue_is_marked_not_shown_as_a_value() {
+    let (mut client, platform) = crate::helpers::provisioned(31);
+    let (key, _) = crate::helpers::user_key(&mut client, &platform, "246810");
+    client.take_exchanges();
+    client
+        .sign(
+            key.handle,
+            &tpm_emu::AuthValue::from_pin("246810"),
+            &[7u8; 32],
+        )
+        .unwrap();
+    let exchange = client.take_exchanges().pop().unwrap();
+    assert!(exchange.has_withheld());
+    let (offset, len) = exchange.withheld[0];
+    assert_eq!(len, 32, "the SHA-256 authValue");
+    assert!(exchange.command[offset..offset + len]
+        .iter()
+        .all(|b| *b == 0));
+    let text = format!("{:?}", exchange.describe_command().unwrap());
+    assert!(text.contains("withheld: 32 byte(s)"), "{text}");
+    // With the empty authValue there is nothing to withhold.
+    client
+        .sign(
+            platform.srk.handle,
+            &tpm_emu::AuthValue::empty(),
+            &[7u8; 32],
+        )
+        .ok();
+    let exchange = client.take_exchanges().pop().unwrap();
+    assert!(!exchange.has_withheld());
+}
