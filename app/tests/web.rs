@@ -213,6 +213,7 @@ async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_it
         Pkcs10,
         Cms,
         Certificate,
+        PublicKey,
     ];
     for kind in kinds {
         let artifact = artifacts

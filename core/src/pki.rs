@@ -32,7 +32,7 @@ pub use certificate::{
     resign_certificate, root_certificate, subject_key_id,
 };
 pub use cms::{countersign, recountersign, unsigned_request};
-pub use der_view::{certificate_fields, cms_fields, request_fields};
+pub use der_view::{certificate_fields, cms_fields, public_key_fields, request_fields};
 pub use device::{
     device_ca_certificate, issue_device_certificate, read_device_certificate, verify_issued_by,
     DeviceCertificate, DeviceFacts, DEVICE_CA_CN, DEVICE_CA_OU,

@@ -85,6 +85,8 @@ pub struct UserAccount {
     pub object_id: Guid,
     pub sam_account_name: String,
     pub dn: String,
+    /// The on-premises account's SID (a domain SID and a RID).
+    pub sid: String,
     /// The real password (what the directories hold a hash of).
     #[serde(skip)]
     pub password: String,
@@ -423,6 +425,11 @@ impl World {
             display_name: "Alex Wilber".into(),
             object_id: seed.guid("user/object-id"),
             sam_account_name: "alexw".into(),
+            sid: {
+                let d = seed.bytes::<12>("ad/domain-sid");
+                let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+                format!("S-1-5-21-{}-{}-{}-1104", word(0), word(4), word(8))
+            },
             dn: "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com".into(),
             password_hash: UserAccount::hash_password(&password_salt, &password),
             password,

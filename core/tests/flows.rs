@@ -1725,3 +1725,37 @@ fn a_world_can_start_after_2050_and_a_start_it_cannot_serve_is_refused() {
     let err = World::build(config).unwrap_err().to_string();
     assert!(err.contains("9979 or earlier"), "{err}");
 }
+
+#[test]
+fn the_registration_token_carries_the_claims_real_ones_do() {
+    // scp, which ADRS reads, and in hybrid flows the on-premises SID.
+    let r = run(flow_id("hybrid-key-managed"), Options::default());
+    let token = r
+        .events()
+        .iter()
+        .flat_map(|e| &e.artifacts)
+        .find(|a| a.id == "access-token")
+        .unwrap();
+    let jws = whfb_core::formats::Jws::parse(std::str::from_utf8(&token.bytes).unwrap()).unwrap();
+    assert_eq!(jws.string_claim("scp").unwrap(), "adrs_access");
+    assert!(jws
+        .string_claim("onprem_sid")
+        .unwrap()
+        .starts_with("S-1-5-21-"));
+    let r = tampered(flow_id("aadj-managed"), Action::RegisterKey, |r| {
+        edit_token(
+            r,
+            "access-token",
+            |c| {
+                c.insert("scp".into(), "openid".into());
+            },
+            true,
+        )
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRegistration,
+        "Token grants registration",
+        "does not grant",
+    );
+}

@@ -133,6 +133,20 @@ impl Run {
                 Err(format!("{directory} has no user \"{upn}\" (HTTP 400)"))
             },
         );
+        if drs == Actor::Adrs {
+            let scp = jws.string_claim("scp").unwrap_or_default().to_string();
+            out.check(
+                drs,
+                "Token grants registration",
+                format!("scp \"{scp}\" must include adrs_access"),
+                "scp of Entra ID access tokens (roadtx shows adrs_access for the DRS); that ADRS requires it is modelled",
+                if scp.split(' ').any(|s| s == "adrs_access") {
+                    Ok(())
+                } else {
+                    Err("the token does not grant access to the device registration service".into())
+                },
+            );
+        }
         let amr = jws.string_list_claim("amr");
         out.check(
             drs,

@@ -3,6 +3,7 @@
 
 use super::wire::{json_artifact, jwt_artifact};
 use super::{Run, StepOutput};
+use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
@@ -345,6 +346,21 @@ impl Run {
         // the request's kid names it, the directory holds its key.
         let named = parsed.kid().unwrap_or_default().to_string();
         let registered = find_device(self.world.devices_known_to(idp), &named).cloned();
+        // The key the identity provider verifies with, published so that the
+        // signature can be checked from the run's own files.
+        if let Some(device) = &registered {
+            use rsa::pkcs8::EncodePublicKey;
+            if let Ok(der) = device.public_key.to_public_key_der() {
+                out.artifact(Artifact::decoded(
+                    "registered-device-key",
+                    "Device key as registered (SubjectPublicKeyInfo)",
+                    ArtifactKind::PublicKey,
+                    der.as_bytes().to_vec(),
+                    crate::pki::public_key_fields(der.as_bytes()),
+                    None,
+                ));
+            }
+        }
         out.check(
             idp,
             "Device signature",
@@ -691,6 +707,13 @@ impl Run {
         if !issuer_is_adfs {
             body.insert("oid".into(), json!(user.object_id.to_string()));
             body.insert("tid".into(), json!(self.world.tenant.id.to_string()));
+            // What the registration service may do with the token; Entra ID's
+            // DRS tokens carry it (roadtx shows "adrs_access").
+            body.insert("scp".into(), json!("adrs_access"));
+            // A user synchronised from AD carries the on-premises SID.
+            if self.flow.info().deployment == crate::catalog::Deployment::Hybrid {
+                body.insert("onprem_sid".into(), json!(user.sid));
+            }
         }
         let key = self.world.keys.key(purpose)?.clone();
         let token = jws::sign(&body, &key)?;

@@ -651,6 +651,17 @@ fn bit_string_signature(t: &Tlv<'_>, name: &str, note: &str, spec: &str) -> Resu
 
 /// The decoded view of a DER X.509 certificate (RFC 5280 §4.1): one field,
 /// `Certificate`, covering all the bytes.
+/// A SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), field by field.
+pub fn public_key_fields(der: &[u8]) -> Result<Vec<Field>> {
+    let t = top(der, "SubjectPublicKeyInfo")?;
+    Ok(vec![spki(
+        &t,
+        "SubjectPublicKeyInfo",
+        "A public key and its algorithm.",
+        "RFC 5280 §4.1.2.7",
+    )?])
+}
+
 pub fn certificate_fields(der: &[u8]) -> Result<Vec<Field>> {
     let t = top(der, "X.509 certificate")?;
     Ok(vec![certificate(&t)?])
