@@ -17,6 +17,11 @@ pub fn Catalog(session: Session) -> impl IntoView {
                     "every token, key, request and certificate on the way is computed in this page, "
                     "for real, and can be checked with standard tools."
                 </p>
+                <p class="names-note" data-testid="names-note">
+                    "Names: Microsoft Entra ID was called Azure Active Directory (Azure AD) until 2023, "
+                    "Microsoft Entra Connect was Azure AD Connect, and a Microsoft Entra hybrid joined device "
+                    "was hybrid Azure AD joined. The documentation these flows follow uses both."
+                </p>
             </div>
             {Deployment::ALL
                 .into_iter()

@@ -117,9 +117,9 @@ pub fn Guide(session: Session) -> impl IntoView {
                 Next::Ask(Question::Join) => view! {
                     <p>"How are the devices joined?"</p>
                     <div class="choices">
-                        {choice("Azure AD joined", "guide-join-aad", |a| a.join = Some(Deployment::Cloud))}
-                        {choice("Hybrid Azure AD joined", "guide-join-hybrid", |a| a.join = Some(Deployment::Hybrid))}
-                        {choice("Domain joined, no Azure AD", "guide-join-domain", |a| a.join = Some(Deployment::OnPremises))}
+                        {choice("Microsoft Entra joined", "guide-join-aad", |a| a.join = Some(Deployment::Cloud))}
+                        {choice("Microsoft Entra hybrid joined", "guide-join-hybrid", |a| a.join = Some(Deployment::Hybrid))}
+                        {choice("Domain joined, no Entra ID", "guide-join-domain", |a| a.join = Some(Deployment::OnPremises))}
                     </div>
                 }
                 .into_any(),
@@ -132,9 +132,9 @@ pub fn Guide(session: Session) -> impl IntoView {
                 }
                 .into_any(),
                 Next::Ask(Question::SignIn) => view! {
-                    <p>"Who checks passwords when users sign in to Azure AD?"</p>
+                    <p>"Who checks passwords when users sign in to Entra ID?"</p>
                     <div class="choices">
-                        {choice("Azure AD (managed: hash sync or pass-through)", "guide-managed", |a| a.sign_in = Some(SignIn::Managed))}
+                        {choice("Entra ID (managed: hash sync or pass-through)", "guide-managed", |a| a.sign_in = Some(SignIn::Managed))}
                         {choice("AD FS (federated)", "guide-federated", |a| a.sign_in = Some(SignIn::Federated))}
                     </div>
                 }
@@ -242,7 +242,7 @@ mod tests {
             join: Some(Deployment::Cloud),
             ..Answers::default()
         };
-        // Azure AD joined flows are all key trust.
+        // Microsoft Entra joined flows are all key trust.
         assert_eq!(next(a), Next::Ask(Question::SignIn));
         a.sign_in = Some(SignIn::Federated);
         assert_eq!(next(a), Next::Flow(crate::flow_id("aadj-federated")));

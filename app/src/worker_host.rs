@@ -714,14 +714,14 @@ mod tests {
         whfb_core::script::script(flow).steps.len() - 1
     }
 
-    /// The index of the step `id` of Azure AD joined, managed.
+    /// The index of the step `id` of Microsoft Entra joined, managed.
     fn aadj_step(id: &str) -> usize {
         whfb_core::script::script(flow_id("aadj-managed"))
             .resolve(id)
             .unwrap()
     }
 
-    /// The access token of Azure AD joined, managed.
+    /// The access token of Microsoft Entra joined, managed.
     fn token_step() -> usize {
         aadj_step("tokens.issue-access-token")
     }
@@ -740,7 +740,7 @@ mod tests {
         edit::bytes(EditMode::JwtClaims, &token.bytes, &text).unwrap()
     }
 
-    /// Opens Azure AD joined, managed and runs it to its access token.
+    /// Opens Microsoft Entra joined, managed and runs it to its access token.
     fn at_the_token(host: &mut Host, run: u32) -> Event {
         open(host, run, flow_id("aadj-managed"), Options::default());
         let got = run_through(host, run, token_step());

@@ -141,7 +141,7 @@ pub(crate) struct RunState {
     pub key_id: Option<String>,
     /// The KEYCREDENTIALLINK_BLOB the registration wrote.
     pub key_credential: Option<Vec<u8>>,
-    /// The nonce CloudAP got from Azure AD for the sign-in.
+    /// The nonce CloudAP got from Entra ID for the sign-in.
     pub nonce: Option<String>,
     /// The Primary Refresh Token CloudAP holds, and its session key.
     pub prt: Option<String>,
@@ -567,7 +567,7 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     let info = flow.info();
     let topo = Topology::of(flow);
     let mut keys = Vec::new();
-    // The join: Azure AD signs the user's token, the device CA certifies
+    // The join: Entra ID signs the user's token, the device CA certifies
     // the device.
     if info.segments.contains(&Segment::DeviceRegistration) {
         keys.push(KeyPurpose::AzureAdTokenSigning);

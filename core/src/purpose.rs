@@ -43,11 +43,11 @@ impl KeyPurpose {
 
     pub fn description(self) -> &'static str {
         match self {
-            KeyPurpose::AzureAdTokenSigning => "Azure AD token-signing key (RSA-2048)",
+            KeyPurpose::AzureAdTokenSigning => "Entra ID token-signing key (RSA-2048)",
             KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
-            KeyPurpose::DeviceCa => "device CA key of the Azure DRS (RSA-2048)",
+            KeyPurpose::DeviceCa => "device CA key of the Entra DRS (RSA-2048)",
             KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
         }
     }

@@ -57,7 +57,7 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// Azure AD's token issuer for this tenant.
+    /// Entra ID's token issuer for this tenant.
     pub fn azure_issuer(&self) -> String {
         format!("https://sts.windows.net/{}/", self.id)
     }
@@ -68,11 +68,11 @@ pub const LAST_START_YEAR: i64 = 9979;
 
 /// AD FS's token issuer.
 pub const ADFS_ISSUER: &str = "http://adfs.contoso.com/adfs/services/trust";
-/// The audience of a token for the Azure Device Registration Service (MS-KPP).
+/// The audience of a token for the Entra ID device registration service (MS-KPP).
 pub const ADRS_AUDIENCE: &str = "urn:ms-drs:enterpriseregistration.windows.net";
 /// The resource identifier of the Device Registration Service on AD FS.
 pub const EDRS_AUDIENCE: &str = "urn:ms-drs:434DF4A9-3CF2-4C1D-917E-2CD2B72F515A";
-/// The audience of a federation token for Azure AD.
+/// The audience of a federation token for Entra ID.
 pub const AZURE_FEDERATION_AUDIENCE: &str = "urn:federation:MicrosoftOnline";
 /// The public client that asks for device registration tokens.
 pub const DRS_CLIENT_ID: &str = "dd762716-544d-4aeb-a526-687b73838a22";
@@ -132,12 +132,12 @@ pub struct RegisteredDevice {
     pub transport_key: Option<RsaPublicKey>,
     /// Who registered it (the user's UPN), when a user did.
     pub registered_by: Option<String>,
-    /// An administrator can disable a device object; Azure AD then refuses
+    /// An administrator can disable a device object; Entra ID then refuses
     /// the device's sign-ins.
     pub enabled: bool,
 }
 
-/// A Primary Refresh Token as Azure AD keeps it: the token it handed out,
+/// A Primary Refresh Token as Entra ID keeps it: the token it handed out,
 /// the session key that goes with it, for whom and which device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedPrt {
@@ -155,22 +155,22 @@ pub fn find_device<'a>(devices: &'a [RegisteredDevice], id: &str) -> Option<&'a 
         .find(|d| d.id.to_string().eq_ignore_ascii_case(id))
 }
 
-/// Azure AD: the user's registered keys, the last MFA, the registered devices.
+/// Entra ID: the user's registered keys, the last MFA, the registered devices.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AzureAdState {
     /// The user object's key list (searchableDeviceKey).
     pub user_keys: Vec<RegisteredKey>,
     /// When the user last completed MFA.
     pub last_mfa: Option<SimTime>,
-    /// The devices registered with Azure AD, with their device keys: what
-    /// Azure AD verifies a device-signed request against.
+    /// The devices registered with Entra ID, with their device keys: what
+    /// Entra ID verifies a device-signed request against.
     #[serde(skip)]
     pub devices: Vec<RegisteredDevice>,
-    /// The nonces Azure AD handed out, with when: a signed request must
+    /// The nonces Entra ID handed out, with when: a signed request must
     /// carry a recent one.
     #[serde(skip)]
     pub nonces: Vec<(String, SimTime)>,
-    /// The Primary Refresh Tokens Azure AD issued.
+    /// The Primary Refresh Tokens Entra ID issued.
     #[serde(skip)]
     pub prts: Vec<IssuedPrt>,
 }
@@ -182,13 +182,13 @@ pub struct DirectoryState {
     /// Values of msDS-KeyCredentialLink, in DN-Binary string form.
     pub key_credential_link: Vec<String>,
     /// Device objects (msDS-Device), written by the Enterprise DRS at
-    /// on-premises device registration or by Azure AD Connect's device
+    /// on-premises device registration or by Microsoft Entra Connect's device
     /// writeback: what AD FS verifies a device-signed request against.
     #[serde(skip)]
     pub devices: Vec<RegisteredDevice>,
 }
 
-/// A device registration service (Azure DRS or the Enterprise DRS on AD
+/// A device registration service (Entra DRS or the Enterprise DRS on AD
 /// FS): the attestation roots it accepts an AIK certificate from.
 #[derive(Clone, Debug, Default)]
 pub struct RegistrationServiceState {
@@ -221,7 +221,7 @@ pub struct RelyingPartyTrust {
 }
 
 impl AdFsState {
-    /// AD FS as the deployments set it up: a trust for Azure AD (the
+    /// AD FS as the deployments set it up: a trust for Entra ID (the
     /// federated domain's "Microsoft Office 365 Identity Platform") and the
     /// Device Registration Service that AD FS hosts.
     pub fn configured() -> AdFsState {
@@ -249,12 +249,12 @@ impl AdFsState {
     }
 }
 
-/// Azure AD Connect: its schedule and its cursor into Azure AD.
+/// Microsoft Entra Connect: its schedule and its cursor into Entra ID.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncSchedule {
     pub interval: SimDuration,
     pub last_run: SimTime,
-    /// The delta-import watermark: changes in Azure AD up to this time were
+    /// The delta-import watermark: changes in Entra ID up to this time were
     /// imported by an earlier cycle, so a delta import asks only for later
     /// ones.
     pub watermark: SimTime,
@@ -286,7 +286,7 @@ pub struct World {
     pub keys: KeyVault,
     pub azure_ad: AzureAdState,
     pub directory: DirectoryState,
-    /// The Azure Device Registration Service.
+    /// The Entra ID device registration service.
     pub adrs: RegistrationServiceState,
     /// The Enterprise Device Registration Service on AD FS.
     pub edrs: RegistrationServiceState,
@@ -326,7 +326,7 @@ impl World {
         }
     }
 
-    /// The devices the directory behind `idp` knows: Azure AD's own, or the
+    /// The devices the directory behind `idp` knows: Entra ID's own, or the
     /// device objects in Active Directory that AD FS and the Enterprise DRS
     /// read.
     pub fn devices_known_to(&self, idp: Actor) -> &[RegisteredDevice] {
@@ -371,7 +371,7 @@ impl World {
 
     /// Registers the device as if it had joined before the run began: Azure
     /// AD and AD hold it with its device key (the Enterprise DRS wrote it, or
-    /// Azure AD Connect's device writeback did), and the device knows its
+    /// Microsoft Entra Connect's device writeback did), and the device knows its
     /// ID. For the flows whose run does not show the device's registration.
     pub fn register_device_beforehand(&mut self) {
         let id = self.new_device_id();

@@ -327,7 +327,7 @@ fn the_command_line_reproduces_the_pages_tamper_cases() {
         "checks “Access token signature”",
         "checks “Access token audience”: the token is meant for [\"urn:somewhere-else\"]",
         "Nothing in the real system would catch this edit: the sender's key vouches for it",
-        "checks “User is in the directory”: Azure AD has no user \"mallory@contoso.com\"",
+        "checks “User is in the directory”: Entra ID has no user \"mallory@contoso.com\"",
         "checks “Access token signature”",
         "checks “Attestation",
         "refused: the attestation key is a restricted TPM key",

@@ -132,7 +132,7 @@ fn joined_run(world: World, flow: FlowId) -> Run {
 fn the_identity_provider_refuses_a_device_it_did_not_register() {
     let normal = world(Options::default());
     for (flow, idp) in [
-        ("aadj-managed", "Azure AD"),
+        ("aadj-managed", "Entra ID"),
         ("aadj-federated", "Active Directory"),
     ] {
         let mut r = joined_run(normal.clone(), flow_id(flow));
@@ -789,7 +789,7 @@ fn tamperable_artifacts_say_who_could_sign_them_again() {
     assert!(target
         .resign
         .as_ref()
-        .is_ok_and(|who| who.contains("Azure AD")));
+        .is_ok_and(|who| who.contains("Entra ID")));
     let key = r
         .events()
         .iter()
@@ -844,7 +844,7 @@ fn the_ra_refuses_a_request_signed_by_another_key() {
 
 #[test]
 fn without_a_synced_key_the_ra_needs_the_key_receipt() {
-    // The synchronous flow: the key is only in Azure AD when the request comes.
+    // The synchronous flow: the key is only in Entra ID when the request comes.
     let r = run(flow_id("hybrid-cert-sync"), Options::default());
     let validate = r
         .events()
@@ -1260,7 +1260,7 @@ mod browser {
     }
 }
 
-/// Azure AD joined, managed, run through the step `id`.
+/// Microsoft Entra joined, managed, run through the step `id`.
 fn aadj_through(id: &str) -> Run {
     let flow = flow_id("aadj-managed");
     let mut r = Run::new(world(Options::default()), flow);
@@ -1418,7 +1418,7 @@ fn the_device_reports_its_state_as_dsregcmd_does() {
         Some("NO")
     );
     assert_eq!(value(last, "User State", "NgcSet").as_deref(), Some("YES"));
-    // Hybrid: domain joined all along, Azure AD joined before the run.
+    // Hybrid: domain joined all along, Microsoft Entra joined before the run.
     let r = run(flow_id("hybrid-cert-sync"), Options::default());
     let first = &r.events()[0].device_state;
     let get = |section: &str, name: &str| {
@@ -1497,7 +1497,7 @@ fn key_credential_values_carry_times_and_flags_as_their_writers_do() {
     let created = kcl.created().unwrap();
     assert!(matches!(created, whfb_core::formats::KeyTime::FileTime(_)));
     assert_eq!(created.to_sim_time().unwrap().civil().0, 2026);
-    // Synchronised from Azure AD: KeySource AzureAD, .NET binary times that
+    // Synchronised from Entra ID: KeySource AzureAD, .NET binary times that
     // read as the time of registration (DSInternals: DateTime.FromBinary).
     let r = run(flow_id("hybrid-key-managed"), Options::default());
     let kcl = written_key_credential(&r);
@@ -1511,7 +1511,7 @@ fn key_credential_values_carry_times_and_flags_as_their_writers_do() {
     assert!(t <= r.now() && t >= r.world().config.start);
 }
 
-/// Azure AD joined, managed, with `options`, run through the step `id`.
+/// Microsoft Entra joined, managed, with `options`, run through the step `id`.
 fn aadj_with(options: Options, id: &str) -> Run {
     let flow = flow_id("aadj-managed");
     let mut r = Run::new(world(options), flow);
@@ -1541,7 +1541,7 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     let jwe =
         whfb_core::formats::jwe::Jwe::parse(json["session_key_jwe"].as_str().unwrap()).unwrap();
     assert_eq!(jwe.header().unwrap()["alg"], "RSA-OAEP");
-    // The session key Azure AD kept opens the JWE; another key does not.
+    // The session key Entra ID kept opens the JWE; another key does not.
     assert!(jwe.open(&prt.session_key).is_ok());
     assert!(jwe.open(&[0u8; 32]).is_err());
     // The device reports the PRT.
@@ -1657,7 +1657,7 @@ fn the_registration_service_writes_the_key_only_to_a_user_it_finds() {
     // MS-KPP 3.1.5.1.1: a token for a user the directory does not hold is
     // refused (HTTP 400), even signed by the token issuer.
     for (flow, directory) in [
-        ("aadj-managed", "Azure AD"),
+        ("aadj-managed", "Entra ID"),
         ("onprem-key", "Active Directory"),
     ] {
         let r = tampered(flow_id(flow), Action::RegisterKey, |r| {

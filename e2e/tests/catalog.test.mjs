@@ -37,6 +37,9 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
   assert.equal(bySlug['hybrid-cert-sync'].trust, 'Certificate trust');
   assert.equal(bySlug['hybrid-cert-sync'].signIn, 'Federated');
   assert.equal(bySlug['onprem-key'].deployment, 'On-premises');
+  // Current product names, and once what they were called before.
+  assert.match(await page.getByTestId('names-note').innerText(), /Microsoft Entra ID was called Azure Active Directory \(Azure AD\)/);
+  assert.match(await catalog.card('aadj-managed').innerText(), /Microsoft Entra joined, managed/);
   for (const flow of flows) {
     assert.ok(flow.summary.length > 40, `${flow.slug} has a one-line summary`);
   }

@@ -15,18 +15,18 @@ after(async () => {
   await browser?.close();
 });
 
-// Steps of Azure AD joined, managed: their ids, and their 0-based
+// Steps of Microsoft Entra joined, managed: their ids, and their 0-based
 // positions (after the nine steps of its device registration, phase R).
 const JOIN = 9;
 const ID = {
   approve: 'tokens.mfa-prompt', // MFA service → User: approve the sign-in?
-  token: 'tokens.issue-access-token', // Azure AD → WAM: ADRS access token
+  token: 'tokens.issue-access-token', // Entra ID → WAM: ADRS access token
   enroll: 'gestures.enroll-biometric', // User → sensor: enroll face or fingerprint
   pin: 'gestures.create-pin', // User → CXH: PIN, typed twice
   poolKey: 'gestures.request-key', // CXH → TPM: a key from the pool
   attestation: 'gestures.return-key', // TPM → CXH: public key and attestation
-  register: 'registration.register-key', // CXH → Azure DRS: register the public key
-  validate: 'registration.validate-registration', // Azure DRS checks token and attestation
+  register: 'registration.register-key', // CXH → Entra DRS: register the public key
+  validate: 'registration.validate-registration', // Entra DRS checks token and attestation
 };
 const MANAGED = {
   approve: JOIN + 5,
@@ -167,7 +167,7 @@ test('hybrid key trust: sign-in is refused before the sync and works after it', 
   assert.equal(total, 25);
   for (const check of await explorer.checkOutcomes()) assert.equal(check.outcome, 'pass', check.title);
   const clock = new ClockPanel(page);
-  assert.match(await clock.sync(), /Azure AD Connect ran at 09:18:00/);
+  assert.match(await clock.sync(), /Microsoft Entra Connect ran at 09:18:00/);
 
   await explorer.jump(19);
   const refused = await explorer.check('Key found in msDS-KeyCredentialLink');
@@ -243,10 +243,10 @@ test('an edited access token: caught by its signature, by its audience, by the u
   assert.equal(await explorer.current(), MANAGED.validate);
   assert.equal((await explorer.check('Access token signature')).outcome, 'fail');
 
-  // 2. The same edit, re-signed with Azure AD's key: the audience check catches it.
+  // 2. The same edit, re-signed with Entra ID's key: the audience check catches it.
   await explorer.jump(MANAGED.token);
   await tamper.open('access-token');
-  assert.match(await page.getByTestId('resign-who').innerText(), /Azure AD token-signing key/);
+  assert.match(await page.getByTestId('resign-who').innerText(), /Entra ID token-signing key/);
   await tamper.editClaims((c) => {
     c.aud = 'urn:somewhere-else';
   });
@@ -283,7 +283,7 @@ test('an edited access token: caught by its signature, by its audience, by the u
   assert.equal(await explorer.halt().count(), 0);
   assert.equal((await banner.edits()).length, 1);
 
-  // 4. The same claim, signed with an attacker's own key: Azure AD never
+  // 4. The same claim, signed with an attacker's own key: Entra ID never
   // vouched for it, so the signature check catches it.
   await explorer.jump(MANAGED.token);
   await tamper.open('access-token');
@@ -389,7 +389,7 @@ test('the TPM key pool fills in the background from page load', { timeout: 60_00
 
 test('the join: a certificate request edited after the TPM signed it is refused; re-signed by the device key, the device joins', { timeout: 120_000 }, async (t) => {
   const SIGN = 3; // TPM → CXH: certificate request, signed in the TPM
-  const VALIDATE = 5; // Azure DRS checks token and request
+  const VALIDATE = 5; // Entra DRS checks token and request
   const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=device-registration.sign-device-request', SIGN);
   const tamper = new TamperPanel(page);
   const banner = new EditsBanner(page);
@@ -421,10 +421,10 @@ test('the join: a certificate request edited after the TPM signed it is refused;
   assertNoProblems(problems);
 });
 
-test('the first sign-in: a stale nonce, a disabled device and an assertion an attacker signed are each refused by Azure AD', { timeout: 180_000 }, async (t) => {
-  const NONCE = JOIN + 19 + 1; // CloudAP → Azure AD: ask for a nonce
+test('the first sign-in: a stale nonce, a disabled device and an assertion an attacker signed are each refused by Entra ID', { timeout: 180_000 }, async (t) => {
+  const NONCE = JOIN + 19 + 1; // CloudAP → Entra ID: ask for a nonce
   const ASSERTION = NONCE + 1; // CloudAP → TPM: sign the nonce with the user key
-  const VALIDATE = NONCE + 3; // Azure AD checks device, nonce and key
+  const VALIDATE = NONCE + 3; // Entra ID checks device, nonce and key
   const LAST = NONCE + 5; // CloudAP → TPM: decrypt the session key
   const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=sign-in.decrypt-session-key', LAST);
   assert.equal(await explorer.waitForStep(LAST), 'done');

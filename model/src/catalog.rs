@@ -13,20 +13,20 @@ pub enum Actor {
     User,
     /// The provisioning application hosted in the Cloud Experience Host.
     Cxh,
-    /// The Azure AD Web Account Manager plug-in, which fetches tokens.
+    /// The Entra ID Web Account Manager plug-in, which fetches tokens.
     Wam,
-    /// The Cloud Authentication Provider's Azure AD plug-in (CloudAP), which
+    /// The Cloud Authentication Provider's Entra ID plug-in (CloudAP), which
     /// signs the user in to Windows and holds the Primary Refresh Token.
     CloudAp,
     /// The device's TPM, with its key pre-generation pool.
     Tpm,
     /// A Windows Hello compatible biometric sensor.
     Sensor,
-    /// Azure Active Directory, the cloud token issuer.
+    /// Microsoft Entra ID, the cloud token issuer.
     AzureAd,
-    /// The second-factor service: Azure MFA, an MFA server or a third party.
+    /// The second-factor service: Entra MFA, an MFA server or a third party.
     Mfa,
-    /// The Azure Device Registration Service.
+    /// The Entra ID device registration service.
     Adrs,
     /// The on-premises security token service (AD FS).
     AdFs,
@@ -38,7 +38,7 @@ pub enum Actor {
     Ca,
     /// Active Directory: domain controllers and the user object.
     Ad,
-    /// Azure AD Connect, which synchronises the directories.
+    /// Microsoft Entra Connect, which synchronises the directories.
     AadConnect,
 }
 
@@ -71,15 +71,15 @@ impl Actor {
             Actor::CloudAp => "CloudAP (sign-in)",
             Actor::Tpm => "TPM",
             Actor::Sensor => "Biometric sensor",
-            Actor::AzureAd => "Azure AD",
+            Actor::AzureAd => "Entra ID",
             Actor::Mfa => "MFA service",
-            Actor::Adrs => "Azure DRS",
+            Actor::Adrs => "Entra DRS",
             Actor::AdFs => "AD FS (STS)",
             Actor::Edrs => "Enterprise DRS",
             Actor::Ra => "Registration authority",
             Actor::Ca => "Issuing CA",
             Actor::Ad => "Active Directory",
-            Actor::AadConnect => "Azure AD Connect",
+            Actor::AadConnect => "Microsoft Entra Connect",
         }
     }
 
@@ -129,9 +129,9 @@ pub enum Place {
 /// How the device is joined, and so where the user's key is registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Deployment {
-    /// Azure AD joined: the cloud is the only directory.
+    /// Microsoft Entra joined: the cloud is the only directory.
     Cloud,
-    /// Hybrid Azure AD joined: on-premises AD synchronised with Azure AD.
+    /// Microsoft Entra hybrid joined: on-premises AD synchronised with Entra ID.
     Hybrid,
     /// Domain joined, with AD FS as the identity provider.
     OnPremises,
@@ -154,8 +154,8 @@ impl Deployment {
 
     pub fn join(self) -> &'static str {
         match self {
-            Deployment::Cloud => "Azure AD joined",
-            Deployment::Hybrid => "Hybrid Azure AD joined",
+            Deployment::Cloud => "Microsoft Entra joined",
+            Deployment::Hybrid => "Microsoft Entra hybrid joined",
             Deployment::OnPremises => "Domain joined",
         }
     }
@@ -182,7 +182,7 @@ impl Trust {
 /// Who authenticates the user when a token is requested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SignIn {
-    /// Azure AD checks the credentials itself.
+    /// Entra ID checks the credentials itself.
     Managed,
     /// An on-premises STS (AD FS) authenticates the user.
     Federated,

@@ -266,7 +266,7 @@ pub struct ClockMarks {
     pub now: SimTime,
     /// When the user's last MFA stops counting as fresh (10 minutes after it).
     pub mfa_fresh_until: Option<SimTime>,
-    /// When Azure AD Connect last ran, and when it runs next.
+    /// When Microsoft Entra Connect last ran, and when it runs next.
     pub last_sync: SimTime,
     pub next_sync: SimTime,
 }

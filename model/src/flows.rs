@@ -334,7 +334,7 @@ mod tests {
                 "{flow}"
             );
             // The MFA service may be in the cloud for any deployment;
-            // Azure AD takes part in every deployment but on-premises.
+            // Entra ID takes part in every deployment but on-premises.
             assert_eq!(
                 info.actors
                     .iter()

@@ -1,6 +1,6 @@
 //! What a person chooses about a run, as plain data: the seed's text, the
 //! seeds' conditions (a sensor, the last MFA, the PIN and its policy, AD FS
-//! up or down, Azure AD Connect's schedule) and their one text form, shared
+//! up or down, Microsoft Entra Connect's schedule) and their one text form, shared
 //! by links (`mfa=2`) and the command line (`--mfa 2`).
 
 use crate::clock::SimDuration;
@@ -168,9 +168,9 @@ pub struct Options {
     pub wrong_pin_attempts: u32,
     /// The federation server (AD FS) answers.
     pub federation_available: bool,
-    /// Azure AD Connect's schedule.
+    /// Microsoft Entra Connect's schedule.
     pub sync_interval: SimDuration,
-    /// How long before the run starts Azure AD Connect last ran.
+    /// How long before the run starts Microsoft Entra Connect last ran.
     pub last_sync_ago: SimDuration,
     /// Keys the TPM pre-generates.
     pub pool_size: usize,
@@ -220,8 +220,8 @@ pub const OPTION_KEYS: [(&str, &str); 12] = [
     ),
     ("adfs", "up or down: whether the federation server answers"),
     ("password", "the password the user types"),
-    ("sync", "Azure AD Connect's sync interval in minutes"),
-    ("lastsync", "minutes since Azure AD Connect last ran"),
+    ("sync", "Microsoft Entra Connect's sync interval in minutes"),
+    ("lastsync", "minutes since Microsoft Entra Connect last ran"),
     (
         "signinwrongpin",
         "how many wrong PINs the user types at the first sign-in (0-64)",

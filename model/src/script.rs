@@ -426,13 +426,13 @@ fn mermaid_id(actor: Actor) -> String {
 /// Where a flow registers keys and who issues its tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Topology {
-    /// Who authenticates the user: Azure AD (managed) or AD FS.
+    /// Who authenticates the user: Entra ID (managed) or AD FS.
     pub authenticator: Actor,
     /// Who issues the registration service's access token.
     pub token_issuer: Actor,
     /// The registration service: ADRS or the Enterprise DRS.
     pub drs: Actor,
-    /// Where the DRS writes the key: Azure AD or Active Directory.
+    /// Where the DRS writes the key: Entra ID or Active Directory.
     pub key_store: Actor,
 }
 
@@ -555,7 +555,7 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::SignIn => vec![PhaseSpec {
             phase: Phase::S,
             name: "First sign-in with the PIN",
-            summary: "The user signs in to Windows with the new PIN: the TPM-held key answers Azure AD's nonce, and Azure AD returns a Primary Refresh Token whose session key only this device's TPM can open.",
+            summary: "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce, and Entra ID returns a Primary Refresh Token whose session key only this device's TPM can open.",
         }],
         Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
@@ -577,18 +577,18 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
             summary: if on_prem {
                 "The Enterprise DRS checks the token and the attestation, then writes the public key into the user's msDS-KeyCredentialLink."
             } else {
-                "ADRS checks the token and the attestation, then adds the public key to the user's object in Azure AD."
+                "ADRS checks the token and the attestation, then adds the public key to the user's object in Entra ID."
             },
         }],
         Segment::KeySync => vec![PhaseSpec {
             phase: Phase::D,
             name: "Directory sync",
-            summary: "Azure AD Connect copies the key into on-premises AD; until then domain controllers refuse it.",
+            summary: "Microsoft Entra Connect copies the key into on-premises AD; until then domain controllers refuse it.",
         }],
         Segment::SyncBeforeEnrollment => vec![PhaseSpec {
             phase: Phase::D,
             name: "Sync, then certificate request",
-            summary: "Enrollment waits for Azure AD Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority. (The documentation draws this flow without lettered phases: the letters D to G here are the explorer's.)",
+            summary: "Enrollment waits for Microsoft Entra Connect to bring the key on premises, then a PKCS#10 request goes to the registration authority. (The documentation draws this flow without lettered phases: the letters D to G here are the explorer's.)",
         }],
         Segment::CertificateEnrollment => vec![
             PhaseSpec {
@@ -631,9 +631,9 @@ fn phase_r(steps: &mut Vec<StepSpec>) {
     steps.push(msg(R, User, Cxh, Action::StartJoin, "Work account at setup",
         "On a new device, the out-of-box experience (run by the Cloud Experience Host) asks who the device belongs to. The user enters a work account and its password: the device is about to join the organisation's Microsoft Entra tenant."));
     steps.push(msg(R, Cxh, AzureAd, Action::JoinSignIn, "Sign in to join",
-        "The setup screens sign the user in to Azure AD with the password. Azure AD checks it and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
+        "The setup screens sign the user in to Entra ID with the password. Entra ID checks it and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
     steps.push(msg(R, Cxh, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
-        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Azure AD will later encrypt the session keys it hands this device."));
+        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
     steps.push(msg(R, Tpm, Cxh, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
         "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key. Its subject is a placeholder: the service names the device."));
     steps.push(msg(R, Cxh, Adrs, Action::EnrollDevice, "Join request",
@@ -641,7 +641,7 @@ fn phase_r(steps: &mut Vec<StepSpec>) {
     steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check token and request",
         "The registration service checks the token (signature, issuer, audience, lifetime), that the certificate request verifies with its own key and is RSA-2048 with SHA-256, and that the transport key is a well-formed RSA-2048 public blob."));
     steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Create the device object",
-        "The service picks a new device ID, issues the device certificate from its device CA (subject: the device ID), and creates the device object in Azure AD with the device key and the transport key. From now on Azure AD knows this device by that key."));
+        "The service picks a new device ID, issues the device certificate from its device CA (subject: the device ID), and creates the device object in Entra ID with the device key and the transport key. From now on Entra ID knows this device by that key."));
     steps.push(msg(R, Adrs, Cxh, Action::ReturnDeviceCertificate, "Device certificate",
         "The service answers with the device certificate and the user it registered the device for."));
     steps.push(internal(R, Cxh, Action::InstallDeviceCertificate, "Install the certificate",
@@ -656,15 +656,15 @@ fn phase_s(steps: &mut Vec<StepSpec>) {
     steps.push(msg(S, User, CloudAp, Action::UnlockWithPin, "PIN at the sign-in screen",
         "Later, at the Windows sign-in screen, the user types the PIN instead of the password. The PIN is not checked by anyone on the network: it only authorises the TPM to use the user key."));
     steps.push(msg(S, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
-        "The cloud authentication provider (CloudAP) first asks Azure AD for a nonce, a fresh value that the signed request must carry, so that no recorded sign-in can be replayed."));
+        "The cloud authentication provider (CloudAP) first asks Entra ID for a nonce, a fresh value that the signed request must carry, so that no recorded sign-in can be replayed."));
     steps.push(msg(S, CloudAp, Tpm, Action::SignAssertion, "Sign the nonce with the user key",
         "CloudAP builds an assertion naming the user and carrying the nonce, and the TPM signs it with the Windows Hello key, authorised by the PIN. A wrong PIN is a refused TPM2_Sign that the TPM counts."));
     steps.push(msg(S, CloudAp, AzureAd, Action::RequestPrt, "PRT request, signed by the device",
-        "The assertion travels inside a request that the TPM signs with the device key, with the device certificate attached: Azure AD learns in one message which user, which key and which device."));
+        "The assertion travels inside a request that the TPM signs with the device key, with the device certificate attached: Entra ID learns in one message which user, which key and which device."));
     steps.push(internal(S, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and key",
-        "Azure AD checks the device certificate and signature against the device it registered, that the nonce is one it issued and still fresh, and the assertion's signature against the key registered for this user from this device in key registration."));
+        "Entra ID checks the device certificate and signature against the device it registered, that the nonce is one it issued and still fresh, and the assertion's signature against the key registered for this user from this device in key registration."));
     steps.push(msg(S, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
-        "Azure AD answers with a Primary Refresh Token and a new session key, encrypted (RSA-OAEP) to the transport key the device registered when it joined: only this device's TPM can open it."));
+        "Entra ID answers with a Primary Refresh Token and a new session key, encrypted (RSA-OAEP) to the transport key the device registered when it joined: only this device's TPM can open it."));
     steps.push(msg(S, CloudAp, Tpm, Action::DecryptSessionKey, "Decrypt the session key",
         "CloudAP hands the encrypted key to the TPM, which decrypts it with the transport key. With the PRT and its session key the device gets tokens for apps without asking the user again."));
 }
@@ -679,7 +679,7 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service."));
     steps.push(msg(A, Wam, idp, Action::SignInRequest, "Sign-in request, signed by the device",
         if idp == AzureAd {
-            "WAM sends Azure AD a request signed with the device key, carrying the user's password-based sign-in. Azure AD verifies the device signature against the device it registered and checks the password."
+            "WAM sends Entra ID a request signed with the device key, carrying the user's password-based sign-in. Entra ID verifies the device signature against the device it registered and checks the password."
         } else {
             "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS checks the device signature and the password against Active Directory."
         }));
@@ -702,17 +702,17 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     match (flow.info().sign_in, idp) {
         (SignIn::Federated, _) if topo.token_issuer == AzureAd => {
             steps.push(msg(A, AdFs, Wam, Action::IssueEnterpriseToken, "Enterprise token",
-                "With both factors done, AD FS issues a token for Azure AD, signed with its token-signing key. It says who the user is and that MFA was performed."));
+                "With both factors done, AD FS issues a token for Entra ID, signed with its token-signing key. It says who the user is and that MFA was performed."));
             steps.push(msg(A, Wam, AzureAd, Action::ExchangeEnterpriseToken, "Exchange the enterprise token",
-                "WAM hands the enterprise token to Azure AD. Azure AD trusts AD FS through the federation settings of the domain: it checks the signature with the federation signing key, the issuer, the audience, the lifetime and the MFA claim."));
+                "WAM hands the enterprise token to Entra ID. Entra ID trusts AD FS through the federation settings of the domain: it checks the signature with the federation signing key, the issuer, the audience, the lifetime and the MFA claim."));
             steps.push(msg(A, AzureAd, Wam, Action::IssueAccessToken, "ADRS access token",
-                "Azure AD mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."));
+                "Entra ID mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."));
         }
         _ => {
             let narration = if idp == AdFs {
                 "AD FS issues the access token for its Enterprise Device Registration Service, signed with its token-signing key. The amr claim records the MFA, which the registration service will insist on."
             } else {
-                "Azure AD mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."
+                "Entra ID mints a token whose audience is its device registration service (ADRS) and signs it with its own key. The amr claim records that MFA was done so that a credential may be provisioned (ngcmfa)."
             };
             steps.push(msg(
                 A,
@@ -763,7 +763,7 @@ fn phase_c(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     steps.push(msg(C, drs, topo.key_store, Action::StoreKey,
         if cloud { "Add key to the user object" } else { "Write msDS-KeyCredentialLink" },
         if cloud {
-            "ADRS adds the key to the user's object in Azure AD, with a reference to the device that made it."
+            "ADRS adds the key to the user's object in Entra ID, with a reference to the device that made it."
         } else {
             "The Enterprise DRS adds a value to msDS-KeyCredentialLink on the user's AD object: a KEYCREDENTIALLINK_BLOB, in DN-Binary form, that names the device."
         }));
@@ -783,19 +783,19 @@ fn sync_steps(phase: Phase, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     steps.push(step(phase, StepKind::Wait { actor: AadConnect }, Action::WaitForSync,
         "Wait for the next sync cycle",
-        "Azure AD Connect runs on a schedule, every 30 minutes by default. Nothing moves the key on premises until its next cycle starts; the simulated clock jumps there."));
+        "Microsoft Entra Connect runs on a schedule, every 30 minutes by default. Nothing moves the key on premises until its next cycle starts; the simulated clock jumps there."));
     steps.push(msg(phase, AadConnect, AzureAd, Action::SyncRead, "What changed?",
-        "At the start of the cycle Azure AD Connect asks Azure AD for the changes since its last run."));
+        "At the start of the cycle Microsoft Entra Connect asks Entra ID for the changes since its last run."));
     steps.push(msg(phase, AzureAd, AadConnect, Action::SyncChanges, "The user's new key",
-        "Azure AD returns the user's newly registered public key with its key ID and device reference."));
+        "Entra ID returns the user's newly registered public key with its key ID and device reference."));
     steps.push(msg(phase, AadConnect, Ad, Action::SyncWrite, "Write msDS-KeyCredentialLink",
-        "Azure AD Connect writes the key into the user's msDS-KeyCredentialLink attribute in on-premises AD, as a KEYCREDENTIALLINK_BLOB in DN-Binary form."));
+        "Microsoft Entra Connect writes the key into the user's msDS-KeyCredentialLink attribute in on-premises AD, as a KEYCREDENTIALLINK_BLOB in DN-Binary form."));
 }
 
 fn sync_phase_key_trust(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     steps.push(msg(Phase::D, User, Ad, Action::SignInBeforeSync, "Sign in on premises (too early)",
-        "If the user tries to sign in to an on-premises resource now, the domain controller looks for the key in msDS-KeyCredentialLink and does not find it: the key is only in Azure AD so far. The sign-in is refused."));
+        "If the user tries to sign in to an on-premises resource now, the domain controller looks for the key in msDS-KeyCredentialLink and does not find it: the key is only in Entra ID so far. The sign-in is refused."));
     sync_steps(Phase::D, steps);
     steps.push(msg(Phase::D, User, Ad, Action::SignInAfterSync, "Sign in on premises",
         "Now the domain controller finds the key, checks a signature the TPM made with it over the domain controller's challenge, and the sign-in succeeds."));

@@ -1,5 +1,5 @@
 //! The simulated clock on a timeline: the steps so far, now, when the last
-//! MFA stops counting, and Azure AD Connect's cycles; with a control that
+//! MFA stops counting, and Microsoft Entra Connect's cycles; with a control that
 //! moves the clock on between two steps, as if the user waited.
 
 use crate::session::{EditAnswer, Session};
@@ -111,7 +111,7 @@ pub fn ClockBar(session: Session, flow: FlowId) -> impl IntoView {
                         {has_sync.then(|| view! {
                             <span class="clock-sync" data-testid="clock-sync">
                                 <span class="swatch sync" aria-hidden="true"></span>
-                                {format!("Azure AD Connect ran at {}; next cycle at {}", hms(last_sync), hms(next_sync))}
+                                {format!("Microsoft Entra Connect ran at {}; next cycle at {}", hms(last_sync), hms(next_sync))}
                             </span>
                         })}
                     </div>

@@ -1,6 +1,6 @@
 //! Conditions and faults of the run: the settings a person can change
 //! before or during a run (a sensor, a recent MFA, wrong or weak PINs, a
-//! federation server that does not answer, Azure AD Connect's schedule).
+//! federation server that does not answer, Microsoft Entra Connect's schedule).
 //! Each is an option of the core's world, set by its link name through
 //! `Options::set`; a change runs the flow again with it, on the same step.
 
@@ -209,7 +209,7 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                 })}
                 {has_sync.then(|| view! {
                     <label>
-                        <span>"Azure AD Connect last ran (minutes before the start)"</span>
+                        <span>"Microsoft Entra Connect last ran (minutes before the start)"</span>
                         <input
                             type="number"
                             min="0"

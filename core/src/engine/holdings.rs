@@ -353,7 +353,7 @@ impl Run {
                 Record,
                 "Delta watermark",
                 format!(
-                    "changes in Azure AD up to {} are imported",
+                    "changes in Entra ID up to {} are imported",
                     world.sync.watermark
                 ),
             );

@@ -5,7 +5,7 @@
 //! of the protocol send them (ROADtools' `roadtx device register`:
 //! `POST https://enterpriseregistration.windows.net/EnrollmentServer/device/?api-version=2.0`
 //! with the access token as bearer). The service's side reads only what
-//! arrived on the wire and its own state: the token against Azure AD's
+//! arrived on the wire and its own state: the token against Entra ID's
 //! published keys, the certificate request against the key inside it, the
 //! transport key as a BCRYPT blob.
 
@@ -76,7 +76,7 @@ impl Run {
     }
 
     /// The user's sign-in for the join: the setup screens send the password
-    /// to Azure AD and get an access token for the registration service.
+    /// to Entra ID and get an access token for the registration service.
     pub(crate) fn join_sign_in(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let user = self.world.user.clone();
@@ -99,7 +99,7 @@ impl Run {
             Some("the setup screens sign in through web pages; this is the OAuth 2.0 password grant (RFC 6749 §4.3) that public tools use to get the same token, shown as JSON (it travels form-encoded)"),
         ));
 
-        // Azure AD's side: only what arrived.
+        // Entra ID's side: only what arrived.
         let Some(body) = self.take_json(
             wire::JOIN_TOKEN_REQUEST,
             &mut out,
@@ -130,7 +130,7 @@ impl Run {
             Actor::AzureAd,
             "Password (first factor)",
             format!(
-                "salted SHA-256 of the password sent, {}…, against the hash Azure AD holds, {}…",
+                "salted SHA-256 of the password sent, {}…, against the hash Entra ID holds, {}…",
                 &hex(&hash)[..12],
                 &hex(&account.password_hash)[..12]
             ),
@@ -273,7 +273,7 @@ impl Run {
             actor: drs,
             what: "Access token",
             issuer_keys: &issuer_keys,
-            issuer_name: "Azure AD",
+            issuer_name: "Entra ID",
             issuer: &issuer,
             audience: ADRS_AUDIENCE,
             now: self.now,
@@ -392,7 +392,7 @@ impl Run {
     }
 
     /// The service issues the device certificate and creates the device
-    /// object in Azure AD.
+    /// object in Entra ID.
     pub(crate) fn create_device_object(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let accepted = self.state.accepted_join.clone().ok_or_else(|| {
@@ -435,7 +435,7 @@ impl Run {
         });
         out.artifact(json_artifact(
             "device-object",
-            "Device object in Azure AD",
+            "Device object in Entra ID",
             &object,
             Some("the properties are Microsoft Graph's device resource; the device key and transport key are held with it, as the service's records are not public"),
         ));

@@ -48,7 +48,7 @@ impl Run {
                 KeyPurpose::AzureAdTokenSigning,
                 self.world.tenant.azure_issuer(),
                 ADRS_AUDIENCE,
-                "Azure AD token-signing",
+                "Entra ID token-signing",
             )
         } else {
             (
@@ -120,7 +120,7 @@ impl Run {
         let directory = if drs == Actor::Edrs {
             "Active Directory"
         } else {
-            "Azure AD"
+            "Entra ID"
         };
         out.check(
             drs,
@@ -321,7 +321,7 @@ impl Run {
             device_id: self.device_id()?,
             // MS-KPP 3.1.5.1.1.3's table has the Enterprise DRS write
             // CustomKeyInformation as Version 1, Flags 0x02
-            // (CUSTOMKEYINFO_FLAGS_MFA_NOT_USED); what Azure AD stores is not
+            // (CUSTOMKEYINFO_FLAGS_MFA_NOT_USED); what Entra ID stores is not
             // public, and its values are left with no flags.
             flags: if source == KeySource::Ad {
                 CustomKeyFlags::MFA_NOT_USED
@@ -362,10 +362,10 @@ impl Run {
             self.world.azure_ad.user_keys.push(entry);
             out.artifact(key_credential_artifact(
                 wire::KEY_CREDENTIAL,
-                "Key entry on the Azure AD user object (KEYCREDENTIALLINK_BLOB)",
+                "Key entry on the Entra ID user object (KEYCREDENTIALLINK_BLOB)",
                 &bytes,
             ));
-            out.note("Azure AD keeps the key on the user object with the device ID; Azure AD Connect can later copy it on premises in the same KEYCREDENTIALLINK_BLOB form.");
+            out.note("Entra ID keeps the key on the user object with the device ID; Microsoft Entra Connect can later copy it on premises in the same KEYCREDENTIALLINK_BLOB form.");
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@
 //! Windows Hello key (ROADtools' `get_prt_with_hello_key`: an assertion
 //! signed by the user key, with `kid` the key's ID and `use: "ngc"`, inside
 //! a request signed by the device key with the device certificate in
-//! `x5c`). Azure AD's side reads only what arrived and its own records: the
+//! `x5c`). Entra ID's side reads only what arrived and its own records: the
 //! device it registered, the nonces it issued, the key registered for the
 //! user from that device.
 
@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 /// The broker client that asks for a Primary Refresh Token (MS-OAPXBC 4.2's
 /// example; the client ID Windows' CloudAP uses).
 const BROKER_CLIENT_ID: &str = "38aa3b87-a06d-4817-b275-7a316988d93b";
-/// How long a nonce stays good (modelled: Azure AD does not publish it).
+/// How long a nonce stays good (modelled: Entra ID does not publish it).
 const NONCE_LIFETIME: SimDuration = SimDuration::minutes(5);
 /// A PRT's validity: Microsoft documents 14 days.
 const PRT_LIFETIME_SECONDS: u64 = 14 * 24 * 3600;
@@ -61,7 +61,7 @@ impl Run {
                         d.enabled = false;
                     }
                 }
-                out.note("Meanwhile an administrator disabled this device's object in Azure AD.");
+                out.note("Meanwhile an administrator disabled this device's object in Entra ID.");
             }
         }
         out.took = SimDuration::seconds(5);
@@ -77,7 +77,7 @@ impl Run {
             &request,
             Some("POST https://login.microsoftonline.com/<tenant>/oauth2/token (MS-OAPXBC 3.1.5.1.1); shown as JSON, it travels form-encoded"),
         ));
-        // Azure AD's side: a nonce it will remember.
+        // Entra ID's side: a nonce it will remember.
         let nonce = b64url(&self.world.seed.bytes::<32>("azure-ad/sign-in-nonce"));
         self.world.azure_ad.nonces.push((nonce.clone(), self.now));
         let response = json!({ "Nonce": nonce });
@@ -209,7 +209,7 @@ impl Run {
         Ok(out)
     }
 
-    /// Azure AD checks the device, the nonce and the user key.
+    /// Entra ID checks the device, the nonce and the user key.
     pub(crate) fn validate_prt_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let aad = Actor::AzureAd;
@@ -227,7 +227,7 @@ impl Run {
             }
         };
         // The device: its certificate, from the device CA, for a device
-        // Azure AD registered and has not disabled, signed the request.
+        // Entra ID registered and has not disabled, signed the request.
         let cert = x5c(&request);
         let ca = self.world.adrs.device_ca_certificate.clone();
         let chain = match (&cert, &ca) {
@@ -267,11 +267,11 @@ impl Run {
             aad,
             "Device is registered and enabled",
             format!(
-                "device {} against Azure AD's {} device object(s)",
+                "device {} against Entra ID's {} device object(s)",
                 device_cert.device_id,
                 self.world.azure_ad.devices.len()
             ),
-            "Azure AD device objects (AADSTS135011 for a disabled device)",
+            "Entra ID device objects (AADSTS135011 for a disabled device)",
             match &registered {
                 None => Err(format!("no device {} is registered", device_cert.device_id)),
                 Some(d) if d.public_key != device_cert.public_key => {
@@ -286,7 +286,7 @@ impl Run {
         if !out.ok() {
             return Ok(out);
         }
-        // The nonce: one Azure AD issued, still fresh.
+        // The nonce: one Entra ID issued, still fresh.
         let nonce = request
             .string_claim("request_nonce")
             .unwrap_or_default()
@@ -302,12 +302,12 @@ impl Run {
             aad,
             "Nonce is fresh",
             format!(
-                "request_nonce {}… against the nonces Azure AD issued, less than {NONCE_LIFETIME} old",
+                "request_nonce {}… against the nonces Entra ID issued, less than {NONCE_LIFETIME} old",
                 nonce.chars().take(12).collect::<String>()
             ),
             "MS-OAPXBC 3.1.5.1.1; lifetime modelled",
             match issued {
-                None => Err("Azure AD never issued this nonce".into()),
+                None => Err("Entra ID never issued this nonce".into()),
                 Some(t) if self.now.since(t) >= NONCE_LIFETIME => Err(format!(
                     "the nonce was issued {} ago; it is good for {NONCE_LIFETIME}",
                     self.now.since(t)
@@ -408,7 +408,7 @@ impl Run {
             .iter()
             .find(|d| d.id == device_id)
             .and_then(|d| d.transport_key.clone())
-            .ok_or_else(|| Error::Usage("Azure AD holds no transport key for the device".into()))?;
+            .ok_or_else(|| Error::Usage("Entra ID holds no transport key for the device".into()))?;
         let seed = self.world.seed;
         let session_key: [u8; 32] = seed.bytes("azure-ad/prt-session-key");
         let token = b64url(&seed.bytes::<64>("azure-ad/prt"));

@@ -1,4 +1,4 @@
-//! Azure AD Connect's copy of the key into on-premises AD, and what a domain
+//! Microsoft Entra Connect's copy of the key into on-premises AD, and what a domain
 //! controller makes of a sign-in before and after it.
 
 use super::wire::json_artifact;
@@ -120,7 +120,7 @@ impl Run {
             if let Some(last) = out.checks.last_mut() {
                 last.expect_refusal = true;
             }
-            out.note("Refused, as expected: the key is registered in Azure AD but has not been synchronised to on-premises AD yet. The KDC answers KDC_ERR_CLIENT_NOT_TRUSTED.");
+            out.note("Refused, as expected: the key is registered in Entra ID but has not been synchronised to on-premises AD yet. The KDC answers KDC_ERR_CLIENT_NOT_TRUSTED.");
             return Ok(out);
         }
         if found.is_ok() {
@@ -144,7 +144,7 @@ impl Run {
         let next = self.world.sync.next_run_after(self.now);
         let wait = next.since(self.now);
         out.note(format!(
-            "Azure AD Connect last ran at {}; with a {} interval the next cycle starts at {}: {} from now.",
+            "Microsoft Entra Connect last ran at {}; with a {} interval the next cycle starts at {}: {} from now.",
             self.world.sync.last_run, self.world.sync.interval, next, wait
         ));
         out.took = wait;
@@ -169,7 +169,7 @@ impl Run {
             wire::SYNC_REQUEST,
             "Delta import request",
             &request,
-            Some("Azure AD Connect's protocol with Azure AD is not public"),
+            Some("Microsoft Entra Connect's protocol with Entra ID is not public"),
         ));
         out.took = SimDuration::seconds(5);
         Ok(out)
@@ -177,7 +177,7 @@ impl Run {
 
     pub(crate) fn sync_changes(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        // A delta import: Azure AD answers with what changed after the
+        // A delta import: Entra ID answers with what changed after the
         // connector's watermark, which then moves on to now.
         let watermark = self.world.sync.watermark;
         let keys: Vec<_> = self
@@ -191,7 +191,7 @@ impl Run {
         self.world.sync.watermark = self.now;
         if keys.is_empty() {
             out.note(format!(
-                "Azure AD has no key for this user newer than the watermark, {watermark}."
+                "Entra ID has no key for this user newer than the watermark, {watermark}."
             ));
         }
         let changes = json!({
@@ -206,7 +206,7 @@ impl Run {
             self.put(wire::SYNC_CHANGES, first.blob.clone());
             out.artifact(key_credential_artifact(
                 wire::SYNC_CHANGES,
-                "The user's key as Azure AD returns it",
+                "The user's key as Entra ID returns it",
                 &first.blob,
             ));
         }
@@ -214,7 +214,7 @@ impl Run {
             "sync-changes-summary",
             "Changes for the user",
             &changes,
-            Some("Azure AD Connect's protocol with Azure AD is not public"),
+            Some("Microsoft Entra Connect's protocol with Entra ID is not public"),
         ));
         out.took = SimDuration::seconds(5);
         Ok(out)
@@ -223,7 +223,7 @@ impl Run {
     pub(crate) fn sync_write(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         if self.wire(wire::SYNC_CHANGES).is_none() {
-            out.skipped = Some("Azure AD returned no new key, so there is nothing to write".into());
+            out.skipped = Some("Entra ID returned no new key, so there is nothing to write".into());
             return Ok(out);
         }
         let blob = self.take(wire::SYNC_CHANGES)?;

@@ -134,12 +134,12 @@ impl TokenRules<'_> {
 }
 
 /// Where the 10-minute MFA rule comes from: the documentation states it for
-/// Azure MFA; where AD FS performed the MFA it is the explorer's assumption.
+/// Entra MFA; where AD FS performed the MFA it is the explorer's assumption.
 pub(crate) fn mfa_rule(adfs_mfa: bool) -> &'static str {
     if adfs_mfa {
-        "Windows Hello for Business provisioning rule, stated for Azure MFA; for an MFA done at AD FS the explorer assumes the same"
+        "Windows Hello for Business provisioning rule, stated for Entra MFA; for an MFA done at AD FS the explorer assumes the same"
     } else {
-        "Windows Hello for Business provisioning rule (Azure MFA)"
+        "Windows Hello for Business provisioning rule (Entra MFA)"
     }
 }
 
@@ -179,8 +179,8 @@ impl Run {
             ),
             _ => (
                 "azure-ad-signing-keys",
-                "Azure AD token-signing keys (JWK set)",
-                "Azure AD publishes its keys at the jwks_uri of its OpenID Connect metadata",
+                "Entra ID token-signing keys (JWK set)",
+                "Entra ID publishes its keys at the jwks_uri of its OpenID Connect metadata",
             ),
         };
         out.artifact(json_artifact(id, title, &set.to_value(), None));
@@ -372,7 +372,7 @@ impl Run {
                 Some(device) => parsed.verify(&device.public_key).map_err(|e| e.to_string()),
                 None => Err(format!(
                     "no device with the ID \"{named}\" is registered in {}",
-                    if idp == Actor::AzureAd { "Azure AD" } else { "Active Directory" }
+                    if idp == Actor::AzureAd { "Entra ID" } else { "Active Directory" }
                 )),
             },
         );
@@ -408,7 +408,7 @@ impl Run {
                 if idp == Actor::AdFs {
                     "Active Directory"
                 } else {
-                    "Azure AD"
+                    "Entra ID"
                 },
                 &hex(&user.password_hash)[..12]
             ),
@@ -422,7 +422,7 @@ impl Run {
         if idp == Actor::AdFs {
             // AD FS issues a token only to a relying party it trusts: itself
             // the issuer, to the resource the request names; federating for
-            // Azure AD, to Azure AD.
+            // Entra ID, to Entra ID.
             let relying_party = if self.topo.token_issuer == Actor::AdFs {
                 parsed
                     .string_claim("resource")
@@ -598,7 +598,7 @@ impl Run {
             wire::ENTERPRISE_TOKEN,
             "Enterprise token from AD FS",
             &token,
-            Some("AD FS sends Azure AD a SAML assertion here; it is shown as a JWT with the same claims"),
+            Some("AD FS sends Entra ID a SAML assertion here; it is shown as a JWT with the same claims"),
         ));
         Ok(out)
     }

@@ -1,8 +1,8 @@
 //! JWE compact serialisation (RFC 7516 §7.1) with `RSA-OAEP` and `A256GCM`
-//! (RFC 7518 §4.3, §5.3): what Azure AD sends a device's session key in
+//! (RFC 7518 §4.3, §5.3): what Entra ID sends a device's session key in
 //! (MS-OAPXBC 3.2.5.1.2.2, `session_key_jwe`: "the relevant part of the JWE
 //! is the encrypted key section"). The RSA-OAEP part is done by whoever
-//! holds the keys (Azure AD encrypts, the TPM decrypts); this module frames
+//! holds the keys (Entra ID encrypts, the TPM decrypts); this module frames
 //! the five parts and does AES-256-GCM (NIST SP 800-38D) on the content.
 
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! KEYCREDENTIALLINK_BLOB (MS-ADTS 2.2.20): one value of a user's
 //! msDS-KeyCredentialLink attribute, the public key a domain controller or
-//! Azure AD trusts for Windows Hello for Business sign-in; and its DN-Binary
+//! Entra ID trusts for Windows Hello for Business sign-in; and its DN-Binary
 //! string form (MS-DVRJ 2.3.4, MS-KPP 2.3.3) in `dn_binary.rs`.
 //!
 //! ```text
@@ -174,13 +174,13 @@ impl KeyUsage {
     }
 }
 
-/// The KeySource value. MS-ADTS 2.2.20.1 defines KEY_SOURCE_AD; Azure AD
-/// (0x01) is what keys synchronised from Azure AD carry (DSInternals `KeySource`).
+/// The KeySource value. MS-ADTS 2.2.20.1 defines KEY_SOURCE_AD; Entra ID
+/// (0x01) is what keys synchronised from Entra ID carry (DSInternals `KeySource`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeySource {
     /// 0x00 KEY_SOURCE_AD: registered on premises.
     Ad,
-    /// 0x01: registered in Azure AD and synchronised down.
+    /// 0x01: registered in Entra ID and synchronised down.
     AzureAd,
     Unknown(u8),
 }
@@ -205,7 +205,7 @@ impl KeySource {
     fn describe(self) -> &'static str {
         match self {
             Self::Ad => "AD: registered in on-premises Active Directory",
-            Self::AzureAd => "Azure AD: registered in Azure AD",
+            Self::AzureAd => "Entra ID: registered in Entra ID",
             Self::Unknown(_) => "unknown source",
         }
     }
@@ -453,7 +453,7 @@ const DOTNET_KIND_UTC: u64 = 0x4000_0000_0000_0000;
 const DOTNET_TICKS_MASK: u64 = 0x3FFF_FFFF_FFFF_FFFF;
 
 /// A key credential's time as the directory holds it. Version-2 values
-/// whose KeySource is AD hold a FILETIME; those whose KeySource is Azure AD
+/// whose KeySource is AD hold a FILETIME; those whose KeySource is Entra ID
 /// hold a .NET `DateTime.ToBinary` value (a UTC DateTime: its ticks since
 /// 0001-01-01 with the Kind bits 01). That is how DSInternals reads and
 /// writes them (`DSInternals.Common/Data/Hello/KeyCredential.cs`,
@@ -1069,8 +1069,8 @@ fn describe_value(
             let s = KeySource::from_u8(byte(v));
             (
                 format!("0x{:02X} {}", byte(v), s.describe()),
-                "Where the key was registered: AD 0x00 (KEY_SOURCE_AD) or Azure AD 0x01 (keys synchronised \
-                 from Azure AD)."
+                "Where the key was registered: AD 0x00 (KEY_SOURCE_AD) or Entra ID 0x01 (keys synchronised \
+                 from Entra ID)."
                     .into(),
                 "MS-ADTS 2.2.20.1, 2.2.20.6",
                 Vec::new(),
@@ -1124,7 +1124,7 @@ fn time_encoding(source: Option<KeySource>) -> &'static str {
         }
         Some(_) => {
             "a .NET DateTime.ToBinary value (100 ns ticks since 0001-01-01, Kind bits 01 = UTC), \
-             little-endian, as values whose KeySource is Azure AD hold it (DSInternals reads it \
+             little-endian, as values whose KeySource is Entra ID hold it (DSInternals reads it \
              with DateTime.FromBinary)."
         }
     }
@@ -1332,7 +1332,7 @@ mod tests {
             ad.to_bytes(),
             [0x80, 0xa3, 0x22, 0x34, 0x64, 0x38, 0xd8, 0x01]
         );
-        // Azure AD: DateTime.ToBinary of the UTC time, ticks since 0001-01-01
+        // Entra ID: DateTime.ToBinary of the UTC time, ticks since 0001-01-01
         // with the Kind bits 01.
         let cloud = KeyTime::new(t, KeySource::AzureAd);
         assert_eq!(

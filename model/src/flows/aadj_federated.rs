@@ -1,12 +1,12 @@
-//! Azure AD joined, federated: AD FS authenticates the user and vouches for
-//! the MFA; Azure AD trades its token for the registration service's.
+//! Microsoft Entra joined, federated: AD FS authenticates the user and vouches for
+//! the MFA; Entra ID trades its token for the registration service's.
 
 use super::{Flow, Segment};
 use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "aadj-federated",
-    title: "Azure AD joined, federated",
+    title: "Microsoft Entra joined, federated",
     deployment: Deployment::Cloud,
     trust: Trust::Key,
     sign_in: SignIn::Federated,
@@ -14,6 +14,6 @@ pub(super) const FLOW: Flow = Flow {
     actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs],
     segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
     summary: "AD FS authenticates the user and vouches for the MFA in an enterprise \
-              token, which Azure AD trades for a registration token before the key is registered.",
+              token, which Entra ID trades for a registration token before the key is registered.",
     source: "001_9b06d6ff5d75a491.txt",
 };

@@ -1,5 +1,5 @@
-//! Azure AD joined, managed: Azure AD checks the password and runs MFA
-//! itself; the key is registered with the Azure Device Registration Service.
+//! Microsoft Entra joined, managed: Entra ID checks the password and runs MFA
+//! itself; the key is registered with the Entra ID device registration service.
 //! The run begins with the device's Microsoft Entra join and ends with the
 //! user's first sign-in with the PIN.
 
@@ -8,7 +8,7 @@ use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "aadj-managed",
-    title: "Azure AD joined, managed",
+    title: "Microsoft Entra joined, managed",
     deployment: Deployment::Cloud,
     trust: Trust::Key,
     sign_in: SignIn::Managed,
@@ -21,7 +21,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::SignIn,
     ],
-    summary: "Azure AD authenticates the user and runs MFA itself, then the device \
+    summary: "Entra ID authenticates the user and runs MFA itself, then the device \
               registers the new TPM-held public key with the cloud registration service.",
     source: "001_9b06d6ff5d75a491.txt",
 };

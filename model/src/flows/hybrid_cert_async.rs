@@ -1,4 +1,4 @@
-//! Hybrid Azure AD joined, certificate trust, before KB4088889: enrollment
+//! Microsoft Entra hybrid joined, certificate trust, before KB4088889: enrollment
 //! waits for the directory sync to bring the key on premises.
 
 use super::{Flow, Segment};
@@ -6,7 +6,7 @@ use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "hybrid-cert-async",
-    title: "Hybrid Azure AD joined, certificate trust (before KB4088889)",
+    title: "Microsoft Entra hybrid joined, certificate trust (before KB4088889)",
     deployment: Deployment::Hybrid,
     trust: Trust::Certificate,
     sign_in: SignIn::Federated,

@@ -1,4 +1,4 @@
-//! Hybrid Azure AD joined, synchronous certificate trust, federated: the
+//! Microsoft Entra hybrid joined, synchronous certificate trust, federated: the
 //! registration returns a key receipt that lets enrollment proceed at once.
 
 use super::{Feature, Flow, Segment};
@@ -6,7 +6,7 @@ use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "hybrid-cert-sync",
-    title: "Hybrid Azure AD joined, synchronous certificate trust, federated",
+    title: "Microsoft Entra hybrid joined, synchronous certificate trust, federated",
     deployment: Deployment::Hybrid,
     trust: Trust::Certificate,
     sign_in: SignIn::Federated,

@@ -1,4 +1,4 @@
-//! Hybrid Azure AD joined, key trust, federated. The provisioning page
+//! Microsoft Entra hybrid joined, key trust, federated. The provisioning page
 //! (seed 001) lists federated key trust among the supported configurations
 //! its diagrams leave out. Built from the shared segments: phase A goes
 //! through AD FS as in the other federated flows, and the rest is hybrid key
@@ -9,7 +9,7 @@ use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "hybrid-key-federated",
-    title: "Hybrid Azure AD joined, key trust, federated",
+    title: "Microsoft Entra hybrid joined, key trust, federated",
     deployment: Deployment::Hybrid,
     trust: Trust::Key,
     sign_in: SignIn::Federated,
@@ -23,7 +23,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::KeySync,
     ],
-    summary: "AD FS signs the user in and vouches for the MFA; the key registered in Azure AD \
-              is only accepted on premises after Azure AD Connect has written it to AD.",
+    summary: "AD FS signs the user in and vouches for the MFA; the key registered in Entra ID \
+              is only accepted on premises after Microsoft Entra Connect has written it to AD.",
     source: "001_9b06d6ff5d75a491.txt (named as supported, not drawn)",
 };

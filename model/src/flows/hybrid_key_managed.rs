@@ -1,4 +1,4 @@
-//! Hybrid Azure AD joined, key trust, managed: the key is registered in the
+//! Microsoft Entra hybrid joined, key trust, managed: the key is registered in the
 //! cloud and reaches on-premises AD with the next directory sync.
 
 use super::{Flow, Segment};
@@ -6,7 +6,7 @@ use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
 
 pub(super) const FLOW: Flow = Flow {
     slug: "hybrid-key-managed",
-    title: "Hybrid Azure AD joined, key trust, managed",
+    title: "Microsoft Entra hybrid joined, key trust, managed",
     deployment: Deployment::Hybrid,
     trust: Trust::Key,
     sign_in: SignIn::Managed,
@@ -20,7 +20,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::KeySync,
     ],
-    summary: "The key is registered in Azure AD, and domain controllers only accept it \
-              once Azure AD Connect has copied it into the user's msDS-KeyCredentialLink.",
+    summary: "The key is registered in Entra ID, and domain controllers only accept it \
+              once Microsoft Entra Connect has copied it into the user's msDS-KeyCredentialLink.",
     source: "001_9b06d6ff5d75a491.txt",
 };

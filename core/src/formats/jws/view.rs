@@ -130,7 +130,7 @@ fn header_note(name: &str) -> (&'static str, &'static str) {
             "RFC 7515 §4.1.4",
         ),
         "x5t" => (
-            "Base64url SHA-1 thumbprint of the signer's X.509 certificate; Azure AD sends it alongside kid.",
+            "Base64url SHA-1 thumbprint of the signer's X.509 certificate; Entra ID sends it alongside kid.",
             "RFC 7515 §4.1.7",
         ),
         "x5t#S256" => (
@@ -197,7 +197,7 @@ fn claim_note(name: &str, value: &Value) -> (String, &'static str) {
         ),
         "tid" => ("Tenant (directory) ID the user signed in to.", "Microsoft identity platform token claims"),
         "oid" => (
-            "Object ID of the user in Azure AD: the same for every application.",
+            "Object ID of the user in Entra ID: the same for every application.",
             "Microsoft identity platform token claims",
         ),
         "scp" => (
@@ -223,7 +223,7 @@ fn claim_note(name: &str, value: &Value) -> (String, &'static str) {
         ),
         "grant_type" => ("Which OAuth 2.0 grant the request uses.", "RFC 6749 §4"),
         "client_id" => ("The application making the request.", "RFC 6749 §2.2"),
-        "resource" => ("The service the requested token is for.", "Microsoft (AD FS / Azure AD v1)"),
+        "resource" => ("The service the requested token is for.", "Microsoft (AD FS / Entra ID v1)"),
         _ => ("A claim not described here.", "RFC 7519 §4.2–4.3"),
     };
     (note.to_string(), spec)
