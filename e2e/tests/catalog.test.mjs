@@ -31,7 +31,7 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
   assert.equal(bySlug['hybrid-key-federated'].signIn, 'Federated');
   assert.equal(bySlug['hybrid-key-federated'].trust, 'Key trust');
   assert.equal(bySlug['aadj-managed'].deployment, 'Cloud');
-  assert.equal(bySlug['aadj-managed'].phases, 'Phases A–C');
+  assert.equal(bySlug['aadj-managed'].phases, 'Phases R, A–C, S');
   assert.equal(bySlug['hybrid-key-managed'].phases, 'Phases A–D');
   assert.equal(bySlug['hybrid-cert-sync'].phases, 'Phases A–G');
   assert.equal(bySlug['hybrid-cert-sync'].trust, 'Certificate trust');

@@ -253,21 +253,33 @@ impl Phase {
     }
 }
 
-/// The provisioning phases of a flow as the catalog prints them: `A–C`,
-/// `A–G` (device registration, R, is not one of them).
+/// A flow's phases as the catalog prints them: provisioning's as a span
+/// (`A–C`, `A–G`), with device registration before it and the first
+/// sign-in after it where the flow shows them (`R, A–C, S`).
 pub fn phase_span(phases: &[Phase]) -> String {
-    let phases: Vec<Phase> = phases
+    let provisioning: Vec<Phase> = phases
         .iter()
         .copied()
         .filter(|p| p.is_provisioning())
         .collect();
-    match (phases.first(), phases.last()) {
+    let span = match (provisioning.first(), provisioning.last()) {
         (Some(first), Some(last)) if first != last => {
             format!("{}–{}", first.letter(), last.letter())
         }
         (Some(only), _) => only.letter().to_string(),
         _ => String::new(),
+    };
+    let mut parts = Vec::new();
+    if phases.contains(&Phase::R) {
+        parts.push("R".to_string());
     }
+    if !span.is_empty() {
+        parts.push(span);
+    }
+    if phases.contains(&Phase::S) {
+        parts.push("S".to_string());
+    }
+    parts.join(", ")
 }
 
 #[cfg(test)]
@@ -277,8 +289,15 @@ mod tests {
     #[test]
     fn phase_spans_read_as_in_the_documentation() {
         assert_eq!(phase_span(&[Phase::A, Phase::B, Phase::C]), "A–C");
-        assert_eq!(phase_span(&Phase::ALL), "A–G");
-        assert_eq!(phase_span(&[Phase::R, Phase::A, Phase::B, Phase::C]), "A–C");
+        assert_eq!(phase_span(&Phase::ALL), "R, A–G, S");
+        assert_eq!(
+            phase_span(&[Phase::R, Phase::A, Phase::B, Phase::C]),
+            "R, A–C"
+        );
+        assert_eq!(
+            phase_span(&[Phase::R, Phase::A, Phase::B, Phase::C, Phase::S]),
+            "R, A–C, S"
+        );
         assert_eq!(phase_span(&[Phase::D]), "D");
         assert_eq!(phase_span(&[]), "");
     }

@@ -21,7 +21,9 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::SignIn,
     ],
-    summary: "Entra ID authenticates the user and runs MFA itself, then the device \
-              registers the new TPM-held public key with the cloud registration service.",
+    summary: "From the device's join to the first sign-in with the PIN: Entra ID \
+              authenticates the user and runs MFA itself, the device registers the new \
+              TPM-held public key with the cloud registration service, and the PIN then \
+              brings a Primary Refresh Token.",
     source: "001_9b06d6ff5d75a491.txt",
 };
