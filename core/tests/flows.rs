@@ -1759,3 +1759,32 @@ fn the_registration_token_carries_the_claims_real_ones_do() {
         "does not grant",
     );
 }
+
+#[test]
+fn entra_id_reads_the_federated_mfa_where_a_federated_idp_puts_it() {
+    // The enterprise token says MFA through authnmethodsreferences; without
+    // multipleauthn there, Entra ID refuses it even signed by AD FS.
+    let r = tampered(
+        flow_id("aadj-federated"),
+        Action::ExchangeEnterpriseToken,
+        |r| {
+            edit_token(
+                r,
+                "enterprise-token",
+                |c| {
+                    c.insert(
+                    "authnmethodsreferences".into(),
+                    serde_json::json!(["http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"]),
+                );
+                },
+                true,
+            )
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ExchangeEnterpriseToken,
+        "MFA claim",
+        "did not vouch",
+    );
+}

@@ -18,6 +18,10 @@ use serde_json::{json, Map, Value};
 
 /// How long an MFA counts as fresh for provisioning.
 pub(crate) const MFA_FRESHNESS: SimDuration = SimDuration::minutes(10);
+/// The authentication method an MFA-capable federated IdP reports for a
+/// multi-factor sign-in.
+const MULTIPLE_AUTHN: &str = "http://schemas.microsoft.com/claims/multipleauthn";
+
 /// How long a request may have been in flight before it is refused as stale.
 const REQUEST_MAX_AGE: SimDuration = SimDuration::minutes(5);
 /// Lifetime of the access tokens issued here.
@@ -581,7 +585,6 @@ impl Run {
             "sub": user.upn,
             "upn": user.upn,
             "ImmutableID": base64(&user.object_id.to_dotnet_bytes()),
-            "amr": ["pwd", "mfa"],
             "authnmethodsreferences": [
                 "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password",
                 "http://schemas.microsoft.com/claims/multipleauthn"
@@ -619,13 +622,16 @@ impl Run {
         let Some(parsed) = rules.apply(&mut out, &token) else {
             return Ok(out);
         };
-        let amr = parsed.string_list_claim("amr");
+        // How Entra ID accepts an MFA done at a federated IdP: the
+        // authnmethodsreferences claim carrying multipleauthn (honoured when
+        // the domain's federatedIdpMfaBehavior accepts the IdP's MFA).
+        let methods = parsed.string_list_claim("authnmethodsreferences");
         out.check(
             Actor::AzureAd,
             "MFA claim",
-            format!("amr {amr:?} must include \"mfa\""),
-            "Entra ID amr claim values",
-            if amr.iter().any(|a| a == "mfa") {
+            format!("authnmethodsreferences {methods:?} must include {MULTIPLE_AUTHN}"),
+            "Entra ID federation: authnmethodsreferences = multipleauthn (federatedIdpMfaBehavior acceptIfMfaDoneByFederatedIdp)",
+            if methods.iter().any(|a| a == MULTIPLE_AUTHN) {
                 Ok(())
             } else {
                 Err("AD FS did not vouch for a second factor".into())
