@@ -244,6 +244,15 @@ impl Options {
                 )),
             }
         };
+        // How many wrong PINs someone types: 0 to 64 (32 locks the TPM out).
+        let wrong_pins = || -> std::result::Result<u32, String> {
+            match value.parse::<u32>() {
+                Ok(n) if n <= 64 => Ok(n),
+                _ => Err(format!(
+                    "{key} must be a number from 0 to 64, not \"{value}\""
+                )),
+            }
+        };
         match key {
             "sensor" => match value {
                 "1" | "yes" | "true" => self.biometric_sensor = true,
@@ -274,14 +283,7 @@ impl Options {
                 }
                 self.pin_confirmation = value.to_string();
             }
-            "wrongpin" => match value.parse::<u32>() {
-                Ok(n) if n <= 64 => self.wrong_pin_attempts = n,
-                _ => {
-                    return Err(format!(
-                        "wrongpin must be a number from 0 to 64, not \"{value}\""
-                    ))
-                }
-            },
+            "wrongpin" => self.wrong_pin_attempts = wrong_pins()?,
             "adfs" => match value {
                 "down" => self.federation_available = false,
                 "up" => self.federation_available = true,
@@ -296,14 +298,7 @@ impl Options {
                 self.sync_interval = d;
             }
             "lastsync" => self.last_sync_ago = minutes(24 * 60)?,
-            "signinwrongpin" => match value.parse::<u32>() {
-                Ok(n) if n <= 64 => self.sign_in_wrong_pins = n,
-                _ => {
-                    return Err(format!(
-                        "signinwrongpin must be a number from 0 to 64, not \"{value}\""
-                    ))
-                }
-            },
+            "signinwrongpin" => self.sign_in_wrong_pins = wrong_pins()?,
             "biometric" => match value {
                 "skip" => self.skip_biometric = true,
                 "enroll" => self.skip_biometric = false,
