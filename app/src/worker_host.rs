@@ -1166,6 +1166,7 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::DeviceCa,
+                KeyPurpose::HybridJoinCertificate,
             ]
         );
     }
@@ -1196,6 +1197,7 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::DeviceCa,
+                KeyPurpose::HybridJoinCertificate,
             ]
         );
         open(&mut host, 2, flow, Options::default());

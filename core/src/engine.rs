@@ -15,6 +15,7 @@
 mod certificate;
 mod device_state;
 mod holdings;
+mod hybrid_join;
 mod join;
 mod keys;
 mod registration;
@@ -146,6 +147,11 @@ pub(crate) struct RunState {
     /// The Primary Refresh Token CloudAP holds, and its session key.
     pub prt: Option<String>,
     pub session_key: Option<[u8; 32]>,
+    /// The tenant the service connection point named (domain, ID), as the
+    /// hybrid-joining device read it.
+    pub scp_tenant: Option<(String, crate::formats::guid::Guid)>,
+    /// The device ID a hybrid-joining device picked for itself.
+    pub hybrid_device_id: Option<crate::formats::guid::Guid>,
     /// What the registration service accepted from the device's join request.
     pub accepted_join: Option<join::AcceptedJoin>,
     /// The DN-Binary values the RA read from AD.
@@ -440,6 +446,9 @@ impl Run {
     fn execute(&mut self, action: Action) -> Result<StepOutput> {
         use Action::*;
         match action {
+            FindTenant => self.find_tenant(),
+            PublishUserCertificate => self.publish_user_certificate(),
+            SyncDevice => self.sync_device(),
             StartJoin => self.start_join(),
             JoinSignIn => self.join_sign_in(),
             CreateDeviceKeys => self.create_device_keys(),
@@ -569,8 +578,14 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     let mut keys = Vec::new();
     // The join: Entra ID signs the user's token, the device CA certifies
     // the device.
+    // A hybrid join: the computer's self-signed certificate, then the
+    // device CA.
     if info.segments.contains(&Segment::DeviceRegistration) {
-        keys.push(KeyPurpose::AzureAdTokenSigning);
+        if info.deployment == crate::catalog::Deployment::Hybrid {
+            keys.push(KeyPurpose::HybridJoinCertificate);
+        } else {
+            keys.push(KeyPurpose::AzureAdTokenSigning);
+        }
         keys.push(KeyPurpose::DeviceCa);
     }
     if topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs {

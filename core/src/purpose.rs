@@ -13,6 +13,10 @@ pub enum KeyPurpose {
     /// The cloud device registration service's device CA
     /// (MS-Organization-Access), which issues device certificates.
     DeviceCa,
+    /// The key of the self-signed certificate a domain-joined computer
+    /// publishes on its computer object for the hybrid join (a software
+    /// key here: which key storage Windows uses for it is not documented).
+    HybridJoinCertificate,
     /// A key of an attacker's own, which no party trusts: what an edit
     /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
     /// keys the flows need.
@@ -20,12 +24,13 @@ pub enum KeyPurpose {
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 5] = [
+    pub const ALL: [KeyPurpose; 6] = [
         KeyPurpose::AzureAdTokenSigning,
         KeyPurpose::AdFsTokenSigning,
         KeyPurpose::EnterpriseRootCa,
         KeyPurpose::EnrollmentAgent,
         KeyPurpose::DeviceCa,
+        KeyPurpose::HybridJoinCertificate,
     ];
 
     /// The name of its random stream (`Seed::rng`): never change one, or
@@ -37,6 +42,7 @@ impl KeyPurpose {
             KeyPurpose::EnterpriseRootCa => "pki/root-ca",
             KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
             KeyPurpose::DeviceCa => "azure-drs/device-ca",
+            KeyPurpose::HybridJoinCertificate => "device/hybrid-join-certificate",
             KeyPurpose::Attacker => "attacker/signing-key",
         }
     }
@@ -48,6 +54,9 @@ impl KeyPurpose {
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
             KeyPurpose::DeviceCa => "device CA key of the Entra DRS (RSA-2048)",
+            KeyPurpose::HybridJoinCertificate => {
+                "the computer's self-signed certificate key for the hybrid join (RSA-2048)"
+            }
             KeyPurpose::Attacker => "an attacker's own key (RSA-2048)",
         }
     }

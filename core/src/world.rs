@@ -137,6 +137,38 @@ pub struct RegisteredDevice {
     pub enabled: bool,
 }
 
+/// The computer object of a domain-joined device in AD: what its join task
+/// reads and writes, and what Microsoft Entra Connect synchronises.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ComputerObject {
+    pub dn: String,
+    /// `DESKTOP-…$`.
+    pub sam_account_name: String,
+    /// objectSid: the domain's SID and the computer's RID.
+    pub sid: String,
+    /// userCertificate values (DER).
+    pub user_certificates: Vec<Vec<u8>>,
+}
+
+/// A computer Microsoft Entra Connect synchronised to Entra ID before it
+/// hybrid joined: a device object that holds no device key yet (the
+/// portal's "pending" state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncedComputer {
+    pub device_id: Guid,
+    pub name: String,
+    /// onPremisesSecurityIdentifier.
+    pub sid: String,
+    /// The self-signed certificate from the computer's userCertificate.
+    pub user_certificate: Vec<u8>,
+}
+
+/// The service connection point's distinguished name under the forest's
+/// configuration partition (the GUID is the one Microsoft's hybrid join
+/// documentation and Entra Connect use).
+pub const SCP_RDN: &str =
+    "CN=62a0ff2e-97b9-4513-943f-0d221bd30080,CN=Device Registration Configuration,CN=Services";
+
 /// A Primary Refresh Token as Entra ID keeps it: the token it handed out,
 /// the session key that goes with it, for whom and which device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,6 +205,10 @@ pub struct AzureAdState {
     /// The Primary Refresh Tokens Entra ID issued.
     #[serde(skip)]
     pub prts: Vec<IssuedPrt>,
+    /// Computers synchronised from AD that have not completed their
+    /// hybrid join.
+    #[serde(skip)]
+    pub synced_computers: Vec<SyncedComputer>,
 }
 
 /// On-premises Active Directory: the user object's msDS-KeyCredentialLink
@@ -186,6 +222,14 @@ pub struct DirectoryState {
     /// writeback: what AD FS verifies a device-signed request against.
     #[serde(skip)]
     pub devices: Vec<RegisteredDevice>,
+    /// The device's computer object (the device is domain joined in the
+    /// hybrid and on-premises flows).
+    #[serde(skip)]
+    pub computer: ComputerObject,
+    /// The keywords of the forest's service connection point for device
+    /// registration: `azureADName:<domain>` and `azureADId:<tenant ID>`.
+    #[serde(skip)]
+    pub scp_keywords: Vec<String>,
 }
 
 /// A device registration service (Entra DRS or the Enterprise DRS on AD
@@ -418,6 +462,11 @@ impl World {
             netbios: "CONTOSO",
             domain_dn: "DC=contoso,DC=com",
         };
+        let domain_sid = {
+            let d = seed.bytes::<12>("ad/domain-sid");
+            let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+            format!("S-1-5-21-{}-{}-{}", word(0), word(4), word(8))
+        };
         let password = String::from("Sunflower-7-Harbor");
         let password_salt: [u8; 16] = seed.bytes("user/password-salt");
         let user = UserAccount {
@@ -425,11 +474,7 @@ impl World {
             display_name: "Alex Wilber".into(),
             object_id: seed.guid("user/object-id"),
             sam_account_name: "alexw".into(),
-            sid: {
-                let d = seed.bytes::<12>("ad/domain-sid");
-                let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
-                format!("S-1-5-21-{}-{}-{}-1104", word(0), word(4), word(8))
-            },
+            sid: format!("{domain_sid}-1104"),
             dn: "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com".into(),
             password_hash: UserAccount::hash_password(&password_salt, &password),
             password,
@@ -449,6 +494,7 @@ impl World {
             devices: Vec::new(),
             nonces: Vec::new(),
             prts: Vec::new(),
+            synced_computers: Vec::new(),
             user_keys: Vec::new(),
             last_mfa: match config.options.last_mfa {
                 LastMfa::Never => None,
@@ -461,6 +507,20 @@ impl World {
             last_run,
             watermark: last_run,
         };
+        let directory = DirectoryState {
+            key_credential_link: Vec::new(),
+            devices: Vec::new(),
+            computer: ComputerObject {
+                dn: format!("CN={},CN=Computers,{}", device.name, tenant.domain_dn),
+                sam_account_name: format!("{}$", device.name),
+                sid: format!("{domain_sid}-1105"),
+                user_certificates: Vec::new(),
+            },
+            scp_keywords: vec![
+                format!("azureADName:{}", tenant.domain),
+                format!("azureADId:{}", tenant.id),
+            ],
+        };
         Ok(World {
             keys: KeyVault::new(seed),
             seed,
@@ -469,10 +529,7 @@ impl World {
             device,
             attestation_ca,
             azure_ad,
-            directory: DirectoryState {
-                key_credential_link: Vec::new(),
-                devices: Vec::new(),
-            },
+            directory,
             adrs: registration.clone(),
             edrs: registration,
             adfs: AdFsState::configured(),

@@ -1788,3 +1788,112 @@ fn entra_id_reads_the_federated_mfa_where_a_federated_idp_puts_it() {
         "did not vouch",
     );
 }
+
+/// A hybrid-key-managed run through the step `id` (`segment.action`).
+fn hybrid_through(id: &str) -> Run {
+    let mut r = Run::new(world(Options::default()), flow_id("hybrid-key-managed"));
+    let at = r.script().resolve(id).unwrap();
+    r.run_through(at).unwrap();
+    assert!(r.halted().is_none(), "{id}: {:?}", r.halted());
+    r
+}
+
+#[test]
+fn a_hybrid_join_goes_through_the_sync_and_the_computers_own_proof() {
+    let r = run(flow_id("hybrid-key-managed"), Options::default());
+    check_runs_to_its_end(&r);
+    let w = r.world();
+    let id = w.device.id().expect("the device joined");
+    // The certificate the computer published names the device it became,
+    // and verifies with its own key.
+    let cert = &w.directory.computer.user_certificates[0];
+    let (named, _) = whfb_core::pki::read_hybrid_join_certificate(cert).unwrap();
+    assert_eq!(named, id);
+    // Entra ID's device object is complete and no longer pending.
+    assert!(w.azure_ad.synced_computers.is_empty());
+    let device = w.azure_ad.devices.iter().find(|d| d.id == id).unwrap();
+    assert_eq!(device.public_key, w.device.device_public_key);
+    assert_eq!(device.registered_by, None, "a computer joined, not a user");
+    // The device certificate chains to the device CA and names no user.
+    let der = w.device.joined().unwrap().certificate.clone().unwrap();
+    let ca = w.adrs.device_ca_certificate.clone().unwrap();
+    whfb_core::pki::verify_issued_by(&der, &ca).unwrap();
+    // The join waited for a sync cycle, which the key's sync then follows.
+    let joined_at = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::SyncDevice)
+        .unwrap()
+        .time;
+    assert!(joined_at > SimTime::DEFAULT_START.plus(SimDuration::minutes(5)));
+    // dsregcmd: hybrid joined, both ways.
+    let after = &r.events()[10].device_state;
+    let state = after.iter().find(|s| s.name == "Device State").unwrap();
+    assert_eq!(state.get("AzureAdJoined"), Some("YES"));
+    assert_eq!(state.get("DomainJoined"), Some("YES"));
+    let before = &r.events()[0].device_state;
+    let state = before.iter().find(|s| s.name == "Device State").unwrap();
+    assert_eq!(state.get("AzureAdJoined"), Some("NO"));
+}
+
+#[test]
+fn a_hybrid_join_is_refused_by_the_real_checks() {
+    // The computer outside Entra Connect's scope: nothing to complete.
+    let r = run(
+        flow_id("hybrid-key-managed"),
+        Options {
+            computer_out_of_sync_scope: true,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "The device object exists",
+        "is not found",
+    );
+    assert_eq!(r.world().device.id(), None);
+
+    // Another computer's SID under this computer's signature.
+    let mut r = hybrid_through("device-registration.enroll-device");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(r.wire("join-request").unwrap()).unwrap();
+    let sid = json["ServerAdJoinData"]["ClientIdentity"]["Sid"]
+        .as_str()
+        .unwrap()
+        .replace("-1105.", "-1106.");
+    json["ServerAdJoinData"]["ClientIdentity"]["Sid"] = sid.into();
+    r.tamper("join-request", serde_json::to_vec(&json).unwrap())
+        .unwrap();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "Signed by the synchronised certificate's key",
+        "does not verify",
+    );
+
+    // The request replayed ten minutes later.
+    let mut r = hybrid_through("device-registration.enroll-device");
+    r.advance_clock(SimDuration::minutes(10));
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "Signed recently",
+        "too far",
+    );
+
+    // A userCertificate that names no device ID (another CA's certificate
+    // in its place): Entra Connect does not take the computer.
+    let mut r = hybrid_through("device-registration.publish-user-certificate");
+    let ca = r.world_mut().device_ca_certificate().unwrap();
+    r.world_mut().directory.computer.user_certificates = vec![ca];
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::SyncDevice,
+        "The computer carries a device certificate",
+        "not synchronised",
+    );
+}

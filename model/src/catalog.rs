@@ -15,6 +15,10 @@ pub enum Actor {
     Cxh,
     /// The Entra ID Web Account Manager plug-in, which fetches tokens.
     Wam,
+    /// The device's join task (the Automatic-Device-Join scheduled task,
+    /// which runs `dsregcmd /join` as SYSTEM): it hybrid joins a domain
+    /// joined computer to Microsoft Entra ID.
+    Dsreg,
     /// The Cloud Authentication Provider's Entra ID plug-in (CloudAP), which
     /// signs the user in to Windows and holds the Primary Refresh Token.
     CloudAp,
@@ -44,10 +48,11 @@ pub enum Actor {
 
 impl Actor {
     /// Every actor, in the order lanes are drawn (left to right).
-    pub const ALL: [Actor; 15] = [
+    pub const ALL: [Actor; 16] = [
         Actor::User,
         Actor::Sensor,
         Actor::Tpm,
+        Actor::Dsreg,
         Actor::Cxh,
         Actor::Wam,
         Actor::CloudAp,
@@ -69,6 +74,7 @@ impl Actor {
             Actor::Cxh => "Provisioning app (CXH)",
             Actor::Wam => "Web Account Manager",
             Actor::CloudAp => "CloudAP (sign-in)",
+            Actor::Dsreg => "Join task (dsregcmd)",
             Actor::Tpm => "TPM",
             Actor::Sensor => "Biometric sensor",
             Actor::AzureAd => "Entra ID",
@@ -90,6 +96,7 @@ impl Actor {
             Actor::Cxh => "cxh",
             Actor::Wam => "wam",
             Actor::CloudAp => "cloudap",
+            Actor::Dsreg => "dsreg",
             Actor::Tpm => "tpm",
             Actor::Sensor => "sensor",
             Actor::AzureAd => "azure-ad",
@@ -108,7 +115,12 @@ impl Actor {
     pub fn place(self) -> Place {
         match self {
             Actor::User => Place::Person,
-            Actor::Cxh | Actor::Wam | Actor::CloudAp | Actor::Tpm | Actor::Sensor => Place::Device,
+            Actor::Cxh
+            | Actor::Wam
+            | Actor::CloudAp
+            | Actor::Dsreg
+            | Actor::Tpm
+            | Actor::Sensor => Place::Device,
             Actor::AzureAd | Actor::Mfa | Actor::Adrs => Place::Cloud,
             Actor::AdFs | Actor::Edrs | Actor::Ra | Actor::Ca | Actor::Ad | Actor::AadConnect => {
                 Place::OnPremises

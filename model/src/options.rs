@@ -181,6 +181,9 @@ pub struct Options {
     pub device_disabled: bool,
     /// With a sensor present, the user skips biometric enrollment.
     pub skip_biometric: bool,
+    /// The computer's organisational unit is outside Microsoft Entra
+    /// Connect's sync scope, so a hybrid join never finds its device object.
+    pub computer_out_of_sync_scope: bool,
 }
 
 impl Default for Options {
@@ -200,12 +203,13 @@ impl Default for Options {
             sign_in_wrong_pins: 0,
             device_disabled: false,
             skip_biometric: false,
+            computer_out_of_sync_scope: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 12] = [
+pub const OPTION_KEYS: [(&str, &str); 13] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -229,6 +233,10 @@ pub const OPTION_KEYS: [(&str, &str); 12] = [
     (
         "device",
         "enabled or disabled: the device object in the directory",
+    ),
+    (
+        "computersync",
+        "in-scope or out-of-scope: whether Microsoft Entra Connect syncs the computer (hybrid join)",
     ),
 ];
 
@@ -317,6 +325,15 @@ impl Options {
                     ))
                 }
             },
+            "computersync" => match value {
+                "out-of-scope" => self.computer_out_of_sync_scope = true,
+                "in-scope" => self.computer_out_of_sync_scope = false,
+                _ => {
+                    return Err(format!(
+                        "computersync must be \"in-scope\" or \"out-of-scope\", not \"{value}\""
+                    ))
+                }
+            },
             other => return Err(format!("there is no setting \"{other}\"")),
         }
         Ok(())
@@ -379,6 +396,9 @@ impl Options {
         }
         if self.skip_biometric {
             out.push(("biometric", "skip".to_string()));
+        }
+        if self.computer_out_of_sync_scope {
+            out.push(("computersync", "out-of-scope".to_string()));
         }
         out
     }

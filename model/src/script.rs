@@ -45,7 +45,10 @@ impl StepKind {
 /// engine and reused by every flow whose script names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Action {
-    // Phase R: the device joins (Microsoft Entra join).
+    // Phase R: the device joins (Microsoft Entra join, hybrid join).
+    FindTenant,
+    PublishUserCertificate,
+    SyncDevice,
     StartJoin,
     JoinSignIn,
     CreateDeviceKeys,
@@ -110,7 +113,10 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 57] = [
+        Action::FindTenant,
+        Action::PublishUserCertificate,
+        Action::SyncDevice,
         Action::StartJoin,
         Action::JoinSignIn,
         Action::CreateDeviceKeys,
@@ -170,6 +176,9 @@ impl Action {
     /// The second half of a step's id: the action in kebab case.
     pub fn slug(self) -> &'static str {
         match self {
+            Action::FindTenant => "find-tenant",
+            Action::PublishUserCertificate => "publish-user-certificate",
+            Action::SyncDevice => "sync-device",
             Action::StartJoin => "start-join",
             Action::JoinSignIn => "join-sign-in",
             Action::CreateDeviceKeys => "create-device-keys",
@@ -516,7 +525,7 @@ pub fn script(flow: FlowId) -> Script {
     for &segment in flow.info().segments {
         let first = steps.len();
         match segment {
-            Segment::DeviceRegistration => phase_r(&mut steps),
+            Segment::DeviceRegistration => phase_r(flow, &mut steps),
             Segment::Tokens => phase_a(flow, topo, &mut steps),
             Segment::Gestures => phase_b(&mut steps),
             Segment::Registration => phase_c(flow, topo, &mut steps),
@@ -550,7 +559,11 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::DeviceRegistration => vec![PhaseSpec {
             phase: Phase::R,
             name: "Device registration",
-            summary: "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys.",
+            summary: if flow.info().deployment == Deployment::Hybrid {
+                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, then proves to the registration service that it is that computer, and the service certifies its TPM device key."
+            } else {
+                "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys."
+            },
         }],
         Segment::SignIn => vec![PhaseSpec {
             phase: Phase::S,
@@ -623,9 +636,55 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
     }
 }
 
+/// Device registration: Microsoft Entra join for a cloud device, hybrid
+/// join for a domain-joined one.
+fn phase_r(flow: FlowId, steps: &mut Vec<StepSpec>) {
+    if flow.info().deployment == Deployment::Hybrid {
+        hybrid_join(steps);
+    } else {
+        entra_join(steps);
+    }
+}
+
+/// Microsoft Entra hybrid join in a managed domain (the synchronised join:
+/// MS-DVRJ's request with JoinType 6, authenticated by the computer's
+/// self-signed certificate that Microsoft Entra Connect carried to Entra ID).
+fn hybrid_join(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(msg(R, Dsreg, Ad, Action::FindTenant, "Find the tenant in AD",
+        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point that Microsoft Entra Connect set up in the forest's configuration partition: the keywords there name the tenant to register with."));
+    steps.push(msg(R, Dsreg, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
+        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
+    steps.push(msg(R, Dsreg, Ad, Action::PublishUserCertificate, "Self-signed certificate on the computer object",
+        "The task picks the device's ID, makes a self-signed certificate whose subject is that ID, and writes it into the userCertificate attribute of its own computer object. This certificate is how Entra ID will recognise the computer."));
+    steps.push(step(R, StepKind::Wait { actor: AadConnect }, Action::WaitForSync, "Wait for the next sync cycle",
+        "In a managed domain Entra ID learns of a computer only through Microsoft Entra Connect, which runs every 30 minutes by default. Until its next cycle the join cannot complete; the simulated clock jumps there."));
+    steps.push(msg(R, AadConnect, AzureAd, Action::SyncDevice, "Computer becomes a device object",
+        "Microsoft Entra Connect reads the computer object and, since its userCertificate holds a self-signed certificate naming a device ID, creates a device object in Entra ID with that ID, the computer's SID and the certificate. The device is known but not yet registered (the portal shows it as pending)."));
+    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
+        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(msg(R, Dsreg, Adrs, Action::EnrollDevice, "Hybrid join request",
+        "The task sends the registration service the certificate request, the transport key and its device facts. In place of a user's token it sends the computer's SID and the time, signed with the self-signed certificate's key: proof that it is the computer Microsoft Entra Connect synchronised."));
+    steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check the computer's proof",
+        "The service looks up the device object the request names, verifies the signed SID with the key of the certificate synchronised for it, checks that the SID is that computer's and the time recent, then checks the certificate request and the transport key as for any join."));
+    steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Complete the device object",
+        "The service issues the device certificate from its device CA for the device key, and records the device key and the transport key on the device object, which is now registered: the computer is Microsoft Entra hybrid joined."));
+    steps.push(msg(
+        R,
+        Adrs,
+        Dsreg,
+        Action::ReturnDeviceCertificate,
+        "Device certificate",
+        "The service answers with the device certificate.",
+    ));
+    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
+        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
+}
+
 /// Microsoft Entra join at the out-of-box experience (MS-DVRJ; the join
 /// request as public implementations send it to the cloud service).
-fn phase_r(steps: &mut Vec<StepSpec>) {
+fn entra_join(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
     steps.push(msg(R, User, Cxh, Action::StartJoin, "Work account at setup",

@@ -46,6 +46,7 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
     let has_adfs = actors.contains(&Actor::AdFs);
     let has_sync = actors.contains(&Actor::AadConnect);
     let has_sign_in = flow.info().has_segment(whfb_model::flows::Segment::SignIn);
+    let has_hybrid_join = actors.contains(&Actor::Dsreg);
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -194,6 +195,17 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             on:change=move |ev| set("device", if event_target_checked(&ev) { "disabled" } else { "enabled" }.into())
                         />
                         <span>"An administrator disables the device before the sign-in"</span>
+                    </label>
+                })}
+                {has_hybrid_join.then(|| view! {
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-computer-out-of-scope"
+                            prop:checked=move || options.with(|o| o.computer_out_of_sync_scope)
+                            on:change=move |ev| set("computersync", if event_target_checked(&ev) { "out-of-scope" } else { "in-scope" }.into())
+                        />
+                        <span>"The computer's OU is outside Microsoft Entra Connect's sync scope"</span>
                     </label>
                 })}
                 {has_adfs.then(|| view! {

@@ -164,9 +164,34 @@ impl Run {
                 "signed by the registration service (modelled format)".into(),
             );
         }
+        // The hybrid join's task holds what it made; elsewhere the setup
+        // screens joined the device.
+        let joiner = if info.actors.contains(&Actor::Dsreg) {
+            Actor::Dsreg
+        } else {
+            Actor::Cxh
+        };
+        if info.actors.contains(&Actor::Dsreg) {
+            if let Some(id) = self.state.hybrid_device_id {
+                hold(
+                    Actor::Dsreg,
+                    PrivateKey,
+                    "Self-signed certificate key",
+                    format!("RSA-2048, a software key here; its certificate names device {id}"),
+                );
+            }
+            if let Some((domain, id)) = &self.state.scp_tenant {
+                hold(
+                    Actor::Dsreg,
+                    Record,
+                    "Tenant from the service connection point",
+                    format!("{domain} ({id})"),
+                );
+            }
+        }
         if let Some(entry) = world.device.machine_store().last() {
             hold(
-                Actor::Cxh,
+                joiner,
                 Certificate,
                 "Device certificate",
                 format!(
@@ -246,6 +271,17 @@ impl Run {
                         world.azure_ad.prts.len(),
                         prt.upn,
                         prt.device_id
+                    ),
+                );
+            }
+            for c in &world.azure_ad.synced_computers {
+                hold(
+                    Actor::AzureAd,
+                    Record,
+                    "Synchronised computer",
+                    format!(
+                        "device {} ({}), SID {}: pending until it completes its hybrid join",
+                        c.device_id, c.name, c.sid
                     ),
                 );
             }
@@ -337,6 +373,20 @@ impl Run {
                     user.dn
                 ),
             );
+            if info.actors.contains(&Actor::Dsreg) {
+                let computer = &world.directory.computer;
+                hold(
+                    Actor::Ad,
+                    Record,
+                    "Computer object",
+                    format!(
+                        "{} ({}); {} userCertificate value(s)",
+                        computer.sam_account_name,
+                        computer.sid,
+                        computer.user_certificates.len()
+                    ),
+                );
+            }
         }
         if info.actors.contains(&Actor::AadConnect) {
             hold(

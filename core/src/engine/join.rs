@@ -35,9 +35,9 @@ use super::wire::join as wire;
 /// service names the device (the value ROADtools sends).
 const PLACEHOLDER_SUBJECT: &str = "7E980AD9-B86D-4306-9425-9AC066FB014A";
 /// The registration service's host, the request's TargetDomain.
-const DRS_HOST: &str = "enterpriseregistration.windows.net";
+pub(crate) const DRS_HOST: &str = "enterpriseregistration.windows.net";
 /// The Windows version the device reports (Windows 11 24H2).
-const OS_VERSION: &str = "10.0.26100.2314";
+pub(crate) const OS_VERSION: &str = "10.0.26100.2314";
 /// MS-DVRJ's JoinType of a join (ROADtools: 0 join, 4 register, 6 hybrid).
 const JOIN_TYPE_JOIN: u64 = 0;
 /// Lifetime of the join's access token.
@@ -52,8 +52,12 @@ pub(crate) struct AcceptedJoin {
     pub device_key: RsaPublicKey,
     pub transport_key: RsaPublicKey,
     pub display_name: String,
-    pub upn: String,
-    pub user_object_id: String,
+    /// The user who joined the device (UPN, object ID); none for a hybrid
+    /// join, which the computer performs on its own.
+    pub user: Option<(String, String)>,
+    /// The device ID the request named (a hybrid join's device picks its
+    /// own); none when the service is to pick one.
+    pub device_id: Option<crate::formats::guid::Guid>,
 }
 
 /// An Entra object's SID (S-1-12-1-…) from its object ID: the GUID's 16
@@ -230,6 +234,9 @@ impl Run {
         let transport =
             BcryptRsaPublicBlob::from_public_key(&self.world.device.transport_public_key)?
                 .to_bytes();
+        if self.hybrid_join() {
+            return self.enroll_hybrid_device(csr, transport);
+        }
         let body = json!({
             "CertificateRequest": { "Type": "pkcs10", "Data": base64(&csr) },
             "TransportKey": base64(&transport),
@@ -264,6 +271,9 @@ impl Run {
 
     /// The registration service checks the token and the request.
     pub(crate) fn validate_device_enrollment(&mut self) -> Result<StepOutput> {
+        if self.hybrid_join() {
+            return self.validate_hybrid_enrollment();
+        }
         let mut out = StepOutput::default();
         let drs = Actor::Adrs;
         let issuer_keys = self.published_keys(KeyPurpose::AzureAdTokenSigning, &mut out)?;
@@ -291,9 +301,54 @@ impl Run {
         else {
             return Ok(out);
         };
-        let csr_type = body["CertificateRequest"]["Type"]
-            .as_str()
-            .unwrap_or_default();
+        let keys = self.check_join_keys(
+            &mut out,
+            &body["CertificateRequest"],
+            body["TransportKey"].as_str(),
+        );
+        let join_type = body["JoinType"].as_u64();
+        out.check(
+            drs,
+            "Join type",
+            format!(
+                "JoinType {}",
+                join_type.map_or("(none)".into(), |t| t.to_string())
+            ),
+            "MS-DVRJ 3.1.5.1.1.1",
+            if join_type == Some(JOIN_TYPE_JOIN) {
+                Ok(())
+            } else {
+                Err(format!("JoinType must be {JOIN_TYPE_JOIN} (join) here"))
+            },
+        );
+        if let (true, Some((device_key, transport_key))) = (out.ok(), keys) {
+            self.state.accepted_join = Some(AcceptedJoin {
+                device_key,
+                transport_key,
+                display_name: body["DeviceDisplayName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                user: Some((
+                    jws.string_claim("upn").unwrap_or_default().to_string(),
+                    jws.string_claim("oid").unwrap_or_default().to_string(),
+                )),
+                device_id: None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The checks every join makes of the certificate request and the
+    /// transport key: the device key and the transport key, if both hold.
+    pub(crate) fn check_join_keys(
+        &mut self,
+        out: &mut StepOutput,
+        certificate_request: &Value,
+        transport_key: Option<&str>,
+    ) -> Option<(RsaPublicKey, RsaPublicKey)> {
+        let drs = Actor::Adrs;
+        let csr_type = certificate_request["Type"].as_str().unwrap_or_default();
         out.check_eq(
             drs,
             "Certificate request type",
@@ -303,7 +358,7 @@ impl Run {
         );
         let device_key = match unb64(
             "CertificateRequest.Data",
-            body["CertificateRequest"]["Data"].as_str(),
+            certificate_request["Data"].as_str(),
         )
         .and_then(|der| pki::verify_request(&der))
         {
@@ -342,7 +397,7 @@ impl Run {
                 },
             );
         }
-        let transport = unb64("TransportKey", body["TransportKey"].as_str())
+        let transport = unb64("TransportKey", transport_key)
             .and_then(|bytes| BcryptRsaPublicBlob::parse(&bytes))
             .and_then(|blob| {
                 if blob.bit_length() == 2048 {
@@ -361,34 +416,10 @@ impl Run {
             "MS-DVRJ 3.1.5.1.1.1; bcrypt.h BCRYPT_RSAKEY_BLOB",
             transport.as_ref().map(|_| ()).map_err(|e| e.to_string()),
         );
-        let join_type = body["JoinType"].as_u64();
-        out.check(
-            drs,
-            "Join type",
-            format!(
-                "JoinType {}",
-                join_type.map_or("(none)".into(), |t| t.to_string())
-            ),
-            "MS-DVRJ 3.1.5.1.1.1",
-            if join_type == Some(JOIN_TYPE_JOIN) {
-                Ok(())
-            } else {
-                Err(format!("JoinType must be {JOIN_TYPE_JOIN} (join) here"))
-            },
-        );
-        if let (true, Some(device_key), Ok(transport_key)) = (out.ok(), device_key, transport) {
-            self.state.accepted_join = Some(AcceptedJoin {
-                device_key,
-                transport_key,
-                display_name: body["DeviceDisplayName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                upn: jws.string_claim("upn").unwrap_or_default().to_string(),
-                user_object_id: jws.string_claim("oid").unwrap_or_default().to_string(),
-            });
+        match (device_key, transport) {
+            (Some(d), Ok(t)) => Some((d, t)),
+            _ => None,
         }
-        Ok(out)
     }
 
     /// The service issues the device certificate and creates the device
@@ -398,8 +429,13 @@ impl Run {
         let accepted = self.state.accepted_join.clone().ok_or_else(|| {
             Error::Usage("the registration service accepted no join request".into())
         })?;
-        let device_id = self.world.new_device_id();
-        let user_object_id = crate::formats::guid::Guid::parse(&accepted.user_object_id)?;
+        let device_id = accepted
+            .device_id
+            .unwrap_or_else(|| self.world.new_device_id());
+        let user_object_id = match &accepted.user {
+            Some((_, oid)) => Some(crate::formats::guid::Guid::parse(oid)?),
+            None => None,
+        };
         let ca_cert = self.world.device_ca_certificate()?;
         let ca_key = self.world.keys.key(KeyPurpose::DeviceCa)?.clone();
         let facts = DeviceFacts {
@@ -415,22 +451,36 @@ impl Run {
             self.now,
         )?;
         self.put(wire::DEVICE_CERTIFICATE, cert.clone());
-        let object = json!({
+        let hybrid = accepted.device_id.is_some();
+        let mut object = json!({
             "deviceId": device_id.to_string(),
             "displayName": accepted.display_name,
             "operatingSystem": "Windows",
             "operatingSystemVersion": OS_VERSION,
-            "trustType": "AzureAd",
+            "trustType": if hybrid { "ServerAd" } else { "AzureAd" },
             "accountEnabled": true,
             "registrationDateTime": self.now.to_string(),
-            "registeredOwners": [accepted.upn],
         });
+        if let Some((upn, _)) = &accepted.user {
+            object["registeredOwners"] = json!([upn]);
+        }
+        // A hybrid join completes the device object Entra Connect created.
+        if let Some(pos) = self
+            .world
+            .azure_ad
+            .synced_computers
+            .iter()
+            .position(|c| c.device_id == device_id)
+        {
+            let synced = self.world.azure_ad.synced_computers.remove(pos);
+            object["onPremisesSecurityIdentifier"] = json!(synced.sid);
+        }
         self.world.azure_ad.devices.push(RegisteredDevice {
             id: device_id,
             name: accepted.display_name.clone(),
             public_key: accepted.device_key,
             transport_key: Some(accepted.transport_key),
-            registered_by: Some(accepted.upn),
+            registered_by: accepted.user.map(|(upn, _)| upn),
             enabled: true,
         });
         out.artifact(json_artifact(
@@ -458,6 +508,28 @@ impl Run {
     pub(crate) fn return_device_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let cert = self.take(wire::DEVICE_CERTIFICATE)?;
+        if self.hybrid_join() {
+            // A hybrid join names no user, and local administrators stay
+            // the domain's business.
+            let response = json!({
+                "Certificate": {
+                    "Thumbprint": hex_upper(&Sha1::digest(&cert)),
+                    "RawBody": base64(&cert),
+                },
+            });
+            self.put(
+                wire::JOIN_RESPONSE,
+                serde_json::to_vec(&response)
+                    .map_err(|e| Error::malformed("join response", e.to_string()))?,
+            );
+            out.artifact(json_artifact(
+                wire::JOIN_RESPONSE,
+                "Join response (MS-DVRJ)",
+                &response,
+                None,
+            ));
+            return Ok(out);
+        }
         let upn = self.world.user.upn.clone();
         // Local administrators on an Entra joined device: the Global
         // Administrator role and the Microsoft Entra Joined Device Local
@@ -608,7 +680,12 @@ impl Run {
             Some("the store entry's fields are what certlm.msc shows"),
         ));
         out.note(format!(
-            "The device is Microsoft Entra joined as {}.",
+            "The device is Microsoft Entra {} as {}.",
+            if self.hybrid_join() {
+                "hybrid joined"
+            } else {
+                "joined"
+            },
             read.device_id
         ));
         Ok(out)

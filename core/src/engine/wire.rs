@@ -18,6 +18,12 @@ pub(crate) mod join {
     pub const JOIN_REQUEST: &str = "join-request";
     pub const DEVICE_CERTIFICATE: &str = "device-certificate";
     pub const JOIN_RESPONSE: &str = "join-response";
+    /// Hybrid join: the service connection point's query and entry, the
+    /// computer object's userCertificate write, the join request's URL.
+    pub const SCP_QUERY: &str = "scp-query";
+    pub const SCP_ENTRY: &str = "service-connection-point";
+    pub const USER_CERTIFICATE_WRITE: &str = "computer-user-certificate-write";
+    pub const JOIN_URL: &str = "join-request-url";
 }
 
 /// Wire ids of phase S: the first sign-in.

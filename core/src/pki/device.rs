@@ -80,8 +80,9 @@ pub fn device_ca_certificate(key: &RsaPrivateKey, not_before: SimTime) -> Result
 pub struct DeviceFacts {
     /// The device ID the service generated (MS-DVRJ 3.1.5.1.1.3).
     pub device_id: Guid,
-    /// The object GUID of the user who registered the device.
-    pub user_object_id: Guid,
+    /// The object GUID of the user who registered the device; none for a
+    /// hybrid join, which the computer performs on its own.
+    pub user_object_id: Option<Guid>,
     pub tenant_id: Guid,
 }
 
@@ -112,10 +113,9 @@ pub fn issue_device_certificate(
         oid::DEVICE_ID,
         &facts.device_id.to_dotnet_bytes(),
     )?);
-    extensions.push(raw_extension(
-        oid::DEVICE_USER_ID,
-        &facts.user_object_id.to_dotnet_bytes(),
-    )?);
+    if let Some(user) = facts.user_object_id {
+        extensions.push(raw_extension(oid::DEVICE_USER_ID, &user.to_dotnet_bytes())?);
+    }
     extensions.push(raw_extension(
         oid::TENANT_ID,
         &facts.tenant_id.to_dotnet_bytes(),
@@ -131,6 +131,67 @@ pub fn issue_device_certificate(
     }
     .into_tbs(extensions)?;
     sign_certificate(tbs, ca_key)
+}
+
+/// The self-signed certificate a domain-joined computer writes into its
+/// computer object's userCertificate before a hybrid join: subject and
+/// issuer `CN=<device ID>`, digitalSignature, valid ten years from `now`
+/// dated back half an hour. Entra Connect carries it to Entra ID, and the
+/// join request's signed SID is verified with its key (AADInternals'
+/// `Join-AADIntOnPremDeviceToAzureAD` makes the same shape; the extensions
+/// and lifetime Windows gives it are not documented: modelled).
+pub fn hybrid_join_certificate(
+    key: &RsaPrivateKey,
+    device_id: Guid,
+    now: SimTime,
+) -> Result<Vec<u8>> {
+    let subject = super::certificate::cn_name(&device_id.to_string())?;
+    let info = spki(&key.to_public_key())?;
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::DigitalSignature.into()),
+    )?;
+    push_extension(
+        &mut extensions,
+        &subject,
+        &super::certificate::own_key_id(&info)?,
+    )?;
+    let tbs = TbsParts {
+        serial: positive_serial(&Sha256::digest(device_id.to_dotnet_bytes()))?,
+        issuer: subject.clone(),
+        not_before: SimTime(now.0.saturating_sub(SimDuration::minutes(30).0)),
+        not_after: plus_years(now, 10),
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, key)
+}
+
+/// What a hybrid join's self-signed certificate says: the device ID its
+/// subject names and its key, once its own signature verifies.
+pub fn read_hybrid_join_certificate(der: &[u8]) -> Result<(Guid, RsaPublicKey)> {
+    const WHAT: &str = "self-signed computer certificate";
+    let cert = parse_certificate(der)?;
+    if cert.tbs_certificate.subject != cert.tbs_certificate.issuer {
+        return Err(Error::invalid(
+            WHAT,
+            "its issuer is not its subject: it is not self-signed",
+        ));
+    }
+    verify_issued_by(der, der)?;
+    let cn = super::certificate::common_name(&cert.tbs_certificate.subject).unwrap_or_default();
+    let id = Guid::parse(&cn).map_err(|_| {
+        Error::invalid(
+            WHAT,
+            format!("its subject CN \"{cn}\" is not a device ID (a GUID)"),
+        )
+    })?;
+    let key = rsa_key(&cert.tbs_certificate.subject_public_key_info)
+        .map_err(|e| Error::invalid(WHAT, e))?;
+    Ok((id, key))
 }
 
 /// A 16-byte positive serial number from a digest.
@@ -256,7 +317,7 @@ mod tests {
         let ca = device_ca_certificate(&ca_key, start).unwrap();
         let facts = DeviceFacts {
             device_id: Guid::parse("20b802d5-2957-4d01-86af-58d019ef7b4b").unwrap(),
-            user_object_id: Guid::parse("11111111-2222-3333-4444-555555555555").unwrap(),
+            user_object_id: Some(Guid::parse("11111111-2222-3333-4444-555555555555").unwrap()),
             tenant_id: Guid::parse("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee").unwrap(),
         };
         let der = issue_device_certificate(&ca_key, &ca, &device_key, facts, start).unwrap();

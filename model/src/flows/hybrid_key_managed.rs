@@ -1,5 +1,7 @@
 //! Microsoft Entra hybrid joined, key trust, managed: the key is registered in the
-//! cloud and reaches on-premises AD with the next directory sync.
+//! cloud and reaches on-premises AD with the next directory sync. The run
+//! begins with the computer's hybrid join and ends with the user's first
+//! sign-in to Entra ID with the PIN.
 
 use super::{Flow, Segment};
 use crate::catalog::{Actor::*, Deployment, SignIn, Trust};
@@ -12,13 +14,15 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Managed,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Cxh, Wam, Mfa, AzureAd, Adrs, AadConnect, Ad,
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, Mfa, AzureAd, Adrs, AadConnect, Ad,
     ],
     segments: &[
+        Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
         Segment::KeySync,
+        Segment::SignIn,
     ],
     summary: "The key is registered in Entra ID, and domain controllers only accept it \
               once Microsoft Entra Connect has copied it into the user's msDS-KeyCredentialLink.",
