@@ -601,5 +601,10 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
         keys.push(KeyPurpose::EnterpriseRootCa);
         keys.push(KeyPurpose::EnrollmentAgent);
     }
+    // The sign-in presents the device certificate, which a device that
+    // joined before the run was given by the device CA then.
+    if info.segments.contains(&Segment::SignIn) && !keys.contains(&KeyPurpose::DeviceCa) {
+        keys.push(KeyPurpose::DeviceCa);
+    }
     keys
 }

@@ -436,6 +436,41 @@ impl World {
         });
     }
 
+    /// The device certificate of a device that joined before the run: the
+    /// registration service issued it then (thirty days before the start),
+    /// and the device has held it since. Issued from the device CA the
+    /// first time it is asked for, so a flow that never needs it never
+    /// makes the device CA's key.
+    pub fn earlier_device_certificate(&mut self) -> Result<Vec<u8>> {
+        let Some(joined) = self.device.joined() else {
+            return Err(Error::Usage("the device has not joined".into()));
+        };
+        if let Some(der) = &joined.certificate {
+            return Ok(der.clone());
+        }
+        let id = joined.id;
+        let issued = SimTime(self.config.start.0.saturating_sub(30 * 86_400_000));
+        let ca_cert = self.device_ca_certificate()?;
+        let ca_key = self.keys.key(KeyPurpose::DeviceCa)?.clone();
+        let facts = crate::pki::DeviceFacts {
+            device_id: id,
+            user_object_id: None,
+            tenant_id: self.tenant.id,
+        };
+        let der = crate::pki::issue_device_certificate(
+            &ca_key,
+            &ca_cert,
+            &self.device.device_public_key,
+            facts,
+            issued,
+        )?;
+        self.device.join(crate::device::Joined {
+            id,
+            certificate: Some(der.clone()),
+        });
+        Ok(der)
+    }
+
     /// The PKI if a flow has built it already.
     pub fn pki_if_built(&self) -> Option<&EnterprisePki> {
         self.pki.as_ref()

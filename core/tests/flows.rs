@@ -704,8 +704,11 @@ fn certificate_flows_issue_a_certificate_that_chains_to_the_root() {
     ] {
         let r = run(flow, Options::default());
         assert!(r.halted().is_none(), "{flow:?}: {:?}", r.halted());
-        let install = r.events().last().expect("events");
-        assert_eq!(install.action, Action::InstallCertificate);
+        let install = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::InstallCertificate)
+            .expect("the certificate is installed");
         assert!(install.checks.len() >= 4 && install.checks.iter().all(|c| c.outcome.passed()));
     }
 }
@@ -1896,4 +1899,35 @@ fn a_hybrid_join_is_refused_by_the_real_checks() {
         "The computer carries a device certificate",
         "not synchronised",
     );
+}
+
+#[test]
+fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
+    for flow in FlowId::all() {
+        let r = run(flow, Options::default());
+        check_runs_to_its_end(&r);
+        let signs_in = flow.info().has_segment(Segment::SignIn);
+        assert_eq!(
+            r.world().azure_ad.prts.len(),
+            usize::from(signs_in),
+            "{flow}"
+        );
+        if !signs_in {
+            continue;
+        }
+        let last = r.events().last().unwrap();
+        assert_eq!(last.action, Action::DecryptSessionKey, "{flow}");
+        assert!(
+            last.checks
+                .iter()
+                .any(|c| c.title == "Transport key opens the session key" && c.outcome.passed()),
+            "{flow}"
+        );
+        // The certificate the device presented chains to the device CA,
+        // whether the run showed the join or the device joined before it.
+        let w = r.world();
+        let der = w.device.joined().unwrap().certificate.clone().unwrap();
+        let ca = w.adrs.device_ca_certificate.clone().unwrap();
+        whfb_core::pki::verify_issued_by(&der, &ca).unwrap();
+    }
 }

@@ -372,10 +372,14 @@ mod tests {
                 assert_eq!(info.sign_in, SignIn::Managed, "{flow}");
                 assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
             }
-            // The sign-in needs what the join gave the device (its
-            // certificate, its transport key) and comes last.
+            // The sign-in to Entra ID comes last, in every flow whose user
+            // signs in to Entra ID (cloud and hybrid), and only there.
+            assert_eq!(
+                info.has_segment(Segment::SignIn),
+                info.deployment != Deployment::OnPremises,
+                "{flow}"
+            );
             if info.has_segment(Segment::SignIn) {
-                assert!(info.has_segment(Segment::DeviceRegistration), "{flow}");
                 assert_eq!(info.segments.last(), Some(&Segment::SignIn), "{flow}");
             }
         }

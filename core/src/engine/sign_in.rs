@@ -174,12 +174,9 @@ impl Run {
     pub(crate) fn request_prt(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let assertion = self.take_text(wire::ASSERTION)?;
-        let cert = self
-            .world
-            .device
-            .joined()
-            .and_then(|j| j.certificate.clone())
-            .ok_or_else(|| Error::Usage("the device holds no device certificate".into()))?;
+        // A device that joined before the run holds the certificate it was
+        // given then.
+        let cert = self.world.earlier_device_certificate()?;
         let nonce = self.state.nonce.clone().unwrap_or_default();
         let header = claims(json!({ "alg": "RS256", "typ": "JWT", "x5c": [base64(&cert)] }));
         let body = claims(json!({

@@ -11,8 +11,15 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Key,
     sign_in: SignIn::Federated,
     features: &[],
-    actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs],
-    segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
+    actors: &[
+        User, Sensor, Tpm, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs,
+    ],
+    segments: &[
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+        Segment::SignIn,
+    ],
     summary: "AD FS authenticates the user and vouches for the MFA in an enterprise \
               token, which Entra ID trades for a registration token before the key is registered.",
     source: "001_9b06d6ff5d75a491.txt",

@@ -12,7 +12,7 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad, Ra, Ca,
+        User, Sensor, Tpm, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::Tokens,
@@ -20,6 +20,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::SyncBeforeEnrollment,
         Segment::CertificateEnrollment,
+        Segment::SignIn,
     ],
     summary: "The older hybrid certificate flow: enrollment cannot start until the next \
               directory sync has brought the registered key into on-premises AD.",

@@ -12,13 +12,14 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[Feature::KeyReceipt],
     actors: &[
-        User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs, Ad, Ra, Ca,
+        User, Sensor, Tpm, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
         Segment::CertificateEnrollment,
+        Segment::SignIn,
     ],
     summary: "Key registration also returns a signed key receipt, so the AD FS registration \
               authority can have a sign-in certificate issued at once, without waiting for sync.",

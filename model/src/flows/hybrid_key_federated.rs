@@ -15,13 +15,14 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad,
+        User, Sensor, Tpm, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad,
     ],
     segments: &[
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
         Segment::KeySync,
+        Segment::SignIn,
     ],
     summary: "AD FS signs the user in and vouches for the MFA; the key registered in Entra ID \
               is only accepted on premises after Microsoft Entra Connect has written it to AD.",

@@ -24,7 +24,8 @@ pub(super) const FLOW: Flow = Flow {
         Segment::KeySync,
         Segment::SignIn,
     ],
-    summary: "The key is registered in Entra ID, and domain controllers only accept it \
-              once Microsoft Entra Connect has copied it into the user's msDS-KeyCredentialLink.",
+    summary: "From the computer's hybrid join to the first sign-in: the key is registered in \
+              Entra ID, and domain controllers only accept it once Microsoft Entra Connect has \
+              copied it into the user's msDS-KeyCredentialLink.",
     source: "001_9b06d6ff5d75a491.txt",
 };
