@@ -74,6 +74,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-device-disabled', disabled);
   }
 
+  computerOutOfScope(outOfScope) {
+    return this.setChecked('cond-computer-out-of-scope', outOfScope);
+  }
+
   lastMfa(minutesOrNone) {
     return this.select('cond-mfa', String(minutesOrNone));
   }

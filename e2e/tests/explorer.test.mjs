@@ -9,11 +9,11 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // draw them and the core's scripts define them.
 const FLOWS = {
   'aadj-managed': { R: 7, A: 9, B: 5, C: 3, S: 6 },
-  'aadj-federated': { A: 11, B: 5, C: 3 },
-  'hybrid-key-managed': { A: 9, B: 5, C: 3, D: 5 },
-  'hybrid-key-federated': { A: 11, B: 5, C: 3, D: 5 },
-  'hybrid-cert-async': { A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0 },
-  'hybrid-cert-sync': { A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
+  'aadj-federated': { A: 11, B: 5, C: 3, S: 6 },
+  'hybrid-key-managed': { R: 8, A: 9, B: 5, C: 3, D: 5, S: 6 },
+  'hybrid-key-federated': { A: 11, B: 5, C: 3, D: 5, S: 6 },
+  'hybrid-cert-async': { A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 6 },
+  'hybrid-cert-sync': { A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 6 },
   'onprem-key': { A: 9, B: 5, C: 3 },
   'onprem-cert': { A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
 };

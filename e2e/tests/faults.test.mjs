@@ -162,19 +162,22 @@ test('the federation server does not answer', { timeout: 120_000 }, async (t) =>
 });
 
 test('hybrid key trust: sign-in is refused before the sync and works after it', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=25', 24);
+  // An old numeric link counts from provisioning's first step: after the
+  // computer's hybrid join (11 steps), step 25 is the sign-in after the sync.
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=25', 35);
   const total = await explorer.total();
-  assert.equal(total, 25);
+  assert.equal(total, 43);
   for (const check of await explorer.checkOutcomes()) assert.equal(check.outcome, 'pass', check.title);
   const clock = new ClockPanel(page);
-  assert.match(await clock.sync(), /Microsoft Entra Connect ran at 09:18:00/);
+  assert.match(await clock.sync(), /Microsoft Entra Connect ran at 09:48:00/);
 
-  await explorer.jump(19);
+  await explorer.jump(30);
   const refused = await explorer.check('Key found in msDS-KeyCredentialLink');
   assert.equal(refused.outcome, 'refused');
   assert.match(refused.reason, /msDS-KeyCredentialLink is empty/);
   assert.equal(await explorer.summaryStatus(), 'done');
-  assert.match(await clock.sync(), /ran at 08:48:00; next cycle at 09:18:00/);
+  // The cycle that brought the computer to Entra ID ran at 09:18.
+  assert.match(await clock.sync(), /ran at 09:18:00; next cycle at 09:48:00/);
   assertNoProblems(problems);
 });
 
@@ -466,5 +469,23 @@ test('the first sign-in: a stale nonce, a disabled device and an assertion an at
   assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
   assert.match((await explorer.check('Device is registered and enabled')).reason, /AADSTS135011/);
   assert.match(page.url(), /device=disabled/);
+  assertNoProblems(problems);
+});
+
+test('hybrid join: a computer outside Microsoft Entra Connect\'s scope is refused by the registration service', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=device-registration.install-device-certificate', 10);
+  assert.equal(await explorer.summaryStatus(), 'done');
+  const panel = page.getByTestId('device-state');
+  const value = async (name) =>
+    (await panel.locator(`[data-testid="report-entry"][data-name="${name}"]`).getByTestId('report-value').textContent()).trim();
+  if ((await panel.getAttribute('open')) === null) await page.getByTestId('device-state-summary').click();
+  assert.equal(await value('AzureAdJoined'), 'YES');
+  assert.equal(await value('DomainJoined'), 'YES');
+
+  await new ConditionsPanel(page).computerOutOfScope(true);
+  assert.equal(await explorer.waitForStep(7), 'failed');
+  assert.match((await explorer.check('The device object exists')).reason, /The device object by the given id \([0-9a-f-]+\) is not found/);
+  assert.match(page.url(), /computersync=out-of-scope/);
+  assert.equal(await value('AzureAdJoined'), 'NO');
   assertNoProblems(problems);
 });
