@@ -234,7 +234,9 @@ mod tests {
         let mut route = Route::parse("?flow=hybrid-cert-sync&step=12&seed=my%20seed&mfa=2&sensor=0&pin=13579%2B&pin2=97531&wrongpin=3&adfs=down&sync=15&embed");
         assert!(route.notices.is_empty(), "{:?}", route.notices);
         assert_eq!(route.flow, Some(flow_id("hybrid-cert-sync")));
-        assert_eq!(route.step, Some(12));
+        // A number counts from provisioning's first step, after the
+        // device's 12 steps of registration.
+        assert_eq!(route.step, Some(24));
         assert_eq!(route.seed, "my seed");
         assert_eq!(
             route.options.last_mfa,

@@ -1163,9 +1163,9 @@ mod tests {
             rest,
             [
                 KeyPurpose::AdFsTokenSigning,
+                KeyPurpose::DeviceCa,
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
-                KeyPurpose::DeviceCa,
                 KeyPurpose::HybridJoinCertificate,
             ]
         );
@@ -1194,9 +1194,9 @@ mod tests {
             [
                 KeyPurpose::AdFsTokenSigning,
                 KeyPurpose::AzureAdTokenSigning,
+                KeyPurpose::DeviceCa,
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
-                KeyPurpose::DeviceCa,
                 KeyPurpose::HybridJoinCertificate,
             ]
         );

@@ -14,6 +14,7 @@
 
 mod certificate;
 mod device_state;
+mod federated_join;
 mod holdings;
 mod hybrid_join;
 mod join;
@@ -449,8 +450,10 @@ impl Run {
             FindTenant => self.find_tenant(),
             PublishUserCertificate => self.publish_user_certificate(),
             SyncDevice => self.sync_device(),
+            WriteBackDevice => self.write_back_device(),
             StartJoin => self.start_join(),
             JoinSignIn => self.join_sign_in(),
+            ExchangeJoinToken => self.exchange_join_token(),
             CreateDeviceKeys => self.create_device_keys(),
             SignDeviceRequest => self.sign_device_request(),
             EnrollDevice => self.enroll_device(),
@@ -581,14 +584,21 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     // A hybrid join: the computer's self-signed certificate, then the
     // device CA.
     if info.segments.contains(&Segment::DeviceRegistration) {
-        if info.deployment == crate::catalog::Deployment::Hybrid {
-            keys.push(KeyPurpose::HybridJoinCertificate);
-        } else {
-            keys.push(KeyPurpose::AzureAdTokenSigning);
+        match (info.deployment, info.sign_in) {
+            (crate::catalog::Deployment::Hybrid, crate::catalog::SignIn::Managed) => {
+                keys.push(KeyPurpose::HybridJoinCertificate);
+            }
+            (_, crate::catalog::SignIn::Federated) => {
+                keys.push(KeyPurpose::AdFsTokenSigning);
+                keys.push(KeyPurpose::AzureAdTokenSigning);
+            }
+            _ => keys.push(KeyPurpose::AzureAdTokenSigning),
         }
         keys.push(KeyPurpose::DeviceCa);
     }
-    if topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs {
+    if (topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs)
+        && !keys.contains(&KeyPurpose::AdFsTokenSigning)
+    {
         keys.push(KeyPurpose::AdFsTokenSigning);
     }
     // The key receipt is signed by the cloud registration service.

@@ -146,6 +146,7 @@ pub struct ComputerObject {
     pub sam_account_name: String,
     /// objectSid: the domain's SID and the computer's RID.
     pub sid: String,
+    pub object_guid: Guid,
     /// userCertificate values (DER).
     pub user_certificates: Vec<Vec<u8>>,
 }
@@ -549,6 +550,7 @@ impl World {
                 dn: format!("CN={},CN=Computers,{}", device.name, tenant.domain_dn),
                 sam_account_name: format!("{}$", device.name),
                 sid: format!("{domain_sid}-1105"),
+                object_guid: seed.guid("ad/computer-object-guid"),
                 user_certificates: Vec::new(),
             },
             scp_keywords: vec![

@@ -1931,3 +1931,67 @@ fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
         whfb_core::pki::verify_issued_by(&der, &ca).unwrap();
     }
 }
+
+#[test]
+fn a_federated_join_goes_through_ad_fs_and_the_device_writeback() {
+    // Hybrid, federated: AD FS vouches for the computer, no sync to wait
+    // for before the join, then the writeback that AD FS's device check
+    // needs.
+    let r = run(flow_id("hybrid-cert-sync"), Options::default());
+    check_runs_to_its_end(&r);
+    let w = r.world();
+    let id = w.device.id().unwrap();
+    assert!(w.azure_ad.devices.iter().any(|d| d.id == id));
+    assert!(w.directory.devices.iter().any(|d| d.id == id));
+    let writeback = r
+        .events()
+        .iter()
+        .position(|e| e.action == Action::WriteBackDevice)
+        .unwrap();
+    let sign_in = r
+        .events()
+        .iter()
+        .position(|e| e.action == Action::SignInRequest)
+        .unwrap();
+    assert!(
+        writeback < sign_in,
+        "AD knows the device before AD FS checks it"
+    );
+
+    // A user's token from AD FS in place of the computer's, re-signed by
+    // AD FS: Entra ID will not register a computer on it.
+    let mut r = Run::new(world(Options::default()), flow_id("hybrid-key-federated"));
+    let at = r
+        .script()
+        .resolve("device-registration.join-sign-in")
+        .unwrap();
+    r.run_through(at).unwrap();
+    edit_token(
+        &mut r,
+        "join-adfs-token",
+        |c| {
+            c.insert(
+                "http://schemas.microsoft.com/ws/2012/01/accounttype".into(),
+                "User".into(),
+            );
+        },
+        true,
+    );
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ExchangeJoinToken,
+        "A domain-joined computer",
+        "not DJ",
+    );
+
+    // Without the federation server, nobody joins.
+    let r = run(
+        flow_id("aadj-federated"),
+        Options {
+            federation_available: false,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(&r, Action::JoinSignIn, "Federation server reachable", "503");
+}

@@ -27,13 +27,13 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
   for (const slug of ['aadj-managed', 'aadj-federated', 'hybrid-key-managed', 'hybrid-key-federated', 'hybrid-cert-async', 'hybrid-cert-sync', 'onprem-key', 'onprem-cert']) {
     assert.ok(bySlug[slug], `the catalog shows ${slug}`);
   }
-  assert.equal(bySlug['hybrid-key-federated'].phases, 'Phases A–D, S');
+  assert.equal(bySlug['hybrid-key-federated'].phases, 'Phases R, A–D, S');
   assert.equal(bySlug['hybrid-key-federated'].signIn, 'Federated');
   assert.equal(bySlug['hybrid-key-federated'].trust, 'Key trust');
   assert.equal(bySlug['aadj-managed'].deployment, 'Cloud');
   assert.equal(bySlug['aadj-managed'].phases, 'Phases R, A–C, S');
   assert.equal(bySlug['hybrid-key-managed'].phases, 'Phases R, A–D, S');
-  assert.equal(bySlug['hybrid-cert-sync'].phases, 'Phases A–G, S');
+  assert.equal(bySlug['hybrid-cert-sync'].phases, 'Phases R, A–G, S');
   assert.equal(bySlug['onprem-cert'].phases, 'Phases A–G');
   assert.equal(bySlug['hybrid-cert-sync'].trust, 'Certificate trust');
   assert.equal(bySlug['hybrid-cert-sync'].signIn, 'Federated');

@@ -49,8 +49,10 @@ pub enum Action {
     FindTenant,
     PublishUserCertificate,
     SyncDevice,
+    WriteBackDevice,
     StartJoin,
     JoinSignIn,
+    ExchangeJoinToken,
     CreateDeviceKeys,
     SignDeviceRequest,
     EnrollDevice,
@@ -113,12 +115,14 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 57] = [
+    pub const ALL: [Action; 59] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
+        Action::WriteBackDevice,
         Action::StartJoin,
         Action::JoinSignIn,
+        Action::ExchangeJoinToken,
         Action::CreateDeviceKeys,
         Action::SignDeviceRequest,
         Action::EnrollDevice,
@@ -179,8 +183,10 @@ impl Action {
             Action::FindTenant => "find-tenant",
             Action::PublishUserCertificate => "publish-user-certificate",
             Action::SyncDevice => "sync-device",
+            Action::WriteBackDevice => "write-back-device",
             Action::StartJoin => "start-join",
             Action::JoinSignIn => "join-sign-in",
+            Action::ExchangeJoinToken => "exchange-join-token",
             Action::CreateDeviceKeys => "create-device-keys",
             Action::SignDeviceRequest => "sign-device-request",
             Action::EnrollDevice => "enroll-device",
@@ -559,7 +565,9 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::DeviceRegistration => vec![PhaseSpec {
             phase: Phase::R,
             name: "Device registration",
-            summary: if flow.info().deployment == Deployment::Hybrid {
+            summary: if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
+                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, AD FS vouches for it as a domain computer, and the registration service certifies its TPM device key."
+            } else if flow.info().deployment == Deployment::Hybrid {
                 "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, then proves to the registration service that it is that computer, and the service certifies its TPM device key."
             } else {
                 "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys."
@@ -639,11 +647,60 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
 /// Device registration: Microsoft Entra join for a cloud device, hybrid
 /// join for a domain-joined one.
 fn phase_r(flow: FlowId, steps: &mut Vec<StepSpec>) {
-    if flow.info().deployment == Deployment::Hybrid {
-        hybrid_join(steps);
-    } else {
-        entra_join(steps);
+    let info = flow.info();
+    match (info.deployment, info.sign_in) {
+        (Deployment::Hybrid, SignIn::Managed) => hybrid_join(steps),
+        (Deployment::Hybrid, SignIn::Federated) => hybrid_federated_join(steps),
+        (_, sign_in) => entra_join(sign_in, steps),
     }
+}
+
+/// Device writeback: in a federated domain AD FS checks a device-signed
+/// request against the device objects in AD, which Microsoft Entra Connect
+/// writes back from Entra ID at its next cycle.
+fn device_writeback(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(step(R, StepKind::Wait { actor: AadConnect }, Action::WaitForSync, "Wait for the next sync cycle",
+        "AD FS will check the device's signature against a device object in Active Directory, and only Microsoft Entra Connect's device writeback puts one there, at its next cycle (every 30 minutes by default). The simulated clock jumps there."));
+    steps.push(msg(R, AadConnect, Ad, Action::WriteBackDevice, "Device writeback",
+        "Microsoft Entra Connect reads the new device object from Entra ID and writes it into Active Directory as an msDS-Device object with its ID and device key: from now on AD FS knows this device too."));
+}
+
+/// Microsoft Entra hybrid join in a federated domain: the computer signs in
+/// to AD FS with its own Kerberos identity, AD FS vouches for it with the
+/// claims Microsoft's hybrid join configuration lists, and Entra ID trades
+/// that for a registration token; no sync to wait for.
+fn hybrid_federated_join(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(msg(R, Dsreg, Ad, Action::FindTenant, "Find the tenant in AD",
+        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point that Microsoft Entra Connect set up in the forest's configuration partition: the keywords there name the tenant to register with."));
+    steps.push(msg(R, Dsreg, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
+        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
+    steps.push(msg(R, Dsreg, AdFs, Action::JoinSignIn, "The computer signs in to AD FS",
+        "In a federated domain the computer proves who it is to AD FS with its own domain account (integrated Windows authentication at the WS-Trust endpoint). AD FS checks that the caller is a domain computer and issues a token for Entra ID saying so: account type DJ, the computer's object GUID and SID."));
+    steps.push(msg(R, Dsreg, AzureAd, Action::ExchangeJoinToken, "Exchange for a registration token",
+        "Entra ID checks AD FS's signature, the issuer, audience and lifetime, and that the token describes a domain-joined computer, then issues an access token for its device registration service."));
+    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
+        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(msg(R, Dsreg, Adrs, Action::EnrollDevice, "Hybrid join request",
+        "The task posts the certificate request, the transport key and its device facts to the registration service, as a hybrid join, with the computer's access token as bearer."));
+    steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check token and request",
+        "The registration service checks the token (signature, issuer, audience, lifetime) and that it names a domain-joined computer, then the certificate request and the transport key as for any join."));
+    steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Create the device object",
+        "The service picks a device ID, issues the device certificate from its device CA, and creates the device object with the device key, the transport key and the computer's SID, by which Microsoft Entra Connect will later match it to the computer account."));
+    steps.push(msg(
+        R,
+        Adrs,
+        Dsreg,
+        Action::ReturnDeviceCertificate,
+        "Device certificate",
+        "The service answers with the device certificate.",
+    ));
+    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
+        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
+    device_writeback(steps);
 }
 
 /// Microsoft Entra hybrid join in a managed domain (the synchronised join:
@@ -684,13 +741,20 @@ fn hybrid_join(steps: &mut Vec<StepSpec>) {
 
 /// Microsoft Entra join at the out-of-box experience (MS-DVRJ; the join
 /// request as public implementations send it to the cloud service).
-fn entra_join(steps: &mut Vec<StepSpec>) {
+fn entra_join(sign_in: SignIn, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
     steps.push(msg(R, User, Cxh, Action::StartJoin, "Work account at setup",
         "On a new device, the out-of-box experience (run by the Cloud Experience Host) asks who the device belongs to. The user enters a work account and its password: the device is about to join the organisation's Microsoft Entra tenant."));
-    steps.push(msg(R, Cxh, AzureAd, Action::JoinSignIn, "Sign in to join",
-        "The setup screens sign the user in to Entra ID with the password. Entra ID checks it and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
+    if sign_in == SignIn::Federated {
+        steps.push(msg(R, Cxh, AdFs, Action::JoinSignIn, "Sign in at AD FS",
+            "The account's domain is federated, so Entra ID sends the setup screens to AD FS, which checks the password against Active Directory and issues a token for Entra ID naming the user."));
+        steps.push(msg(R, Cxh, AzureAd, Action::ExchangeJoinToken, "Exchange for a registration token",
+            "Entra ID checks AD FS's signature, the issuer, audience and lifetime, finds the user, and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
+    } else {
+        steps.push(msg(R, Cxh, AzureAd, Action::JoinSignIn, "Sign in to join",
+            "The setup screens sign the user in to Entra ID with the password. Entra ID checks it and issues an access token for its device registration service: only a signed-in user may join a device, and the token says who that was."));
+    }
     steps.push(msg(R, Cxh, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
         "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
     steps.push(msg(R, Tpm, Cxh, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
@@ -705,6 +769,9 @@ fn entra_join(steps: &mut Vec<StepSpec>) {
         "The service answers with the device certificate and the user it registered the device for."));
     steps.push(internal(R, Cxh, Action::InstallDeviceCertificate, "Install the certificate",
         "The device checks that the certificate certifies its own device key and reads its device ID from it, then installs it in the computer's certificate store with the key in the TPM. The device is now Microsoft Entra joined."));
+    if sign_in == SignIn::Federated {
+        device_writeback(steps);
+    }
 }
 
 /// The first sign-in with the new credential (MS-OAPXBC 3.1.5.1: the nonce,
@@ -966,9 +1033,11 @@ mod tests {
     #[test]
     fn steps_are_named_by_id_or_by_the_number_old_links_carry() {
         let s = script(flow("hybrid-cert-sync"));
-        assert_eq!(s.resolve("1"), Ok(0));
+        // Numbers count from provisioning's first step, after the device's
+        // registration (12 steps here), as links made before it had.
+        assert_eq!(s.resolve("1"), Ok(12));
         assert_eq!(s.resolve("registration.register-key"), s.resolve("18"));
-        assert_eq!(s.steps[17].id.to_string(), "registration.register-key");
+        assert_eq!(s.steps[29].id.to_string(), "registration.register-key");
         assert!(s.resolve("0").unwrap_err().contains("does not exist"));
         assert!(s.resolve("999").unwrap_err().contains("does not exist"));
         assert!(s

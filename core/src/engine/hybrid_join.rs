@@ -14,7 +14,7 @@
 //! that signature with the certificate that was synchronised, never with
 //! anything the device holds.
 
-use super::join::AcceptedJoin;
+use super::join::{AcceptedJoin, JOIN_TYPE_HYBRID};
 use super::wire::join as wire;
 use super::wire::{json_artifact, unb64};
 use super::{Run, StepOutput};
@@ -29,9 +29,6 @@ use crate::seed::KeyPurpose;
 use crate::world::{SyncedComputer, SCP_RDN};
 use serde_json::{json, Value};
 
-/// MS-DVRJ's JoinType of a hybrid join (AADInternals: 0 join, 4 register,
-/// 6 hybrid join).
-pub(crate) const JOIN_TYPE_HYBRID: u64 = 6;
 /// How far the signed timestamp may be from the service's clock (modelled:
 /// the service's tolerance is not published).
 const CLIENT_IDENTITY_SKEW: SimDuration = SimDuration::minutes(5);
@@ -545,6 +542,7 @@ impl Run {
                     .to_string(),
                 user: None,
                 device_id: Some(synced.device_id),
+                on_prem_sid: Some(synced.sid.clone()),
             });
         }
         Ok(out)

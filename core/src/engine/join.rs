@@ -40,6 +40,9 @@ pub(crate) const DRS_HOST: &str = "enterpriseregistration.windows.net";
 pub(crate) const OS_VERSION: &str = "10.0.26100.2314";
 /// MS-DVRJ's JoinType of a join (ROADtools: 0 join, 4 register, 6 hybrid).
 const JOIN_TYPE_JOIN: u64 = 0;
+/// MS-DVRJ's JoinType of a hybrid join (AADInternals: 0 join, 4 register,
+/// 6 hybrid join).
+pub(crate) const JOIN_TYPE_HYBRID: u64 = 6;
 /// Lifetime of the join's access token.
 const TOKEN_LIFETIME: SimDuration = SimDuration::minutes(60);
 /// The well-known SID of the local Administrators group.
@@ -58,6 +61,8 @@ pub(crate) struct AcceptedJoin {
     /// The device ID the request named (a hybrid join's device picks its
     /// own); none when the service is to pick one.
     pub device_id: Option<crate::formats::guid::Guid>,
+    /// The computer's SID, for a hybrid join.
+    pub on_prem_sid: Option<String>,
 }
 
 /// An Entra object's SID (S-1-12-1-…) from its object ID: the GUID's 16
@@ -82,6 +87,9 @@ impl Run {
     /// The user's sign-in for the join: the setup screens send the password
     /// to Entra ID and get an access token for the registration service.
     pub(crate) fn join_sign_in(&mut self) -> Result<StepOutput> {
+        if self.join_goes_through_ad_fs() {
+            return self.federated_join_sign_in();
+        }
         let mut out = StepOutput::default();
         let user = self.world.user.clone();
         let request = json!({
@@ -234,7 +242,7 @@ impl Run {
         let transport =
             BcryptRsaPublicBlob::from_public_key(&self.world.device.transport_public_key)?
                 .to_bytes();
-        if self.hybrid_join() {
+        if self.synced_join() {
             return self.enroll_hybrid_device(csr, transport);
         }
         let body = json!({
@@ -244,7 +252,7 @@ impl Run {
             "DeviceType": "Windows",
             "OSVersion": OS_VERSION,
             "DeviceDisplayName": self.world.device.name,
-            "JoinType": JOIN_TYPE_JOIN,
+            "JoinType": if self.hybrid_join() { JOIN_TYPE_HYBRID } else { JOIN_TYPE_JOIN },
             "attributes": { "ReuseDevice": "true", "ReturnClientSid": "true" },
         });
         self.put(
@@ -271,7 +279,7 @@ impl Run {
 
     /// The registration service checks the token and the request.
     pub(crate) fn validate_device_enrollment(&mut self) -> Result<StepOutput> {
-        if self.hybrid_join() {
+        if self.synced_join() {
             return self.validate_hybrid_enrollment();
         }
         let mut out = StepOutput::default();
@@ -306,6 +314,17 @@ impl Run {
             &body["CertificateRequest"],
             body["TransportKey"].as_str(),
         );
+        // A computer's token asks for a hybrid join, a user's for a join.
+        let (expected, named) = if self.hybrid_join() {
+            (JOIN_TYPE_HYBRID, "hybrid join")
+        } else {
+            (JOIN_TYPE_JOIN, "join")
+        };
+        let on_prem_sid = if self.hybrid_join() {
+            self.check_computer_token(&mut out, &jws)
+        } else {
+            None
+        };
         let join_type = body["JoinType"].as_u64();
         out.check(
             drs,
@@ -315,10 +334,10 @@ impl Run {
                 join_type.map_or("(none)".into(), |t| t.to_string())
             ),
             "MS-DVRJ 3.1.5.1.1.1",
-            if join_type == Some(JOIN_TYPE_JOIN) {
+            if join_type == Some(expected) {
                 Ok(())
             } else {
-                Err(format!("JoinType must be {JOIN_TYPE_JOIN} (join) here"))
+                Err(format!("JoinType must be {expected} ({named}) here"))
             },
         );
         if let (true, Some((device_key, transport_key))) = (out.ok(), keys) {
@@ -329,11 +348,14 @@ impl Run {
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
-                user: Some((
-                    jws.string_claim("upn").unwrap_or_default().to_string(),
-                    jws.string_claim("oid").unwrap_or_default().to_string(),
-                )),
+                user: on_prem_sid.is_none().then(|| {
+                    (
+                        jws.string_claim("upn").unwrap_or_default().to_string(),
+                        jws.string_claim("oid").unwrap_or_default().to_string(),
+                    )
+                }),
                 device_id: None,
+                on_prem_sid,
             });
         }
         Ok(out)
@@ -451,7 +473,7 @@ impl Run {
             self.now,
         )?;
         self.put(wire::DEVICE_CERTIFICATE, cert.clone());
-        let hybrid = accepted.device_id.is_some();
+        let hybrid = self.hybrid_join();
         let mut object = json!({
             "deviceId": device_id.to_string(),
             "displayName": accepted.display_name,
@@ -474,6 +496,9 @@ impl Run {
         {
             let synced = self.world.azure_ad.synced_computers.remove(pos);
             object["onPremisesSecurityIdentifier"] = json!(synced.sid);
+        }
+        if let Some(sid) = &accepted.on_prem_sid {
+            object["onPremisesSecurityIdentifier"] = json!(sid);
         }
         self.world.azure_ad.devices.push(RegisteredDevice {
             id: device_id,

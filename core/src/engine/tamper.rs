@@ -103,7 +103,9 @@ impl Run {
         match id {
             token_wire::SIGN_IN_REQUEST | sign_in_wire::PRT_REQUEST => Sender::DeviceKeyToken,
             sign_in_wire::ASSERTION => Sender::UserKeyToken,
-            token_wire::ENTERPRISE_TOKEN => Sender::Token(KeyPurpose::AdFsTokenSigning),
+            token_wire::ENTERPRISE_TOKEN | join_wire::JOIN_ENTERPRISE_TOKEN => {
+                Sender::Token(KeyPurpose::AdFsTokenSigning)
+            }
             token_wire::ACCESS_TOKEN if self.topo.token_issuer == Actor::AdFs => {
                 Sender::Token(KeyPurpose::AdFsTokenSigning)
             }

@@ -14,6 +14,8 @@ use serde_json::Value;
 pub(crate) mod join {
     pub const JOIN_TOKEN_REQUEST: &str = "join-token-request";
     pub const JOIN_TOKEN: &str = "join-access-token";
+    /// A federated join: AD FS's token for whoever joins.
+    pub const JOIN_ENTERPRISE_TOKEN: &str = "join-adfs-token";
     pub const DEVICE_CSR: &str = "device-certificate-request";
     pub const JOIN_REQUEST: &str = "join-request";
     pub const DEVICE_CERTIFICATE: &str = "device-certificate";
