@@ -208,6 +208,21 @@ impl Run {
         }
     }
 
+    /// A run of provisioning alone: the device registered before it (as
+    /// in a flow that does not show its registration), and no sign-in
+    /// after it. What `whfb run --provisioning-only` runs.
+    pub fn provisioning_only(mut world: World, flow: FlowId) -> Run {
+        if flow.info().has_segment(Segment::DeviceRegistration) {
+            world.register_device_beforehand();
+        }
+        let mut run = Run::new(world, flow);
+        let around = |s: Segment| matches!(s, Segment::DeviceRegistration | Segment::SignIn);
+        run.script.steps.retain(|step| !around(step.id.segment));
+        let kept: Vec<_> = run.script.steps.iter().map(|s| s.phase).collect();
+        run.script.phases.retain(|p| kept.contains(&p.phase));
+        run
+    }
+
     pub fn flow(&self) -> FlowId {
         self.flow
     }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use whfb_core::catalog::phase_span;
 use whfb_core::edits::{self, EditedRun, Verdict};
+use whfb_core::engine::Run;
 use whfb_core::export;
 use whfb_core::flows::FlowId;
 use whfb_core::options::{SeedText, OPTION_KEYS};
@@ -27,6 +28,8 @@ Options of `run`:
   --out DIR         write every artifact to DIR/artifacts in a format standard tools open,
                     with DIR/index.json, DIR/trace.json and DIR/README.md naming the tool for each file
   --json            print the trace as JSON instead of text
+  --provisioning-only
+                    run provisioning alone: the device registered before the run, no sign-in after it
   --edits TEXT      tamper with the wire or move the clock, as the page does, in the text form
                     the page's links use: v1:EDIT;EDIT… with each EDIT one of
                       STEP/advance/MINUTES                 move the clock on after STEP
@@ -111,6 +114,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut config = WorldConfig::new("demo");
     let mut out: Option<PathBuf> = None;
     let mut json = false;
+    let mut provisioning_only = false;
     let mut edit_text: Option<String> = None;
     let mut it = args[1..].iter();
     while let Some(arg) = it.next() {
@@ -119,6 +123,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         };
         if key == "json" {
             json = true;
+            continue;
+        }
+        if key == "provisioning-only" {
+            provisioning_only = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("--{key} needs a value"))?;
@@ -141,11 +149,26 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         Some(text) => edits::parse(text, &script).map_err(|e| format!("--edits: {e}"))?,
         None => Vec::new(),
     };
+    if provisioning_only && !edits.is_empty() {
+        return Err(
+            "--provisioning-only and --edits cannot be combined: edits name the steps of the whole flow"
+                .into(),
+        );
+    }
     let world = World::build(config).map_err(|e| format!("cannot build the world: {e}"))?;
-    let mut edited = EditedRun::with_edits(world, flow, &edits)
+    let mut edited = EditedRun::with_edits(world.clone(), flow, &edits)
         .map_err(|e| format!("--edits: the edit was refused: {e}"))?;
-    edited.run_mut().run_to_end();
-    let run = edited.run();
+    let mut alone = provisioning_only.then(|| Run::provisioning_only(world, flow));
+    let run = match &mut alone {
+        Some(run) => {
+            run.run_to_end();
+            &*run
+        }
+        None => {
+            edited.run_mut().run_to_end();
+            edited.run()
+        }
+    };
     if json {
         let text = serde_json::to_string_pretty(run.events()).map_err(|e| e.to_string())?;
         println!("{text}");

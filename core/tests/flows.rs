@@ -93,10 +93,7 @@ fn check_runs_to_its_end(r: &Run) {
         }
     }
     let phases: Vec<Phase> = r.events().iter().map(|e| e.phase).collect();
-    assert_eq!(
-        phases.last(),
-        whfb_core::script::script(flow).phase_list().last()
-    );
+    assert_eq!(phases.last(), r.script().phase_list().last());
 }
 
 /// What identifies the device, to show a refusal did not come from
@@ -1994,4 +1991,26 @@ fn a_federated_join_goes_through_ad_fs_and_the_device_writeback() {
         },
     );
     assert_halted_at(&r, Action::JoinSignIn, "Federation server reachable", "503");
+}
+
+#[test]
+fn provisioning_runs_alone_on_a_device_registered_before_it() {
+    for flow in FlowId::all() {
+        let mut r = Run::provisioning_only(world(Options::default()), flow);
+        r.run_to_end();
+        check_runs_to_its_end(&r);
+        assert!(
+            r.events()
+                .iter()
+                .all(|e| e.phase != Phase::R && e.phase != Phase::S),
+            "{flow}"
+        );
+        assert_eq!(
+            r.events()[0].id.to_string(),
+            "tokens.start-provisioning",
+            "{flow}"
+        );
+        assert!(r.world().device.id().is_some(), "{flow}: registered before");
+        assert!(r.world().azure_ad.prts.is_empty(), "{flow}: no sign-in");
+    }
 }
