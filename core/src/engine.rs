@@ -483,6 +483,8 @@ impl Run {
             ValidatePrtRequest => self.validate_prt_request(),
             IssuePrt => self.issue_prt(),
             DecryptSessionKey => self.decrypt_session_key(),
+            RequestAppToken => self.request_app_token(),
+            IssueAppToken => self.issue_app_token(),
             StartProvisioning => self.start_provisioning(),
             AskForToken => self.ask_for_token(),
             SignInRequest => self.sign_in_request(),

@@ -1527,9 +1527,12 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     let w = r.world();
     let prt = w.azure_ad.prts.last().expect("a PRT");
     assert_eq!(prt.device_id, w.device.id().unwrap());
-    let last = r.events().last().unwrap();
-    assert_eq!(last.action, Action::DecryptSessionKey);
-    assert!(last.tpm.iter().any(|x| x.name == "TPM2_RSA_Decrypt"));
+    let decrypt = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::DecryptSessionKey)
+        .unwrap();
+    assert!(decrypt.tpm.iter().any(|x| x.name == "TPM2_RSA_Decrypt"));
     let response = r
         .events()
         .iter()
@@ -1544,14 +1547,14 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     // The session key Entra ID kept opens the JWE; another key does not.
     assert!(jwe.open(&prt.session_key).is_ok());
     assert!(jwe.open(&[0u8; 32]).is_err());
-    // The device reports the PRT.
-    let sso = last
+    // The device reports the PRT once CloudAP holds it, not before.
+    let sso = decrypt
         .device_state
         .iter()
         .find(|s| s.name == "SSO State")
         .unwrap();
     assert_eq!(sso.get("AzureAdPrt"), Some("YES"));
-    let before = &r.events()[r.events().len() - 2].device_state;
+    let before = &r.events()[decrypt.index - 1].device_state;
     let sso = before.iter().find(|s| s.name == "SSO State").unwrap();
     assert_eq!(sso.get("AzureAdPrt"), Some("NO"));
 }
@@ -1912,12 +1915,24 @@ fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
         if !signs_in {
             continue;
         }
-        let last = r.events().last().unwrap();
-        assert_eq!(last.action, Action::DecryptSessionKey, "{flow}");
+        let decrypt = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::DecryptSessionKey)
+            .unwrap();
         assert!(
-            last.checks
+            decrypt
+                .checks
                 .iter()
                 .any(|c| c.title == "Transport key opens the session key" && c.outcome.passed()),
+            "{flow}"
+        );
+        // The PRT then brings an app's token: the request signed with a key
+        // derived from the session key, the answer encrypted under another.
+        let last = r.events().last().unwrap();
+        assert_eq!(last.action, Action::IssueAppToken, "{flow}");
+        assert!(
+            last.artifacts.iter().any(|a| a.id == "app-access-token"),
             "{flow}"
         );
         // The certificate the device presented chains to the device CA,
@@ -2012,5 +2027,29 @@ fn provisioning_runs_alone_on_a_device_registered_before_it() {
         );
         assert!(r.world().device.id().is_some(), "{flow}: registered before");
         assert!(r.world().azure_ad.prts.is_empty(), "{flow}: no sign-in");
+    }
+}
+
+#[test]
+fn a_sign_in_with_a_key_entra_id_no_longer_files_for_this_device_is_refused() {
+    use whfb_core::options::SignInKey;
+    for (key, reason) in [
+        (SignInKey::Deleted, "is registered for the user"),
+        (SignInKey::OtherDevice, "the key was registered from device"),
+    ] {
+        let r = run(
+            flow_id("hybrid-key-federated"),
+            Options {
+                sign_in_key: key,
+                ..Options::default()
+            },
+        );
+        assert_halted_at(
+            &r,
+            Action::ValidatePrtRequest,
+            "Key is registered for the user",
+            reason,
+        );
+        assert!(r.world().azure_ad.prts.is_empty());
     }
 }

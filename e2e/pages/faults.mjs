@@ -74,6 +74,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-device-disabled', disabled);
   }
 
+  helloKey(value) {
+    return this.select('cond-hellokey', value);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

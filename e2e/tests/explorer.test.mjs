@@ -8,12 +8,12 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // Messages (arrows) per phase in each flow, as the documentation's diagrams
 // draw them and the core's scripts define them.
 const FLOWS = {
-  'aadj-managed': { R: 7, A: 9, B: 5, C: 3, S: 6 },
-  'aadj-federated': { R: 9, A: 11, B: 5, C: 3, S: 6 },
-  'hybrid-key-managed': { R: 8, A: 9, B: 5, C: 3, D: 5, S: 6 },
-  'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 6 },
-  'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 6 },
-  'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 6 },
+  'aadj-managed': { R: 7, A: 9, B: 5, C: 3, S: 8 },
+  'aadj-federated': { R: 9, A: 11, B: 5, C: 3, S: 8 },
+  'hybrid-key-managed': { R: 8, A: 9, B: 5, C: 3, D: 5, S: 8 },
+  'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
+  'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 8 },
+  'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 8 },
   'onprem-key': { A: 9, B: 5, C: 3 },
   'onprem-cert': { A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
 };

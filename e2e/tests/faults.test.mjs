@@ -467,10 +467,23 @@ test('the first sign-in: a stale nonce, a disabled device and an assertion an at
   await afterReopen(page, () => banner.undo());
 
   // 3. An administrator disables the device before the sign-in.
-  await new ConditionsPanel(page).deviceDisabled(true);
+  const conditions = new ConditionsPanel(page);
+  await conditions.deviceDisabled(true);
   assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
   assert.match((await explorer.check('Device is registered and enabled')).reason, /AADSTS135011/);
   assert.match(page.url(), /device=disabled/);
+  await conditions.deviceDisabled(false);
+  assert.equal(await explorer.waitForStep(VALIDATE), 'done');
+
+  // 4. The key is gone from Entra ID, or filed under the device's previous
+  // object: the sign-in is refused by the key check, with its reason.
+  await conditions.helloKey('deleted');
+  assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
+  assert.match((await explorer.check('Key is registered for the user')).reason, /no key with the ID .+ is registered for the user/);
+  assert.match(page.url(), /hellokey=deleted/);
+  await conditions.helloKey('other-device');
+  assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
+  assert.match((await explorer.check('Key is registered for the user')).reason, /the key was registered from device [0-9a-f-]+, not from [0-9a-f-]+/);
   assertNoProblems(problems);
 });
 

@@ -149,6 +149,31 @@ pub enum LastMfa {
     Ago(SimDuration),
 }
 
+/// What became of the user's registered Windows Hello key by the first
+/// sign-in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInKey {
+    /// Registered from this device in phase C, as documented.
+    #[default]
+    Registered,
+    /// An administrator deleted it from the user's authentication methods.
+    Deleted,
+    /// The device joined again since provisioning: the key stays filed
+    /// under the device object it was registered from.
+    OtherDevice,
+}
+
+impl SignInKey {
+    /// The value links and the command line use.
+    pub fn slug(self) -> &'static str {
+        match self {
+            SignInKey::Registered => "registered",
+            SignInKey::Deleted => "deleted",
+            SignInKey::OtherDevice => "other-device",
+        }
+    }
+}
+
 /// What a person can change about a run: the seeds' conditions and faults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
@@ -184,6 +209,8 @@ pub struct Options {
     /// The computer's organisational unit is outside Microsoft Entra
     /// Connect's sync scope, so a hybrid join never finds its device object.
     pub computer_out_of_sync_scope: bool,
+    /// What became of the user's key by the first sign-in.
+    pub sign_in_key: SignInKey,
 }
 
 impl Default for Options {
@@ -204,12 +231,13 @@ impl Default for Options {
             device_disabled: false,
             skip_biometric: false,
             computer_out_of_sync_scope: false,
+            sign_in_key: SignInKey::Registered,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 13] = [
+pub const OPTION_KEYS: [(&str, &str); 14] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -237,6 +265,10 @@ pub const OPTION_KEYS: [(&str, &str); 13] = [
     (
         "computersync",
         "in-scope or out-of-scope: whether Microsoft Entra Connect syncs the computer (hybrid join)",
+    ),
+    (
+        "hellokey",
+        "registered, deleted or other-device: the user's key in Entra ID at the first sign-in",
     ),
 ];
 
@@ -325,6 +357,14 @@ impl Options {
                     ))
                 }
             },
+            "hellokey" => {
+                self.sign_in_key = [SignInKey::Registered, SignInKey::Deleted, SignInKey::OtherDevice]
+                    .into_iter()
+                    .find(|k| k.slug() == value)
+                    .ok_or_else(|| {
+                        format!("hellokey must be \"registered\", \"deleted\" or \"other-device\", not \"{value}\"")
+                    })?;
+            }
             "computersync" => match value {
                 "out-of-scope" => self.computer_out_of_sync_scope = true,
                 "in-scope" => self.computer_out_of_sync_scope = false,
@@ -399,6 +439,9 @@ impl Options {
         }
         if self.computer_out_of_sync_scope {
             out.push(("computersync", "out-of-scope".to_string()));
+        }
+        if self.sign_in_key != SignInKey::Registered {
+            out.push(("hellokey", self.sign_in_key.slug().to_string()));
         }
         out
     }

@@ -68,6 +68,8 @@ pub enum Action {
     ValidatePrtRequest,
     IssuePrt,
     DecryptSessionKey,
+    RequestAppToken,
+    IssueAppToken,
     // Phase A: two factors, then an access token for the registration service.
     StartProvisioning,
     AskForToken,
@@ -115,7 +117,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 59] = [
+    pub const ALL: [Action; 61] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -137,6 +139,8 @@ impl Action {
         Action::ValidatePrtRequest,
         Action::IssuePrt,
         Action::DecryptSessionKey,
+        Action::RequestAppToken,
+        Action::IssueAppToken,
         Action::StartProvisioning,
         Action::AskForToken,
         Action::SignInRequest,
@@ -201,6 +205,8 @@ impl Action {
             Action::ValidatePrtRequest => "validate-prt-request",
             Action::IssuePrt => "issue-prt",
             Action::DecryptSessionKey => "decrypt-session-key",
+            Action::RequestAppToken => "request-app-token",
+            Action::IssueAppToken => "issue-app-token",
             Action::StartProvisioning => "start-provisioning",
             Action::AskForToken => "ask-for-token",
             Action::SignInRequest => "sign-in-request",
@@ -793,6 +799,10 @@ fn phase_s(steps: &mut Vec<StepSpec>) {
         "Entra ID answers with a Primary Refresh Token and a new session key, encrypted (RSA-OAEP) to the transport key the device registered when it joined: only this device's TPM can open it."));
     steps.push(msg(S, CloudAp, Tpm, Action::DecryptSessionKey, "Decrypt the session key",
         "CloudAP hands the encrypted key to the TPM, which decrypts it with the transport key. With the PRT and its session key the device gets tokens for apps without asking the user again."));
+    steps.push(msg(S, CloudAp, AzureAd, Action::RequestAppToken, "Token request signed with the session key",
+        "When an app needs a token, CloudAP asks Entra ID with the PRT. It signs the request (HS256) with a key derived from the session key and a fresh context: a PRT copied off the device is no use without the session key."));
+    steps.push(msg(S, AzureAd, CloudAp, Action::IssueAppToken, "Access token, encrypted to the session key",
+        "Entra ID finds the PRT, derives the same key from the session key it kept and the request's context, and checks the signature. It answers with an access token for the app, encrypted under another key derived from the session key, which CloudAP derives in turn to read it."));
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {

@@ -187,6 +187,18 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         />
                         <small>"the TPM's count goes on from provisioning's; at 32 it locks out"</small>
                     </label>
+                    <label>
+                        <span>"The user's key at the first sign-in"</span>
+                        <select
+                            data-testid="cond-hellokey"
+                            prop:value=move || options.with(|o| o.sign_in_key.slug().to_string())
+                            on:change=move |ev| set("hellokey", event_target_value(&ev))
+                        >
+                            <option value="registered">"registered from this device, as provisioned"</option>
+                            <option value="deleted">"deleted by an administrator"</option>
+                            <option value="other-device">"filed under a previous device object"</option>
+                        </select>
+                    </label>
                     <label class="check-row">
                         <input
                             type="checkbox"

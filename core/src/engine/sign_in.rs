@@ -18,10 +18,11 @@ use crate::catalog::Actor;
 use crate::clock::SimDuration;
 use crate::error::{Error, Result};
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
-use crate::formats::encoding::{b64url, base64};
+use crate::formats::encoding::{b64url, b64url_decode, base64};
 use crate::formats::jwe::Jwe;
 use crate::formats::jws::{self, Jws};
 use crate::formats::key_credential_link::KeyCredentialLink;
+use crate::options::SignInKey;
 use crate::world::IssuedPrt;
 use base64ct::{Base64, Encoding};
 use rand_core::SeedableRng;
@@ -62,6 +63,21 @@ impl Run {
                     }
                 }
                 out.note("Meanwhile an administrator disabled this device's object in Entra ID.");
+            }
+        }
+        // What became of the user's key since provisioning.
+        match self.world.config.options.sign_in_key {
+            SignInKey::Registered => {}
+            SignInKey::Deleted => {
+                self.world.azure_ad.user_keys.clear();
+                out.note("Meanwhile an administrator deleted the user's Windows Hello for Business key from the user's authentication methods in Entra ID.");
+            }
+            SignInKey::OtherDevice => {
+                let previous = self.world.seed.guid("azure-ad/previous-device-id");
+                for key in &mut self.world.azure_ad.user_keys {
+                    key.device_id = previous;
+                }
+                out.note(format!("Since provisioning the key has stayed filed under device object {previous}: the device was joined again and the user's key was not provisioned anew."));
             }
         }
         out.took = SimDuration::seconds(5);
@@ -525,8 +541,274 @@ impl Run {
         if out.ok() {
             self.state.session_key = Some(key);
             self.state.prt = body["refresh_token"].as_str().map(str::to_string);
-            out.note("CloudAP now holds the PRT and its session key, with which it signs later token requests. Windows keeps the session key protected by the TPM; that step is not shown here.");
+            out.note("CloudAP now holds the PRT and its session key, from which it derives the keys that sign its token requests (next step). Windows keeps the session key in the TPM and derives there; here CloudAP holds it in memory and derives in software.");
         }
         Ok(out)
     }
+}
+
+/// The key MS-OAPXBC derives from a PRT's session key for one request or
+/// response: NIST SP 800-108's KDF in counter mode with HMAC-SHA256, label
+/// `AzureAD-SecureConversation` and the message's context, one 256-bit
+/// block (the input AADInternals' `Get-PRTDerivedKey` feeds HMAC:
+/// i = 1 ‖ label ‖ 0x00 ‖ context ‖ L = 256, each number 32 bits big-endian).
+pub(crate) fn derived_key(session_key: &[u8; 32], context: &[u8]) -> [u8; 32] {
+    let mut input = Vec::with_capacity(4 + 26 + 1 + context.len() + 4);
+    input.extend_from_slice(&1u32.to_be_bytes());
+    input.extend_from_slice(b"AzureAD-SecureConversation");
+    input.push(0);
+    input.extend_from_slice(context);
+    input.extend_from_slice(&256u32.to_be_bytes());
+    hs256(session_key, &input)
+}
+
+/// HMAC-SHA256 (RFC 2104) with a 32-byte key: HS256 of RFC 7518 §3.2 over
+/// a compact JWS's signing input, and the KDF's one block.
+fn hs256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    // The key is shorter than SHA-256's 64-byte block: padded with zeros.
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(key);
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// The resource the app asks a token for.
+const APP_RESOURCE: &str = "https://graph.microsoft.com";
+
+impl Run {
+    /// CloudAP asks for an app's token with the PRT, signed with a key
+    /// derived from the session key.
+    pub(crate) fn request_app_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let (Some(prt), Some(session_key)) = (self.state.prt.clone(), self.state.session_key)
+        else {
+            return Err(Error::Usage("CloudAP holds no PRT and session key".into()));
+        };
+        let context: [u8; 24] = self.world.seed.bytes("cloudap/request-context");
+        let now = self.now;
+        let header = json!({ "alg": "HS256", "typ": "JWT", "ctx": base64(&context) });
+        let body = json!({
+            "iss": "aad:brokerplugin",
+            "grant_type": "refresh_token",
+            "aud": "login.microsoftonline.com",
+            "iat": now.unix_seconds(),
+            "scope": "openid aza ugs",
+            "refresh_token": prt,
+            "client_id": BROKER_CLIENT_ID,
+            "resource": APP_RESOURCE,
+        });
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(body.to_string().as_bytes())
+        );
+        let signature = hs256(&derived_key(&session_key, &context), input.as_bytes());
+        let token = format!("{input}.{}", b64url(&signature));
+        self.put(wire::APP_TOKEN_REQUEST, token.clone().into_bytes());
+        out.artifact(jwt_artifact(
+            wire::APP_TOKEN_REQUEST,
+            "Token request signed with the session key (HS256)",
+            &token,
+            Some("the claims are those AADInternals sends with a PRT (here for a Microsoft Graph token, without its certificate request); the HS256 key is derived from the session key with the header's ctx"),
+        ));
+        out.note("POST https://login.microsoftonline.com/<tenant>/oauth2/token with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request`. The derived key signs; the session key itself never travels.");
+        Ok(out)
+    }
+
+    /// Entra ID checks the PRT and the derived-key signature, answers with
+    /// an access token encrypted under another derived key; CloudAP opens it.
+    pub(crate) fn issue_app_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let aad = Actor::AzureAd;
+        let text = self.take_text(wire::APP_TOKEN_REQUEST)?;
+        let parts: Vec<&str> = text.split('.').collect();
+        let parsed = (parts.len() == 3)
+            .then(|| {
+                let header: Value = serde_json::from_slice(&b64url_decode(parts[0]).ok()?).ok()?;
+                let body: Value = serde_json::from_slice(&b64url_decode(parts[1]).ok()?).ok()?;
+                let signature = b64url_decode(parts[2]).ok()?;
+                Some((header, body, signature))
+            })
+            .flatten();
+        let Some((header, body, signature)) = parsed else {
+            out.check(
+                aad,
+                "Request is well formed",
+                "compact JWS: header.payload.signature",
+                "RFC 7515 §7.1",
+                Err("the request is not a compact JWS with JSON header and payload".into()),
+            );
+            return Ok(out);
+        };
+        // The PRT: one Entra ID issued and still valid.
+        let presented = body["refresh_token"].as_str().unwrap_or_default();
+        let prt = self
+            .world
+            .azure_ad
+            .prts
+            .iter()
+            .find(|p| p.token == presented)
+            .cloned();
+        out.check(
+            aad,
+            "PRT is one Entra ID issued",
+            format!(
+                "refresh_token against the {} PRT(s) Entra ID issued, less than 14 days old",
+                self.world.azure_ad.prts.len()
+            ),
+            "MS-OAPXBC 3.2.5.1.3",
+            match &prt {
+                None => Err("Entra ID never issued this PRT".into()),
+                Some(p) if self.now.since(p.issued).as_secs() >= PRT_LIFETIME_SECONDS => {
+                    Err(format!(
+                        "the PRT was issued {} ago; it is good for 14 days",
+                        self.now.since(p.issued)
+                    ))
+                }
+                Some(_) => Ok(()),
+            },
+        );
+        let Some(prt) = prt else {
+            return Ok(out);
+        };
+        let context = header["ctx"]
+            .as_str()
+            .and_then(|c| Base64::decode_vec(c).ok())
+            .unwrap_or_default();
+        let key = derived_key(&prt.session_key, &context);
+        let input = format!("{}.{}", parts[0], parts[1]);
+        let expected = hs256(&key, input.as_bytes());
+        out.check(
+            aad,
+            "Signed with the session key",
+            format!(
+                "HS256 over the request with the key derived from the PRT's session key and the header's ctx ({} bytes)",
+                context.len()
+            ),
+            "MS-OAPXBC 3.2.5.1.3; NIST SP 800-108 §5.1 (label AzureAD-SecureConversation)",
+            if header["alg"] != "HS256" {
+                Err(format!("alg is {}, not HS256", header["alg"]))
+            } else if context.is_empty() {
+                Err("the header carries no ctx to derive the key from".into())
+            } else if signature.as_slice() != expected.as_slice() {
+                Err("the signature does not verify with the key derived from this PRT's session key".into())
+            } else {
+                Ok(())
+            },
+        );
+        if !out.ok() {
+            return Ok(out);
+        }
+        // The access token, encrypted under a key derived with a new context.
+        let now = self.now;
+        let user = self.world.user.clone();
+        let access = jws::sign(
+            &claims(json!({
+                "aud": body["resource"].as_str().unwrap_or(APP_RESOURCE),
+                "iss": self.world.tenant.azure_issuer(),
+                "iat": now.unix_seconds(),
+                "nbf": now.unix_seconds(),
+                "exp": now.plus(SimDuration::minutes(60)).unix_seconds(),
+                "appid": BROKER_CLIENT_ID,
+                "deviceid": prt.device_id.to_string(),
+                "oid": user.object_id.to_string(),
+                "tid": self.world.tenant.id.to_string(),
+                "upn": user.upn,
+            })),
+            self.world
+                .keys
+                .key(crate::seed::KeyPurpose::AzureAdTokenSigning)?,
+        )?;
+        let response = json!({
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "resource": APP_RESOURCE,
+            "access_token": access,
+        });
+        let response_context: [u8; 24] = self.world.seed.bytes("azure-ad/response-context");
+        let jwe = Jwe::seal(
+            &json!({ "alg": "dir", "enc": "A256GCM", "ctx": base64(&response_context) }),
+            &derived_key(&prt.session_key, &response_context),
+            Vec::new(),
+            self.world.seed.bytes("azure-ad/response-iv"),
+            response.to_string().as_bytes(),
+        );
+        let compact = jwe.to_compact();
+        out.artifact(json_artifact(
+            wire::APP_TOKEN_RESPONSE,
+            "Response, encrypted under a key derived from the session key (JWE, dir, A256GCM)",
+            &json!({ "jwe": compact, "protected_header": jwe.header()? }),
+            Some("the response body is the compact JWE itself; shown inside JSON with its protected header decoded"),
+        ));
+        // CloudAP's side: its own session key and the ctx that arrived.
+        let arrived = Jwe::parse(&compact);
+        let opened = arrived.and_then(|jwe| {
+            let ctx = jwe.header()?["ctx"]
+                .as_str()
+                .and_then(|c| Base64::decode_vec(c).ok())
+                .unwrap_or_default();
+            let key = derived_key(&self.state.session_key.unwrap_or_default(), &ctx);
+            jwe.open(&key)
+        });
+        out.check(
+            Actor::CloudAp,
+            "Response opens with the derived key",
+            "AES-256-GCM tag, with the key CloudAP derives from its session key and the response's ctx",
+            "MS-OAPXBC 3.2.5.1.3; RFC 7516 (alg dir)",
+            opened.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+        );
+        if let Ok(plain) = opened {
+            let body: Value = serde_json::from_slice(&plain)
+                .map_err(|e| Error::malformed("token response", e.to_string()))?;
+            if let Some(token) = body["access_token"].as_str() {
+                out.artifact(jwt_artifact(
+                    "app-access-token",
+                    "Access token for Microsoft Graph",
+                    token,
+                    None,
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::derived_key;
+
+    #[test]
+    fn hmac_sha256_gives_python_s_answer() {
+        // hmac.new(bytes(32), b"what do ya want for nothing?", "sha256")
+        let mac = super::hs256(&[0u8; 32], b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "76d9e7194e7dbc3aa00bbe8ffb9f6fcb5a932170f971f948bb2ab61607d2b9d6"
+        );
+    }
+
+    #[test]
+    fn the_derived_key_is_the_sp_800_108_block_aadinternals_computes() {
+        // Python: hmac.new(bytes(range(32)), b"\0\0\0\1AzureAD-SecureConversation\0"
+        //   + bytes(range(100, 124)) + b"\0\0\1\0", "sha256").hexdigest()
+        let key: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let context: Vec<u8> = (100u8..124).collect();
+        let hex: String = derived_key(&key, &context)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(hex, EXPECTED);
+    }
+
+    const EXPECTED: &str = "fd86b1821bd2effa68009dee12e23d90b6889712dc9ec3a625075817ca47f47a";
 }

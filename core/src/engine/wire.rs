@@ -34,6 +34,8 @@ pub(crate) mod sign_in {
     pub const ASSERTION: &str = "ngc-assertion";
     pub const PRT_REQUEST: &str = "prt-request";
     pub const PRT_RESPONSE: &str = "prt-response";
+    pub const APP_TOKEN_REQUEST: &str = "prt-token-request";
+    pub const APP_TOKEN_RESPONSE: &str = "prt-token-response";
 }
 
 /// Wire ids of phase A: tokens and MFA.
