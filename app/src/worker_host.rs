@@ -1167,6 +1167,7 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::HybridJoinCertificate,
+                KeyPurpose::EnterpriseDeviceCa,
             ]
         );
     }
@@ -1198,6 +1199,7 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::HybridJoinCertificate,
+                KeyPurpose::EnterpriseDeviceCa,
             ]
         );
         open(&mut host, 2, flow, Options::default());

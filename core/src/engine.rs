@@ -14,6 +14,7 @@
 
 mod certificate;
 mod device_state;
+mod enterprise_join;
 mod federated_join;
 mod holdings;
 mod hybrid_join;
@@ -151,6 +152,11 @@ pub(crate) struct RunState {
     /// The tenant the service connection point named (domain, ID), as the
     /// hybrid-joining device read it.
     pub scp_tenant: Option<(String, crate::formats::guid::Guid)>,
+    /// The Enterprise DRS the service connection point named (on premises).
+    pub scp_drs: Option<String>,
+    /// The join endpoint and resource the Enterprise DRS's discovery
+    /// document named.
+    pub edrs_join: Option<(String, String)>,
     /// The device ID a hybrid-joining device picked for itself.
     pub hybrid_device_id: Option<crate::formats::guid::Guid>,
     /// What the registration service accepted from the device's join request.
@@ -193,6 +199,12 @@ impl Run {
         // device that joined earlier.
         if !flow.info().has_segment(Segment::DeviceRegistration) {
             world.register_device_beforehand();
+        }
+        // An on-premises forest's service connection point names the
+        // Enterprise DRS, not a tenant.
+        if flow.info().deployment == crate::catalog::Deployment::OnPremises {
+            world.directory.scp_keywords =
+                vec![format!("enterpriseDrsName:{}", crate::world::EDRS_HOST)];
         }
         Run {
             script: script(flow),
@@ -466,6 +478,7 @@ impl Run {
             PublishUserCertificate => self.publish_user_certificate(),
             SyncDevice => self.sync_device(),
             WriteBackDevice => self.write_back_device(),
+            DiscoverService => self.discover_service(),
             StartJoin => self.start_join(),
             JoinSignIn => self.join_sign_in(),
             ExchangeJoinToken => self.exchange_join_token(),
@@ -602,6 +615,10 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     // device CA.
     if info.segments.contains(&Segment::DeviceRegistration) {
         match (info.deployment, info.sign_in) {
+            (crate::catalog::Deployment::OnPremises, _) => {
+                keys.push(KeyPurpose::AdFsTokenSigning);
+                keys.push(KeyPurpose::EnterpriseDeviceCa);
+            }
             (crate::catalog::Deployment::Hybrid, crate::catalog::SignIn::Managed) => {
                 keys.push(KeyPurpose::HybridJoinCertificate);
             }
@@ -611,7 +628,9 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
             }
             _ => keys.push(KeyPurpose::AzureAdTokenSigning),
         }
-        keys.push(KeyPurpose::DeviceCa);
+        if info.deployment != crate::catalog::Deployment::OnPremises {
+            keys.push(KeyPurpose::DeviceCa);
+        }
     }
     if (topo.authenticator == Actor::AdFs || topo.token_issuer == Actor::AdFs)
         && !keys.contains(&KeyPurpose::AdFsTokenSigning)

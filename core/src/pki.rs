@@ -34,9 +34,9 @@ pub use certificate::{
 pub use cms::{countersign, recountersign, unsigned_request};
 pub use der_view::{certificate_fields, cms_fields, public_key_fields, request_fields};
 pub use device::{
-    device_ca_certificate, hybrid_join_certificate, issue_device_certificate,
-    read_device_certificate, read_hybrid_join_certificate, verify_issued_by, DeviceCertificate,
-    DeviceFacts, DEVICE_CA_CN, DEVICE_CA_OU,
+    device_ca_certificate, enterprise_device_ca_certificate, hybrid_join_certificate,
+    issue_device_certificate, read_device_certificate, read_hybrid_join_certificate,
+    verify_issued_by, DeviceCertificate, DeviceFacts, DEVICE_CA_CN, DEVICE_CA_OU,
 };
 pub use request::{build_plain_request, build_request, resign_request, verify_request};
 pub use template::{Template, CT_FLAG_HELLO_LOGON_KEY, WINDOWS_HELLO_TEMPLATE};

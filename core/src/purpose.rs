@@ -17,6 +17,9 @@ pub enum KeyPurpose {
     /// publishes on its computer object for the hybrid join (a software
     /// key here: which key storage Windows uses for it is not documented).
     HybridJoinCertificate,
+    /// The Enterprise DRS's device CA on AD FS, which issues the device
+    /// certificates of an on-premises device registration.
+    EnterpriseDeviceCa,
     /// A key of an attacker's own, which no party trusts: what an edit
     /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
     /// keys the flows need.
@@ -24,13 +27,14 @@ pub enum KeyPurpose {
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 6] = [
+    pub const ALL: [KeyPurpose; 7] = [
         KeyPurpose::AzureAdTokenSigning,
         KeyPurpose::AdFsTokenSigning,
         KeyPurpose::EnterpriseRootCa,
         KeyPurpose::EnrollmentAgent,
         KeyPurpose::DeviceCa,
         KeyPurpose::HybridJoinCertificate,
+        KeyPurpose::EnterpriseDeviceCa,
     ];
 
     /// The name of its random stream (`Seed::rng`): never change one, or
@@ -43,6 +47,7 @@ impl KeyPurpose {
             KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
             KeyPurpose::DeviceCa => "azure-drs/device-ca",
             KeyPurpose::HybridJoinCertificate => "device/hybrid-join-certificate",
+            KeyPurpose::EnterpriseDeviceCa => "adfs-drs/device-ca",
             KeyPurpose::Attacker => "attacker/signing-key",
         }
     }
@@ -54,6 +59,9 @@ impl KeyPurpose {
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
             KeyPurpose::DeviceCa => "device CA key of the Entra DRS (RSA-2048)",
+            KeyPurpose::EnterpriseDeviceCa => {
+                "device CA key of the Enterprise DRS on AD FS (RSA-2048)"
+            }
             KeyPurpose::HybridJoinCertificate => {
                 "the computer's self-signed certificate key for the hybrid join (RSA-2048)"
             }

@@ -71,6 +71,9 @@ pub const ADFS_ISSUER: &str = "http://adfs.contoso.com/adfs/services/trust";
 /// The audience of a token for the Entra ID device registration service (MS-KPP).
 pub const ADRS_AUDIENCE: &str = "urn:ms-drs:enterpriseregistration.windows.net";
 /// The resource identifier of the Device Registration Service on AD FS.
+/// The Enterprise DRS's host name (MS-DVRD's example form,
+/// `enterpriseregistration.<domain>`).
+pub const EDRS_HOST: &str = "enterpriseregistration.contoso.com";
 pub const EDRS_AUDIENCE: &str = "urn:ms-drs:434DF4A9-3CF2-4C1D-917E-2CD2B72F515A";
 /// The audience of a federation token for Entra ID.
 pub const AZURE_FEDERATION_AUDIENCE: &str = "urn:federation:MicrosoftOnline";
@@ -408,6 +411,30 @@ impl World {
         Ok(der)
     }
 
+    /// The Enterprise DRS's device CA certificate, made the first time it
+    /// issues a device certificate.
+    pub fn enterprise_device_ca_certificate(&mut self) -> Result<Vec<u8>> {
+        if let Some(der) = &self.edrs.device_ca_certificate {
+            return Ok(der.clone());
+        }
+        let key = self.keys.key(KeyPurpose::EnterpriseDeviceCa)?;
+        let not_before = SimTime(self.config.start.0.saturating_sub(3 * 365 * 86_400_000));
+        let components: Vec<&str> = self.tenant.domain.split('.').rev().collect();
+        let der = crate::pki::enterprise_device_ca_certificate(
+            key,
+            &components,
+            self.seed.guid("adfs/drs-object-guid"),
+            not_before,
+        )?;
+        self.edrs.device_ca_certificate = Some(der.clone());
+        Ok(der)
+    }
+
+    /// The AD domain's objectGUID.
+    pub fn domain_guid(&self) -> Guid {
+        self.seed.guid("ad/domain-object-guid")
+    }
+
     /// The device ID a registration service gives this world's device: a
     /// GUID it generates (MS-DVRJ 3.1.5.1.1.3), drawn from the seed.
     pub fn new_device_id(&self) -> Guid {
@@ -456,7 +483,8 @@ impl World {
         let facts = crate::pki::DeviceFacts {
             device_id: id,
             user_object_id: None,
-            tenant_id: self.tenant.id,
+            tenant_id: Some(self.tenant.id),
+            domain_id: None,
         };
         let der = crate::pki::issue_device_certificate(
             &ca_key,

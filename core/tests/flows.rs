@@ -453,6 +453,18 @@ fn without_the_federation_server_no_token_is_issued() {
             ..Options::default()
         },
     );
+    // Nobody registers a device without AD FS either: the computer's own
+    // sign-in for its registration fails first.
+    assert_halted_at(&r, Action::JoinSignIn, "Federation server reachable", "503");
+    // Provisioning alone, on a device registered before, stops at phase A.
+    let mut r = Run::provisioning_only(
+        world(Options {
+            federation_available: false,
+            ..Options::default()
+        }),
+        flow_id("onprem-cert"),
+    );
+    r.run_to_end();
     assert_halted_at(
         &r,
         Action::SignInRequest,
@@ -1360,8 +1372,8 @@ fn provisioning_uses_the_device_the_join_registered() {
     let read = whfb_core::pki::read_device_certificate(&cert).unwrap();
     assert_eq!(read.device_id, id);
     assert_eq!(read.tenant_id, Some(w.tenant.id));
-    // Flows that do not show the join start with a device registered before.
-    let other = Run::new(world(Options::default()), flow_id("onprem-key"));
+    // Provisioning alone starts with a device registered before.
+    let other = Run::provisioning_only(world(Options::default()), flow_id("onprem-key"));
     assert!(other.world().device.id().is_some());
     assert_eq!(other.world().directory.devices.len(), 1);
 }
@@ -2052,4 +2064,65 @@ fn a_sign_in_with_a_key_entra_id_no_longer_files_for_this_device_is_refused() {
         );
         assert!(r.world().azure_ad.prts.is_empty());
     }
+}
+
+#[test]
+fn on_premises_the_device_registers_with_the_enterprise_drs() {
+    let r = run(flow_id("onprem-cert"), Options::default());
+    check_runs_to_its_end(&r);
+    let w = r.world();
+    let id = w.device.id().unwrap();
+    // MS-DVRJ: the device object is named by the computer's objectGUID,
+    // and lives in AD, not in any cloud.
+    assert_eq!(id, w.directory.computer.object_guid);
+    assert!(w
+        .directory
+        .devices
+        .iter()
+        .any(|d| d.id == id && d.public_key == w.device.device_public_key));
+    assert!(w.azure_ad.devices.is_empty());
+    let cert = w.device.joined().unwrap().certificate.clone().unwrap();
+    let ca = w.edrs.device_ca_certificate.clone().unwrap();
+    whfb_core::pki::verify_issued_by(&cert, &ca).unwrap();
+    let read = whfb_core::pki::read_device_certificate(&cert).unwrap();
+    assert_eq!((read.device_id, read.tenant_id), (id, None));
+    // dsregcmd: enterprise joined once the certificate is installed.
+    let install = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::InstallDeviceCertificate)
+        .unwrap();
+    let state = install
+        .device_state
+        .iter()
+        .find(|s| s.name == "Device State")
+        .unwrap();
+    assert_eq!(state.get("EnterpriseJoined"), Some("YES"));
+    assert_eq!(state.get("AzureAdJoined"), Some("NO"));
+
+    // A token AD FS issued for a user, re-signed by AD FS: the Enterprise
+    // DRS will not register a computer on it.
+    let mut r = Run::new(world(Options::default()), flow_id("onprem-key"));
+    let at = r
+        .script()
+        .resolve("device-registration.join-sign-in")
+        .unwrap();
+    r.run_through(at).unwrap();
+    edit_token(
+        &mut r,
+        "join-access-token",
+        |c| {
+            c.remove(
+                "http://schemas.microsoft.com/authorization/claims/PermitDeviceRegistrationClaim",
+            );
+        },
+        true,
+    );
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::ValidateDeviceEnrollment,
+        "The token is a domain computer's",
+        "PermitDeviceRegistrationClaim",
+    );
 }

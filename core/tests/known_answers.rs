@@ -183,10 +183,10 @@ const CERT_VERSION: x509_cert::Version = x509_cert::Version::V3;
 /// openssl: `Serial Number: 4096 (0x1000)`.
 const CERT_SERIAL: [u8; 2] = [0x10, 0x00];
 /// `validity` (§4.1.2.5): one year, both as UTCTime (years before 2050).
-/// openssl: `Not Before: Nov 22 09:01:52 2026 GMT`, `Not After : Nov 22
-/// 09:01:52 2027 GMT`; as Unix time (`date -u -d … +%s`):
-const CERT_NOT_BEFORE: u64 = 1_795_338_112;
-const CERT_NOT_AFTER: u64 = 1_826_874_112;
+/// openssl: `Not Before: Nov 22 09:01:59 2026 GMT`, `Not After : Nov 22
+/// 09:01:59 2027 GMT`; as Unix time (`date -u -d … +%s`):
+const CERT_NOT_BEFORE: u64 = 1_795_338_119;
+const CERT_NOT_AFTER: u64 = 1_826_874_119;
 
 /// `extensions` (§4.1.2.9), in their order in the certificate:
 /// (extnID, critical, extnValue) from `openssl asn1parse`.
@@ -229,12 +229,12 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
     ),
 ];
 /// `signatureValue` (§4.1.1.3): 256 bytes, the first and last four.
-/// openssl: `Signature Value: 6c:bc:f2:c2: … :49:dd:d3:53`.
-const CERT_SIGNATURE_FIRST: [u8; 4] = [0x5F, 0xEA, 0x72, 0x85];
-const CERT_SIGNATURE_LAST: [u8; 4] = [0x28, 0x8F, 0xDF, 0xF8];
+/// openssl: `Signature Value: 9c:89:3a:15: … :51:70:b9:f1`.
+const CERT_SIGNATURE_FIRST: [u8; 4] = [0x9C, 0x89, 0x3A, 0x15];
+const CERT_SIGNATURE_LAST: [u8; 4] = [0x51, 0x70, 0xB9, 0xF1];
 /// SHA-256 of the whole certificate.
-/// openssl: `x509 -noout -fingerprint -sha256`: `04:B3:6C:AF:…:8F:11:A9`.
-const CERT_SHA256: &str = "04b36cafa155f495d3a85a5eaaf23bdb452a5da17ef7802651b1b3ad0d8f11a9";
+/// openssl: `x509 -noout -fingerprint -sha256`: `41:4C:D9:2A:…:F3:9B:BE`.
+const CERT_SHA256: &str = "414cd92a4b4d1171ef2e462a054f11ceff3c8fdad2eb81ebae5ef648b6f39bbe";
 
 #[test]
 fn the_user_certificate_reads_field_by_field() {
@@ -391,8 +391,8 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // openssl cms: `contentType … OBJECT:pkcs7-data`.
     ("1.2.840.113549.1.9.3", "06092a864886f70d010701"),
     // signing-time (§11.3): UTCTime 261122090151Z.
-    // openssl cms: `signingTime … UTCTIME:Nov 22 09:01:51 2026 GMT`.
-    ("1.2.840.113549.1.9.5", "170d3236313132323039303135315a"),
+    // openssl cms: `signingTime … UTCTIME:Nov 22 09:01:58 2026 GMT`.
+    ("1.2.840.113549.1.9.5", "170d3236313132323039303135385a"),
     // message-digest (§11.2): SHA-256 of eContent, i.e. REQUEST_SHA256.
     // asn1parse at offset 1730: `70188AE5…327B201E`.
     (
@@ -410,14 +410,14 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
          1e1a0043004f004e0054004f0053004f005c0061006c006500780077",
     ),
 ];
-/// signing-time as Unix time (`date -u -d "2026-11-22 09:01:51" +%s`).
-const SIGNING_TIME: u64 = 1_795_338_111;
-/// `signature` (§5.3): 256 bytes; openssl cms: `signature: 0000 - 2e 9d e0 bd …`.
-const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x23, 0x41, 0xB9, 0xE7];
-const COUNTERSIGNATURE_LAST: [u8; 4] = [0x44, 0xC8, 0x7C, 0xCA];
+/// signing-time as Unix time (`date -u -d "2026-11-22 09:01:58" +%s`).
+const SIGNING_TIME: u64 = 1_795_338_118;
+/// `signature` (§5.3): 256 bytes; openssl cms: `signature: 0000 - 0f 0c ae a0 …`.
+const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x0F, 0x0C, 0xAE, 0xA0];
+const COUNTERSIGNATURE_LAST: [u8; 4] = [0xCB, 0xCB, 0x08, 0x43];
 /// SHA-256 of the whole file (`sha256sum`).
 const COUNTERSIGNED_SHA256: &str =
-    "6fbedc27de5eda905858d638617e7596bb8ebcf4703ce2e12470e1989985128c";
+    "deaba64f58abd35829e898f50710718b6d40f79b8e390dcf6b8d53b69cce135e";
 
 #[test]
 fn the_countersignature_reads_field_by_field() {

@@ -14,8 +14,8 @@ const FLOWS = {
   'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 8 },
   'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 8 },
-  'onprem-key': { A: 9, B: 5, C: 3 },
-  'onprem-cert': { A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
+  'onprem-key': { R: 8, A: 9, B: 5, C: 3 },
+  'onprem-cert': { R: 8, A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
 };
 
 let browser;

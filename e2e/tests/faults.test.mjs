@@ -168,7 +168,7 @@ test('hybrid key trust: sign-in is refused before the sync and works after it', 
   // computer's hybrid join (11 steps), step 25 is the sign-in after the sync.
   const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=25', 35);
   const total = await explorer.total();
-  assert.equal(total, 43);
+  assert.equal(total, 45);
   for (const check of await explorer.checkOutcomes()) assert.equal(check.outcome, 'pass', check.title);
   const clock = new ClockPanel(page);
   assert.match(await clock.sync(), /Microsoft Entra Connect ran at 09:48:00/);

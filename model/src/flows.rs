@@ -364,19 +364,12 @@ mod tests {
 
     #[test]
     fn the_join_is_shown_only_where_it_is_modelled() {
-        // Phase R models Microsoft Entra join and hybrid join, managed and
-        // federated, and opens every such flow; on-premises registration
-        // with the Enterprise DRS is not built yet.
+        // Every flow opens with its device's registration: Microsoft Entra
+        // join, hybrid join (managed or federated) or registration with the
+        // Enterprise DRS.
         for flow in FlowId::all() {
             let info = flow.info();
-            assert_eq!(
-                info.has_segment(Segment::DeviceRegistration),
-                info.deployment != Deployment::OnPremises,
-                "{flow}"
-            );
-            if info.has_segment(Segment::DeviceRegistration) {
-                assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
-            }
+            assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
             // The sign-in to Entra ID comes last, in every flow whose user
             // signs in to Entra ID (cloud and hybrid), and only there.
             assert_eq!(

@@ -50,6 +50,7 @@ pub enum Action {
     PublishUserCertificate,
     SyncDevice,
     WriteBackDevice,
+    DiscoverService,
     StartJoin,
     JoinSignIn,
     ExchangeJoinToken,
@@ -117,11 +118,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 61] = [
+    pub const ALL: [Action; 62] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
         Action::WriteBackDevice,
+        Action::DiscoverService,
         Action::StartJoin,
         Action::JoinSignIn,
         Action::ExchangeJoinToken,
@@ -188,6 +190,7 @@ impl Action {
             Action::PublishUserCertificate => "publish-user-certificate",
             Action::SyncDevice => "sync-device",
             Action::WriteBackDevice => "write-back-device",
+            Action::DiscoverService => "discover-service",
             Action::StartJoin => "start-join",
             Action::JoinSignIn => "join-sign-in",
             Action::ExchangeJoinToken => "exchange-join-token",
@@ -571,7 +574,9 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::DeviceRegistration => vec![PhaseSpec {
             phase: Phase::R,
             name: "Device registration",
-            summary: if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
+            summary: if flow.info().deployment == Deployment::OnPremises {
+                "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS: it finds the service in AD, AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory."
+            } else if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
                 "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, AD FS vouches for it as a domain computer, and the registration service certifies its TPM device key."
             } else if flow.info().deployment == Deployment::Hybrid {
                 "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, then proves to the registration service that it is that computer, and the service certifies its TPM device key."
@@ -655,6 +660,7 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
 fn phase_r(flow: FlowId, steps: &mut Vec<StepSpec>) {
     let info = flow.info();
     match (info.deployment, info.sign_in) {
+        (Deployment::OnPremises, _) => enterprise_join(steps),
         (Deployment::Hybrid, SignIn::Managed) => hybrid_join(steps),
         (Deployment::Hybrid, SignIn::Federated) => hybrid_federated_join(steps),
         (_, sign_in) => entra_join(sign_in, steps),
@@ -671,6 +677,40 @@ fn device_writeback(steps: &mut Vec<StepSpec>) {
         "AD FS will check the device's signature against a device object in Active Directory, and only Microsoft Entra Connect's device writeback puts one there, at its next cycle (every 30 minutes by default). The simulated clock jumps there."));
     steps.push(msg(R, AadConnect, Ad, Action::WriteBackDevice, "Device writeback",
         "Microsoft Entra Connect reads the new device object from Entra ID and writes it into Active Directory as an msDS-Device object with its ID and device key: from now on AD FS knows this device too."));
+}
+
+/// A domain-joined computer registers with the Enterprise DRS on AD FS
+/// (MS-DVRD's discovery, MS-DVRJ's join with JoinType 6 and the computer's
+/// token): no cloud at all.
+fn enterprise_join(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(msg(R, Dsreg, Ad, Action::FindTenant, "Find the registration service in AD",
+        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point in the forest's configuration partition: on premises its keyword names the Enterprise DRS on the AD FS farm."));
+    steps.push(msg(R, Dsreg, Edrs, Action::DiscoverService, "Discovery",
+        "The task asks the registration service for its discovery document, which lists where to join and which resource to ask AD FS a token for."));
+    steps.push(msg(R, Dsreg, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
+        "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key."));
+    steps.push(msg(R, Dsreg, AdFs, Action::JoinSignIn, "The computer signs in to AD FS",
+        "The computer proves who it is to AD FS with its own domain account. AD FS checks that the caller is a domain computer and issues a token for the registration service saying so: account type DJ, the computer's object GUID and SID, and permission to register a device."));
+    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
+        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(msg(R, Dsreg, Edrs, Action::EnrollDevice, "Join request",
+        "The task posts the certificate request, the transport key and its device facts to the Enterprise DRS as a domain join, with the computer's token as bearer."));
+    steps.push(internal(R, Edrs, Action::ValidateDeviceEnrollment, "Check token and request",
+        "The registration service checks AD FS's signature on the token, its issuer, audience and lifetime, and the claims a domain join needs, then the certificate request and the transport key."));
+    steps.push(msg(R, Edrs, Ad, Action::CreateDeviceObject, "Device object in AD",
+        "The service issues the device certificate from its own device CA and writes an msDS-Device object into Active Directory, named by the computer's object GUID, holding the device key: from now on AD FS knows this device."));
+    steps.push(msg(
+        R,
+        Edrs,
+        Dsreg,
+        Action::ReturnDeviceCertificate,
+        "Device certificate",
+        "The service answers with the device certificate.",
+    ));
+    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
+        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
 }
 
 /// Microsoft Entra hybrid join in a federated domain: the computer signs in

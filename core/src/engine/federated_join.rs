@@ -27,6 +27,7 @@ use crate::seed::KeyPurpose;
 use crate::world::{
     UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
 };
+use base64ct::Encoding;
 use serde_json::json;
 
 /// The claim types a computer's token carries (Microsoft's hybrid join
@@ -59,7 +60,7 @@ impl Run {
     /// computer's own Kerberos identity.
     pub(crate) fn federated_join_sign_in(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let (caller, endpoint) = if self.hybrid_join() {
+        let (caller, endpoint) = if self.computer_joins() {
             (Actor::Dsreg, "/adfs/services/trust/13/windowstransport")
         } else {
             (Actor::Cxh, "/adfs/services/trust/13/usernamemixed")
@@ -75,10 +76,16 @@ impl Run {
             return Ok(out);
         }
         let computer = &self.world.directory.computer;
-        let request = if self.hybrid_join() {
+        // On premises the computer asks for the Enterprise DRS's resource
+        // the discovery document named; elsewhere for Entra ID.
+        let applies_to = match &self.state.edrs_join {
+            Some((_, resource)) if self.enterprise_join() => resource.clone(),
+            _ => AZURE_FEDERATION_AUDIENCE.to_string(),
+        };
+        let request = if self.computer_joins() {
             json!({
                 "endpoint": format!("https://adfs.contoso.com{endpoint}"),
-                "AppliesTo": AZURE_FEDERATION_AUDIENCE,
+                "AppliesTo": applies_to,
                 "authentication": "Negotiate (Kerberos)",
                 "principal": format!("{}\\{}", self.world.tenant.netbios, computer.sam_account_name),
             })
@@ -125,7 +132,7 @@ impl Run {
             "nbf": now.unix_seconds(),
             "exp": now.plus(TOKEN_LIFETIME).unix_seconds(),
         });
-        if self.hybrid_join() {
+        if self.computer_joins() {
             let principal = text("principal");
             let computer = self.world.directory.computer.clone();
             let own = format!(
@@ -161,6 +168,9 @@ impl Run {
                 "http://{}/adfs/services/trust/",
                 self.world.tenant.domain
             ));
+            if self.enterprise_join() {
+                token_claims[super::enterprise_join::PERMIT_DEVICE_REGISTRATION] = json!("true");
+            }
         } else {
             let account = self.world.user.clone();
             let upn = text("Username");
@@ -198,6 +208,19 @@ impl Run {
         }
         let key = self.world.keys.key(KeyPurpose::AdFsTokenSigning)?.clone();
         let token = jws::sign(&claims(token_claims), &key)?;
+        if self.enterprise_join() {
+            // On premises AD FS's token is the registration service's
+            // access token: no exchange follows.
+            self.put(wire::JOIN_TOKEN, token.clone().into_bytes());
+            out.artifact(jwt_artifact(
+                wire::JOIN_TOKEN,
+                "AD FS token for the Enterprise DRS",
+                &token,
+                Some("the claims are MS-DVRJ 2.2.1's; the grant by which Windows asks AD FS for it is not documented, and is shown as the WS-Trust request of a hybrid join"),
+            ));
+            out.took = SimDuration::seconds(2);
+            return Ok(out);
+        }
         self.put(wire::JOIN_ENTERPRISE_TOKEN, token.clone().into_bytes());
         out.artifact(jwt_artifact(
             wire::JOIN_ENTERPRISE_TOKEN,
@@ -314,26 +337,65 @@ impl Run {
         Ok(out)
     }
 
-    /// What a hybrid join's token says of the computer: its SID, once the
-    /// token describes a domain-joined computer.
-    pub(crate) fn check_computer_token(&self, out: &mut StepOutput, token: &Jws) -> Option<String> {
+    /// Whether the computer joins on its own (hybrid join, or registration
+    /// with the Enterprise DRS) rather than a user at setup.
+    pub(crate) fn computer_joins(&self) -> bool {
+        self.flow.info().deployment != Deployment::Cloud
+    }
+
+    /// What a domain join's token says of the computer: its SID and its
+    /// objectGUID, once the token describes a domain-joined computer (and,
+    /// on premises, may register a device).
+    pub(crate) fn check_computer_token(
+        &self,
+        out: &mut StepOutput,
+        token: &Jws,
+    ) -> Option<(String, Option<crate::formats::guid::Guid>)> {
+        let drs = self.topo.drs;
         let kind = token.string_claim(ACCOUNT_TYPE).unwrap_or_default();
         let sid = token
             .string_claim(PRIMARY_SID)
             .unwrap_or_default()
             .to_string();
+        let guid = token
+            .string_claim(ON_PREM_OBJECT_GUID)
+            .ok()
+            .and_then(|g| base64ct::Base64::decode_vec(g).ok())
+            .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+            .map(crate::formats::guid::Guid::from_dotnet_bytes);
+        let on_premises = self.enterprise_join();
+        let permitted = token
+            .string_claim(super::enterprise_join::PERMIT_DEVICE_REGISTRATION)
+            .unwrap_or_default()
+            == "true";
         out.check(
-            Actor::Adrs,
+            drs,
             "The token is a domain computer's",
-            format!("accounttype \"{kind}\" and primarysid \"{sid}\""),
-            "Microsoft Entra hybrid join, federated",
-            if kind == "DJ" && !sid.is_empty() {
-                Ok(())
+            format!(
+                "accounttype \"{kind}\", primarysid \"{sid}\", onpremobjectguid {}{}",
+                guid.map_or("(none)".into(), |g| g.to_string()),
+                if on_premises {
+                    format!(", PermitDeviceRegistrationClaim {permitted}")
+                } else {
+                    String::new()
+                }
+            ),
+            if on_premises {
+                "MS-DVRJ 2.2.1, 3.1.5.1.1.3"
             } else {
-                Err("a hybrid join needs a domain-joined computer's token (accounttype DJ with its SID)".into())
+                "Microsoft Entra hybrid join, federated"
+            },
+            if kind != "DJ" || sid.is_empty() {
+                Err("a domain join needs a domain-joined computer's token (accounttype DJ with its SID)".into())
+            } else if on_premises && guid.is_none() {
+                Err("the token lacks the computer's onpremobjectguid".into())
+            } else if on_premises && !permitted {
+                Err("the token does not permit device registration (PermitDeviceRegistrationClaim)".into())
+            } else {
+                Ok(())
             },
         );
-        (kind == "DJ" && !sid.is_empty()).then_some(sid)
+        out.ok().then_some((sid, guid))
     }
 
     /// Used by the join's sign-in step to pick its form.

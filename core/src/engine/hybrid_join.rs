@@ -151,6 +151,24 @@ impl Run {
                 .iter()
                 .find_map(|k| k.strip_prefix(name).map(str::to_string))
         };
+        // On premises the keyword names the Enterprise DRS instead (the
+        // on-premises Windows Hello for Business deployment guide's
+        // `enterpriseDrsName:`).
+        if self.flow.info().deployment == Deployment::OnPremises {
+            let drs = keyword("enterpriseDrsName:");
+            out.check(
+                Actor::Dsreg,
+                "The forest names a registration service",
+                format!("keywords {keywords:?}"),
+                "Windows Hello for Business on premises: the service connection point's enterpriseDrsName",
+                match &drs {
+                    Some(host) if !host.is_empty() => Ok(()),
+                    _ => Err("no enterpriseDrsName keyword: the forest is not configured for device registration".into()),
+                },
+            );
+            self.state.scp_drs = drs;
+            return Ok(out);
+        }
         let tenant = match (keyword("azureADName:"), keyword("azureADId:")) {
             (Some(name), Some(id)) => Guid::parse(&id)
                 .map(|id| (name, id))

@@ -248,11 +248,11 @@ impl Run {
         let body = json!({
             "CertificateRequest": { "Type": "pkcs10", "Data": base64(&csr) },
             "TransportKey": base64(&transport),
-            "TargetDomain": DRS_HOST,
+            "TargetDomain": if self.enterprise_join() { crate::world::EDRS_HOST } else { DRS_HOST },
             "DeviceType": "Windows",
             "OSVersion": OS_VERSION,
             "DeviceDisplayName": self.world.device.name,
-            "JoinType": if self.hybrid_join() { JOIN_TYPE_HYBRID } else { JOIN_TYPE_JOIN },
+            "JoinType": if self.computer_joins() { JOIN_TYPE_HYBRID } else { JOIN_TYPE_JOIN },
             "attributes": { "ReuseDevice": "true", "ReturnClientSid": "true" },
         });
         self.put(
@@ -271,8 +271,12 @@ impl Run {
             "Transport key (BCRYPT_RSAPUBLIC_BLOB)",
             &transport,
         ));
+        let endpoint = match &self.state.edrs_join {
+            Some((endpoint, _)) if self.enterprise_join() => format!("{endpoint}?api-version=1.0"),
+            _ => format!("https://{DRS_HOST}/EnrollmentServer/device/?api-version=2.0"),
+        };
         out.note(format!(
-            "POST https://{DRS_HOST}/EnrollmentServer/device/?api-version=2.0, with the access token in the Authorization header as a bearer token."
+            "POST {endpoint}, with the access token in the Authorization header as a bearer token."
         ));
         Ok(out)
     }
@@ -283,17 +287,33 @@ impl Run {
             return self.validate_hybrid_enrollment();
         }
         let mut out = StepOutput::default();
-        let drs = Actor::Adrs;
-        let issuer_keys = self.published_keys(KeyPurpose::AzureAdTokenSigning, &mut out)?;
+        let drs = self.topo.drs;
+        // On premises AD FS issued the token for the Enterprise DRS;
+        // elsewhere Entra ID for its registration service.
+        let (purpose, issuer, issuer_name, audience) = if self.enterprise_join() {
+            (
+                KeyPurpose::AdFsTokenSigning,
+                crate::world::ADFS_ISSUER.to_string(),
+                "AD FS",
+                crate::world::EDRS_AUDIENCE,
+            )
+        } else {
+            (
+                KeyPurpose::AzureAdTokenSigning,
+                self.world.tenant.azure_issuer(),
+                "Entra ID",
+                ADRS_AUDIENCE,
+            )
+        };
+        let issuer_keys = self.published_keys(purpose, &mut out)?;
         let token = self.take_text(wire::JOIN_TOKEN)?;
-        let issuer = self.world.tenant.azure_issuer();
         let rules = TokenRules {
             actor: drs,
             what: "Access token",
             issuer_keys: &issuer_keys,
-            issuer_name: "Entra ID",
+            issuer_name,
             issuer: &issuer,
-            audience: ADRS_AUDIENCE,
+            audience,
             now: self.now,
         };
         let Some(jws) = rules.apply(&mut out, &token) else {
@@ -315,16 +335,18 @@ impl Run {
             body["TransportKey"].as_str(),
         );
         // A computer's token asks for a hybrid join, a user's for a join.
-        let (expected, named) = if self.hybrid_join() {
-            (JOIN_TYPE_HYBRID, "hybrid join")
+        let (expected, named) = if self.computer_joins() {
+            (JOIN_TYPE_HYBRID, "domain join")
         } else {
             (JOIN_TYPE_JOIN, "join")
         };
-        let on_prem_sid = if self.hybrid_join() {
+        let computer = if self.computer_joins() {
             self.check_computer_token(&mut out, &jws)
         } else {
             None
         };
+        let on_prem_sid = computer.as_ref().map(|(sid, _)| sid.clone());
+        let on_prem_guid = computer.and_then(|(_, guid)| guid);
         let join_type = body["JoinType"].as_u64();
         out.check(
             drs,
@@ -354,7 +376,9 @@ impl Run {
                         jws.string_claim("oid").unwrap_or_default().to_string(),
                     )
                 }),
-                device_id: None,
+                // MS-DVRJ 3.1.5.1.1.3: on premises the device object is
+                // named by the computer's objectGUID.
+                device_id: on_prem_guid.filter(|_| self.enterprise_join()),
                 on_prem_sid,
             });
         }
@@ -369,7 +393,7 @@ impl Run {
         certificate_request: &Value,
         transport_key: Option<&str>,
     ) -> Option<(RsaPublicKey, RsaPublicKey)> {
-        let drs = Actor::Adrs;
+        let drs = self.topo.drs;
         let csr_type = certificate_request["Type"].as_str().unwrap_or_default();
         out.check_eq(
             drs,
@@ -458,12 +482,34 @@ impl Run {
             Some((_, oid)) => Some(crate::formats::guid::Guid::parse(oid)?),
             None => None,
         };
-        let ca_cert = self.world.device_ca_certificate()?;
-        let ca_key = self.world.keys.key(KeyPurpose::DeviceCa)?.clone();
-        let facts = DeviceFacts {
-            device_id,
-            user_object_id,
-            tenant_id: self.world.tenant.id,
+        let on_premises = self.enterprise_join();
+        let (ca_cert, ca_key) = if on_premises {
+            (
+                self.world.enterprise_device_ca_certificate()?,
+                self.world.keys.key(KeyPurpose::EnterpriseDeviceCa)?.clone(),
+            )
+        } else {
+            (
+                self.world.device_ca_certificate()?,
+                self.world.keys.key(KeyPurpose::DeviceCa)?.clone(),
+            )
+        };
+        let facts = if on_premises {
+            // The authenticating account is the computer, whose objectGUID
+            // is the device ID (MS-DVRJ 3.1.5.1.1.3).
+            DeviceFacts {
+                device_id,
+                user_object_id: Some(device_id),
+                tenant_id: None,
+                domain_id: Some(self.world.domain_guid()),
+            }
+        } else {
+            DeviceFacts {
+                device_id,
+                user_object_id,
+                tenant_id: Some(self.world.tenant.id),
+                domain_id: None,
+            }
         };
         let cert = pki::issue_device_certificate(
             &ca_key,
@@ -473,6 +519,45 @@ impl Run {
             self.now,
         )?;
         self.put(wire::DEVICE_CERTIFICATE, cert.clone());
+        if on_premises {
+            let owner = accepted.on_prem_sid.clone().unwrap_or_default();
+            let object = super::enterprise_join::device_object(
+                self,
+                device_id,
+                &accepted.display_name,
+                &owner,
+                &cert,
+                &accepted.device_key,
+                OS_VERSION,
+            )?;
+            self.world.directory.devices.push(RegisteredDevice {
+                id: device_id,
+                name: accepted.display_name.clone(),
+                public_key: accepted.device_key,
+                transport_key: Some(accepted.transport_key),
+                registered_by: None,
+                enabled: true,
+            });
+            out.artifact(json_artifact(
+                "device-object",
+                "Device object in Active Directory (msDS-Device)",
+                &object,
+                Some("the attributes are those MS-DVRJ 3.1.5.1.1.3 has the service write (msDS-KeyCredentialLink with the transport key is left out); shown as JSON"),
+            ));
+            out.artifact(certificate_artifact(
+                "device-ca-certificate",
+                "Enterprise DRS device CA certificate (MS-Organization-Access)",
+                &ca_cert,
+                Some("the issuer's form is MS-DVRJ's example (the domain's components, CN=MS-Organization-Access, an OU naming the service); its key and certificate are this run's"),
+            ));
+            out.artifact(certificate_artifact(
+                wire::DEVICE_CERTIFICATE,
+                "Device certificate",
+                &cert,
+                None,
+            ));
+            return Ok(out);
+        }
         let hybrid = self.hybrid_join();
         let mut object = json!({
             "deviceId": device_id.to_string(),
@@ -533,6 +618,29 @@ impl Run {
     pub(crate) fn return_device_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let cert = self.take(wire::DEVICE_CERTIFICATE)?;
+        if self.enterprise_join() {
+            // MS-DVRJ 4.1's example: the computer account is the user.
+            let computer = &self.world.directory.computer;
+            let response = json!({
+                "Certificate": {
+                    "Thumbprint": hex_upper(&Sha1::digest(&cert)),
+                    "RawBody": base64(&cert),
+                },
+                "User": { "Upn": format!("{}@{}", computer.sam_account_name, self.world.tenant.domain) },
+            });
+            self.put(
+                wire::JOIN_RESPONSE,
+                serde_json::to_vec(&response)
+                    .map_err(|e| Error::malformed("join response", e.to_string()))?,
+            );
+            out.artifact(json_artifact(
+                wire::JOIN_RESPONSE,
+                "Join response (MS-DVRJ)",
+                &response,
+                None,
+            ));
+            return Ok(out);
+        }
         if self.hybrid_join() {
             // A hybrid join names no user, and local administrators stay
             // the domain's business.
@@ -675,21 +783,24 @@ impl Run {
                 Err("the subject and the device ID extension name different devices".into())
             },
         );
-        out.check(
-            device,
-            "Issued for this tenant",
-            format!(
-                "tenant ID extension {} against the tenant joined, {}",
-                read.tenant_id.map_or("(none)".into(), |t| t.to_string()),
-                self.world.tenant.id
-            ),
-            "Entra ID: Tenant ID (1.2.840.113556.1.5.284.5)",
-            if read.tenant_id == Some(self.world.tenant.id) {
-                Ok(())
-            } else {
-                Err("the certificate is for another tenant".into())
-            },
-        );
+        // On premises no tenant is named: the domain's ID is.
+        if !self.enterprise_join() {
+            out.check(
+                device,
+                "Issued for this tenant",
+                format!(
+                    "tenant ID extension {} against the tenant joined, {}",
+                    read.tenant_id.map_or("(none)".into(), |t| t.to_string()),
+                    self.world.tenant.id
+                ),
+                "Entra ID: Tenant ID (1.2.840.113556.1.5.284.5)",
+                if read.tenant_id == Some(self.world.tenant.id) {
+                    Ok(())
+                } else {
+                    Err("the certificate is for another tenant".into())
+                },
+            );
+        }
         if !out.ok() {
             return Ok(out);
         }

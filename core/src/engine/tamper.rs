@@ -112,6 +112,9 @@ impl Run {
             token_wire::ACCESS_TOKEN | reg_wire::KEY_RECEIPT => {
                 Sender::Token(KeyPurpose::AzureAdTokenSigning)
             }
+            join_wire::JOIN_TOKEN if self.enterprise_join() => {
+                Sender::Token(KeyPurpose::AdFsTokenSigning)
+            }
             join_wire::JOIN_TOKEN => Sender::Token(KeyPurpose::AzureAdTokenSigning),
             join_wire::DEVICE_CSR => Sender::DeviceKeyRequest,
             join_wire::DEVICE_CERTIFICATE => Sender::DeviceCa,

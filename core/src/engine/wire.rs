@@ -26,6 +26,8 @@ pub(crate) mod join {
     pub const SCP_ENTRY: &str = "service-connection-point";
     pub const USER_CERTIFICATE_WRITE: &str = "computer-user-certificate-write";
     pub const JOIN_URL: &str = "join-request-url";
+    /// On premises: the Enterprise DRS's discovery document.
+    pub const DISCOVERY: &str = "drs-discovery";
 }
 
 /// Wire ids of phase S: the first sign-in.

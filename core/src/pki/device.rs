@@ -45,18 +45,24 @@ const WHAT: &str = "device certificate";
 /// The device CA's name: DC=net, DC=windows, CN=MS-Organization-Access,
 /// OU=82dbaca4-… (in encoded order; RFC 4514 text reverses it).
 fn device_ca_name() -> Result<Name> {
+    ca_name(&["net", "windows"], DEVICE_CA_OU)
+}
+
+/// A device CA's name: the domain components (top first), then
+/// CN=MS-Organization-Access and an OU naming the registration service.
+fn ca_name(domain_components: &[&str], ou: &str) -> Result<Name> {
     let ia5 = |s: &str| -> Result<Any> {
         Any::encode_from(&Ia5StringRef::new(s).map_err(crypto("name"))?).map_err(crypto("name"))
     };
     let utf8 = |s: &str| -> Result<Any> {
         Any::encode_from(&Utf8StringRef::new(s).map_err(crypto("name"))?).map_err(crypto("name"))
     };
-    let parts = [
-        (const_oid::db::rfc4519::DOMAIN_COMPONENT, ia5("net")?),
-        (const_oid::db::rfc4519::DOMAIN_COMPONENT, ia5("windows")?),
-        (const_oid::db::rfc4519::CN, utf8(DEVICE_CA_CN)?),
-        (const_oid::db::rfc4519::OU, utf8(DEVICE_CA_OU)?),
-    ];
+    let mut parts = Vec::new();
+    for dc in domain_components {
+        parts.push((const_oid::db::rfc4519::DOMAIN_COMPONENT, ia5(dc)?));
+    }
+    parts.push((const_oid::db::rfc4519::CN, utf8(DEVICE_CA_CN)?));
+    parts.push((const_oid::db::rfc4519::OU, utf8(ou)?));
     let rdns = parts
         .into_iter()
         .map(|(oid, value)| {
@@ -75,15 +81,33 @@ pub fn device_ca_certificate(key: &RsaPrivateKey, not_before: SimTime) -> Result
     super::certificate::self_signed_ca(key, device_ca_name()?, not_before, 20)
 }
 
+/// The Enterprise DRS's own device CA on AD FS: the same common name under
+/// the AD domain's components, its OU naming the registration service
+/// (MS-DVRJ 4's example issuer has this form, `DC=net, DC=mim1,
+/// CN=MS-Organization-Access, OU=<GUID>`).
+pub fn enterprise_device_ca_certificate(
+    key: &RsaPrivateKey,
+    domain_components: &[&str],
+    service_id: Guid,
+    not_before: SimTime,
+) -> Result<Vec<u8>> {
+    let name = ca_name(domain_components, &service_id.to_string())?;
+    super::certificate::self_signed_ca(key, name, not_before, 20)
+}
+
 /// What the service certifies about a device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeviceFacts {
     /// The device ID the service generated (MS-DVRJ 3.1.5.1.1.3).
     pub device_id: Guid,
-    /// The object GUID of the user who registered the device; none for a
-    /// hybrid join, which the computer performs on its own.
+    /// The object GUID of the account that registered the device: the
+    /// user's for a join at setup, the computer's on premises; none for a
+    /// hybrid join with Entra ID.
     pub user_object_id: Option<Guid>,
-    pub tenant_id: Guid,
+    /// The Entra tenant (`.284.5`), for a cloud registration.
+    pub tenant_id: Option<Guid>,
+    /// The AD domain's objectGUID (`.284.4`), for an on-premises one.
+    pub domain_id: Option<Guid>,
 }
 
 /// Issues the device certificate for `device_key`: subject `CN=<device
@@ -116,10 +140,12 @@ pub fn issue_device_certificate(
     if let Some(user) = facts.user_object_id {
         extensions.push(raw_extension(oid::DEVICE_USER_ID, &user.to_dotnet_bytes())?);
     }
-    extensions.push(raw_extension(
-        oid::TENANT_ID,
-        &facts.tenant_id.to_dotnet_bytes(),
-    )?);
+    if let Some(domain) = facts.domain_id {
+        extensions.push(raw_extension(oid::DOMAIN_ID, &domain.to_dotnet_bytes())?);
+    }
+    if let Some(tenant) = facts.tenant_id {
+        extensions.push(raw_extension(oid::TENANT_ID, &tenant.to_dotnet_bytes())?);
+    }
     extensions.push(raw_extension(oid::JOIN_TYPE, JOIN_TYPE_JOINED.as_bytes())?);
     let tbs = TbsParts {
         serial: positive_serial(&Sha256::digest(facts.device_id.to_rfc4122_bytes()))?,
@@ -318,14 +344,15 @@ mod tests {
         let facts = DeviceFacts {
             device_id: Guid::parse("20b802d5-2957-4d01-86af-58d019ef7b4b").unwrap(),
             user_object_id: Some(Guid::parse("11111111-2222-3333-4444-555555555555").unwrap()),
-            tenant_id: Guid::parse("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee").unwrap(),
+            tenant_id: Some(Guid::parse("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee").unwrap()),
+            domain_id: None,
         };
         let der = issue_device_certificate(&ca_key, &ca, &device_key, facts, start).unwrap();
         verify_issued_by(&der, &ca).unwrap();
         let read = read_device_certificate(&der).unwrap();
         assert_eq!(read.device_id, facts.device_id);
         assert_eq!(read.subject_cn, "20b802d5-2957-4d01-86af-58d019ef7b4b");
-        assert_eq!(read.tenant_id, Some(facts.tenant_id));
+        assert_eq!(read.tenant_id, facts.tenant_id);
         assert_eq!(read.join_type.as_deref(), Some("1"));
         assert_eq!(read.public_key, device_key);
         // Another CA's certificate does not verify it.

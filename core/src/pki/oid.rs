@@ -41,6 +41,8 @@ pub const DEVICE_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11
 pub const DEVICE_USER_ID: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.3");
 /// The tenant ID, in a Microsoft Entra device certificate.
+/// The objectGUID of the AD domain a device registered in (MS-DVRJ 2.3.1).
+pub const DOMAIN_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.4");
 pub const TENANT_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.5");
 /// The join type ("0" registered, "1" joined), in a Microsoft Entra device certificate.
 pub const JOIN_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.7");
@@ -113,6 +115,7 @@ pub fn name(oid: &ObjectIdentifier) -> Option<&'static str> {
         "1.2.840.113549.1.9.14" => "extensionRequest",
         "1.2.840.113556.1.5.284.2" => "Entra ID: Device ID",
         "1.2.840.113556.1.5.284.3" => "Entra ID: User ID",
+        "1.2.840.113556.1.5.284.4" => "Device registration: Domain ID",
         "1.2.840.113556.1.5.284.5" => "Entra ID: Tenant ID",
         "1.2.840.113556.1.5.284.7" => "Entra ID: Join Type",
         "2.23.133.2.1" => "tpmManufacturer",

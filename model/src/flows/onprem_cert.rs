@@ -11,8 +11,11 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Certificate,
     sign_in: SignIn::Federated,
     features: &[],
-    actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, Edrs, Ad, Ra, Ca],
+    actors: &[
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, AdFs, Mfa, Edrs, Ad, Ra, Ca,
+    ],
     segments: &[
+        Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,

@@ -11,8 +11,13 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Key,
     sign_in: SignIn::Federated,
     features: &[],
-    actors: &[User, Sensor, Tpm, Cxh, Wam, AdFs, Mfa, Edrs, Ad],
-    segments: &[Segment::Tokens, Segment::Gestures, Segment::Registration],
+    actors: &[User, Sensor, Tpm, Dsreg, Cxh, Wam, AdFs, Mfa, Edrs, Ad],
+    segments: &[
+        Segment::DeviceRegistration,
+        Segment::Tokens,
+        Segment::Gestures,
+        Segment::Registration,
+    ],
     summary: "No cloud at all: AD FS issues the registration token after MFA and its \
               enterprise registration service writes the key straight into Active Directory.",
     source: "001_9b06d6ff5d75a491.txt",
