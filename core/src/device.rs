@@ -104,6 +104,9 @@ pub struct Device {
     /// transport key.
     join_trace: Vec<TpmExchange>,
     joined: Option<Joined>,
+    /// The PRT's session key once it is held in the TPM (a keyed-hash
+    /// object).
+    session_key: Option<TpmHandle>,
     aik_certificate: Vec<u8>,
     personal_store: Vec<StoreEntry>,
     machine_store: Vec<StoreEntry>,
@@ -249,6 +252,7 @@ impl Device {
             transport_key,
             join_trace,
             joined: None,
+            session_key: None,
             tpm,
             platform,
             pool,
@@ -503,6 +507,55 @@ impl Device {
         );
         Self::record(&mut client, log);
         result.map_err(|e| tpm_reason(&e))
+    }
+
+    /// Brings the PRT's session key into the TPM as an HMAC key under the
+    /// storage root key (TPM2_Create with the secret, TPM2_Load): from now
+    /// on the TPM holds it and derives from it.
+    pub fn hold_session_key(
+        &mut self,
+        secret: &[u8],
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<(), String> {
+        let srk = self.platform.srk.handle;
+        let empty = AuthValue::empty();
+        let mut client = self.client(now);
+        let result = client
+            .create_keyed_hash(
+                srk,
+                &empty,
+                &tpm_emu::templates::hmac_key_sha256(),
+                &empty,
+                secret,
+            )
+            .and_then(|created| client.load(srk, &empty, &created.private, &created.public));
+        Self::record(&mut client, log);
+        let loaded = result.map_err(|e| tpm_reason(&e))?;
+        self.session_key = Some(loaded.handle);
+        Ok(())
+    }
+
+    /// HMAC-SHA256 with the session key the TPM holds (TPM2_HMAC): one
+    /// block of MS-OAPXBC's SP 800-108 KDF.
+    pub fn hmac_with_session_key(
+        &mut self,
+        data: &[u8],
+        now: SimTime,
+        log: &mut Vec<TpmExchange>,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let handle = self
+            .session_key
+            .ok_or_else(|| "the TPM holds no session key".to_string())?;
+        let mut client = self.client(now);
+        let result = client.hmac(handle, &AuthValue::empty(), data);
+        Self::record(&mut client, log);
+        result.map_err(|e| tpm_reason(&e))
+    }
+
+    /// Whether the TPM holds a PRT session key.
+    pub fn holds_session_key(&self) -> bool {
+        self.session_key.is_some()
     }
 
     /// Installs an issued certificate in the Personal store; returns the

@@ -148,7 +148,8 @@ pub(crate) struct RunState {
     pub nonce: Option<String>,
     /// The Primary Refresh Token CloudAP holds, and its session key.
     pub prt: Option<String>,
-    pub session_key: Option<[u8; 32]>,
+    /// Whether CloudAP's PRT has its session key in the TPM.
+    pub session_key_in_tpm: bool,
     /// The tenant the service connection point named (domain, ID), as the
     /// hybrid-joining device read it.
     pub scp_tenant: Option<(String, crate::formats::guid::Guid)>,

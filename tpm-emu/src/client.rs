@@ -12,10 +12,10 @@ use crate::commands::{
     CreatePrimaryResponse, CreateResponse, DictionaryAttackLockResetCommand,
     DictionaryAttackParametersCommand, EmptyResponse, FlushContextCommand, GetCapabilityCommand,
     GetCapabilityResponse, GetRandomCommand, GetRandomResponse, HashCommand, HashResponse,
-    LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand, NvReadPublicResponse,
-    NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse, ReadPublicCommand,
-    ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand, SignResponse,
-    StartupCommand,
+    HmacCommand, HmacResponse, LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand,
+    NvReadPublicResponse, NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse,
+    ReadPublicCommand, ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand,
+    SignResponse, StartupCommand,
 };
 use crate::device::{DaState, Tpm};
 use crate::error::{Error, Malformed, MalformedKind, Result};
@@ -149,7 +149,7 @@ fn mark_withheld(nodes: &mut [crate::describe::Node], withheld: &[(usize, usize)
         }
         if node.children.is_empty() {
             node.value = format!(
-                "withheld: {} byte(s) of a secret (the PIN-derived authValue) are shown as zeros",
+                "withheld: {} byte(s) of a secret (a PIN-derived authValue or a key the caller brings) are shown as zeros",
                 node.len
             );
             node.note = "The recorder does not keep secrets a command carries in the clear; a real TPM trace would show them.".into();
@@ -431,6 +431,63 @@ impl<T: Transport> TpmClient<T> {
             creation_hash: r.creation_hash,
             creation_ticket: r.creation_ticket,
         })
+    }
+
+    /// TPM2_Create of a keyed-hash object whose secret the caller brings
+    /// (TPM 2.0 Part 3 §12.1, `inSensitive.data`; the template's
+    /// sensitiveDataOrigin clear): an HMAC key the TPM will hold from now
+    /// on. The recorder withholds the secret, as it does an authValue.
+    pub fn create_keyed_hash(
+        &mut self,
+        parent: TpmHandle,
+        parent_auth: &AuthValue,
+        template: &TpmtPublic,
+        user_auth: &AuthValue,
+        secret: &[u8],
+    ) -> Result<Created> {
+        let build = |auth: &AuthValue, data: &[u8]| -> Result<Vec<u8>> {
+            Ok(CreateCommand {
+                in_sensitive: Tpm2bSensitiveCreate(TpmsSensitiveCreate {
+                    user_auth: Tpm2bAuth::new(auth.as_bytes().to_vec())?,
+                    data: Tpm2bSensitiveData::new(data.to_vec())?,
+                }),
+                in_public: Tpm2bPublic(template.clone()),
+                outside_info: Tpm2bData::empty(),
+                creation_pcr: TpmlPcrSelection::default(),
+            }
+            .to_bytes())
+        };
+        let zeros = vec![0u8; secret.len()];
+        let (params, redacted) = (
+            build(user_auth, secret)?,
+            build(&user_auth.redacted(), &zeros)?,
+        );
+        let (_, r) = self.call::<CreateResponse>(
+            CommandCode::CREATE,
+            &[parent],
+            &[parent_auth],
+            &params,
+            Some(&redacted),
+        )?;
+        Ok(Created {
+            private: r.out_private,
+            public: r.out_public.0,
+            creation_data: r.creation_data.0,
+            creation_hash: r.creation_hash,
+            creation_ticket: r.creation_ticket,
+        })
+    }
+
+    /// TPM2_HMAC (TPM 2.0 Part 3 §15.5): the HMAC of `data` with the
+    /// keyed-hash object `key`, with its scheme's hash.
+    pub fn hmac(&mut self, key: TpmHandle, key_auth: &AuthValue, data: &[u8]) -> Result<Vec<u8>> {
+        let p = HmacCommand {
+            buffer: Tpm2bMaxBuffer::new(data.to_vec())?,
+            hash_alg: TpmAlgId::NULL,
+        };
+        let (_, r) =
+            self.call::<HmacResponse>(CommandCode::HMAC, &[key], &[key_auth], &p.to_bytes(), None)?;
+        Ok(r.out_hmac.as_bytes().to_vec())
     }
 
     /// TPM2_Load (TPM 2.0 Part 3 §12.2).

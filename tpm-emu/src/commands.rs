@@ -229,6 +229,18 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         response_handle: None,
     },
     CommandSpec {
+        code: CommandCode::HMAC,
+        name: "TPM2_HMAC",
+        spec: "TPM 2.0 Part 3 §15.5",
+        handles: &[h(
+            "handle",
+            "the keyed-hash object holding the HMAC key",
+            AuthRole::User,
+            HandleKind::Object,
+        )],
+        response_handle: None,
+    },
+    CommandSpec {
         code: CommandCode::LOAD,
         name: "TPM2_Load",
         spec: "TPM 2.0 Part 3 §12.2",
@@ -522,6 +534,26 @@ params! {
 }
 
 params! {
+    /// TPM2_HMAC parameters (TPM 2.0 Part 3 §15.5).
+    HmacCommand {
+        /// `buffer`.
+        buffer: Tpm2bMaxBuffer = "buffer", "the data to MAC";
+        /// `hashAlg`.
+        hash_alg: TpmAlgId = "hashAlg", "the hash (TPM_ALG_NULL: the key's scheme's)",
+            check = |a: &TpmAlgId| (*a != TpmAlgId::SHA256 && *a != TpmAlgId::NULL)
+                .then_some(MalformedKind::Hash);
+    }
+}
+
+params! {
+    /// TPM2_HMAC response parameters.
+    HmacResponse {
+        /// `outHMAC`.
+        out_hmac: Tpm2bDigest = "outHMAC", "the HMAC of buffer";
+    }
+}
+
+params! {
     /// TPM2_RSA_Decrypt parameters (TPM 2.0 Part 3 §14.3).
     RsaDecryptCommand {
         /// `cipherText`.
@@ -691,6 +723,7 @@ pub(crate) fn read_command_params(code: CommandCode, r: &mut Reader<'_>) -> Resu
         CommandCode::CERTIFY => CertifyCommand::unmarshal(r).map(drop),
         CommandCode::SIGN => SignCommand::unmarshal(r).map(drop),
         CommandCode::RSA_DECRYPT => RsaDecryptCommand::unmarshal(r).map(drop),
+        CommandCode::HMAC => HmacCommand::unmarshal(r).map(drop),
         CommandCode::DICTIONARY_ATTACK_LOCK_RESET => {
             DictionaryAttackLockResetCommand::unmarshal(r).map(drop)
         }
@@ -718,6 +751,7 @@ pub(crate) fn read_response_params(code: CommandCode, r: &mut Reader<'_>) -> Res
         CommandCode::CERTIFY => CertifyResponse::unmarshal(r).map(drop),
         CommandCode::SIGN => SignResponse::unmarshal(r).map(drop),
         CommandCode::RSA_DECRYPT => RsaDecryptResponse::unmarshal(r).map(drop),
+        CommandCode::HMAC => HmacResponse::unmarshal(r).map(drop),
         CommandCode::GET_CAPABILITY => GetCapabilityResponse::unmarshal(r).map(drop),
         CommandCode::NV_READ_PUBLIC => NvReadPublicResponse::unmarshal(r).map(drop),
         CommandCode::NV_READ => NvReadResponse::unmarshal(r).map(drop),

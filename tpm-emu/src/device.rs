@@ -161,6 +161,9 @@ pub(crate) struct NvIndex {
 pub(crate) struct Counters {
     /// Successful TPM2_Create key generations.
     pub create: u64,
+    /// Successful TPM2_Create of keyed-hash objects, counted apart so that
+    /// bringing a secret in never changes the keys generated after it.
+    pub create_keyed_hash: u64,
     /// TPM2_GetRandom calls.
     pub get_random: u64,
 }

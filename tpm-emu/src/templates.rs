@@ -146,3 +146,23 @@ pub fn aik_ecc_p256() -> TpmtPublic {
     t.object_attributes = t.object_attributes | TpmaObject::RESTRICTED;
     t
 }
+
+/// An HMAC key the caller brings into the TPM (a keyed-hash object,
+/// TPM 2.0 Part 2 §12.2.3.3 with the HMAC scheme and SHA-256): `fixedTPM |
+/// fixedParent | userWithAuth | sign`, sensitiveDataOrigin clear since the
+/// secret comes from outside. What a session key is held as once it is in
+/// the TPM.
+pub fn hmac_key_sha256() -> TpmtPublic {
+    TpmtPublic {
+        name_alg: TpmAlgId::SHA256,
+        object_attributes: TpmaObject::FIXED_TPM
+            | TpmaObject::FIXED_PARENT
+            | TpmaObject::USER_WITH_AUTH
+            | TpmaObject::SIGN,
+        auth_policy: Tpm2bDigest::empty(),
+        kind: PublicKind::KeyedHash {
+            scheme: crate::types::TpmtKeyedHashScheme::new(TpmAlgId::HMAC, TpmAlgId::SHA256),
+            unique: Tpm2bDigest::empty(),
+        },
+    }
+}

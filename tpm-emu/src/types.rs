@@ -32,8 +32,8 @@ pub use tpms::{
     TpmsTaggedProperty, TpmuAttest,
 };
 pub use tpmt::{
-    PublicKind, TpmtEccScheme, TpmtKdfScheme, TpmtPublic, TpmtRsaDecrypt, TpmtRsaScheme,
-    TpmtSigScheme, TpmtSignature, TpmtSymDefObject, TpmtTkCreation, TpmtTkHashcheck,
+    PublicKind, TpmtEccScheme, TpmtKdfScheme, TpmtKeyedHashScheme, TpmtPublic, TpmtRsaDecrypt,
+    TpmtRsaScheme, TpmtSigScheme, TpmtSignature, TpmtSymDefObject, TpmtTkCreation, TpmtTkHashcheck,
 };
 pub(crate) use tpmt::{SensitiveComposite, TpmtSensitive};
 

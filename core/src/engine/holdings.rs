@@ -219,12 +219,12 @@ impl Run {
                 ),
             );
         }
-        if self.state.session_key.is_some() {
+        if world.device.holds_session_key() {
             hold(
-                Actor::CloudAp,
-                Secret,
+                Actor::Tpm,
+                PrivateKey,
                 "PRT session key",
-                "32 bytes the TPM decrypted with the transport key; proves possession of the PRT"
+                "an HMAC key (keyed-hash object) the TPM decrypted with the transport key and now holds; it derives the keys that prove possession of the PRT"
                     .into(),
             );
         }

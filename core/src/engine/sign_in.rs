@@ -538,10 +538,25 @@ impl Run {
             "RFC 7518 §5.3; NIST SP 800-38D",
             jwe.open(&key).map(|_| ()).map_err(|e| e.to_string()),
         );
-        if out.ok() {
-            self.state.session_key = Some(key);
+        if !out.ok() {
+            return Ok(out);
+        }
+        // The session key goes into the TPM as an HMAC key, and CloudAP
+        // keeps no copy: from now on only the TPM can derive from it.
+        let mut tpm_log = Vec::new();
+        let held = self.world.device.hold_session_key(&key, now, &mut tpm_log);
+        out.tpm.extend(tpm_log);
+        out.check(
+            Actor::Tpm,
+            "The TPM holds the session key",
+            "TPM2_Create of a keyed-hash HMAC key with the session key as its secret, then TPM2_Load",
+            "TPM 2.0 Part 3 §12.1 (inSensitive.data), §12.2",
+            held.clone(),
+        );
+        if held.is_ok() {
+            self.state.session_key_in_tpm = true;
             self.state.prt = body["refresh_token"].as_str().map(str::to_string);
-            out.note("CloudAP now holds the PRT and its session key, from which it derives the keys that sign its token requests (next step). Windows keeps the session key in the TPM and derives there; here CloudAP holds it in memory and derives in software.");
+            out.note("CloudAP now holds the PRT; its session key is an object in the TPM, which derives the keys that sign CloudAP's token requests (next step). The secret travels once, in TPM2_Create's command, which the recorder withholds.");
         }
         Ok(out)
     }
@@ -553,13 +568,20 @@ impl Run {
 /// block (the input AADInternals' `Get-PRTDerivedKey` feeds HMAC:
 /// i = 1 ‖ label ‖ 0x00 ‖ context ‖ L = 256, each number 32 bits big-endian).
 pub(crate) fn derived_key(session_key: &[u8; 32], context: &[u8]) -> [u8; 32] {
+    hs256(session_key, &kdf_input(context))
+}
+
+/// What the KDF's one HMAC block runs over: i = 1 ‖ label ‖ 0x00 ‖
+/// context ‖ L = 256. The TPM MACs the same bytes with the session key it
+/// holds.
+fn kdf_input(context: &[u8]) -> Vec<u8> {
     let mut input = Vec::with_capacity(4 + 26 + 1 + context.len() + 4);
     input.extend_from_slice(&1u32.to_be_bytes());
     input.extend_from_slice(b"AzureAD-SecureConversation");
     input.push(0);
     input.extend_from_slice(context);
     input.extend_from_slice(&256u32.to_be_bytes());
-    hs256(session_key, &input)
+    input
 }
 
 /// HMAC-SHA256 (RFC 2104) with a 32-byte key: HS256 of RFC 7518 §3.2 over
@@ -589,9 +611,15 @@ impl Run {
     /// derived from the session key.
     pub(crate) fn request_app_token(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let (Some(prt), Some(session_key)) = (self.state.prt.clone(), self.state.session_key)
+        let Some(prt) = self
+            .state
+            .prt
+            .clone()
+            .filter(|_| self.state.session_key_in_tpm)
         else {
-            return Err(Error::Usage("CloudAP holds no PRT and session key".into()));
+            return Err(Error::Usage(
+                "CloudAP holds no PRT with its session key".into(),
+            ));
         };
         let context: [u8; 24] = self.world.seed.bytes("cloudap/request-context");
         let now = self.now;
@@ -611,7 +639,28 @@ impl Run {
             b64url(header.to_string().as_bytes()),
             b64url(body.to_string().as_bytes())
         );
-        let signature = hs256(&derived_key(&session_key, &context), input.as_bytes());
+        // The TPM derives the signing key from the session key it holds.
+        let mut tpm_log = Vec::new();
+        let derived =
+            self.world
+                .device
+                .hmac_with_session_key(&kdf_input(&context), now, &mut tpm_log);
+        out.tpm.extend(tpm_log);
+        let derived: [u8; 32] = match derived.map(<[u8; 32]>::try_from) {
+            Ok(Ok(k)) => k,
+            Ok(Err(_)) => return Err(Error::Usage("TPM2_HMAC gave no 32-byte key".into())),
+            Err(reason) => {
+                out.check(
+                    Actor::Tpm,
+                    "The TPM derives the signing key",
+                    "TPM2_HMAC with the session key over the KDF's input",
+                    "TPM 2.0 Part 3 §15.5; NIST SP 800-108",
+                    Err(reason),
+                );
+                return Ok(out);
+            }
+        };
+        let signature = hs256(&derived, input.as_bytes());
         let token = format!("{input}.{}", b64url(&signature));
         self.put(wire::APP_TOKEN_REQUEST, token.clone().into_bytes());
         out.artifact(jwt_artifact(
@@ -620,7 +669,7 @@ impl Run {
             &token,
             Some("the claims are those AADInternals sends with a PRT (here for a Microsoft Graph token, without its certificate request); the HS256 key is derived from the session key with the header's ctx"),
         ));
-        out.note("POST https://login.microsoftonline.com/<tenant>/oauth2/token with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request`. The derived key signs; the session key itself never travels.");
+        out.note("POST https://login.microsoftonline.com/<tenant>/oauth2/token with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request`. The TPM derived the signing key (TPM2_HMAC over the KDF's input); the session key never leaves it.");
         Ok(out)
     }
 
@@ -751,18 +800,27 @@ impl Run {
         ));
         // CloudAP's side: its own session key and the ctx that arrived.
         let arrived = Jwe::parse(&compact);
+        let mut tpm_log = Vec::new();
         let opened = arrived.and_then(|jwe| {
             let ctx = jwe.header()?["ctx"]
                 .as_str()
                 .and_then(|c| Base64::decode_vec(c).ok())
                 .unwrap_or_default();
-            let key = derived_key(&self.state.session_key.unwrap_or_default(), &ctx);
+            // The TPM derives the response key, as it did the request's.
+            let key: [u8; 32] = self
+                .world
+                .device
+                .hmac_with_session_key(&kdf_input(&ctx), now, &mut tpm_log)
+                .map_err(Error::Usage)?
+                .try_into()
+                .map_err(|_| Error::Usage("TPM2_HMAC gave no 32-byte key".into()))?;
             jwe.open(&key)
         });
+        out.tpm.extend(tpm_log);
         out.check(
             Actor::CloudAp,
             "Response opens with the derived key",
-            "AES-256-GCM tag, with the key CloudAP derives from its session key and the response's ctx",
+            "AES-256-GCM tag, with the key the TPM derives from the session key and the response's ctx",
             "MS-OAPXBC 3.2.5.1.3; RFC 7516 (alg dir)",
             opened.as_ref().map(|_| ()).map_err(|e| e.to_string()),
         );

@@ -6,7 +6,7 @@
 use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use super::objects::{generate, qualified_name, rebuild_key, Object, PrivateKey};
+use super::objects::{generate, generate_with, qualified_name, rebuild_key, Object, PrivateKey};
 use super::{manufacturer, Seeds, Tpm, MAX_COMMAND_SIZE, MAX_LOADED_OBJECTS};
 use crate::commands::{
     self, build_response, error_response, read_auth_area, read_command_header, read_handles,
@@ -14,10 +14,10 @@ use crate::commands::{
     CreatePrimaryCommand, CreatePrimaryResponse, CreateResponse, DictionaryAttackLockResetCommand,
     DictionaryAttackParametersCommand, FlushContextCommand, GetCapabilityCommand,
     GetCapabilityResponse, GetRandomCommand, GetRandomResponse, HashCommand, HashResponse,
-    LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand, NvReadPublicResponse,
-    NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse, ReadPublicCommand,
-    ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand, SignResponse,
-    StartupCommand,
+    HmacCommand, HmacResponse, LoadCommand, LoadResponse, NvReadCommand, NvReadPublicCommand,
+    NvReadPublicResponse, NvReadResponse, ObjectChangeAuthCommand, ObjectChangeAuthResponse,
+    ReadPublicCommand, ReadPublicResponse, RsaDecryptCommand, RsaDecryptResponse, SignCommand,
+    SignResponse, StartupCommand,
 };
 use crate::crypto::{
     constant_time_eq, hmac_sha256, kdfa, kdfa32, unwrap_private, wrap_private, UnwrapError,
@@ -111,7 +111,28 @@ fn validate_template(t: &TpmtPublic, parent: Option<&TpmtPublic>) -> TpmResult<(
             return Err(ResponseCode::ATTRIBUTES);
         }
     }
-    // Asymmetric keys here are always generated inside the TPM.
+    // Asymmetric keys here are always generated inside the TPM; a
+    // keyed-hash object's secret may come from the caller, and it is an
+    // HMAC key: unrestricted, signing, not decrypting (no sealed data).
+    if let PublicKind::KeyedHash { scheme, .. } = &t.kind {
+        if has(TpmaObject::X509_SIGN)
+            || has(TpmaObject::RESTRICTED)
+            || has(TpmaObject::DECRYPT)
+            || !has(TpmaObject::SIGN)
+        {
+            return Err(ResponseCode::ATTRIBUTES);
+        }
+        if !t.symmetric().is_null() {
+            return Err(ResponseCode::SYMMETRIC);
+        }
+        if !(scheme.is_null() || scheme.hash_alg == TpmAlgId::SHA256) {
+            return Err(ResponseCode::HASH);
+        }
+        if !(t.auth_policy.is_empty() || t.auth_policy.len() == 32) {
+            return Err(ResponseCode::SIZE);
+        }
+        return Ok(());
+    }
     if !has(TpmaObject::SENSITIVE_DATA_ORIGIN) || has(TpmaObject::X509_SIGN) {
         return Err(ResponseCode::ATTRIBUTES);
     }
@@ -151,6 +172,7 @@ fn validate_template(t: &TpmtPublic, parent: Option<&TpmtPublic>) -> TpmResult<(
             }
             (parameters.scheme.scheme, TpmAlgId::ECDSA, &[TpmAlgId::ECDH])
         }
+        PublicKind::KeyedHash { .. } => return Ok(()),
     };
     let ok = if storage || (sign && decrypt) {
         scheme == TpmAlgId::NULL
@@ -436,6 +458,7 @@ impl Tpm {
             CommandCode::CERTIFY => none(self.certify(h(0)?, h(1)?, parse(params)?)?),
             CommandCode::SIGN => none(self.sign(h(0)?, parse(params)?)?),
             CommandCode::RSA_DECRYPT => none(self.rsa_decrypt(h(0)?, parse(params)?)?),
+            CommandCode::HMAC => none(self.hmac(h(0)?, parse(params)?)?),
             CommandCode::DICTIONARY_ATTACK_LOCK_RESET => {
                 parse::<DictionaryAttackLockResetCommand>(params)?;
                 // TPM 2.0 Part 3 §25.2: failedTries = 0.
@@ -608,12 +631,37 @@ impl Tpm {
     fn create(&mut self, parent_handle: TpmHandle, params: &[u8]) -> TpmResult<Vec<u8>> {
         let parent = self.storage_parent(parent_handle)?.clone();
         let p: CreateCommand = parse(params)?;
-        Self::check_in_sensitive(&p.in_sensitive.0)?;
         let template = p.in_public.0;
+        let data = p.in_sensitive.0.data.as_bytes().to_vec();
+        if template.type_() == TpmAlgId::KEYEDHASH {
+            // TPM 2.0 Part 3 §12.1: data from the caller, or the TPM's own
+            // (sensitiveDataOrigin), never both nor neither.
+            if p.in_sensitive.0.user_auth.len() > 32 {
+                return Err(ResponseCode::SIZE.at_parameter(1));
+            }
+            let origin = template
+                .object_attributes
+                .contains(TpmaObject::SENSITIVE_DATA_ORIGIN);
+            if origin != data.is_empty() {
+                return Err(ResponseCode::ATTRIBUTES.at_parameter(2));
+            }
+        } else {
+            Self::check_in_sensitive(&p.in_sensitive.0)?;
+        }
         validate_template(&template, Some(&parent.public)).map_err(|rc| rc.at_parameter(2))?;
-        let mut rng = self.seeds.stream("CREATE", self.counters.create);
-        let (public, key, seed_value) = generate(&template, &mut rng)?;
-        self.counters.create += 1;
+        let keyed_hash = template.type_() == TpmAlgId::KEYEDHASH;
+        let mut rng = if keyed_hash {
+            self.seeds
+                .stream("CREATE KEYEDHASH", self.counters.create_keyed_hash)
+        } else {
+            self.seeds.stream("CREATE", self.counters.create)
+        };
+        let (public, key, seed_value) = generate_with(&template, &data, &mut rng)?;
+        if keyed_hash {
+            self.counters.create_keyed_hash += 1;
+        } else {
+            self.counters.create += 1;
+        }
         let name = public.name();
         let object = Object {
             qualified_name: qualified_name(parent.qualified_name.as_bytes(), &name),
@@ -848,7 +896,7 @@ impl Tpm {
         }
         let own = match &o.public.kind {
             PublicKind::Rsa { parameters, .. } => parameters.scheme,
-            PublicKind::Ecc { .. } => return Err(ResponseCode::KEY.at_handle(1)),
+            _ => return Err(ResponseCode::KEY.at_handle(1)),
         };
         let scheme = if own.is_null() {
             TpmtRsaDecrypt::new(p.in_scheme.scheme, p.in_scheme.hash_alg)
@@ -868,6 +916,35 @@ impl Tpm {
             .map_err(|rc| rc.at_parameter(1))?;
         Ok(RsaDecryptResponse {
             message: Tpm2bPublicKeyRsa::new(message).map_err(|_| ResponseCode::SIZE)?,
+        }
+        .to_bytes())
+    }
+
+    /// TPM2_HMAC (TPM 2.0 Part 3 §15.5): an unrestricted keyed-hash signing
+    /// key MACs the buffer with its scheme's hash (SHA-256 here).
+    fn hmac(&mut self, key: TpmHandle, p: HmacCommand) -> TpmResult<Vec<u8>> {
+        let o = self.object(key).ok_or(ResponseCode::REFERENCE_H0)?;
+        if o.public.type_() != TpmAlgId::KEYEDHASH {
+            return Err(ResponseCode::TYPE.at_handle(1));
+        }
+        let attributes = o.public.object_attributes;
+        if !attributes.contains(TpmaObject::SIGN) || attributes.contains(TpmaObject::RESTRICTED) {
+            return Err(ResponseCode::KEY.at_handle(1));
+        }
+        let own = o.public.sig_scheme().hash_alg;
+        let hash = match (own, p.hash_alg) {
+            (TpmAlgId::NULL, TpmAlgId::NULL) => return Err(ResponseCode::VALUE.at_parameter(2)),
+            (TpmAlgId::NULL, asked) => asked,
+            (own, TpmAlgId::NULL) => own,
+            (own, asked) if own == asked => own,
+            _ => return Err(ResponseCode::VALUE.at_parameter(2)),
+        };
+        if hash != TpmAlgId::SHA256 {
+            return Err(ResponseCode::HASH.at_parameter(2));
+        }
+        let mac = o.hmac_sha256(p.buffer.as_bytes())?;
+        Ok(HmacResponse {
+            out_hmac: Tpm2bDigest::new(mac).map_err(|_| ResponseCode::SIZE)?,
         }
         .to_bytes())
     }

@@ -18,6 +18,8 @@ use crate::types::{
 pub(crate) enum PrivateKey {
     Rsa(Box<rsa::RsaPrivateKey>),
     Ecc(p256::SecretKey),
+    /// A keyed-hash object's secret: an HMAC key.
+    KeyedHash(Vec<u8>),
 }
 
 /// An object in a transient slot (the reference implementation's object slots).
@@ -62,10 +64,33 @@ pub(crate) fn generate(
     template: &TpmtPublic,
     rng: &mut impl CryptoRngCore,
 ) -> Result<(TpmtPublic, PrivateKey, Vec<u8>), ResponseCode> {
+    generate_with(template, &[], rng)
+}
+
+/// As [`generate`], with the caller's secret for a keyed-hash object
+/// (`inSensitive.data` of TPM2_Create); a keyed-hash object without one
+/// gets 32 random bytes. Its `unique` is SHA-256(seedValue ‖ secret)
+/// (TPM 2.0 Part 1 §27.2.3, nameAlg SHA-256).
+pub(crate) fn generate_with(
+    template: &TpmtPublic,
+    data: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<(TpmtPublic, PrivateKey, Vec<u8>), ResponseCode> {
     let mut seed_value = vec![0u8; 32];
     rng.fill_bytes(&mut seed_value);
     let mut public = template.clone();
     let key = match &mut public.kind {
+        PublicKind::KeyedHash { unique, .. } => {
+            let bits = if data.is_empty() {
+                let mut bits = vec![0u8; 32];
+                rng.fill_bytes(&mut bits);
+                bits
+            } else {
+                data.to_vec()
+            };
+            *unique = keyed_hash_unique(&seed_value, &bits);
+            PrivateKey::KeyedHash(bits)
+        }
         PublicKind::Rsa { parameters, unique } => {
             let e = rsa::BigUint::from(parameters.effective_exponent());
             // rsa's key generation, byte for byte, several times faster.
@@ -82,6 +107,14 @@ pub(crate) fn generate(
         }
     };
     Ok((public, key, seed_value))
+}
+
+/// `unique` of a keyed-hash object: SHA-256(seedValue ‖ secret).
+fn keyed_hash_unique(seed_value: &[u8], bits: &[u8]) -> Tpm2bDigest {
+    let mut h = Sha256::new();
+    h.update(seed_value);
+    h.update(bits);
+    Tpm2bDigest::new(h.finalize().to_vec()).unwrap_or_default()
 }
 
 /// The `TPMS_ECC_POINT` of a P-256 public key.
@@ -124,6 +157,9 @@ impl Object {
             PrivateKey::Ecc(s) => SensitiveComposite::Ecc(
                 Tpm2bEccParameter::new(s.to_bytes().to_vec()).unwrap_or_default(),
             ),
+            PrivateKey::KeyedHash(bits) => SensitiveComposite::Bits(
+                crate::types::Tpm2bSensitiveData::new(bits.clone()).unwrap_or_default(),
+            ),
         };
         TpmtSensitive {
             auth_value: Tpm2bAuth::new(auth_value.to_vec()).unwrap_or_default(),
@@ -156,6 +192,19 @@ impl Object {
             _ => return Err(ResponseCode::SCHEME),
         };
         result.map_err(|_| ResponseCode::VALUE)
+    }
+
+    /// HMAC of `data` with this keyed-hash object's secret, with SHA-256
+    /// (TPM2_HMAC, TPM 2.0 Part 3 §15.5).
+    pub(crate) fn hmac_sha256(&self, data: &[u8]) -> Result<Vec<u8>, ResponseCode> {
+        use hmac::{Hmac, Mac};
+        let PrivateKey::KeyedHash(bits) = &self.key else {
+            return Err(ResponseCode::KEY);
+        };
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(bits).map_err(|_| ResponseCode::KEY_SIZE)?;
+        mac.update(data);
+        Ok(mac.finalize().into_bytes().to_vec())
     }
 
     /// Signs a digest with `scheme` (already checked against the key).
@@ -218,6 +267,12 @@ pub(crate) fn rebuild_key(
                 return Err(ResponseCode::BINDING);
             }
             Ok(PrivateKey::Rsa(Box::new(key)))
+        }
+        (PublicKind::KeyedHash { unique, .. }, SensitiveComposite::Bits(bits)) => {
+            if keyed_hash_unique(sensitive.seed_value.as_bytes(), bits.as_bytes()) != *unique {
+                return Err(ResponseCode::BINDING);
+            }
+            Ok(PrivateKey::KeyedHash(bits.as_bytes().to_vec()))
         }
         (PublicKind::Ecc { unique, .. }, SensitiveComposite::Ecc(d)) => {
             let secret =

@@ -339,6 +339,7 @@ constant_newtype! {
         NV_READ = 0x0000_014E => "TPM2_NV_Read",
         OBJECT_CHANGE_AUTH = 0x0000_0150 => "TPM2_ObjectChangeAuth",
         CREATE = 0x0000_0153 => "TPM2_Create",
+        HMAC = 0x0000_0155 => "TPM2_HMAC",
         LOAD = 0x0000_0157 => "TPM2_Load",
         RSA_DECRYPT = 0x0000_0159 => "TPM2_RSA_Decrypt",
         SIGN = 0x0000_015D => "TPM2_Sign",

@@ -237,7 +237,7 @@ fn values_out_of_range_are_refused_with_the_tpm_code() {
         other => panic!("{other:?}"),
     };
     let mut b = rsa_public().to_bytes();
-    b[1] = 0x08; // type: TPM_ALG_KEYEDHASH, not implemented
+    b[1] = 0x25; // type: TPM_ALG_SYMCIPHER, not implemented
     assert_eq!(kind(&b), MalformedKind::Type);
     let mut b = rsa_public().to_bytes();
     b[3] = 0x04; // nameAlg: SHA-1, not implemented

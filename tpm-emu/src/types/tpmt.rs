@@ -10,8 +10,8 @@ use crate::error::{Error, Malformed, MalformedKind, Result};
 use crate::marshal::{Describe, Marshal, Reader, Unmarshal};
 use crate::types::{
     Tpm2bAuth, Tpm2bDigest, Tpm2bEccParameter, Tpm2bName, Tpm2bPrivateKeyRsa, Tpm2bPublicKeyRsa,
-    TpmAlgId, TpmEccCurve, TpmHandle, TpmSt, TpmaObject, TpmsEccParms, TpmsEccPoint, TpmsRsaParms,
-    TpmsSignatureEcc, TpmsSignatureRsa,
+    Tpm2bSensitiveData, TpmAlgId, TpmEccCurve, TpmHandle, TpmSt, TpmaObject, TpmsEccParms,
+    TpmsEccPoint, TpmsRsaParms, TpmsSignatureEcc, TpmsSignatureRsa,
 };
 
 /// Checks a `TPMI_ALG_HASH` value: only SHA-256 is implemented here.
@@ -148,6 +148,14 @@ scheme! {
 }
 
 scheme! {
+    /// `TPMT_KEYEDHASH_SCHEME` (TPM 2.0 Part 2 §11.1.23): a keyed-hash
+    /// object's scheme. This TPM implements HMAC; XOR (an encryption scheme
+    /// with a KDF) is refused as a value it does not take.
+    TpmtKeyedHashScheme, "TPM 2.0 Part 2 §11.1.23", fault = Value,
+    hashed = [HMAC], plain = []
+}
+
+scheme! {
     /// `TPMT_SIG_SCHEME` (TPM 2.0 Part 2 §11.2.1.5): the scheme a command
     /// asks a signing key to use (`TPM_ALG_NULL`: the key's own).
     TpmtSigScheme, "TPM 2.0 Part 2 §11.2.1.5", fault = Scheme,
@@ -265,6 +273,15 @@ pub enum PublicKind {
         /// `unique.ecc`: the public point.
         unique: TpmsEccPoint,
     },
+    /// `TPM_ALG_KEYEDHASH`: `TPMS_KEYEDHASH_PARMS` (its scheme) and
+    /// `unique.keyedHash`, the digest binding the secret to this public
+    /// area (TPM 2.0 Part 1 §27.2.3: nameAlg(seedValue ‖ sensitive)).
+    KeyedHash {
+        /// `parameters.keyedHashDetail.scheme`.
+        scheme: TpmtKeyedHashScheme,
+        /// `unique.keyedHash`.
+        unique: Tpm2bDigest,
+    },
 }
 
 /// `TPMT_PUBLIC` (TPM 2.0 Part 2 §12.2.4): the public area of an object.
@@ -286,6 +303,7 @@ impl TpmtPublic {
         match self.kind {
             PublicKind::Rsa { .. } => TpmAlgId::RSA,
             PublicKind::Ecc { .. } => TpmAlgId::ECC,
+            PublicKind::KeyedHash { .. } => TpmAlgId::KEYEDHASH,
         }
     }
 
@@ -307,7 +325,7 @@ impl TpmtPublic {
                 let e = rsa::BigUint::from(parameters.effective_exponent());
                 rsa::RsaPublicKey::new(n, e).map_err(|_| Error::Crypto("invalid RSA public key"))
             }
-            PublicKind::Ecc { .. } => Err(Error::Unsupported("not an RSA key")),
+            _ => Err(Error::Unsupported("not an RSA key")),
         }
     }
 
@@ -330,7 +348,7 @@ impl TpmtPublic {
                 p256::PublicKey::from_sec1_bytes(&sec1)
                     .map_err(|_| Error::Crypto("ECC point is not on NIST P-256"))
             }
-            PublicKind::Rsa { .. } => Err(Error::Unsupported("not an ECC key")),
+            _ => Err(Error::Unsupported("not an ECC key")),
         }
     }
 
@@ -340,6 +358,9 @@ impl TpmtPublic {
         let doc = match &self.kind {
             PublicKind::Rsa { .. } => self.rsa_public_key()?.to_public_key_der(),
             PublicKind::Ecc { .. } => self.ecc_public_key()?.to_public_key_der(),
+            PublicKind::KeyedHash { .. } => {
+                return Err(Error::Unsupported("a keyed-hash object has no public key"))
+            }
         };
         doc.map(|d| d.as_bytes().to_vec())
             .map_err(|_| Error::Crypto("SubjectPublicKeyInfo encoding failed"))
@@ -362,6 +383,9 @@ impl TpmtPublic {
             PublicKind::Ecc { parameters, .. } => {
                 TpmtSigScheme::new(parameters.scheme.scheme, parameters.scheme.hash_alg)
             }
+            PublicKind::KeyedHash { scheme, .. } => {
+                TpmtSigScheme::new(scheme.scheme, scheme.hash_alg)
+            }
         }
     }
 
@@ -370,6 +394,7 @@ impl TpmtPublic {
         match &self.kind {
             PublicKind::Rsa { parameters, .. } => parameters.symmetric,
             PublicKind::Ecc { parameters, .. } => parameters.symmetric,
+            PublicKind::KeyedHash { .. } => TpmtSymDefObject::NULL,
         }
     }
 
@@ -380,6 +405,8 @@ impl TpmtPublic {
                 TpmEccCurve::NIST_P256 => "ECC NIST P-256".to_string(),
                 other => format!("ECC curve {other}"),
             },
+            PublicKind::KeyedHash { scheme, .. } if scheme.is_null() => "keyed-hash".to_string(),
+            PublicKind::KeyedHash { .. } => "keyed-hash (HMAC)".to_string(),
         };
         let a = self.object_attributes;
         let role = if a.contains(TpmaObject::RESTRICTED) && a.contains(TpmaObject::SIGN) {
@@ -414,6 +441,10 @@ impl Marshal for TpmtPublic {
                 parameters.marshal(out);
                 unique.marshal(out);
             }
+            PublicKind::KeyedHash { scheme, unique } => {
+                scheme.marshal(out);
+                unique.marshal(out);
+            }
         }
     }
 }
@@ -422,7 +453,8 @@ impl Unmarshal for TpmtPublic {
     fn unmarshal(r: &mut Reader<'_>) -> core::result::Result<Self, Malformed> {
         let type_ =
             r.field_checked::<TpmAlgId>("type", "the key's algorithm (TPMI_ALG_PUBLIC)", |t| {
-                (*t != TpmAlgId::RSA && *t != TpmAlgId::ECC).then_some(MalformedKind::Type)
+                (*t != TpmAlgId::RSA && *t != TpmAlgId::ECC && *t != TpmAlgId::KEYEDHASH)
+                    .then_some(MalformedKind::Type)
             })?;
         let name_alg = r.field_checked::<TpmAlgId>(
             "nameAlg",
@@ -447,6 +479,16 @@ impl Unmarshal for TpmtPublic {
                 "the RSA public modulus n (TPMU_PUBLIC_ID.rsa)",
             )?;
             PublicKind::Rsa { parameters, unique }
+        } else if type_ == TpmAlgId::KEYEDHASH {
+            let scheme = r.field::<TpmtKeyedHashScheme>(
+                "parameters",
+                "keyed-hash parameters: the scheme (TPMU_PUBLIC_PARMS.keyedHashDetail)",
+            )?;
+            let unique = r.field::<Tpm2bDigest>(
+                "unique",
+                "digest binding the secret to this public area (TPMU_PUBLIC_ID.keyedHash)",
+            )?;
+            PublicKind::KeyedHash { scheme, unique }
         } else {
             let parameters = r.field::<TpmsEccParms>(
                 "parameters",
@@ -675,6 +717,8 @@ pub(crate) enum SensitiveComposite {
     Rsa(Tpm2bPrivateKeyRsa),
     /// `ecc`: the private scalar.
     Ecc(Tpm2bEccParameter),
+    /// `bits`: a keyed-hash object's secret (an HMAC key).
+    Bits(Tpm2bSensitiveData),
 }
 
 /// `TPMT_SENSITIVE` (TPM 2.0 Part 2 §12.3.2.4): an object's secrets. Only
@@ -701,6 +745,7 @@ impl TpmtSensitive {
         match self.sensitive {
             SensitiveComposite::Rsa(_) => TpmAlgId::RSA,
             SensitiveComposite::Ecc(_) => TpmAlgId::ECC,
+            SensitiveComposite::Bits(_) => TpmAlgId::KEYEDHASH,
         }
     }
 }
@@ -713,6 +758,7 @@ impl Marshal for TpmtSensitive {
         match &self.sensitive {
             SensitiveComposite::Rsa(p) => p.marshal(out),
             SensitiveComposite::Ecc(d) => d.marshal(out),
+            SensitiveComposite::Bits(b) => b.marshal(out),
         }
     }
 }
@@ -720,12 +766,15 @@ impl Marshal for TpmtSensitive {
 impl Unmarshal for TpmtSensitive {
     fn unmarshal(r: &mut Reader<'_>) -> core::result::Result<Self, Malformed> {
         let t = r.field_checked::<TpmAlgId>("sensitiveType", "", |t| {
-            (*t != TpmAlgId::RSA && *t != TpmAlgId::ECC).then_some(MalformedKind::Type)
+            (*t != TpmAlgId::RSA && *t != TpmAlgId::ECC && *t != TpmAlgId::KEYEDHASH)
+                .then_some(MalformedKind::Type)
         })?;
         let auth_value = r.field::<Tpm2bAuth>("authValue", "")?;
         let seed_value = r.field::<Tpm2bDigest>("seedValue", "")?;
         let sensitive = if t == TpmAlgId::RSA {
             SensitiveComposite::Rsa(r.field("sensitive", "")?)
+        } else if t == TpmAlgId::KEYEDHASH {
+            SensitiveComposite::Bits(r.field("sensitive", "")?)
         } else {
             SensitiveComposite::Ecc(r.field("sensitive", "")?)
         };

@@ -17,6 +17,7 @@ mod dictionary_attack;
 mod ek_certificate;
 mod errors;
 mod fuzz;
+mod hmac;
 mod known_answers;
 mod pool;
 mod signing;
