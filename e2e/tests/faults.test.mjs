@@ -466,6 +466,21 @@ test('the first sign-in: a stale nonce, a disabled device and an assertion an at
   assert.match(await explorer.haltText(), /Key is registered for the user|Assertion signature/);
   await afterReopen(page, () => banner.undo());
 
+  // 2b. The same edit keeping the user key's signature: the signature no
+  // longer matches what it signed.
+  await explorer.jump(ASSERTION);
+  await tamper.open('ngc-assertion');
+  await tamper.editClaims((c) => {
+    c.scope = 'openid aza ugs offline_access';
+  });
+  since = await banner.version();
+  await tamper.keepSignature();
+  result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.equal(await explorer.current(), VALIDATE);
+  assert.match((await explorer.check('Assertion signature')).reason, /.+/);
+  await afterReopen(page, () => banner.undo());
+
   // 3. An administrator disables the device before the sign-in.
   const conditions = new ConditionsPanel(page);
   await conditions.deviceDisabled(true);
