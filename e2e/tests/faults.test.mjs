@@ -426,7 +426,7 @@ test('the join: a certificate request edited after the TPM signed it is refused;
   assertNoProblems(problems);
 });
 
-test('the first sign-in: a stale nonce, a disabled device and an assertion an attacker signed are each refused by Entra ID', { timeout: 180_000 }, async (t) => {
+test('the first sign-in: a stale nonce, an edited or re-signed assertion, a disabled device and a key Entra ID no longer files for this device are each refused', { timeout: 180_000 }, async (t) => {
   const NONCE = JOIN + 19 + 1; // CloudAP → Entra ID: ask for a nonce
   const ASSERTION = NONCE + 1; // CloudAP → TPM: sign the nonce with the user key
   const VALIDATE = NONCE + 3; // Entra ID checks device, nonce and key
