@@ -667,6 +667,34 @@ fn phase_r(flow: FlowId, steps: &mut Vec<StepSpec>) {
     }
 }
 
+/// The steps a domain-joined computer's join task takes in every form of
+/// its registration.
+fn find_tenant_in_ad() -> StepSpec {
+    msg(Phase::R, Actor::Dsreg, Actor::Ad, Action::FindTenant, "Find the tenant in AD",
+        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point that Microsoft Entra Connect set up in the forest's configuration partition: the keywords there name the tenant to register with.")
+}
+
+fn computer_signs_request() -> StepSpec {
+    msg(Phase::R, Actor::Tpm, Actor::Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
+        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key.")
+}
+
+fn certificate_to_computer(service: Actor) -> StepSpec {
+    msg(
+        Phase::R,
+        service,
+        Actor::Dsreg,
+        Action::ReturnDeviceCertificate,
+        "Device certificate",
+        "The service answers with the device certificate.",
+    )
+}
+
+fn computer_installs_certificate() -> StepSpec {
+    internal(Phase::R, Actor::Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
+        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM.")
+}
+
 /// Device writeback: in a federated domain AD FS checks a device-signed
 /// request against the device objects in AD, which Microsoft Entra Connect
 /// writes back from Entra ID at its next cycle.
@@ -693,24 +721,15 @@ fn enterprise_join(steps: &mut Vec<StepSpec>) {
         "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key."));
     steps.push(msg(R, Dsreg, AdFs, Action::JoinSignIn, "The computer signs in to AD FS",
         "The computer proves who it is to AD FS with its own domain account. AD FS checks that the caller is a domain computer and issues a token for the registration service saying so: account type DJ, the computer's object GUID and SID, and permission to register a device."));
-    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
-        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(computer_signs_request());
     steps.push(msg(R, Dsreg, Edrs, Action::EnrollDevice, "Join request",
         "The task posts the certificate request, the transport key and its device facts to the Enterprise DRS as a domain join, with the computer's token as bearer."));
     steps.push(internal(R, Edrs, Action::ValidateDeviceEnrollment, "Check token and request",
         "The registration service checks AD FS's signature on the token, its issuer, audience and lifetime, and the claims a domain join needs, then the certificate request and the transport key."));
     steps.push(msg(R, Edrs, Ad, Action::CreateDeviceObject, "Device object in AD",
         "The service issues the device certificate from its own device CA and writes an msDS-Device object into Active Directory, named by the computer's object GUID, holding the device key: from now on AD FS knows this device."));
-    steps.push(msg(
-        R,
-        Edrs,
-        Dsreg,
-        Action::ReturnDeviceCertificate,
-        "Device certificate",
-        "The service answers with the device certificate.",
-    ));
-    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
-        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
+    steps.push(certificate_to_computer(Edrs));
+    steps.push(computer_installs_certificate());
 }
 
 /// Microsoft Entra hybrid join in a federated domain: the computer signs in
@@ -720,32 +739,22 @@ fn enterprise_join(steps: &mut Vec<StepSpec>) {
 fn hybrid_federated_join(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
-    steps.push(msg(R, Dsreg, Ad, Action::FindTenant, "Find the tenant in AD",
-        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point that Microsoft Entra Connect set up in the forest's configuration partition: the keywords there name the tenant to register with."));
+    steps.push(find_tenant_in_ad());
     steps.push(msg(R, Dsreg, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
         "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
     steps.push(msg(R, Dsreg, AdFs, Action::JoinSignIn, "The computer signs in to AD FS",
         "In a federated domain the computer proves who it is to AD FS with its own domain account (integrated Windows authentication at the WS-Trust endpoint). AD FS checks that the caller is a domain computer and issues a token for Entra ID saying so: account type DJ, the computer's object GUID and SID."));
     steps.push(msg(R, Dsreg, AzureAd, Action::ExchangeJoinToken, "Exchange for a registration token",
         "Entra ID checks AD FS's signature, the issuer, audience and lifetime, and that the token describes a domain-joined computer, then issues an access token for its device registration service."));
-    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
-        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(computer_signs_request());
     steps.push(msg(R, Dsreg, Adrs, Action::EnrollDevice, "Hybrid join request",
         "The task posts the certificate request, the transport key and its device facts to the registration service, as a hybrid join, with the computer's access token as bearer."));
     steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check token and request",
         "The registration service checks the token (signature, issuer, audience, lifetime) and that it names a domain-joined computer, then the certificate request and the transport key as for any join."));
     steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Create the device object",
         "The service picks a device ID, issues the device certificate from its device CA, and creates the device object with the device key, the transport key and the computer's SID, by which Microsoft Entra Connect will later match it to the computer account."));
-    steps.push(msg(
-        R,
-        Adrs,
-        Dsreg,
-        Action::ReturnDeviceCertificate,
-        "Device certificate",
-        "The service answers with the device certificate.",
-    ));
-    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
-        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
+    steps.push(certificate_to_computer(Adrs));
+    steps.push(computer_installs_certificate());
     device_writeback(steps);
 }
 
@@ -755,8 +764,7 @@ fn hybrid_federated_join(steps: &mut Vec<StepSpec>) {
 fn hybrid_join(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
-    steps.push(msg(R, Dsreg, Ad, Action::FindTenant, "Find the tenant in AD",
-        "The computer is already joined to the AD domain. At start-up its join task reads the service connection point that Microsoft Entra Connect set up in the forest's configuration partition: the keywords there name the tenant to register with."));
+    steps.push(find_tenant_in_ad());
     steps.push(msg(R, Dsreg, Tpm, Action::CreateDeviceKeys, "Device key and transport key",
         "The TPM creates two RSA-2048 keys that never leave it: the device key, which will prove the device's identity from now on, and the transport key, to which Entra ID will later encrypt the session keys it hands this device."));
     steps.push(msg(R, Dsreg, Ad, Action::PublishUserCertificate, "Self-signed certificate on the computer object",
@@ -765,24 +773,15 @@ fn hybrid_join(steps: &mut Vec<StepSpec>) {
         "In a managed domain Entra ID learns of a computer only through Microsoft Entra Connect, which runs every 30 minutes by default. Until its next cycle the join cannot complete; the simulated clock jumps there."));
     steps.push(msg(R, AadConnect, AzureAd, Action::SyncDevice, "Computer becomes a device object",
         "Microsoft Entra Connect reads the computer object and, since its userCertificate holds a self-signed certificate naming a device ID, creates a device object in Entra ID with that ID, the computer's SID and the certificate. The device is known but not yet registered (the portal shows it as pending)."));
-    steps.push(msg(R, Tpm, Dsreg, Action::SignDeviceRequest, "Certificate request, signed in the TPM",
-        "The join request carries a PKCS#10 certificate request for the device key. The TPM signs it with that key, which proves the request comes from whoever holds the key."));
+    steps.push(computer_signs_request());
     steps.push(msg(R, Dsreg, Adrs, Action::EnrollDevice, "Hybrid join request",
         "The task sends the registration service the certificate request, the transport key and its device facts. In place of a user's token it sends the computer's SID and the time, signed with the self-signed certificate's key: proof that it is the computer Microsoft Entra Connect synchronised."));
     steps.push(internal(R, Adrs, Action::ValidateDeviceEnrollment, "Check the computer's proof",
         "The service looks up the device object the request names, verifies the signed SID with the key of the certificate synchronised for it, checks that the SID is that computer's and the time recent, then checks the certificate request and the transport key as for any join."));
     steps.push(msg(R, Adrs, AzureAd, Action::CreateDeviceObject, "Complete the device object",
         "The service issues the device certificate from its device CA for the device key, and records the device key and the transport key on the device object, which is now registered: the computer is Microsoft Entra hybrid joined."));
-    steps.push(msg(
-        R,
-        Adrs,
-        Dsreg,
-        Action::ReturnDeviceCertificate,
-        "Device certificate",
-        "The service answers with the device certificate.",
-    ));
-    steps.push(internal(R, Dsreg, Action::InstallDeviceCertificate, "Install the certificate",
-        "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM."));
+    steps.push(certificate_to_computer(Adrs));
+    steps.push(computer_installs_certificate());
 }
 
 /// Microsoft Entra join at the out-of-box experience (MS-DVRJ; the join

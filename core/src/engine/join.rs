@@ -618,69 +618,34 @@ impl Run {
     pub(crate) fn return_device_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let cert = self.take(wire::DEVICE_CERTIFICATE)?;
-        if self.enterprise_join() {
-            // MS-DVRJ 4.1's example: the computer account is the user.
-            let computer = &self.world.directory.computer;
-            let response = json!({
-                "Certificate": {
-                    "Thumbprint": hex_upper(&Sha1::digest(&cert)),
-                    "RawBody": base64(&cert),
-                },
-                "User": { "Upn": format!("{}@{}", computer.sam_account_name, self.world.tenant.domain) },
-            });
-            self.put(
-                wire::JOIN_RESPONSE,
-                serde_json::to_vec(&response)
-                    .map_err(|e| Error::malformed("join response", e.to_string()))?,
-            );
-            out.artifact(json_artifact(
-                wire::JOIN_RESPONSE,
-                "Join response (MS-DVRJ)",
-                &response,
-                None,
-            ));
-            return Ok(out);
-        }
-        if self.hybrid_join() {
-            // A hybrid join names no user, and local administrators stay
-            // the domain's business.
-            let response = json!({
-                "Certificate": {
-                    "Thumbprint": hex_upper(&Sha1::digest(&cert)),
-                    "RawBody": base64(&cert),
-                },
-            });
-            self.put(
-                wire::JOIN_RESPONSE,
-                serde_json::to_vec(&response)
-                    .map_err(|e| Error::malformed("join response", e.to_string()))?,
-            );
-            out.artifact(json_artifact(
-                wire::JOIN_RESPONSE,
-                "Join response (MS-DVRJ)",
-                &response,
-                None,
-            ));
-            return Ok(out);
-        }
-        let upn = self.world.user.upn.clone();
-        // Local administrators on an Entra joined device: the Global
-        // Administrator role and the Microsoft Entra Joined Device Local
-        // Administrator role, by their SIDs (modelled: the role IDs are this
-        // run's).
-        let seed = self.world.seed;
-        let admins = [
-            cloud_sid(seed.guid("azure-ad/role/global-administrator")),
-            cloud_sid(seed.guid("azure-ad/role/device-local-administrator")),
-        ];
-        let response = json!({
+        let mut response = json!({
             "Certificate": {
                 "Thumbprint": hex_upper(&Sha1::digest(&cert)),
                 "RawBody": base64(&cert),
             },
-            "User": { "Upn": upn },
-            "MembershipChanges": { "LocalSID": LOCAL_ADMINISTRATORS, "AddSIDs": admins },
         });
+        if self.enterprise_join() {
+            // MS-DVRJ 4.1's example: the computer account is the user.
+            let computer = &self.world.directory.computer;
+            response["User"] = json!({
+                "Upn": format!("{}@{}", computer.sam_account_name, self.world.tenant.domain)
+            });
+        } else if !self.hybrid_join() {
+            // Local administrators on an Entra joined device: the Global
+            // Administrator role and the Microsoft Entra Joined Device Local
+            // Administrator role, by their SIDs (modelled: the role IDs are
+            // this run's). A hybrid join names no user, and local
+            // administrators stay the domain's business.
+            let seed = self.world.seed;
+            let admins = [
+                cloud_sid(seed.guid("azure-ad/role/global-administrator")),
+                cloud_sid(seed.guid("azure-ad/role/device-local-administrator")),
+            ];
+            response["User"] = json!({ "Upn": self.world.user.upn });
+            response["MembershipChanges"] =
+                json!({ "LocalSID": LOCAL_ADMINISTRATORS, "AddSIDs": admins });
+            out.note("MembershipChanges makes the tenant's Global Administrator and Microsoft Entra Joined Device Local Administrator roles members of the device's local Administrators group; the role SIDs here are this run's.");
+        }
         self.put(
             wire::JOIN_RESPONSE,
             serde_json::to_vec(&response)
@@ -692,7 +657,6 @@ impl Run {
             &response,
             None,
         ));
-        out.note("MembershipChanges makes the tenant's Global Administrator and Microsoft Entra Joined Device Local Administrator roles members of the device's local Administrators group; the role SIDs here are this run's.");
         Ok(out)
     }
 
