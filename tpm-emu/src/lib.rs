@@ -50,11 +50,13 @@
 //!
 //! TPM2_Startup, TPM2_GetRandom, TPM2_CreatePrimary, TPM2_Create, TPM2_Load,
 //! TPM2_ReadPublic, TPM2_ObjectChangeAuth, TPM2_Certify, TPM2_Sign,
-//! TPM2_Hash, TPM2_DictionaryAttackParameters,
+//! TPM2_RSA_Decrypt, TPM2_HMAC, TPM2_Hash, TPM2_DictionaryAttackParameters,
 //! TPM2_DictionaryAttackLockReset, TPM2_FlushContext, TPM2_GetCapability
 //! (`TPM_CAP_TPM_PROPERTIES`), TPM2_NV_ReadPublic and TPM2_NV_Read. Keys are
-//! RSA-2048 (RSASSA) and ECC NIST P-256 (ECDSA), with SHA-256 as the only
-//! hash and AES-128-CFB for storage keys.
+//! RSA-2048 (RSASSA, RSAES, OAEP) and ECC NIST P-256 (ECDSA), and keyed-hash
+//! objects holding an HMAC key the caller brings (TPM2_Create with
+//! `inSensitive.data`), with SHA-256 as the only hash and AES-128-CFB for
+//! storage keys.
 //!
 //! # Keys
 //!
