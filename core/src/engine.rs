@@ -207,6 +207,9 @@ impl Run {
             world.directory.scp_keywords =
                 vec![format!("enterpriseDrsName:{}", crate::world::EDRS_HOST)];
         }
+        if world.config.options.scp_missing {
+            world.directory.scp_keywords.clear();
+        }
         Run {
             script: script(flow),
             topo: Topology::of(flow),

@@ -2126,3 +2126,22 @@ fn on_premises_the_device_registers_with_the_enterprise_drs() {
         "PermitDeviceRegistrationClaim",
     );
 }
+
+#[test]
+fn a_forest_without_a_service_connection_point_registers_no_device() {
+    for (flow, title) in [
+        ("hybrid-key-managed", "The forest names a tenant"),
+        ("hybrid-cert-sync", "The forest names a tenant"),
+        ("onprem-cert", "The forest names a registration service"),
+    ] {
+        let r = run(
+            flow_id(flow),
+            Options {
+                scp_missing: true,
+                ..Options::default()
+            },
+        );
+        assert_halted_at(&r, Action::FindTenant, title, "not configured");
+        assert_eq!(r.world().device.id(), None, "{flow}");
+    }
+}

@@ -78,6 +78,10 @@ export class ConditionsPanel {
     return this.select('cond-hellokey', value);
   }
 
+  scpMissing(missing) {
+    return this.setChecked('cond-scp-missing', missing);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

@@ -517,5 +517,14 @@ test('hybrid join: a computer outside Microsoft Entra Connect\'s scope is refuse
   assert.match((await explorer.check('The device object exists')).reason, /The device object by the given id \([0-9a-f-]+\) is not found/);
   assert.match(page.url(), /computersync=out-of-scope/);
   assert.equal(await value('AzureAdJoined'), 'NO');
+
+  // A forest never configured for device registration: the join task
+  // finds no service connection point and goes no further.
+  const conditions = new ConditionsPanel(page);
+  await conditions.computerOutOfScope(false);
+  await conditions.scpMissing(true);
+  assert.equal(await explorer.waitForStep(0), 'failed');
+  assert.match((await explorer.check('The forest names a tenant')).reason, /no service connection point/);
+  assert.match(page.url(), /scp=missing/);
   assertNoProblems(problems);
 });

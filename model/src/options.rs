@@ -211,6 +211,9 @@ pub struct Options {
     pub computer_out_of_sync_scope: bool,
     /// What became of the user's key by the first sign-in.
     pub sign_in_key: SignInKey,
+    /// The forest has no service connection point for device registration
+    /// (Microsoft Entra Connect's device options were never run).
+    pub scp_missing: bool,
 }
 
 impl Default for Options {
@@ -232,12 +235,13 @@ impl Default for Options {
             skip_biometric: false,
             computer_out_of_sync_scope: false,
             sign_in_key: SignInKey::Registered,
+            scp_missing: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 14] = [
+pub const OPTION_KEYS: [(&str, &str); 15] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -265,6 +269,10 @@ pub const OPTION_KEYS: [(&str, &str); 14] = [
     (
         "computersync",
         "in-scope or out-of-scope: whether Microsoft Entra Connect syncs the computer (hybrid join)",
+    ),
+    (
+        "scp",
+        "configured or missing: the forest's service connection point for device registration",
     ),
     (
         "hellokey",
@@ -365,6 +373,15 @@ impl Options {
                         format!("hellokey must be \"registered\", \"deleted\" or \"other-device\", not \"{value}\"")
                     })?;
             }
+            "scp" => match value {
+                "missing" => self.scp_missing = true,
+                "configured" => self.scp_missing = false,
+                _ => {
+                    return Err(format!(
+                        "scp must be \"configured\" or \"missing\", not \"{value}\""
+                    ))
+                }
+            },
             "computersync" => match value {
                 "out-of-scope" => self.computer_out_of_sync_scope = true,
                 "in-scope" => self.computer_out_of_sync_scope = false,
@@ -439,6 +456,9 @@ impl Options {
         }
         if self.computer_out_of_sync_scope {
             out.push(("computersync", "out-of-scope".to_string()));
+        }
+        if self.scp_missing {
+            out.push(("scp", "missing".to_string()));
         }
         if self.sign_in_key != SignInKey::Registered {
             out.push(("hellokey", self.sign_in_key.slug().to_string()));

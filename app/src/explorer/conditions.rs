@@ -46,7 +46,11 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
     let has_adfs = actors.contains(&Actor::AdFs);
     let has_sync = actors.contains(&Actor::AadConnect);
     let has_sign_in = flow.info().has_segment(whfb_model::flows::Segment::SignIn);
-    let has_hybrid_join = actors.contains(&Actor::Dsreg);
+    let has_join_task = actors.contains(&Actor::Dsreg);
+    // Only the managed hybrid join waits for Entra Connect to sync the computer.
+    let has_hybrid_join = has_join_task
+        && flow.info().deployment == whfb_model::catalog::Deployment::Hybrid
+        && flow.info().sign_in == whfb_model::catalog::SignIn::Managed;
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -207,6 +211,17 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             on:change=move |ev| set("device", if event_target_checked(&ev) { "disabled" } else { "enabled" }.into())
                         />
                         <span>"An administrator disables the device before the sign-in"</span>
+                    </label>
+                })}
+                {has_join_task.then(|| view! {
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-scp-missing"
+                            prop:checked=move || options.with(|o| o.scp_missing)
+                            on:change=move |ev| set("scp", if event_target_checked(&ev) { "missing" } else { "configured" }.into())
+                        />
+                        <span>"The forest has no service connection point"</span>
                     </label>
                 })}
                 {has_hybrid_join.then(|| view! {

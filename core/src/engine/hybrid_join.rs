@@ -106,7 +106,10 @@ impl Run {
         };
         let own_dn = format!("{SCP_RDN},CN=Configuration,{}", self.world.tenant.domain_dn);
         let base = asked["baseObject"].as_str().unwrap_or_default();
-        let entry = if base.eq_ignore_ascii_case(&own_dn) {
+        // A forest never configured for device registration has no such
+        // object: LDAP's noSuchObject.
+        let configured = !self.world.directory.scp_keywords.is_empty();
+        let entry = if configured && base.eq_ignore_ascii_case(&own_dn) {
             json!({
                 "dn": own_dn,
                 "objectClass": ["top", "leaf", "connectionPoint", "serviceConnectionPoint"],
