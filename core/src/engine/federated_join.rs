@@ -14,19 +14,17 @@
 //! 6 and the computer's token as bearer (AADInternals' hybrid join with a
 //! federation token).
 
-use super::tokens::{claims, TokenRules};
+use super::tokens::{check_password, claims, TokenRules};
 use super::wire::join as wire;
 use super::wire::{json_artifact, jwt_artifact};
 use super::{Run, StepOutput};
 use crate::catalog::{Actor, Deployment, SignIn};
 use crate::clock::SimDuration;
 use crate::error::{Error, Result};
-use crate::formats::encoding::{base64, hex};
+use crate::formats::encoding::base64;
 use crate::formats::jws::{self, Jws};
 use crate::seed::KeyPurpose;
-use crate::world::{
-    UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
-};
+use crate::world::{ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID};
 use base64ct::Encoding;
 use serde_json::json;
 
@@ -181,21 +179,13 @@ impl Run {
                 "WS-Trust usernamemixed",
                 ("the user", account.upn.as_str(), upn.as_str()),
             );
-            let hash = UserAccount::hash_password(&account.password_salt, &text("Password"));
-            out.check(
+            check_password(
+                &mut out,
                 Actor::AdFs,
-                "Password (first factor)",
-                format!(
-                    "salted SHA-256 of the password sent, {}…, against the hash AD holds, {}…",
-                    &hex(&hash)[..12],
-                    &hex(&account.password_hash)[..12]
-                ),
-                "modelled: directories store password hashes, never passwords",
-                if hash == account.password_hash {
-                    Ok(())
-                } else {
-                    Err("the password is wrong".into())
-                },
+                "AD",
+                "sent",
+                &account,
+                &text("Password"),
             );
             if !out.ok() {
                 return Ok(out);

@@ -14,7 +14,7 @@
 //! that signature with the certificate that was synchronised, never with
 //! anything the device holds.
 
-use super::join::{AcceptedJoin, JOIN_TYPE_HYBRID};
+use super::join::{check_join_type, AcceptedJoin, JOIN_TYPE_HYBRID};
 use super::wire::join as wire;
 use super::wire::{json_artifact, unb64};
 use super::{Run, StepOutput};
@@ -531,23 +531,7 @@ impl Run {
             "AADInternals' hybrid join request (TargetDomainId)",
             ("the tenant", own.as_str(), target),
         );
-        let join_type = body["JoinType"].as_u64();
-        out.check(
-            drs,
-            "Join type",
-            format!(
-                "JoinType {}",
-                join_type.map_or("(none)".into(), |t| t.to_string())
-            ),
-            "MS-DVRJ 3.1.5.1.1.1",
-            if join_type == Some(JOIN_TYPE_HYBRID) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "JoinType must be {JOIN_TYPE_HYBRID} (hybrid join) here"
-                ))
-            },
-        );
+        check_join_type(&mut out, drs, &body, JOIN_TYPE_HYBRID, "hybrid join");
         let keys = self.check_join_keys(
             &mut out,
             &body["CertificateRequest"],

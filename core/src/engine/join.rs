@@ -9,7 +9,7 @@
 //! published keys, the certificate request against the key inside it, the
 //! transport key as a BCRYPT blob.
 
-use super::tokens::{claims, TokenRules};
+use super::tokens::{check_password, claims, TokenRules};
 use super::wire::{bcrypt_artifact, json_artifact, jwt_artifact, unb64};
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
@@ -18,11 +18,11 @@ use crate::device::{public_artifact, Joined};
 use crate::enterprise_pki::{certificate_artifact, request_artifact};
 use crate::error::{Error, Result};
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
-use crate::formats::encoding::{base64, hex, hex_upper};
+use crate::formats::encoding::{base64, hex_upper};
 use crate::formats::jws;
 use crate::pki::{self, DeviceFacts};
 use crate::seed::KeyPurpose;
-use crate::world::{RegisteredDevice, UserAccount, ADRS_AUDIENCE, DRS_CLIENT_ID};
+use crate::world::{RegisteredDevice, ADRS_AUDIENCE, DRS_CLIENT_ID};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPublicKey;
 use serde_json::{json, Value};
@@ -63,6 +63,31 @@ pub(crate) struct AcceptedJoin {
     pub device_id: Option<crate::formats::guid::Guid>,
     /// The computer's SID, for a hybrid join.
     pub on_prem_sid: Option<String>,
+}
+
+/// The request's JoinType against the one this service expects here.
+pub(crate) fn check_join_type(
+    out: &mut StepOutput,
+    drs: Actor,
+    body: &Value,
+    expected: u64,
+    named: &str,
+) {
+    let join_type = body["JoinType"].as_u64();
+    out.check(
+        drs,
+        "Join type",
+        format!(
+            "JoinType {}",
+            join_type.map_or("(none)".into(), |t| t.to_string())
+        ),
+        "MS-DVRJ 3.1.5.1.1.1",
+        if join_type == Some(expected) {
+            Ok(())
+        } else {
+            Err(format!("JoinType must be {expected} ({named}) here"))
+        },
+    );
 }
 
 /// An Entra object's SID (S-1-12-1-…) from its object ID: the GUID's 16
@@ -137,21 +162,13 @@ impl Run {
             "RFC 6749 §4.3.2",
             ("the user", account.upn.as_str(), username.as_str()),
         );
-        let hash = UserAccount::hash_password(&account.password_salt, &password);
-        out.check(
+        check_password(
+            &mut out,
             Actor::AzureAd,
-            "Password (first factor)",
-            format!(
-                "salted SHA-256 of the password sent, {}…, against the hash Entra ID holds, {}…",
-                &hex(&hash)[..12],
-                &hex(&account.password_hash)[..12]
-            ),
-            "modelled: directories store password hashes, never passwords",
-            if hash == account.password_hash {
-                Ok(())
-            } else {
-                Err("the password is wrong".into())
-            },
+            "Entra ID",
+            "sent",
+            account,
+            &password,
         );
         out.check_eq(
             Actor::AzureAd,
@@ -347,21 +364,7 @@ impl Run {
         };
         let on_prem_sid = computer.as_ref().map(|(sid, _)| sid.clone());
         let on_prem_guid = computer.and_then(|(_, guid)| guid);
-        let join_type = body["JoinType"].as_u64();
-        out.check(
-            drs,
-            "Join type",
-            format!(
-                "JoinType {}",
-                join_type.map_or("(none)".into(), |t| t.to_string())
-            ),
-            "MS-DVRJ 3.1.5.1.1.1",
-            if join_type == Some(expected) {
-                Ok(())
-            } else {
-                Err(format!("JoinType must be {expected} ({named}) here"))
-            },
-        );
+        check_join_type(&mut out, drs, &body, expected, named);
         if let (true, Some((device_key, transport_key))) = (out.ok(), keys) {
             self.state.accepted_join = Some(AcceptedJoin {
                 device_key,

@@ -38,6 +38,34 @@ pub(crate) fn claims(value: Value) -> Map<String, Value> {
 }
 
 /// The checks every consumer of a signed token makes.
+/// The first factor: the salted hash of the password that arrived against
+/// the one `holder` keeps for `user` (`verb`: how it arrived).
+pub(crate) fn check_password(
+    out: &mut StepOutput,
+    actor: Actor,
+    holder: &str,
+    verb: &str,
+    user: &UserAccount,
+    password: &str,
+) {
+    let hash = UserAccount::hash_password(&user.password_salt, password);
+    out.check(
+        actor,
+        "Password (first factor)",
+        format!(
+            "salted SHA-256 of the password {verb}, {}…, against the hash {holder} holds, {}…",
+            &hex(&hash)[..12],
+            &hex(&user.password_hash)[..12]
+        ),
+        "modelled: directories store password hashes, never passwords",
+        if hash == user.password_hash {
+            Ok(())
+        } else {
+            Err("the password is wrong".into())
+        },
+    );
+}
+
 pub(crate) struct TokenRules<'a> {
     pub actor: Actor,
     pub what: &'a str,
@@ -402,27 +430,12 @@ impl Run {
         );
         let password = parsed.string_claim("password").unwrap_or_default();
         let user = &self.world.user;
-        let hash = UserAccount::hash_password(&user.password_salt, password);
-        out.check(
-            idp,
-            "Password (first factor)",
-            format!(
-                "salted SHA-256 of the password typed, {}…, against the hash {} holds, {}…",
-                &hex(&hash)[..12],
-                if idp == Actor::AdFs {
-                    "Active Directory"
-                } else {
-                    "Entra ID"
-                },
-                &hex(&user.password_hash)[..12]
-            ),
-            "modelled: directories store password hashes, never passwords",
-            if hash == user.password_hash {
-                Ok(())
-            } else {
-                Err("the password is wrong".into())
-            },
-        );
+        let holder = if idp == Actor::AdFs {
+            "Active Directory"
+        } else {
+            "Entra ID"
+        };
+        check_password(&mut out, idp, holder, "typed", user, password);
         if idp == Actor::AdFs {
             // AD FS issues a token only to a relying party it trusts: itself
             // the issuer, to the resource the request names; federating for
