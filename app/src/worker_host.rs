@@ -265,8 +265,9 @@ impl Host {
             return Ok(world);
         }
         out(FromWorker::Busy {
-            what: "Provisioning the device's TPM: endorsement key, attestation key, device key…"
-                .into(),
+            what:
+                "Provisioning the device's TPM: storage root key, endorsement key, attestation key…"
+                    .into(),
         });
         let mut world =
             World::build(config.clone()).map_err(|e| format!("cannot build the world: {e}"))?;

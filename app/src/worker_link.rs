@@ -44,19 +44,50 @@ fn worker_script() -> String {
     }
 }
 
+/// The property under which index.html leaves the worker it started early.
+const EARLY_WORKER: &str = "__whfbWorker";
+
+/// The worker index.html started before the page's code had loaded (for a
+/// link to a flow), with what it has said so far; `None` if there is none
+/// or it runs another script than this page would start.
+fn adopt_early_worker() -> Option<(Worker, js_sys::Array)> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str(EARLY_WORKER);
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    if early.is_undefined() || early.is_null() {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let field = |name: &str| js_sys::Reflect::get(&early, &JsValue::from_str(name)).ok();
+    let worker: Worker = field("worker")?.dyn_into().ok()?;
+    if field("url")?.as_string().as_deref() != Some(worker_script().as_str()) {
+        worker.terminate();
+        return None;
+    }
+    let said: js_sys::Array = field("early")?.dyn_into().ok()?;
+    Some((worker, said))
+}
+
 impl WorkerLink {
-    /// Starts the worker; `on_message` receives everything it says.
+    /// Starts the worker, or adopts the one index.html started early;
+    /// `on_message` receives everything it says.
     pub fn spawn(on_message: impl Fn(FromWorker) + 'static) -> Result<WorkerLink, String> {
-        let worker = Worker::new(&worker_script())
-            .map_err(|e| format!("the Web Worker could not start: {e:?}"))?;
+        let (worker, said) = match adopt_early_worker() {
+            Some(early) => early,
+            None => (
+                Worker::new(&worker_script())
+                    .map_err(|e| format!("the Web Worker could not start: {e:?}"))?,
+                js_sys::Array::new(),
+            ),
+        };
         let inner = Rc::new(RefCell::new(Inner {
             worker: worker.clone(),
             ready: false,
             queue: Vec::new(),
         }));
         let for_ready = inner.clone();
-        let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else {
+        let receive = move |data: JsValue| {
+            let Some(text) = data.as_string() else {
                 on_message(FromWorker::Failed {
                     run: None,
                     message: "the worker sent something that is not text".into(),
@@ -79,7 +110,14 @@ impl WorkerLink {
                 }
             }
             on_message(message);
-        });
+        };
+        // What the early worker said before the page listened (its Ready,
+        // at least), in order, before anything new.
+        for data in said.iter() {
+            receive(data);
+        }
+        let handler =
+            Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| receive(event.data()));
         worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
         // The worker lives as long as the page: so does its handler.
         handler.forget();

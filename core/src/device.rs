@@ -75,6 +75,33 @@ pub struct StoreEntry {
     pub der: Vec<u8>,
 }
 
+/// The two keys the device registers with: made in the TPM when first
+/// needed (or ahead of need), always as the TPM's first two creations.
+#[derive(Clone, Debug)]
+pub struct DeviceKeys {
+    device: LoadedKey,
+    transport: LoadedKey,
+    /// The device key's public half, as the TPM gave it.
+    pub device_public: RsaPublicKey,
+    /// The transport key's public half: what the cloud encrypts session
+    /// keys to.
+    pub transport_public: RsaPublicKey,
+    /// The TPM commands that created and loaded both keys.
+    pub trace: Vec<TpmExchange>,
+}
+
+impl DeviceKeys {
+    /// TPM2B_PUBLIC of the device key.
+    pub fn device_key_public(&self) -> Vec<u8> {
+        Tpm2bPublic(self.device.public.clone()).to_bytes()
+    }
+
+    /// TPM2B_PUBLIC of the transport key.
+    pub fn transport_key_public(&self) -> Vec<u8> {
+        Tpm2bPublic(self.transport.public.clone()).to_bytes()
+    }
+}
+
 /// What the device learnt when it joined: the ID the registration service
 /// gave it and the device certificate it installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,19 +117,12 @@ pub struct Joined {
 pub struct Device {
     pub name: String,
     pub biometric_sensor: bool,
-    /// The device key's public half, as the TPM gave it.
-    pub device_public_key: RsaPublicKey,
-    /// The transport key's public half: what the cloud encrypts session
-    /// keys to.
-    pub transport_public_key: RsaPublicKey,
     tpm: Tpm,
     platform: Provisioned,
     pool: KeyPool,
-    device_key: LoadedKey,
-    transport_key: LoadedKey,
-    /// The TPM commands that created and loaded the device key and the
-    /// transport key.
-    join_trace: Vec<TpmExchange>,
+    /// The device key and the transport key, once the TPM has made them
+    /// (see [`Device::keys`]).
+    keys: Option<DeviceKeys>,
     joined: Option<Joined>,
     /// The PRT's session key once it is held in the TPM (a keyed-hash
     /// object).
@@ -185,53 +205,6 @@ impl Device {
         let platform = client
             .provision()
             .map_err(Error::tpm("provisioning the TPM"))?;
-        let empty = AuthValue::empty();
-        // The device key and the transport key are the first keys the TPM
-        // creates after its own: the TPM numbers the keys it creates, so
-        // making them here, before any pool key, keeps every later key the
-        // same however the pool is filled. Their commands are recorded and
-        // shown where the device joins.
-        client.set_recording(true);
-        let mut make = |template: TpmtPublic, what: &'static str| -> Result<LoadedKey> {
-            let created = client
-                .create(platform.srk.handle, &empty, &template, &empty)
-                .map_err(Error::tpm(what))?;
-            let loaded = client
-                .load(
-                    platform.srk.handle,
-                    &empty,
-                    &created.private,
-                    &created.public,
-                )
-                .map_err(Error::tpm(what))?;
-            Ok(LoadedKey {
-                handle: loaded.handle,
-                public: created.public,
-                private: created.private,
-            })
-        };
-        let device_key = make(
-            tpm_emu::templates::user_key_rsa_2048(),
-            "creating the device key",
-        )?;
-        let transport_key = make(
-            tpm_emu::templates::decryption_key_rsa_2048(),
-            "creating the transport key",
-        )?;
-        let join_trace = client
-            .take_exchanges()
-            .iter()
-            .enumerate()
-            .map(|(i, exchange)| exchange_record(i + 1, exchange))
-            .collect();
-        let device_public_key = device_key
-            .public
-            .rsa_public_key()
-            .map_err(Error::tpm("reading the device key"))?;
-        let transport_public_key = transport_key
-            .public
-            .rsa_public_key()
-            .map_err(Error::tpm("reading the transport key"))?;
         let aik_certificate = attestation_ca.certify_aik(
             &platform.aik.public,
             &platform.ek_certificate,
@@ -246,11 +219,7 @@ impl Device {
         Ok(Device {
             name,
             biometric_sensor: options.biometric_sensor,
-            device_public_key,
-            transport_public_key,
-            device_key,
-            transport_key,
-            join_trace,
+            keys: None,
             joined: None,
             session_key: None,
             tpm,
@@ -288,20 +257,72 @@ impl Device {
         Ok(value)
     }
 
-    /// The TPM commands that created and loaded the device key and the
-    /// transport key (run when the TPM was set up, before any pool key).
-    pub fn join_trace(&self) -> &[TpmExchange] {
-        &self.join_trace
+    /// The device key and the transport key, made in the TPM the first time
+    /// anything needs them (TPM2_Create and TPM2_Load under the storage root
+    /// key, recorded). The TPM numbers the keys it creates and draws each
+    /// one's randomness by that number, so these two are always its first
+    /// creations: [`Device::fill_pool_one`] and [`Device::take_user_key`]
+    /// make them before any pool key. Making them ahead of need therefore
+    /// changes no byte of a run.
+    pub fn keys(&mut self) -> Result<&DeviceKeys> {
+        if self.keys.is_none() {
+            self.keys = Some(self.make_keys()?);
+        }
+        self.keys
+            .as_ref()
+            .ok_or_else(|| Error::Usage("the device keys were not made".into()))
     }
 
-    /// TPM2B_PUBLIC of the device key.
-    pub fn device_key_public(&self) -> Vec<u8> {
-        Tpm2bPublic(self.device_key.public.clone()).to_bytes()
+    /// The device keys if the TPM has made them already.
+    pub fn keys_if_made(&self) -> Option<&DeviceKeys> {
+        self.keys.as_ref()
     }
 
-    /// TPM2B_PUBLIC of the transport key.
-    pub fn transport_key_public(&self) -> Vec<u8> {
-        Tpm2bPublic(self.transport_key.public.clone()).to_bytes()
+    fn make_keys(&mut self) -> Result<DeviceKeys> {
+        let srk = self.platform.srk.handle;
+        let mut client = TpmClient::new(&mut self.tpm);
+        client.set_recording(true);
+        let empty = AuthValue::empty();
+        let mut make = |template: TpmtPublic, what: &'static str| -> Result<LoadedKey> {
+            let created = client
+                .create(srk, &empty, &template, &empty)
+                .map_err(Error::tpm(what))?;
+            let loaded = client
+                .load(srk, &empty, &created.private, &created.public)
+                .map_err(Error::tpm(what))?;
+            Ok(LoadedKey {
+                handle: loaded.handle,
+                public: created.public,
+                private: created.private,
+            })
+        };
+        let device = make(
+            tpm_emu::templates::user_key_rsa_2048(),
+            "creating the device key",
+        )?;
+        let transport = make(
+            tpm_emu::templates::decryption_key_rsa_2048(),
+            "creating the transport key",
+        )?;
+        let trace = client
+            .take_exchanges()
+            .iter()
+            .enumerate()
+            .map(|(i, exchange)| exchange_record(i + 1, exchange))
+            .collect();
+        Ok(DeviceKeys {
+            device_public: device
+                .public
+                .rsa_public_key()
+                .map_err(Error::tpm("reading the device key"))?,
+            transport_public: transport
+                .public
+                .rsa_public_key()
+                .map_err(Error::tpm("reading the transport key"))?,
+            device,
+            transport,
+            trace,
+        })
     }
 
     /// The computer's Personal store (the device certificate).
@@ -331,6 +352,10 @@ impl Device {
     /// Creates one pool key if the pool is below its target (about a second
     /// in a browser): what a background worker calls when idle.
     pub fn fill_pool_one(&mut self) -> Result<bool> {
+        if self.keys.is_none() {
+            self.keys()?;
+            return Ok(true);
+        }
         let mut client = TpmClient::new(&mut self.tpm);
         client.set_recording(false);
         self.pool
@@ -372,7 +397,7 @@ impl Device {
         log: &mut Vec<TpmExchange>,
     ) -> Result<Vec<u8>> {
         let digest = Sha256::digest(input);
-        let handle = self.device_key.handle;
+        let handle = self.keys()?.device.handle;
         let mut client = self.client(now);
         let signature = client.sign(handle, &AuthValue::empty(), &digest);
         Self::record(&mut client, log);
@@ -390,7 +415,8 @@ impl Device {
         let signature = self
             .sign_with_device_key(test, now, log)
             .map_err(|e| e.to_string())?;
-        crate::rs256::verify(&self.device_public_key, test, &signature)
+        let public = &self.keys().map_err(|e| e.to_string())?.device_public;
+        crate::rs256::verify(public, test, &signature)
     }
 
     /// Takes a key from the pool (TPM2_Load, TPM2_Certify over `nonce`),
@@ -408,6 +434,8 @@ impl Device {
         now: SimTime,
         log: &mut Vec<TpmExchange>,
     ) -> std::result::Result<(LoadedKey, KeyAttestation), String> {
+        // The device keys are the TPM's first creations, pool keys after.
+        self.keys().map_err(|e| e.to_string())?;
         let srk = self.platform.srk.handle;
         let aik_certificate = self.aik_certificate.clone();
         self.tpm.set_time(Millis(now.0));
@@ -496,7 +524,7 @@ impl Device {
         now: SimTime,
         log: &mut Vec<TpmExchange>,
     ) -> std::result::Result<Vec<u8>, String> {
-        let handle = self.transport_key.handle;
+        let handle = self.keys().map_err(|e| e.to_string())?.transport.handle;
         let mut client = self.client(now);
         let result = client.rsa_decrypt(
             handle,

@@ -196,11 +196,6 @@ impl Run {
     /// A run of `flow` in `world`, before its first step.
     pub fn new(mut world: World, flow: FlowId) -> Run {
         let now = world.config.start;
-        // A flow whose run does not show the device joining starts with a
-        // device that joined earlier.
-        if !flow.info().has_segment(Segment::DeviceRegistration) {
-            world.register_device_beforehand();
-        }
         // An on-premises forest's service connection point names the
         // Enterprise DRS, not a tenant.
         if flow.info().deployment == crate::catalog::Deployment::OnPremises {
@@ -227,16 +222,14 @@ impl Run {
     /// A run of provisioning alone: the device registered before it (as
     /// in a flow that does not show its registration), and no sign-in
     /// after it. What `whfb run --provisioning-only` runs.
-    pub fn provisioning_only(mut world: World, flow: FlowId) -> Run {
-        if flow.info().has_segment(Segment::DeviceRegistration) {
-            world.register_device_beforehand();
-        }
+    pub fn provisioning_only(mut world: World, flow: FlowId) -> Result<Run> {
+        world.register_device_beforehand()?;
         let mut run = Run::new(world, flow);
         let around = |s: Segment| matches!(s, Segment::DeviceRegistration | Segment::SignIn);
         run.script.steps.retain(|step| !around(step.id.segment));
         let kept: Vec<_> = run.script.steps.iter().map(|s| s.phase).collect();
         run.script.phases.retain(|p| kept.contains(&p.phase));
-        run
+        Ok(run)
     }
 
     pub fn flow(&self) -> FlowId {
@@ -438,11 +431,20 @@ impl Run {
     }
 
     /// Prepares one slow thing ahead of need (an RSA-2048 key takes a few
-    /// tenths of a second in a browser): the next infrastructure key this flow uses that
-    /// does not exist yet, then the enterprise PKI. Returns what it prepared,
-    /// or `None` when everything is ready. Keys come from per-purpose seeded
-    /// streams, so preparing them early changes no byte of the run.
+    /// tenths of a second in a browser): the device key and transport key in
+    /// the TPM, then the next infrastructure key this flow uses that does not
+    /// exist yet, then the enterprise PKI. Returns what it prepared, or
+    /// `None` when everything is ready. Keys come from per-purpose seeded
+    /// streams, and the device keys are always the TPM's first creations
+    /// ([`crate::device::Device::keys`]), so preparing them early changes no
+    /// byte of the run.
     pub fn warm_up_one(&mut self) -> Result<Option<String>> {
+        if self.world.device.keys_if_made().is_none() {
+            self.world.device.keys()?;
+            return Ok(Some(
+                "the device key and the transport key (in the TPM)".into(),
+            ));
+        }
         for purpose in self.keys_needed() {
             if !self.world.keys.has(purpose) {
                 self.world.keys.make(purpose)?;

@@ -158,7 +158,10 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let world = World::build(config).map_err(|e| format!("cannot build the world: {e}"))?;
     let mut edited = EditedRun::with_edits(world.clone(), flow, &edits)
         .map_err(|e| format!("--edits: the edit was refused: {e}"))?;
-    let mut alone = provisioning_only.then(|| Run::provisioning_only(world, flow));
+    let mut alone = provisioning_only
+        .then(|| Run::provisioning_only(world, flow))
+        .transpose()
+        .map_err(|e| format!("cannot register the device before the run: {e}"))?;
     let run = match &mut alone {
         Some(run) => {
             run.run_to_end();

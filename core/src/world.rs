@@ -355,9 +355,10 @@ impl World {
             .ok_or_else(|| Error::Crypto("the enterprise PKI could not be kept".into()))
     }
 
-    /// Generates every infrastructure key and the PKI now (tests and the
-    /// command line use it to pay the cost once, up front).
+    /// Generates the device keys, every infrastructure key and the PKI now
+    /// (tests and the command line use it to pay the cost once, up front).
     pub fn warm_up_all(&mut self) -> Result<()> {
+        self.device.keys()?;
         for purpose in KeyPurpose::ALL {
             self.keys.make(purpose)?;
         }
@@ -445,13 +446,14 @@ impl World {
     /// AD and AD hold it with its device key (the Enterprise DRS wrote it, or
     /// Microsoft Entra Connect's device writeback did), and the device knows its
     /// ID. For the flows whose run does not show the device's registration.
-    pub fn register_device_beforehand(&mut self) {
+    pub fn register_device_beforehand(&mut self) -> Result<()> {
         let id = self.new_device_id();
+        let keys = self.device.keys()?.clone();
         let registered = RegisteredDevice {
             id,
             name: self.device.name.clone(),
-            public_key: self.device.device_public_key.clone(),
-            transport_key: Some(self.device.transport_public_key.clone()),
+            public_key: keys.device_public,
+            transport_key: Some(keys.transport_public),
             registered_by: None,
             enabled: true,
         };
@@ -462,6 +464,7 @@ impl World {
             id,
             certificate: None,
         });
+        Ok(())
     }
 
     /// The device certificate of a device that joined before the run: the
@@ -486,13 +489,9 @@ impl World {
             tenant_id: Some(self.tenant.id),
             domain_id: None,
         };
-        let der = crate::pki::issue_device_certificate(
-            &ca_key,
-            &ca_cert,
-            &self.device.device_public_key,
-            facts,
-            issued,
-        )?;
+        let device_key = self.device.keys()?.device_public.clone();
+        let der =
+            crate::pki::issue_device_certificate(&ca_key, &ca_cert, &device_key, facts, issued)?;
         self.device.join(crate::device::Joined {
             id,
             certificate: Some(der.clone()),

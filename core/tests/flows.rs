@@ -96,6 +96,55 @@ fn check_runs_to_its_end(r: &Run) {
     assert_eq!(phases.last(), r.script().phase_list().last());
 }
 
+/// The device key and the transport key are made when first needed or
+/// ahead of need, before or after pool keys are asked for: the run is the
+/// same to the byte, because they are always the TPM's first creations.
+#[test]
+fn the_device_keys_are_the_same_whenever_they_are_made() {
+    let flow = flow_id("aadj-managed");
+    // Every artifact of the run, and the TPM commands that made the device
+    // keys (a user key taken from a full pool shows fewer TPM commands than
+    // one made on the spot, but it is the same key).
+    let events = |r: &Run| -> Vec<(String, Vec<u8>)> {
+        r.events()
+            .iter()
+            .flat_map(|e| {
+                let tpm = e
+                    .tpm
+                    .iter()
+                    .filter(|_| e.action == Action::CreateDeviceKeys)
+                    .flat_map(|x| [&x.command, &x.response]);
+                e.artifacts.iter().chain(tpm)
+            })
+            .map(|a| (a.id.clone(), a.bytes.clone()))
+            .collect()
+    };
+    let fresh = || World::build(WorldConfig::new("tests")).unwrap();
+    let mut at_need = Run::new(fresh(), flow);
+    at_need.run_to_end();
+    check_runs_to_its_end(&at_need);
+    // The pool filled first: its first call makes the device keys.
+    let mut w = fresh();
+    assert!(w.device.keys_if_made().is_none(), "made before need");
+    while w.device.fill_pool_one().unwrap() {}
+    assert!(w.device.keys_if_made().is_some());
+    let same = |a: &Run, how: &str| {
+        let (got, want) = (events(a), events(&at_need));
+        assert_eq!(got.len(), want.len(), "{how}: another number of artifacts");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(g == w, "{how}: {} differs from {}", g.0, w.0);
+        }
+    };
+    let mut pool_first = Run::new(w, flow);
+    pool_first.run_to_end();
+    same(&pool_first, "the pool filled first");
+    // Everything warmed up ahead of need, as the page's worker does.
+    let mut ahead = Run::new(fresh(), flow);
+    while ahead.warm_up_one().unwrap().is_some() {}
+    ahead.run_to_end();
+    same(&ahead, "warmed up");
+}
+
 /// What identifies the device, to show a refusal did not come from
 /// changing it.
 fn device_identity(w: &World) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
@@ -103,7 +152,9 @@ fn device_identity(w: &World) -> (String, Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         format!("{:?}", w.device.id()),
         w.device
-            .device_public_key
+            .keys_if_made()
+            .expect("the device keys were made")
+            .device_public
             .to_public_key_der()
             .unwrap()
             .as_bytes()
@@ -463,7 +514,8 @@ fn without_the_federation_server_no_token_is_issued() {
             ..Options::default()
         }),
         flow_id("onprem-cert"),
-    );
+    )
+    .unwrap();
     r.run_to_end();
     assert_halted_at(
         &r,
@@ -1360,10 +1412,13 @@ fn provisioning_uses_the_device_the_join_registered() {
     let registered = &w.azure_ad.devices;
     assert_eq!(registered.len(), 1);
     assert_eq!(registered[0].id, id);
-    assert_eq!(registered[0].public_key, w.device.device_public_key);
+    assert_eq!(
+        registered[0].public_key,
+        w.device.keys_if_made().unwrap().device_public
+    );
     assert_eq!(
         registered[0].transport_key.as_ref(),
-        Some(&w.device.transport_public_key)
+        Some(&w.device.keys_if_made().unwrap().transport_public)
     );
     // The device certificate chains to the device CA and names the device.
     let cert = w.device.joined().unwrap().certificate.clone().unwrap();
@@ -1373,7 +1428,7 @@ fn provisioning_uses_the_device_the_join_registered() {
     assert_eq!(read.device_id, id);
     assert_eq!(read.tenant_id, Some(w.tenant.id));
     // Provisioning alone starts with a device registered before.
-    let other = Run::provisioning_only(world(Options::default()), flow_id("onprem-key"));
+    let other = Run::provisioning_only(world(Options::default()), flow_id("onprem-key")).unwrap();
     assert!(other.world().device.id().is_some());
     assert_eq!(other.world().directory.devices.len(), 1);
 }
@@ -1827,7 +1882,10 @@ fn a_hybrid_join_goes_through_the_sync_and_the_computers_own_proof() {
     // Entra ID's device object is complete and no longer pending.
     assert!(w.azure_ad.synced_computers.is_empty());
     let device = w.azure_ad.devices.iter().find(|d| d.id == id).unwrap();
-    assert_eq!(device.public_key, w.device.device_public_key);
+    assert_eq!(
+        device.public_key,
+        w.device.keys_if_made().unwrap().device_public
+    );
     assert_eq!(device.registered_by, None, "a computer joined, not a user");
     // The device certificate chains to the device CA and names no user.
     let der = w.device.joined().unwrap().certificate.clone().unwrap();
@@ -2023,7 +2081,7 @@ fn a_federated_join_goes_through_ad_fs_and_the_device_writeback() {
 #[test]
 fn provisioning_runs_alone_on_a_device_registered_before_it() {
     for flow in FlowId::all() {
-        let mut r = Run::provisioning_only(world(Options::default()), flow);
+        let mut r = Run::provisioning_only(world(Options::default()), flow).unwrap();
         r.run_to_end();
         check_runs_to_its_end(&r);
         assert!(
@@ -2079,7 +2137,7 @@ fn on_premises_the_device_registers_with_the_enterprise_drs() {
         .directory
         .devices
         .iter()
-        .any(|d| d.id == id && d.public_key == w.device.device_public_key));
+        .any(|d| d.id == id && d.public_key == w.device.keys_if_made().unwrap().device_public));
     assert!(w.azure_ad.devices.is_empty());
     let cert = w.device.joined().unwrap().certificate.clone().unwrap();
     let ca = w.edrs.device_ca_certificate.clone().unwrap();

@@ -168,6 +168,53 @@ pub(crate) struct Counters {
     pub get_random: u64,
 }
 
+/// What TPM2_Create generated, shared by a TPM and its copies.
+///
+/// The n-th key generation of TPM2_Create draws from the "CREATE" stream
+/// number n only ([`Seeds::stream`]), so its result is a function of the
+/// TPM's seed, n, the template and the caller's sensitive data. A copy of a
+/// TPM (`Tpm::clone`: the same seed) that comes to the same creation with
+/// the same template gets the same key: this remembers it rather than
+/// searching for the same primes again. It changes no byte any command
+/// returns; it only spares the time (an RSA-2048 generation is a few tenths
+/// of a second in a browser). Copies made to replay a run from the start
+/// are what it is for.
+#[derive(Clone, Default)]
+pub(crate) struct Generated(
+    std::sync::Arc<std::sync::Mutex<Vec<(GeneratedKey, objects::Generation)>>>,
+);
+
+/// Which generation: creation number, template and sensitive data bytes.
+type GeneratedKey = (u64, Vec<u8>, Vec<u8>);
+
+/// At most this many results are kept (a run creates a handful of keys).
+const GENERATED_KEPT: usize = 32;
+
+impl Generated {
+    /// The result of generation `key`, made by `make` unless a copy of
+    /// this TPM made it already.
+    pub(crate) fn get_or_make(
+        &self,
+        key: GeneratedKey,
+        make: impl FnOnce() -> Result<objects::Generation, crate::types::ResponseCode>,
+    ) -> Result<objects::Generation, crate::types::ResponseCode> {
+        // A poisoned lock only means a panic elsewhere: generate afresh.
+        if let Ok(kept) = self.0.lock() {
+            if let Some((_, made)) = kept.iter().find(|(k, _)| *k == key) {
+                return Ok(made.clone());
+            }
+        }
+        let made = make()?;
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= GENERATED_KEPT {
+                kept.remove(0);
+            }
+            kept.push((key, made.clone()));
+        }
+        Ok(made)
+    }
+}
+
 /// The emulated TPM.
 ///
 /// Send it TPM 2.0 command buffers with [`Tpm::execute`]; every answer is a
@@ -187,6 +234,8 @@ pub struct Tpm {
     pub(crate) counters: Counters,
     pub(crate) certificates: manufacturer::Certificates,
     ek_public: TpmtPublic,
+    /// Key generations, shared with this TPM's copies.
+    pub(crate) generated: Generated,
 }
 
 impl fmt::Debug for Tpm {
@@ -267,6 +316,7 @@ impl Tpm {
             counters: Counters::default(),
             certificates,
             ek_public,
+            generated: Generated::default(),
         }
     }
 

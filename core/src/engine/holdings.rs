@@ -87,21 +87,31 @@ impl Run {
             "Attestation key (AIK)",
             "restricted RSA-2048 signing key: signs only what the TPM itself produced".into(),
         );
-        hold(
-            Actor::Tpm,
-            PrivateKey,
-            "Device key",
-            match world.device.id() {
-                Some(id) => format!("RSA-2048; proves the device is {id}"),
-                None => "RSA-2048; the device has not joined yet".into(),
-            },
-        );
-        hold(
-            Actor::Tpm,
-            PrivateKey,
-            "Transport key",
-            "RSA-2048 decryption key: what the cloud encrypts session keys to; never leaves the TPM".into(),
-        );
+        // The device keys are held from the step that makes them (made ahead
+        // of need or not, they are the same keys), or from the start when
+        // the device joined before the run.
+        let device_keys_made = world.device.id().is_some()
+            || self
+                .events
+                .iter()
+                .any(|e| e.action == crate::script::Action::CreateDeviceKeys);
+        if device_keys_made {
+            hold(
+                Actor::Tpm,
+                PrivateKey,
+                "Device key",
+                match world.device.id() {
+                    Some(id) => format!("RSA-2048; proves the device is {id}"),
+                    None => "RSA-2048; the device has not joined yet".into(),
+                },
+            );
+            hold(
+                Actor::Tpm,
+                PrivateKey,
+                "Transport key",
+                "RSA-2048 decryption key: what the cloud encrypts session keys to; never leaves the TPM".into(),
+            );
+        }
         let pool = world.device.pool_state();
         hold(
             Actor::Tpm,

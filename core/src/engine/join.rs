@@ -215,19 +215,19 @@ impl Run {
     /// The device key and the transport key in the TPM.
     pub(crate) fn create_device_keys(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let device = &self.world.device;
-        out.tpm.extend(device.join_trace().iter().cloned());
+        let keys = self.world.device.keys()?;
+        out.tpm.extend(keys.trace.iter().cloned());
         out.artifact(public_artifact(
             "device-key-public",
             "Device key (TPM2B_PUBLIC)",
-            &device.device_key_public(),
+            &keys.device_key_public(),
         ));
         out.artifact(public_artifact(
             "transport-key-public",
             "Transport key (TPM2B_PUBLIC)",
-            &device.transport_key_public(),
+            &keys.transport_key_public(),
         ));
-        out.note("These TPM commands ran when this world's TPM was set up, before it made any pool key: the TPM numbers the keys it creates, so creating these two first keeps every later key the same however the pool is filled.");
+
         out.took = SimDuration::seconds(2);
         Ok(out)
     }
@@ -235,7 +235,7 @@ impl Run {
     /// The PKCS#10 request for the device key, signed in the TPM.
     pub(crate) fn sign_device_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let public = self.world.device.device_public_key.clone();
+        let public = self.world.device.keys()?.device_public.clone();
         let now = self.now;
         let mut tpm_log = Vec::new();
         let device = &mut self.world.device;
@@ -257,7 +257,7 @@ impl Run {
         let mut out = StepOutput::default();
         let csr = self.take(wire::DEVICE_CSR)?;
         let transport =
-            BcryptRsaPublicBlob::from_public_key(&self.world.device.transport_public_key)?
+            BcryptRsaPublicBlob::from_public_key(&self.world.device.keys()?.transport_public)?
                 .to_bytes();
         if self.synced_join() {
             return self.enroll_hybrid_device(csr, transport);
@@ -721,7 +721,7 @@ impl Run {
                 return Ok(out);
             }
         };
-        let own = &self.world.device.device_public_key;
+        let own = &self.world.device.keys()?.device_public;
         out.check(
             device,
             "Certifies the device key",

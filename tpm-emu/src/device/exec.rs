@@ -650,13 +650,19 @@ impl Tpm {
         }
         validate_template(&template, Some(&parent.public)).map_err(|rc| rc.at_parameter(2))?;
         let keyed_hash = template.type_() == TpmAlgId::KEYEDHASH;
-        let mut rng = if keyed_hash {
-            self.seeds
-                .stream("CREATE KEYEDHASH", self.counters.create_keyed_hash)
+        let (public, key, seed_value) = if keyed_hash {
+            let mut rng = self
+                .seeds
+                .stream("CREATE KEYEDHASH", self.counters.create_keyed_hash);
+            generate_with(&template, &data, &mut rng)?
         } else {
-            self.seeds.stream("CREATE", self.counters.create)
+            let n = self.counters.create;
+            let mut rng = self.seeds.stream("CREATE", n);
+            self.generated
+                .get_or_make((n, template.to_bytes(), data.clone()), || {
+                    generate_with(&template, &data, &mut rng)
+                })?
         };
-        let (public, key, seed_value) = generate_with(&template, &data, &mut rng)?;
         if keyed_hash {
             self.counters.create_keyed_hash += 1;
         } else {

@@ -71,11 +71,15 @@ pub(crate) fn generate(
 /// (`inSensitive.data` of TPM2_Create); a keyed-hash object without one
 /// gets 32 random bytes. Its `unique` is SHA-256(seedValue ‖ secret)
 /// (TPM 2.0 Part 1 §27.2.3, nameAlg SHA-256).
+/// A generated object: its public area (with the unique field filled in),
+/// its private key and its seedValue.
+pub(crate) type Generation = (TpmtPublic, PrivateKey, Vec<u8>);
+
 pub(crate) fn generate_with(
     template: &TpmtPublic,
     data: &[u8],
     rng: &mut impl CryptoRngCore,
-) -> Result<(TpmtPublic, PrivateKey, Vec<u8>), ResponseCode> {
+) -> Result<Generation, ResponseCode> {
     let mut seed_value = vec![0u8; 32];
     rng.fill_bytes(&mut seed_value);
     let mut public = template.clone();

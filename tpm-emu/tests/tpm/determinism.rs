@@ -102,3 +102,42 @@ fn the_nth_create_does_not_depend_on_interleaved_commands() {
         second_create(seed, true)
     );
 }
+
+/// A copy of a TPM that comes to the same creation gets the key its
+/// original generated (remembered, not searched for again), byte for byte
+/// what a TPM of the same seed that never met the original generates; and
+/// a copy that creates with another template, or at another creation
+/// number, gets its own key.
+#[test]
+fn a_copy_of_a_tpm_creates_what_the_original_did() {
+    let provisioned = |tpm: Tpm| {
+        let mut client = TpmClient::new(tpm);
+        client.transport_mut().set_time(Millis(1_000));
+        let platform = client.provision().unwrap();
+        (client, platform)
+    };
+    let create = |client: &mut TpmClient<Tpm>, srk, template: &TpmtPublic| {
+        client
+            .create(srk, &AuthValue::empty(), template, &AuthValue::empty())
+            .unwrap()
+            .public
+    };
+    let seed = TpmSeed([0xB7; 32]);
+    let user = templates::user_key_rsa_2048();
+    let (mut original, platform) = provisioned(Tpm::new(seed.clone()));
+    let srk = platform.srk.handle;
+    let mut copy = TpmClient::new(original.transport_mut().clone());
+    let mut other_template = TpmClient::new(original.transport_mut().clone());
+    let made = create(&mut original, srk, &user);
+    assert_eq!(create(&mut copy, srk, &user), made);
+    let (mut stranger, _) = provisioned(Tpm::new(seed.clone()));
+    assert_eq!(create(&mut stranger, srk, &user), made);
+    let decryption = templates::decryption_key_rsa_2048();
+    let (mut other_stranger, _) = provisioned(Tpm::new(seed));
+    assert_eq!(
+        create(&mut other_template, srk, &decryption),
+        create(&mut other_stranger, srk, &decryption)
+    );
+    // The copy's next creation is a new key, not the remembered one.
+    assert_ne!(create(&mut copy, srk, &user), made);
+}

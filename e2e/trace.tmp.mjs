@@ -1,0 +1,15 @@
+import { launch, openPage } from './lib/harness.mjs';
+import { ExplorerPage } from './pages/explorer.mjs';
+import { writeFileSync } from 'node:fs';
+const [query, idx] = [process.argv[2], Number(process.argv[3])];
+const browser = await launch();
+const { page, context } = await openPage(browser);
+await browser.startTracing(page, { categories: ['devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'toplevel'] });
+const explorer = new ExplorerPage(page);
+const t0 = Date.now();
+await explorer.goto('http://127.0.0.1:8767/' + query);
+await explorer.waitForStep(idx, 120000);
+console.log('done ms', Date.now() - t0);
+const buf = await browser.stopTracing();
+writeFileSync('/tmp/wa/trace.json', buf);
+await browser.close();
