@@ -247,6 +247,10 @@ fn key_maker_script(scope: &DedicatedWorkerGlobalScope) -> Option<String> {
     web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
+/// Where `app/js/whfb-engine.js` keeps the messages that arrive before the
+/// module has loaded.
+const EARLY_MESSAGES: &str = "__whfbEarly";
+
 /// Starts the worker: called by the worker binary's `main`.
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -275,8 +279,8 @@ pub fn start() {
         }
     }
     let this = worker.clone();
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
+    let receive = move |data: JsValue| {
+        let text = data.as_string().unwrap_or_default();
         match ToWorker::from_json(&text) {
             Ok(message) => {
                 if matches!(message, ToWorker::RunThrough { .. }) {
@@ -294,7 +298,20 @@ pub fn start() {
         }
         this.dispatch_orders();
         this.schedule_idle();
-    });
+    };
+    // What came while the module loaded (app/js/whfb-engine.js kept it), in
+    // order, before anything new.
+    let early = js_sys::Reflect::get(&scope, &JsValue::from_str(EARLY_MESSAGES))
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok());
+    let _ = js_sys::Reflect::delete_property(&scope, &JsValue::from_str(EARLY_MESSAGES));
+    if let Some(early) = early {
+        for data in early.iter() {
+            receive(data);
+        }
+    }
+    let on_message =
+        Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| receive(event.data()));
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();

@@ -1,26 +1,20 @@
-//! The page's end of the Web Worker: starts it, queues messages until its
-//! code is loaded, and hands every answer to a callback.
+//! The page's end of the Web Worker: starts it (or adopts the one
+//! index.html started), posts to it, and hands every answer to a callback.
+//! The worker's script keeps what arrives before its code has loaded
+//! (`app/js/whfb-engine.js`), so the page posts at once.
 
 use crate::protocol::{FromWorker, ToWorker};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-/// The worker script Trunk writes next to the page (`data-loader-shim`).
-const WORKER_SCRIPT: &str = "./whfb-worker_loader.js";
-
-struct Inner {
-    worker: Worker,
-    ready: bool,
-    queue: Vec<String>,
-}
+/// The worker's script (`app/js/whfb-engine.js`, copied by Trunk).
+const WORKER_SCRIPT: &str = "./whfb-engine.js";
 
 /// A running worker. Cloning shares it.
 #[derive(Clone)]
 pub struct WorkerLink {
-    inner: Rc<RefCell<Inner>>,
+    worker: Worker,
 }
 
 impl std::fmt::Debug for WorkerLink {
@@ -80,12 +74,6 @@ impl WorkerLink {
                 js_sys::Array::new(),
             ),
         };
-        let inner = Rc::new(RefCell::new(Inner {
-            worker: worker.clone(),
-            ready: false,
-            queue: Vec::new(),
-        }));
-        let for_ready = inner.clone();
         let receive = move |data: JsValue| {
             let Some(text) = data.as_string() else {
                 on_message(FromWorker::Failed {
@@ -96,23 +84,10 @@ impl WorkerLink {
             };
             let message = FromWorker::from_json(&text)
                 .unwrap_or_else(|message| FromWorker::Failed { run: None, message });
-            if matches!(message, FromWorker::Ready) {
-                // Messages sent before the worker's code was listening were
-                // queued here; send them now.
-                let queued: Vec<String> = {
-                    let mut inner = for_ready.borrow_mut();
-                    inner.ready = true;
-                    std::mem::take(&mut inner.queue)
-                };
-                let worker = for_ready.borrow().worker.clone();
-                for text in queued {
-                    let _ = worker.post_message(&JsValue::from_str(&text));
-                }
-            }
             on_message(message);
         };
-        // What the early worker said before the page listened (its Ready,
-        // at least), in order, before anything new.
+        // What the early worker said before the page listened, in order,
+        // before anything new.
         for data in said.iter() {
             receive(data);
         }
@@ -130,16 +105,13 @@ impl WorkerLink {
             });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        Ok(WorkerLink { inner })
+        Ok(WorkerLink { worker })
     }
 
+    /// Posts `message`; the worker keeps it until its code has loaded.
     pub fn post(&self, message: &ToWorker) {
-        let text = message.to_json();
-        let mut inner = self.inner.borrow_mut();
-        if inner.ready {
-            let _ = inner.worker.post_message(&JsValue::from_str(&text));
-        } else {
-            inner.queue.push(text);
-        }
+        let _ = self
+            .worker
+            .post_message(&JsValue::from_str(&message.to_json()));
     }
 }
