@@ -1,8 +1,9 @@
 //! `cargo xtask test`: every test layer, one summary line each.
 //!
 //! - native: `cargo test --workspace`
-//! - browser: wasm-bindgen-test in headless Chromium, through `wasm-pack test`
-//!   (the way users of such crates run it) for rsa-keygen, core, tpm-emu and app
+//! - browser: wasm-bindgen-test in headless Chromium for rsa-keygen, tpm-emu,
+//!   core and app, in one `cargo test --target wasm32-unknown-unknown` (the
+//!   runner, wasm-bindgen-test-runner, is set in `.cargo/config.toml`)
 //! - e2e: the release build served on 127.0.0.1 under a sub-path, driven by
 //!   Playwright (playwright-core, Node's own test runner)
 //! - lint: `cargo fmt --check`, `cargo clippy --all-targets -D warnings`, and
@@ -138,13 +139,6 @@ impl TestCount {
             self.failed += n.trim().parse().unwrap_or(0);
         }
     }
-
-    fn plus(self, other: TestCount) -> TestCount {
-        TestCount {
-            passed: self.passed + other.passed,
-            failed: self.failed + other.failed,
-        }
-    }
 }
 
 fn number_before(text: &str, marker: &str) -> u64 {
@@ -165,27 +159,18 @@ fn native(tools: &Toolchain) -> Result<String, String> {
 }
 
 fn browser(tools: &Toolchain) -> Result<String, String> {
-    let mut total = TestCount::default();
-    for krate in ["rsa-keygen", "tpm-emu", "core", "app"] {
-        let mut cmd = tools.command("wasm-pack");
-        // No `--quiet`: wasm-pack hands it on to cargo test, which passes it
-        // to wasm-bindgen-test-runner, which refuses it.
-        cmd.args([
-            "test",
-            "--headless",
-            "--chrome",
-            "--chromedriver",
-            "/usr/bin/chromedriver",
-            krate,
-        ]);
-        // The runner's limit is for a whole test binary, 20 s by default;
-        // the flows' binary alone runs every flow in the browser.
-        cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
-        total = total.plus(counted(
-            cmd,
-            &format!("wasm-pack test --headless --chrome {krate}"),
-        )?);
+    // One cargo invocation: one build graph for the four crates' test
+    // binaries, each then run by wasm-bindgen-test-runner in headless
+    // Chromium (through ChromeDriver, which the toolchain points at).
+    let mut cmd = tools.command("cargo");
+    cmd.args(["test", "--target", "wasm32-unknown-unknown"]);
+    for krate in BROWSER_CRATES {
+        cmd.args(["-p", krate]);
     }
+    // The runner's limit is for a whole test binary, 20 s by default;
+    // the flows' binary alone runs every flow in the browser.
+    cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    let total = counted(cmd, "cargo test --target wasm32-unknown-unknown")?;
     if total.passed == 0 {
         return Err("no browser test ran".into());
     }
@@ -194,6 +179,9 @@ fn browser(tools: &Toolchain) -> Result<String, String> {
         total.passed
     ))
 }
+
+/// The crates whose tests also run in the browser.
+const BROWSER_CRATES: [&str; 4] = ["rsa-keygen", "tpm-emu", "whfb-core", "whfb-app"];
 
 fn e2e(tools: &Toolchain) -> Result<String, String> {
     tools.release_build("./")?;

@@ -13,8 +13,6 @@ use std::time::Instant;
 
 /// trunk 0.22 needs a newer rustc than this machine has; 0.21.14 only builds with `--locked`.
 const TRUNK_VERSION: &str = "0.21.14";
-/// wasm-pack, for `wasm-pack test --headless --chrome core` as crate users run it.
-const WASM_PACK_VERSION: &str = "0.15.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -24,7 +22,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Need {
     /// trunk, wasm-bindgen, wasm-opt: building the page.
     pub page: bool,
-    /// wasm-bindgen-test-runner, wasm-pack, Chromium and ChromeDriver: browser tests.
+    /// wasm-bindgen-test-runner, Chromium and ChromeDriver: browser tests.
     pub browser: bool,
     /// playwright-core and Chromium: end-to-end tests.
     pub e2e: bool,
@@ -76,15 +74,6 @@ impl Toolchain {
         }
         if need.page {
             path.push(cargo_tool(&dir, "trunk", TRUNK_VERSION, "trunk", true)?);
-        }
-        if need.browser {
-            path.push(cargo_tool(
-                &dir,
-                "wasm-pack",
-                WASM_PACK_VERSION,
-                "wasm-pack",
-                true,
-            )?);
         }
         if need.browser || need.e2e {
             ensure_chromium()?;
