@@ -535,6 +535,7 @@ impl Run {
             SendRequest => self.send_request(),
             ReadKeyLinks => self.read_key_links(),
             ReturnKeyLinks => self.return_key_links(),
+            FetchReceiptSigners => self.fetch_receipt_signers(),
             ValidateRequest => self.validate_request(),
             Countersign => self.countersign(),
             SubmitToCa => self.submit_to_ca(),

@@ -257,7 +257,7 @@ pub struct AdFsState {
     pub relying_parties: Vec<RelyingPartyTrust>,
     /// The keys whose key receipts the registration authority accepts: the
     /// cloud registration service's signing keys, which AD FS downloads from
-    /// it (at start and periodically). `None` until first needed.
+    /// it (at start and periodically). `None` until the run shows it.
     pub receipt_signers: Option<Vec<RsaPublicKey>>,
 }
 
@@ -386,17 +386,10 @@ impl World {
         }
     }
 
-    /// The receipt signers AD FS trusts, downloaded from the cloud
-    /// registration service's published keys the first time they are needed.
-    pub fn adfs_receipt_signers(&mut self) -> Result<&[RsaPublicKey]> {
-        if self.adfs.receipt_signers.is_none() {
-            let published = self
-                .keys
-                .key(KeyPurpose::AzureAdTokenSigning)?
-                .to_public_key();
-            self.adfs.receipt_signers = Some(vec![published]);
-        }
-        Ok(self.adfs.receipt_signers.as_deref().unwrap_or_default())
+    /// The receipt signers AD FS trusts: what it downloaded from the cloud
+    /// registration service (none if it never could).
+    pub fn adfs_receipt_signers(&self) -> &[RsaPublicKey] {
+        self.adfs.receipt_signers.as_deref().unwrap_or_default()
     }
 
     /// The cloud registration service's device CA certificate

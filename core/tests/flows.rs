@@ -8,7 +8,7 @@ use whfb_core::artifact::{ArtifactKind, Outcome};
 use whfb_core::catalog::{Actor, Phase};
 use whfb_core::clock::{SimDuration, SimTime};
 use whfb_core::engine::{Progress, Run, StepStatus};
-use whfb_core::flows::{FlowId, Segment};
+use whfb_core::flows::{Feature, FlowId, Segment};
 use whfb_core::options::{LastMfa, Options};
 use whfb_core::script::Action;
 use whfb_core::world::{World, WorldConfig};
@@ -336,17 +336,24 @@ fn a_step_waits_for_a_key_it_needs_and_resumes_when_the_key_arrives() {
 
 #[test]
 fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust() {
-    let normal = world(Options::default());
-    let mut w = normal.clone();
     let stranger = whfb_core::seed::make_key(
         &whfb_core::seed::Seed::from_text("x"),
         whfb_core::seed::KeyPurpose::AzureAdTokenSigning,
     )
     .unwrap()
     .to_public_key();
-    w.adfs.receipt_signers = Some(vec![stranger]);
-    let mut r = joined_run(w, flow_id("hybrid-cert-sync"));
+    let mut r = joined_run(world(Options::default()), flow_id("hybrid-cert-sync"));
     let joined = device_identity(r.world());
+    // AD FS holds another service's key where the cloud registration
+    // service's should be.
+    let fetched = r
+        .script()
+        .steps
+        .iter()
+        .position(|s| s.action == Action::FetchReceiptSigners)
+        .unwrap();
+    r.run_through(fetched).unwrap();
+    r.world_mut().adfs.receipt_signers = Some(vec![stranger]);
     r.run_to_end();
     assert_halted_at(
         &r,
@@ -357,6 +364,58 @@ fn the_registration_authority_refuses_a_receipt_from_a_signer_it_does_not_trust(
     assert_eq!(device_identity(r.world()), joined);
     // The same receipt passes with the signers AD FS downloads itself.
     check_runs_to_its_end(&run(flow_id("hybrid-cert-sync"), Options::default()));
+}
+
+/// AD FS trusts a key receipt because it downloaded the receipt signers
+/// from the cloud registration service: a step of its own. Where AD FS
+/// cannot reach the service it holds none, falls back to the key in AD, and
+/// before the sync that is not there either.
+#[test]
+fn the_ra_checks_receipts_with_the_signers_it_downloaded() {
+    let r = run(flow_id("hybrid-cert-sync"), Options::default());
+    check_runs_to_its_end(&r);
+    let fetched = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::FetchReceiptSigners)
+        .expect("the download is a step");
+    let set = fetched
+        .artifacts
+        .iter()
+        .find(|a| a.id == "receipt-signers")
+        .expect("the key set that arrived");
+    let text = std::str::from_utf8(&set.bytes).unwrap();
+    assert!(text.contains("\"kty\": \"RSA\""), "{text}");
+    let unreachable = Options {
+        receipt_signers_unreachable: true,
+        ..Options::default()
+    };
+    let r = run(flow_id("hybrid-cert-sync"), unreachable.clone());
+    let skipped = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::FetchReceiptSigners)
+        .expect("the download is a step");
+    assert!(
+        matches!(&skipped.status, StepStatus::Skipped { why } if why.contains("could not reach enterpriseregistration.windows.net")),
+        "{:?}",
+        skipped.status
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidateRequest,
+        "Key receipt signature",
+        "AD FS holds no receipt signers",
+    );
+    // Flows without a key receipt have no such step and do not care.
+    for flow in FlowId::all().filter(|f| !f.has(Feature::KeyReceipt)) {
+        let r = run(flow, unreachable.clone());
+        check_runs_to_its_end(&r);
+        assert!(r
+            .events()
+            .iter()
+            .all(|e| e.action != Action::FetchReceiptSigners));
+    }
 }
 
 #[test]

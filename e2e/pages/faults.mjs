@@ -82,6 +82,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-scp-missing', missing);
   }
 
+  cloudRegistrationUnreachable(unreachable) {
+    return this.setChecked('cond-cloudreg-unreachable', unreachable);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

@@ -13,7 +13,7 @@ const FLOWS = {
   'hybrid-key-managed': { R: 8, A: 9, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 8 },
-  'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 8 },
+  'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 8 },
   'onprem-key': { R: 8, A: 9, B: 5, C: 3 },
   'onprem-cert': { R: 8, A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0 },
 };

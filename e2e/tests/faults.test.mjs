@@ -373,7 +373,7 @@ test('key makers in other workers change no byte of a run', { timeout: 180_000 }
   const [alone, helped] = runs;
   const artifacts = [...alone.keys()].filter((n) => n.startsWith('artifacts/') && !/-tpm-\d+-tpm2-/.test(n));
   assert.ok(artifacts.length > 25, `${artifacts.length} artifacts`);
-  for (const name of ['artifacts/05-device-certificate-request.pem', 'artifacts/29-aik-certificate.pem', 'artifacts/34-certificate-request.pem', 'artifacts/39-countersigned-request.p7b']) {
+  for (const name of ['artifacts/05-device-certificate-request.pem', 'artifacts/29-aik-certificate.pem', 'artifacts/34-certificate-request.pem', 'artifacts/40-countersigned-request.p7b']) {
     assert.ok(artifacts.includes(name), name);
   }
   for (const name of artifacts) {
@@ -526,5 +526,19 @@ test('hybrid join: a computer outside Microsoft Entra Connect\'s scope is refuse
   assert.equal(await explorer.waitForStep(0), 'failed');
   assert.match((await explorer.check('The forest names a tenant')).reason, /no service connection point/);
   assert.match(page.url(), /scp=missing/);
+  assertNoProblems(problems);
+});
+
+test('AD FS cannot reach the cloud registration service: no receipt signers, so the key receipt cannot vouch for the key before the sync', { timeout: 150_000 }, async (t) => {
+  const FETCH = 37;
+  const VALIDATE = 38;
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-cert-sync&step=enrollment.fetch-receipt-signers', FETCH);
+  assert.equal(await explorer.summaryStatus(), 'done');
+  await new ConditionsPanel(page).cloudRegistrationUnreachable(true);
+  assert.equal(await explorer.waitForStep(FETCH), 'skipped');
+  assert.match(page.url(), /cloudreg=unreachable/);
+  await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=enrollment.validate-request&cloudreg=unreachable`);
+  assert.equal(await explorer.waitForStep(VALIDATE), 'failed');
+  assert.match((await explorer.check('Key receipt signature')).reason, /AD FS holds no receipt signers/);
   assertNoProblems(problems);
 });

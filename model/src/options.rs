@@ -214,6 +214,9 @@ pub struct Options {
     /// The forest has no service connection point for device registration
     /// (Microsoft Entra Connect's device options were never run).
     pub scp_missing: bool,
+    /// AD FS cannot reach the cloud registration service, so it has never
+    /// downloaded the keys that sign key receipts.
+    pub receipt_signers_unreachable: bool,
 }
 
 impl Default for Options {
@@ -236,12 +239,13 @@ impl Default for Options {
             computer_out_of_sync_scope: false,
             sign_in_key: SignInKey::Registered,
             scp_missing: false,
+            receipt_signers_unreachable: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 15] = [
+pub const OPTION_KEYS: [(&str, &str); 16] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -277,6 +281,10 @@ pub const OPTION_KEYS: [(&str, &str); 15] = [
     (
         "hellokey",
         "registered, deleted or other-device: the user's key in Entra ID at the first sign-in",
+    ),
+    (
+        "cloudreg",
+        "reachable or unreachable: whether AD FS can download the key receipt signers from the cloud registration service",
     ),
 ];
 
@@ -373,6 +381,15 @@ impl Options {
                         format!("hellokey must be \"registered\", \"deleted\" or \"other-device\", not \"{value}\"")
                     })?;
             }
+            "cloudreg" => match value {
+                "unreachable" => self.receipt_signers_unreachable = true,
+                "reachable" => self.receipt_signers_unreachable = false,
+                _ => {
+                    return Err(format!(
+                        "cloudreg must be \"reachable\" or \"unreachable\", not \"{value}\""
+                    ))
+                }
+            },
             "scp" => match value {
                 "missing" => self.scp_missing = true,
                 "configured" => self.scp_missing = false,
@@ -457,6 +474,9 @@ impl Options {
         if self.computer_out_of_sync_scope {
             out.push(("computersync", "out-of-scope".to_string()));
         }
+        if self.receipt_signers_unreachable {
+            out.push(("cloudreg", "unreachable".to_string()));
+        }
         if self.scp_missing {
             out.push(("scp", "missing".to_string()));
         }
@@ -501,6 +521,7 @@ mod tests {
             ("adfs", "down"),
             ("sync", "15"),
             ("lastsync", "29"),
+            ("cloudreg", "unreachable"),
         ] {
             o.set(k, v).unwrap();
         }
@@ -515,6 +536,7 @@ mod tests {
             ("mfa", "-3"),
             ("wrongpin", "99999999999"),
             ("adfs", "sideways"),
+            ("cloudreg", "down"),
             ("sync", "0"),
             ("bogus", "1"),
         ] {

@@ -107,6 +107,7 @@ pub enum Action {
     SendRequest,
     ReadKeyLinks,
     ReturnKeyLinks,
+    FetchReceiptSigners,
     ValidateRequest,
     Countersign,
     SubmitToCa,
@@ -118,7 +119,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 62] = [
+    pub const ALL: [Action; 63] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -174,6 +175,7 @@ impl Action {
         Action::SendRequest,
         Action::ReadKeyLinks,
         Action::ReturnKeyLinks,
+        Action::FetchReceiptSigners,
         Action::ValidateRequest,
         Action::Countersign,
         Action::SubmitToCa,
@@ -241,6 +243,7 @@ impl Action {
             Action::SendRequest => "send-request",
             Action::ReadKeyLinks => "read-key-links",
             Action::ReturnKeyLinks => "return-key-links",
+            Action::FetchReceiptSigners => "fetch-receipt-signers",
             Action::ValidateRequest => "validate-request",
             Action::Countersign => "countersign",
             Action::SubmitToCa => "submit-to-ca",
@@ -1005,6 +1008,10 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
         "Registered keys",
         "Active Directory returns the values of the user's msDS-KeyCredentialLink attribute.",
     ));
+    if receipt {
+        steps.push(msg(D, Adrs, Ra, Action::FetchReceiptSigners, "Receipt signers",
+            "To check a key receipt, AD FS needs the keys the cloud registration service signs receipts with. It downloads them from the service when it starts and refreshes them from time to time, which is why the AD FS farm must reach enterpriseregistration.windows.net. This is the copy AD FS holds when the request arrives."));
+    }
     steps.push(internal(E, Ra, Action::ValidateRequest,
         if receipt { "Match the key, or check the receipt" } else { "Match the key" },
         if receipt {

@@ -28,6 +28,7 @@ fn describe(key: &str, value: &str) -> String {
         ("lastsync", m) => format!("last sync {m} min before the start"),
         ("signinwrongpin", n) => format!("{n} wrong PIN(s) at sign-in"),
         ("device", "disabled") => "the device disabled in the directory".into(),
+        ("cloudreg", "unreachable") => "AD FS cannot reach the cloud registration service".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -51,6 +52,8 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
     let has_hybrid_join = has_join_task
         && flow.info().deployment == whfb_model::catalog::Deployment::Hybrid
         && flow.info().sign_in == whfb_model::catalog::SignIn::Managed;
+    // Only where AD FS checks key receipts does it need their signers.
+    let has_receipt = flow.has(whfb_model::flows::Feature::KeyReceipt);
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -244,6 +247,17 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             on:change=move |ev| set("adfs", if event_target_checked(&ev) { "up" } else { "down" }.into())
                         />
                         <span>"The federation server (AD FS) answers"</span>
+                    </label>
+                })}
+                {has_receipt.then(|| view! {
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-cloudreg-unreachable"
+                            prop:checked=move || options.with(|o| o.receipt_signers_unreachable)
+                            on:change=move |ev| set("cloudreg", if event_target_checked(&ev) { "unreachable" } else { "reachable" }.into())
+                        />
+                        <span>"AD FS cannot reach the cloud registration service (no receipt signers)"</span>
                     </label>
                 })}
                 {has_sync.then(|| view! {

@@ -2,6 +2,7 @@
 //! the registration authority's checks and countersignature, the CA's
 //! issuance, and the certificate in the user's store.
 
+use super::join::DRS_HOST;
 use super::registration::check_receipt;
 use super::sync::find_key;
 use super::wire::dn_binary_artifact;
@@ -17,6 +18,8 @@ use crate::error::{Error, Result};
 use crate::flows::Feature;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
 use crate::formats::encoding::base64;
+use crate::formats::jws::{Jwk, JwkSet};
+use crate::purpose::KeyPurpose;
 use base64ct::{Base64, Encoding};
 use serde_json::{json, Value};
 
@@ -123,6 +126,54 @@ impl Run {
         Ok(out)
     }
 
+    /// AD FS's copy of the keys that sign key receipts, as it downloaded
+    /// them from the cloud registration service: a JWK set on the wire,
+    /// which AD FS reads into its own state. Unreachable, it holds none.
+    pub(crate) fn fetch_receipt_signers(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        if self.world.config.options.receipt_signers_unreachable {
+            self.world.adfs.receipt_signers = Some(Vec::new());
+            out.skipped = Some(format!(
+                "AD FS could not reach {DRS_HOST}, so it holds no receipt signers: a key receipt cannot be checked, and only a key already in Active Directory can be matched"
+            ));
+            return Ok(out);
+        }
+        let key = self
+            .world
+            .keys
+            .key(KeyPurpose::AzureAdTokenSigning)?
+            .to_public_key();
+        let set = JwkSet::new(vec![Jwk::from_public_key(&key)]);
+        let text = serde_json::to_string_pretty(&set.to_value())
+            .map_err(|e| Error::malformed("receipt signers", e.to_string()))?;
+        self.put(wire::RECEIPT_SIGNERS, text.into_bytes());
+        out.artifact(json_artifact(
+            wire::RECEIPT_SIGNERS,
+            "Key receipt signers (JWK set)",
+            &set.to_value(),
+            Some("AD FS downloads the cloud registration service's receipt-signing keys; how it asks and in what form is not public: shown as a JWK set (RFC 7517 §5)"),
+        ));
+        // AD FS keeps what arrived, not what the service holds.
+        let arrived = String::from_utf8(self.take(wire::RECEIPT_SIGNERS)?)
+            .map_err(|_| Error::malformed("receipt signers", "not UTF-8"))?;
+        let signers = JwkSet::parse(&arrived)?
+            .keys()
+            .iter()
+            .map(Jwk::to_public_key)
+            .collect::<Result<Vec<_>>>()?;
+        out.note(format!(
+            "AD FS now trusts {} receipt signer(s), with key thumbprint(s) {} (RFC 7638).",
+            signers.len(),
+            signers
+                .iter()
+                .map(crate::formats::jws::thumbprint)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        self.world.adfs.receipt_signers = Some(signers);
+        Ok(out)
+    }
+
     pub(crate) fn validate_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let Some(body) = self.take_json(
@@ -205,7 +256,7 @@ impl Run {
                     Some(receipt) => {
                         // AD FS checks the receipt with the signers it
                         // downloaded from the cloud registration service.
-                        let signers = self.world.adfs_receipt_signers()?.to_vec();
+                        let signers = self.world.adfs_receipt_signers().to_vec();
                         check_receipt(&mut out, &receipt, &signers, &key_id, &requester, self.now);
                     }
                 }

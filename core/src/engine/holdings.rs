@@ -426,6 +426,21 @@ impl Run {
                 "Enrollment agent certificate",
                 "EKU Certificate Request Agent (1.3.6.1.4.1.311.20.2.1)".into(),
             );
+            if let Some(signers) = &world.adfs.receipt_signers {
+                hold(
+                    Actor::Ra,
+                    PublicKey,
+                    "Key receipt signers",
+                    if signers.is_empty() {
+                        "none: the cloud registration service could not be reached".into()
+                    } else {
+                        format!(
+                            "{} key(s) downloaded from the cloud registration service",
+                            signers.len()
+                        )
+                    },
+                );
+            }
             hold(Actor::Ca, PrivateKey, "CA signing key", KEY.into());
             // Whether the PKI is built yet depends on when the worker got to
             // it: an unbuilt PKI has issued nothing, and says the same.

@@ -494,7 +494,9 @@ pub(crate) fn check_receipt(
             trusted_signers.len()
         ),
         "RFC 7515 §5.2; receipt format modelled",
-        if trusted_signers.iter().any(|k| parsed.verify(k).is_ok()) {
+        if trusted_signers.is_empty() {
+            Err("AD FS holds no receipt signers: it could not download them from the cloud registration service, so no key receipt can be checked".into())
+        } else if trusted_signers.iter().any(|k| parsed.verify(k).is_ok()) {
             Ok(())
         } else {
             Err("the receipt's signature does not verify with any receipt signer AD FS trusts".into())

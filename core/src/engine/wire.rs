@@ -79,6 +79,7 @@ pub(crate) mod certificate {
     pub const COUNTERSIGNED: &str = "countersigned-request";
     pub const CA_SUBMISSION: &str = "ca-submission";
     pub const USER_CERTIFICATE: &str = "user-certificate";
+    pub const RECEIPT_SIGNERS: &str = "receipt-signers";
 }
 
 /// The bytes of a base64 field of a JSON body; `what` names the field in
