@@ -35,6 +35,14 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
     use_keyboard(session, script, set_help_open);
     use_autoplay(session);
     use_step_requests(session);
+    // What sits below the diagram comes a frame later: the first frame of a
+    // link to a flow then builds the heading, the phases and the lanes only,
+    // and the main thread is free between the two (a long first task would
+    // freeze the page while it loads).
+    let below = RwSignal::new(false);
+    request_animation_frame(move || {
+        set_timeout(move || below.set(true), std::time::Duration::ZERO)
+    });
 
     view! {
         <section class="explorer" data-testid="explorer" data-flow=flow.slug() data-run=move || session.run_id.get().to_string()>
@@ -55,10 +63,12 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                 <Swimlanes session script />
             </div>
             <Controls session script set_help_open />
-            <ClockBar session flow />
-            {(!embed).then(|| view! { <Conditions session flow /> })}
-            <Narration session script />
-            {(!embed).then(|| view! { <Inspector session /> })}
+            {move || below.get().then(|| view! {
+                <ClockBar session flow />
+                {(!embed).then(|| view! { <Conditions session flow /> })}
+                <Narration session script />
+                {(!embed).then(|| view! { <Inspector session /> })}
+            })}
             <KeyHelp open=help_open set_open=set_help_open />
         </section>
     }
