@@ -184,10 +184,11 @@ fn exchange_record(index: usize, exchange: &Exchange) -> TpmExchange {
 
 impl Device {
     /// Manufactures the TPM from the seed and provisions it the way Windows
-    /// does at first boot and device registration: TPM2_Startup, the storage
-    /// root key and the endorsement key (TPM2_CreatePrimary), the attestation
-    /// key and the device key (TPM2_Create, TPM2_Load), the EK certificate
-    /// from NV. The attestation CA then certifies the AIK.
+    /// does at first boot: TPM2_Startup, the storage root key and the
+    /// endorsement key (TPM2_CreatePrimary), the attestation key (TPM2_Create,
+    /// TPM2_Load), the EK certificate from NV. The attestation CA then
+    /// certifies the AIK. The device key and the transport key come later
+    /// ([`Device::keys`]).
     pub fn provision(
         seed: &Seed,
         options: &Options,
