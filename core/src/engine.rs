@@ -652,6 +652,7 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     }
     if info.trust == crate::catalog::Trust::Certificate {
         keys.push(KeyPurpose::EnterpriseRootCa);
+        keys.push(KeyPurpose::EnterpriseIssuingCa);
         keys.push(KeyPurpose::EnrollmentAgent);
     }
     // The sign-in presents the device certificate, which a device that

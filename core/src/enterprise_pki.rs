@@ -1,14 +1,16 @@
-//! The world's enterprise PKI: the root CA, the AD FS registration
-//! authority's enrollment agent certificate, a service-communication
-//! certificate for the same AD FS key, and the templates the CA offers,
-//! built from the [`pki`] building blocks with the world's keys.
+//! The world's enterprise PKI as deployments build it: an offline root CA,
+//! an enterprise issuing CA (AD CS) that the root certified, the AD FS
+//! registration authority's enrollment agent certificate and a
+//! service-communication certificate for the same AD FS key, both from the
+//! issuing CA, and the templates the issuing CA offers, built from the
+//! [`pki`] building blocks with the world's keys.
 
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::Result;
 use crate::event::Check;
-use crate::pki::{self, Template};
+use crate::pki::{self, EndEntity, Issuer, Publication, Template};
 use crate::seed::{KeyPurpose, KeyVault};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -16,13 +18,20 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 pub const TEMPLATE_NAME: &str = pki::WINDOWS_HELLO_TEMPLATE;
 /// The enterprise root CA's common name.
 pub const ROOT_CN: &str = "Contoso Enterprise Root CA";
+/// The enterprise issuing CA's common name (its AD CS CA name).
+pub const ISSUING_CN: &str = "Contoso Issuing CA";
+/// The host of the issuing CA, and of the web server where both CAs publish.
+pub const CA_HOST: &str = "ca.contoso.com";
+/// The forest's configuration partition, where AD CS publishes in LDAP.
+const CONFIGURATION_DN: &str = "CN=Configuration,DC=contoso,DC=com";
 /// The enrollment agent certificate's subject common name.
 pub const AGENT_CN: &str = "ADFS Enrollment Agent (adfs.contoso.com)";
 /// The AD FS service-communication certificate's subject common name: the
 /// same key as the enrollment agent, but no Certificate Request Agent EKU.
 pub const SERVICE_CN: &str = "adfs.contoso.com";
 
-/// Serial numbers of the certificates the root issued before the run.
+/// Serial numbers of the certificates the CAs issued before the run.
+const ISSUING_SERIAL: u64 = 0x01;
 const AGENT_SERIAL: u64 = 0x02;
 const SERVICE_SERIAL: u64 = 0x03;
 /// The first serial number the CA gives during a run.
@@ -41,22 +50,52 @@ pub enum Signer {
     Nobody,
 }
 
+/// `ldap:///…` and `http://…/CertEnroll/…` locations for a CA's CRL and
+/// certificate, following AD CS's default publication URLs (`certutil
+/// -getreg CA\\CRLPublicationURLs` and `CACertPublicationURLs`: the CDP
+/// and AIA containers under Public Key Services, and CertEnroll on the CA's
+/// web server). `ldap` adds the LDAP ones, which only an enterprise CA
+/// writes; an offline root publishes over HTTP.
+pub fn publication(ca_name: &str, ldap: bool) -> Publication {
+    let host_short = CA_HOST.split('.').next().unwrap_or(CA_HOST);
+    let web = ca_name.replace(' ', "%20");
+    let services = format!("CN=Public Key Services,CN=Services,{CONFIGURATION_DN}");
+    let mut crl = Vec::new();
+    let mut ca_issuers = Vec::new();
+    if ldap {
+        crl.push(format!(
+            "ldap:///CN={ca_name},CN={host_short},CN=CDP,{services}?certificateRevocationList?base?objectClass=cRLDistributionPoint"
+        ));
+        ca_issuers.push(format!(
+            "ldap:///CN={ca_name},CN=AIA,{services}?cACertificate?base?objectClass=certificationAuthority"
+        ));
+    }
+    crl.push(format!("http://{CA_HOST}/CertEnroll/{web}.crl"));
+    ca_issuers.push(format!("http://{CA_HOST}/CertEnroll/{CA_HOST}_{web}.crt"));
+    Publication { crl, ca_issuers }
+}
+
 /// The enterprise PKI as two parties: the certification authority and the
 /// registration authority on AD FS, each with what it holds. Every domain
-/// member trusts the CA's root (`ca.root_certificate`).
+/// member trusts the root (`ca.root_certificate`) and gets the issuing CA's
+/// certificate (`ca.certificate`) from Active Directory.
 #[derive(Clone, Debug)]
 pub struct EnterprisePki {
     pub ca: CertificationAuthority,
     pub ra: RegistrationAuthority,
 }
 
-/// The enterprise CA: its root certificate and key, its templates, and its
-/// database of what it issued.
+/// The enterprise issuing CA: its certificate and key, the root above it,
+/// its templates, where it publishes, and its database of what it issued.
 #[derive(Clone, Debug)]
 pub struct CertificationAuthority {
+    /// The offline root's self-signed certificate.
     pub root_certificate: Vec<u8>,
+    /// The issuing CA's certificate, from the root.
+    pub certificate: Vec<u8>,
     pub templates: Vec<Template>,
-    root_key: RsaPrivateKey,
+    pub publication: Publication,
+    key: RsaPrivateKey,
     /// What the CA issued during the run, in order (its database).
     pub issued: Vec<IssuedCertificate>,
 }
@@ -80,23 +119,38 @@ pub struct IssuedCertificate {
     pub issued_at: SimTime,
 }
 
+fn days_before(t: SimTime, days: u64) -> SimTime {
+    SimTime(t.0.saturating_sub(SimDuration::minutes(days * 24 * 60).0))
+}
+
 impl EnterprisePki {
-    /// Sets the PKI up as it stood before the run: the root a year old, the
-    /// enrollment agent and service certificates issued a month ago.
-    pub fn build(keys: &KeyVault, start: SimTime) -> Result<Self> {
+    /// Sets the PKI up as it stood before the run: the root two years old,
+    /// the issuing CA certified by it a year ago, the enrollment agent and
+    /// service certificates issued a month ago; the templates grant Enroll
+    /// to groups of the domain whose SID is `domain_sid`.
+    pub fn build(keys: &KeyVault, start: SimTime, domain_sid: &str) -> Result<Self> {
         let root_key = keys.key(KeyPurpose::EnterpriseRootCa)?.clone();
+        let key = keys.key(KeyPurpose::EnterpriseIssuingCa)?.clone();
         let agent_key = keys.key(KeyPurpose::EnrollmentAgent)?.clone();
-        let root_since = SimTime(
-            start
-                .0
-                .saturating_sub(SimDuration::minutes(365 * 24 * 60).0),
-        );
-        let agent_since = SimTime(start.0.saturating_sub(SimDuration::minutes(30 * 24 * 60).0));
-        let root_certificate = pki::root_certificate(&root_key, ROOT_CN, root_since, 10)?;
-        let agent_public = agent_key.to_public_key();
-        let agent_certificate = pki::enrollment_agent_certificate(
+        let root_certificate =
+            pki::root_certificate(&root_key, ROOT_CN, days_before(start, 2 * 365), 20)?;
+        let certificate = pki::subordinate_ca_certificate(
             &root_key,
             &root_certificate,
+            &publication(ROOT_CN, false),
+            &key.to_public_key(),
+            ISSUING_CN,
+            ISSUING_SERIAL,
+            days_before(start, 365),
+            10,
+        )?;
+        let publication = publication(ISSUING_CN, true);
+        let agent_since = days_before(start, 30);
+        let agent_public = agent_key.to_public_key();
+        let agent_certificate = pki::enrollment_agent_certificate(
+            &key,
+            &certificate,
+            &publication,
             &agent_public,
             AGENT_CN,
             AGENT_SERIAL,
@@ -104,8 +158,9 @@ impl EnterprisePki {
             true,
         )?;
         let service_certificate = pki::enrollment_agent_certificate(
-            &root_key,
-            &root_certificate,
+            &key,
+            &certificate,
+            &publication,
             &agent_public,
             SERVICE_CN,
             SERVICE_SERIAL,
@@ -115,8 +170,13 @@ impl EnterprisePki {
         Ok(EnterprisePki {
             ca: CertificationAuthority {
                 root_certificate,
-                templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
-                root_key,
+                certificate,
+                templates: vec![
+                    Template::windows_hello(domain_sid),
+                    Template::administrator(domain_sid),
+                ],
+                publication,
+                key,
                 issued: Vec::new(),
             },
             ra: RegistrationAuthority {
@@ -127,8 +187,8 @@ impl EnterprisePki {
         })
     }
 
-    /// The client's checks of the certificate it receives, against the
-    /// enterprise root every domain member trusts.
+    /// The client's checks of the certificate it receives, through the
+    /// issuing CA to the enterprise root every domain member trusts.
     pub fn check_issued(
         &self,
         cert: &[u8],
@@ -137,7 +197,15 @@ impl EnterprisePki {
         now: SimTime,
         by: Actor,
     ) -> Vec<Check> {
-        pki::check_issued(cert, &self.ca.root_certificate, key, upn, now, by)
+        pki::check_issued(
+            cert,
+            &self.ca.certificate,
+            &self.ca.root_certificate,
+            key,
+            upn,
+            now,
+            by,
+        )
     }
 }
 
@@ -190,37 +258,35 @@ impl RegistrationAuthority {
 }
 
 impl CertificationAuthority {
-    /// An edited certificate, signed again with the root CA key.
+    /// An edited certificate, signed again with the issuing CA's key.
     pub fn resign_certificate(&self, cert: &[u8]) -> Result<Vec<u8>> {
-        pki::resign_certificate(cert, &self.root_key)
+        pki::resign_certificate(cert, &self.key)
     }
 
     /// The CA's checks of a countersigned request for `template` and, when
-    /// they hold, the certificate, recorded in what the CA issued. Serial
+    /// they hold, the certificate, recorded in what the CA issued. The CA
+    /// reads the account the request is for from `directory`. Serial
     /// numbers follow that record, so they advance only when a certificate
     /// is issued.
     pub fn issue(
         &mut self,
         cms: &[u8],
         template: &str,
-        upn: &str,
+        directory: &[EndEntity],
         now: SimTime,
     ) -> (Vec<Check>, Option<Vec<u8>>) {
         let serial = FIRST_SERIAL + self.issued.len() as u64;
-        let outcome = pki::check_and_issue(
-            cms,
-            template,
-            &self.templates,
-            &self.root_key,
-            &self.root_certificate,
-            upn,
-            serial,
-            now,
-        );
+        let issuer = Issuer {
+            key: &self.key,
+            certificate: &self.certificate,
+            templates: &self.templates,
+            publication: &self.publication,
+        };
+        let outcome = pki::check_and_issue(cms, template, &issuer, directory, serial, now);
         if outcome.certificate.is_some() {
             self.issued.push(IssuedCertificate {
                 serial,
-                requester: upn.to_string(),
+                requester: outcome.account.clone().unwrap_or_default(),
                 template: template.to_string(),
                 issued_at: now,
             });

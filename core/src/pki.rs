@@ -1,5 +1,5 @@
 //! The enterprise PKI building blocks of certificate trust (phases D–G):
-//! the root CA and enrollment agent certificates, the certificate templates,
+//! the root and issuing CA and enrollment agent certificates, the certificate templates,
 //! the PKCS#10 request the TPM signs (RFC 2986), the registration authority's
 //! CMS countersignature (RFC 5652, enroll on behalf of), the CA's checks and
 //! issuance (MS-WCCE), the client's checks on receipt, and the DER field views
@@ -25,11 +25,11 @@ mod template;
 #[cfg(test)]
 mod tests;
 
-pub use ca::{check_and_issue, IssueOutcome};
+pub use ca::{check_and_issue, EndEntity, IssueOutcome, Issuer};
 pub(crate) use certificate::x509_time;
 pub use certificate::{
     certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
-    resign_certificate, root_certificate, subject_key_id,
+    resign_certificate, root_certificate, subject_key_id, subordinate_ca_certificate, Publication,
 };
 pub use cms::{countersign, recountersign, unsigned_request};
 pub use der_view::{certificate_fields, cms_fields, public_key_fields, request_fields};
@@ -39,4 +39,7 @@ pub use device::{
     verify_issued_by, DeviceCertificate, DeviceFacts, DEVICE_CA_CN, DEVICE_CA_OU,
 };
 pub use request::{build_plain_request, build_request, resign_request, verify_request};
-pub use template::{Template, CT_FLAG_HELLO_LOGON_KEY, WINDOWS_HELLO_TEMPLATE};
+pub use template::{
+    hello_users_group, Principal, Template, CT_FLAG_HELLO_LOGON_KEY, HELLO_USERS_GROUP,
+    WINDOWS_HELLO_TEMPLATE,
+};

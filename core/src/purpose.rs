@@ -9,6 +9,9 @@ pub enum KeyPurpose {
     AzureAdTokenSigning,
     AdFsTokenSigning,
     EnterpriseRootCa,
+    /// The enterprise issuing CA (AD CS) under the root, which issues the
+    /// enrollment agent's and the users' certificates.
+    EnterpriseIssuingCa,
     EnrollmentAgent,
     /// The cloud device registration service's device CA
     /// (MS-Organization-Access), which issues device certificates.
@@ -27,10 +30,11 @@ pub enum KeyPurpose {
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 7] = [
+    pub const ALL: [KeyPurpose; 8] = [
         KeyPurpose::AzureAdTokenSigning,
         KeyPurpose::AdFsTokenSigning,
         KeyPurpose::EnterpriseRootCa,
+        KeyPurpose::EnterpriseIssuingCa,
         KeyPurpose::EnrollmentAgent,
         KeyPurpose::DeviceCa,
         KeyPurpose::HybridJoinCertificate,
@@ -44,6 +48,7 @@ impl KeyPurpose {
             KeyPurpose::AzureAdTokenSigning => "azure-ad/token-signing",
             KeyPurpose::AdFsTokenSigning => "adfs/token-signing",
             KeyPurpose::EnterpriseRootCa => "pki/root-ca",
+            KeyPurpose::EnterpriseIssuingCa => "pki/issuing-ca",
             KeyPurpose::EnrollmentAgent => "pki/enrollment-agent",
             KeyPurpose::DeviceCa => "azure-drs/device-ca",
             KeyPurpose::HybridJoinCertificate => "device/hybrid-join-certificate",
@@ -57,6 +62,7 @@ impl KeyPurpose {
             KeyPurpose::AzureAdTokenSigning => "Entra ID token-signing key (RSA-2048)",
             KeyPurpose::AdFsTokenSigning => "AD FS token-signing key (RSA-2048)",
             KeyPurpose::EnterpriseRootCa => "Enterprise root CA key (RSA-2048)",
+            KeyPurpose::EnterpriseIssuingCa => "Enterprise issuing CA key (RSA-2048)",
             KeyPurpose::EnrollmentAgent => "AD FS enrollment agent key (RSA-2048)",
             KeyPurpose::DeviceCa => "device CA key of the Entra DRS (RSA-2048)",
             KeyPurpose::EnterpriseDeviceCa => {

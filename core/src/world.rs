@@ -54,6 +54,8 @@ pub struct Tenant {
     pub netbios: &'static str,
     /// The AD domain's distinguished name.
     pub domain_dn: &'static str,
+    /// The AD domain's SID (`S-1-5-21-…`), the prefix of its accounts' SIDs.
+    pub domain_sid: String,
 }
 
 impl Tenant {
@@ -234,6 +236,18 @@ pub struct DirectoryState {
     /// registration: `azureADName:<domain>` and `azureADId:<tenant ID>`.
     #[serde(skip)]
     pub scp_keywords: Vec<String>,
+    /// The security groups the flows read, with their members.
+    #[serde(skip)]
+    pub groups: Vec<Group>,
+}
+
+/// A security group of the domain and the distinguished names of its
+/// members (`member`; a primary group such as Domain Users counts its
+/// members by their primaryGroupID instead, which is folded in here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub principal: crate::pki::Principal,
+    pub members: Vec<String>,
 }
 
 /// A device registration service (Entra DRS or the Enterprise DRS on AD
@@ -348,7 +362,11 @@ impl World {
     /// The enterprise PKI (root CA, enrollment agent, template), built on first use.
     pub fn pki(&mut self) -> Result<&mut EnterprisePki> {
         if self.pki.is_none() {
-            self.pki = Some(EnterprisePki::build(&self.keys, self.config.start)?);
+            self.pki = Some(EnterprisePki::build(
+                &self.keys,
+                self.config.start,
+                &self.tenant.domain_sid,
+            )?);
         }
         self.pki
             .as_mut()
@@ -422,6 +440,26 @@ impl World {
         )?;
         self.edrs.device_ca_certificate = Some(der.clone());
         Ok(der)
+    }
+
+    /// What Active Directory tells a reader about the accounts an
+    /// enrollment can be for: each account's names, SID and groups (the
+    /// CA's lookup of a requester).
+    pub fn directory_accounts(&self) -> Vec<crate::pki::EndEntity> {
+        let user = &self.user;
+        vec![crate::pki::EndEntity {
+            account: user.down_level_name(&self.tenant),
+            dn: user.dn.clone(),
+            upn: user.upn.clone(),
+            sid: user.sid.clone(),
+            groups: self
+                .directory
+                .groups
+                .iter()
+                .filter(|g| g.members.iter().any(|m| m.eq_ignore_ascii_case(&user.dn)))
+                .map(|g| g.principal.clone())
+                .collect(),
+        }]
     }
 
     /// The AD domain's objectGUID.
@@ -511,17 +549,18 @@ impl World {
             )));
         }
         let seed = config.seed();
+        let domain_sid = {
+            let d = seed.bytes::<12>("ad/domain-sid");
+            let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+            format!("S-1-5-21-{}-{}-{}", word(0), word(4), word(8))
+        };
         let tenant = Tenant {
             id: seed.guid("tenant-id"),
             name: "Contoso",
             domain: "contoso.com",
             netbios: "CONTOSO",
             domain_dn: "DC=contoso,DC=com",
-        };
-        let domain_sid = {
-            let d = seed.bytes::<12>("ad/domain-sid");
-            let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
-            format!("S-1-5-21-{}-{}-{}", word(0), word(4), word(8))
+            domain_sid: domain_sid.clone(),
         };
         let password = String::from("Sunflower-7-Harbor");
         let password_salt: [u8; 16] = seed.bytes("user/password-salt");
@@ -576,6 +615,21 @@ impl World {
             scp_keywords: vec![
                 format!("azureADName:{}", tenant.domain),
                 format!("azureADId:{}", tenant.id),
+            ],
+            groups: vec![
+                Group {
+                    // The well-known RID of Domain Users (MS-DTYP 2.4.2.4).
+                    principal: crate::pki::Principal::in_domain("Domain Users", &domain_sid, 513),
+                    members: vec![user.dn.clone()],
+                },
+                Group {
+                    principal: crate::pki::hello_users_group(&domain_sid),
+                    members: if config.options.not_in_hello_group {
+                        Vec::new()
+                    } else {
+                        vec![user.dn.clone()]
+                    },
+                },
             ],
         };
         Ok(World {

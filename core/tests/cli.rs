@@ -113,6 +113,8 @@ fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
         let verify = Command::new("openssl")
             .args(["verify", "-CAfile"])
             .arg(file("enterprise-root-ca"))
+            .arg("-untrusted")
+            .arg(file("issuing-ca"))
             .arg(file("user-certificate"))
             .output()
             .unwrap();

@@ -260,7 +260,10 @@ fn the_ca_records_what_it_issues_and_numbers_serials_from_it() {
     assert_eq!(pki.ca.issued.len(), 1);
     let issued = &pki.ca.issued[0];
     assert_eq!(issued.serial, 0x1000);
-    assert_eq!(issued.requester, r.world().user.upn);
+    assert_eq!(
+        issued.requester,
+        r.world().user.down_level_name(&r.world().tenant)
+    );
     let ca = r
         .events()
         .iter()
@@ -1134,9 +1137,44 @@ fn the_ca_refuses_a_template_the_ra_may_not_use() {
     assert_halted_at(
         &r,
         Action::IssueCertificate,
-        "Agent may enroll for the template",
+        "User may enroll for the template",
         "0x80094012",
     );
+}
+
+#[test]
+fn a_user_outside_the_hello_group_gets_no_certificate() {
+    for flow in ["onprem-cert", "hybrid-cert-sync"] {
+        let r = run(
+            flow_id(flow),
+            Options {
+                not_in_hello_group: true,
+                ..Options::default()
+            },
+        );
+        assert_halted_at(
+            &r,
+            Action::IssueCertificate,
+            "User may enroll for the template",
+            "0x80094012",
+        );
+        let last = r.events().last().expect("events");
+        let check = last
+            .checks
+            .iter()
+            .find(|c| c.title == "User may enroll for the template")
+            .expect("the permission check");
+        assert!(
+            check.compared.contains("Domain Users"),
+            "{}",
+            check.compared
+        );
+        assert!(
+            check.compared.contains("Windows Hello for Business Users"),
+            "{}",
+            check.compared
+        );
+    }
 }
 
 #[test]
@@ -1155,6 +1193,10 @@ fn the_issued_certificate_is_for_the_user_and_chains_to_the_root() {
         .iter()
         .find(|a| a.id == "enterprise-root-ca")
         .expect("root");
+    let issuing = all
+        .iter()
+        .find(|a| a.id == "issuing-ca")
+        .expect("issuing CA");
     let agent = all
         .iter()
         .find(|a| a.id == "enrollment-agent-certificate")
@@ -1164,6 +1206,7 @@ fn the_issued_certificate_is_for_the_user_and_chains_to_the_root() {
         whfb_core::device::rsa_public_key(r.wire("user-key-public").expect("ukpub")).expect("key");
     let checks = whfb_core::pki::check_issued(
         &cert.bytes,
+        &issuing.bytes,
         &root.bytes,
         &user,
         "alex.wilber@contoso.com",
@@ -1182,6 +1225,25 @@ fn the_issued_certificate_is_for_the_user_and_chains_to_the_root() {
     assert!(
         names.iter().any(|v| v.contains("1.3.6.1.5.5.7.3.2")),
         "Client Authentication EKU"
+    );
+    // The subject and the SID come from the user's account in AD.
+    let world = r.world();
+    assert!(
+        names
+            .iter()
+            .any(|v| v == "DC=com, DC=contoso, OU=Staff, CN=Alex Wilber"),
+        "the subject is the user's DN"
+    );
+    assert!(
+        names.iter().any(|v| v == &world.user.sid),
+        "the SID extension names {}",
+        world.user.sid
+    );
+    assert!(
+        names
+            .iter()
+            .any(|v| v.contains("http://ca.contoso.com/CertEnroll/Contoso%20Issuing%20CA.crl")),
+        "a CRL distribution point"
     );
     assert!(
         names.iter().any(|v| v.contains("alex.wilber@contoso.com")),

@@ -9,8 +9,8 @@
 //!   (`openssl x509 -inform DER -text`, `openssl req -inform DER -text`,
 //!   `openssl cms -cmsout -print -inform DER`, `openssl asn1parse -inform DER`,
 //!   whose byte offsets the DER slices below use), not with our own parser;
-//!   `openssl verify -CAfile <enterprise root>` and `openssl cms -verify`
-//!   accept the certificate and the countersignature.
+//!   `openssl verify -CAfile <enterprise root> -untrusted <issuing CA>` and
+//!   `openssl cms -verify` accept the certificate and the countersignature.
 //! - RFC 7515 Appendix A.2: the RS256 example, signed and verified.
 //!
 //! When a change to the engine is meant to change the run's bytes, re-bless:
@@ -155,15 +155,21 @@ const USER_KEY_MODULUS_SHA256: &str =
     "0e54c71d15bdf71657d4a381705628ea1528bf6ba64072006217a91653c74e44";
 const USER_KEY_EXPONENT: u32 = 65_537;
 
-/// Name `CN=Contoso Enterprise Root CA`: one RDN, commonName (2.5.4.3) as a
+/// Name `CN=Contoso Issuing CA`: one RDN, commonName (2.5.4.3) as a
 /// UTF8String. openssl asn1parse: the certificate's issuer at offset 32
-/// (`l=37`), `UTF8STRING :Contoso Enterprise Root CA`.
-const ROOT_CA_NAME_DER: &str =
-    "30253123302106035504030c1a436f6e746f736f20456e746572707269736520526f6f74204341";
-/// Name `CN=alex.wilber@contoso.com`, the same shape. openssl asn1parse: the
-/// certificate's subject at offset 103 (`l=34`), the request's at offset 11.
-const USER_NAME_DER: &str =
+/// (`l=29`), `UTF8STRING :Contoso Issuing CA`.
+const ISSUING_CA_NAME_DER: &str = "301d311b301906035504030c12436f6e746f736f2049737375696e67204341";
+/// Name `CN=alex.wilber@contoso.com`, the same shape: the subject the
+/// request asks for. openssl asn1parse: the request's subject at offset 11.
+const REQUESTED_NAME_DER: &str =
     "30223120301e06035504030c17616c65782e77696c62657240636f6e746f736f2e636f6d";
+/// Name `DC=com, DC=contoso, OU=Staff, CN=Alex Wilber`: the user's
+/// distinguished name in AD, which the CA puts in the certificate instead
+/// (MS-WCCE 3.2.2.6.2.1.4.5.9); domainComponent (0.9.2342.19200300.100.1.25)
+/// values are IA5Strings, the others UTF8Strings. openssl: `Subject: DC =
+/// com, DC = contoso, OU = Staff, CN = Alex Wilber`; asn1parse: offset 95
+/// (`l=84`).
+const USER_NAME_DER: &str = "305431133011060a0992268993f22c6401191603636f6d31173015060a0992268993f22c6401191607636f6e746f736f310e300c060355040b0c0553746166663114301206035504030c0b416c65782057696c626572";
 /// The subjectAltName extension's value (RFC 5280 §4.2.1.6): GeneralNames
 /// { otherName [0] { type-id 1.3.6.1.4.1.311.20.2.3 (the Microsoft UPN),
 /// value [0] EXPLICIT UTF8String "alex.wilber@contoso.com" } }.
@@ -190,7 +196,7 @@ const CERT_NOT_AFTER: u64 = 1_826_874_119;
 
 /// `extensions` (§4.1.2.9), in their order in the certificate:
 /// (extnID, critical, extnValue) from `openssl asn1parse`.
-const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
+const CERT_EXTENSIONS: [(&str, bool, &str); 9] = [
     // keyUsage (§4.2.1.3), critical: BIT STRING 0x80 with 7 unused bits,
     // digitalSignature only. openssl: `X509v3 Key Usage: critical Digital Signature`.
     ("2.5.29.15", true, "03020780"),
@@ -204,6 +210,15 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
     ),
     // subjectAltName (§4.2.1.6): the UPN, see UPN_SAN_DER.
     ("2.5.29.17", false, UPN_SAN_DER),
+    // szOID_NTDS_CA_SECURITY_EXT (MS-WCCE 2.2.2.7.7.4): SEQUENCE { [0] {
+    // 1.3.6.1.4.1.311.25.2.1, [0] { OCTET STRING
+    // "S-1-5-21-4227792933-961650591-1391156577-1104" } } }, the user's SID.
+    // openssl: `1.3.6.1.4.1.311.25.2:` (undecoded); asn1parse: offset 597.
+    (
+        "1.3.6.1.4.1.311.25.2",
+        false,
+        "303fa03d060a2b060104018237190201a02f042d532d312d352d32312d343232373739323933332d3936313635303539312d313339313135363537372d31313034",
+    ),
     // subjectKeyIdentifier (§4.2.1.2): a 20-byte key identifier.
     // openssl: `5C:A3:32:10:12:00:B9:4A:8F:DB:68:3E:CA:63:C0:58:7E:92:AA:71`.
     (
@@ -211,17 +226,35 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
         false,
         "041424f32d9a1f1762bcf2372427c593f29e89e2285a",
     ),
-    // authorityKeyIdentifier (§4.2.1.1): [0] keyIdentifier of the root CA.
-    // openssl: `AA:1B:66:77:1B:23:85:04:88:24:E3:0C:EC:D7:53:CB:05:1B:44:12`.
+    // authorityKeyIdentifier (§4.2.1.1): [0] keyIdentifier of the issuing CA.
+    // openssl: `96:D7:9C:BB:61:BA:77:0A:E1:A2:B6:20:AB:4E:99:27:3E:85:80:44`.
     (
         "2.5.29.35",
         false,
-        "30168014aa1b66771b2385048824e30cecd753cb051b4412",
+        "3016801496d79cbb61ba770ae1a2b620ab4e99273e858044",
+    ),
+    // cRLDistributionPoints (§4.2.1.13): one DistributionPoint, fullName
+    // with the issuing CA's LDAP and HTTP CRL locations (AD CS's defaults).
+    // openssl: `X509v3 CRL Distribution Points: Full Name:
+    // URI:ldap:///CN=Contoso Issuing CA,CN=ca,CN=CDP,…
+    // URI:http://ca.contoso.com/CertEnroll/Contoso%20Issuing%20CA.crl`.
+    (
+        "2.5.29.31",
+        false,
+        "3081f93081f6a081f3a081f08681b06c6461703a2f2f2f434e3d436f6e746f736f2049737375696e672043412c434e3d63612c434e3d4344502c434e3d5075626c6963204b65792053657276696365732c434e3d53657276696365732c434e3d436f6e66696775726174696f6e2c44433d636f6e746f736f2c44433d636f6d3f63657274696669636174655265766f636174696f6e4c6973743f626173653f6f626a656374436c6173733d63524c446973747269627574696f6e506f696e74863b687474703a2f2f63612e636f6e746f736f2e636f6d2f43657274456e726f6c6c2f436f6e746f736f25323049737375696e6725323043412e63726c",
+    ),
+    // authorityInfoAccess (§4.2.2.1): two id-ad-caIssuers, LDAP and HTTP.
+    // openssl: `Authority Information Access: CA Issuers - URI:ldap:///…
+    // CA Issuers - URI:http://ca.contoso.com/CertEnroll/ca.contoso.com_Contoso%20Issuing%20CA.crt`.
+    (
+        "1.3.6.1.5.5.7.1.1",
+        false,
+        "308201083081ad06082b060105050730028681a06c6461703a2f2f2f434e3d436f6e746f736f2049737375696e672043412c434e3d4149412c434e3d5075626c6963204b65792053657276696365732c434e3d53657276696365732c434e3d436f6e66696775726174696f6e2c44433d636f6e746f736f2c44433d636f6d3f634143657274696669636174653f626173653f6f626a656374436c6173733d63657274696669636174696f6e417574686f72697479305606082b06010505073002864a687474703a2f2f63612e636f6e746f736f2e636f6d2f43657274456e726f6c6c2f63612e636f6e746f736f2e636f6d5f436f6e746f736f25323049737375696e6725323043412e637274",
     ),
     // Microsoft certificate template (szOID_CERTIFICATE_TEMPLATE, MS-WCCE):
     // SEQUENCE { templateID 1.3.6.1.4.1.311.21.8.4917624.1339478.12094317.
     // 15718063.8102516.113.5120573.9014682, majorVersion 100, minorVersion 3 }.
-    // openssl: `1.3.6.1.4.1.311.21.7` (undecoded); `asn1parse -strparse 617`.
+    // openssl: `1.3.6.1.4.1.311.21.7` (undecoded); `asn1parse -strparse 1291`.
     (
         "1.3.6.1.4.1.311.21.7",
         false,
@@ -229,12 +262,12 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 6] = [
     ),
 ];
 /// `signatureValue` (§4.1.1.3): 256 bytes, the first and last four.
-/// openssl: `Signature Value: 9c:89:3a:15: … :51:70:b9:f1`.
-const CERT_SIGNATURE_FIRST: [u8; 4] = [0x9C, 0x89, 0x3A, 0x15];
-const CERT_SIGNATURE_LAST: [u8; 4] = [0x51, 0x70, 0xB9, 0xF1];
+/// openssl: `Signature Value: 11:ec:b5:8d: … :13:25:38:62`.
+const CERT_SIGNATURE_FIRST: [u8; 4] = [0x11, 0xEC, 0xB5, 0x8D];
+const CERT_SIGNATURE_LAST: [u8; 4] = [0x13, 0x25, 0x38, 0x62];
 /// SHA-256 of the whole certificate.
-/// openssl: `x509 -noout -fingerprint -sha256`: `41:4C:D9:2A:…:F3:9B:BE`.
-const CERT_SHA256: &str = "414cd92a4b4d1171ef2e462a054f11ceff3c8fdad2eb81ebae5ef648b6f39bbe";
+/// openssl: `x509 -noout -fingerprint -sha256`: `10:40:66:C2:…:F3:88:CE`.
+const CERT_SHA256: &str = "104066c2a66e4a72865eebbb4a6130678ceb3a1d2c794c447aaf124a0af388ce";
 
 #[test]
 fn the_user_certificate_reads_field_by_field() {
@@ -253,16 +286,20 @@ fn the_user_certificate_reads_field_by_field() {
     // issuer (§4.1.2.4) and subject (§4.1.2.6), as DER and as RFC 4514 text.
     assert_eq!(
         hex(&tbs.issuer.to_der().unwrap()),
-        ROOT_CA_NAME_DER,
+        ISSUING_CA_NAME_DER,
         "issuer"
     );
-    assert_eq!(tbs.issuer.to_string(), "CN=Contoso Enterprise Root CA");
+    assert_eq!(tbs.issuer.to_string(), "CN=Contoso Issuing CA");
     assert_eq!(
         hex(&tbs.subject.to_der().unwrap()),
         USER_NAME_DER,
         "subject"
     );
-    assert_eq!(tbs.subject.to_string(), "CN=alex.wilber@contoso.com");
+    // RFC 4514 text lists the most specific RDN first.
+    assert_eq!(
+        tbs.subject.to_string(),
+        "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com"
+    );
     // validity (§4.1.2.5).
     let Time::UtcTime(not_before) = tbs.validity.not_before else {
         panic!("notBefore is not a UTCTime")
@@ -318,7 +355,7 @@ fn the_request_reads_field_by_field() {
     assert_eq!(req.info.version, REQUEST_VERSION, "version");
     assert_eq!(
         hex(&req.info.subject.to_der().unwrap()),
-        USER_NAME_DER,
+        REQUESTED_NAME_DER,
         "subject"
     );
     check_user_key(&req.info.public_key.to_der().unwrap());
@@ -374,17 +411,16 @@ const SIGNED_DATA_VERSION: CmsVersion = CmsVersion::V1;
 /// the request's DER.
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
 /// `certificates` (§5.1): one, the enrollment agent's, serial 2, issued by
-/// the root CA. openssl cms: `serialNumber: 2`, `subject: CN=ADFS Enrollment
-/// Agent (adfs.contoso.com)`; asn1parse: its subject at offset 858.
+/// the issuing CA. openssl cms: `serialNumber: 2`, `subject: CN=ADFS
+/// Enrollment Agent (adfs.contoso.com)`.
 const AGENT_NAME_DER: &str = "30333131302f06035504030c284144465320456e726f6c6c6d656e74204167656e742028616466732e636f6e746f736f2e636f6d29";
 const AGENT_SERIAL: [u8; 1] = [0x02];
 /// SignerInfo (§5.3) `version`: 1, because `sid` is issuerAndSerialNumber
 /// (§5.3): the agent's certificate. openssl cms: `version: 1`,
-/// `d.issuerAndSerialNumber: issuer: CN=Contoso Enterprise Root CA,
-/// serialNumber: 2`.
+/// `d.issuerAndSerialNumber: issuer: CN=Contoso Issuing CA, serialNumber: 2`.
 const SIGNER_INFO_VERSION: CmsVersion = CmsVersion::V1;
 /// `signedAttrs` (§5.3), as the file has them (asn1parse: `[0]` at offset
-/// 1656, 3 + 179 bytes), in DER SET order:
+/// 2194, 3 + 179 bytes), in DER SET order:
 /// (attrType, the DER of its one value).
 const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // content-type (§11.1): id-data, as eContentType.
@@ -394,7 +430,7 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // openssl cms: `signingTime … UTCTIME:Nov 22 09:01:58 2026 GMT`.
     ("1.2.840.113549.1.9.5", "170d3236313132323039303135385a"),
     // message-digest (§11.2): SHA-256 of eContent, i.e. REQUEST_SHA256.
-    // asn1parse at offset 1730: `70188AE5…327B201E`.
+    // asn1parse at offset 2268: `AC831F04…E5E0DDA3`.
     (
         "1.2.840.113549.1.9.4",
         "0420ac831f0490fbe5374692bdd999e1948a47fe63106f90a09e0c062042e5e0dda3",
@@ -402,7 +438,7 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // szOID_ENROLLMENT_NAME_VALUE_PAIR (MS-WCCE): SEQUENCE { BMPString
     // "requestername", BMPString "CONTOSO\alexw" }: the agent enrolls on
     // behalf of this user. openssl cms: `undefined (1.3.6.1.4.1.311.13.2.1)`;
-    // asn1parse: two BMPSTRINGs of 26 bytes at offsets 1782 and 1810.
+    // asn1parse: two BMPSTRINGs of 26 bytes at offsets 2320 and 2348.
     (
         "1.3.6.1.4.1.311.13.2.1",
         "3038\
@@ -417,7 +453,7 @@ const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x0F, 0x0C, 0xAE, 0xA0];
 const COUNTERSIGNATURE_LAST: [u8; 4] = [0xCB, 0xCB, 0x08, 0x43];
 /// SHA-256 of the whole file (`sha256sum`).
 const COUNTERSIGNED_SHA256: &str =
-    "deaba64f58abd35829e898f50710718b6d40f79b8e390dcf6b8d53b69cce135e";
+    "d9a03547d14266619beb6906daba2e03dd68fb088271b6640305a2cc09d65c8f";
 
 #[test]
 fn the_countersignature_reads_field_by_field() {
@@ -448,7 +484,10 @@ fn the_countersignature_reads_field_by_field() {
     };
     let agent_tbs = &agent.tbs_certificate;
     assert_eq!(hex(&agent_tbs.subject.to_der().unwrap()), AGENT_NAME_DER);
-    assert_eq!(hex(&agent_tbs.issuer.to_der().unwrap()), ROOT_CA_NAME_DER);
+    assert_eq!(
+        hex(&agent_tbs.issuer.to_der().unwrap()),
+        ISSUING_CA_NAME_DER
+    );
     assert_eq!(agent_tbs.serial_number.as_bytes(), AGENT_SERIAL);
     assert!(sd.crls.is_none());
 
@@ -461,7 +500,7 @@ fn the_countersignature_reads_field_by_field() {
     };
     assert_eq!(
         hex(&sid.issuer.to_der().unwrap()),
-        ROOT_CA_NAME_DER,
+        ISSUING_CA_NAME_DER,
         "sid.issuer"
     );
     assert_eq!(
@@ -510,8 +549,8 @@ fn the_countersignature_reads_field_by_field() {
     assert!(si.unsigned_attrs.is_none());
 
     // The signature covers the DER of signedAttrs with the SET OF tag
-    // (§5.4): the file's bytes at offset 1656 with [0] (0xA0) made 0x31.
-    let mut signed = COUNTERSIGNED[1656..1656 + 3 + 179].to_vec();
+    // (§5.4): the file's bytes at offset 2194 with [0] (0xA0) made 0x31.
+    let mut signed = COUNTERSIGNED[2194..2194 + 3 + 179].to_vec();
     assert_eq!(signed[0], 0xA0);
     signed[0] = 0x31;
     assert_eq!(signed, attrs.to_der().unwrap());

@@ -217,6 +217,9 @@ pub struct Options {
     /// AD FS cannot reach the cloud registration service, so it has never
     /// downloaded the keys that sign key receipts.
     pub receipt_signers_unreachable: bool,
+    /// The user is not a member of the group the Windows Hello for Business
+    /// certificate template grants Enroll to.
+    pub not_in_hello_group: bool,
 }
 
 impl Default for Options {
@@ -240,12 +243,13 @@ impl Default for Options {
             sign_in_key: SignInKey::Registered,
             scp_missing: false,
             receipt_signers_unreachable: false,
+            not_in_hello_group: false,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 16] = [
+pub const OPTION_KEYS: [(&str, &str); 17] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -285,6 +289,10 @@ pub const OPTION_KEYS: [(&str, &str); 16] = [
     (
         "cloudreg",
         "reachable or unreachable: whether AD FS can download the key receipt signers from the cloud registration service",
+    ),
+    (
+        "hellogroup",
+        "member or not-member: whether the user is in the group the certificate template lets enroll",
     ),
 ];
 
@@ -390,6 +398,15 @@ impl Options {
                     ))
                 }
             },
+            "hellogroup" => match value {
+                "not-member" => self.not_in_hello_group = true,
+                "member" => self.not_in_hello_group = false,
+                _ => {
+                    return Err(format!(
+                        "hellogroup must be \"member\" or \"not-member\", not \"{value}\""
+                    ))
+                }
+            },
             "scp" => match value {
                 "missing" => self.scp_missing = true,
                 "configured" => self.scp_missing = false,
@@ -480,6 +497,9 @@ impl Options {
         if self.scp_missing {
             out.push(("scp", "missing".to_string()));
         }
+        if self.not_in_hello_group {
+            out.push(("hellogroup", "not-member".to_string()));
+        }
         if self.sign_in_key != SignInKey::Registered {
             out.push(("hellokey", self.sign_in_key.slug().to_string()));
         }
@@ -522,6 +542,7 @@ mod tests {
             ("sync", "15"),
             ("lastsync", "29"),
             ("cloudreg", "unreachable"),
+            ("hellogroup", "not-member"),
         ] {
             o.set(k, v).unwrap();
         }
@@ -537,6 +558,7 @@ mod tests {
             ("wrongpin", "99999999999"),
             ("adfs", "sideways"),
             ("cloudreg", "down"),
+            ("hellogroup", "no"),
             ("sync", "0"),
             ("bogus", "1"),
         ] {

@@ -314,7 +314,7 @@ impl Run {
         // The arguments of ICertRequestD::Request (MS-WCCE 3.2.1.4.2.1); the
         // template travels as a request attribute (MS-WCCE 2.2.2.7).
         let submission = json!({
-            "pwszAuthority": format!("ca.contoso.com\\{}", enterprise_pki::ROOT_CN),
+            "pwszAuthority": format!("{}\\{}", enterprise_pki::CA_HOST, enterprise_pki::ISSUING_CN),
             "dwFlags": "0x00000300 (CR_IN_PKCS7: a CMS request)",
             "pwszAttributes": format!("CertificateTemplate:{TEMPLATE_NAME}"),
             "pctbRequest": base64(&cms),
@@ -364,10 +364,12 @@ impl Run {
             return Ok(out);
         };
         let now = self.now;
-        let upn = self.world.user.upn.clone();
+        // The CA looks the requester up in Active Directory itself.
+        let directory = self.world.directory_accounts();
         let pki = self.world.pki()?;
         let root = pki.ca.root_certificate.clone();
-        let (checks, issued) = pki.ca.issue(&cms, &template, &upn, now);
+        let issuing = pki.ca.certificate.clone();
+        let (checks, issued) = pki.ca.issue(&cms, &template, &directory, now);
         out.record(checks);
         if let Some(cert) = issued {
             self.put(wire::USER_CERTIFICATE, cert.clone());
@@ -378,8 +380,14 @@ impl Run {
                 None,
             ));
             out.artifact(enterprise_pki::certificate_artifact(
+                "issuing-ca",
+                "Issuing CA certificate (the issuer)",
+                &issuing,
+                None,
+            ));
+            out.artifact(enterprise_pki::certificate_artifact(
                 "enterprise-root-ca",
-                "Enterprise root CA certificate (the issuer)",
+                "Enterprise root CA certificate (the issuing CA's issuer)",
                 &root,
                 None,
             ));

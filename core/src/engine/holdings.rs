@@ -441,7 +441,16 @@ impl Run {
                     },
                 );
             }
-            hold(Actor::Ca, PrivateKey, "CA signing key", KEY.into());
+            hold(
+                Actor::Ca,
+                PrivateKey,
+                "Issuing CA signing key",
+                format!(
+                    "{KEY}; its certificate, {}, comes from the offline root, {}",
+                    crate::enterprise_pki::ISSUING_CN,
+                    crate::enterprise_pki::ROOT_CN
+                ),
+            );
             // Whether the PKI is built yet depends on when the worker got to
             // it: an unbuilt PKI has issued nothing, and says the same.
             let issued = world.pki_if_built().map_or(&[][..], |p| &p.ca.issued[..]);
@@ -460,7 +469,7 @@ impl Run {
                     ),
                 },
             );
-            hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature", crate::enterprise_pki::TEMPLATE_NAME));
+            hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature, Enroll for {}, the subject and SID from Active Directory", crate::enterprise_pki::TEMPLATE_NAME, crate::pki::HELLO_USERS_GROUP));
         }
         out
     }

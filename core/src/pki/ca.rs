@@ -3,16 +3,19 @@
 //! request against a certificate template).
 
 use super::certificate::{
-    authority_key_id, common_name, covers, ekus, key_text, name_text, oid_list, own_key_id,
-    parse_certificate, push_eku, push_extension, rsa_key, serial_number, serial_text,
-    sign_certificate, upn_san, validity_text, verify_issued_by, TbsParts,
+    authority_key_id, cn_name, common_name, covers, dn_name, ekus, key_text, name_text, oid_list,
+    own_key_id, parse_certificate, push_eku, push_extension, push_publication, rsa_key,
+    serial_number, serial_text, sid_extension, sign_certificate, upn_san, validity_text,
+    verify_issued_by, Publication, TbsParts,
 };
 use super::cms::{
     parse_signed_data, raw_signer_infos, requester_name, signed_attribute, signed_attrs_der,
 };
 use super::oid;
 use super::request::verify_request;
-use super::template::Template;
+use super::template::{
+    Principal, Template, CT_FLAG_SUBJECT_ALT_REQUIRE_UPN, CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH,
+};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::Result;
@@ -36,6 +39,32 @@ use x509_cert::name::Name;
 pub struct IssueOutcome {
     pub checks: Vec<Check>,
     pub certificate: Option<Vec<u8>>,
+    /// The account the certificate was issued for, once the CA found it.
+    pub account: Option<String>,
+}
+
+/// What the CA reads from Active Directory about the account a request is
+/// for (MS-WCCE 3.2.2.1.2): the subject and the permission check come from
+/// here, not from the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndEntity {
+    /// `CONTOSO\alexw`, as a requestername attribute names the account.
+    pub account: String,
+    pub dn: String,
+    pub upn: String,
+    pub sid: String,
+    /// The groups the account is a member of (its tokenGroups).
+    pub groups: Vec<Principal>,
+}
+
+/// The issuing CA: its key and certificate, the templates it publishes and
+/// where it publishes its CRL and certificate.
+#[derive(Clone, Copy, Debug)]
+pub struct Issuer<'a> {
+    pub key: &'a RsaPrivateKey,
+    pub certificate: &'a [u8],
+    pub templates: &'a [Template],
+    pub publication: &'a Publication,
 }
 
 /// The CA stops at its first failed check.
@@ -43,6 +72,7 @@ fn refuse(checks: Checks) -> IssueOutcome {
     IssueOutcome {
         checks: checks.into_vec(),
         certificate: None,
+        account: None,
     }
 }
 
@@ -225,25 +255,30 @@ fn check_signature(
 ///    policy (3.2.2.6.2.1.4.5.4);
 /// 6. each signature verifies and its messageDigest matches the content
 ///    (RFC 5652 §5.4, §5.6);
-/// 7. the enrolling agent holds Enroll on the template (3.2.2.6.2.1.4.3);
-/// 8. the inner PKCS#10's self-signature verifies (RFC 2986 §3);
-/// 9. the key is RSA of at least the template's minimum size (MS-CRTD 2.19);
+/// 7. the account the request is for (its requestername) is in Active
+///    Directory (3.2.2.6.2.1.2.1, 3.2.2.1.2);
+/// 8. that account, or a group it is a member of, holds Enroll on the
+///    template (3.2.2.6.2.1.4.3; MS-CRTD 2.5.1): on behalf of a user, the
+///    user's permission counts, not the agent's;
+/// 9. the inner PKCS#10's self-signature verifies (RFC 2986 §3);
+/// 10. the key is RSA of at least the template's minimum size (MS-CRTD 2.19);
 ///
-/// and then issues the certificate: subject `CN=<upn>`, the UPN as a
-/// subjectAltName otherName, the template's EKUs, digitalSignature, key
-/// identifiers, the template extension, valid from `now` for the template's
-/// validity, signed by the root key.
-#[allow(clippy::too_many_arguments)]
+/// and then issues the certificate from the directory, not from the
+/// request (3.2.2.6.2.1.4.5.9): the subject is the account's distinguished
+/// name, the UPN a subjectAltName otherName, the SID security extension
+/// names its SID (2.2.2.7.7.4); with the template's EKUs, digitalSignature,
+/// key identifiers, the CA's CRL distribution point and AIA, the template
+/// extension, valid from `now` for the template's validity, signed by the
+/// issuing CA's key.
 pub fn check_and_issue(
     cms: &[u8],
     requested_template: &str,
-    templates: &[Template],
-    root_key: &RsaPrivateKey,
-    root_cert: &[u8],
-    upn: &str,
+    ca: &Issuer<'_>,
+    directory: &[EndEntity],
     serial: u64,
     now: SimTime,
 ) -> IssueOutcome {
+    let templates = ca.templates;
     let mut checks = Checks::new(Actor::Ca);
 
     let parsed = parse_signed_data(cms).and_then(|signed| {
@@ -332,7 +367,7 @@ pub fn check_and_issue(
     }
 
     if !signers.is_empty() {
-        let root = match parse_certificate(root_cert)
+        let root = match parse_certificate(ca.certificate)
             .map_err(|e| e.to_string())
             .and_then(|root| {
                 rsa_key(&root.tbs_certificate.subject_public_key_info).map(|k| (root, k))
@@ -448,28 +483,57 @@ pub fn check_and_issue(
         }
     }
 
-    let agent = signers.first().and_then(|s| {
-        s.cert
-            .as_ref()
-            .and_then(|c| common_name(&c.tbs_certificate.subject))
-    });
     let requester = signers.first().and_then(|s| requester_name(&s.info));
-    let enrolling = agent.clone().unwrap_or_else(|| "(no signer)".into());
+    let Some(entity) = checks.check(
+        "Account is in Active Directory",
+        format!(
+            "the requestername {} against the accounts of the directory",
+            requester.as_deref().unwrap_or("(none)")
+        ),
+        "MS-WCCE 3.2.2.6.2.1.2.1, 3.2.2.1.2",
+        match &requester {
+            None => Err(
+                "the request names no account (no requestername attribute), so the CA cannot tell whom the certificate is for".to_string(),
+            ),
+            Some(name) => directory
+                .iter()
+                .find(|e| e.account.eq_ignore_ascii_case(name))
+                .ok_or_else(|| format!("Active Directory has no account named {name}")),
+        },
+    ) else {
+        return refuse(checks);
+    };
+
+    let holders = |e: &EndEntity| -> Vec<String> {
+        std::iter::once(format!("{} ({})", e.account, e.sid))
+            .chain(e.groups.iter().map(|g| format!("{} ({})", g.name, g.sid)))
+            .collect()
+    };
+    let allowed: Vec<String> = template
+        .enroll
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.sid))
+        .collect();
+    let permitted = template
+        .enroll
+        .iter()
+        .find(|p| p.sid == entity.sid || entity.groups.iter().any(|g| g.sid == p.sid));
     if checks
         .check(
-            "Agent may enroll for the template",
+            "User may enroll for the template",
             format!(
-                "the signer {enrolling}{} against the Enroll permission on {}: {}",
-                requester.map(|r| format!(", enrolling on behalf of {r},")).unwrap_or_default(),
+                "{} and its groups, {}, against the principals allowed Enroll on {}: {}",
+                entity.account,
+                holders(entity).join(", "),
                 template.name,
-                template.enroll_permitted.join(", ")
+                allowed.join(", ")
             ),
             "MS-WCCE 3.2.2.6.2.1.4.3; MS-CRTD 2.5.1",
-            match &agent {
-                Some(cn) if template.enroll_permitted.iter().any(|p| p.eq_ignore_ascii_case(cn)) => Ok(()),
-                _ => Err(format!(
-                    "CERTSRV_E_TEMPLATE_DENIED (0x80094012): the permissions on {} do not let {enrolling} enroll for it",
-                    template.name
+            match permitted {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "CERTSRV_E_TEMPLATE_DENIED (0x80094012): the permissions on {} do not let {} enroll: neither the account nor any of its groups is allowed Enroll",
+                    template.name, entity.account
                 )),
             },
         )
@@ -511,41 +575,49 @@ pub fn check_and_issue(
     }
 
     let not_after = now.plus(SimDuration(u64::from(template.validity_days) * 86_400_000));
-    let issued = issue(
-        &content, template, root_key, root_cert, upn, serial, now, not_after,
-    );
+    let issued = issue(&content, template, ca, entity, serial, now, not_after);
     let certificate = checks.check(
         "Certificate issued",
         format!(
-            "serial 0x{serial:X}, subject CN={upn}, UPN {upn}, EKUs {}, key {}, valid {now} to {not_after}, signed by the CA key",
+            "serial 0x{serial:X}, subject {}, UPN {}, SID {}, EKUs {}, key {}, valid {now} to {not_after}, CRL at {}, signed by the issuing CA's key",
+            entity.dn,
+            entity.upn,
+            entity.sid,
             oid_list(&template.ekus),
-            key_text(&key)
+            key_text(&key),
+            ca.publication.crl.join(" and ")
         ),
-        "RFC 5280 §4.1; MS-WCCE 2.2.2.7.7.2",
+        "RFC 5280 §4.1; MS-WCCE 2.2.2.7.7.2, 2.2.2.7.7.4, 3.2.2.6.2.1.4.5.9",
         issued.map_err(|e| e.to_string()),
     );
     IssueOutcome {
         checks: checks.into_vec(),
         certificate,
+        account: Some(entity.account.clone()),
     }
 }
 
-/// The certificate for the request in `csr` (already verified).
-#[allow(clippy::too_many_arguments)]
+/// The certificate for the request in `csr` (already verified), for the
+/// account `entity` as the directory describes it.
 fn issue(
     csr: &[u8],
     template: &Template,
-    root_key: &RsaPrivateKey,
-    root_cert: &[u8],
-    upn: &str,
+    ca: &Issuer<'_>,
+    entity: &EndEntity,
     serial: u64,
     now: SimTime,
     not_after: SimTime,
 ) -> Result<Vec<u8>> {
-    let root = parse_certificate(root_cert)?;
+    let issuer = parse_certificate(ca.certificate)?;
     let request = x509_cert::request::CertReq::from_der(csr)
         .map_err(|e| crate::error::Error::malformed("PKCS#10 request", e.to_string()))?;
-    let subject = super::certificate::cn_name(upn)?;
+    // MS-WCCE 3.2.2.6.2.1.4.5.9: the subject comes from the directory; the
+    // request's own subject is ignored.
+    let subject = if template.name_flags & CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH != 0 {
+        dn_name(&entity.dn)?
+    } else {
+        cn_name(&entity.upn)?
+    };
     let info = request.info.public_key;
     let mut extensions = Vec::new();
     push_extension(
@@ -554,9 +626,13 @@ fn issue(
         &KeyUsage(KeyUsages::DigitalSignature.into()),
     )?;
     push_eku(&mut extensions, &subject, template.ekus.clone())?;
-    push_extension(&mut extensions, &subject, &upn_san(upn)?)?;
+    if template.name_flags & CT_FLAG_SUBJECT_ALT_REQUIRE_UPN != 0 {
+        push_extension(&mut extensions, &subject, &upn_san(&entity.upn)?)?;
+    }
+    extensions.push(sid_extension(&entity.sid)?);
     push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
-    push_extension(&mut extensions, &subject, &authority_key_id(&root)?)?;
+    push_extension(&mut extensions, &subject, &authority_key_id(&issuer)?)?;
+    push_publication(&mut extensions, &subject, ca.publication)?;
     push_extension(
         &mut extensions,
         &subject,
@@ -568,12 +644,12 @@ fn issue(
     )?;
     let tbs = TbsParts {
         serial: serial_number(serial)?,
-        issuer: root.tbs_certificate.subject.clone(),
+        issuer: issuer.tbs_certificate.subject.clone(),
         not_before: now,
         not_after,
         subject,
         spki: info,
     }
     .into_tbs(extensions)?;
-    sign_certificate(tbs, root_key)
+    sign_certificate(tbs, ca.key)
 }

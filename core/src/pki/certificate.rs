@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::event::{Check, Checks};
 use crate::formats::encoding::{hex, hex_prefix};
 use core::time::Duration;
+use der::asn1::OctetString;
 use der::asn1::{
     BitString, BmpString, GeneralizedTime, Ia5StringRef, PrintableStringRef, TeletexStringRef,
     UtcTime, Utf8StringRef,
@@ -23,10 +24,13 @@ use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::DistributionPointName;
 use x509_cert::ext::pkix::name::{GeneralName, OtherName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 use x509_cert::ext::{AsExtension, Extension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -116,6 +120,136 @@ pub(super) fn cn_name(cn: &str) -> Result<Name> {
         der::asn1::SetOfVec::try_from(vec![atv]).map_err(crypto("name"))?,
     );
     Ok(RdnSequence(vec![rdn]))
+}
+
+/// A distinguished name in its LDAP string form (RFC 4514: most specific
+/// RDN first, `CN=Alex Wilber,OU=Staff,DC=contoso,DC=com`) as an X.509 name,
+/// whose RDNs run the other way (RFC 5280 §4.1.2.4). CN, OU and O values are
+/// UTF8Strings; DC values IA5Strings (RFC 4519 §2.4). Escaped characters
+/// are not supported: the directory's names here have none.
+pub(super) fn dn_name(dn: &str) -> Result<Name> {
+    let bad = |why: String| Error::invalid("distinguished name", why);
+    if dn.contains('\\') {
+        return Err(bad(format!("{dn} has an escaped character")));
+    }
+    let mut rdns = Vec::new();
+    for part in dn.split(',').rev() {
+        let (kind, value) = part
+            .trim()
+            .split_once('=')
+            .ok_or_else(|| bad(format!("\"{part}\" is not TYPE=value")))?;
+        let (oid, value) = match kind.trim().to_ascii_uppercase().as_str() {
+            "CN" => (const_oid::db::rfc4519::CN, utf8_value(value)?),
+            "OU" => (const_oid::db::rfc4519::OU, utf8_value(value)?),
+            "O" => (const_oid::db::rfc4519::O, utf8_value(value)?),
+            "DC" => (
+                const_oid::db::rfc4519::DOMAIN_COMPONENT,
+                Any::encode_from(&Ia5StringRef::new(value).map_err(crypto("name"))?)
+                    .map_err(crypto("name"))?,
+            ),
+            other => return Err(bad(format!("the attribute type {other} is not supported"))),
+        };
+        let atv = AttributeTypeAndValue { oid, value };
+        rdns.push(RelativeDistinguishedName(
+            der::asn1::SetOfVec::try_from(vec![atv]).map_err(crypto("name"))?,
+        ));
+    }
+    Ok(RdnSequence(rdns))
+}
+
+fn utf8_value(value: &str) -> Result<Any> {
+    Any::encode_from(&Utf8StringRef::new(value).map_err(crypto("name"))?).map_err(crypto("name"))
+}
+
+/// Where a CA publishes its CRL and its own certificate: the URLs its
+/// certificates carry in cRLDistributionPoints (RFC 5280 §4.2.1.13) and
+/// authorityInfoAccess id-ad-caIssuers (§4.2.2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    pub crl: Vec<String>,
+    pub ca_issuers: Vec<String>,
+}
+
+fn uri(url: &str) -> Result<GeneralName> {
+    Ok(GeneralName::UniformResourceIdentifier(
+        der::asn1::Ia5String::new(url).map_err(crypto("URI"))?,
+    ))
+}
+
+/// Appends cRLDistributionPoints and authorityInfoAccess for `publication`.
+pub(super) fn push_publication(
+    extensions: &mut Vec<Extension>,
+    subject: &Name,
+    publication: &Publication,
+) -> Result<()> {
+    if !publication.crl.is_empty() {
+        let names = publication
+            .crl
+            .iter()
+            .map(|u| uri(u))
+            .collect::<Result<Vec<_>>>()?;
+        push_extension(
+            extensions,
+            subject,
+            &CrlDistributionPoints(vec![DistributionPoint {
+                distribution_point: Some(DistributionPointName::FullName(names)),
+                reasons: None,
+                crl_issuer: None,
+            }]),
+        )?;
+    }
+    if !publication.ca_issuers.is_empty() {
+        let access = publication
+            .ca_issuers
+            .iter()
+            .map(|u| {
+                Ok(AccessDescription {
+                    access_method: const_oid::db::rfc5280::ID_AD_CA_ISSUERS,
+                    access_location: uri(u)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        push_extension(extensions, subject, &AuthorityInfoAccessSyntax(access))?;
+    }
+    Ok(())
+}
+
+/// The SID security extension (MS-WCCE 2.2.2.7.7.4): one otherName of type
+/// szOID_NTDS_OBJECTSID whose value is the SID's text as an OCTET STRING,
+/// not critical. Domain controllers map a certificate to its account by it
+/// (strong mapping, KB5014754).
+pub(super) fn sid_extension(sid: &str) -> Result<Extension> {
+    let value = Any::encode_from(&OctetString::new(sid.as_bytes()).map_err(crypto("SID"))?)
+        .map_err(crypto("SID"))?;
+    let names = SubjectAltName(vec![GeneralName::OtherName(OtherName {
+        type_id: oid::NTDS_OBJECTSID,
+        value,
+    })]);
+    Ok(Extension {
+        extn_id: oid::NTDS_CA_SECURITY_EXT,
+        critical: false,
+        extn_value: OctetString::new(names.to_der().map_err(crypto("SID extension"))?)
+            .map_err(crypto("SID extension"))?,
+    })
+}
+
+/// The SID in a certificate's SID security extension, if it has one.
+#[cfg(test)]
+pub(super) fn certificate_sid(cert: &Certificate) -> std::result::Result<Option<String>, String> {
+    let Some(ext) = extension(cert, &oid::NTDS_CA_SECURITY_EXT) else {
+        return Ok(None);
+    };
+    let names = SubjectAltName::from_der(ext.extn_value.as_bytes())
+        .map_err(|e| format!("the SID extension does not decode: {e}"))?;
+    Ok(names.0.iter().find_map(|name| match name {
+        GeneralName::OtherName(OtherName { type_id, value }) if *type_id == oid::NTDS_OBJECTSID => {
+            value
+                .decode_as::<OctetString>()
+                .ok()
+                .map(|s| String::from_utf8_lossy(s.as_bytes()).into_owned())
+        }
+        _ => None,
+    }))
 }
 
 /// A DirectoryString or other string attribute value as text.
@@ -399,15 +533,65 @@ pub(super) fn self_signed_ca(
     sign_certificate(tbs, key)
 }
 
-/// A certificate for the registration authority's key, issued by the root:
+/// A CA certificate for `public`, issued by the CA of `issuer_cert` with
+/// `issuer_key`: digitalSignature, keyCertSign and cRLSign, CA with a path
+/// length of 0 (it issues end-entity certificates only), key identifiers,
+/// and where the issuer publishes its CRL and certificate; valid `years`
+/// calendar years from `not_before`.
+#[allow(clippy::too_many_arguments)]
+pub fn subordinate_ca_certificate(
+    issuer_key: &RsaPrivateKey,
+    issuer_cert: &[u8],
+    issuer_publication: &Publication,
+    public: &RsaPublicKey,
+    cn: &str,
+    serial: u64,
+    not_before: SimTime,
+    years: u32,
+) -> Result<Vec<u8>> {
+    let issuer = parse_certificate(issuer_cert)?;
+    let subject = cn_name(cn)?;
+    let info = spki(public)?;
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+    )?;
+    push_extension(
+        &mut extensions,
+        &subject,
+        &BasicConstraints {
+            ca: true,
+            path_len_constraint: Some(0),
+        },
+    )?;
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    push_extension(&mut extensions, &subject, &authority_key_id(&issuer)?)?;
+    push_publication(&mut extensions, &subject, issuer_publication)?;
+    let tbs = TbsParts {
+        serial: serial_number(serial)?,
+        issuer: issuer.tbs_certificate.subject.clone(),
+        not_before,
+        not_after: plus_years(not_before, years),
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, issuer_key)
+}
+
+/// A certificate for the registration authority's key, issued by the CA:
 /// digitalSignature, and the Certificate Request Agent EKU
 /// (1.3.6.1.4.1.311.20.2.1) when `request_agent_eku`; otherwise Server
 /// Authentication only, as a service-communication certificate has, which a
 /// CA must refuse as a request signer (MS-WCCE 3.2.2.6.2.1.4.5.4). Valid two
 /// years from `not_before`, with authority and subject key identifiers.
+#[allow(clippy::too_many_arguments)]
 pub fn enrollment_agent_certificate(
     root_key: &RsaPrivateKey,
     root_cert: &[u8],
+    publication: &Publication,
     agent: &RsaPublicKey,
     cn: &str,
     serial: u64,
@@ -431,6 +615,7 @@ pub fn enrollment_agent_certificate(
     push_eku(&mut extensions, &subject, vec![eku])?;
     push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
     push_extension(&mut extensions, &subject, &authority_key_id(&root)?)?;
+    push_publication(&mut extensions, &subject, publication)?;
     let tbs = TbsParts {
         serial: serial_number(serial)?,
         issuer: root.tbs_certificate.subject.clone(),
@@ -571,12 +756,41 @@ pub(super) fn key_text(key: &RsaPublicKey) -> String {
     )
 }
 
+/// Whether the CA certificate `ca` issued `cert` (`cert_der` as received):
+/// names match, `ca` is a CA (RFC 5280 §6.1.4 (k)), its key signed `cert`.
+fn issued_by_ca(
+    cert_der: &[u8],
+    cert: &Certificate,
+    ca: &Certificate,
+    what: &str,
+) -> std::result::Result<(), String> {
+    let ca_name = name_text(&ca.tbs_certificate.subject);
+    if cert.tbs_certificate.issuer != ca.tbs_certificate.subject {
+        return Err(format!(
+            "{what}'s issuer is {}, not {ca_name}",
+            name_text(&cert.tbs_certificate.issuer)
+        ));
+    }
+    let is_ca = extension(ca, &const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS)
+        .and_then(|e| BasicConstraints::from_der(e.extn_value.as_bytes()).ok())
+        .is_some_and(|b| b.ca);
+    if !is_ca {
+        return Err(format!("{ca_name} is not a CA (basicConstraints)"));
+    }
+    let key = rsa_key(&ca.tbs_certificate.subject_public_key_info)?;
+    verify_issued_by(cert_der, cert, &key)
+        .map_err(|e| format!("{what}: {e} with the key of {ca_name}"))
+}
+
 /// The client's checks of the certificate the RA returns, before it puts it
-/// in the store next to its TPM key: issued by the enterprise root, valid
-/// now, for its own key, with the EKUs Windows Hello sign-in needs, and
-/// naming the user. Every check runs, so a reader sees all that is wrong.
+/// in the store next to its TPM key: it chains through the issuing CA
+/// (`issuer_cert`, which domain members get from Active Directory) to the
+/// enterprise root they trust, is valid now, is for its own key, has the
+/// EKUs Windows Hello sign-in needs, and names the user. Every check runs,
+/// so a reader sees all that is wrong.
 pub fn check_issued(
     cert: &[u8],
+    issuer_cert: &[u8],
     root_cert: &[u8],
     key: &RsaPublicKey,
     upn: &str,
@@ -584,9 +798,13 @@ pub fn check_issued(
     by: Actor,
 ) -> Vec<Check> {
     let mut checks = Checks::new(by);
-    let parsed = match (parse_certificate(cert), parse_certificate(root_cert)) {
-        (Ok(c), Ok(r)) => (c, r),
-        (Err(e), _) | (_, Err(e)) => {
+    let parsed = match (
+        parse_certificate(cert),
+        parse_certificate(issuer_cert),
+        parse_certificate(root_cert),
+    ) {
+        (Ok(c), Ok(i), Ok(r)) => (c, i, r),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             checks.check::<()>(
                 "Certificate is readable",
                 format!("{} bytes of DER as an X.509 certificate", cert.len()),
@@ -596,28 +814,31 @@ pub fn check_issued(
             return checks.into_vec();
         }
     };
-    let (cert_parsed, root) = parsed;
+    let (cert_parsed, issuer, root) = parsed;
     let tbs = &cert_parsed.tbs_certificate;
 
     let root_name = name_text(&root.tbs_certificate.subject);
-    let chain = rsa_key(&root.tbs_certificate.subject_public_key_info).and_then(|root_key| {
-        if tbs.issuer != root.tbs_certificate.subject {
-            return Err(format!(
-                "the certificate's issuer is {}, not the enterprise root {root_name}",
-                name_text(&tbs.issuer)
-            ));
-        }
-        verify_issued_by(cert, &cert_parsed, &root_key)
-            .map_err(|e| format!("{e} with the enterprise root's key"))
-    });
+    let issuer_name = name_text(&issuer.tbs_certificate.subject);
+    let chain = issued_by_ca(cert, &cert_parsed, &issuer, "the certificate")
+        .and_then(|()| issued_by_ca(issuer_cert, &issuer, &root, "the issuing CA's certificate"))
+        .and_then(|()| {
+            if covers(&issuer.tbs_certificate.validity, now) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the issuing CA's certificate is valid {}, which does not include {now}",
+                    validity_text(&issuer.tbs_certificate.validity)
+                ))
+            }
+        });
     checks.check(
         "Certificate chains to the enterprise root",
         format!(
-            "issuer {} and the signature ({}) against the trusted root {root_name} and its key",
+            "issuer {} and the signature ({}) against the issuing CA {issuer_name}, and its certificate against the trusted root {root_name} and its key",
             name_text(&tbs.issuer),
             oid::describe(&cert_parsed.signature_algorithm.oid)
         ),
-        "RFC 5280 §6.1.3 (a)(1), (a)(4)",
+        "RFC 5280 §6.1.3 (a)(1), (a)(2), (a)(4); §6.1.4 (k)",
         chain,
     );
 

@@ -943,6 +943,15 @@ fn extension_note(id: &str) -> &'static str {
         "1.3.6.1.4.1.311.21.7" => {
             "The AD CS template the certificate was issued from, and its version."
         }
+        "2.5.29.31" => {
+            "Where the issuer publishes its certificate revocation list; a domain controller fetches it to check the certificate at sign-in."
+        }
+        "1.3.6.1.5.5.7.1.1" => {
+            "Where the issuer's own certificate can be fetched, to build the chain."
+        }
+        "1.3.6.1.4.1.311.25.2" => {
+            "The objectSid of the account the CA built the subject from: domain controllers map the certificate to that account by it (strong mapping)."
+        }
         _ => "An extension this view shows by its ASN.1 types.",
     }
 }
@@ -974,6 +983,17 @@ fn known_extension(id: &str, value: &Tlv<'_>) -> Result<Decoded> {
         }
         "2.5.29.35" => authority_key_identifier(&inner),
         "1.3.6.1.4.1.311.21.7" => certificate_template(&inner),
+        "2.5.29.31" => crl_distribution_points(&inner),
+        "1.3.6.1.5.5.7.1.1" => authority_info_access(&inner),
+        "1.3.6.1.4.1.311.25.2" => {
+            let (summary, f) = general_names(&inner, "GeneralNames")?;
+            Ok((
+                "szOID_NTDS_CA_SECURITY_EXT (SID)".into(),
+                "MS-WCCE 2.2.2.7.7.4",
+                summary,
+                vec![f],
+            ))
+        }
         _ => Err(malformed(value.start, "not an extension this view decodes")),
     }
 }
@@ -1134,15 +1154,24 @@ fn general_name(g: &Tlv<'_>) -> Result<(String, Field)> {
             let val = it.next(ctx(0), "value")?;
             let inner = val.children().ok().and_then(|c| c.into_iter().next());
             let is_upn = oid_of(&ty) == Some(oid::USER_PRINCIPAL_NAME);
+            let is_sid = oid_of(&ty) == Some(oid::NTDS_OBJECTSID);
             let text = inner
                 .as_ref()
-                .map(|i| string_text(i).unwrap_or_else(|| value_text(i)))
+                .map(|i| {
+                    if is_sid && i.tag == OCTET_STRING && i.value().is_ascii() {
+                        String::from_utf8_lossy(i.value()).into_owned()
+                    } else {
+                        string_text(i).unwrap_or_else(|| value_text(i))
+                    }
+                })
                 .unwrap_or_default();
             let mut value_field = val.field(
                 "value",
                 text.clone(),
                 if is_upn {
                     "The user principal name as a UTF8String, [0] EXPLICIT."
+                } else if is_sid {
+                    "The SID's text (S-1-5-21-…) as an OCTET STRING, [0] EXPLICIT."
                 } else {
                     "The name's value, [0] EXPLICIT."
                 },
@@ -1163,14 +1192,28 @@ fn general_name(g: &Tlv<'_>) -> Result<(String, Field)> {
                 value_field,
             ];
             children.extend(it.rest()?);
-            let label = if is_upn { "UPN" } else { "otherName" };
+            let label = if is_upn {
+                "UPN"
+            } else if is_sid {
+                "SID"
+            } else {
+                "otherName"
+            };
             (
                 format!("{label} {text}"),
                 g.field(
-                    if is_upn { "otherName (UPN)" } else { "otherName" },
+                    if is_upn {
+                        "otherName (UPN)"
+                    } else if is_sid {
+                        "otherName (SID)"
+                    } else {
+                        "otherName"
+                    },
                     text,
                     if is_upn {
                         "Microsoft's user principal name (szOID_NT_PRINCIPAL_NAME), which Windows maps to the account at sign-in."
+                    } else if is_sid {
+                        "The account's objectSid (szOID_NTDS_OBJECTSID)."
                     } else {
                         "A name form identified by an object identifier."
                     },
@@ -1243,6 +1286,113 @@ fn general_name(g: &Tlv<'_>) -> Result<(String, Field)> {
             )
         }
     })
+}
+
+/// `CRLDistributionPoints ::= SEQUENCE OF DistributionPoint`, each
+/// `SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, … }`
+/// with `fullName [0] GeneralNames` (RFC 5280 §4.2.1.13).
+fn crl_distribution_points(t: &Tlv<'_>) -> Result<Decoded> {
+    const SPEC: &str = "RFC 5280 §4.2.1.13";
+    expect(t, SEQUENCE, "CRLDistributionPoints")?;
+    let mut texts = Vec::new();
+    let mut points = Vec::new();
+    for dp in t.children()? {
+        expect(&dp, SEQUENCE, "DistributionPoint")?;
+        let mut it = Items::of(&dp, "DistributionPoint")?;
+        let mut children = Vec::new();
+        let mut text = String::new();
+        if let Some(name) = it.optional(ctx(0)) {
+            let inner = name.nested_one(0)?;
+            let mut grand = Vec::new();
+            if inner.tag == ctx(0) {
+                let (t_text, mut f) = general_names(&inner, "fullName")?;
+                f.note = "The CRL's locations, as GeneralNames, [0] IMPLICIT.".into();
+                f.spec = SPEC.into();
+                text = t_text;
+                grand.push(f);
+            } else {
+                grand.push(generic(&inner, 1)?);
+            }
+            children.push(
+                name.field(
+                    "distributionPoint",
+                    text.clone(),
+                    "The name of the point, [0] EXPLICIT DistributionPointName.",
+                    SPEC,
+                )
+                .with_children(grand),
+            );
+        }
+        children.extend(it.rest()?);
+        texts.push(text.clone());
+        points.push(
+            dp.field(
+                "DistributionPoint",
+                text,
+                "One place the CRL is published.",
+                SPEC,
+            )
+            .with_children(children),
+        );
+    }
+    let summary = texts.join("; ");
+    let f = t
+        .field(
+            "CRLDistributionPoints",
+            summary.clone(),
+            "SEQUENCE OF DistributionPoint.",
+            SPEC,
+        )
+        .with_children(points);
+    Ok(("cRLDistributionPoints".into(), SPEC, summary, vec![f]))
+}
+
+/// `AuthorityInfoAccessSyntax ::= SEQUENCE OF AccessDescription`, each
+/// `SEQUENCE { accessMethod OBJECT IDENTIFIER, accessLocation GeneralName }`
+/// (RFC 5280 §4.2.2.1).
+fn authority_info_access(t: &Tlv<'_>) -> Result<Decoded> {
+    const SPEC: &str = "RFC 5280 §4.2.2.1";
+    expect(t, SEQUENCE, "AuthorityInfoAccessSyntax")?;
+    let mut texts = Vec::new();
+    let mut descriptions = Vec::new();
+    for ad in t.children()? {
+        expect(&ad, SEQUENCE, "AccessDescription")?;
+        let mut it = Items::of(&ad, "AccessDescription")?;
+        let method = it.next(OBJECT_IDENTIFIER, "accessMethod")?;
+        let location = it.next_any("accessLocation")?;
+        let (text, mut loc) = general_name(&location)?;
+        loc.name = format!("accessLocation: {}", loc.name);
+        let mut children = vec![
+            method.field(
+                "accessMethod",
+                oid_text(&method),
+                "What is found there: id-ad-caIssuers is the issuer's certificate.",
+                SPEC,
+            ),
+            loc,
+        ];
+        children.extend(it.rest()?);
+        texts.push(text.clone());
+        descriptions.push(
+            ad.field(
+                "AccessDescription",
+                text,
+                "One access method and location.",
+                SPEC,
+            )
+            .with_children(children),
+        );
+    }
+    let summary = texts.join("; ");
+    let f = t
+        .field(
+            "AuthorityInfoAccessSyntax",
+            summary.clone(),
+            "SEQUENCE OF AccessDescription.",
+            SPEC,
+        )
+        .with_children(descriptions);
+    Ok(("authorityInfoAccess".into(), SPEC, summary, vec![f]))
 }
 
 /// `AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0],

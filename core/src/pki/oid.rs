@@ -47,6 +47,15 @@ pub const TENANT_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11
 /// The join type ("0" registered, "1" joined), in a Microsoft Entra device certificate.
 pub const JOIN_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113556.1.5.284.7");
 
+/// `szOID_NTDS_CA_SECURITY_EXT` (MS-WCCE 2.2.2.7.7.4): the objectSid of the
+/// directory object the certificate's subject was built from, which strong
+/// certificate mapping reads (KB5014754).
+pub const NTDS_CA_SECURITY_EXT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.25.2");
+/// `szOID_NTDS_OBJECTSID` (MS-WCCE 2.2.2.7.7.4): the otherName type inside
+/// that extension, whose value is the SID's text as an OCTET STRING.
+pub const NTDS_OBJECTSID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.25.2.1");
+
 /// `id-data` (RFC 5652 §4).
 pub const ID_DATA: ObjectIdentifier = const_oid::db::rfc5911::ID_DATA;
 /// `id-signedData` (RFC 5652 §5.1).
@@ -104,6 +113,9 @@ pub fn name(oid: &ObjectIdentifier) -> Option<&'static str> {
         "1.3.6.1.4.1.311.20.2.2" => "Smart Card Logon",
         "1.3.6.1.4.1.311.20.2.3" => "User Principal Name",
         "1.3.6.1.4.1.311.21.7" => "certificateTemplate",
+        "1.3.6.1.4.1.311.25.2" => "szOID_NTDS_CA_SECURITY_EXT (SID)",
+        "1.3.6.1.4.1.311.25.2.1" => "szOID_NTDS_OBJECTSID",
+        "1.3.6.1.5.5.7.48.2" => "id-ad-caIssuers",
         "1.3.6.1.4.1.311.21.10" => "applicationPolicies",
         "1.3.6.1.4.1.311.13.2.1" => "enrollmentNameValuePair",
         "1.2.840.113549.1.7.1" => "data",

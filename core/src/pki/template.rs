@@ -13,6 +13,42 @@ pub const WINDOWS_HELLO_TEMPLATE: &str = "WHfBAuthentication";
 /// with its Windows Hello logon key (MS-WCCE 3.1.2.4.2.2.2.8).
 pub const CT_FLAG_HELLO_LOGON_KEY: u32 = 0x0020_0000;
 
+/// `CT_FLAG_SUBJECT_ALT_REQUIRE_UPN` in msPKI-Certificate-Name-Flag (MS-CRTD
+/// 2.28): the CA puts the user's UPN in the subjectAltName.
+pub const CT_FLAG_SUBJECT_ALT_REQUIRE_UPN: u32 = 0x0200_0000;
+/// `CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH` in msPKI-Certificate-Name-Flag
+/// (MS-CRTD 2.28): the subject is the end entity's distinguished name in
+/// Active Directory (MS-WCCE 3.2.2.6.2.1.4.5.9).
+pub const CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH: u32 = 0x8000_0000;
+
+/// The security group the Windows Hello for Business authentication
+/// template grants Enroll to. Deployments choose their own group; this is
+/// the name Microsoft's deployment guides use.
+pub const HELLO_USERS_GROUP: &str = "Windows Hello for Business Users";
+
+/// A security principal of the domain: its name and its SID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub sid: String,
+}
+
+impl Principal {
+    /// `<domain SID>-<rid>`, named `name`.
+    pub fn in_domain(name: &str, domain_sid: &str, rid: u32) -> Principal {
+        Principal {
+            name: name.to_string(),
+            sid: format!("{domain_sid}-{rid}"),
+        }
+    }
+}
+
+/// The Windows Hello for Business Users group of the domain whose SID is
+/// `domain_sid` (its RID is this world's).
+pub fn hello_users_group(domain_sid: &str) -> Principal {
+    Principal::in_domain(HELLO_USERS_GROUP, domain_sid, 1110)
+}
+
 /// A certificate template (MS-CRTD 2), reduced to what this CA checks and
 /// stamps into the certificates it issues.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,21 +74,28 @@ pub struct Template {
     pub ra_application_policy: ObjectIdentifier,
     /// `msPKI-Private-Key-Flag` (MS-CRTD 2.27).
     pub private_key_flags: u32,
+    /// `msPKI-Certificate-Name-Flag` (MS-CRTD 2.28): where the subject and
+    /// the subjectAltName come from.
+    pub name_flags: u32,
     /// `msPKI-Minimal-Key-Size` (MS-CRTD 2.19), in bits.
     pub min_key_bits: u32,
     /// `pKIExpirationPeriod` (MS-CRTD), in days.
     pub validity_days: u32,
-    /// Who holds the Enroll permission on the template (MS-CRTD 2.5.1),
-    /// reduced to subject common names instead of a security descriptor.
-    pub enroll_permitted: Vec<String>,
+    /// The principals the template's security descriptor allows to Enroll
+    /// (MS-CRTD 2.5.1): its allowed Enroll ACEs, without the rest of the
+    /// descriptor.
+    pub enroll: Vec<Principal>,
 }
 
 impl Template {
     /// The Windows Hello for Business authentication template: Smart Card
     /// Logon and Client Authentication, one signature by a Certificate Request
-    /// Agent, the Hello logon key flag, RSA-2048, and only the registration
-    /// authority's enrollment agent (`agent_cn`) may enroll.
-    pub fn windows_hello(agent_cn: &str) -> Template {
+    /// Agent, the Hello logon key flag, RSA-2048, the subject built from the
+    /// directory with the UPN in the subjectAltName, and Enroll granted to
+    /// the Windows Hello for Business Users group of the domain whose SID is
+    /// `domain_sid`: the CA checks the user the agent enrolls for, not the
+    /// agent (MS-WCCE 3.2.2.6.2.1.4.3).
+    pub fn windows_hello(domain_sid: &str) -> Template {
         Template {
             name: WINDOWS_HELLO_TEMPLATE.to_string(),
             display_name: "WHFB Authentication".to_string(),
@@ -65,16 +108,17 @@ impl Template {
             required_ra_signatures: 1,
             ra_application_policy: oid::CERTIFICATE_REQUEST_AGENT,
             private_key_flags: CT_FLAG_HELLO_LOGON_KEY,
+            name_flags: CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH | CT_FLAG_SUBJECT_ALT_REQUIRE_UPN,
             min_key_bits: 2048,
             validity_days: 365,
-            enroll_permitted: vec![agent_cn.to_string()],
+            enroll: vec![hello_users_group(domain_sid)],
         }
     }
 
-    /// The built-in Administrator template: a template the CA publishes but
-    /// the enrollment agent holds no Enroll permission on, so that a request
-    /// for it shows a refusal.
-    pub fn administrator() -> Template {
+    /// The built-in Administrator template: a template the CA publishes
+    /// that only Domain Admins and Enterprise Admins may enroll for, so that
+    /// a request for it on behalf of an ordinary user shows a refusal.
+    pub fn administrator(domain_sid: &str) -> Template {
         Template {
             name: "Administrator".to_string(),
             display_name: "Administrator".to_string(),
@@ -92,9 +136,14 @@ impl Template {
             required_ra_signatures: 0,
             ra_application_policy: oid::CERTIFICATE_REQUEST_AGENT,
             private_key_flags: 0x10,
+            name_flags: CT_FLAG_SUBJECT_REQUIRE_DIRECTORY_PATH | CT_FLAG_SUBJECT_ALT_REQUIRE_UPN,
             min_key_bits: 2048,
             validity_days: 365,
-            enroll_permitted: vec!["Domain Admins".to_string(), "Enterprise Admins".to_string()],
+            // The well-known RIDs of MS-DTYP 2.4.2.4.
+            enroll: vec![
+                Principal::in_domain("Domain Admins", domain_sid, 512),
+                Principal::in_domain("Enterprise Admins", domain_sid, 519),
+            ],
         }
     }
 }

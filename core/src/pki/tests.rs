@@ -13,6 +13,9 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use std::sync::OnceLock;
 
 const ROOT_CN: &str = "Contoso Enterprise Root CA";
+const ISSUING_CN: &str = "Contoso Issuing CA";
+const DOMAIN_SID: &str = "S-1-5-21-1004336348-1177238915-682003330";
+const USER_DN: &str = "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com";
 const AGENT_CN: &str = "ADFS Enrollment Agent (adfs.contoso.com)";
 const SERVICE_CN: &str = "adfs.contoso.com";
 const UPN: &str = "alexw@contoso.com";
@@ -22,6 +25,7 @@ const SERIAL: u64 = 0x1000;
 
 struct Keys {
     root: RsaPrivateKey,
+    issuing: RsaPrivateKey,
     agent: RsaPrivateKey,
     user: RsaPrivateKey,
     other: RsaPrivateKey,
@@ -40,6 +44,7 @@ fn keys() -> &'static Keys {
             user: key(3, 2048),
             other: key(4, 2048),
             small: key(5, 1024),
+            issuing: key(6, 2048),
         }
     })
 }
@@ -47,6 +52,8 @@ fn keys() -> &'static Keys {
 /// The world's PKI as it stands when the run starts.
 struct Pki {
     root: Vec<u8>,
+    issuing: Vec<u8>,
+    publication: Publication,
     agent: Vec<u8>,
     service: Vec<u8>,
     templates: Vec<Template>,
@@ -62,22 +69,55 @@ fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         let k = keys();
-        let root = root_certificate(&k.root, ROOT_CN, SimTime(NOW.0 - days(365).0), 10).unwrap();
+        let root = root_certificate(&k.root, ROOT_CN, SimTime(NOW.0 - days(730).0), 20).unwrap();
+        let issuing = subordinate_ca_certificate(
+            &k.root,
+            &root,
+            &root_publication(),
+            &k.issuing.to_public_key(),
+            ISSUING_CN,
+            1,
+            SimTime(NOW.0 - days(365).0),
+            10,
+        )
+        .unwrap();
+        let publication = issuing_publication();
         let since = SimTime(NOW.0 - days(30).0);
         let agent_pub = k.agent.to_public_key();
-        let agent =
-            enrollment_agent_certificate(&k.root, &root, &agent_pub, AGENT_CN, 2, since, true)
-                .unwrap();
-        let service =
-            enrollment_agent_certificate(&k.root, &root, &agent_pub, SERVICE_CN, 3, since, false)
-                .unwrap();
+        let agent = enrollment_agent_certificate(
+            &k.issuing,
+            &issuing,
+            &publication,
+            &agent_pub,
+            AGENT_CN,
+            2,
+            since,
+            true,
+        )
+        .unwrap();
+        let service = enrollment_agent_certificate(
+            &k.issuing,
+            &issuing,
+            &publication,
+            &agent_pub,
+            SERVICE_CN,
+            3,
+            since,
+            false,
+        )
+        .unwrap();
         let csr = request_by(&k.user.to_public_key(), &k.user);
         let cms = countersign(&csr, &k.agent, &agent, REQUESTER, NOW).unwrap();
         Pki {
             root,
+            issuing,
+            publication,
             agent,
             service,
-            templates: vec![Template::windows_hello(AGENT_CN), Template::administrator()],
+            templates: vec![
+                Template::windows_hello(DOMAIN_SID),
+                Template::administrator(DOMAIN_SID),
+            ],
             csr,
             cms,
         }
@@ -89,18 +129,60 @@ fn request_by(public: &RsaPublicKey, signer: &RsaPrivateKey) -> Vec<u8> {
     build_request(UPN, public, |info| crate::rs256::sign(signer, info)).unwrap()
 }
 
-fn issue(cms: &[u8], template: &str) -> IssueOutcome {
+fn root_publication() -> Publication {
+    Publication {
+        crl: vec!["http://ca.contoso.com/CertEnroll/Contoso%20Enterprise%20Root%20CA.crl".into()],
+        ca_issuers: vec![
+            "http://ca.contoso.com/CertEnroll/ca.contoso.com_Contoso%20Enterprise%20Root%20CA.crt"
+                .into(),
+        ],
+    }
+}
+
+fn issuing_publication() -> Publication {
+    Publication {
+        crl: vec!["http://ca.contoso.com/CertEnroll/Contoso%20Issuing%20CA.crl".into()],
+        ca_issuers: vec![
+            "http://ca.contoso.com/CertEnroll/ca.contoso.com_Contoso%20Issuing%20CA.crt".into(),
+        ],
+    }
+}
+
+/// The directory's account for the user, in the group the template lets
+/// enroll when `in_group`.
+fn account(in_group: bool) -> EndEntity {
+    let mut groups = vec![Principal::in_domain("Domain Users", DOMAIN_SID, 513)];
+    if in_group {
+        groups.push(hello_users_group(DOMAIN_SID));
+    }
+    EndEntity {
+        account: REQUESTER.into(),
+        dn: USER_DN.into(),
+        upn: UPN.into(),
+        sid: format!("{DOMAIN_SID}-1104"),
+        groups,
+    }
+}
+
+fn issue_with(
+    cms: &[u8],
+    template: &str,
+    templates: &[Template],
+    directory: &[EndEntity],
+    now: SimTime,
+) -> IssueOutcome {
     let p = pki();
-    check_and_issue(
-        cms,
-        template,
-        &p.templates,
-        &keys().root,
-        &p.root,
-        UPN,
-        SERIAL,
-        NOW,
-    )
+    let ca = Issuer {
+        key: &keys().issuing,
+        certificate: &p.issuing,
+        templates,
+        publication: &p.publication,
+    };
+    check_and_issue(cms, template, &ca, directory, SERIAL, now)
+}
+
+fn issue(cms: &[u8], template: &str) -> IssueOutcome {
+    issue_with(cms, template, &pki().templates, &[account(true)], NOW)
 }
 
 fn titles(outcome: &IssueOutcome) -> Vec<&str> {
@@ -117,7 +199,15 @@ fn client_checks(
     upn: &str,
     now: SimTime,
 ) -> Vec<crate::event::Check> {
-    check_issued(cert, root, key, upn, now, crate::catalog::Actor::Cxh)
+    check_issued(
+        cert,
+        &pki().issuing,
+        root,
+        key,
+        upn,
+        now,
+        crate::catalog::Actor::Cxh,
+    )
 }
 
 fn assert_refused_at(outcome: &IssueOutcome, title: &str, code: &str) {
@@ -143,14 +233,15 @@ fn assert_refused_at(outcome: &IssueOutcome, title: &str, code: &str) {
     }
 }
 
-const ALL_CHECKS: [&str; 10] = [
+const ALL_CHECKS: [&str; 11] = [
     "Request is a CMS SignedData",
     "Template is offered by this CA",
     "Request carries the required RA signatures",
     "Enrollment agent certificate chains to this CA",
     "Signer is a Certificate Request Agent",
     "Enrollment agent signature",
-    "Agent may enroll for the template",
+    "Account is in Active Directory",
+    "User may enroll for the template",
     "Request signature",
     "Key meets the template's minimum size",
     "Certificate issued",
@@ -240,11 +331,66 @@ fn countersigned_request_is_issued() {
         vec![oid::SMART_CARD_LOGON, oid::CLIENT_AUTH]
     );
     assert_eq!(certificate::upns(&parsed).unwrap(), vec![UPN.to_string()]);
+    // The subject is the account's DN from the directory, most general RDN
+    // first; not the CN=<upn> the request asked for.
     assert_eq!(
         certificate::name_text(&parsed.tbs_certificate.subject),
-        format!("CN={UPN}")
+        "DC=com, DC=contoso, OU=Staff, CN=Alex Wilber"
+    );
+    assert_eq!(
+        certificate::name_text(&parsed.tbs_certificate.issuer),
+        format!("CN={ISSUING_CN}")
+    );
+    assert_eq!(
+        certificate::certificate_sid(&parsed).unwrap(),
+        Some(format!("{DOMAIN_SID}-1104"))
     );
     assert!(certificate::extension(&parsed, &oid::CERTIFICATE_TEMPLATE).is_some());
+    for id in [
+        const_oid::db::rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
+        const_oid::db::rfc5280::ID_PE_AUTHORITY_INFO_ACCESS,
+    ] {
+        assert!(certificate::extension(&parsed, &id).is_some(), "{id}");
+    }
+    // The SID extension's bytes as AD CS writes them (MS-WCCE 2.2.2.7.7.4):
+    // SEQUENCE { [0] { OID 1.3.6.1.4.1.311.25.2.1, [0] { OCTET STRING } } }.
+    let sid = certificate::extension(&parsed, &oid::NTDS_CA_SECURITY_EXT).unwrap();
+    assert!(!sid.critical);
+    let text = format!("{DOMAIN_SID}-1104");
+    let mut expected = vec![0x30, 0, 0xA0, 0, 0x06, 0x0A];
+    expected.extend([0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x19, 0x02, 0x01]);
+    expected.extend([0xA0, (text.len() + 2) as u8, 0x04, text.len() as u8]);
+    expected.extend(text.as_bytes());
+    expected[3] = (expected.len() - 4) as u8;
+    expected[1] = (expected.len() - 2) as u8;
+    assert_eq!(sid.extn_value.as_bytes(), expected.as_slice());
+}
+
+#[test]
+fn a_user_outside_the_group_is_denied() {
+    let p = pki();
+    let outcome = issue_with(
+        &p.cms,
+        WINDOWS_HELLO_TEMPLATE,
+        &p.templates,
+        &[account(false)],
+        NOW,
+    );
+    assert_refused_at(&outcome, "User may enroll for the template", "0x80094012");
+    let last = outcome.checks.last().unwrap();
+    assert!(last.compared.contains("Domain Users"), "{}", last.compared);
+    assert!(
+        last.compared.contains(HELLO_USERS_GROUP),
+        "{}",
+        last.compared
+    );
+}
+
+#[test]
+fn an_account_the_directory_does_not_know_is_refused() {
+    let p = pki();
+    let outcome = issue_with(&p.cms, WINDOWS_HELLO_TEMPLATE, &p.templates, &[], NOW);
+    assert_refused_at(&outcome, "Account is in Active Directory", "CONTOSO\\alexw");
 }
 
 #[test]
@@ -257,7 +403,7 @@ fn the_chain_check_names_what_it_compared() {
         "{}",
         eku.compared
     );
-    let permission = &outcome.checks[6];
+    let permission = &outcome.checks[7];
     assert!(
         permission.compared.contains(REQUESTER),
         "{}",
@@ -301,9 +447,9 @@ fn signer_without_the_agent_eku_is_refused() {
 }
 
 #[test]
-fn template_the_agent_may_not_use_is_denied() {
+fn template_the_user_may_not_use_is_denied() {
     let outcome = issue(&pki().cms, "Administrator");
-    assert_refused_at(&outcome, "Agent may enroll for the template", "0x80094012");
+    assert_refused_at(&outcome, "User may enroll for the template", "0x80094012");
 }
 
 #[test]
@@ -317,14 +463,11 @@ fn too_few_signatures_is_a_signature_count_refusal() {
     let p = pki();
     let mut templates = p.templates.clone();
     templates[0].required_ra_signatures = 2;
-    let outcome = check_and_issue(
+    let outcome = issue_with(
         &p.cms,
         WINDOWS_HELLO_TEMPLATE,
         &templates,
-        &keys().root,
-        &p.root,
-        UPN,
-        SERIAL,
+        &[account(true)],
         NOW,
     );
     assert_refused_at(
@@ -386,14 +529,11 @@ fn expired_agent_certificate_does_not_chain() {
     let p = pki();
     let later = NOW.plus(days(3 * 365));
     let cms = countersign(&p.csr, &keys().agent, &p.agent, REQUESTER, later).unwrap();
-    let outcome = check_and_issue(
+    let outcome = issue_with(
         &cms,
         WINDOWS_HELLO_TEMPLATE,
         &p.templates,
-        &keys().root,
-        &p.root,
-        UPN,
-        SERIAL,
+        &[account(true)],
         later,
     );
     assert_refused_at(
@@ -407,10 +547,12 @@ fn expired_agent_certificate_does_not_chain() {
 fn agent_certificate_from_another_ca_does_not_chain() {
     let k = keys();
     let p = pki();
-    let rogue_root = root_certificate(&k.other, ROOT_CN, NOW, 1).unwrap();
+    // A CA of the same name, but not this one.
+    let rogue_root = root_certificate(&k.other, ISSUING_CN, NOW, 1).unwrap();
     let rogue_agent = enrollment_agent_certificate(
         &k.other,
         &rogue_root,
+        &issuing_publication(),
         &k.agent.to_public_key(),
         AGENT_CN,
         2,
@@ -455,8 +597,10 @@ fn recountersigned_request_keeps_the_edited_content_and_requester() {
     let at = find(&cms, &needle).unwrap();
     cms[at + 1] = b'b'; // CONTOSO\blexw
     let resigned = recountersign(&cms, &k.agent, &p.agent, REQUESTER, NOW.plus(days(1))).unwrap();
+    // The countersignature holds, but the CA looks the edited name up in
+    // the directory, which has no such account.
     let outcome = issue(&resigned, WINDOWS_HELLO_TEMPLATE);
-    assert!(outcome.certificate.is_some(), "{:#?}", outcome.checks);
+    assert_refused_at(&outcome, "Account is in Active Directory", "CONTOSO\\blexw");
     let fields = cms_fields(&resigned).unwrap();
     assert_eq!(
         find_field(&fields, "enrollmentNameValuePair")
@@ -487,10 +631,15 @@ fn resigned_certificate_chains_with_the_edit() {
     assert!(client_checks(&edited, &p.root, &user, UPN, NOW)[0]
         .result()
         .is_err());
-    let resigned = resign_certificate(&edited, &k.root).unwrap();
+    let resigned = resign_certificate(&edited, &k.issuing).unwrap();
     let checks = client_checks(&resigned, &p.root, &user, UPN, NOW);
     assert!(checks[0].result().is_ok(), "{:?}", checks[0]);
-    assert_eq!(resign_certificate(&cert, &k.root).unwrap(), cert);
+    assert_eq!(resign_certificate(&cert, &k.issuing).unwrap(), cert);
+    // Signed by the root instead, it does not chain through the issuing CA.
+    let by_root = resign_certificate(&edited, &k.root).unwrap();
+    assert!(client_checks(&by_root, &p.root, &user, UPN, NOW)[0]
+        .result()
+        .is_err());
 }
 
 // ------------------------------------------------------- client's checks
@@ -631,7 +780,19 @@ fn certificate_view_reads_the_real_values() {
     );
     assert_eq!(
         find_field(&fields, "issuer").unwrap().value,
-        format!("CN={ROOT_CN}")
+        format!("CN={ISSUING_CN}")
+    );
+    assert_eq!(
+        find_field(&fields, "otherName (SID)").unwrap().value,
+        format!("{DOMAIN_SID}-1104")
+    );
+    assert_eq!(
+        find_field(&fields, "cRLDistributionPoints").unwrap().value,
+        "URI http://ca.contoso.com/CertEnroll/Contoso%20Issuing%20CA.crl"
+    );
+    assert_eq!(
+        find_field(&fields, "authorityInfoAccess").unwrap().value,
+        "URI http://ca.contoso.com/CertEnroll/ca.contoso.com_Contoso%20Issuing%20CA.crt"
     );
     let eku = find_field(&fields, "extKeyUsage").unwrap();
     assert!(eku.value.contains("Smart Card Logon") && eku.value.contains("Client Authentication"));
