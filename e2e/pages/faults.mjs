@@ -86,6 +86,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-cloudreg-unreachable', unreachable);
   }
 
+  helloGroupNotMember(notMember) {
+    return this.setChecked('cond-hellogroup-not-member', notMember);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

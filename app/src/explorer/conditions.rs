@@ -29,6 +29,7 @@ fn describe(key: &str, value: &str) -> String {
         ("signinwrongpin", n) => format!("{n} wrong PIN(s) at sign-in"),
         ("device", "disabled") => "the device disabled in the directory".into(),
         ("cloudreg", "unreachable") => "AD FS cannot reach the cloud registration service".into(),
+        ("hellogroup", "not-member") => "the user outside the template's enrollment group".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -54,6 +55,8 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
         && flow.info().sign_in == whfb_model::catalog::SignIn::Managed;
     // Only where AD FS checks key receipts does it need their signers.
     let has_receipt = flow.has(whfb_model::flows::Feature::KeyReceipt);
+    // Only certificate trust enrolls against the CA's template.
+    let has_template = flow.info().trust == whfb_model::catalog::Trust::Certificate;
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -258,6 +261,17 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             on:change=move |ev| set("cloudreg", if event_target_checked(&ev) { "unreachable" } else { "reachable" }.into())
                         />
                         <span>"AD FS cannot reach the cloud registration service (no receipt signers)"</span>
+                    </label>
+                })}
+                {has_template.then(|| view! {
+                    <label class="check-row">
+                        <input
+                            type="checkbox"
+                            data-testid="cond-hellogroup-not-member"
+                            prop:checked=move || options.with(|o| o.not_in_hello_group)
+                            on:change=move |ev| set("hellogroup", if event_target_checked(&ev) { "not-member" } else { "member" }.into())
+                        />
+                        <span>"The user is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"</span>
                     </label>
                 })}
                 {has_sync.then(|| view! {

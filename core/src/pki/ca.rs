@@ -504,11 +504,11 @@ pub fn check_and_issue(
         return refuse(checks);
     };
 
-    let holders = |e: &EndEntity| -> Vec<String> {
-        std::iter::once(format!("{} ({})", e.account, e.sid))
-            .chain(e.groups.iter().map(|g| format!("{} ({})", g.name, g.sid)))
-            .collect()
-    };
+    let groups: Vec<String> = entity
+        .groups
+        .iter()
+        .map(|g| format!("{} ({})", g.name, g.sid))
+        .collect();
     let allowed: Vec<String> = template
         .enroll
         .iter()
@@ -522,9 +522,14 @@ pub fn check_and_issue(
         .check(
             "User may enroll for the template",
             format!(
-                "{} and its groups, {}, against the principals allowed Enroll on {}: {}",
+                "{} ({}) and its groups, {}, against the principals allowed Enroll on {}: {}",
                 entity.account,
-                holders(entity).join(", "),
+                entity.sid,
+                if groups.is_empty() {
+                    "none".to_string()
+                } else {
+                    groups.join(", ")
+                },
                 template.name,
                 allowed.join(", ")
             ),
