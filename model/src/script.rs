@@ -1023,8 +1023,8 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
         "The RA wraps the request in a CMS SignedData signed with its enrollment agent certificate, naming the user it enrolls on behalf of."));
     steps.push(msg(F, Ra, Ca, Action::SubmitToCa, "Countersigned request",
         "The RA submits the countersigned request to the enterprise issuing CA for the Windows Hello authentication template."));
-    steps.push(internal(F, Ca, Action::IssueCertificate, "Check the agent, issue",
-        "The CA checks that the request carries a valid signature from an enrollment agent certificate with the Certificate Request Agent policy, that the template allows it, and issues a certificate for the user's key."));
+    steps.push(internal(F, Ca, Action::IssueCertificate, "Check agent and user, issue",
+        "The issuing CA checks that the request carries a valid signature from an enrollment agent certificate with the Certificate Request Agent policy. It then looks up, in Active Directory, the user the agent enrolls for: the template grants Enroll to a group, and the user must be in it. The certificate is built from the directory, not from the request: the user's distinguished name as subject, the UPN as alternative name, and the SID extension by which domain controllers map the certificate to the account, with the addresses where the CA publishes its revocation list and its own certificate."));
     steps.push(msg(
         F,
         Ca,
@@ -1042,7 +1042,7 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
         "The RA passes the certificate back to the provisioning app.",
     ));
     steps.push(internal(G, Cxh, Action::InstallCertificate, "Install in the Personal store",
-        "The app checks the certificate is for its key and chains to the enterprise root, then installs it in the user's Personal store. Provisioning is over: Windows tells the user, in the Action Center, that the PIN can now be used to sign in, on premises too."));
+        "The app checks the certificate is for its key and chains through the issuing CA to the enterprise root, then installs it in the user's Personal store. Provisioning is over: Windows tells the user, in the Action Center, that the PIN can now be used to sign in, on premises too."));
 }
 
 #[cfg(test)]
