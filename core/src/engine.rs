@@ -142,6 +142,9 @@ pub(crate) struct RunState {
     pub biometric_enrolled: bool,
     /// The key ID the registration service returned.
     pub key_id: Option<String>,
+    /// The domain controller the Enterprise DRS says wrote the key (its
+    /// response's `pctx`), once the app has checked who signed it.
+    pub key_writer_dc: Option<String>,
     /// The KEYCREDENTIALLINK_BLOB the registration wrote.
     pub key_credential: Option<Vec<u8>>,
     /// The nonce CloudAP got from Entra ID for the sign-in.

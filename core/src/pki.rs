@@ -25,13 +25,13 @@ mod template;
 #[cfg(test)]
 mod tests;
 
-pub use ca::{check_and_issue, EndEntity, IssueOutcome, Issuer};
+pub use ca::{check_and_issue, verify_signed_content, EndEntity, IssueOutcome, Issuer};
 pub(crate) use certificate::x509_time;
 pub use certificate::{
     certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
     resign_certificate, root_certificate, subject_key_id, subordinate_ca_certificate, Publication,
 };
-pub use cms::{countersign, recountersign, unsigned_request};
+pub use cms::{countersign, recountersign, sign_content, unsigned_request};
 pub use der_view::{certificate_fields, cms_fields, public_key_fields, request_fields};
 pub use device::{
     device_ca_certificate, enterprise_device_ca_certificate, hybrid_join_certificate,

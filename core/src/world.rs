@@ -65,6 +65,9 @@ impl Tenant {
     }
 }
 
+/// The domain controller the on-premises services and the join task talk to.
+pub const DOMAIN_CONTROLLER: &str = "DC01.contoso.com";
+
 /// The last year a world can start in (its certificates run twenty years on).
 pub const LAST_START_YEAR: i64 = 9979;
 

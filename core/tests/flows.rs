@@ -1657,10 +1657,22 @@ fn the_registration_answers_with_a_key_identifier_of_its_own() {
         let json: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
         let kid = json["kid"].as_str().unwrap();
         whfb_core::formats::Guid::parse(kid).unwrap();
-        assert!(
-            response.modelled.is_none(),
-            "{flow}: MS-KPP defines kid and upn"
-        );
+        // MS-KPP defines kid and upn; the Enterprise DRS's pctx is MS-KPP's
+        // too, but what its signed content holds inside is not published.
+        match flow {
+            "onprem-key" => assert!(
+                response
+                    .modelled
+                    .as_deref()
+                    .is_some_and(|m| m.contains("pctx")),
+                "{flow}: {:?}",
+                response.modelled
+            ),
+            _ => assert!(
+                response.modelled.is_none(),
+                "{flow}: MS-KPP defines kid and upn"
+            ),
+        }
         let check = event
             .checks
             .iter()
@@ -2323,4 +2335,47 @@ fn a_forest_without_a_service_connection_point_registers_no_device() {
         assert_halted_at(&r, Action::FindTenant, title, "not configured");
         assert_eq!(r.world().device.id(), None, "{flow}");
     }
+}
+
+#[test]
+fn the_enterprise_drs_names_the_domain_controller_that_wrote_the_key() {
+    for flow in ["onprem-key", "onprem-cert"] {
+        let r = run(flow_id(flow), Options::default());
+        check_runs_to_its_end(&r);
+        let event = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::ReturnKeyId)
+            .expect("the key ID step");
+        let check = event
+            .checks
+            .iter()
+            .find(|c| c.title == "pctx names the domain controller that wrote the key")
+            .expect("the app reads pctx");
+        assert!(check.result().is_ok(), "{:?}", check.result());
+        assert!(check.compared.contains("issuer of the device certificate"));
+        let pctx = event
+            .artifacts
+            .iter()
+            .find(|a| a.id == "pctx")
+            .expect("pctx shown");
+        assert_eq!(pctx.kind, ArtifactKind::Cms);
+        let values: Vec<String> = pctx.fields.iter().flat_map(all_values).collect();
+        assert!(
+            values.iter().any(|v| v.contains("DomainControllerFqdn")),
+            "the content is shown: {values:?}"
+        );
+        assert!(event
+            .holdings
+            .iter()
+            .any(|h| h.actor == Actor::Cxh && h.detail.contains("DC01.contoso.com")));
+    }
+    // Entra ID's service sends none.
+    let r = run(flow_id("aadj-managed"), Options::default());
+    let event = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::ReturnKeyId)
+        .expect("the key ID step");
+    assert!(event.artifacts.iter().all(|a| a.id != "pctx"));
 }

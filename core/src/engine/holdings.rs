@@ -163,6 +163,14 @@ impl Run {
         if let Some(kid) = &self.state.key_id {
             hold(Actor::Cxh, Record, "Key ID", kid.clone());
         }
+        if let Some(dc) = &self.state.key_writer_dc {
+            hold(
+                Actor::Cxh,
+                Record,
+                "Domain controller that wrote the key",
+                format!("{dc}, from the Enterprise DRS's pctx"),
+            );
+        }
         if self
             .wire
             .contains_key(super::wire::registration::KEY_RECEIPT)

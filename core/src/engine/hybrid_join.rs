@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 /// the service's tolerance is not published).
 const CLIENT_IDENTITY_SKEW: SimDuration = SimDuration::minutes(5);
 /// The domain controller the join task talked to, named in the request.
-const DOMAIN_CONTROLLER: &str = "DC01.contoso.com";
+use crate::world::DOMAIN_CONTROLLER;
 
 /// `2026-11-22 09:00:00Z`: .NET's universal sortable format ("u"), which
 /// the signed client identity carries.

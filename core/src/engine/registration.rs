@@ -21,6 +21,7 @@ use crate::formats::key_credential_link::{
 };
 use crate::seed::KeyPurpose;
 use crate::world::{find_device, RegisteredKey, ADFS_ISSUER, ADRS_AUDIENCE, EDRS_AUDIENCE};
+use base64ct::{Base64, Encoding};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -377,6 +378,15 @@ impl Run {
         let kid = self.world.seed.guid("drs/key-registration-id").to_string();
         let upn = self.world.user.upn.clone();
         let mut response = json!({ "kid": kid, "upn": upn });
+        if self.topo.drs == Actor::Edrs {
+            let pctx = self.key_writer_context()?;
+            response["pctx"] = json!(base64(&pctx));
+            out.artifact(crate::enterprise_pki::cms_artifact(
+                "pctx",
+                "pctx: the domain controller that wrote the key (CMS SignedData)",
+                &pctx,
+            ));
+        }
         if self.flow.has(Feature::KeyReceipt) {
             // The receipt names the key by the ID the directory gives it
             // (MS-ADTS 2.2.20.6 KeyID), which the registration authority can
@@ -402,6 +412,8 @@ impl Run {
             &response,
             if self.flow.has(Feature::KeyReceipt) {
                 Some("kid and upn are MS-KPP's; krctx, the key receipt, is modelled")
+            } else if self.topo.drs == Actor::Edrs {
+                Some("kid, upn and pctx are MS-KPP's; what pctx's signed content looks like inside is modelled (a JSON object naming the domain controller)")
             } else {
                 None
             },
@@ -435,10 +447,76 @@ impl Run {
             "MS-KPP 3.1.5.1.1.2",
             ("the user", upn.as_str(), returned_upn),
         );
+        if let Some(pctx) = returned.get("pctx") {
+            self.check_key_writer_context(&mut out, pctx.as_str().unwrap_or_default());
+        }
         if out.ok() {
             self.state.key_id = Some(returned_kid);
         }
         Ok(out)
+    }
+
+    /// The Enterprise DRS's `pctx` (MS-KPP 3.1.5.1.1.2): which domain
+    /// controller wrote the key, in a CMS SignedData signed with the DRS's
+    /// issuer certificate (its device CA's). A client that next talks to AD
+    /// can go to that controller and find the key before replication has
+    /// carried it to the others.
+    fn key_writer_context(&mut self) -> Result<Vec<u8>> {
+        let content = serde_json::to_vec(&json!({
+            "DomainControllerFqdn": crate::world::DOMAIN_CONTROLLER,
+        }))
+        .map_err(|e| Error::malformed("pctx", e.to_string()))?;
+        let cert = self.world.enterprise_device_ca_certificate()?;
+        let key = self.world.keys.key(KeyPurpose::EnterpriseDeviceCa)?.clone();
+        crate::pki::sign_content(&content, &key, &cert, self.now)
+    }
+
+    /// The app's reading of `pctx`: a signature by the service that issued
+    /// its device certificate, naming a domain controller.
+    fn check_key_writer_context(&mut self, out: &mut StepOutput, pctx: &str) {
+        let device_certificate = self
+            .world
+            .device
+            .joined()
+            .and_then(|j| j.certificate.clone());
+        let verified = Base64::decode_vec(pctx)
+            .map_err(|e| format!("pctx is not base64: {e}"))
+            .and_then(|cms| crate::pki::verify_signed_content(&cms, None))
+            .and_then(|(content, signer)| {
+                // The signer must be the issuer of the device's own
+                // certificate: the service that registered the device.
+                if let Some(device_cert) = &device_certificate {
+                    crate::pki::verify_issued_by(device_cert, &signer).map_err(|e| {
+                        format!("the signer of pctx did not issue this device's certificate: {e}")
+                    })?;
+                }
+                let value: serde_json::Value = serde_json::from_slice(&content)
+                    .map_err(|e| format!("pctx's content is not JSON: {e}"))?;
+                value["DomainControllerFqdn"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| "pctx names no DomainControllerFqdn".to_string())
+            });
+        let compared = if device_certificate.is_some() {
+            "the CMS signature of pctx, its signer against the issuer of the device certificate, and the domain controller it names"
+        } else {
+            "the CMS signature of pctx with the certificate it carries (the device holds no certificate from its registration to compare the signer with), and the domain controller it names"
+        };
+        let dc = verified.as_ref().ok().cloned();
+        out.check(
+            Actor::Cxh,
+            "pctx names the domain controller that wrote the key",
+            compared,
+            "MS-KPP 3.1.5.1.1.2; RFC 5652 §5.4, §5.6",
+            verified.map(|_| ()),
+        );
+        if let Some(dc) = dc {
+            out.note(format!(
+                "The key is on the user object at {dc} now; other domain controllers get it by replication."
+            ));
+            self.state.key_writer_dc = Some(dc);
+        }
     }
 
     /// A key receipt: the registration service's signed word that this key

@@ -187,6 +187,45 @@ fn check_chain(
     Ok(())
 }
 
+/// A SignedData's content, once its one signature verifies (RFC 5652 §5.4,
+/// §5.6) with the key of the certificate it carries, which must be
+/// `expected_signer` (DER): what a party that knows the signer's
+/// certificate checks of a signed message. Returns the signer's
+/// certificate too.
+pub fn verify_signed_content(
+    cms: &[u8],
+    expected_signer: Option<&[u8]>,
+) -> std::result::Result<(Vec<u8>, Vec<u8>), String> {
+    let signed = parse_signed_data(cms)?;
+    let content = signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|c| c.value().to_vec())
+        .ok_or("the SignedData has no eContent")?;
+    let all = signers(cms, &signed)?;
+    let [signer] = all.as_slice() else {
+        return Err(format!("{} SignerInfos, not one", all.len()));
+    };
+    let cert = signer.cert.as_ref().ok_or_else(|| {
+        format!(
+            "the SignerInfo names {}, but the message carries no such certificate",
+            signer_label(signer)
+        )
+    })?;
+    let cert_der = cert.to_der().map_err(|e| e.to_string())?;
+    if let Some(expected) = expected_signer {
+        if expected != cert_der.as_slice() {
+            return Err(format!(
+                "the message is signed by {}, not by the certificate expected",
+                name_text(&cert.tbs_certificate.subject)
+            ));
+        }
+    }
+    check_signature(signer, &signed, &content)?;
+    Ok((content, cert_der))
+}
+
 /// RFC 5652 §5.4 and §5.6: the content type and digest under the signature
 /// match the content, and the signature over the signed attributes verifies
 /// with the signer's key.

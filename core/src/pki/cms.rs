@@ -113,24 +113,53 @@ pub fn countersign(
     requester: &str,
     now: SimTime,
 ) -> Result<Vec<u8>> {
-    let cert = parse_certificate(agent_cert)?;
-    let content = encapsulated(csr)?;
+    signed_data(
+        csr,
+        agent_key,
+        agent_cert,
+        now,
+        vec![requester_attribute(requester)?],
+    )
+}
+
+/// `content` as id-data in a SignedData signed by `key`, whose certificate
+/// `cert` it carries: one SignerInfo with contentType, signingTime (`now`)
+/// and messageDigest as signed attributes (RFC 5652 §5.3, §11).
+pub fn sign_content(
+    content: &[u8],
+    key: &RsaPrivateKey,
+    cert: &[u8],
+    now: SimTime,
+) -> Result<Vec<u8>> {
+    signed_data(content, key, cert, now, Vec::new())
+}
+
+fn signed_data(
+    content_bytes: &[u8],
+    key: &RsaPrivateKey,
+    cert_der: &[u8],
+    now: SimTime,
+    extra: Vec<Attribute>,
+) -> Result<Vec<u8>> {
+    let cert = parse_certificate(cert_der)?;
+    let content = encapsulated(content_bytes)?;
     let signing_time = Any::encode_from(&x509_time(now)?).map_err(crypto("signingTime"))?;
-    let digest = Any::new(Tag::OctetString, Sha256::digest(csr).to_vec())
+    let digest = Any::new(Tag::OctetString, Sha256::digest(content_bytes).to_vec())
         .map_err(crypto("messageDigest"))?;
     let content_type = Any::encode_from(&oid::ID_DATA).map_err(crypto("contentType"))?;
-    // A SET OF is ordered by its DER encodings (X.690 §11.6); SetOfVec sorts.
-    let signed_attrs: SignedAttributes = SetOfVec::try_from(vec![
+    let mut attributes = vec![
         attribute(oid::ID_CONTENT_TYPE, content_type)?,
         attribute(oid::ID_SIGNING_TIME, signing_time)?,
         attribute(oid::ID_MESSAGE_DIGEST, digest)?,
-        requester_attribute(requester)?,
-    ])
-    .map_err(crypto("signedAttrs"))?;
+    ];
+    attributes.extend(extra);
+    // A SET OF is ordered by its DER encodings (X.690 §11.6); SetOfVec sorts.
+    let signed_attrs: SignedAttributes =
+        SetOfVec::try_from(attributes).map_err(crypto("signedAttrs"))?;
     // RFC 5652 §5.4: the signature covers the DER of the SET OF, with the
     // SET tag rather than the [0] IMPLICIT tag it has inside SignerInfo.
     let to_sign = signed_attrs.to_der().map_err(crypto("signedAttrs"))?;
-    let signature = crate::rs256::sign(agent_key, &to_sign)?;
+    let signature = crate::rs256::sign(key, &to_sign)?;
     let signer = SignerInfo {
         // RFC 5652 §5.3: version 1 with issuerAndSerialNumber.
         version: CmsVersion::V1,

@@ -1778,7 +1778,7 @@ fn encap_content_info(t: &Tlv<'_>) -> Result<Field> {
     let mut children = vec![ty.field(
         "eContentType",
         oid_text(&ty),
-        "The type of the signed content: id-data, plain bytes (here a DER PKCS#10).",
+        "The type of the signed content: id-data, plain bytes (a DER PKCS#10, or text).",
         SPEC,
     )];
     if let Some(explicit) = it.optional(ctx(0)) {
@@ -1802,14 +1802,18 @@ fn encap_content_info(t: &Tlv<'_>) -> Result<Field> {
             .first()
             .map(|f| f.name == "CertificationRequest")
             .unwrap_or(false);
+        // Printable UTF-8 (a JSON document) reads as itself.
+        let text = std::str::from_utf8(octets.value())
+            .ok()
+            .filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()));
         children.push(
             explicit
                 .field(
                     "eContent",
-                    if is_request {
-                        format!("PKCS#10 request, {} bytes", octets.value().len())
-                    } else {
-                        bytes_text(octets.value())
+                    match (is_request, text) {
+                        (true, _) => format!("PKCS#10 request, {} bytes", octets.value().len()),
+                        (false, Some(text)) => text.to_string(),
+                        (false, None) => bytes_text(octets.value()),
                     },
                     "The signed content, an OCTET STRING inside [0] EXPLICIT; the messageDigest is over its contents.",
                     SPEC,

@@ -569,6 +569,33 @@ fn agent_certificate_from_another_ca_does_not_chain() {
     );
 }
 
+// ------------------------------------------------------ signed content
+
+#[test]
+fn signed_content_verifies_and_says_who_signed_it() {
+    let k = keys();
+    let p = pki();
+    let content = br#"{"DomainControllerFqdn":"DC01.contoso.com"}"#;
+    let cms = sign_content(content, &k.issuing, &p.issuing, NOW).unwrap();
+    let (got, signer) = verify_signed_content(&cms, None).unwrap();
+    assert_eq!(got, content);
+    assert_eq!(signer, p.issuing);
+    assert!(verify_signed_content(&cms, Some(&p.issuing)).is_ok());
+    // Another certificate was expected.
+    let why = verify_signed_content(&cms, Some(&p.root)).unwrap_err();
+    assert!(why.contains("not by the certificate expected"), "{why}");
+    // A changed byte of the content breaks the digest.
+    let mut tampered = cms.clone();
+    let at = find(&tampered, b"DC01").unwrap();
+    tampered[at] = b'X';
+    let why = verify_signed_content(&tampered, None).unwrap_err();
+    assert!(why.contains("messageDigest"), "{why}");
+    // Signed by a key that is not the certificate's.
+    let forged = sign_content(content, &k.other, &p.issuing, NOW).unwrap();
+    assert!(verify_signed_content(&forged, None).is_err());
+    assert!(verify_signed_content(b"junk", None).is_err());
+}
+
 // ------------------------------------------------- re-signing edited bytes
 
 #[test]
