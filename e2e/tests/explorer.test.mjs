@@ -255,3 +255,17 @@ test('the device state panel reports what dsregcmd would, and marks what a step 
   assertNoProblems(problems);
   await context.close();
 });
+
+test('on premises, the registration response names the domain controller that wrote the key, signed by the Enterprise DRS', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=onprem-key&step=registration.return-key-id`);
+  assert.equal(await explorer.waitForStep(28), 'done');
+  const check = await explorer.check('pctx names the domain controller that wrote the key');
+  assert.ok(check, 'the app reads pctx');
+  assert.equal(check.outcome, 'pass', check.reason);
+  const tabs = await explorer.artifactTabs().allInnerTexts();
+  assert.ok(tabs.some((t) => /pctx/.test(t)), tabs.join(' | '));
+  assertNoProblems(problems);
+  await context.close();
+});
