@@ -263,15 +263,16 @@ impl CertificationAuthority {
         pki::resign_certificate(cert, &self.key)
     }
 
-    /// The CA's checks of a countersigned request for `template` and, when
-    /// they hold, the certificate, recorded in what the CA issued. The CA
-    /// reads the account the request is for from `directory`. Serial
-    /// numbers follow that record, so they advance only when a certificate
-    /// is issued.
+    /// The CA's checks of a countersigned request for `template`, submitted
+    /// by the account `caller`, and, when they hold, the certificate,
+    /// recorded in what the CA issued. The CA reads both the caller and the
+    /// account the request is for from `directory`. Serial numbers follow
+    /// that record, so they advance only when a certificate is issued.
     pub fn issue(
         &mut self,
         cms: &[u8],
         template: &str,
+        caller: &str,
         directory: &[EndEntity],
         now: SimTime,
     ) -> (Vec<Check>, Option<Vec<u8>>) {
@@ -282,7 +283,7 @@ impl CertificationAuthority {
             templates: &self.templates,
             publication: &self.publication,
         };
-        let outcome = pki::check_and_issue(cms, template, &issuer, directory, serial, now);
+        let outcome = pki::check_and_issue(cms, template, &issuer, caller, directory, serial, now);
         if outcome.certificate.is_some() {
             self.issued.push(IssuedCertificate {
                 serial,

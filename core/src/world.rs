@@ -65,6 +65,13 @@ impl Tenant {
     }
 }
 
+/// AD FS's service account (a group managed service account), which
+/// submits the enrollment agent's requests to the CA.
+pub const ADFS_SERVICE_ACCOUNT: &str = "adfssvc$";
+
+/// Where AD FS's service account lives in AD.
+const ADFS_SERVICE_ACCOUNT_DN: &str = "CN=adfssvc,CN=Managed Service Accounts,DC=contoso,DC=com";
+
 /// The domain controller the on-premises services and the join task talk to.
 pub const DOMAIN_CONTROLLER: &str = "DC01.contoso.com";
 
@@ -449,20 +456,37 @@ impl World {
     /// enrollment can be for: each account's names, SID and groups (the
     /// CA's lookup of a requester).
     pub fn directory_accounts(&self) -> Vec<crate::pki::EndEntity> {
-        let user = &self.user;
-        vec![crate::pki::EndEntity {
-            account: user.down_level_name(&self.tenant),
-            dn: user.dn.clone(),
-            upn: user.upn.clone(),
-            sid: user.sid.clone(),
-            groups: self
-                .directory
+        let groups_of = |dn: &str| {
+            self.directory
                 .groups
                 .iter()
-                .filter(|g| g.members.iter().any(|m| m.eq_ignore_ascii_case(&user.dn)))
+                .filter(|g| g.members.iter().any(|m| m.eq_ignore_ascii_case(dn)))
                 .map(|g| g.principal.clone())
-                .collect(),
-        }]
+                .collect()
+        };
+        let user = &self.user;
+        vec![
+            crate::pki::EndEntity {
+                account: user.down_level_name(&self.tenant),
+                dn: user.dn.clone(),
+                upn: user.upn.clone(),
+                sid: user.sid.clone(),
+                groups: groups_of(&user.dn),
+            },
+            crate::pki::EndEntity {
+                account: self.adfs_service_account(),
+                dn: ADFS_SERVICE_ACCOUNT_DN.to_string(),
+                upn: String::new(),
+                sid: format!("{}-1106", self.tenant.domain_sid),
+                groups: groups_of(ADFS_SERVICE_ACCOUNT_DN),
+            },
+        ]
+    }
+
+    /// `CONTOSO\adfssvc$`: AD FS's service account as the CA's transport
+    /// authenticates it.
+    pub fn adfs_service_account(&self) -> String {
+        format!("{}\\{ADFS_SERVICE_ACCOUNT}", self.tenant.netbios)
     }
 
     /// The AD domain's objectGUID.
@@ -620,17 +644,30 @@ impl World {
                 format!("azureADId:{}", tenant.id),
             ],
             groups: vec![
+                // The well-known RIDs of Domain Users and Domain Computers
+                // (MS-DTYP 2.4.2.4); a group managed service account's
+                // primary group is Domain Computers.
                 Group {
-                    // The well-known RID of Domain Users (MS-DTYP 2.4.2.4).
                     principal: crate::pki::Principal::in_domain("Domain Users", &domain_sid, 513),
                     members: vec![user.dn.clone()],
                 },
                 Group {
+                    principal: crate::pki::Principal::in_domain(
+                        "Domain Computers",
+                        &domain_sid,
+                        515,
+                    ),
+                    members: vec![ADFS_SERVICE_ACCOUNT_DN.to_string()],
+                },
+                // The deployment guide's group: the users who get Windows
+                // Hello for Business, and AD FS's account, which enrolls on
+                // their behalf.
+                Group {
                     principal: crate::pki::hello_users_group(&domain_sid),
-                    members: if config.options.not_in_hello_group {
-                        Vec::new()
-                    } else {
+                    members: if config.options.adfs_not_in_hello_group {
                         vec![user.dn.clone()]
+                    } else {
+                        vec![user.dn.clone(), ADFS_SERVICE_ACCOUNT_DN.to_string()]
                     },
                 },
             ],

@@ -1137,35 +1137,40 @@ fn the_ca_refuses_a_template_the_ra_may_not_use() {
     assert_halted_at(
         &r,
         Action::IssueCertificate,
-        "User may enroll for the template",
+        "Requester may enroll for the template",
         "0x80094012",
     );
 }
 
 #[test]
-fn a_user_outside_the_hello_group_gets_no_certificate() {
+fn without_ad_fs_in_the_hello_group_the_ca_refuses() {
     for flow in ["onprem-cert", "hybrid-cert-sync"] {
         let r = run(
             flow_id(flow),
             Options {
-                not_in_hello_group: true,
+                adfs_not_in_hello_group: true,
                 ..Options::default()
             },
         );
         assert_halted_at(
             &r,
             Action::IssueCertificate,
-            "User may enroll for the template",
+            "Requester may enroll for the template",
             "0x80094012",
         );
         let last = r.events().last().expect("events");
         let check = last
             .checks
             .iter()
-            .find(|c| c.title == "User may enroll for the template")
+            .find(|c| c.title == "Requester may enroll for the template")
             .expect("the permission check");
         assert!(
-            check.compared.contains("Domain Users"),
+            check.compared.contains("CONTOSO\\adfssvc$ (S-1-5-21-"),
+            "{}",
+            check.compared
+        );
+        assert!(
+            check.compared.contains("Domain Computers"),
             "{}",
             check.compared
         );

@@ -543,13 +543,13 @@ test('AD FS cannot reach the cloud registration service: no receipt signers, so 
   assertNoProblems(problems);
 });
 
-test('A user outside the template\'s enrollment group: the CA refuses the certificate with CERTSRV_E_TEMPLATE_DENIED', { timeout: 150_000 }, async (t) => {
+test('AD FS\'s account outside the template\'s enrollment group: the CA refuses the certificate with CERTSRV_E_TEMPLATE_DENIED', { timeout: 150_000 }, async (t) => {
   const ISSUE = 36;
   const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=enrollment.issue-certificate', ISSUE);
   assert.equal(await explorer.summaryStatus(), 'done');
   await new ConditionsPanel(page).helloGroupNotMember(true);
   assert.equal(await explorer.waitForStep(ISSUE), 'failed');
-  const check = await explorer.check('User may enroll for the template');
+  const check = await explorer.check('Requester may enroll for the template');
   assert.match(check.reason, /CERTSRV_E_TEMPLATE_DENIED \(0x80094012\)/);
   assert.match(page.url(), /hellogroup=not-member/);
   assertNoProblems(problems);

@@ -217,9 +217,9 @@ pub struct Options {
     /// AD FS cannot reach the cloud registration service, so it has never
     /// downloaded the keys that sign key receipts.
     pub receipt_signers_unreachable: bool,
-    /// The user is not a member of the group the Windows Hello for Business
-    /// certificate template grants Enroll to.
-    pub not_in_hello_group: bool,
+    /// AD FS's service account is not a member of the group the Windows
+    /// Hello for Business certificate template grants Enroll to.
+    pub adfs_not_in_hello_group: bool,
 }
 
 impl Default for Options {
@@ -243,7 +243,7 @@ impl Default for Options {
             sign_in_key: SignInKey::Registered,
             scp_missing: false,
             receipt_signers_unreachable: false,
-            not_in_hello_group: false,
+            adfs_not_in_hello_group: false,
         }
     }
 }
@@ -292,7 +292,7 @@ pub const OPTION_KEYS: [(&str, &str); 17] = [
     ),
     (
         "hellogroup",
-        "member or not-member: whether the user is in the group the certificate template lets enroll",
+        "member or not-member: whether AD FS's service account is in the group the certificate template lets enroll",
     ),
 ];
 
@@ -399,8 +399,8 @@ impl Options {
                 }
             },
             "hellogroup" => match value {
-                "not-member" => self.not_in_hello_group = true,
-                "member" => self.not_in_hello_group = false,
+                "not-member" => self.adfs_not_in_hello_group = true,
+                "member" => self.adfs_not_in_hello_group = false,
                 _ => {
                     return Err(format!(
                         "hellogroup must be \"member\" or \"not-member\", not \"{value}\""
@@ -497,7 +497,7 @@ impl Options {
         if self.scp_missing {
             out.push(("scp", "missing".to_string()));
         }
-        if self.not_in_hello_group {
+        if self.adfs_not_in_hello_group {
             out.push(("hellogroup", "not-member".to_string()));
         }
         if self.sign_in_key != SignInKey::Registered {

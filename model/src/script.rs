@@ -1024,7 +1024,7 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
     steps.push(msg(F, Ra, Ca, Action::SubmitToCa, "Countersigned request",
         "The RA submits the countersigned request to the enterprise issuing CA for the Windows Hello authentication template."));
     steps.push(internal(F, Ca, Action::IssueCertificate, "Check agent and user, issue",
-        "The issuing CA checks that the request carries a valid signature from an enrollment agent certificate with the Certificate Request Agent policy. It then looks up, in Active Directory, the user the agent enrolls for: the template grants Enroll to a group, and the user must be in it. The certificate is built from the directory, not from the request: the user's distinguished name as subject, the UPN as alternative name, and the SID extension by which domain controllers map the certificate to the account, with the addresses where the CA publishes its revocation list and its own certificate."));
+        "The issuing CA checks that the request carries a valid signature from an enrollment agent certificate with the Certificate Request Agent policy. The template grants Enroll to a group, and the account that submitted the request, AD FS's, must be in it. The CA then looks up, in Active Directory, the user the agent enrolls for, and builds the certificate from the directory, not from the request: the user's distinguished name as subject, the UPN as alternative name, and the SID extension by which domain controllers map the certificate to the account, with the addresses where the CA publishes its revocation list and its own certificate."));
     steps.push(msg(
         F,
         Ca,

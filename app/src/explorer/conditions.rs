@@ -29,7 +29,7 @@ fn describe(key: &str, value: &str) -> String {
         ("signinwrongpin", n) => format!("{n} wrong PIN(s) at sign-in"),
         ("device", "disabled") => "the device disabled in the directory".into(),
         ("cloudreg", "unreachable") => "AD FS cannot reach the cloud registration service".into(),
-        ("hellogroup", "not-member") => "the user outside the template's enrollment group".into(),
+        ("hellogroup", "not-member") => "AD FS outside the template's enrollment group".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -268,10 +268,10 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         <input
                             type="checkbox"
                             data-testid="cond-hellogroup-not-member"
-                            prop:checked=move || options.with(|o| o.not_in_hello_group)
+                            prop:checked=move || options.with(|o| o.adfs_not_in_hello_group)
                             on:change=move |ev| set("hellogroup", if event_target_checked(&ev) { "not-member" } else { "member" }.into())
                         />
-                        <span>"The user is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"</span>
+                        <span>"AD FS's service account is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"</span>
                     </label>
                 })}
                 {has_sync.then(|| view! {

@@ -314,6 +314,7 @@ impl Run {
         // The arguments of ICertRequestD::Request (MS-WCCE 3.2.1.4.2.1); the
         // template travels as a request attribute (MS-WCCE 2.2.2.7).
         let submission = json!({
+            "authenticatedAs": self.world.adfs_service_account(),
             "pwszAuthority": format!("{}\\{}", enterprise_pki::CA_HOST, enterprise_pki::ISSUING_CN),
             "dwFlags": "0x00000300 (CR_IN_PKCS7: a CMS request)",
             "pwszAttributes": format!("CertificateTemplate:{TEMPLATE_NAME}"),
@@ -327,7 +328,7 @@ impl Run {
             wire::CA_SUBMISSION,
             "Submission to the CA",
             &submission,
-            Some("AD CS receives these arguments over DCOM (MS-WCCE ICertRequestD::Request); shown as JSON here"),
+            Some("AD CS receives these arguments over DCOM (MS-WCCE ICertRequestD::Request), from a caller the transport authenticates with Kerberos; shown as JSON here, the caller as authenticatedAs"),
         ));
         Ok(out)
     }
@@ -344,6 +345,11 @@ impl Run {
         else {
             return Ok(out);
         };
+        // Who called: the account DCOM authenticated.
+        let caller = submission["authenticatedAs"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         // `Name:Value` pairs, one per line (MS-WCCE 2.2.2.7).
         let template = submission["pwszAttributes"]
             .as_str()
@@ -369,7 +375,7 @@ impl Run {
         let pki = self.world.pki()?;
         let root = pki.ca.root_certificate.clone();
         let issuing = pki.ca.certificate.clone();
-        let (checks, issued) = pki.ca.issue(&cms, &template, &directory, now);
+        let (checks, issued) = pki.ca.issue(&cms, &template, &caller, &directory, now);
         out.record(checks);
         if let Some(cert) = issued {
             self.put(wire::USER_CERTIFICATE, cert.clone());

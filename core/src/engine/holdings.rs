@@ -477,7 +477,7 @@ impl Run {
                     ),
                 },
             );
-            hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature, Enroll for {}, the subject and SID from Active Directory", crate::enterprise_pki::TEMPLATE_NAME, crate::pki::HELLO_USERS_GROUP));
+            hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature, Enroll for {} (AD FS's account is a member), the subject and SID from Active Directory", crate::enterprise_pki::TEMPLATE_NAME, crate::pki::HELLO_USERS_GROUP));
         }
         out
     }

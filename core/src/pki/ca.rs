@@ -43,9 +43,10 @@ pub struct IssueOutcome {
     pub account: Option<String>,
 }
 
-/// What the CA reads from Active Directory about the account a request is
-/// for (MS-WCCE 3.2.2.1.2): the subject and the permission check come from
-/// here, not from the request.
+/// What the CA reads from Active Directory about an account (MS-WCCE
+/// 3.2.2.1.2): about the account that submits a request (the permission
+/// check), and about the account a request is for (the subject, the UPN and
+/// the SID of the certificate), never from the request itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndEntity {
     /// `CONTOSO\alexw`, as a requestername attribute names the account.
@@ -294,11 +295,12 @@ fn check_signature(
 ///    policy (3.2.2.6.2.1.4.5.4);
 /// 6. each signature verifies and its messageDigest matches the content
 ///    (RFC 5652 §5.4, §5.6);
-/// 7. the account the request is for (its requestername) is in Active
+/// 7. the account that submitted the request (`caller`, whom the DCOM
+///    transport authenticated: AD FS's service account), or a group it is a
+///    member of, holds Enroll on the template (3.2.2.6.2.1.4.3; MS-CRTD
+///    2.5.1);
+/// 8. the account the request is for (its requestername) is in Active
 ///    Directory (3.2.2.6.2.1.2.1, 3.2.2.1.2);
-/// 8. that account, or a group it is a member of, holds Enroll on the
-///    template (3.2.2.6.2.1.4.3; MS-CRTD 2.5.1): on behalf of a user, the
-///    user's permission counts, not the agent's;
 /// 9. the inner PKCS#10's self-signature verifies (RFC 2986 §3);
 /// 10. the key is RSA of at least the template's minimum size (MS-CRTD 2.19);
 ///
@@ -313,6 +315,7 @@ pub fn check_and_issue(
     cms: &[u8],
     requested_template: &str,
     ca: &Issuer<'_>,
+    caller: &str,
     directory: &[EndEntity],
     serial: u64,
     now: SimTime,
@@ -522,6 +525,66 @@ pub fn check_and_issue(
         }
     }
 
+    let lookup = |name: &str| {
+        directory
+            .iter()
+            .find(|e| e.account.eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("Active Directory has no account named {name}"))
+    };
+    let allowed: Vec<String> = template
+        .enroll
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.sid))
+        .collect();
+    let permission = lookup(caller).and_then(|account| {
+        let permitted = template
+            .enroll
+            .iter()
+            .any(|p| p.sid == account.sid || account.groups.iter().any(|g| g.sid == p.sid));
+        if permitted {
+            Ok(())
+        } else {
+            Err(format!(
+                "CERTSRV_E_TEMPLATE_DENIED (0x80094012): the permissions on {} do not let {caller} enroll: neither the account nor any of its groups is allowed Enroll",
+                template.name
+            ))
+        }
+    });
+    let caller_text = match lookup(caller) {
+        Ok(account) => {
+            let groups: Vec<String> = account
+                .groups
+                .iter()
+                .map(|g| format!("{} ({})", g.name, g.sid))
+                .collect();
+            format!(
+                "{caller} ({}) and its groups, {}",
+                account.sid,
+                if groups.is_empty() {
+                    "none".to_string()
+                } else {
+                    groups.join(", ")
+                }
+            )
+        }
+        Err(_) => caller.to_string(),
+    };
+    if checks
+        .check(
+            "Requester may enroll for the template",
+            format!(
+                "the account that submitted the request, {caller_text}, against the principals allowed Enroll on {}: {}",
+                template.name,
+                allowed.join(", ")
+            ),
+            "MS-WCCE 3.2.2.6.2.1.4.3; MS-CRTD 2.5.1",
+            permission,
+        )
+        .is_none()
+    {
+        return refuse(checks);
+    }
+
     let requester = signers.first().and_then(|s| requester_name(&s.info));
     let Some(entity) = checks.check(
         "Account is in Active Directory",
@@ -534,57 +597,11 @@ pub fn check_and_issue(
             None => Err(
                 "the request names no account (no requestername attribute), so the CA cannot tell whom the certificate is for".to_string(),
             ),
-            Some(name) => directory
-                .iter()
-                .find(|e| e.account.eq_ignore_ascii_case(name))
-                .ok_or_else(|| format!("Active Directory has no account named {name}")),
+            Some(name) => lookup(name),
         },
     ) else {
         return refuse(checks);
     };
-
-    let groups: Vec<String> = entity
-        .groups
-        .iter()
-        .map(|g| format!("{} ({})", g.name, g.sid))
-        .collect();
-    let allowed: Vec<String> = template
-        .enroll
-        .iter()
-        .map(|p| format!("{} ({})", p.name, p.sid))
-        .collect();
-    let permitted = template
-        .enroll
-        .iter()
-        .find(|p| p.sid == entity.sid || entity.groups.iter().any(|g| g.sid == p.sid));
-    if checks
-        .check(
-            "User may enroll for the template",
-            format!(
-                "{} ({}) and its groups, {}, against the principals allowed Enroll on {}: {}",
-                entity.account,
-                entity.sid,
-                if groups.is_empty() {
-                    "none".to_string()
-                } else {
-                    groups.join(", ")
-                },
-                template.name,
-                allowed.join(", ")
-            ),
-            "MS-WCCE 3.2.2.6.2.1.4.3; MS-CRTD 2.5.1",
-            match permitted {
-                Some(_) => Ok(()),
-                None => Err(format!(
-                    "CERTSRV_E_TEMPLATE_DENIED (0x80094012): the permissions on {} do not let {} enroll: neither the account nor any of its groups is allowed Enroll",
-                    template.name, entity.account
-                )),
-            },
-        )
-        .is_none()
-    {
-        return refuse(checks);
-    }
 
     let Some(key) = checks.check(
         "Request signature",

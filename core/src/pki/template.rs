@@ -93,8 +93,9 @@ impl Template {
     /// Agent, the Hello logon key flag, RSA-2048, the subject built from the
     /// directory with the UPN in the subjectAltName, and Enroll granted to
     /// the Windows Hello for Business Users group of the domain whose SID is
-    /// `domain_sid`: the CA checks the user the agent enrolls for, not the
-    /// agent (MS-WCCE 3.2.2.6.2.1.4.3).
+    /// `domain_sid`, which AD FS's service account is a member of: the CA
+    /// checks the account that submits the request (MS-WCCE
+    /// 3.2.2.6.2.1.4.3).
     pub fn windows_hello(domain_sid: &str) -> Template {
         Template {
             name: WINDOWS_HELLO_TEMPLATE.to_string(),
@@ -117,7 +118,7 @@ impl Template {
 
     /// The built-in Administrator template: a template the CA publishes
     /// that only Domain Admins and Enterprise Admins may enroll for, so that
-    /// a request for it on behalf of an ordinary user shows a refusal.
+    /// a request for it by AD FS's account shows a refusal.
     pub fn administrator(domain_sid: &str) -> Template {
         Template {
             name: "Administrator".to_string(),

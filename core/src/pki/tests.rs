@@ -16,6 +16,8 @@ const ROOT_CN: &str = "Contoso Enterprise Root CA";
 const ISSUING_CN: &str = "Contoso Issuing CA";
 const DOMAIN_SID: &str = "S-1-5-21-1004336348-1177238915-682003330";
 const USER_DN: &str = "CN=Alex Wilber,OU=Staff,DC=contoso,DC=com";
+/// AD FS's service account, which submits the agent's requests.
+const CALLER: &str = "CONTOSO\\adfssvc$";
 const AGENT_CN: &str = "ADFS Enrollment Agent (adfs.contoso.com)";
 const SERVICE_CN: &str = "adfs.contoso.com";
 const UPN: &str = "alexw@contoso.com";
@@ -148,20 +150,32 @@ fn issuing_publication() -> Publication {
     }
 }
 
-/// The directory's account for the user, in the group the template lets
-/// enroll when `in_group`.
-fn account(in_group: bool) -> EndEntity {
-    let mut groups = vec![Principal::in_domain("Domain Users", DOMAIN_SID, 513)];
-    if in_group {
-        groups.push(hello_users_group(DOMAIN_SID));
+/// The directory's accounts: the user, and AD FS's service account, in
+/// the group the template lets enroll when `adfs_in_group`.
+fn accounts(adfs_in_group: bool) -> Vec<EndEntity> {
+    let mut adfs_groups = vec![Principal::in_domain("Domain Computers", DOMAIN_SID, 515)];
+    if adfs_in_group {
+        adfs_groups.push(hello_users_group(DOMAIN_SID));
     }
-    EndEntity {
-        account: REQUESTER.into(),
-        dn: USER_DN.into(),
-        upn: UPN.into(),
-        sid: format!("{DOMAIN_SID}-1104"),
-        groups,
-    }
+    vec![
+        EndEntity {
+            account: REQUESTER.into(),
+            dn: USER_DN.into(),
+            upn: UPN.into(),
+            sid: format!("{DOMAIN_SID}-1104"),
+            groups: vec![
+                Principal::in_domain("Domain Users", DOMAIN_SID, 513),
+                hello_users_group(DOMAIN_SID),
+            ],
+        },
+        EndEntity {
+            account: CALLER.into(),
+            dn: "CN=adfssvc,CN=Managed Service Accounts,DC=contoso,DC=com".into(),
+            upn: String::new(),
+            sid: format!("{DOMAIN_SID}-1106"),
+            groups: adfs_groups,
+        },
+    ]
 }
 
 fn issue_with(
@@ -178,11 +192,11 @@ fn issue_with(
         templates,
         publication: &p.publication,
     };
-    check_and_issue(cms, template, &ca, directory, SERIAL, now)
+    check_and_issue(cms, template, &ca, CALLER, directory, SERIAL, now)
 }
 
 fn issue(cms: &[u8], template: &str) -> IssueOutcome {
-    issue_with(cms, template, &pki().templates, &[account(true)], NOW)
+    issue_with(cms, template, &pki().templates, &accounts(true), NOW)
 }
 
 fn titles(outcome: &IssueOutcome) -> Vec<&str> {
@@ -240,8 +254,8 @@ const ALL_CHECKS: [&str; 11] = [
     "Enrollment agent certificate chains to this CA",
     "Signer is a Certificate Request Agent",
     "Enrollment agent signature",
+    "Requester may enroll for the template",
     "Account is in Active Directory",
-    "User may enroll for the template",
     "Request signature",
     "Key meets the template's minimum size",
     "Certificate issued",
@@ -367,18 +381,26 @@ fn countersigned_request_is_issued() {
 }
 
 #[test]
-fn a_user_outside_the_group_is_denied() {
+fn a_requester_outside_the_group_is_denied() {
     let p = pki();
     let outcome = issue_with(
         &p.cms,
         WINDOWS_HELLO_TEMPLATE,
         &p.templates,
-        &[account(false)],
+        &accounts(false),
         NOW,
     );
-    assert_refused_at(&outcome, "User may enroll for the template", "0x80094012");
+    assert_refused_at(
+        &outcome,
+        "Requester may enroll for the template",
+        "0x80094012",
+    );
     let last = outcome.checks.last().unwrap();
-    assert!(last.compared.contains("Domain Users"), "{}", last.compared);
+    assert!(
+        last.compared.contains("Domain Computers"),
+        "{}",
+        last.compared
+    );
     assert!(
         last.compared.contains(HELLO_USERS_GROUP),
         "{}",
@@ -389,8 +411,22 @@ fn a_user_outside_the_group_is_denied() {
 #[test]
 fn an_account_the_directory_does_not_know_is_refused() {
     let p = pki();
-    let outcome = issue_with(&p.cms, WINDOWS_HELLO_TEMPLATE, &p.templates, &[], NOW);
+    let only_adfs = accounts(true).split_off(1);
+    let outcome = issue_with(
+        &p.cms,
+        WINDOWS_HELLO_TEMPLATE,
+        &p.templates,
+        &only_adfs,
+        NOW,
+    );
     assert_refused_at(&outcome, "Account is in Active Directory", "CONTOSO\\alexw");
+    // An unknown caller has no permission at all.
+    let outcome = issue_with(&p.cms, WINDOWS_HELLO_TEMPLATE, &p.templates, &[], NOW);
+    assert_refused_at(
+        &outcome,
+        "Requester may enroll for the template",
+        "no account named CONTOSO\\adfssvc$",
+    );
 }
 
 #[test]
@@ -403,9 +439,9 @@ fn the_chain_check_names_what_it_compared() {
         "{}",
         eku.compared
     );
-    let permission = &outcome.checks[7];
+    let permission = &outcome.checks[6];
     assert!(
-        permission.compared.contains(REQUESTER),
+        permission.compared.contains(CALLER),
         "{}",
         permission.compared
     );
@@ -447,9 +483,13 @@ fn signer_without_the_agent_eku_is_refused() {
 }
 
 #[test]
-fn template_the_user_may_not_use_is_denied() {
+fn template_the_requester_may_not_use_is_denied() {
     let outcome = issue(&pki().cms, "Administrator");
-    assert_refused_at(&outcome, "User may enroll for the template", "0x80094012");
+    assert_refused_at(
+        &outcome,
+        "Requester may enroll for the template",
+        "0x80094012",
+    );
 }
 
 #[test]
@@ -467,7 +507,7 @@ fn too_few_signatures_is_a_signature_count_refusal() {
         &p.cms,
         WINDOWS_HELLO_TEMPLATE,
         &templates,
-        &[account(true)],
+        &accounts(true),
         NOW,
     );
     assert_refused_at(
@@ -533,7 +573,7 @@ fn expired_agent_certificate_does_not_chain() {
         &cms,
         WINDOWS_HELLO_TEMPLATE,
         &p.templates,
-        &[account(true)],
+        &accounts(true),
         later,
     );
     assert_refused_at(
