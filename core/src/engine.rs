@@ -167,6 +167,9 @@ pub(crate) struct RunState {
     pub accepted_join: Option<join::AcceptedJoin>,
     /// The DN-Binary values the RA read from AD.
     pub ra_key_links: Vec<String>,
+    /// The user AD FS took from the logon certificate request's assertion,
+    /// once it checked the token.
+    pub ra_user: Option<String>,
     /// The user chose a PIN that met the policy and confirmed it.
     pub pin_chosen: bool,
     /// WAM holds the access token the identity provider issued.

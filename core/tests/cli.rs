@@ -130,6 +130,21 @@ fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
             .output()
             .unwrap();
         assert!(req.status.success(), "{}", text(&req.stderr));
+        // AD FS's x5c: a CMS chain openssl reads as PKCS#7.
+        let chain = Command::new("openssl")
+            .args(["pkcs7", "-inform", "DER", "-print_certs", "-noout", "-in"])
+            .arg(file("certificate-chain"))
+            .output()
+            .unwrap();
+        assert!(chain.status.success(), "{}", text(&chain.stderr));
+        let listed = text(&chain.stdout);
+        for name in [
+            "Alex Wilber",
+            "Contoso Issuing CA",
+            "Contoso Enterprise Root CA",
+        ] {
+            assert!(listed.contains(name), "{listed}");
+        }
     }
 }
 

@@ -992,7 +992,7 @@ fn without_a_synced_key_the_ra_needs_the_key_receipt() {
 
     let missing = tampered(flow_id("hybrid-cert-sync"), Action::ValidateRequest, |r| {
         edit_json(r, "ra-enrollment-request", |j| {
-            j.as_object_mut().expect("object").remove("keyReceipt");
+            j.as_object_mut().expect("object").remove("krctx");
         })
     });
     assert_halted_at(
@@ -1012,7 +1012,9 @@ fn without_a_synced_key_the_ra_needs_the_key_receipt() {
             Base64UrlUnpadded::encode_string(&sign_with_other_key(input.as_bytes()).expect("sig"))
         );
         edit_json(r, "ra-enrollment-request", |j| {
-            j["keyReceipt"] = forged.into()
+            use base64ct::{Base64, Encoding};
+            let wrapped = serde_json::json!({ "Data": forged }).to_string();
+            j["krctx"] = Base64::encode_string(wrapped.as_bytes()).into()
         });
     });
     assert_halted_at(
@@ -1049,8 +1051,115 @@ fn on_premises_the_ra_only_matches_the_registered_key() {
         &r,
         Action::ValidateRequest,
         "Key is registered for the user",
-        "empty",
+        "MSIS9711 (0xCAA20002)",
     );
+}
+
+#[test]
+fn the_client_asks_ad_fs_for_a_logon_certificate_and_names_neither_user_nor_template() {
+    for flow in ["onprem-cert", "hybrid-cert-async", "hybrid-cert-sync"] {
+        let r = run(flow_id(flow), Options::default());
+        check_runs_to_its_end(&r);
+        let request: serde_json::Value =
+            serde_json::from_slice(r.wire("ra-enrollment-request").expect("request"))
+                .expect("json");
+        assert_eq!(
+            request["grant_type"],
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        );
+        assert_eq!(request["requested_token_use"], "logon_cert");
+        assert_eq!(
+            request["resource"],
+            "urn:microsoft:winhello:cert:prov:server"
+        );
+        assert_eq!(request["scope"], "winhello_cert");
+        assert_eq!(
+            request["csr_type"],
+            "http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10"
+        );
+        let fields: Vec<&String> = request.as_object().expect("object").keys().collect();
+        for absent in ["requester", "template", "upn"] {
+            assert!(!fields.iter().any(|f| *f == absent), "{flow}: {fields:?}");
+        }
+        // The receipt, where there is one, travels as krctx.
+        assert_eq!(
+            request.get("krctx").is_some(),
+            flow == "hybrid-cert-sync",
+            "{flow}"
+        );
+        // AD FS answers with the certificate in x5c, a CMS chain of three.
+        let response: serde_json::Value = serde_json::from_slice(
+            r.wire("certificate-token-response")
+                .expect("token response"),
+        )
+        .expect("json");
+        use base64ct::{Base64, Encoding};
+        let chain = Base64::decode_vec(response["x5c"].as_str().expect("x5c")).expect("b64");
+        let certs = whfb_core::pki::chain_certificates(&chain).expect("chain");
+        // A SET OF: DER orders the certificates by their encodings.
+        assert_eq!(certs.len(), 3, "{flow}");
+        let issued = r.wire("user-certificate").expect("cert");
+        assert!(certs.iter().any(|c| c.as_slice() == issued), "{flow}");
+    }
+}
+
+#[test]
+fn ad_fs_takes_the_user_from_a_token_it_issued() {
+    // The assertion rewritten to name someone else: the signature breaks.
+    let other_user = tampered(flow_id("onprem-cert"), Action::ValidateRequest, |r| {
+        edit_json(r, "ra-enrollment-request", |j| {
+            let token = j["assertion"].as_str().expect("assertion").to_string();
+            let parts: Vec<&str> = token.split('.').collect();
+            use base64ct::{Base64UrlUnpadded, Encoding};
+            let mut claims: serde_json::Value =
+                serde_json::from_slice(&Base64UrlUnpadded::decode_vec(parts[1]).expect("b64"))
+                    .expect("json");
+            claims["upn"] = "megan.bowen@contoso.com".into();
+            let payload =
+                Base64UrlUnpadded::encode_string(&serde_json::to_vec(&claims).expect("json"));
+            j["assertion"] = format!("{}.{payload}.{}", parts[0], parts[2]).into();
+        })
+    });
+    assert_halted_at(
+        &other_user,
+        Action::ValidateRequest,
+        "Assertion signature",
+        "",
+    );
+    // Not a logon certificate request.
+    let wrong_use = tampered(flow_id("onprem-cert"), Action::ValidateRequest, |r| {
+        edit_json(r, "ra-enrollment-request", |j| {
+            j["requested_token_use"] = "on_behalf_of".into();
+        })
+    });
+    assert_halted_at(
+        &wrong_use,
+        Action::ValidateRequest,
+        "Request is a logon certificate request",
+        "requested_token_use is \"on_behalf_of\"",
+    );
+}
+
+#[test]
+fn the_client_builds_the_chain_from_what_ad_fs_returned() {
+    // x5c without the issuing CA's certificate: the app cannot chain the
+    // certificate to the root it trusts.
+    let r = tampered(flow_id("onprem-cert"), Action::InstallCertificate, |r| {
+        let cert = r.wire("user-certificate").expect("cert").to_vec();
+        let chain = whfb_core::pki::certificate_chain(&[cert]).expect("chain");
+        edit_json(r, "certificate-token-response", |j| {
+            use base64ct::{Base64, Encoding};
+            j["x5c"] = Base64::encode_string(&chain).into();
+        });
+    });
+    let last = r.events().last().expect("events");
+    assert_eq!(last.action, Action::InstallCertificate);
+    let chain = last
+        .checks
+        .iter()
+        .find(|c| c.title == "Certificate chains to the enterprise root")
+        .expect("chain check");
+    assert!(chain.result().is_err(), "{:?}", chain.result());
 }
 
 /// The countersigned request replaced before the RA submits it.

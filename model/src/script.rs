@@ -988,9 +988,9 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
     steps.push(msg(D, Cxh, Ra, Action::SendRequest,
         if receipt { "Certificate request and key receipt" } else { "Certificate request" },
         if receipt {
-            "The request and the key receipt go to the certificate registration authority on the AD FS farm."
+            "Through the Web Account Manager, the app asks AD FS for a token for its Windows Hello certificate service: an OAuth logon certificate request carrying the PKCS#10 and the key receipt, authenticated by the token AD FS issued in phase A. Neither the user nor the template is the client's to name."
         } else {
-            "The request goes to the certificate registration authority on the AD FS farm."
+            "Through the Web Account Manager, the app asks AD FS for a token for its Windows Hello certificate service: an OAuth logon certificate request carrying the PKCS#10, authenticated by the token AD FS issued in phase A. Neither the user nor the template is the client's to name."
         }));
     steps.push(msg(
         D,
@@ -1015,9 +1015,9 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
     steps.push(internal(E, Ra, Action::ValidateRequest,
         if receipt { "Match the key, or check the receipt" } else { "Match the key" },
         if receipt {
-            "The RA checks the request's own signature and looks for its public key among the registered keys. If the key has not reached AD yet, the signed key receipt from the registration service vouches for it instead."
+            "AD FS checks that this is a logon certificate request and that the token it carries is one AD FS issued and still valid: the user is whoever that token names. Then the request's own signature, and the key: among the user's registered keys or, if it has not reached AD yet, vouched for by the signed key receipt. Neither, and AD FS answers MSIS9711."
         } else {
-            "The RA checks the request's own signature and looks for its public key among the keys registered in AD. No match, no certificate."
+            "AD FS checks that this is a logon certificate request and that the token it carries is one AD FS issued and still valid: the user is whoever that token names. Then the request's own signature, and whether its key is among the user's keys in AD. No match, no certificate (MSIS9711)."
         }));
     steps.push(internal(E, Ra, Action::Countersign, "Sign as enrollment agent",
         "The RA wraps the request in a CMS SignedData signed with its enrollment agent certificate, naming the user it enrolls on behalf of."));
@@ -1038,11 +1038,11 @@ fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {
         Ra,
         Cxh,
         Action::ReturnCertificate,
-        "Issued certificate",
-        "The RA passes the certificate back to the provisioning app.",
+        "Token response with the certificate",
+        "AD FS answers the token request with the certificate in x5c: a CMS chain holding it, the issuing CA's certificate and the root's. WAM hands it to the app.",
     ));
     steps.push(internal(G, Cxh, Action::InstallCertificate, "Install in the Personal store",
-        "The app checks the certificate is for its key and chains through the issuing CA to the enterprise root, then installs it in the user's Personal store. Provisioning is over: Windows tells the user, in the Action Center, that the PIN can now be used to sign in, on premises too."));
+        "The app takes the certificate for its key and the issuing CA's certificate from the chain, checks that it chains to the enterprise root it already trusts, then installs it in the user's Personal store. Provisioning is over: Windows tells the user, in the Action Center, that the PIN can now be used to sign in, on premises too."));
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Phases D–G of certificate trust: the PKCS#10 request signed in the TPM,
-//! the registration authority's checks and countersignature, the CA's
-//! issuance, and the certificate in the user's store.
+//! the logon certificate request to AD FS (MS-OAPX 3.1.5.2.1.1), the
+//! registration authority's checks and countersignature, the CA's issuance,
+//! the certificate chain in AD FS's token response, and the certificate in
+//! the user's store.
 
 use super::join::DRS_HOST;
 use super::registration::check_receipt;
@@ -26,8 +28,22 @@ use serde_json::{json, Value};
 /// Wire ids of the certificate phases' artifacts.
 use super::wire::certificate as wire;
 
-/// The RA's enrollment endpoint (modelled: not public).
-const RA_ENDPOINT: &str = "https://adfs.contoso.com/adfs/certificateenrollment (modelled)";
+/// AD FS's token endpoint, where WAM sends the logon certificate request.
+const TOKEN_ENDPOINT: &str = "https://adfs.contoso.com/adfs/oauth2/token";
+/// MS-OAPX 3.1.5.2.1.1: the grant of on-behalf-of and logon certificate
+/// requests.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// MS-OAPX 2.2.3.1: what a logon certificate request asks for.
+const LOGON_CERT: &str = "logon_cert";
+/// MS-OAPX 2.2.3.6: the only csr_type AD FS supports.
+const CSR_TYPE_PKCS10: &str = "http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10";
+/// The resource and scope Windows asks AD FS for when it enrolls a Windows
+/// Hello for Business certificate (as AD FS and client logs show them).
+const WINHELLO_RESOURCE: &str = "urn:microsoft:winhello:cert:prov:server";
+const WINHELLO_SCOPE: &str = "winhello_cert";
+/// AD FS's error when a request's key is neither in AD nor vouched for by a
+/// valid key receipt.
+const MSIS9711: &str = "MSIS9711 (0xCAA20002)";
 
 impl Run {
     fn user_key(&self) -> Result<device::LoadedKey> {
@@ -73,16 +89,48 @@ impl Run {
         Ok(out)
     }
 
+    /// The AD FS token WAM holds from phase A, which authenticates the
+    /// logon certificate request: the registration service's token where AD
+    /// FS issued it (on premises), the token AD FS issued for the federated
+    /// sign-in otherwise, with the audience AD FS gave it.
+    fn adfs_assertion(&self) -> Result<(String, &'static str)> {
+        if self.topo.token_issuer == Actor::AdFs {
+            Ok((
+                self.take_text(super::wire::tokens::ACCESS_TOKEN)?,
+                crate::world::EDRS_AUDIENCE,
+            ))
+        } else {
+            Ok((
+                self.take_text(super::wire::tokens::ENTERPRISE_TOKEN)?,
+                crate::world::AZURE_FEDERATION_AUDIENCE,
+            ))
+        }
+    }
+
     pub(crate) fn send_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let csr = self.take(wire::CSR)?;
+        let (assertion, _) = self.adfs_assertion()?;
+        // MS-OAPX 3.1.5.2.1.1: an OAuth logon certificate request. The
+        // client names neither the user nor the template: AD FS takes the
+        // user from the assertion and the template from its own settings.
         let mut body = json!({
-            "requester": self.world.user.upn,
-            "template": TEMPLATE_NAME,
+            "grant_type": JWT_BEARER,
+            "client_id": crate::world::DRS_CLIENT_ID,
+            "requested_token_use": LOGON_CERT,
+            "resource": WINHELLO_RESOURCE,
+            "scope": WINHELLO_SCOPE,
+            "assertion": assertion,
+            "csr_type": CSR_TYPE_PKCS10,
             "csr": base64(&csr),
         });
         if self.flow.has(Feature::KeyReceipt) {
-            body["keyReceipt"] = json!(self.take_text(reg_wire::KEY_RECEIPT)?);
+            // The receipt travels as krctx: base64 of a JSON whose Data is
+            // the receipt.
+            let receipt = self.take_text(reg_wire::KEY_RECEIPT)?;
+            let wrapped = serde_json::to_vec(&json!({ "Data": receipt }))
+                .map_err(|e| Error::malformed("krctx", e.to_string()))?;
+            body["krctx"] = json!(base64(&wrapped));
         }
         self.put(
             wire::RA_REQUEST,
@@ -90,19 +138,29 @@ impl Run {
         );
         out.artifact(json_artifact(
             wire::RA_REQUEST,
-            &format!("POST {RA_ENDPOINT}"),
+            &format!("POST {TOKEN_ENDPOINT} (logon certificate request)"),
             &body,
-            Some("the registration authority's endpoint and message format are not public"),
+            Some("sent form-urlencoded (RFC 6749 §4.1.3) and shown as JSON; grant_type, requested_token_use, assertion, csr and csr_type are MS-OAPX's; the resource, the scope and krctx follow AD FS and client logs; which AD FS token WAM presents as the assertion is the project's reading"),
         ));
+        out.note("WAM sends the request to AD FS with the token AD FS gave it in phase A: that token, not a field the client writes, tells AD FS who the user is.");
         Ok(out)
+    }
+
+    /// The user the logon certificate request's assertion names, as AD FS
+    /// reads it before checking it (to look the keys up).
+    fn requested_user(&self) -> Option<String> {
+        let body: Value = serde_json::from_slice(&self.take(wire::RA_REQUEST).ok()?).ok()?;
+        let jws = crate::formats::jws::Jws::parse(body["assertion"].as_str()?).ok()?;
+        jws.string_claim("upn").ok().map(str::to_string)
     }
 
     pub(crate) fn read_key_links(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
+        let upn = self.requested_user().unwrap_or_default();
         let query = json!({
             "base": self.world.tenant.domain_dn,
             "scope": "subtree",
-            "filter": format!("(&(objectClass=user)(userPrincipalName={}))", self.world.user.upn),
+            "filter": format!("(&(objectClass=user)(userPrincipalName={upn}))"),
             "attributes": ["msDS-KeyCredentialLink"],
         });
         out.artifact(json_artifact(wire::LDAP_QUERY, "LDAP search", &query, None));
@@ -181,25 +239,82 @@ impl Run {
             &mut out,
             Actor::Ra,
             "Request is well formed",
-            "modelled",
+            "RFC 6749 §4.1.3",
         )?
         else {
             return Ok(out);
         };
-        let csr = match body["csr"].as_str().map(Base64::decode_vec) {
-            Some(Ok(c)) => c,
+        let field = |name: &str| body[name].as_str().unwrap_or_default().to_string();
+        let shape = [
+            ("grant_type", JWT_BEARER),
+            ("requested_token_use", LOGON_CERT),
+            ("csr_type", CSR_TYPE_PKCS10),
+            ("resource", WINHELLO_RESOURCE),
+        ];
+        let wrong: Vec<String> = shape
+            .iter()
+            .filter(|(name, want)| field(name) != *want)
+            .map(|(name, want)| format!("{name} is \"{}\", not \"{want}\"", field(name)))
+            .collect();
+        if !out.check(
+            Actor::Ra,
+            "Request is a logon certificate request",
+            "grant_type, requested_token_use, csr_type and resource against an OAuth logon certificate request for Windows Hello",
+            "MS-OAPX 3.1.5.2.1.1, 2.2.3.1, 2.2.3.6",
+            if wrong.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("invalid_request: {}", wrong.join("; ")))
+            },
+        ) {
+            return Ok(out);
+        }
+
+        // Who the user is: the assertion, a token AD FS issued and checks
+        // with its own key.
+        let (_, audience) = self.adfs_assertion()?;
+        let adfs_keys = self.published_keys(KeyPurpose::AdFsTokenSigning, &mut out)?;
+        let assertion = field("assertion");
+        let rules = super::tokens::TokenRules {
+            actor: Actor::Ra,
+            what: "Assertion",
+            issuer_keys: &adfs_keys,
+            issuer_name: "AD FS's own token-signing key",
+            issuer: crate::world::ADFS_ISSUER,
+            audience,
+            now: self.now,
+        };
+        let Some(token) = rules.apply(&mut out, &assertion) else {
+            return Ok(out);
+        };
+        let upn = token.string_claim("upn").unwrap_or_default().to_string();
+        if !out.check(
+            Actor::Ra,
+            "User is in Active Directory",
+            format!("the assertion's upn \"{upn}\" against the users of the directory"),
+            "MS-OAPX 3.1.5.2.1.1 (the user of the access token)",
+            if upn.eq_ignore_ascii_case(&self.world.user.upn) {
+                Ok(())
+            } else {
+                Err(format!("Active Directory has no user {upn}"))
+            },
+        ) {
+            return Ok(out);
+        }
+
+        let csr = match Base64::decode_vec(&field("csr")) {
+            Ok(c) if !c.is_empty() => c,
             _ => {
                 out.check(
                     Actor::Ra,
-                    "Request is well formed",
-                    "a base64 PKCS#10 in `csr`",
-                    "modelled",
-                    Err("the csr field is missing or not base64".into()),
+                    "Request signature",
+                    "a base64 PKCS#10 in csr",
+                    "MS-OAPX 2.2.3.5",
+                    Err("the csr parameter is missing or not base64".into()),
                 );
                 return Ok(out);
             }
         };
-        let requester = body["requester"].as_str().unwrap_or_default().to_string();
         let public = match enterprise_pki::verify_request(&csr) {
             Ok(key) => {
                 out.check(
@@ -225,7 +340,6 @@ impl Run {
         let blob = BcryptRsaPublicBlob::from_public_key(&public)?;
         let key_id = blob.key_id();
         let found = find_key(&self.state.ra_key_links, &blob);
-        let receipt = body["keyReceipt"].as_str().map(str::to_string);
         match (&found, self.flow.has(Feature::KeyReceipt)) {
             (Ok(_), _) | (Err(_), false) => {
                 out.check(
@@ -233,60 +347,67 @@ impl Run {
                     "Key is registered for the user",
                     format!("the request's key ID {key_id} against the user's msDS-KeyCredentialLink values"),
                     "Windows Hello for Business certificate enrollment (the RA's key match)",
-                    found.clone().map(|_| ()),
+                    found
+                        .clone()
+                        .map(|_| ())
+                        .map_err(|why| format!("{MSIS9711}: {why}")),
                 );
             }
             (Err(why), true) => {
                 out.note(format!(
                     "No registered key matches ({why}), so the RA turns to the key receipt."
                 ));
+                let receipt = body["krctx"]
+                    .as_str()
+                    .and_then(|k| Base64::decode_vec(k).ok())
+                    .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+                    .and_then(|v| v["Data"].as_str().map(str::to_string));
                 match receipt {
                     None => {
                         out.check(
                             Actor::Ra,
                             "Key receipt present",
-                            "a key receipt in the request",
+                            "a key receipt in krctx (base64 of a JSON whose Data is the receipt)",
                             "modelled",
-                            Err(
-                                "the key is not in AD and the request carries no key receipt"
-                                    .into(),
-                            ),
+                            Err(format!(
+                                "{MSIS9711}: the key is not in AD and the request carries no key receipt"
+                            )),
                         );
                     }
                     Some(receipt) => {
                         // AD FS checks the receipt with the signers it
                         // downloaded from the cloud registration service.
                         let signers = self.world.adfs_receipt_signers().to_vec();
-                        check_receipt(&mut out, &receipt, &signers, &key_id, &requester, self.now);
+                        if !check_receipt(&mut out, &receipt, &signers, &key_id, &upn, self.now) {
+                            out.note(format!("{MSIS9711}: the key is not in AD and the receipt does not vouch for it."));
+                        }
                     }
                 }
             }
         }
-        out.check(
-            Actor::Ra,
-            "Requester is the user",
-            format!(
-                "requester \"{requester}\" against the user whose key this is, \"{}\"",
-                self.world.user.upn
-            ),
-            "modelled",
-            if requester == self.world.user.upn {
-                Ok(())
-            } else {
-                Err(format!("the request names {requester}"))
-            },
-        );
+        if out.ok() {
+            self.state.ra_user = Some(upn);
+        }
         Ok(out)
     }
 
     pub(crate) fn countersign(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let body: Value = serde_json::from_slice(&self.take(wire::RA_REQUEST)?)
-            .map_err(|e| Error::malformed("enrollment request", e.to_string()))?;
+            .map_err(|e| Error::malformed("logon certificate request", e.to_string()))?;
         let csr = body["csr"]
             .as_str()
             .and_then(|s| Base64::decode_vec(s).ok())
-            .ok_or_else(|| Error::malformed("enrollment request", "no csr"))?;
+            .ok_or_else(|| Error::malformed("logon certificate request", "no csr"))?;
+        // The account of the user AD FS took from the assertion.
+        let upn = self
+            .state
+            .ra_user
+            .clone()
+            .ok_or_else(|| Error::Usage("AD FS has not accepted the request".into()))?;
+        if !upn.eq_ignore_ascii_case(&self.world.user.upn) {
+            return Err(Error::Usage(format!("no account for {upn}")));
+        }
         let requester = self.world.user.down_level_name(&self.world.tenant);
         let now = self.now;
         let pki = self.world.pki()?;
@@ -304,7 +425,7 @@ impl Run {
             &agent,
             None,
         ));
-        out.note(format!("The CMS carries the requester name {requester} as a signed attribute, as enroll-on-behalf-of requests do."));
+        out.note(format!("The CMS carries the requester name {requester}, the account of the user in the assertion, as a signed attribute, as enroll-on-behalf-of requests do. The template, {TEMPLATE_NAME}, is AD FS's own setting (Set-AdfsCertificateAuthority -WindowsHelloCertificateTemplate), not the client's choice."));
         Ok(out)
     }
 
@@ -434,26 +555,105 @@ impl Run {
         enterprise_pki::verify_request(&self.take(wire::CSR)?)
     }
 
+    /// AD FS's token response: the certificate in x5c, as a CMS chain with
+    /// the issuing CA and the root (MS-OAPX x5c; MS-WCCE 2.2.2.8).
     pub(crate) fn return_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let cert = self.take(wire::USER_CERTIFICATE)?;
-        out.artifact(enterprise_pki::certificate_artifact(
-            wire::USER_CERTIFICATE,
-            "Issued certificate",
-            &cert,
-            None,
+        let pki = self.world.pki()?;
+        let chain = crate::pki::certificate_chain(&[
+            cert,
+            pki.ca.certificate.clone(),
+            pki.ca.root_certificate.clone(),
+        ])?;
+        let response = json!({
+            "x5c": base64(&chain),
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "resource": WINHELLO_RESOURCE,
+        });
+        self.put(wire::CERTIFICATE_CHAIN, chain.clone());
+        self.put(
+            wire::CERTIFICATE_RESPONSE,
+            serde_json::to_vec(&response).unwrap_or_default(),
+        );
+        out.artifact(json_artifact(
+            wire::CERTIFICATE_RESPONSE,
+            "Token response with the certificate (x5c)",
+            &response,
+            Some("x5c is MS-OAPX's (a base64 CMS certificate chain); token_type and expires_in here are the project's values"),
+        ));
+        out.artifact(enterprise_pki::cms_artifact(
+            wire::CERTIFICATE_CHAIN,
+            "Certificate chain in x5c (CMS, certificates only)",
+            &chain,
         ));
         Ok(out)
     }
 
     pub(crate) fn install_certificate(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let cert = self.take(wire::USER_CERTIFICATE)?;
         let key = device::rsa_public_key(&self.take(keys_wire::USER_KEY_PUBLIC)?)?;
+        let Some(response) = self.take_json(
+            wire::CERTIFICATE_RESPONSE,
+            &mut out,
+            Actor::Cxh,
+            "Response carries a certificate chain",
+            "MS-OAPX (x5c)",
+        )?
+        else {
+            return Ok(out);
+        };
+        // The chain as it arrived: the certificate for the TPM key, and the
+        // CA certificate that issued it.
+        let chain = response["x5c"]
+            .as_str()
+            .ok_or_else(|| "the response has no x5c".to_string())
+            .and_then(|x| Base64::decode_vec(x).map_err(|e| format!("x5c is not base64: {e}")))
+            .and_then(|cms| crate::pki::chain_certificates(&cms));
+        if !out.check(
+            Actor::Cxh,
+            "Response carries a certificate chain",
+            "x5c as a base64 CMS SignedData with certificates",
+            "MS-OAPX (x5c); MS-WCCE 2.2.2.8",
+            chain.as_ref().map(|_| ()).map_err(Clone::clone),
+        ) {
+            return Ok(out);
+        }
+        let certs = chain.unwrap_or_default();
+        let cert = certs
+            .iter()
+            .find(|c| enterprise_pki::certificate_key(c).is_ok_and(|k| k == key))
+            .or_else(|| certs.first())
+            .cloned()
+            .unwrap_or_default();
+        let Some(issuer) = crate::pki::issuer_in(&cert, &certs) else {
+            out.check(
+                Actor::Cxh,
+                "Certificate chains to the enterprise root",
+                format!(
+                    "the {} certificate(s) of x5c, for the CA that issued the certificate",
+                    certs.len()
+                ),
+                "RFC 5280 §6.1",
+                Err("the chain holds no certificate of the CA that issued the certificate".into()),
+            );
+            return Ok(out);
+        };
         let upn = self.world.user.upn.clone();
         let now = self.now;
         let pki = self.world.pki()?;
-        out.record(pki.check_issued(&cert, &key, &upn, now, Actor::Cxh));
+        // The client trusts the enterprise root, not what the chain says.
+        let root = pki.ca.root_certificate.clone();
+        out.record(crate::pki::check_issued(
+            &cert,
+            &issuer,
+            &root,
+            &key,
+            &upn,
+            now,
+            Actor::Cxh,
+        ));
         if out.ok() {
             let entry = self.world.device.install_certificate(&cert, &upn)?;
             out.artifact(json_artifact(

@@ -80,6 +80,10 @@ pub(crate) mod certificate {
     pub const CA_SUBMISSION: &str = "ca-submission";
     pub const USER_CERTIFICATE: &str = "user-certificate";
     pub const RECEIPT_SIGNERS: &str = "receipt-signers";
+    /// AD FS's answer to the logon certificate request (MS-OAPX: x5c).
+    pub const CERTIFICATE_RESPONSE: &str = "certificate-token-response";
+    /// The CMS certificate chain inside it.
+    pub const CERTIFICATE_CHAIN: &str = "certificate-chain";
 }
 
 /// The bytes of a base64 field of a JSON body; `what` names the field in

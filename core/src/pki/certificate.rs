@@ -782,6 +782,22 @@ fn issued_by_ca(
         .map_err(|e| format!("{what}: {e} with the key of {ca_name}"))
 }
 
+/// The certificate among `candidates` whose subject is `cert`'s issuer
+/// (another certificate than `cert` itself): where a chain names the CA
+/// that issued it.
+pub fn issuer_in(cert: &[u8], candidates: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let issuer = parse_certificate(cert).ok()?.tbs_certificate.issuer;
+    candidates
+        .iter()
+        .filter(|c| c.as_slice() != cert)
+        .find(|c| {
+            parse_certificate(c)
+                .map(|p| p.tbs_certificate.subject == issuer)
+                .unwrap_or(false)
+        })
+        .cloned()
+}
+
 /// The client's checks of the certificate the RA returns, before it puts it
 /// in the store next to its TPM key: it chains through the issuing CA
 /// (`issuer_cert`, which domain members get from Active Directory) to the

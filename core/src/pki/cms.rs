@@ -240,6 +240,43 @@ pub fn unsigned_request(csr: &[u8]) -> Result<Vec<u8>> {
     content_info(&signed)
 }
 
+/// A CMS certificate chain (MS-WCCE 2.2.2.8: the issued certificate and
+/// the CA certificates above it): a SignedData with no content and no
+/// signers, only `certificates` (the "certs-only" form of RFC 5652 §5).
+pub fn certificate_chain(certs: &[Vec<u8>]) -> Result<Vec<u8>> {
+    let parsed = certs
+        .iter()
+        .map(|c| parse_certificate(c).map(CertificateChoices::Certificate))
+        .collect::<Result<Vec<_>>>()?;
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(Vec::new()).map_err(crypto("digestAlgorithms"))?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: oid::ID_DATA,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet::try_from(parsed).map_err(crypto("certificates"))?),
+        crls: None,
+        signer_infos: SignerInfos::try_from(Vec::new()).map_err(crypto("signerInfos"))?,
+    };
+    content_info(&signed)
+}
+
+/// The certificates (DER) a CMS SignedData carries, in its order.
+pub fn chain_certificates(cms: &[u8]) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let signed = parse_signed_data(cms)?;
+    let Some(set) = signed.certificates else {
+        return Err("the SignedData carries no certificates".into());
+    };
+    set.0
+        .iter()
+        .map(|choice| match choice {
+            CertificateChoices::Certificate(c) => c.to_der().map_err(|e| e.to_string()),
+            CertificateChoices::Other(_) => Err("a certificate of another format".into()),
+        })
+        .collect()
+}
+
 /// Reads a ContentInfo that must hold a SignedData.
 pub(super) fn parse_signed_data(der: &[u8]) -> std::result::Result<SignedData, String> {
     let info = ContentInfo::from_der(der).map_err(|e| format!("not a CMS ContentInfo: {e}"))?;
