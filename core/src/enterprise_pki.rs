@@ -95,6 +95,10 @@ pub struct CertificationAuthority {
     pub certificate: Vec<u8>,
     pub templates: Vec<Template>,
     pub publication: Publication,
+    /// The CRLs as published at their distribution points: the root's
+    /// (offline, issued when it last signed), the issuing CA's (weekly).
+    pub root_crl: Vec<u8>,
+    pub crl: Vec<u8>,
     key: RsaPrivateKey,
     /// What the CA issued during the run, in order (its database).
     pub issued: Vec<IssuedCertificate>,
@@ -145,6 +149,27 @@ impl EnterprisePki {
             10,
         )?;
         let publication = publication(ISSUING_CN, true);
+        // The offline root's CRL, which an administrator brings online
+        // periodically (here a month before the run, good for six months:
+        // the world's choice); the issuing CA's, published a day before the
+        // run, good for a week (AD CS's default CRL period). Nothing is
+        // revoked.
+        let root_since = days_before(start, 30);
+        let root_crl = pki::revocation_list(
+            &root_key,
+            &root_certificate,
+            root_since,
+            root_since.plus(SimDuration::minutes(182 * 24 * 60)),
+            2,
+        )?;
+        let crl_since = days_before(start, 1);
+        let crl = pki::revocation_list(
+            &key,
+            &certificate,
+            crl_since,
+            crl_since.plus(SimDuration::minutes(7 * 24 * 60)),
+            52,
+        )?;
         let agent_since = days_before(start, 30);
         let agent_public = agent_key.to_public_key();
         let agent_certificate = pki::enrollment_agent_certificate(
@@ -176,6 +201,8 @@ impl EnterprisePki {
                     Template::administrator(domain_sid),
                 ],
                 publication,
+                root_crl,
+                crl,
                 key,
                 issued: Vec::new(),
             },
@@ -325,6 +352,18 @@ pub fn certificate_artifact(id: &str, title: &str, der: &[u8], modelled: Option<
         der.to_vec(),
         pki::certificate_fields(der),
         modelled,
+    )
+}
+
+/// A CRL as an artifact.
+pub fn crl_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
+    Artifact::decoded(
+        id,
+        title,
+        ArtifactKind::Crl,
+        der.to_vec(),
+        pki::crl_fields(der),
+        None,
     )
 }
 

@@ -29,14 +29,14 @@ pub use ca::{check_and_issue, verify_signed_content, EndEntity, IssueOutcome, Is
 pub(crate) use certificate::x509_time;
 pub use certificate::{
     certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
-    issuer_in, resign_certificate, root_certificate, subject_key_id, subordinate_ca_certificate,
-    Publication,
+    issuer_in, resign_certificate, revocation_list, root_certificate, subject_key_id,
+    subordinate_ca_certificate, Publication,
 };
 pub use cms::{
     certificate_chain, chain_certificates, countersign, recountersign, sign_content,
     unsigned_request,
 };
-pub use der_view::{certificate_fields, cms_fields, public_key_fields, request_fields};
+pub use der_view::{certificate_fields, cms_fields, crl_fields, public_key_fields, request_fields};
 pub use device::{
     device_ca_certificate, enterprise_device_ca_certificate, hybrid_join_certificate,
     issue_device_certificate, read_device_certificate, read_hybrid_join_certificate,

@@ -130,6 +130,28 @@ fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
             .output()
             .unwrap();
         assert!(req.status.success(), "{}", text(&req.stderr));
+        // With the CRLs at the certificates' distribution points, the
+        // chain passes a revocation check at every level.
+        // At the run's own time: the CRLs are good for a week from then.
+        let at = (whfb_core::clock::SimTime::DEFAULT_START.unix_seconds() + 3600).to_string();
+        let revocation = Command::new("openssl")
+            .args(["verify", "-attime", &at, "-crl_check_all", "-CAfile"])
+            .arg(file("enterprise-root-ca"))
+            .arg("-untrusted")
+            .arg(file("issuing-ca"))
+            .arg("-CRLfile")
+            .arg(file("issuing-ca-crl"))
+            .arg("-CRLfile")
+            .arg(file("enterprise-root-ca-crl"))
+            .arg(file("user-certificate"))
+            .output()
+            .unwrap();
+        assert!(
+            revocation.status.success(),
+            "{}{}",
+            text(&revocation.stdout),
+            text(&revocation.stderr)
+        );
         // AD FS's x5c: a CMS chain openssl reads as PKCS#7.
         let chain = Command::new("openssl")
             .args(["pkcs7", "-inform", "DER", "-print_certs", "-noout", "-in"])

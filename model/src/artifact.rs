@@ -98,6 +98,8 @@ pub enum ArtifactKind {
     Cms,
     /// An X.509 certificate, DER (RFC 5280).
     Certificate,
+    /// A certificate revocation list, DER (RFC 5280 §5).
+    Crl,
     /// A SubjectPublicKeyInfo, DER (RFC 5280 §4.1.2.7).
     PublicKey,
     /// A structure whose format is not public; the project's own design.
@@ -121,6 +123,7 @@ impl ArtifactKind {
             Self::Pkcs10 => "PKCS#10 request (RFC 2986)",
             Self::Cms => "CMS SignedData (RFC 5652)",
             Self::Certificate => "X.509 certificate (RFC 5280)",
+            Self::Crl => "X.509 CRL (RFC 5280 §5)",
             Self::PublicKey => "SubjectPublicKeyInfo",
             Self::Modelled => "modelled structure",
         }
@@ -135,6 +138,7 @@ impl ArtifactKind {
             Self::Pkcs10 => "csr",
             Self::Cms => "p7b",
             Self::Certificate => "crt",
+            Self::Crl => "crl",
             Self::PublicKey => "pem",
             Self::BcryptRsaPublicBlob
             | Self::KeyCredentialLink
@@ -153,6 +157,7 @@ impl ArtifactKind {
             Self::Pkcs10 => Some("CERTIFICATE REQUEST"),
             Self::Cms => Some("CMS"),
             Self::Certificate => Some("CERTIFICATE"),
+            Self::Crl => Some("X509 CRL"),
             Self::PublicKey => Some("PUBLIC KEY"),
             _ => None,
         }

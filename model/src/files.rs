@@ -21,6 +21,7 @@ pub fn tool_for(kind: ArtifactKind) -> &'static str {
         ArtifactKind::Pkcs10 => "openssl req -in FILE -noout -text -verify",
         ArtifactKind::Cms => "openssl cms -cmsout -print -inform DER -in FILE",
         ArtifactKind::Certificate => "openssl x509 -in FILE -noout -text",
+        ArtifactKind::Crl => "openssl crl -in FILE -noout -text",
         ArtifactKind::PublicKey => "openssl pkey -pubin -in FILE -noout -text",
         ArtifactKind::Modelled => "a hex viewer: the format is the project's own",
     }
@@ -70,7 +71,10 @@ pub fn file_name(event: &Event, artifact: &Artifact) -> String {
 /// PEM forms end in `.pem`, as [`file_bytes`] writes them.
 pub fn saved_name(artifact: &Artifact) -> String {
     let ext = match artifact.kind {
-        ArtifactKind::Certificate | ArtifactKind::Pkcs10 | ArtifactKind::PublicKey => "pem",
+        ArtifactKind::Certificate
+        | ArtifactKind::Crl
+        | ArtifactKind::Pkcs10
+        | ArtifactKind::PublicKey => "pem",
         other => other.extension(),
     };
     format!("{}.{ext}", artifact.id)

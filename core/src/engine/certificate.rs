@@ -496,6 +496,18 @@ impl Run {
         let pki = self.world.pki()?;
         let root = pki.ca.root_certificate.clone();
         let issuing = pki.ca.certificate.clone();
+        let crls = [
+            (
+                "issuing-ca-crl",
+                "Issuing CA's CRL (at its distribution point)",
+                pki.ca.crl.clone(),
+            ),
+            (
+                "enterprise-root-ca-crl",
+                "Root CA's CRL (at its distribution point)",
+                pki.ca.root_crl.clone(),
+            ),
+        ];
         let (checks, issued) = pki.ca.issue(&cms, &template, &caller, &directory, now);
         out.record(checks);
         if let Some(cert) = issued {
@@ -518,6 +530,11 @@ impl Run {
                 &root,
                 None,
             ));
+            // What a domain controller fetches to check revocation at a
+            // smart-card sign-in: the lists at the certificates' CDPs.
+            for (id, title, der) in crls {
+                out.artifact(enterprise_pki::crl_artifact(id, title, &der));
+            }
         }
         out.took = SimDuration::seconds(2);
         Ok(out)

@@ -782,6 +782,45 @@ fn issued_by_ca(
         .map_err(|e| format!("{what}: {e} with the key of {ca_name}"))
 }
 
+/// The CRL (RFC 5280 §5) the CA of `ca_cert` publishes at `this_update`:
+/// version 2, no revoked certificate, valid until `next_update`, with the
+/// authorityKeyIdentifier and cRLNumber extensions (§5.2.1, §5.2.3),
+/// signed with `ca_key` (sha256WithRSAEncryption).
+pub fn revocation_list(
+    ca_key: &RsaPrivateKey,
+    ca_cert: &[u8],
+    this_update: SimTime,
+    next_update: SimTime,
+    number: u64,
+) -> Result<Vec<u8>> {
+    use x509_cert::crl::{CertificateList, TbsCertList};
+    use x509_cert::ext::pkix::CrlNumber;
+    let ca = parse_certificate(ca_cert)?;
+    let issuer = ca.tbs_certificate.subject.clone();
+    let mut extensions = Vec::new();
+    push_extension(&mut extensions, &issuer, &authority_key_id(&ca)?)?;
+    let number = der::asn1::Uint::new(&number.to_be_bytes()).map_err(crypto("cRLNumber"))?;
+    push_extension(&mut extensions, &issuer, &CrlNumber(number))?;
+    let tbs = TbsCertList {
+        version: Version::V2,
+        signature: sha256_with_rsa(),
+        issuer,
+        this_update: x509_time(this_update)?,
+        next_update: Some(x509_time(next_update)?),
+        revoked_certificates: None,
+        crl_extensions: Some(extensions),
+    };
+    let tbs_der = tbs.to_der().map_err(crypto("TBSCertList"))?;
+    let signature = crate::rs256::sign(ca_key, &tbs_der)?;
+    CertificateList {
+        tbs_cert_list: tbs,
+        signature_algorithm: sha256_with_rsa(),
+        signature: BitString::from_bytes(&signature).map_err(crypto("signatureValue"))?,
+    }
+    .to_der()
+    .map_err(crypto("CRL"))
+}
+
 /// The certificate among `candidates` whose subject is `cert`'s issuer
 /// (another certificate than `cert` itself): where a chain names the CA
 /// that issued it.

@@ -789,6 +789,130 @@ fn tbs_certificate(t: &Tlv<'_>) -> Result<(Field, String, String)> {
     Ok((field, subject_text, issuer_text))
 }
 
+/// The decoded view of a DER CRL (RFC 5280 §5.1): one field,
+/// `CertificateList`, covering all the bytes.
+pub fn crl_fields(der: &[u8]) -> Result<Vec<Field>> {
+    let t = top(der, "X.509 CRL")?;
+    expect(&t, SEQUENCE, "CertificateList")?;
+    let mut it = Items::of(&t, "CertificateList")?;
+    let tbs_t = it.next(SEQUENCE, "tbsCertList")?;
+    let (tbs, issuer, revoked) = tbs_cert_list(&tbs_t)?;
+    let alg = algorithm(
+        &it.next(SEQUENCE, "signatureAlgorithm")?,
+        "signatureAlgorithm",
+        "How the CA signed the list: must equal the signature field inside tbsCertList.",
+        "RFC 5280 §5.1.1.2",
+    )?;
+    let sig = bit_string_signature(
+        &it.next(BIT_STRING, "signatureValue")?,
+        "signatureValue",
+        "The CA's signature over the DER bytes of tbsCertList.",
+        "RFC 5280 §5.1.1.3",
+    )?;
+    let mut children = vec![tbs, alg, sig];
+    children.extend(it.rest()?);
+    Ok(vec![t
+        .field(
+            "CertificateList",
+            format!("issued by {issuer}, {revoked} revoked"),
+            "A certificate revocation list: which certificates the CA has revoked, signed by it, valid until nextUpdate.",
+            "RFC 5280 §5.1",
+        )
+        .with_children(children)])
+}
+
+/// TBSCertList (RFC 5280 §5.1.2); returns the field, the issuer and how
+/// many certificates it revokes.
+fn tbs_cert_list(t: &Tlv<'_>) -> Result<(Field, String, usize)> {
+    const SPEC: &str = "RFC 5280 §5.1.2";
+    let mut it = Items::of(t, "TBSCertList")?;
+    let mut children = Vec::new();
+    if let Some(v) = it.optional(INTEGER) {
+        let n = integer_text(v.value());
+        children.push(v.field(
+            "version",
+            if n == "1" { "v2 (1)".to_string() } else { n },
+            "v2 (encoded 1): the list has extensions.",
+            "RFC 5280 §5.1.2.1",
+        ));
+    }
+    children.push(algorithm(
+        &it.next(SEQUENCE, "signature")?,
+        "signature",
+        "The signature algorithm, repeated inside the signed part.",
+        "RFC 5280 §5.1.2.2",
+    )?);
+    let (issuer, issuer_text) = name_field(
+        &it.next(SEQUENCE, "issuer")?,
+        "issuer",
+        "The CA whose certificates the list covers.",
+        "RFC 5280 §5.1.2.3",
+    )?;
+    children.push(issuer);
+    let this = it.next_any("thisUpdate")?;
+    children.push(this.field(
+        "thisUpdate",
+        time_text(&this),
+        "When the CA issued this list.",
+        "RFC 5280 §5.1.2.4",
+    ));
+    if let Some(next) = it
+        .optional(UTC_TIME)
+        .or_else(|| it.optional(GENERALIZED_TIME))
+    {
+        children.push(next.field(
+            "nextUpdate",
+            time_text(&next),
+            "When the next list is due: a relying party treats this one as stale after it.",
+            "RFC 5280 §5.1.2.5",
+        ));
+    }
+    let mut revoked = 0;
+    if let Some(list) = it.optional(SEQUENCE) {
+        revoked = list.children()?.len();
+        children.push(
+            list.field(
+                "revokedCertificates",
+                format!("{revoked} certificates"),
+                "The serial numbers the CA revoked, with when.",
+                "RFC 5280 §5.1.2.6",
+            )
+            .with_children(nested_generic(&list, 0)),
+        );
+    }
+    if let Some(exts) = it.optional(ctx(0)) {
+        let inner = exts.children()?;
+        let list = match inner.as_slice() {
+            [one] => extensions_field(one)?,
+            _ => {
+                return Err(malformed(
+                    exts.start,
+                    "[0] should hold one Extensions SEQUENCE",
+                ))
+            }
+        };
+        children.push(
+            exts.field(
+                "crlExtensions",
+                list.value.clone(),
+                "The list's own extensions, [0] EXPLICIT.",
+                "RFC 5280 §5.1.2.7, §5.2",
+            )
+            .with_children(vec![list]),
+        );
+    }
+    children.extend(it.rest()?);
+    let field = t
+        .field(
+            "tbsCertList",
+            format!("{} bytes, signed by the CA", t.total()),
+            "The body of the list: everything the CA's signature covers.",
+            SPEC,
+        )
+        .with_children(children);
+    Ok((field, issuer_text, revoked))
+}
+
 /// `Validity ::= SEQUENCE { notBefore Time, notAfter Time }`.
 fn validity_field(t: &Tlv<'_>) -> Result<Field> {
     let mut it = Items::of(t, "Validity")?;
@@ -983,6 +1107,21 @@ fn known_extension(id: &str, value: &Tlv<'_>) -> Result<Decoded> {
         }
         "2.5.29.35" => authority_key_identifier(&inner),
         "1.3.6.1.4.1.311.21.7" => certificate_template(&inner),
+        "2.5.29.20" => {
+            expect(&inner, INTEGER, "CRLNumber")?;
+            let n = integer_text(inner.value());
+            Ok((
+                "cRLNumber".into(),
+                "RFC 5280 §5.2.3",
+                n.clone(),
+                vec![inner.field(
+                    "CRLNumber",
+                    n,
+                    "A number that grows with each list the CA issues.",
+                    "RFC 5280 §5.2.3",
+                )],
+            ))
+        }
         "2.5.29.31" => crl_distribution_points(&inner),
         "1.3.6.1.5.5.7.1.1" => authority_info_access(&inner),
         "1.3.6.1.4.1.311.25.2" => {

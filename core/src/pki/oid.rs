@@ -99,6 +99,7 @@ pub fn name(oid: &ObjectIdentifier) -> Option<&'static str> {
         "2.5.29.15" => "keyUsage",
         "2.5.29.17" => "subjectAltName",
         "2.5.29.19" => "basicConstraints",
+        "2.5.29.20" => "cRLNumber",
         "2.5.29.31" => "cRLDistributionPoints",
         "2.5.29.32" => "certificatePolicies",
         "2.5.29.35" => "authorityKeyIdentifier",

@@ -609,6 +609,37 @@ fn agent_certificate_from_another_ca_does_not_chain() {
     );
 }
 
+// ------------------------------------------------------------------ CRLs
+
+#[test]
+fn a_crl_is_signed_by_its_ca_and_reads_field_by_field() {
+    let k = keys();
+    let p = pki();
+    let crl = revocation_list(&k.issuing, &p.issuing, NOW, NOW.plus(days(7)), 52).unwrap();
+    let list = <x509_cert::crl::CertificateList as der::Decode>::from_der(&crl).unwrap();
+    let tbs = der::Encode::to_der(&list.tbs_cert_list).unwrap();
+    let issuing_key = certificate_public_key(&p.issuing).unwrap();
+    crate::rs256::verify(&issuing_key, &tbs, list.signature.as_bytes().unwrap()).unwrap();
+    assert!(crate::rs256::verify(
+        &certificate_public_key(&p.root).unwrap(),
+        &tbs,
+        list.signature.as_bytes().unwrap()
+    )
+    .is_err());
+    let fields = crl_fields(&crl).unwrap();
+    assert_eq!(
+        find_field(&fields, "issuer").unwrap().value,
+        format!("CN={ISSUING_CN}")
+    );
+    assert_eq!(find_field(&fields, "cRLNumber").unwrap().value, "52");
+    assert_eq!(
+        find_field(&fields, "nextUpdate").unwrap().value,
+        NOW.plus(days(7)).to_string()
+    );
+    assert!(find_field(&fields, "revokedCertificates").is_none());
+    assert!(crl_fields(&crl[..crl.len() - 3]).is_err());
+}
+
 // ------------------------------------------------------ signed content
 
 #[test]
@@ -818,6 +849,17 @@ fn all_views() -> Vec<(&'static str, Vec<u8>, View)> {
         ("csr", p.csr.clone(), request_fields),
         ("cms", p.cms.clone(), cms_fields),
         ("unsigned", unsigned_request(&p.csr).unwrap(), cms_fields),
+        ("issuing", p.issuing.clone(), certificate_fields),
+        (
+            "crl",
+            revocation_list(&keys().issuing, &p.issuing, NOW, NOW.plus(days(7)), 52).unwrap(),
+            crl_fields,
+        ),
+        (
+            "chain",
+            certificate_chain(&[p.root.clone(), p.issuing.clone()]).unwrap(),
+            cms_fields,
+        ),
     ]
 }
 
