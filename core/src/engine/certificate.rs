@@ -589,7 +589,6 @@ impl Run {
             "expires_in": 3600,
             "resource": WINHELLO_RESOURCE,
         });
-        self.put(wire::CERTIFICATE_CHAIN, chain.clone());
         self.put(
             wire::CERTIFICATE_RESPONSE,
             serde_json::to_vec(&response).unwrap_or_default(),

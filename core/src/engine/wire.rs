@@ -82,7 +82,8 @@ pub(crate) mod certificate {
     pub const RECEIPT_SIGNERS: &str = "receipt-signers";
     /// AD FS's answer to the logon certificate request (MS-OAPX: x5c).
     pub const CERTIFICATE_RESPONSE: &str = "certificate-token-response";
-    /// The CMS certificate chain inside it.
+    /// The CMS certificate chain inside it: an artifact id, not a message
+    /// of its own (an edit goes to the response's x5c).
     pub const CERTIFICATE_CHAIN: &str = "certificate-chain";
 }
 
