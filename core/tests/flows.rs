@@ -2493,3 +2493,15 @@ fn the_enterprise_drs_names_the_domain_controller_that_wrote_the_key() {
         .expect("the key ID step");
     assert!(event.artifacts.iter().all(|a| a.id != "pctx"));
 }
+
+#[test]
+fn provisioning_asks_interactively_for_an_mfa_made_to_provision_a_credential() {
+    for flow in FlowId::all() {
+        let r = run(flow, Options::default());
+        let request: serde_json::Value =
+            serde_json::from_slice(r.wire("wam-token-request").expect("WAM request"))
+                .expect("json");
+        assert_eq!(request["amr_values"], "ngcmfa", "{flow}");
+        assert!(request.get("prompt").is_none(), "{flow}: interactive");
+    }
+}

@@ -854,7 +854,7 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     steps.push(msg(A, User, Cxh, Action::StartProvisioning, "Set up a PIN",
         "The user has just signed in to Windows with a password: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."));
     steps.push(msg(A, Cxh, Wam, Action::AskForToken, "Token for the registration service",
-        "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service."));
+        "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service. The request is interactive and asks for the multi-factor method meant for provisioning a credential (amr_values=ngcmfa), so the user may be prompted."));
     steps.push(msg(A, Wam, idp, Action::SignInRequest, "Sign-in request, signed by the device",
         if idp == AzureAd {
             "WAM sends Entra ID a request signed with the device key, carrying the user's password-based sign-in. Entra ID verifies the device signature against the device it registered and checks the password."

@@ -291,7 +291,10 @@ impl Run {
             "resource": resource,
             "client_id": DRS_CLIENT_ID,
             "correlation_id": self.world.seed.guid("wam/correlation").to_string(),
-            "prompt": "none",
+            // Interactive: provisioning asks for a fresh multi-factor
+            // sign-in made to provision a credential (the ngcmfa method),
+            // which may prompt the user.
+            "amr_values": "ngcmfa",
             "purpose": "Windows Hello for Business provisioning",
         });
         let bytes = serde_json::to_vec(&request)
