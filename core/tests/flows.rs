@@ -1141,6 +1141,21 @@ fn ad_fs_takes_the_user_from_a_token_it_issued() {
 }
 
 #[test]
+fn ad_fs_refuses_a_token_for_a_user_active_directory_does_not_hold() {
+    // AD FS issued the token, but the account is gone from AD when the
+    // certificate request arrives.
+    let r = tampered(flow_id("onprem-cert"), Action::ValidateRequest, |r| {
+        r.world_mut().user.upn = "someone.else@contoso.com".into();
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidateRequest,
+        "User is in Active Directory",
+        "no user alex.wilber@contoso.com",
+    );
+}
+
+#[test]
 fn the_client_builds_the_chain_from_what_ad_fs_returned() {
     // x5c without the issuing CA's certificate: the app cannot chain the
     // certificate to the root it trusts.
