@@ -10,7 +10,8 @@
 //!   `openssl cms -cmsout -print -inform DER`, `openssl asn1parse -inform DER`,
 //!   whose byte offsets the DER slices below use), not with our own parser;
 //!   `openssl verify -CAfile <enterprise root> -untrusted <issuing CA>` and
-//!   `openssl cms -verify` accept the certificate and the countersignature.
+//!   `openssl cms -verify -CAfile <root and issuing CA in one file>` accept
+//!   the certificate and the countersignature.
 //! - RFC 7515 Appendix A.2: the RS256 example, signed and verified.
 //!
 //! When a change to the engine is meant to change the run's bytes, re-bless:
