@@ -173,9 +173,23 @@ fn read(bytes: &[u8], at: usize, limit: usize) -> Result<Tlv<'_>> {
                 .get(at + 2..at + 2 + n)
                 .filter(|_| at + 2 + n <= limit)
                 .ok_or_else(|| malformed(at, "the length octets run past the end"))?;
+            // X.690 §10.1: DER uses the fewest length octets, so no
+            // leading zero octet and no long form for lengths below 128.
+            if octets.first() == Some(&0) {
+                return Err(malformed(
+                    at,
+                    "the length has a leading zero octet, which DER forbids (X.690 §10.1)",
+                ));
+            }
             let len = octets
                 .iter()
                 .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            if len < 0x80 {
+                return Err(malformed(
+                    at,
+                    format!("the length {len} is in the long form, which DER keeps for 128 and more (X.690 §10.1)"),
+                ));
+            }
             (len, 2 + n)
         }
     };
@@ -2220,13 +2234,14 @@ mod tests {
         let mut der = vec![NULL, 0x00];
         for _ in 0..depth {
             let len = der.len();
-            let mut next = vec![
-                SEQUENCE,
-                0x83,
-                (len >> 16) as u8,
-                (len >> 8) as u8,
-                len as u8,
-            ];
+            // The fewest length octets, as DER asks.
+            let mut next = vec![SEQUENCE];
+            match len {
+                0..=0x7F => next.push(len as u8),
+                0x80..=0xFF => next.extend([0x81, len as u8]),
+                0x100..=0xFFFF => next.extend([0x82, (len >> 8) as u8, len as u8]),
+                _ => next.extend([0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]),
+            }
             next.extend_from_slice(&der);
             der = next;
         }
@@ -2262,7 +2277,13 @@ mod tests {
         assert!(top(&[0x1F, 0x01, 0x00], "t").is_err());
         assert!(top(&[NULL, 0x00, 0x00], "t").is_err());
         assert!(top(&[], "t").is_err());
-        let ok = top(&[OCTET_STRING, 0x81, 0x01, 0xAB], "t").unwrap();
-        assert_eq!((ok.start, ok.total(), ok.value()), (0, 4, &[0xAB][..]));
+        // The long form for a short length, and a leading zero length octet
+        // (X.690 §10.1: DER uses the fewest octets).
+        assert!(top(&[OCTET_STRING, 0x81, 0x01, 0xAB], "t").is_err());
+        assert!(top(&[OCTET_STRING, 0x82, 0x00, 0x80], "t").is_err());
+        let mut long = vec![OCTET_STRING, 0x81, 0x80];
+        long.extend([0xAB; 0x80]);
+        let ok = top(&long, "t").unwrap();
+        assert_eq!((ok.start, ok.total(), ok.value().len()), (0, 131, 0x80));
     }
 }

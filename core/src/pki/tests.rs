@@ -989,6 +989,23 @@ fn cms_view_nests_the_request_at_its_offset() {
 }
 
 #[test]
+fn views_refuse_lengths_that_are_not_der() {
+    // The same SEQUENCE { NULL } three ways: DER, the long form for a short
+    // length, and a length with a leading zero octet (X.690 §10.1).
+    assert!(request_fields(&[0x30, 0x02, 0x05, 0x00])
+        .is_err_and(|e| !e.to_string().contains("long form")));
+    let long = request_fields(&[0x30, 0x81, 0x02, 0x05, 0x00]).unwrap_err();
+    assert!(long.to_string().contains("long form"), "{long}");
+    let padded = request_fields(&[0x30, 0x82, 0x00, 0x02, 0x05, 0x00]).unwrap_err();
+    assert!(padded.to_string().contains("leading zero"), "{padded}");
+    // A real certificate re-encoded with a long-form length is refused too.
+    let cert = pki().root.clone();
+    let mut long_cert = vec![0x30, 0x83, 0x00];
+    long_cert.extend_from_slice(&cert[2..]);
+    assert!(certificate_fields(&long_cert).is_err());
+}
+
+#[test]
 fn views_refuse_bad_input_without_panicking() {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     for (what, bytes, view) in all_views() {
@@ -1010,7 +1027,7 @@ fn views_refuse_bad_input_without_panicking() {
     for _ in 0..500 {
         let mut junk = vec![0u8; (rng.next_u32() % 200) as usize];
         rng.fill_bytes(&mut junk);
-        for view in [certificate_fields, request_fields, cms_fields] {
+        for view in [certificate_fields, request_fields, cms_fields, crl_fields] {
             if let Ok(fields) = view(&junk) {
                 assert_well_nested(&fields, 0..junk.len());
             }
