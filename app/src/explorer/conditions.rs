@@ -34,6 +34,33 @@ fn describe(key: &str, value: &str) -> String {
     }
 }
 
+/// A condition with two values, as a checkbox: `on` when ticked, `off`
+/// when not.
+#[component]
+fn Toggle(
+    testid: &'static str,
+    key: &'static str,
+    on: &'static str,
+    off: &'static str,
+    checked: Signal<bool>,
+    #[prop(optional)] disabled: Option<Signal<bool>>,
+    set: Callback<(&'static str, String)>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <label class="check-row">
+            <input
+                type="checkbox"
+                data-testid=testid
+                prop:disabled=move || disabled.is_some_and(|d| d.get())
+                prop:checked=move || checked.get()
+                on:change=move |ev| set.run((key, if event_target_checked(&ev) { on } else { off }.to_string()))
+            />
+            <span>{children()}</span>
+        </label>
+    }
+}
+
 /// The minutes of the last MFA as the select shows them.
 fn mfa_value(options: &Options) -> String {
     match options.last_mfa {
@@ -71,6 +98,7 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
         Ok(()) => error.set(None),
         Err(why) => error.set(Some(why)),
     };
+    let toggle = Callback::new(move |(key, value): (&'static str, String)| set(key, value));
     view! {
         <details class="conditions" data-testid="conditions">
             <summary data-testid="conditions-summary">
@@ -87,25 +115,27 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                 "edits and clock moves are dropped. The link in the address bar keeps the conditions."
             </p>
             <div class="condition-grid">
-                <label class="check-row">
-                    <input
-                        type="checkbox"
-                        data-testid="cond-sensor"
-                        prop:checked=move || options.with(|o| o.biometric_sensor)
-                        on:change=move |ev| set("sensor", if event_target_checked(&ev) { "1" } else { "0" }.into())
-                    />
-                    <span>"A biometric sensor is present"</span>
-                </label>
-                <label class="check-row">
-                    <input
-                        type="checkbox"
-                        data-testid="cond-skip-biometric"
-                        prop:disabled=move || options.with(|o| !o.biometric_sensor)
-                        prop:checked=move || options.with(|o| o.skip_biometric)
-                        on:change=move |ev| set("biometric", if event_target_checked(&ev) { "skip" } else { "enroll" }.into())
-                    />
-                    <span>"The user skips biometric enrollment"</span>
-                </label>
+                <Toggle
+                    testid="cond-sensor"
+                    key="sensor"
+                    on="1"
+                    off="0"
+                    checked=Signal::derive(move || options.with(|o| o.biometric_sensor))
+                    set=toggle
+                >
+                    "A biometric sensor is present"
+                </Toggle>
+                <Toggle
+                    testid="cond-skip-biometric"
+                    key="biometric"
+                    on="skip"
+                    off="enroll"
+                    checked=Signal::derive(move || options.with(|o| o.skip_biometric))
+                    disabled=Signal::derive(move || options.with(|o| !o.biometric_sensor))
+                    set=toggle
+                >
+                    "The user skips biometric enrollment"
+                </Toggle>
                 <label>
                     <span>"Last MFA"</span>
                     <select
@@ -209,70 +239,76 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             <option value="other-device">"filed under a previous device object"</option>
                         </select>
                     </label>
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-device-disabled"
-                            prop:checked=move || options.with(|o| o.device_disabled)
-                            on:change=move |ev| set("device", if event_target_checked(&ev) { "disabled" } else { "enabled" }.into())
-                        />
-                        <span>"An administrator disables the device before the sign-in"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-device-disabled"
+                        key="device"
+                        on="disabled"
+                        off="enabled"
+                        checked=Signal::derive(move || options.with(|o| o.device_disabled))
+                        set=toggle
+                    >
+                        "An administrator disables the device before the sign-in"
+                    </Toggle>
                 })}
                 {has_join_task.then(|| view! {
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-scp-missing"
-                            prop:checked=move || options.with(|o| o.scp_missing)
-                            on:change=move |ev| set("scp", if event_target_checked(&ev) { "missing" } else { "configured" }.into())
-                        />
-                        <span>"The forest has no service connection point"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-scp-missing"
+                        key="scp"
+                        on="missing"
+                        off="configured"
+                        checked=Signal::derive(move || options.with(|o| o.scp_missing))
+                        set=toggle
+                    >
+                        "The forest has no service connection point"
+                    </Toggle>
                 })}
                 {has_hybrid_join.then(|| view! {
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-computer-out-of-scope"
-                            prop:checked=move || options.with(|o| o.computer_out_of_sync_scope)
-                            on:change=move |ev| set("computersync", if event_target_checked(&ev) { "out-of-scope" } else { "in-scope" }.into())
-                        />
-                        <span>"The computer's OU is outside Microsoft Entra Connect's sync scope"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-computer-out-of-scope"
+                        key="computersync"
+                        on="out-of-scope"
+                        off="in-scope"
+                        checked=Signal::derive(move || options.with(|o| o.computer_out_of_sync_scope))
+                        set=toggle
+                    >
+                        "The computer's OU is outside Microsoft Entra Connect's sync scope"
+                    </Toggle>
                 })}
                 {has_adfs.then(|| view! {
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-adfs"
-                            prop:checked=move || options.with(|o| o.federation_available)
-                            on:change=move |ev| set("adfs", if event_target_checked(&ev) { "up" } else { "down" }.into())
-                        />
-                        <span>"The federation server (AD FS) answers"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-adfs"
+                        key="adfs"
+                        on="up"
+                        off="down"
+                        checked=Signal::derive(move || options.with(|o| o.federation_available))
+                        set=toggle
+                    >
+                        "The federation server (AD FS) answers"
+                    </Toggle>
                 })}
                 {has_receipt.then(|| view! {
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-cloudreg-unreachable"
-                            prop:checked=move || options.with(|o| o.receipt_signers_unreachable)
-                            on:change=move |ev| set("cloudreg", if event_target_checked(&ev) { "unreachable" } else { "reachable" }.into())
-                        />
-                        <span>"AD FS cannot reach the cloud registration service (no receipt signers)"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-cloudreg-unreachable"
+                        key="cloudreg"
+                        on="unreachable"
+                        off="reachable"
+                        checked=Signal::derive(move || options.with(|o| o.receipt_signers_unreachable))
+                        set=toggle
+                    >
+                        "AD FS cannot reach the cloud registration service (no receipt signers)"
+                    </Toggle>
                 })}
                 {has_template.then(|| view! {
-                    <label class="check-row">
-                        <input
-                            type="checkbox"
-                            data-testid="cond-hellogroup-not-member"
-                            prop:checked=move || options.with(|o| o.adfs_not_in_hello_group)
-                            on:change=move |ev| set("hellogroup", if event_target_checked(&ev) { "not-member" } else { "member" }.into())
-                        />
-                        <span>"AD FS's service account is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"</span>
-                    </label>
+                    <Toggle
+                        testid="cond-hellogroup-not-member"
+                        key="hellogroup"
+                        on="not-member"
+                        off="member"
+                        checked=Signal::derive(move || options.with(|o| o.adfs_not_in_hello_group))
+                        set=toggle
+                    >
+                        "AD FS's service account is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"
+                    </Toggle>
                 })}
                 {has_sync.then(|| view! {
                     <label>
