@@ -2520,3 +2520,28 @@ fn provisioning_asks_interactively_for_an_mfa_made_to_provision_a_credential() {
         assert!(request.get("prompt").is_none(), "{flow}: interactive");
     }
 }
+
+#[test]
+fn ad_fs_says_where_it_knows_the_device_from() {
+    for (flow, source) in [
+        ("aadj-federated", "device writeback"),
+        ("hybrid-key-federated", "device writeback"),
+        ("onprem-key", "Enterprise DRS"),
+        ("aadj-managed", "in Entra ID"),
+    ] {
+        let r = run(flow_id(flow), Options::default());
+        let check = r
+            .events()
+            .iter()
+            .filter(|e| e.action == Action::SignInRequest)
+            .flat_map(|e| &e.checks)
+            .find(|c| c.title == "Device signature")
+            .expect("the device signature check");
+        assert!(
+            check.compared.contains(source),
+            "{flow}: {}",
+            check.compared
+        );
+        assert!(check.result().is_ok(), "{flow}");
+    }
+}

@@ -859,7 +859,7 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         if idp == AzureAd {
             "WAM sends Entra ID a request signed with the device key, carrying the user's password-based sign-in. Entra ID verifies the device signature against the device it registered and checks the password."
         } else {
-            "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS checks the device signature and the password against Active Directory."
+            "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS knows the device from its object in Active Directory, which Microsoft Entra Connect's device writeback put there (on premises, the Enterprise DRS did, at registration): it checks the device signature with that object's key, and the password against Active Directory."
         }));
     steps.push(internal(A, idp, Action::MfaDecision, "Is the last MFA fresh?",
         "Two factors are required before a new credential is made. If the user completed MFA less than 10 minutes ago (during device setup, for example), that MFA still counts and nobody is prompted again."));

@@ -396,11 +396,18 @@ impl Run {
                 ));
             }
         }
+        let registry = if idp == Actor::AzureAd {
+            "in Entra ID".to_string()
+        } else if self.flow.info().deployment == crate::catalog::Deployment::OnPremises {
+            "in Active Directory, where the Enterprise DRS wrote the device object".to_string()
+        } else {
+            "in Active Directory, where Microsoft Entra Connect's device writeback wrote the device object".to_string()
+        };
         out.check(
             idp,
             "Device signature",
             format!(
-                "RS256 signature, verified with the public key registered for device \"{named}\" (the header's kid)"
+                "RS256 signature, verified with the public key registered for device \"{named}\" (the header's kid) {registry}"
             ),
             "RFC 7515 §5.2; the device key from device registration (MS-DVRJ)",
             match &registered {
