@@ -6,7 +6,6 @@
 //! [`pki`] building blocks with the world's keys.
 
 use crate::artifact::{Artifact, ArtifactKind};
-use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::Result;
 use crate::event::Check;
@@ -212,27 +211,6 @@ impl EnterprisePki {
                 agent_key,
             },
         })
-    }
-
-    /// The client's checks of the certificate it receives, through the
-    /// issuing CA to the enterprise root every domain member trusts.
-    pub fn check_issued(
-        &self,
-        cert: &[u8],
-        key: &RsaPublicKey,
-        upn: &str,
-        now: SimTime,
-        by: Actor,
-    ) -> Vec<Check> {
-        pki::check_issued(
-            cert,
-            &self.ca.certificate,
-            &self.ca.root_certificate,
-            key,
-            upn,
-            now,
-            by,
-        )
     }
 }
 

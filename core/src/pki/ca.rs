@@ -536,7 +536,8 @@ pub fn check_and_issue(
         .iter()
         .map(|p| format!("{} ({})", p.name, p.sid))
         .collect();
-    let permission = lookup(caller).and_then(|account| {
+    let caller_account = lookup(caller);
+    let permission = caller_account.clone().and_then(|account| {
         let permitted = template
             .enroll
             .iter()
@@ -550,7 +551,7 @@ pub fn check_and_issue(
             ))
         }
     });
-    let caller_text = match lookup(caller) {
+    let caller_text = match caller_account {
         Ok(account) => {
             let groups: Vec<String> = account
                 .groups
