@@ -299,7 +299,7 @@ mod tests {
             ("?flow=hybrid-cert-sync&step=22", "enrollment.sign-request"),
             ("?flow=aadj-managed&step=1", "tokens.start-provisioning"),
             (
-                "?flow=hybrid-key-managed&step=25",
+                "?flow=hybrid-key-managed&step=26",
                 "key-sync.sign-in-after-sync",
             ),
         ] {

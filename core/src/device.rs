@@ -549,7 +549,12 @@ impl Device {
     ) -> std::result::Result<(), String> {
         let srk = self.platform.srk.handle;
         let empty = AuthValue::empty();
+        let previous = self.session_key.take();
         let mut client = self.client(now);
+        // A new PRT replaces the old one, and its session key the old key.
+        if let Some(old) = previous {
+            client.flush_context(old).map_err(|e| tpm_reason(&e))?;
+        }
         let result = client
             .create_keyed_hash(
                 srk,

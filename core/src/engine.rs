@@ -231,7 +231,33 @@ impl Run {
     pub fn provisioning_only(mut world: World, flow: FlowId) -> Result<Run> {
         world.register_device_beforehand()?;
         let mut run = Run::new(world, flow);
-        let around = |s: Segment| matches!(s, Segment::DeviceRegistration | Segment::SignIn);
+        // The Windows sign-in that brought the PRT provisioning presents
+        // happened before, too: run it, then keep only what it left.
+        if flow.info().has_segment(Segment::WindowsSignIn) {
+            let full = std::mem::take(&mut run.script.steps);
+            run.script.steps = full
+                .iter()
+                .filter(|s| s.id.segment == Segment::WindowsSignIn)
+                .cloned()
+                .collect();
+            run.run_to_end();
+            if let Some(halt) = run.halted() {
+                return Err(Error::Usage(format!(
+                    "the Windows sign-in before provisioning failed: {}: {}",
+                    halt.check, halt.reason
+                )));
+            }
+            run.events.clear();
+            run.wire.clear();
+            run.pending_notes.clear();
+            run.script.steps = full;
+        }
+        let around = |s: Segment| {
+            matches!(
+                s,
+                Segment::DeviceRegistration | Segment::WindowsSignIn | Segment::SignIn
+            )
+        };
         run.script.steps.retain(|step| !around(step.id.segment));
         let kept: Vec<_> = run.script.steps.iter().map(|s| s.phase).collect();
         run.script.phases.retain(|p| kept.contains(&p.phase));
@@ -501,6 +527,7 @@ impl Run {
             CreateDeviceObject => self.create_device_object(),
             ReturnDeviceCertificate => self.return_device_certificate(),
             InstallDeviceCertificate => self.install_device_certificate(),
+            SignInWithPassword => self.sign_in_with_password(),
             UnlockWithPin => self.unlock_with_pin(),
             RequestNonce => self.request_nonce(),
             SignAssertion => self.sign_assertion(),
@@ -550,6 +577,14 @@ impl Run {
             ReturnCertificate => self.return_certificate(),
             InstallCertificate => self.install_certificate(),
         }
+    }
+
+    /// The segment of the step being executed (or next to run).
+    pub(crate) fn current_segment(&self) -> Option<Segment> {
+        self.script
+            .steps
+            .get(self.events.len())
+            .map(|s| s.id.segment)
     }
 
     /// The device's ID as the device knows it; an error before it joined.

@@ -179,9 +179,15 @@ fn joined_run(world: World, flow: FlowId) -> Run {
 #[test]
 fn the_identity_provider_refuses_a_device_it_did_not_register() {
     let normal = world(Options::default());
-    for (flow, idp) in [
-        ("aadj-managed", "Entra ID"),
-        ("aadj-federated", "Active Directory"),
+    // Managed: the PRT names the device; federated: the device-signed
+    // request does.
+    for (flow, title, idp) in [
+        (
+            "aadj-managed",
+            "Device is registered and enabled",
+            "is registered",
+        ),
+        ("aadj-federated", "Device signature", "Active Directory"),
     ] {
         let mut r = joined_run(normal.clone(), flow_id(flow));
         let joined = device_identity(r.world());
@@ -189,12 +195,7 @@ fn the_identity_provider_refuses_a_device_it_did_not_register() {
         r.world_mut().azure_ad.devices.clear();
         r.world_mut().directory.devices.clear();
         r.run_to_end();
-        assert_halted_at(
-            &r,
-            Action::SignInRequest,
-            "Device signature",
-            "is registered in",
-        );
+        assert_halted_at(&r, Action::SignInRequest, title, "is registered");
         let halt = r.halted().unwrap();
         assert!(halt.reason.contains(idp), "{flow}: {}", halt.reason);
         assert_eq!(device_identity(r.world()), joined);
@@ -538,6 +539,142 @@ fn a_pin_confirmation_that_differs_stops_provisioning() {
         },
     );
     assert_halted_at(&r, Action::CreatePin, "PIN confirmed", "differ");
+}
+
+/// The artifact `id` of the first step doing `action`, as JSON or a JWT's
+/// claims.
+fn claims_of(r: &Run, action: Action, id: &str) -> serde_json::Value {
+    let artifact = r
+        .events()
+        .iter()
+        .filter(|e| e.action == action)
+        .flat_map(|e| &e.artifacts)
+        .find(|a| a.id == id)
+        .unwrap_or_else(|| panic!("no {id} at {action:?}"));
+    let text = std::str::from_utf8(&artifact.bytes).unwrap();
+    match text.split('.').nth(1) {
+        // A compact JWS (RS256 or HS256): its payload.
+        Some(payload) if !text.starts_with('{') => serde_json::from_slice(
+            &<base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(payload).unwrap(),
+        )
+        .unwrap(),
+        _ => serde_json::from_slice(&artifact.bytes).unwrap(),
+    }
+}
+
+#[test]
+fn at_windows_sign_in_the_password_brings_the_first_prt() {
+    for flow in ["aadj-managed", "hybrid-key-managed"] {
+        let r = run(flow_id(flow), Options::default());
+        check_runs_to_its_end(&r);
+        let script = r.script();
+        let sign_in = script
+            .resolve("windows-sign-in.request-prt")
+            .expect("a password sign-in");
+        assert_eq!(script.steps[sign_in].phase, Phase::R, "{flow}");
+        assert!(sign_in < script.first_step_of(Phase::A).unwrap(), "{flow}");
+        // MS-OAPXBC §4's password grant, signed by the device.
+        let request = claims_of(&r, Action::RequestPrt, "prt-request");
+        assert_eq!(request["grant_type"], "password", "{flow}");
+        assert_eq!(request["username"], "alex.wilber@contoso.com", "{flow}");
+        assert!(request["assertion"].is_null(), "{flow}");
+        let first = &r.world().azure_ad.prts[0];
+        assert_eq!(first.device_id, r.world().device.id().unwrap(), "{flow}");
+        // The PIN's PRT later is another one, with another session key.
+        let last = r.world().azure_ad.prts.last().unwrap();
+        assert_ne!(first.token, last.token, "{flow}");
+        assert_ne!(first.session_key, last.session_key, "{flow}");
+    }
+}
+
+#[test]
+fn provisioning_presents_the_prt_instead_of_the_password() {
+    for flow in ["aadj-managed", "hybrid-key-managed"] {
+        let r = run(flow_id(flow), Options::default());
+        let request = claims_of(&r, Action::SignInRequest, "sign-in-request");
+        assert_eq!(request["query"]["amr_values"], "ngcmfa", "{flow}");
+        assert!(
+            !request.to_string().contains("password"),
+            "{flow}: {request}"
+        );
+        // The header carries the password sign-in's PRT and a nonce Entra
+        // ID issued for it.
+        let credential = claims_of(&r, Action::SignInRequest, "prt-credential");
+        assert_eq!(
+            credential["refresh_token"],
+            r.world().azure_ad.prts[0].token,
+            "{flow}"
+        );
+        assert_eq!(credential["windows_api_version"], "2.0.1");
+        let event = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::SignInRequest)
+            .unwrap();
+        for title in [
+            "PRT is one Entra ID issued",
+            "Signed with the session key",
+            "Nonce is fresh",
+            "Device is registered and enabled",
+        ] {
+            let check = event.checks.iter().find(|c| c.title == title).unwrap();
+            assert!(check.result().is_ok(), "{flow}: {title}");
+        }
+        assert!(event.tpm.iter().any(|x| x.name == "TPM2_HMAC"), "{flow}");
+    }
+}
+
+#[test]
+fn a_wrong_password_at_windows_sign_in_brings_no_prt() {
+    let r = run(
+        flow_id("aadj-managed"),
+        Options {
+            password: Some("guess".into()),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Password (first factor)",
+        "wrong",
+    );
+    assert_eq!(r.halted().unwrap().step + 1, r.events().len());
+    assert!(r.world().azure_ad.prts.is_empty());
+    // Provisioning alone cannot start without that sign-in's PRT.
+    let alone = Run::provisioning_only(
+        world(Options {
+            password: Some("guess".into()),
+            ..Options::default()
+        }),
+        flow_id("aadj-managed"),
+    );
+    let error = alone.expect_err("refused").to_string();
+    assert!(error.contains("Windows sign-in"), "{error}");
+}
+
+#[test]
+fn a_prt_entra_id_no_longer_honours_is_refused_at_provisioning() {
+    // Forgotten (revoked) after the sign-in.
+    let mut r = joined_run(world(Options::default()), flow_id("aadj-managed"));
+    r.world_mut().azure_ad.prts.clear();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::SignInRequest,
+        "PRT is one Entra ID issued",
+        "never issued",
+    );
+    // Older than its fourteen days.
+    let mut r = joined_run(world(Options::default()), flow_id("aadj-managed"));
+    r.advance_clock(whfb_core::clock::SimDuration::minutes(15 * 24 * 60));
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::SignInRequest,
+        "PRT is one Entra ID issued",
+        "good for 14 days",
+    );
 }
 
 #[test]
@@ -1859,14 +1996,14 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     let decrypt = r
         .events()
         .iter()
-        .find(|e| e.action == Action::DecryptSessionKey)
+        .rfind(|e| e.action == Action::DecryptSessionKey)
         .unwrap();
     assert!(decrypt.tpm.iter().any(|x| x.name == "TPM2_RSA_Decrypt"));
     let response = r
         .events()
         .iter()
         .flat_map(|e| &e.artifacts)
-        .find(|a| a.id == "prt-response")
+        .rfind(|a| a.id == "prt-response")
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
     assert_eq!(json["token_type"], "pop");
@@ -1876,7 +2013,13 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     // The session key Entra ID kept opens the JWE; another key does not.
     assert!(jwe.open(&prt.session_key).is_ok());
     assert!(jwe.open(&[0u8; 32]).is_err());
-    // The device reports the PRT once CloudAP holds it, not before.
+    // The device reports a PRT once CloudAP holds one (the password's, at
+    // Windows sign-in), not before.
+    let decrypt = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::DecryptSessionKey)
+        .unwrap();
     let sso = decrypt
         .device_state
         .iter()
@@ -2239,9 +2382,10 @@ fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
         let r = run(flow, Options::default());
         check_runs_to_its_end(&r);
         let signs_in = flow.info().has_segment(Segment::SignIn);
+        let with_password = flow.info().has_segment(Segment::WindowsSignIn);
         assert_eq!(
             r.world().azure_ad.prts.len(),
-            usize::from(signs_in),
+            usize::from(signs_in) + usize::from(with_password),
             "{flow}"
         );
         if !signs_in {
@@ -2250,7 +2394,7 @@ fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
         let decrypt = r
             .events()
             .iter()
-            .find(|e| e.action == Action::DecryptSessionKey)
+            .rfind(|e| e.action == Action::DecryptSessionKey)
             .unwrap();
         assert!(
             decrypt
@@ -2358,7 +2502,12 @@ fn provisioning_runs_alone_on_a_device_registered_before_it() {
             "{flow}"
         );
         assert!(r.world().device.id().is_some(), "{flow}: registered before");
-        assert!(r.world().azure_ad.prts.is_empty(), "{flow}: no sign-in");
+        // Only the password's PRT, from the Windows sign-in before the run.
+        assert_eq!(
+            r.world().azure_ad.prts.len(),
+            usize::from(flow.info().has_segment(Segment::WindowsSignIn)),
+            "{flow}: no sign-in with the PIN"
+        );
     }
 }
 
@@ -2527,7 +2676,6 @@ fn ad_fs_says_where_it_knows_the_device_from() {
         ("aadj-federated", "device writeback"),
         ("hybrid-key-federated", "device writeback"),
         ("onprem-key", "Enterprise DRS"),
-        ("aadj-managed", "in Entra ID"),
     ] {
         let r = run(flow_id(flow), Options::default());
         let check = r

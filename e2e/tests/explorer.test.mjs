@@ -8,9 +8,9 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // Messages (arrows) per phase in each flow, as the documentation's diagrams
 // draw them and the core's scripts define them.
 const FLOWS = {
-  'aadj-managed': { R: 7, A: 9, B: 5, C: 3, S: 8 },
+  'aadj-managed': { R: 12, A: 10, B: 5, C: 3, S: 8 },
   'aadj-federated': { R: 9, A: 11, B: 5, C: 3, S: 8 },
-  'hybrid-key-managed': { R: 8, A: 9, B: 5, C: 3, D: 5, S: 8 },
+  'hybrid-key-managed': { R: 13, A: 10, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 8 },
   'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 8 },
@@ -191,9 +191,10 @@ test('one whole flow driven with the keyboard only', { timeout: 240_000 }, async
 test('device registration comes first, and folds away to its heading', { timeout: 120_000 }, async () => {
   const { page, problems, context } = await openPage(browser);
   const explorer = new ExplorerPage(page);
-  // A link to provisioning's first step runs the join before it.
+  // A link to provisioning's first step runs the join, and the Windows
+  // sign-in with the password that follows it, before it.
   await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=tokens.start-provisioning`);
-  assert.equal(await explorer.waitForStep(9), 'done');
+  assert.equal(await explorer.waitForStep(15), 'done');
   assert.equal((await explorer.narrationPhase().innerText()).trim(), 'A');
   const joinSteps = page.locator('[data-testid="step"][data-step-id^="device-registration."]');
   assert.equal(await joinSteps.count(), 9);
@@ -201,7 +202,9 @@ test('device registration comes first, and folds away to its heading', { timeout
     assert.equal(await joinSteps.nth(i).getAttribute('data-status'), 'done');
   }
   const band = page.locator('[data-testid="band"][data-phase="R"]');
-  assert.match(await band.textContent(), /Phase R · Device registration/);
+  assert.match(await band.textContent(), /Phase R · Device registration and Windows sign-in/);
+  const signInSteps = page.locator('[data-testid="step"][data-step-id^="windows-sign-in."]');
+  assert.equal(await signInSteps.count(), 6);
   const bodyHeight = async () => (await page.locator('svg.lane-body').boundingBox()).height;
   const open = await bodyHeight();
   const provisioningTop = async () => (await page.locator('[data-testid="band"][data-phase="A"]').boundingBox()).y;
@@ -221,7 +224,7 @@ test('device registration comes first, and folds away to its heading', { timeout
   assert.equal(await explorer.waitForStep(0), 'done');
   assert.equal(await joinSteps.first().isVisible(), true);
   await page.keyboard.press('a');
-  assert.equal(await explorer.waitForStep(9), 'done');
+  assert.equal(await explorer.waitForStep(15), 'done');
   assert.equal(await joinSteps.first().isVisible(), false);
   await fold.click();
   assert.equal(await joinSteps.first().isVisible(), true);

@@ -16,8 +16,10 @@ after(async () => {
 });
 
 // Steps of Microsoft Entra joined, managed: their ids, and their 0-based
-// positions (after the nine steps of its device registration, phase R).
+// positions (after phase R: the nine steps of its device registration and
+// the six of the Windows sign-in with the password).
 const JOIN = 9;
+const PROVISIONING = JOIN + 6;
 const ID = {
   approve: 'tokens.mfa-prompt', // MFA service → User: approve the sign-in?
   token: 'tokens.issue-access-token', // Entra ID → WAM: ADRS access token
@@ -29,15 +31,15 @@ const ID = {
   validate: 'registration.validate-registration', // Entra DRS checks token and attestation
 };
 const MANAGED = {
-  approve: JOIN + 5,
-  token: JOIN + 8,
-  enroll: JOIN + 11,
-  pin: JOIN + 12,
-  poolKey: JOIN + 13,
-  attestation: JOIN + 14,
-  register: JOIN + 15,
-  validate: JOIN + 16,
-  last: JOIN + 18,
+  approve: PROVISIONING + 6,
+  token: PROVISIONING + 9,
+  enroll: PROVISIONING + 12,
+  pin: PROVISIONING + 13,
+  poolKey: PROVISIONING + 14,
+  attestation: PROVISIONING + 15,
+  register: PROVISIONING + 16,
+  validate: PROVISIONING + 17,
+  last: PROVISIONING + 19,
 };
 
 /** Opens `query` and waits for step `index` to run. */
@@ -165,15 +167,16 @@ test('the federation server does not answer', { timeout: 120_000 }, async (t) =>
 
 test('hybrid key trust: sign-in is refused before the sync and works after it', { timeout: 150_000 }, async (t) => {
   // An old numeric link counts from provisioning's first step: after the
-  // computer's hybrid join (11 steps), step 25 is the sign-in after the sync.
-  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=25', 35);
+  // computer's hybrid join (11 steps) and the Windows sign-in (6), step 26
+  // is the sign-in after the sync.
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-key-managed&step=26', 42);
   const total = await explorer.total();
-  assert.equal(total, 45);
+  assert.equal(total, 52);
   for (const check of await explorer.checkOutcomes()) assert.equal(check.outcome, 'pass', check.title);
   const clock = new ClockPanel(page);
   assert.match(await clock.sync(), /Microsoft Entra Connect ran at 09:48:00/);
 
-  await explorer.jump(30);
+  await explorer.jump(37);
   const refused = await explorer.check('Key found in msDS-KeyCredentialLink');
   assert.equal(refused.outcome, 'refused');
   assert.match(refused.reason, /msDS-KeyCredentialLink is empty/);
@@ -325,13 +328,13 @@ test('the attestation cannot be re-signed; a flipped byte is caught', { timeout:
 });
 
 test('the run downloads as one ZIP with every artifact, the trace and a README', { timeout: 120_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=tokens.start-provisioning', JOIN);
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=tokens.start-provisioning', PROVISIONING);
   const [download] = await Promise.all([page.waitForEvent('download'), explorer.downloadRun().click()]);
   assert.equal(download.suggestedFilename(), 'whfb-aadj-managed-demo.zip');
   const bytes = await readFile(await download.path());
   assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
   const text = bytes.toString('latin1');
-  for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/07-device-certificate.pem', 'artifacts/10-device-status.json']) {
+  for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/07-device-certificate.pem', 'artifacts/16-device-status.json']) {
     assert.ok(text.includes(name), `the ZIP holds ${name}`);
   }
   assertNoProblems(problems);
@@ -427,7 +430,7 @@ test('the join: a certificate request edited after the TPM signed it is refused;
 });
 
 test('the first sign-in: a stale nonce, an edited or re-signed assertion, a disabled device and a key Entra ID no longer files for this device are each refused', { timeout: 180_000 }, async (t) => {
-  const NONCE = JOIN + 19 + 1; // CloudAP → Entra ID: ask for a nonce
+  const NONCE = PROVISIONING + 20 + 1; // CloudAP → Entra ID: ask for a nonce
   const ASSERTION = NONCE + 1; // CloudAP → TPM: sign the nonce with the user key
   const VALIDATE = NONCE + 3; // Entra ID checks device, nonce and key
   const LAST = NONCE + 5; // CloudAP → TPM: decrypt the session key

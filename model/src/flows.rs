@@ -77,6 +77,10 @@ pub enum Segment {
     /// Certificate trust: request, registration authority, issuance,
     /// installation (phases D–G).
     CertificateEnrollment,
+    /// Phase R, after the join (managed flows): the user signs in to
+    /// Windows with the password, which brings the first Primary Refresh
+    /// Token; provisioning's token request presents it.
+    WindowsSignIn,
     /// Phase S: the first sign-in to Windows with the new credential: a
     /// nonce, the user key's assertion, the device-signed request, and the
     /// Primary Refresh Token with its session key.
@@ -85,8 +89,9 @@ pub enum Segment {
 
 impl Segment {
     /// Every segment; its slug is the first half of a step's id.
-    pub const ALL: [Segment; 8] = [
+    pub const ALL: [Segment; 9] = [
         Segment::DeviceRegistration,
+        Segment::WindowsSignIn,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
@@ -105,6 +110,7 @@ impl Segment {
             Segment::KeySync => "key-sync",
             Segment::SyncBeforeEnrollment => "sync",
             Segment::CertificateEnrollment => "enrollment",
+            Segment::WindowsSignIn => "windows-sign-in",
             Segment::SignIn => "sign-in",
         }
     }

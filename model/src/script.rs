@@ -61,6 +61,8 @@ pub enum Action {
     CreateDeviceObject,
     ReturnDeviceCertificate,
     InstallDeviceCertificate,
+    // Windows sign-in with the password, after the join.
+    SignInWithPassword,
     // Phase S: the first sign-in with the new credential.
     UnlockWithPin,
     RequestNonce,
@@ -119,7 +121,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 63] = [
+    pub const ALL: [Action; 64] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -135,6 +137,7 @@ impl Action {
         Action::CreateDeviceObject,
         Action::ReturnDeviceCertificate,
         Action::InstallDeviceCertificate,
+        Action::SignInWithPassword,
         Action::UnlockWithPin,
         Action::RequestNonce,
         Action::SignAssertion,
@@ -203,6 +206,7 @@ impl Action {
             Action::CreateDeviceObject => "create-device-object",
             Action::ReturnDeviceCertificate => "return-device-certificate",
             Action::InstallDeviceCertificate => "install-device-certificate",
+            Action::SignInWithPassword => "sign-in-with-password",
             Action::UnlockWithPin => "unlock-with-pin",
             Action::RequestNonce => "request-nonce",
             Action::SignAssertion => "sign-assertion",
@@ -551,6 +555,7 @@ pub fn script(flow: FlowId) -> Script {
             Segment::SyncBeforeEnrollment => sync_steps(Phase::D, &mut steps),
             Segment::CertificateEnrollment => certificate_phases(flow, &mut steps),
             Segment::SignIn => phase_s(&mut steps),
+            Segment::WindowsSignIn => windows_sign_in(&mut steps),
         }
         for step in &mut steps[first..] {
             step.id.segment = segment;
@@ -573,11 +578,20 @@ pub fn script(flow: FlowId) -> Script {
 fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
     let on_prem = flow.info().deployment == Deployment::OnPremises;
     let receipt = flow.has(Feature::KeyReceipt);
+    let signs_in = flow.info().has_segment(Segment::WindowsSignIn);
     match segment {
         Segment::DeviceRegistration => vec![PhaseSpec {
             phase: Phase::R,
-            name: "Device registration",
-            summary: if flow.info().deployment == Deployment::OnPremises {
+            name: if signs_in {
+                "Device registration and Windows sign-in"
+            } else {
+                "Device registration"
+            },
+            summary: if signs_in && flow.info().deployment == Deployment::Hybrid {
+                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID (it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, proves it is that computer, and the service certifies its TPM device key); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
+            } else if signs_in {
+                "Before anyone can provision, the device joins Microsoft Entra ID (its TPM makes a device key and a transport key, and the registration service certifies the device); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
+            } else if flow.info().deployment == Deployment::OnPremises {
                 "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS: it finds the service in AD, AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory."
             } else if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
                 "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, AD FS vouches for it as a domain computer, and the registration service certifies its TPM device key."
@@ -587,6 +601,8 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
                 "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys."
             },
         }],
+        // Phase R is named by the device registration that precedes it.
+        Segment::WindowsSignIn => Vec::new(),
         Segment::SignIn => vec![PhaseSpec {
             phase: Phase::S,
             name: "First sign-in with the PIN",
@@ -822,6 +838,28 @@ fn entra_join(sign_in: SignIn, steps: &mut Vec<StepSpec>) {
     }
 }
 
+/// The user's first sign-in to Windows on the joined device, with the
+/// password: CloudAP sends it inside a device-signed request for a Primary
+/// Refresh Token (MS-OAPXBC 3.2.5.1.2.1, grant_type `password`; §4's
+/// example), which is what later token requests present instead of the
+/// password.
+fn windows_sign_in(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::R;
+    steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
+        "The device has joined; now the user signs in to Windows on it with the password, the only credential there is so far. Windows hands it to the cloud authentication provider (CloudAP), which needs a Primary Refresh Token for the user on this device."));
+    steps.push(msg(R, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
+        "CloudAP first asks Entra ID for a nonce, a fresh value the signed request must carry, so that a recorded request cannot be replayed."));
+    steps.push(msg(R, CloudAp, AzureAd, Action::RequestPrt, "PRT request with the password, signed by the device",
+        "CloudAP puts the user name, the password and the nonce in a request that the TPM signs with the device key, with the device certificate attached: the password is checked once, here, and tied to this device."));
+    steps.push(internal(R, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and password",
+        "Entra ID checks the device certificate and signature against the device it has just registered, that the nonce is one it issued and still fresh, and the password against the hash it holds for the user (a managed domain: the password, or its hash synchronised from AD, is Entra ID's to check)."));
+    steps.push(msg(R, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
+        "Entra ID answers with a Primary Refresh Token for this user on this device and a session key encrypted to the device's transport key. The PRT records a password sign-in: no second factor yet."));
+    steps.push(msg(R, CloudAp, Tpm, Action::DecryptSessionKey, "Decrypt the session key",
+        "The TPM opens the session key with the transport key and keeps it. From now on CloudAP and the Web Account Manager ask for tokens with the PRT, signed with keys derived from the session key, instead of sending the password again."));
+}
+
 /// The first sign-in with the new credential (MS-OAPXBC 3.1.5.1: the nonce,
 /// the Primary Refresh Token request and response).
 fn phase_s(steps: &mut Vec<StepSpec>) {
@@ -851,16 +889,28 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::A;
     let idp = topo.authenticator;
+    let with_prt = flow.info().has_segment(Segment::WindowsSignIn);
     steps.push(msg(A, User, Cxh, Action::StartProvisioning, "Set up a PIN",
-        "The user has just signed in to Windows with a password: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."));
+        if with_prt {
+            "The user has just signed in to Windows with the password, and CloudAP holds the PRT that sign-in brought: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."
+        } else {
+            "The user has just signed in to Windows with a password: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."
+        }));
     steps.push(msg(A, Cxh, Wam, Action::AskForToken, "Token for the registration service",
         "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service. The request is interactive and asks for the multi-factor method meant for provisioning a credential (amr_values=ngcmfa), so the user may be prompted."));
-    steps.push(msg(A, Wam, idp, Action::SignInRequest, "Sign-in request, signed by the device",
+    if with_prt {
+        steps.push(msg(A, Wam, AzureAd, Action::RequestNonce, "Ask for a nonce",
+            "WAM will present the PRT, and the PRT's signed header must carry a nonce Entra ID issued: it asks for a fresh one first."));
+        steps.push(msg(A, Wam, AzureAd, Action::SignInRequest, "Authorization request with the PRT",
+            "WAM opens Entra ID's authorization endpoint for the registration service with amr_values=ngcmfa and, instead of the password, the PRT in the x-ms-RefreshTokenCredential header: a JWT carrying the PRT and the nonce, signed (HS256) with a key the TPM derives from the session key. Entra ID finds the PRT it issued, derives the same key and checks the signature: that authenticates the user and the device. The PRT records only a password sign-in, so ngcmfa needs a second factor."));
+    } else {
+        steps.push(msg(A, Wam, idp, Action::SignInRequest, "Sign-in request, signed by the device",
         if idp == AzureAd {
             "WAM sends Entra ID a request signed with the device key, carrying the user's password-based sign-in. Entra ID verifies the device signature against the device it registered and checks the password."
         } else {
             "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS knows the device from its object in Active Directory, which Microsoft Entra Connect's device writeback put there (on premises, the Enterprise DRS did, at registration): it checks the device signature with that object's key, and the password against Active Directory."
         }));
+    }
     steps.push(internal(A, idp, Action::MfaDecision, "Is the last MFA fresh?",
         "Two factors are required before a new credential is made. If the user completed MFA less than 10 minutes ago (during device setup, for example), that MFA still counts and nobody is prompted again."));
     steps.push(msg(A, idp, Mfa, Action::MfaChallenge, "Second factor needed",

@@ -17,6 +17,7 @@ use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::clock::SimDuration;
 use crate::error::{Error, Result};
+use crate::flows::Segment;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
 use crate::formats::encoding::{b64url, b64url_decode, base64};
 use crate::formats::jwe::Jwe;
@@ -35,6 +36,16 @@ const BROKER_CLIENT_ID: &str = "38aa3b87-a06d-4817-b275-7a316988d93b";
 const NONCE_LIFETIME: SimDuration = SimDuration::minutes(5);
 /// A PRT's validity: Microsoft documents 14 days.
 const PRT_LIFETIME_SECONDS: u64 = 14 * 24 * 3600;
+
+/// The seed label of the `n`th value of a kind a party draws more than
+/// once in a run (nonces, PRTs): the first keeps the plain label.
+pub(crate) fn nth(label: &str, n: usize) -> String {
+    if n == 0 {
+        label.to_string()
+    } else {
+        format!("{label}/{n}")
+    }
+}
 
 /// The first certificate of a JWS header's `x5c` (RFC 7515 §4.1.6).
 fn x5c(token: &Jws) -> Option<Vec<u8>> {
@@ -84,6 +95,30 @@ impl Run {
         Ok(out)
     }
 
+    /// The user types the password at the Windows sign-in screen.
+    pub(crate) fn sign_in_with_password(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        out.note(match &self.world.config.options.password {
+            Some(typed) if *typed != self.world.user.password => format!(
+                "The user types a password that is not theirs ({} characters).",
+                typed.chars().count()
+            ),
+            _ => "The user types the password at the sign-in screen.".to_string(),
+        });
+        out.took = SimDuration::seconds(5);
+        Ok(out)
+    }
+
+    /// The password the user typed: theirs, unless a condition says otherwise.
+    pub(crate) fn typed_password(&self) -> String {
+        self.world
+            .config
+            .options
+            .password
+            .clone()
+            .unwrap_or_else(|| self.world.user.password.clone())
+    }
+
     pub(crate) fn request_nonce(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let request = json!({ "grant_type": "srv_challenge" });
@@ -94,7 +129,13 @@ impl Run {
             Some("POST https://login.microsoftonline.com/<tenant>/oauth2/token (MS-OAPXBC 3.1.5.1.1); shown as JSON, it travels form-encoded"),
         ));
         // Entra ID's side: a nonce it will remember.
-        let nonce = b64url(&self.world.seed.bytes::<32>("azure-ad/sign-in-nonce"));
+        let issued = self.world.azure_ad.nonces.len();
+        let nonce = b64url(
+            &self
+                .world
+                .seed
+                .bytes::<32>(&nth("azure-ad/sign-in-nonce", issued)),
+        );
         self.world.azure_ad.nonces.push((nonce.clone(), self.now));
         let response = json!({ "Nonce": nonce });
         self.put(
@@ -186,24 +227,39 @@ impl Run {
         Ok(out)
     }
 
-    /// The request for a PRT, signed by the device key, certificate attached.
+    /// The request for a PRT, signed by the device key, certificate
+    /// attached: with the password at the first Windows sign-in
+    /// (MS-OAPXBC §4's example, grant_type `password`), with the user key's
+    /// assertion once Windows Hello is provisioned.
     pub(crate) fn request_prt(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let assertion = self.take_text(wire::ASSERTION)?;
+        let with_password = self.current_segment() == Some(Segment::WindowsSignIn);
         // A device that joined before the run holds the certificate it was
         // given then.
         let cert = self.world.earlier_device_certificate()?;
         let nonce = self.state.nonce.clone().unwrap_or_default();
         let header = claims(json!({ "alg": "RS256", "typ": "JWT", "x5c": [base64(&cert)] }));
-        let body = claims(json!({
-            "client_id": BROKER_CLIENT_ID,
-            "request_nonce": nonce,
-            "scope": "openid aza ugs",
-            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-            "username": self.world.user.upn,
-            "assertion": assertion,
-            "win_ver": "10.0.26100.2314",
-        }));
+        let body = if with_password {
+            claims(json!({
+                "client_id": BROKER_CLIENT_ID,
+                "request_nonce": nonce,
+                "scope": "openid aza ugs",
+                "grant_type": "password",
+                "username": self.world.user.upn,
+                "password": self.typed_password(),
+                "win_ver": "10.0.26100.2314",
+            }))
+        } else {
+            claims(json!({
+                "client_id": BROKER_CLIENT_ID,
+                "request_nonce": nonce,
+                "scope": "openid aza ugs",
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "username": self.world.user.upn,
+                "assertion": self.take_text(wire::ASSERTION)?,
+                "win_ver": "10.0.26100.2314",
+            }))
+        };
         let now = self.now;
         let mut tpm_log = Vec::new();
         let device = &mut self.world.device;
@@ -214,7 +270,11 @@ impl Run {
         self.put(wire::PRT_REQUEST, token.clone().into_bytes());
         out.artifact(jwt_artifact(
             wire::PRT_REQUEST,
-            "PRT request signed by the device key",
+            if with_password {
+                "PRT request with the password, signed by the device key"
+            } else {
+                "PRT request signed by the device key"
+            },
             &token,
             None,
         ));
@@ -304,30 +364,23 @@ impl Run {
             .string_claim("request_nonce")
             .unwrap_or_default()
             .to_string();
-        let issued = self
-            .world
-            .azure_ad
-            .nonces
-            .iter()
-            .find(|(n, _)| *n == nonce)
-            .map(|(_, t)| *t);
-        out.check(
-            aad,
-            "Nonce is fresh",
-            format!(
-                "request_nonce {}… against the nonces Entra ID issued, less than {NONCE_LIFETIME} old",
-                nonce.chars().take(12).collect::<String>()
-            ),
-            "MS-OAPXBC 3.1.5.1.1; lifetime modelled",
-            match issued {
-                None => Err("Entra ID never issued this nonce".into()),
-                Some(t) if self.now.since(t) >= NONCE_LIFETIME => Err(format!(
-                    "the nonce was issued {} ago; it is good for {NONCE_LIFETIME}",
-                    self.now.since(t)
-                )),
-                Some(_) => Ok(()),
-            },
-        );
+        self.check_nonce(&mut out, &nonce);
+        // The first sign-in to Windows: the password, against the hash
+        // Entra ID holds (a managed domain).
+        if request.string_claim("grant_type").ok() == Some("password") {
+            let user = &self.world.user;
+            let upn = request.string_claim("username").unwrap_or_default();
+            out.check_eq(
+                aad,
+                "User is known",
+                format!("username \"{upn}\" against the tenant's users"),
+                "MS-OAPXBC 3.2.5.1.2.1 (username)",
+                ("the user", user.upn.as_str(), upn),
+            );
+            let password = request.string_claim("password").unwrap_or_default();
+            super::tokens::check_password(&mut out, aad, "Entra ID", "sent", user, password);
+            return Ok(out);
+        }
         // The assertion: the user's key, registered from this device.
         let assertion_text = request
             .string_claim("assertion")
@@ -407,6 +460,35 @@ impl Run {
         Ok(out)
     }
 
+    /// Entra ID's check of a request's `request_nonce`: one it issued, still
+    /// fresh.
+    pub(crate) fn check_nonce(&self, out: &mut StepOutput, nonce: &str) {
+        let issued = self
+            .world
+            .azure_ad
+            .nonces
+            .iter()
+            .find(|(n, _)| *n == nonce)
+            .map(|(_, t)| *t);
+        out.check(
+            Actor::AzureAd,
+            "Nonce is fresh",
+            format!(
+                "request_nonce {}… against the nonces Entra ID issued, less than {NONCE_LIFETIME} old",
+                nonce.chars().take(12).collect::<String>()
+            ),
+            "MS-OAPXBC 3.1.5.1.1; lifetime modelled",
+            match issued {
+                None => Err("Entra ID never issued this nonce".into()),
+                Some(t) if self.now.since(t) >= NONCE_LIFETIME => Err(format!(
+                    "the nonce was issued {} ago; it is good for {NONCE_LIFETIME}",
+                    self.now.since(t)
+                )),
+                Some(_) => Ok(()),
+            },
+        );
+    }
+
     /// The PRT, and its session key encrypted to the device's transport key.
     pub(crate) fn issue_prt(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
@@ -423,9 +505,11 @@ impl Run {
             .and_then(|d| d.transport_key.clone())
             .ok_or_else(|| Error::Usage("Entra ID holds no transport key for the device".into()))?;
         let seed = self.world.seed;
-        let session_key: [u8; 32] = seed.bytes("azure-ad/prt-session-key");
-        let token = b64url(&seed.bytes::<64>("azure-ad/prt"));
-        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed.bytes("azure-ad/prt-oaep"));
+        // A second PRT (the PIN's, after the password's) draws its own values.
+        let n = self.world.azure_ad.prts.len();
+        let session_key: [u8; 32] = seed.bytes(&nth("azure-ad/prt-session-key", n));
+        let token = b64url(&seed.bytes::<64>(&nth("azure-ad/prt", n)));
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed.bytes(&nth("azure-ad/prt-oaep", n)));
         let encrypted_key = transport
             .encrypt(&mut rng, rsa::Oaep::new::<sha1::Sha1>(), &session_key)
             .map_err(|e| Error::Crypto(format!("RSA-OAEP to the transport key: {e}")))?;
@@ -433,7 +517,7 @@ impl Run {
             &json!({ "enc": "A256GCM", "alg": "RSA-OAEP" }),
             &session_key,
             encrypted_key,
-            seed.bytes("azure-ad/prt-iv"),
+            seed.bytes(&nth("azure-ad/prt-iv", n)),
             b"",
         );
         let upn = self.world.user.upn.clone();
@@ -607,6 +691,45 @@ fn hs256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
 const APP_RESOURCE: &str = "https://graph.microsoft.com";
 
 impl Run {
+    /// A compact JWS of `header` and `body` signed HS256 with the key the
+    /// TPM derives from the session key it holds and `context` (the
+    /// header's `ctx`); `None` when the TPM refused (the check says why).
+    pub(crate) fn sign_with_session_key(
+        &mut self,
+        out: &mut StepOutput,
+        header: &Value,
+        body: &Value,
+        context: &[u8],
+    ) -> Result<Option<String>> {
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(body.to_string().as_bytes())
+        );
+        let mut tpm_log = Vec::new();
+        let derived =
+            self.world
+                .device
+                .hmac_with_session_key(&kdf_input(context), self.now, &mut tpm_log);
+        out.tpm.extend(tpm_log);
+        let derived: [u8; 32] = match derived.map(<[u8; 32]>::try_from) {
+            Ok(Ok(k)) => k,
+            Ok(Err(_)) => return Err(Error::Usage("TPM2_HMAC gave no 32-byte key".into())),
+            Err(reason) => {
+                out.check(
+                    Actor::Tpm,
+                    "The TPM derives the signing key",
+                    "TPM2_HMAC with the session key over the KDF's input",
+                    "TPM 2.0 Part 3 §15.5; NIST SP 800-108",
+                    Err(reason),
+                );
+                return Ok(None);
+            }
+        };
+        let signature = hs256(&derived, input.as_bytes());
+        Ok(Some(format!("{input}.{}", b64url(&signature))))
+    }
+
     /// CloudAP asks for an app's token with the PRT, signed with a key
     /// derived from the session key.
     pub(crate) fn request_app_token(&mut self) -> Result<StepOutput> {
@@ -634,34 +757,9 @@ impl Run {
             "client_id": BROKER_CLIENT_ID,
             "resource": APP_RESOURCE,
         });
-        let input = format!(
-            "{}.{}",
-            b64url(header.to_string().as_bytes()),
-            b64url(body.to_string().as_bytes())
-        );
-        // The TPM derives the signing key from the session key it holds.
-        let mut tpm_log = Vec::new();
-        let derived =
-            self.world
-                .device
-                .hmac_with_session_key(&kdf_input(&context), now, &mut tpm_log);
-        out.tpm.extend(tpm_log);
-        let derived: [u8; 32] = match derived.map(<[u8; 32]>::try_from) {
-            Ok(Ok(k)) => k,
-            Ok(Err(_)) => return Err(Error::Usage("TPM2_HMAC gave no 32-byte key".into())),
-            Err(reason) => {
-                out.check(
-                    Actor::Tpm,
-                    "The TPM derives the signing key",
-                    "TPM2_HMAC with the session key over the KDF's input",
-                    "TPM 2.0 Part 3 §15.5; NIST SP 800-108",
-                    Err(reason),
-                );
-                return Ok(out);
-            }
+        let Some(token) = self.sign_with_session_key(&mut out, &header, &body, &context)? else {
+            return Ok(out);
         };
-        let signature = hs256(&derived, input.as_bytes());
-        let token = format!("{input}.{}", b64url(&signature));
         self.put(wire::APP_TOKEN_REQUEST, token.clone().into_bytes());
         out.artifact(jwt_artifact(
             wire::APP_TOKEN_REQUEST,
@@ -673,12 +771,17 @@ impl Run {
         Ok(out)
     }
 
-    /// Entra ID checks the PRT and the derived-key signature, answers with
-    /// an access token encrypted under another derived key; CloudAP opens it.
-    pub(crate) fn issue_app_token(&mut self) -> Result<StepOutput> {
-        let mut out = StepOutput::default();
+    /// Entra ID's checks of a JWT that presents a PRT (a token request, or
+    /// the x-ms-RefreshTokenCredential header, MS-OAPXBC 2.2.1.1): the PRT
+    /// is one it issued and still valid, and the JWT is signed (HS256) with
+    /// the key derived from that PRT's session key and the header's `ctx`.
+    /// Returns the PRT and the JWT's claims once both checks ran.
+    pub(crate) fn check_prt_signed(
+        &self,
+        out: &mut StepOutput,
+        text: &str,
+    ) -> Option<(IssuedPrt, Value)> {
         let aad = Actor::AzureAd;
-        let text = self.take_text(wire::APP_TOKEN_REQUEST)?;
         let parts: Vec<&str> = text.split('.').collect();
         let parsed = (parts.len() == 3)
             .then(|| {
@@ -696,7 +799,7 @@ impl Run {
                 "RFC 7515 §7.1",
                 Err("the request is not a compact JWS with JSON header and payload".into()),
             );
-            return Ok(out);
+            return None;
         };
         // The PRT: one Entra ID issued and still valid.
         let presented = body["refresh_token"].as_str().unwrap_or_default();
@@ -726,9 +829,7 @@ impl Run {
                 Some(_) => Ok(()),
             },
         );
-        let Some(prt) = prt else {
-            return Ok(out);
-        };
+        let prt = prt?;
         let context = header["ctx"]
             .as_str()
             .and_then(|c| Base64::decode_vec(c).ok())
@@ -754,6 +855,17 @@ impl Run {
                 Ok(())
             },
         );
+        Some((prt, body))
+    }
+
+    /// Entra ID checks the PRT and the derived-key signature, answers with
+    /// an access token encrypted under another derived key; CloudAP opens it.
+    pub(crate) fn issue_app_token(&mut self) -> Result<StepOutput> {
+        let mut out = StepOutput::default();
+        let text = self.take_text(wire::APP_TOKEN_REQUEST)?;
+        let Some((prt, body)) = self.check_prt_signed(&mut out, &text) else {
+            return Ok(out);
+        };
         if !out.ok() {
             return Ok(out);
         }

@@ -7,6 +7,7 @@ use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
+use crate::flows::Segment;
 use crate::formats::encoding::{base64, hex};
 use crate::formats::jws::{self, Jwk, JwkSet, Jws};
 use crate::seed::KeyPurpose;
@@ -322,13 +323,10 @@ impl Run {
             );
             return Ok(out);
         }
-        let typed_password = self
-            .world
-            .config
-            .options
-            .password
-            .clone()
-            .unwrap_or_else(|| self.world.user.password.clone());
+        if self.flow.info().has_segment(Segment::WindowsSignIn) {
+            return self.authorize_with_prt(out);
+        }
+        let typed_password = self.typed_password();
         let request: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
             .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
         let nonce = hex(&self.world.seed.bytes::<16>("sign-in/request-nonce"));
@@ -475,6 +473,141 @@ impl Run {
                 },
             );
         }
+        out.took = SimDuration::seconds(1);
+        Ok(out)
+    }
+
+    /// WAM opens Entra ID's authorization endpoint with the PRT in the
+    /// x-ms-RefreshTokenCredential header (MS-OAPXBC 2.2.1.1, 3.1.5.2.1.3)
+    /// instead of a password; Entra ID authenticates the user and the
+    /// device from the PRT it issued at Windows sign-in.
+    fn authorize_with_prt(&mut self, mut out: StepOutput) -> Result<StepOutput> {
+        let Some(prt) = self
+            .state
+            .prt
+            .clone()
+            .filter(|_| self.state.session_key_in_tpm)
+        else {
+            return Err(Error::Usage(
+                "WAM holds no PRT with its session key: the user has not signed in to Windows on this device".into(),
+            ));
+        };
+        let asked: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
+            .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
+        let context: [u8; 24] = self.world.seed.bytes("wam/prt-credential-context");
+        let header = json!({ "alg": "HS256", "typ": "JWT", "ctx": base64(&context) });
+        let body = json!({
+            "refresh_token": prt,
+            "request_nonce": self.state.nonce.clone().unwrap_or_default(),
+            "iat": self.now.unix_seconds(),
+            "win_ver": "10.0.26100.2314",
+            "windows_api_version": "2.0.1",
+        });
+        let Some(credential) = self.sign_with_session_key(&mut out, &header, &body, &context)?
+        else {
+            return Ok(out);
+        };
+        let client_id = asked.get("client_id").cloned().unwrap_or(Value::Null);
+        let request = json!({
+            "method": "GET",
+            "url": format!("https://login.microsoftonline.com/{}/oauth2/authorize", self.world.tenant.id),
+            "query": {
+                "response_type": "code",
+                "client_id": client_id,
+                "resource": asked.get("resource").cloned().unwrap_or(Value::Null),
+                "redirect_uri": format!("ms-appx-web://Microsoft.AAD.BrokerPlugin/{}", client_id.as_str().unwrap_or_default()),
+                "amr_values": asked.get("amr_values").cloned().unwrap_or(Value::Null),
+            },
+            "headers": { "x-ms-RefreshTokenCredential": credential },
+        });
+        let bytes = serde_json::to_vec(&request)
+            .map_err(|e| Error::malformed("authorization request", e.to_string()))?;
+        self.put(wire::SIGN_IN_REQUEST, bytes);
+        out.artifact(json_artifact(
+            wire::SIGN_IN_REQUEST,
+            "Authorization request with the PRT",
+            &request,
+            Some("the query parameters and the header are MS-OAPX's and MS-OAPXBC's; shown as JSON, they travel in the URL and an HTTP header"),
+        ));
+        out.artifact(jwt_artifact(
+            "prt-credential",
+            "x-ms-RefreshTokenCredential (HS256 with a key derived from the session key)",
+            &credential,
+            Some("the claims are MS-OAPXBC 2.2.1.1's; the key is derived from the session key and the header's ctx (SP 800-108, label AzureAD-SecureConversation)"),
+        ));
+        out.note("The TPM derived the signing key (TPM2_HMAC over the KDF's input): the PRT alone, copied off the device, could not sign this header.");
+
+        // Entra ID's side: only what arrived, and the PRTs and nonces it issued.
+        let aad = Actor::AzureAd;
+        let Some(arrived) = self.take_json(
+            wire::SIGN_IN_REQUEST,
+            &mut out,
+            aad,
+            "Request is well formed",
+            "MS-OAPX 2.2 (authorization request)",
+        )?
+        else {
+            return Ok(out);
+        };
+        let Some(credential) = arrived["headers"]["x-ms-RefreshTokenCredential"].as_str() else {
+            out.check(
+                aad,
+                "Request carries a PRT",
+                "the x-ms-RefreshTokenCredential header",
+                "MS-OAPXBC 2.2.1.1",
+                Err("the request has no x-ms-RefreshTokenCredential header: Entra ID would ask for a password".into()),
+            );
+            return Ok(out);
+        };
+        let Some((issued, claims)) = self.check_prt_signed(&mut out, credential) else {
+            return Ok(out);
+        };
+        if !out.ok() {
+            return Ok(out);
+        }
+        self.check_nonce(
+            &mut out,
+            claims["request_nonce"].as_str().unwrap_or_default(),
+        );
+        let device = self
+            .world
+            .azure_ad
+            .devices
+            .iter()
+            .find(|d| d.id == issued.device_id);
+        out.check(
+            aad,
+            "Device is registered and enabled",
+            format!(
+                "the PRT's device {} against Entra ID's {} device object(s)",
+                issued.device_id,
+                self.world.azure_ad.devices.len()
+            ),
+            "Entra ID device objects (AADSTS135011 for a disabled device)",
+            match device {
+                None => Err(format!("no device {} is registered", issued.device_id)),
+                Some(d) if !d.enabled => Err(
+                    "AADSTS135011: the device used during the authentication is disabled".into(),
+                ),
+                Some(_) => Ok(()),
+            },
+        );
+        out.check_eq(
+            aad,
+            "PRT is the user's",
+            "the user the PRT was issued to, against the tenant's user",
+            "MS-OAPXBC 3.2.5.1.3",
+            (
+                "the user",
+                self.world.user.upn.as_str(),
+                issued.upn.as_str(),
+            ),
+        );
+        let amr = arrived["query"]["amr_values"].as_str().unwrap_or_default();
+        out.note(format!(
+            "The PRT was issued at a password sign-in at {}; the request asks for amr_values={amr}, which the password alone does not satisfy.",
+            issued.issued
+        ));
         out.took = SimDuration::seconds(1);
         Ok(out)
     }

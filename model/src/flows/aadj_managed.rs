@@ -16,6 +16,7 @@ pub(super) const FLOW: Flow = Flow {
     actors: &[User, Sensor, Tpm, Cxh, Wam, CloudAp, Mfa, AzureAd, Adrs],
     segments: &[
         Segment::DeviceRegistration,
+        Segment::WindowsSignIn,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,

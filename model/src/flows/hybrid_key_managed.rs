@@ -18,6 +18,7 @@ pub(super) const FLOW: Flow = Flow {
     ],
     segments: &[
         Segment::DeviceRegistration,
+        Segment::WindowsSignIn,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
