@@ -35,6 +35,7 @@ pub mod error;
 pub mod export;
 pub mod formats;
 pub mod json_view;
+pub mod kerberos;
 pub mod pki;
 mod purpose;
 pub mod rs256;

@@ -165,6 +165,28 @@ test('the federation server does not answer', { timeout: 120_000 }, async (t) =>
   assertNoProblems(problems);
 });
 
+test('managed: the password goes into a PRT at Windows sign-in, and provisioning presents the PRT instead', { timeout: 120_000 }, async (t) => {
+  const SIGN_IN_REQUEST = PROVISIONING + 3; // WAM → Entra ID: authorization request with the PRT
+  const { page, problems, explorer } = await start(t, 'flow=aadj-managed&step=tokens.sign-in-request', SIGN_IN_REQUEST);
+  assert.equal(await explorer.waitForStep(SIGN_IN_REQUEST), 'done');
+  for (const title of ['PRT is one Entra ID issued', 'Signed with the session key', 'Nonce is fresh']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  assert.equal(await explorer.check('Password (first factor)'), undefined, 'no password at provisioning');
+  const tabs = (await explorer.artifactTabs().allInnerTexts()).join(' | ');
+  assert.match(tabs, /Authorization request with the PRT/);
+  assert.match(tabs, /x-ms-RefreshTokenCredential/);
+  const holdings = new HoldingsPanel(page);
+  assert.ok((await holdings.of('cloudap')).some((h) => h.item === 'Primary Refresh Token'));
+
+  // Another password typed at the sign-in screen: Entra ID refuses it
+  // there, in phase R, and no PRT comes.
+  await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=windows-sign-in.validate-prt-request&password=guess`);
+  assert.match(await explorer.haltText(), /Password \(first factor\)/);
+  assert.match((await explorer.check('Password (first factor)')).reason, /the password is wrong/);
+  assertNoProblems(problems);
+});
+
 test('hybrid key trust: sign-in is refused before the sync and works after it', { timeout: 150_000 }, async (t) => {
   // An old numeric link counts from provisioning's first step: after the
   // computer's hybrid join (11 steps) and the Windows sign-in (6), step 26
