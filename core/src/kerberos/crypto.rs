@@ -104,10 +104,21 @@ impl fmt::Display for CryptoError {
 impl std::error::Error for CryptoError {}
 
 /// A Kerberos key: its type and its bytes (EncryptionKey, RFC 4120 §5.2.9).
+/// Its length always fits its type.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Key {
     etype: Etype,
     bytes: Vec<u8>,
+}
+
+/// The cipher for a key whose length was checked when it was made.
+fn cipher(key: &[u8]) -> Aes {
+    match Aes::new(key) {
+        Ok(aes) => aes,
+        // Only 16 and 32 bytes reach here (Key::new checks, DK keeps the
+        // length); an all-zero AES-256 key would be the answer otherwise.
+        Err(_) => Aes::Aes256(Box::new(aes::Aes256::new(&[0u8; 32].into()))),
+    }
 }
 
 impl fmt::Debug for Key {
@@ -147,7 +158,7 @@ impl Key {
         let tkey = pbkdf2_hmac_sha1(password.as_bytes(), salt, iterations, etype.key_len());
         Key {
             etype,
-            bytes: derive(&tkey, b"kerberos"),
+            bytes: derive(&cipher(&tkey), b"kerberos"),
         }
     }
 
@@ -156,7 +167,7 @@ impl Key {
     fn for_usage(&self, usage: u32, which: u8) -> Vec<u8> {
         let mut constant = usage.to_be_bytes().to_vec();
         constant.push(which);
-        derive(&self.bytes, &constant)
+        derive(&cipher(&self.bytes), &constant)
     }
 
     /// encrypt (RFC 3961 §5.3): the confounder and the plaintext encrypted
@@ -167,7 +178,7 @@ impl Key {
         let ki = self.for_usage(usage, 0x55);
         let mut data = confounder.to_vec();
         data.extend_from_slice(plaintext);
-        let mut out = cts_encrypt(&ke, &data);
+        let mut out = cts_encrypt(&cipher(&ke), &data);
         out.extend_from_slice(&hmac_sha1(&ki, &data)[..MAC_LEN]);
         out
     }
@@ -181,7 +192,7 @@ impl Key {
         let (encrypted, mac) = ciphertext.split_at(ciphertext.len() - MAC_LEN);
         let ke = self.for_usage(usage, 0xAA);
         let ki = self.for_usage(usage, 0x55);
-        let data = cts_decrypt(&ke, encrypted);
+        let data = cts_decrypt(&cipher(&ke), encrypted);
         // Constant-time enough for a simulation; the comparison is the check.
         if hmac_sha1(&ki, &data)[..MAC_LEN] != *mac {
             return Err(CryptoError::Integrity);
@@ -209,8 +220,11 @@ impl Key {
 
 /// HMAC-SHA1 (RFC 2104).
 fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
-    // HMAC accepts a key of any length: new_from_slice cannot fail.
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    // HMAC accepts a key of any length, so `new_from_slice` cannot fail.
+    let mut mac = match <Hmac<Sha1> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return [0; 20],
+    };
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -293,43 +307,70 @@ fn gcd(a: usize, b: usize) -> usize {
 /// random-to-key is the identity for AES (RFC 3962 §6). DR encrypts the
 /// constant, n-folded to a block, then each output again, until there
 /// are enough bytes for a key.
-pub fn derive(key: &[u8], constant: &[u8]) -> Vec<u8> {
-    let mut block: [u8; BLOCK] = n_fold(constant, BLOCK)
-        .try_into()
-        .expect("n-fold gives a block");
+fn derive(key: &Aes, constant: &[u8]) -> Vec<u8> {
+    let mut block = [0u8; BLOCK];
+    block.copy_from_slice(&n_fold(constant, BLOCK));
     let mut out = Vec::with_capacity(key.len());
     while out.len() < key.len() {
-        block = encrypt_block(key, block);
+        block = key.encrypt_block(block);
         out.extend_from_slice(&block);
     }
     out.truncate(key.len());
     out
 }
 
-fn encrypt_block(key: &[u8], block: [u8; BLOCK]) -> [u8; BLOCK] {
-    let mut b = aes::Block::from(block);
-    match key.len() {
-        16 => aes::Aes128::new_from_slice(key)
-            .expect("16-byte key")
-            .encrypt_block(&mut b),
-        _ => aes::Aes256::new_from_slice(key)
-            .expect("32-byte key")
-            .encrypt_block(&mut b),
-    }
-    b.into()
+/// AES with a 128- or 256-bit key: the block cipher every function here
+/// runs on (its key schedule, so boxed).
+pub enum Aes {
+    Aes128(Box<aes::Aes128>),
+    Aes256(Box<aes::Aes256>),
 }
 
-fn decrypt_block(key: &[u8], block: [u8; BLOCK]) -> [u8; BLOCK] {
-    let mut b = aes::Block::from(block);
-    match key.len() {
-        16 => aes::Aes128::new_from_slice(key)
-            .expect("16-byte key")
-            .decrypt_block(&mut b),
-        _ => aes::Aes256::new_from_slice(key)
-            .expect("32-byte key")
-            .decrypt_block(&mut b),
+impl fmt::Debug for Aes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AES-{}", self.len() * 8)
     }
-    b.into()
+}
+
+impl Aes {
+    /// The cipher for a 16- or 32-byte key.
+    pub fn new(key: &[u8]) -> Result<Aes, CryptoError> {
+        if let Ok(k) = <[u8; 16]>::try_from(key) {
+            return Ok(Aes::Aes128(Box::new(aes::Aes128::new(&k.into()))));
+        }
+        match <[u8; 32]>::try_from(key) {
+            Ok(k) => Ok(Aes::Aes256(Box::new(aes::Aes256::new(&k.into())))),
+            Err(_) => Err(CryptoError::KeyLength {
+                etype: Etype::Aes256CtsHmacSha196,
+                got: key.len(),
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Aes::Aes128(_) => 16,
+            Aes::Aes256(_) => 32,
+        }
+    }
+
+    fn encrypt_block(&self, block: [u8; BLOCK]) -> [u8; BLOCK] {
+        let mut b = aes::Block::from(block);
+        match self {
+            Aes::Aes128(c) => c.encrypt_block(&mut b),
+            Aes::Aes256(c) => c.encrypt_block(&mut b),
+        }
+        b.into()
+    }
+
+    fn decrypt_block(&self, block: [u8; BLOCK]) -> [u8; BLOCK] {
+        let mut b = aes::Block::from(block);
+        match self {
+            Aes::Aes128(c) => c.decrypt_block(&mut b),
+            Aes::Aes256(c) => c.decrypt_block(&mut b),
+        }
+        b.into()
+    }
 }
 
 fn xor(a: [u8; BLOCK], b: &[u8]) -> [u8; BLOCK] {
@@ -344,7 +385,7 @@ fn xor(a: [u8; BLOCK], b: &[u8]) -> [u8; BLOCK] {
 /// input padded with zeros to whole blocks, then the last two blocks
 /// swapped and the (new) last one cut to the length of the last input
 /// block. One block or less is plain CBC of one zero-padded block.
-pub fn cts_encrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
+pub fn cts_encrypt(key: &Aes, data: &[u8]) -> Vec<u8> {
     let blocks = data.len().div_ceil(BLOCK).max(1);
     let mut previous = [0u8; BLOCK];
     let mut out: Vec<[u8; BLOCK]> = Vec::with_capacity(blocks);
@@ -352,7 +393,7 @@ pub fn cts_encrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
         let mut block = [0u8; BLOCK];
         let part = &data[(chunk * BLOCK).min(data.len())..((chunk + 1) * BLOCK).min(data.len())];
         block[..part.len()].copy_from_slice(part);
-        previous = encrypt_block(key, xor(block, &previous));
+        previous = key.encrypt_block(xor(block, &previous));
         out.push(previous);
     }
     if blocks == 1 {
@@ -366,7 +407,7 @@ pub fn cts_encrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// The inverse of [`cts_encrypt`]. Any length of at least one block comes
 /// back as the same length of plaintext.
-pub fn cts_decrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
+pub fn cts_decrypt(key: &Aes, data: &[u8]) -> Vec<u8> {
     let block_at = |i: usize| -> [u8; BLOCK] {
         let mut b = [0u8; BLOCK];
         let part = &data[(i * BLOCK).min(data.len())..((i + 1) * BLOCK).min(data.len())];
@@ -375,13 +416,13 @@ pub fn cts_decrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
     };
     let blocks = data.len().div_ceil(BLOCK).max(1);
     if blocks == 1 {
-        return decrypt_block(key, block_at(0)).to_vec();
+        return key.decrypt_block(block_at(0)).to_vec();
     }
     let mut out = Vec::with_capacity(data.len());
     let mut previous = [0u8; BLOCK];
     for i in 0..blocks - 2 {
         let c = block_at(i);
-        out.extend_from_slice(&xor(decrypt_block(key, c), &previous));
+        out.extend_from_slice(&xor(key.decrypt_block(c), &previous));
         previous = c;
     }
     // The swapped pair: the full block is the last CBC block; the partial
@@ -389,10 +430,10 @@ pub fn cts_decrypt(key: &[u8], data: &[u8]) -> Vec<u8> {
     let last_full = block_at(blocks - 2);
     let tail_len = data.len() - (blocks - 1) * BLOCK;
     let tail = &data[(blocks - 1) * BLOCK..];
-    let d = decrypt_block(key, last_full);
+    let d = key.decrypt_block(last_full);
     let mut before_last = d;
     before_last[..tail_len].copy_from_slice(tail);
-    out.extend_from_slice(&xor(decrypt_block(key, before_last), &previous));
+    out.extend_from_slice(&xor(key.decrypt_block(before_last), &previous));
     let last = xor(d, &before_last);
     out.extend_from_slice(&last[..tail_len]);
     out
@@ -538,7 +579,7 @@ mod tests {
     /// "chicken teriyaki", zero IV, for inputs of 17 to 64 bytes.
     #[test]
     fn cts_gives_rfc_3962_s_answers_and_comes_back() {
-        let key = b"chicken teriyaki";
+        let key = Aes::new(b"chicken teriyaki").unwrap();
         let input = b"I would like the General Gau's Chicken, please, and wonton soup.";
         for (len, output) in [
             (17, "c6 35 35 68 f2 bf 8c b4 d8 a5 80 36 2d a7 ff 7f 97"),
@@ -566,9 +607,9 @@ mod tests {
                  48 07 ef e8 36 ee 89 a5 26 73 0d bc 2f 7b c8 40 9d ad 8b bb 96 c4 cd c0 3b c1 03 e1 a1 94 bb d8",
             ),
         ] {
-            let encrypted = cts_encrypt(key, &input[..len]);
+            let encrypted = cts_encrypt(&key, &input[..len]);
             assert_eq!(encrypted, hex(output), "{len} bytes");
-            assert_eq!(cts_decrypt(key, &encrypted), input[..len], "{len} bytes back");
+            assert_eq!(cts_decrypt(&key, &encrypted), input[..len], "{len} bytes back");
         }
     }
 
@@ -651,7 +692,10 @@ mod tests {
             // Encrypting again with the confounder that decryption finds
             // gives the same bytes.
             let ke = key.for_usage(usage, 0xAA);
-            let data = cts_decrypt(&ke, &ciphertext[..ciphertext.len() - MAC_LEN]);
+            let data = cts_decrypt(
+                &Aes::new(&ke).unwrap(),
+                &ciphertext[..ciphertext.len() - MAC_LEN],
+            );
             let confounder: [u8; 16] = data[..16].try_into().unwrap();
             assert_eq!(key.encrypt(usage, confounder, plaintext.as_bytes()), ciphertext);
         }
