@@ -497,7 +497,16 @@ mod tests {
     fn string_to_key_gives_rfc_3962_s_answers() {
         let clef = "\u{1d11e}";
         assert_eq!(clef.as_bytes(), hex("f09d849e"));
-        let cases: [(u32, String, Vec<u8>, &str, &str, &str); 7] = [
+        // Iterations, pass phrase, salt, PBKDF2's 256 bits, the two keys.
+        type Case = (
+            u32,
+            String,
+            Vec<u8>,
+            &'static str,
+            &'static str,
+            &'static str,
+        );
+        let cases: [Case; 7] = [
             (
                 1,
                 "password".into(),
