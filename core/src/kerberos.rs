@@ -4,4 +4,6 @@
 //! own vectors; the messages and the KDC come next (issue: on-premises
 //! sign-in with real Kerberos).
 
+pub mod asn1;
 pub mod crypto;
+pub mod messages;
