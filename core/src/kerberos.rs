@@ -6,4 +6,5 @@
 
 pub mod asn1;
 pub mod crypto;
+pub mod dh;
 pub mod messages;
