@@ -8,3 +8,4 @@ pub mod asn1;
 pub mod crypto;
 pub mod dh;
 pub mod messages;
+pub mod pkinit;

@@ -25,15 +25,18 @@ mod template;
 #[cfg(test)]
 mod tests;
 
-pub use ca::{check_and_issue, verify_signed_content, EndEntity, IssueOutcome, Issuer};
+pub use ca::{
+    check_and_issue, signed_content_type, verify_signed_content, EndEntity, IssueOutcome, Issuer,
+};
 pub(crate) use certificate::x509_time;
 pub use certificate::{
-    certificate_public_key, certificate_validity, check_issued, enrollment_agent_certificate,
-    issuer_in, resign_certificate, revocation_list, root_certificate, subject_key_id,
-    subordinate_ca_certificate, Publication,
+    certificate_ekus, certificate_public_key, certificate_validity, check_issued,
+    enrollment_agent_certificate, issuer_in, kdc_certificate, resign_certificate, revocation_list,
+    root_certificate, self_signed_logon_certificate, subject_key_id, subordinate_ca_certificate,
+    Publication,
 };
 pub use cms::{
-    certificate_chain, chain_certificates, countersign, recountersign, sign_content,
+    certificate_chain, chain_certificates, countersign, recountersign, sign_content, sign_typed,
     unsigned_request,
 };
 pub use der_view::{certificate_fields, cms_fields, crl_fields, public_key_fields, request_fields};

@@ -227,6 +227,11 @@ pub fn verify_signed_content(
     Ok((content, cert_der))
 }
 
+/// The eContentType of the SignedData in `cms`.
+pub fn signed_content_type(cms: &[u8]) -> std::result::Result<ObjectIdentifier, String> {
+    Ok(parse_signed_data(cms)?.encap_content_info.econtent_type)
+}
+
 /// RFC 5652 §5.4 and §5.6: the content type and digest under the signature
 /// match the content, and the signature over the signed attributes verifies
 /// with the signer's key.

@@ -374,10 +374,19 @@ pub fn certificate_validity(der: &[u8]) -> Result<(SimTime, SimTime)> {
 
 /// Signs `tbs` with `key` (sha256WithRSAEncryption) and returns the
 /// certificate's DER.
-pub(super) fn sign_certificate(mut tbs: TbsCertificate, key: &RsaPrivateKey) -> Result<Vec<u8>> {
+pub(super) fn sign_certificate(tbs: TbsCertificate, key: &RsaPrivateKey) -> Result<Vec<u8>> {
+    sign_certificate_with(tbs, |tbs_der| crate::rs256::sign(key, tbs_der))
+}
+
+/// A certificate whose TBSCertificate `sign` signs (sha256WithRSAEncryption),
+/// wherever the key is: in memory, or in a TPM.
+fn sign_certificate_with(
+    mut tbs: TbsCertificate,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
     tbs.signature = sha256_with_rsa();
     let tbs_der = tbs.to_der().map_err(crypto("TBSCertificate"))?;
-    let signature = crate::rs256::sign(key, &tbs_der)?;
+    let signature = sign(&tbs_der)?;
     let cert = Certificate {
         tbs_certificate: tbs,
         signature_algorithm: sha256_with_rsa(),
@@ -628,6 +637,100 @@ pub fn enrollment_agent_certificate(
     sign_certificate(tbs, root_key)
 }
 
+/// A domain controller's certificate, as AD CS's Kerberos Authentication
+/// template issues it: the host name as subject CN and, with the domain,
+/// as dNSName subjectAltNames; KDC Authentication (RFC 4556 §3.2.4), Smart
+/// Card Logon, Client and Server Authentication; digitalSignature and
+/// keyEncipherment; key identifiers and the issuer's CDP and AIA.
+#[allow(clippy::too_many_arguments)]
+pub fn kdc_certificate(
+    issuer_key: &RsaPrivateKey,
+    issuer_cert: &[u8],
+    publication: &Publication,
+    kdc: &RsaPublicKey,
+    dns_names: &[&str],
+    serial: u64,
+    not_before: SimTime,
+) -> Result<Vec<u8>> {
+    let issuer = parse_certificate(issuer_cert)?;
+    let host = dns_names.first().copied().unwrap_or_default();
+    let subject = cn_name(host)?;
+    let info = spki(kdc)?;
+    let mut extensions = Vec::new();
+    push_extension(
+        &mut extensions,
+        &subject,
+        &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment),
+    )?;
+    push_eku(
+        &mut extensions,
+        &subject,
+        vec![
+            oid::CLIENT_AUTH,
+            oid::SERVER_AUTH,
+            oid::SMART_CARD_LOGON,
+            oid::KDC_AUTHENTICATION,
+        ],
+    )?;
+    let names = dns_names
+        .iter()
+        .map(|n| {
+            Ia5StringRef::new(n)
+                .map(|s| GeneralName::DnsName(s.into()))
+                .map_err(crypto("dNSName"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    push_extension(&mut extensions, &subject, &SubjectAltName(names))?;
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    push_extension(&mut extensions, &subject, &authority_key_id(&issuer)?)?;
+    push_publication(&mut extensions, &subject, publication)?;
+    let tbs = TbsParts {
+        serial: serial_number(serial)?,
+        issuer: issuer.tbs_certificate.subject.clone(),
+        not_before,
+        not_after: plus_years(not_before, 1),
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate(tbs, issuer_key)
+}
+
+/// The self-signed certificate a Windows Hello for Business key-trust
+/// client makes from the user key for PKINIT, signed by `sign` (the TPM,
+/// after the PIN): subject and issuer CN=`cn`, the key's own identifier,
+/// valid from `not_before` to `not_after`. No domain CA is involved: the
+/// KDC trusts the key, not the certificate, by finding it in the user's
+/// msDS-KeyCredentialLink (MS-PKCA 3.1.5.2.1.4).
+pub fn self_signed_logon_certificate(
+    public: &RsaPublicKey,
+    cn: &str,
+    not_before: SimTime,
+    not_after: SimTime,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let subject = cn_name(cn)?;
+    let info = spki(public)?;
+    let mut extensions = Vec::new();
+    push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
+    let tbs = TbsParts {
+        serial: serial_number(
+            u64::from_be_bytes(
+                Sha256::digest(info.subject_public_key.raw_bytes())[..8]
+                    .try_into()
+                    .unwrap_or([1; 8]),
+            ) >> 1,
+        )?,
+        issuer: subject.clone(),
+        not_before,
+        not_after,
+        subject,
+        spki: info,
+    }
+    .into_tbs(extensions)?;
+    sign_certificate_with(tbs, sign)
+}
+
 /// The extension with `oid`, if the certificate has one.
 pub(super) fn extension<'a>(
     cert: &'a Certificate,
@@ -637,6 +740,15 @@ pub(super) fn extension<'a>(
         .extensions
         .as_ref()
         .and_then(|exts| exts.iter().find(|e| &e.extn_id == id))
+}
+
+/// The extended key usages of the certificate in `der`.
+pub fn certificate_ekus(
+    der: &[u8],
+) -> std::result::Result<Vec<const_oid::ObjectIdentifier>, String> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| format!("the certificate does not decode: {e}"))?;
+    ekus(&cert)
 }
 
 /// The certificate's extended key usages; empty when it has none.

@@ -83,11 +83,11 @@ fn requester_attribute(requester: &str) -> Result<Attribute> {
     )
 }
 
-/// `id-data` content holding the PKCS#10 bytes.
-fn encapsulated(csr: &[u8]) -> Result<EncapsulatedContentInfo> {
+/// `econtent_type` content holding `bytes` (the PKCS#10, a PKINIT AuthPack).
+fn encapsulated(bytes: &[u8], econtent_type: ObjectIdentifier) -> Result<EncapsulatedContentInfo> {
     Ok(EncapsulatedContentInfo {
-        econtent_type: oid::ID_DATA,
-        econtent: Some(Any::new(Tag::OctetString, csr).map_err(crypto("eContent"))?),
+        econtent_type,
+        econtent: Some(Any::new(Tag::OctetString, bytes).map_err(crypto("eContent"))?),
     })
 }
 
@@ -115,10 +115,11 @@ pub fn countersign(
 ) -> Result<Vec<u8>> {
     signed_data(
         csr,
-        agent_key,
+        oid::ID_DATA,
         agent_cert,
         now,
         vec![requester_attribute(requester)?],
+        |bytes| crate::rs256::sign(agent_key, bytes),
     )
 }
 
@@ -131,22 +132,39 @@ pub fn sign_content(
     cert: &[u8],
     now: SimTime,
 ) -> Result<Vec<u8>> {
-    signed_data(content, key, cert, now, Vec::new())
+    signed_data(content, oid::ID_DATA, cert, now, Vec::new(), |bytes| {
+        crate::rs256::sign(key, bytes)
+    })
+}
+
+/// `content` of type `econtent_type` in a SignedData whose one SignerInfo
+/// `sign` signs (RSASSA-PKCS1-v1_5 with SHA-256 over the signed
+/// attributes: in a TPM, or with a key in memory), carrying `cert`: what
+/// PKINIT's signedAuthPack and dhSignedData are (RFC 4556 §3.2.1, §3.2.3).
+pub fn sign_typed(
+    content: &[u8],
+    econtent_type: ObjectIdentifier,
+    cert: &[u8],
+    now: SimTime,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    signed_data(content, econtent_type, cert, now, Vec::new(), sign)
 }
 
 fn signed_data(
     content_bytes: &[u8],
-    key: &RsaPrivateKey,
+    econtent_type: ObjectIdentifier,
     cert_der: &[u8],
     now: SimTime,
     extra: Vec<Attribute>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
 ) -> Result<Vec<u8>> {
     let cert = parse_certificate(cert_der)?;
-    let content = encapsulated(content_bytes)?;
+    let content = encapsulated(content_bytes, econtent_type)?;
     let signing_time = Any::encode_from(&x509_time(now)?).map_err(crypto("signingTime"))?;
     let digest = Any::new(Tag::OctetString, Sha256::digest(content_bytes).to_vec())
         .map_err(crypto("messageDigest"))?;
-    let content_type = Any::encode_from(&oid::ID_DATA).map_err(crypto("contentType"))?;
+    let content_type = Any::encode_from(&econtent_type).map_err(crypto("contentType"))?;
     let mut attributes = vec![
         attribute(oid::ID_CONTENT_TYPE, content_type)?,
         attribute(oid::ID_SIGNING_TIME, signing_time)?,
@@ -159,7 +177,7 @@ fn signed_data(
     // RFC 5652 §5.4: the signature covers the DER of the SET OF, with the
     // SET tag rather than the [0] IMPLICIT tag it has inside SignerInfo.
     let to_sign = signed_attrs.to_der().map_err(crypto("signedAttrs"))?;
-    let signature = crate::rs256::sign(key, &to_sign)?;
+    let signature = sign(&to_sign)?;
     let signer = SignerInfo {
         // RFC 5652 §5.3: version 1 with issuerAndSerialNumber.
         version: CmsVersion::V1,
@@ -175,8 +193,12 @@ fn signed_data(
     };
     let signed = SignedData {
         // RFC 5652 §5.1: version 1 for id-data, X.509 certificates only and
-        // version 1 SignerInfos.
-        version: CmsVersion::V1,
+        // version 1 SignerInfos; 3 for any other eContentType.
+        version: if econtent_type == oid::ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: SetOfVec::try_from(vec![sha256_algorithm()])
             .map_err(crypto("digestAlgorithms"))?,
         encap_content_info: content,
@@ -232,7 +254,7 @@ pub fn unsigned_request(csr: &[u8]) -> Result<Vec<u8>> {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![sha256_algorithm()])
             .map_err(crypto("digestAlgorithms"))?,
-        encap_content_info: encapsulated(csr)?,
+        encap_content_info: encapsulated(csr, oid::ID_DATA)?,
         certificates: None,
         crls: None,
         signer_infos: SignerInfos::try_from(Vec::new()).map_err(crypto("signerInfos"))?,

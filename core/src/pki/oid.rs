@@ -14,6 +14,10 @@ pub const SMART_CARD_LOGON: ObjectIdentifier =
 pub const USER_PRINCIPAL_NAME: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.20.2.3");
 /// `id-kp-serverAuth` (RFC 5280 §4.2.1.12).
+/// `id-pkinit-KPKdc` (RFC 4556 §3.2.4): KDC Authentication, the EKU a
+/// domain controller's certificate carries for PKINIT.
+pub const KDC_AUTHENTICATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.2.3.5");
+/// Server Authentication (RFC 5280 §4.2.1.12).
 pub const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
 /// `id-kp-clientAuth` (RFC 5280 §4.2.1.12).
 pub const CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
