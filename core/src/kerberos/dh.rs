@@ -7,10 +7,11 @@
 //! group 2 for interoperability); 1024-bit Diffie-Hellman is no longer
 //! acceptable, and group 14 is what current Windows clients and KDCs use.
 //!
-//! The private exponents are 256 bits drawn from the run's seeded stream:
-//! twice the 112-bit strength of a 2048-bit group, as NIST SP 800-56A rev. 3
-//! §5.6.1.1.1 asks at least for, and short enough that the modular
-//! exponentiation stays quick in a browser.
+//! The private exponents are 512 bits drawn from the run's seeded stream:
+//! RFC 4556 §3.2.1 asks that "the exponents should have at least twice as
+//! many bits as the symmetric keys that will be derived from them" (an
+//! AES-256 reply key), and a 512-bit exponent keeps the modular
+//! exponentiation quick in a browser.
 
 use super::crypto::{Etype, Key};
 use der::asn1::{BitString, ObjectIdentifier, Uint};
@@ -87,9 +88,9 @@ impl std::fmt::Debug for DhKeyPair {
 }
 
 impl DhKeyPair {
-    /// The pair whose private exponent is `secret` (256 bits from a seeded
+    /// The pair whose private exponent is `secret` (512 bits from a seeded
     /// stream; a zero secret is moved to 2, never a trivial key).
-    pub fn from_secret(secret: [u8; 32]) -> DhKeyPair {
+    pub fn from_secret(secret: [u8; 64]) -> DhKeyPair {
         let mut private = BigUint::from_bytes_be(&secret);
         if private < BigUint::from(2u32) {
             private = BigUint::from(2u32);
@@ -233,8 +234,8 @@ mod tests {
 
     #[test]
     fn both_parties_reach_the_same_secret_and_reply_key() {
-        let client = DhKeyPair::from_secret([1; 32]);
-        let kdc = DhKeyPair::from_secret([2; 32]);
+        let client = DhKeyPair::from_secret([1; 64]);
+        let kdc = DhKeyPair::from_secret([2; 64]);
         let a = client.shared_secret(&kdc.public_bytes()).unwrap();
         let b = kdc.shared_secret(&client.public_bytes()).unwrap();
         assert_eq!(a, b);
@@ -253,7 +254,7 @@ mod tests {
 
     #[test]
     fn trivial_public_values_are_refused() {
-        let me = DhKeyPair::from_secret([3; 32]);
+        let me = DhKeyPair::from_secret([3; 64]);
         let p = prime().to_bytes_be();
         let p_minus_1 = (prime() - BigUint::from(1u32)).to_bytes_be();
         for bad in [vec![0u8], vec![1u8], p_minus_1, p] {

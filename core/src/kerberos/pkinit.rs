@@ -38,6 +38,7 @@ pub mod error_code {
     pub const SKEW: i32 = 37;
     pub const MODIFIED: i32 = 41;
     pub const CLIENT_NOT_TRUSTED: i32 = 62;
+    pub const CLIENT_NAME_MISMATCH: i32 = 75;
     pub const INVALID_SIG: i32 = 64;
     pub const DH_KEY_PARAMETERS_NOT_ACCEPTED: i32 = 65;
     pub const PA_CHECKSUM_MUST_BE_INCLUDED: i32 = 79;
@@ -50,6 +51,7 @@ pub mod error_code {
             SKEW => "KRB_AP_ERR_SKEW",
             MODIFIED => "KRB_AP_ERR_MODIFIED",
             CLIENT_NOT_TRUSTED => "KDC_ERR_CLIENT_NOT_TRUSTED",
+            CLIENT_NAME_MISMATCH => "KDC_ERR_CLIENT_NAME_MISMATCH",
             INVALID_SIG => "KDC_ERR_INVALID_SIG",
             DH_KEY_PARAMETERS_NOT_ACCEPTED => "KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED",
             PA_CHECKSUM_MUST_BE_INCLUDED => "KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED",
@@ -87,7 +89,9 @@ fn octets(bytes: Vec<u8>) -> Result<OctetString> {
 #[derive(Debug)]
 pub struct Logon<'a> {
     pub realm: &'a str,
-    /// The client's name: the UPN as an enterprise name (RFC 6806 §5).
+    /// The client's name: the UPN as an enterprise name (RFC 6806 §5), as
+    /// public smart-card clients send a name with an "@" (Devolutions'
+    /// sspi-rs); which name type Windows itself sends is not published.
     pub upn: &'a str,
     pub now: SimTime,
     /// The request body's nonce, which the encrypted reply repeats.
@@ -209,7 +213,7 @@ pub struct Kdc<'a> {
 /// The KDC's fresh values for one answer, from the run's seeded streams.
 #[derive(Clone, Copy, Debug)]
 pub struct KdcSecrets {
-    pub dh: [u8; 32],
+    pub dh: [u8; 64],
     pub session_key: [u8; 32],
     pub ticket_confounder: [u8; 16],
     pub reply_confounder: [u8; 16],
@@ -382,6 +386,29 @@ pub fn kdc_answer(
         return refuse(checks, error_code::C_PRINCIPAL_UNKNOWN, cname);
     };
     let signing_key = crate::pki::certificate_public_key(&cert);
+    // MS-PKCA 3.1.5.2.1.4: the key found on another account than the one
+    // the request names is a name mismatch.
+    let owner = signing_key.as_ref().ok().and_then(|k| {
+        kdc.accounts
+            .iter()
+            .find(|a| a.key_credentials.contains(k))
+            .map(|a| a.sam_account_name.clone())
+    });
+    if let Some(other) = owner.filter(|o| *o != account.sam_account_name) {
+        checks.check::<()>(
+            "Key belongs to the account named",
+            format!(
+                "the signing key, found in {other}'s msDS-KeyCredentialLink, against the account the request names, {}",
+                account.sam_account_name
+            ),
+            "MS-PKCA 3.1.5.2.1.4",
+            Err(format!(
+                "the key is {other}'s, but the request names {}",
+                account.sam_account_name
+            )),
+        );
+        return refuse(checks, error_code::CLIENT_NAME_MISMATCH, cname);
+    }
     if checks
         .check(
             "Key found in msDS-KeyCredentialLink",
@@ -390,7 +417,7 @@ pub fn kdc_answer(
                 account.key_credentials.len(),
                 account.sam_account_name
             ),
-            "MS-PKCA 3.1.5.2.1.4 (key trust)",
+            "MS-PKCA 3.1.5.2.1.4 (key trust); KDC_ERR_CLIENT_NOT_TRUSTED as Windows and Samba's KDC answer",
             match signing_key {
                 Err(e) => Err(e.to_string()),
                 Ok(_) if account.key_credentials.is_empty() => Err(format!(
@@ -851,7 +878,7 @@ mod tests {
     }
 
     const SECRETS: KdcSecrets = KdcSecrets {
-        dh: [9; 32],
+        dh: [9; 64],
         session_key: [5; 32],
         ticket_confounder: [6; 16],
         reply_confounder: [7; 16],
@@ -863,7 +890,7 @@ mod tests {
         kdc_now: SimTime,
     ) -> (KdcAnswer, (Vec<Check>, Option<Tgt>)) {
         let w = world();
-        let dh = DhKeyPair::from_secret([8; 32]);
+        let dh = DhKeyPair::from_secret([8; 64]);
         let logon = Logon {
             realm: REALM,
             upn: UPN,
@@ -959,6 +986,14 @@ mod tests {
         let other = vec![account(vec![w.dc_key.to_public_key()])];
         let (a, _) = exchange(&other, |_| {}, NOW);
         assert_eq!(a.error, Some(error_code::CLIENT_NOT_TRUSTED));
+        // The key is another account's.
+        let mallory = KdcAccount {
+            sam_account_name: "mallory".into(),
+            upn: "mallory@contoso.com".into(),
+            key_credentials: vec![w.user.to_public_key()],
+        };
+        let (a, _) = exchange(&[account(Vec::new()), mallory], |_| {}, NOW);
+        assert_eq!(a.error, Some(error_code::CLIENT_NAME_MISMATCH));
         let nobody = vec![KdcAccount {
             upn: "someone@contoso.com".into(),
             ..account(Vec::new())
@@ -1012,7 +1047,7 @@ mod tests {
     #[test]
     fn the_client_refuses_a_reply_it_cannot_trust() {
         let w = world();
-        let dh = DhKeyPair::from_secret([8; 32]);
+        let dh = DhKeyPair::from_secret([8; 64]);
         let (answer, _) = exchange(&[account(vec![w.user.to_public_key()])], |_| {}, NOW);
         // Another nonce was expected.
         let expect = Expect {
@@ -1038,7 +1073,7 @@ mod tests {
         let (checks, _) = open_as_rep(&answer.reply, &expect, Actor::CloudAp);
         assert_eq!(failed(&checks).unwrap().0, "KDC certificate");
         // Another DH pair cannot open the reply.
-        let stranger = DhKeyPair::from_secret([1; 32]);
+        let stranger = DhKeyPair::from_secret([1; 64]);
         let expect = Expect {
             nonce: 0x1234_5678,
             pk_nonce: 0x0bad_cafe,

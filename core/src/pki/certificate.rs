@@ -701,7 +701,10 @@ pub fn kdc_certificate(
 /// after the PIN): subject and issuer CN=`cn`, the key's own identifier,
 /// valid from `not_before` to `not_after`. No domain CA is involved: the
 /// KDC trusts the key, not the certificate, by finding it in the user's
-/// msDS-KeyCredentialLink (MS-PKCA 3.1.5.2.1.4).
+/// msDS-KeyCredentialLink, and ignores chain errors (MS-PKCA 3.1.5.2.1.4).
+/// What Windows writes in it is not published: modelled on the one public
+/// tools make for the same logon (Whisker: `cn=<sAMAccountName>`,
+/// SHA-256 with RSA, a year).
 pub fn self_signed_logon_certificate(
     public: &RsaPublicKey,
     cn: &str,
