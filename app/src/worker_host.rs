@@ -1170,6 +1170,7 @@ mod tests {
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::HybridJoinCertificate,
                 KeyPurpose::EnterpriseDeviceCa,
+                KeyPurpose::DomainController,
             ]
         );
     }
@@ -1203,6 +1204,7 @@ mod tests {
                 KeyPurpose::EnrollmentAgent,
                 KeyPurpose::HybridJoinCertificate,
                 KeyPurpose::EnterpriseDeviceCa,
+                KeyPurpose::DomainController,
             ]
         );
         open(&mut host, 2, flow, Options::default());

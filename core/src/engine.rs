@@ -696,6 +696,19 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
         keys.push(KeyPurpose::EnterpriseIssuingCa);
         keys.push(KeyPurpose::EnrollmentAgent);
     }
+    // A sign-in on premises reaches a domain controller, whose KDC
+    // certificate the enterprise issuing CA under the root issued.
+    if info.segments.contains(&Segment::KeySync) {
+        for purpose in [
+            KeyPurpose::EnterpriseRootCa,
+            KeyPurpose::EnterpriseIssuingCa,
+            KeyPurpose::DomainController,
+        ] {
+            if !keys.contains(&purpose) {
+                keys.push(purpose);
+            }
+        }
+    }
     // The sign-in presents the device certificate, which a device that
     // joined before the run was given by the device CA then.
     if info.segments.contains(&Segment::SignIn) && !keys.contains(&KeyPurpose::DeviceCa) {

@@ -33,6 +33,7 @@ pub const SERVICE_CN: &str = "adfs.contoso.com";
 const ISSUING_SERIAL: u64 = 0x01;
 const AGENT_SERIAL: u64 = 0x02;
 const SERVICE_SERIAL: u64 = 0x03;
+const KDC_SERIAL: u64 = 0x04;
 /// The first serial number the CA gives during a run.
 const FIRST_SERIAL: u64 = 0x1000;
 
@@ -132,9 +133,49 @@ impl EnterprisePki {
     /// service certificates issued a month ago; the templates grant Enroll
     /// to groups of the domain whose SID is `domain_sid`.
     pub fn build(keys: &KeyVault, start: SimTime, domain_sid: &str) -> Result<Self> {
+        let ca = CertificationAuthority::build(keys, start, domain_sid)?;
+        let agent_key = keys.key(KeyPurpose::EnrollmentAgent)?.clone();
+        let agent_since = days_before(start, 30);
+        let agent_public = agent_key.to_public_key();
+        let agent_certificate = pki::enrollment_agent_certificate(
+            &ca.key,
+            &ca.certificate,
+            &ca.publication,
+            &agent_public,
+            AGENT_CN,
+            AGENT_SERIAL,
+            agent_since,
+            true,
+        )?;
+        let service_certificate = pki::enrollment_agent_certificate(
+            &ca.key,
+            &ca.certificate,
+            &ca.publication,
+            &agent_public,
+            SERVICE_CN,
+            SERVICE_SERIAL,
+            agent_since,
+            false,
+        )?;
+        Ok(EnterprisePki {
+            ca,
+            ra: RegistrationAuthority {
+                agent_certificate,
+                service_certificate,
+                agent_key,
+            },
+        })
+    }
+}
+
+impl CertificationAuthority {
+    /// The root and the issuing CA as they stood before the run (the root
+    /// two years old, the issuing CA certified a year ago), their CRLs, and
+    /// the templates, which grant Enroll to groups of the domain whose SID
+    /// is `domain_sid`. The same keys and start give the same bytes.
+    pub fn build(keys: &KeyVault, start: SimTime, domain_sid: &str) -> Result<Self> {
         let root_key = keys.key(KeyPurpose::EnterpriseRootCa)?.clone();
         let key = keys.key(KeyPurpose::EnterpriseIssuingCa)?.clone();
-        let agent_key = keys.key(KeyPurpose::EnrollmentAgent)?.clone();
         let root_certificate =
             pki::root_certificate(&root_key, ROOT_CN, days_before(start, 2 * 365), 20)?;
         let certificate = pki::subordinate_ca_certificate(
@@ -169,48 +210,34 @@ impl EnterprisePki {
             crl_since.plus(SimDuration::minutes(7 * 24 * 60)),
             52,
         )?;
-        let agent_since = days_before(start, 30);
-        let agent_public = agent_key.to_public_key();
-        let agent_certificate = pki::enrollment_agent_certificate(
-            &key,
-            &certificate,
-            &publication,
-            &agent_public,
-            AGENT_CN,
-            AGENT_SERIAL,
-            agent_since,
-            true,
-        )?;
-        let service_certificate = pki::enrollment_agent_certificate(
-            &key,
-            &certificate,
-            &publication,
-            &agent_public,
-            SERVICE_CN,
-            SERVICE_SERIAL,
-            agent_since,
-            false,
-        )?;
-        Ok(EnterprisePki {
-            ca: CertificationAuthority {
-                root_certificate,
-                certificate,
-                templates: vec![
-                    Template::windows_hello(domain_sid),
-                    Template::administrator(domain_sid),
-                ],
-                publication,
-                root_crl,
-                crl,
-                key,
-                issued: Vec::new(),
-            },
-            ra: RegistrationAuthority {
-                agent_certificate,
-                service_certificate,
-                agent_key,
-            },
+        Ok(CertificationAuthority {
+            root_certificate,
+            certificate,
+            templates: vec![
+                Template::windows_hello(domain_sid),
+                Template::administrator(domain_sid),
+            ],
+            publication,
+            root_crl,
+            crl,
+            key,
+            issued: Vec::new(),
         })
+    }
+
+    /// The domain controller's certificate, issued half a year before
+    /// `start` (AD CS's Kerberos Authentication template: autoenrolled by
+    /// every domain controller), for the key `kdc`.
+    pub fn kdc_certificate(&self, kdc: &RsaPublicKey, start: SimTime) -> Result<Vec<u8>> {
+        pki::kdc_certificate(
+            &self.key,
+            &self.certificate,
+            &self.publication,
+            kdc,
+            &[crate::world::DOMAIN_CONTROLLER, crate::world::DOMAIN],
+            KDC_SERIAL,
+            days_before(start, 182),
+        )
     }
 }
 

@@ -39,7 +39,9 @@ pub use cms::{
     certificate_chain, chain_certificates, countersign, recountersign, sign_content, sign_typed,
     unsigned_request,
 };
-pub use der_view::{certificate_fields, cms_fields, crl_fields, public_key_fields, request_fields};
+pub use der_view::{
+    certificate_fields, cms_fields, crl_fields, der_fields, public_key_fields, request_fields,
+};
 pub use device::{
     device_ca_certificate, enterprise_device_ca_certificate, hybrid_join_certificate,
     issue_device_certificate, read_device_certificate, read_hybrid_join_certificate,

@@ -23,6 +23,9 @@ pub enum KeyPurpose {
     /// The Enterprise DRS's device CA on AD FS, which issues the device
     /// certificates of an on-premises device registration.
     EnterpriseDeviceCa,
+    /// The domain controller's key, certified by the enterprise issuing CA
+    /// for KDC Authentication: it signs the KDC's half of PKINIT.
+    DomainController,
     /// A key of an attacker's own, which no party trusts: what an edit
     /// "signed by an attacker" uses. Not part of [`KeyPurpose::ALL`], the
     /// keys the flows need.
@@ -30,7 +33,7 @@ pub enum KeyPurpose {
 }
 
 impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 8] = [
+    pub const ALL: [KeyPurpose; 9] = [
         KeyPurpose::AzureAdTokenSigning,
         KeyPurpose::AdFsTokenSigning,
         KeyPurpose::EnterpriseRootCa,
@@ -39,6 +42,7 @@ impl KeyPurpose {
         KeyPurpose::DeviceCa,
         KeyPurpose::HybridJoinCertificate,
         KeyPurpose::EnterpriseDeviceCa,
+        KeyPurpose::DomainController,
     ];
 
     /// The name of its random stream (`Seed::rng`): never change one, or
@@ -53,6 +57,7 @@ impl KeyPurpose {
             KeyPurpose::DeviceCa => "azure-drs/device-ca",
             KeyPurpose::HybridJoinCertificate => "device/hybrid-join-certificate",
             KeyPurpose::EnterpriseDeviceCa => "adfs-drs/device-ca",
+            KeyPurpose::DomainController => "ad/domain-controller",
             KeyPurpose::Attacker => "attacker/signing-key",
         }
     }
@@ -68,6 +73,7 @@ impl KeyPurpose {
             KeyPurpose::EnterpriseDeviceCa => {
                 "device CA key of the Enterprise DRS on AD FS (RSA-2048)"
             }
+            KeyPurpose::DomainController => "the domain controller's KDC key (RSA-2048)",
             KeyPurpose::HybridJoinCertificate => {
                 "the computer's self-signed certificate key for the hybrid join (RSA-2048)"
             }

@@ -74,6 +74,26 @@ const ADFS_SERVICE_ACCOUNT_DN: &str = "CN=adfssvc,CN=Managed Service Accounts,DC
 
 /// The domain controller the on-premises services and the join task talk to.
 pub const DOMAIN_CONTROLLER: &str = "DC01.contoso.com";
+/// The Active Directory domain's DNS name.
+pub const DOMAIN: &str = "contoso.com";
+/// Its Kerberos realm: the DNS name in capitals.
+pub const REALM: &str = "CONTOSO.COM";
+
+/// What a domain controller's KDC holds beyond the directory: its key and
+/// certificate (from the enterprise issuing CA), the krbtgt key that
+/// encrypts every TGT, and the trust anchors a domain member has (the
+/// enterprise root and the issuing CA, which the domain's NTAuth store
+/// names).
+#[derive(Clone, Debug)]
+pub struct DomainController {
+    pub key: rsa::RsaPrivateKey,
+    pub certificate: Vec<u8>,
+    pub krbtgt: crate::kerberos::crypto::Key,
+    /// The krbtgt key's version number.
+    pub krbtgt_kvno: u32,
+    pub root_certificate: Vec<u8>,
+    pub issuing_certificate: Vec<u8>,
+}
 
 /// The last year a world can start in (its certificates run twenty years on).
 pub const LAST_START_YEAR: i64 = 9979;
@@ -366,6 +386,8 @@ pub struct World {
     pub sync: SyncSchedule,
     /// The enterprise PKI, set up the first time a flow needs it.
     pki: Option<EnterprisePki>,
+    /// The domain controller's KDC, set up the first time a sign-in reaches it.
+    domain_controller: Option<DomainController>,
 }
 
 impl World {
@@ -381,6 +403,40 @@ impl World {
         self.pki
             .as_mut()
             .ok_or_else(|| Error::Crypto("the enterprise PKI could not be kept".into()))
+    }
+
+    /// The domain controller's KDC, set up on first use: its certificate
+    /// from the enterprise issuing CA (the same CA, byte for byte, whether
+    /// or not the flow also enrolls users), the krbtgt key from the seed.
+    pub fn domain_controller(&mut self) -> Result<&DomainController> {
+        if self.domain_controller.is_none() {
+            let ca = match &self.pki {
+                Some(pki) => pki.ca.clone(),
+                None => crate::enterprise_pki::CertificationAuthority::build(
+                    &self.keys,
+                    self.config.start,
+                    &self.tenant.domain_sid,
+                )?,
+            };
+            let key = self.keys.key(KeyPurpose::DomainController)?.clone();
+            let certificate = ca.kdc_certificate(&key.to_public_key(), self.config.start)?;
+            let krbtgt = crate::kerberos::crypto::Key::new(
+                crate::kerberos::crypto::Etype::Aes256CtsHmacSha196,
+                &self.seed.bytes::<32>("ad/krbtgt-key"),
+            )
+            .map_err(|e| Error::Crypto(e.to_string()))?;
+            self.domain_controller = Some(DomainController {
+                key,
+                certificate,
+                krbtgt,
+                krbtgt_kvno: 2,
+                root_certificate: ca.root_certificate.clone(),
+                issuing_certificate: ca.certificate.clone(),
+            });
+        }
+        self.domain_controller
+            .as_ref()
+            .ok_or_else(|| Error::Crypto("the domain controller could not be kept".into()))
     }
 
     /// Generates the device keys, every infrastructure key and the PKI now
@@ -686,6 +742,7 @@ impl World {
             adfs: AdFsState::configured(),
             sync,
             pki: None,
+            domain_controller: None,
             config,
         })
     }

@@ -376,3 +376,43 @@ fn the_command_line_reproduces_the_pages_tamper_cases() {
     }
     assert_eq!(seen.len(), want.len());
 }
+
+#[test]
+fn the_kerberos_exchange_is_written_as_der_files_openssl_reads() {
+    let dir = scratch("cli-hybrid-key-managed");
+    let out = whfb(&[
+        "run",
+        "hybrid-key-managed",
+        "--seed",
+        "cli",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let kerberos: Vec<_> = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "Kerberos")
+        .collect();
+    // AS-REQ and KRB-ERROR before the sync, AS-REQ and AS-REP after it.
+    assert_eq!(kerberos.len(), 4, "{kerberos:?}");
+    for entry in &kerberos {
+        let file = entry["file"].as_str().unwrap();
+        assert!(file.ends_with(".der"), "{file}");
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        // [APPLICATION 10] AS-REQ, 11 AS-REP, 30 KRB-ERROR.
+        assert!([0x6A, 0x6B, 0x7E].contains(&bytes[0]), "{file}");
+        if Command::new("openssl").arg("version").output().is_ok() {
+            let parsed = Command::new("openssl")
+                .args(["asn1parse", "-inform", "DER", "-i", "-in"])
+                .arg(dir.join(file))
+                .output()
+                .unwrap();
+            assert!(parsed.status.success(), "{file}: {}", text(&parsed.stderr));
+            assert!(text(&parsed.stdout).contains("GENERALSTRING"), "{file}");
+        }
+    }
+}

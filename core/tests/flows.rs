@@ -678,6 +678,54 @@ fn a_prt_entra_id_no_longer_honours_is_refused_at_provisioning() {
 }
 
 #[test]
+fn on_premises_the_key_trust_sign_in_is_a_real_pkinit_exchange() {
+    use whfb_core::kerberos::{messages, pkinit};
+    for flow in ["hybrid-key-managed", "hybrid-key-federated"] {
+        let mut r = run(flow_id(flow), Options::default());
+        check_runs_to_its_end(&r);
+        let bytes = |action: Action, id: &str| -> Vec<u8> {
+            r.events()
+                .iter()
+                .filter(|e| e.action == action)
+                .flat_map(|e| &e.artifacts)
+                .find(|a| a.id == id)
+                .unwrap_or_else(|| panic!("{flow}: no {id}"))
+                .bytes
+                .clone()
+        };
+        // Before the sync: a KRB-ERROR, KDC_ERR_CLIENT_NOT_TRUSTED.
+        let error = bytes(Action::SignInBeforeSync, "sign-in-before-sync-reply");
+        let error = <messages::KrbError as der::Decode>::from_der(&error).unwrap();
+        assert_eq!(error.0.error_code.0, pkinit::error_code::CLIENT_NOT_TRUSTED);
+        // After it: an AS-REP whose TGT the domain controller's krbtgt key
+        // opens, naming the user.
+        let request = bytes(Action::SignInAfterSync, "sign-in-after-sync");
+        let request = <messages::AsReq as der::Decode>::from_der(&request).unwrap();
+        assert_eq!(
+            request.0.req_body.0.cname.unwrap().0.display(),
+            "alex.wilber@contoso.com"
+        );
+        let reply = bytes(Action::SignInAfterSync, "sign-in-after-sync-reply");
+        let reply = <messages::AsRep as der::Decode>::from_der(&reply).unwrap();
+        let ticket = der::Encode::to_der(&reply.0.ticket.0).unwrap();
+        let krbtgt = r.world_mut().domain_controller().unwrap().krbtgt.clone();
+        let part = pkinit::open_ticket(&ticket, &krbtgt).unwrap();
+        assert_eq!(part.cname.0.display(), "alexw", "{flow}");
+        assert_eq!(part.crealm.0.as_str(), "CONTOSO.COM");
+        // The client checked the KDC's certificate and opened its part.
+        let event = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::SignInAfterSync)
+            .unwrap();
+        for title in ["KDC certificate", "Reply opens with the Diffie-Hellman key"] {
+            let check = event.checks.iter().find(|c| c.title == title).unwrap();
+            assert!(check.result().is_ok(), "{flow}: {title}");
+        }
+    }
+}
+
+#[test]
 fn a_wrong_password_is_refused_by_the_identity_provider() {
     let r = run(
         flow_id("aadj-federated"),

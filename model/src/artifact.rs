@@ -102,6 +102,8 @@ pub enum ArtifactKind {
     Crl,
     /// A SubjectPublicKeyInfo, DER (RFC 5280 §4.1.2.7).
     PublicKey,
+    /// A Kerberos message, DER (RFC 4120 §5: AS-REQ, AS-REP, KRB-ERROR).
+    Kerberos,
     /// A structure whose format is not public; the project's own design.
     Modelled,
 }
@@ -125,6 +127,7 @@ impl ArtifactKind {
             Self::Certificate => "X.509 certificate (RFC 5280)",
             Self::Crl => "X.509 CRL (RFC 5280 §5)",
             Self::PublicKey => "SubjectPublicKeyInfo",
+            Self::Kerberos => "Kerberos message (RFC 4120 §5), DER",
             Self::Modelled => "modelled structure",
         }
     }
@@ -140,6 +143,7 @@ impl ArtifactKind {
             Self::Certificate => "crt",
             Self::Crl => "crl",
             Self::PublicKey => "pem",
+            Self::Kerberos => "der",
             Self::BcryptRsaPublicBlob
             | Self::KeyCredentialLink
             | Self::TpmPublic

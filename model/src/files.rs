@@ -23,6 +23,7 @@ pub fn tool_for(kind: ArtifactKind) -> &'static str {
         ArtifactKind::Certificate => "openssl x509 -in FILE -noout -text",
         ArtifactKind::Crl => "openssl crl -in FILE -noout -text",
         ArtifactKind::PublicKey => "openssl pkey -pubin -in FILE -noout -text",
+        ArtifactKind::Kerberos => "openssl asn1parse -inform DER -i -in FILE (its ASN.1 structure; RFC 4120 §5 names the fields)",
         ArtifactKind::Modelled => "a hex viewer: the format is the project's own",
     }
 }

@@ -1023,10 +1023,10 @@ fn sync_steps(phase: Phase, steps: &mut Vec<StepSpec>) {
 fn sync_phase_key_trust(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     steps.push(msg(Phase::D, User, Ad, Action::SignInBeforeSync, "Sign in on premises (too early)",
-        "If the user tries to sign in to an on-premises resource now, the domain controller looks for the key in msDS-KeyCredentialLink and does not find it: the key is only in Entra ID so far. The sign-in is refused."));
+        "If the user signs in to a domain resource now, Windows sends the domain controller a Kerberos AS-REQ with PKINIT: an AuthPack signed in the TPM with the Windows Hello key, under a self-signed certificate for it. The KDC checks the signature and the clock, then looks for that public key in the user's msDS-KeyCredentialLink and does not find it: the key is only in Entra ID so far. It answers with a KRB-ERROR, KDC_ERR_CLIENT_NOT_TRUSTED."));
     sync_steps(Phase::D, steps);
     steps.push(msg(Phase::D, User, Ad, Action::SignInAfterSync, "Sign in on premises",
-        "Now the domain controller finds the key, checks a signature the TPM made with it over the domain controller's challenge, and the sign-in succeeds."));
+        "The same AS-REQ again: now the KDC finds the key in msDS-KeyCredentialLink. It answers with an AS-REP: its Diffie-Hellman value signed with its own certificate from the enterprise CA, which the client checks (key trust needs that domain controller certificate too), and a TGT. Both sides derive the reply key from the Diffie-Hellman exchange, and the client opens its part of the reply with it."));
 }
 
 fn certificate_phases(flow: FlowId, steps: &mut Vec<StepSpec>) {

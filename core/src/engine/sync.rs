@@ -21,6 +21,18 @@ pub(crate) mod wire {
     pub const PKINIT_AFTER: &str = "sign-in-after-sync";
 }
 
+/// A Kerberos message as an artifact, its fields by their ASN.1 types.
+fn kerberos_artifact(id: &str, title: &str, der: &[u8]) -> crate::artifact::Artifact {
+    crate::artifact::Artifact::decoded(
+        id,
+        title,
+        crate::artifact::ArtifactKind::Kerberos,
+        der.to_vec(),
+        crate::pki::der_fields(der),
+        None,
+    )
+}
+
 /// Looks a public key up among DN-Binary msDS-KeyCredentialLink values, the
 /// way a domain controller or the RA does: parse each value (KeyID and
 /// KeyHash must hold), compare its key material with the presented key.
@@ -56,85 +68,174 @@ pub(crate) fn find_key(
 }
 
 impl Run {
-    /// A Kerberos PKINIT-style sign-in to a domain controller with the key
-    /// (modelled: the KDC challenge and the AS-REQ are not shown byte for byte).
+    /// A Windows Hello key-trust sign-in to a domain controller: a real
+    /// PKINIT AS exchange (RFC 4556, MS-PKCA) in one step. The client signs
+    /// a self-signed certificate for the user key and the AuthPack with it
+    /// in the TPM (after the PIN); the KDC checks the AS-REQ that arrived
+    /// against what Active Directory holds (the key in msDS-KeyCredentialLink)
+    /// and answers with an AS-REP or a KRB-ERROR; the client checks the
+    /// KDC's certificate and signature and opens the reply.
     pub(crate) fn sign_in_on_premises(&mut self, before_sync: bool) -> Result<StepOutput> {
+        use crate::kerberos::{dh::DhKeyPair, pkinit};
         let mut out = StepOutput::default();
-        let id = if before_sync {
-            wire::PKINIT_BEFORE
+        let (id, label) = if before_sync {
+            (wire::PKINIT_BEFORE, "before-sync")
         } else {
-            wire::PKINIT_AFTER
+            (wire::PKINIT_AFTER, "after-sync")
         };
-        let challenge: [u8; 32] = self.world.seed.bytes(id);
         let loaded = self
             .state
             .user_key
             .as_ref()
             .map(|k| k.loaded.clone())
             .ok_or_else(|| Error::Usage("the user key is not loaded".into()))?;
+        let public =
+            crate::device::rsa_public_key(&self.take(super::wire::keys::USER_KEY_PUBLIC)?)?;
+        let seed = self.world.seed;
+        let dh = DhKeyPair::from_secret(seed.bytes(&format!("kerberos/{label}/client-dh")));
+        let nonce = u32::from_be_bytes(seed.bytes(&format!("kerberos/{label}/nonce"))) >> 1;
+        let pk_nonce = u32::from_be_bytes(seed.bytes(&format!("kerberos/{label}/pk-nonce"))) >> 1;
+        let now = self.now;
         let pin = self.world.config.options.pin.clone();
+        let user = self.world.user.clone();
+        // The client: the certificate and the AuthPack, both signed in the
+        // TPM with the user key, which the PIN authorises.
         let mut log = Vec::new();
-        let signature = self
-            .world
-            .device
-            .sign_with_user_key(&loaded, &challenge, &pin, self.now, &mut log);
+        let device = &mut self.world.device;
+        let mut sign =
+            |bytes: &[u8]| device.sign_with_user_key(&loaded, bytes, &pin, now, &mut log);
+        let request = crate::pki::self_signed_logon_certificate(
+            &public,
+            &user.sam_account_name,
+            now,
+            now.plus(SimDuration::minutes(365 * 24 * 60)),
+            &mut sign,
+        )
+        .and_then(|certificate| {
+            let logon = pkinit::Logon {
+                realm: crate::world::REALM,
+                upn: &user.upn,
+                now,
+                nonce,
+                pk_nonce,
+                dh: &dh,
+                certificate: &certificate,
+            };
+            pkinit::as_req(&logon, &mut sign).map(|req| (certificate, req))
+        });
         out.tpm.extend(log);
-        let signature = match signature {
-            Ok(s) => s,
-            Err(reason) => {
+        let (certificate, request) = match request {
+            Ok(r) => r,
+            Err(Error::Tpm { source, .. }) => {
+                // The TPM's own words (TPM_RC_AUTH_FAIL, TPM_RC_LOCKOUT).
                 out.check(
                     Actor::Tpm,
                     "PIN authorises the key",
                     "the PIN-derived authValue",
                     "TPM 2.0 Part 1 §19.6.5",
-                    // The TPM's own words (TPM_RC_AUTH_FAIL, TPM_RC_LOCKOUT).
-                    Err(match reason {
-                        Error::Tpm { source, .. } => source.to_string(),
-                        other => other.to_string(),
-                    }),
+                    Err(source.to_string()),
                 );
                 return Ok(out);
             }
+            Err(other) => return Err(other),
         };
-        let public =
-            crate::device::rsa_public_key(&self.take(super::wire::keys::USER_KEY_PUBLIC)?)?;
-        let blob = BcryptRsaPublicBlob::from_public_key(&public)?;
-        let request = json!({
-            "kind": "Kerberos AS-REQ with PA-PK-AS-REQ (modelled)",
-            "cname": self.world.user.upn,
-            "realm": "CONTOSO.COM",
-            "kdc_challenge": crate::formats::encoding::hex(&challenge),
-            "key_id": blob.key_id(),
-            "signature": crate::formats::encoding::hex(&signature),
-        });
-        out.artifact(json_artifact(id, "Sign-in request to the domain controller", &request, Some("PKINIT (RFC 4556, MS-PKCA) reduced to its essentials: who, which key, a signature over the KDC's challenge")));
-        let found = find_key(&self.world.directory.key_credential_link, &blob);
-        let title = "Key found in msDS-KeyCredentialLink";
-        let compared = format!(
-            "the key ID {} against the user's msDS-KeyCredentialLink values",
-            blob.key_id()
-        );
-        let rule = "MS-PKCA 3.1.5.2.1.4 (key trust: the KDC maps the key to the account)";
-        out.check(Actor::Ad, title, compared, rule, found.clone().map(|_| ()));
+        out.artifact(crate::enterprise_pki::certificate_artifact(
+            &format!("{id}-certificate"),
+            "Self-signed certificate for the user key",
+            &certificate,
+            Some("what Windows writes in it is not published; made as public tools make it for the same logon (CN=sAMAccountName, a year): the KDC trusts the key, not the certificate"),
+        ));
+        self.put(id, request.clone());
+        out.artifact(kerberos_artifact(id, "AS-REQ with PA-PK-AS-REQ", &request));
+
+        // The domain controller: its own key, certificate and krbtgt key,
+        // the accounts as Active Directory holds them, and the bytes that
+        // arrived.
+        let arrived = self.take(id)?;
+        let accounts = vec![pkinit::KdcAccount {
+            sam_account_name: user.sam_account_name.clone(),
+            upn: user.upn.clone(),
+            key_credentials: self
+                .world
+                .directory
+                .key_credential_link
+                .iter()
+                .filter_map(|value| {
+                    let dn = DnBinary::parse(value).ok()?;
+                    let link = KeyCredentialLink::parse(dn.binary()).ok()?;
+                    BcryptRsaPublicBlob::parse(link.key_material())
+                        .and_then(|b| b.to_public_key())
+                        .ok()
+                })
+                .collect(),
+        }];
+        let secrets = pkinit::KdcSecrets {
+            dh: seed.bytes(&format!("kerberos/{label}/kdc-dh")),
+            session_key: seed.bytes(&format!("kerberos/{label}/session-key")),
+            ticket_confounder: seed.bytes(&format!("kerberos/{label}/ticket-confounder")),
+            reply_confounder: seed.bytes(&format!("kerberos/{label}/reply-confounder")),
+        };
+        let dc = self.world.domain_controller()?.clone();
+        let kdc = pkinit::Kdc {
+            realm: crate::world::REALM,
+            krbtgt: &dc.krbtgt,
+            krbtgt_kvno: dc.krbtgt_kvno,
+            key: &dc.key,
+            certificate: &dc.certificate,
+            accounts: &accounts,
+        };
+        let answer = pkinit::kdc_answer(&kdc, &arrived, now, secrets)?;
+        out.record(answer.checks);
+        let reply_id = format!("{id}-reply");
+        self.put(&reply_id, answer.reply.clone());
+        out.artifact(kerberos_artifact(
+            &reply_id,
+            if answer.error.is_some() {
+                "KRB-ERROR from the domain controller"
+            } else {
+                "AS-REP with PA-PK-AS-REP and the TGT"
+            },
+            &answer.reply,
+        ));
         if before_sync {
-            if let Some(last) = out.checks.last_mut() {
-                last.expect_refusal = true;
+            // The refusal is what this step shows.
+            for check in &mut out.checks {
+                if !check.outcome.passed() {
+                    check.expect_refusal = true;
+                }
             }
-            out.note("Refused, as expected: the key is registered in Entra ID but has not been synchronised to on-premises AD yet. The KDC answers KDC_ERR_CLIENT_NOT_TRUSTED.");
+            out.note("Refused, as expected: the key is registered in Entra ID but has not been synchronised to on-premises AD yet, so the KDC answers KDC_ERR_CLIENT_NOT_TRUSTED.");
             return Ok(out);
         }
-        if found.is_ok() {
-            let verify = crate::rs256::verify(&public, &challenge, &signature);
-            out.check(
-                Actor::Ad,
-                "Signature over the KDC challenge",
-                "RSASSA-PKCS1-v1_5 SHA-256 signature, verified with the key from msDS-KeyCredentialLink",
-                "RFC 4556 §3.2.1 (signed AuthPack, modelled)",
-                verify,
-            );
-            if out.ok() {
-                out.note("The KDC issues a TGT: the user is signed in on premises with Windows Hello for Business.");
-            }
+        if answer.error.is_some() {
+            return Ok(out);
+        }
+        // The client: the KDC's certificate and signature, its nonce, and the
+        // reply key from Diffie-Hellman.
+        let reply = self.take(&reply_id)?;
+        let expect = pkinit::Expect {
+            nonce,
+            pk_nonce,
+            dh: &dh,
+            root: &dc.root_certificate,
+            issuing: &dc.issuing_certificate,
+            now,
+        };
+        let (checks, tgt) = pkinit::open_as_rep(&reply, &expect, Actor::User);
+        out.record(checks);
+        if let Some(tgt) = tgt {
+            out.artifact(crate::enterprise_pki::certificate_artifact(
+                &format!("{id}-kdc-certificate"),
+                "The domain controller's certificate (KDC Authentication)",
+                &tgt.kdc_certificate,
+                None,
+            ));
+            out.note(format!(
+                "The KDC issued a TGT for {}@{}, good until {}: the user is signed in on premises with Windows Hello for Business.",
+                user.sam_account_name,
+                crate::world::REALM,
+                tgt.endtime
+            ));
         }
         Ok(out)
     }

@@ -39,6 +39,8 @@ const IA5_STRING: u8 = 0x16;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 const VISIBLE_STRING: u8 = 0x1A;
+/// GeneralString: Kerberos's KerberosString and Realm (RFC 4120 §5.2.1).
+const GENERAL_STRING: u8 = 0x1B;
 const BMP_STRING: u8 = 0x1E;
 const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
@@ -361,7 +363,7 @@ fn string_text(t: &Tlv<'_>) -> Option<String> {
     let v = t.value();
     match t.tag {
         UTF8_STRING => std::str::from_utf8(v).ok().map(str::to_string),
-        PRINTABLE_STRING | IA5_STRING | VISIBLE_STRING => v
+        PRINTABLE_STRING | IA5_STRING | VISIBLE_STRING | GENERAL_STRING => v
             .is_ascii()
             .then(|| v.iter().map(|b| char::from(*b)).collect()),
         // T.61 read as Latin-1, as most decoders do.
@@ -407,10 +409,12 @@ fn type_name(tag: u8) -> String {
         UTC_TIME => "UTCTime".into(),
         GENERALIZED_TIME => "GeneralizedTime".into(),
         VISIBLE_STRING => "VisibleString".into(),
+        GENERAL_STRING => "GeneralString".into(),
         BMP_STRING => "BMPString".into(),
         SEQUENCE => "SEQUENCE".into(),
         SET => "SET".into(),
         t if t & 0xC0 == 0x80 => format!("[{}]", t & 0x1F),
+        t if t & 0xC0 == 0x40 => format!("[APPLICATION {}]", t & 0x1F),
         t => format!("tag 0x{t:02X}"),
     }
 }
@@ -430,7 +434,9 @@ fn value_text(t: &Tlv<'_>) -> String {
         OBJECT_IDENTIFIER => oid_text(t),
         UTC_TIME | GENERALIZED_TIME => time_text(t),
         UTF8_STRING | PRINTABLE_STRING | TELETEX_STRING | IA5_STRING | VISIBLE_STRING
-        | BMP_STRING => string_text(t).unwrap_or_else(|| "(not valid text for its type)".into()),
+        | GENERAL_STRING | BMP_STRING => {
+            string_text(t).unwrap_or_else(|| "(not valid text for its type)".into())
+        }
         _ if t.constructed() => format!("{} bytes", t.value().len()),
         _ => bytes_text(t.value()),
     }
@@ -666,6 +672,14 @@ fn bit_string_signature(t: &Tlv<'_>, name: &str, note: &str, spec: &str) -> Resu
 /// The decoded view of a DER X.509 certificate (RFC 5280 §4.1): one field,
 /// `Certificate`, covering all the bytes.
 /// A SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), field by field.
+/// Any DER element, field by field by its ASN.1 types alone: what the
+/// inspector shows of a structure it has no schema for yet (the Kerberos
+/// messages).
+pub fn der_fields(der: &[u8]) -> Result<Vec<Field>> {
+    let t = top(der, "DER")?;
+    Ok(vec![generic(&t, 0)?])
+}
+
 pub fn public_key_fields(der: &[u8]) -> Result<Vec<Field>> {
     let t = top(der, "SubjectPublicKeyInfo")?;
     Ok(vec![spki(
