@@ -1168,9 +1168,9 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnterpriseIssuingCa,
                 KeyPurpose::EnrollmentAgent,
+                KeyPurpose::DomainController,
                 KeyPurpose::HybridJoinCertificate,
                 KeyPurpose::EnterpriseDeviceCa,
-                KeyPurpose::DomainController,
             ]
         );
     }
@@ -1202,9 +1202,9 @@ mod tests {
                 KeyPurpose::EnterpriseRootCa,
                 KeyPurpose::EnterpriseIssuingCa,
                 KeyPurpose::EnrollmentAgent,
+                KeyPurpose::DomainController,
                 KeyPurpose::HybridJoinCertificate,
                 KeyPurpose::EnterpriseDeviceCa,
-                KeyPurpose::DomainController,
             ]
         );
         open(&mut host, 2, flow, Options::default());

@@ -19,6 +19,7 @@ mod federated_join;
 mod holdings;
 mod hybrid_join;
 mod join;
+mod kerberos;
 mod keys;
 mod registration;
 mod sign_in;
@@ -178,6 +179,13 @@ pub(crate) struct RunState {
     pub app_token: bool,
     /// The provisioning app holds the user key's public half and attestation.
     pub app_user_key: bool,
+    /// The Kerberos client's Diffie-Hellman pair and nonces, once it built
+    /// an AS-REQ; the AS-REQ before it is sent; the KDC's answer before it
+    /// is sent; the TGT the client obtained.
+    pub kerberos: Option<kerberos::KerberosClient>,
+    pub as_req: Option<Vec<u8>>,
+    pub as_rep: Option<Vec<u8>>,
+    pub tgt: Option<crate::kerberos::pkinit::Tgt>,
 }
 
 /// A flow being run against a world.
@@ -576,6 +584,11 @@ impl Run {
             ReturnCertificateToRa => self.return_certificate_to_ra(),
             ReturnCertificate => self.return_certificate(),
             InstallCertificate => self.install_certificate(),
+            SignAuthPack => self.sign_auth_pack(),
+            SendAsReq => self.send_as_req(),
+            CheckAsReq => self.check_as_req(),
+            ReturnAsRep => self.return_as_rep(),
+            OpenAsRep => self.open_as_rep(),
         }
     }
 
@@ -698,7 +711,8 @@ pub fn keys_needed(flow: FlowId) -> Vec<KeyPurpose> {
     }
     // A sign-in on premises reaches a domain controller, whose KDC
     // certificate the enterprise issuing CA under the root issued.
-    if info.segments.contains(&Segment::KeySync) {
+    if info.segments.contains(&Segment::KeySync) || info.segments.contains(&Segment::KerberosSignIn)
+    {
         for purpose in [
             KeyPurpose::EnterpriseRootCa,
             KeyPurpose::EnterpriseIssuingCa,

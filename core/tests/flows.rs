@@ -725,6 +725,87 @@ fn on_premises_the_key_trust_sign_in_is_a_real_pkinit_exchange() {
     }
 }
 
+/// A run of `flow` through the step `id`.
+fn run_to(flow: &str, id: &str) -> Run {
+    let mut r = Run::new(world(Options::default()), flow_id(flow));
+    let at = r.script().resolve(id).unwrap();
+    r.run_through(at).unwrap();
+    assert!(r.halted().is_none(), "{flow}: stopped before {id}");
+    r
+}
+
+#[test]
+fn every_domain_flow_ends_with_a_tgt_from_the_domain_controller() {
+    use whfb_core::kerberos::{messages, pkinit};
+    for (flow, trust_check) in [
+        ("onprem-key", "Key found in msDS-KeyCredentialLink"),
+        ("onprem-cert", "Strong mapping: the SID extension"),
+        ("hybrid-cert-async", "Certificate chains to an NTAuth CA"),
+        ("hybrid-cert-sync", "Certificate not revoked"),
+    ] {
+        let mut r = run(flow_id(flow), Options::default());
+        check_runs_to_its_end(&r);
+        let last = r.events().last().unwrap();
+        assert_eq!(last.id.to_string(), "kerberos.open-as-rep", "{flow}");
+        let check = r
+            .events()
+            .iter()
+            .filter(|e| e.action == Action::CheckAsReq)
+            .flat_map(|e| &e.checks)
+            .find(|c| c.title == trust_check)
+            .unwrap_or_else(|| panic!("{flow}: no {trust_check}"));
+        assert!(check.result().is_ok(), "{flow}");
+        let reply = r.wire("kerberos-as-rep").unwrap().to_vec();
+        let reply = <messages::AsRep as der::Decode>::from_der(&reply).unwrap();
+        let ticket = der::Encode::to_der(&reply.0.ticket.0).unwrap();
+        let krbtgt = r.world_mut().domain_controller().unwrap().krbtgt.clone();
+        let part = pkinit::open_ticket(&ticket, &krbtgt).unwrap();
+        assert_eq!(part.cname.0.display(), "alexw", "{flow}");
+    }
+}
+
+#[test]
+fn the_kdc_refuses_what_it_cannot_trust() {
+    // A key that is no longer in AD (key trust).
+    let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    r.world_mut().directory.key_credential_link.clear();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "Key found in msDS-KeyCredentialLink",
+        "empty",
+    );
+    // A certificate whose SID is not the account's (certificate trust):
+    // KDC_ERR_CERTIFICATE_MISMATCH.
+    let mut r = run_to("onprem-cert", "kerberos.send-as-req");
+    r.world_mut().user.sid = "S-1-5-21-1-2-3-4242".into();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "Strong mapping: the SID extension",
+        "not the account's SID",
+    );
+    // Six minutes between the client's clock and the KDC's.
+    let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    r.advance_clock(whfb_core::clock::SimDuration::minutes(6));
+    r.run_to_end();
+    assert_halted_at(&r, Action::CheckAsReq, "Clock skew", "apart");
+    // The request body edited on the wire: its checksum no longer holds.
+    let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    let mut req = r.wire("kerberos-as-req").unwrap().to_vec();
+    let realm = req.len() - 160
+        + req[req.len() - 160..]
+            .windows(11)
+            .position(|w| w == b"CONTOSO.COM")
+            .unwrap();
+    req[realm] = b'X';
+    r.tamper("kerberos-as-req", req).unwrap();
+    r.run_to_end();
+    assert_halted_at(&r, Action::CheckAsReq, "Request checksum", "changed after");
+}
+
 #[test]
 fn a_wrong_password_is_refused_by_the_identity_provider() {
     let r = run(

@@ -22,6 +22,9 @@ pub enum Actor {
     /// The Cloud Authentication Provider's Entra ID plug-in (CloudAP), which
     /// signs the user in to Windows and holds the Primary Refresh Token.
     CloudAp,
+    /// Windows' Kerberos client (the Kerberos package in LSA), which signs
+    /// the user in to the domain with PKINIT and holds the TGT.
+    Kerberos,
     /// The device's TPM, with its key pre-generation pool.
     Tpm,
     /// A Windows Hello compatible biometric sensor.
@@ -48,7 +51,7 @@ pub enum Actor {
 
 impl Actor {
     /// Every actor, in the order lanes are drawn (left to right).
-    pub const ALL: [Actor; 16] = [
+    pub const ALL: [Actor; 17] = [
         Actor::User,
         Actor::Sensor,
         Actor::Tpm,
@@ -56,6 +59,7 @@ impl Actor {
         Actor::Cxh,
         Actor::Wam,
         Actor::CloudAp,
+        Actor::Kerberos,
         Actor::AdFs,
         Actor::Mfa,
         Actor::AzureAd,
@@ -74,6 +78,7 @@ impl Actor {
             Actor::Cxh => "Provisioning app (CXH)",
             Actor::Wam => "Web Account Manager",
             Actor::CloudAp => "CloudAP (sign-in)",
+            Actor::Kerberos => "Kerberos (sign-in)",
             Actor::Dsreg => "Join task (dsregcmd)",
             Actor::Tpm => "TPM",
             Actor::Sensor => "Biometric sensor",
@@ -96,6 +101,7 @@ impl Actor {
             Actor::Cxh => "cxh",
             Actor::Wam => "wam",
             Actor::CloudAp => "cloudap",
+            Actor::Kerberos => "kerberos",
             Actor::Dsreg => "dsreg",
             Actor::Tpm => "tpm",
             Actor::Sensor => "sensor",
@@ -118,6 +124,7 @@ impl Actor {
             Actor::Cxh
             | Actor::Wam
             | Actor::CloudAp
+            | Actor::Kerberos
             | Actor::Dsreg
             | Actor::Tpm
             | Actor::Sensor => Place::Device,

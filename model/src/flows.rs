@@ -85,11 +85,14 @@ pub enum Segment {
     /// nonce, the user key's assertion, the device-signed request, and the
     /// Primary Refresh Token with its session key.
     SignIn,
+    /// Phase S on a domain: the PIN's sign-in to a domain controller with
+    /// PKINIT (key trust or certificate trust), which ends with a TGT.
+    KerberosSignIn,
 }
 
 impl Segment {
     /// Every segment; its slug is the first half of a step's id.
-    pub const ALL: [Segment; 9] = [
+    pub const ALL: [Segment; 10] = [
         Segment::DeviceRegistration,
         Segment::WindowsSignIn,
         Segment::Tokens,
@@ -99,6 +102,7 @@ impl Segment {
         Segment::SyncBeforeEnrollment,
         Segment::CertificateEnrollment,
         Segment::SignIn,
+        Segment::KerberosSignIn,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -112,6 +116,7 @@ impl Segment {
             Segment::CertificateEnrollment => "enrollment",
             Segment::WindowsSignIn => "windows-sign-in",
             Segment::SignIn => "sign-in",
+            Segment::KerberosSignIn => "kerberos",
         }
     }
 

@@ -117,11 +117,17 @@ pub enum Action {
     ReturnCertificateToRa,
     ReturnCertificate,
     InstallCertificate,
+    // Kerberos sign-in to a domain controller (PKINIT).
+    SignAuthPack,
+    SendAsReq,
+    CheckAsReq,
+    ReturnAsRep,
+    OpenAsRep,
 }
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 64] = [
+    pub const ALL: [Action; 69] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -186,6 +192,11 @@ impl Action {
         Action::ReturnCertificateToRa,
         Action::ReturnCertificate,
         Action::InstallCertificate,
+        Action::SignAuthPack,
+        Action::SendAsReq,
+        Action::CheckAsReq,
+        Action::ReturnAsRep,
+        Action::OpenAsRep,
     ];
 
     /// The second half of a step's id: the action in kebab case.
@@ -255,6 +266,11 @@ impl Action {
             Action::ReturnCertificateToRa => "return-certificate-to-ra",
             Action::ReturnCertificate => "return-certificate",
             Action::InstallCertificate => "install-certificate",
+            Action::SignAuthPack => "sign-auth-pack",
+            Action::SendAsReq => "send-as-req",
+            Action::CheckAsReq => "check-as-req",
+            Action::ReturnAsRep => "return-as-rep",
+            Action::OpenAsRep => "open-as-rep",
         }
     }
 
@@ -556,6 +572,7 @@ pub fn script(flow: FlowId) -> Script {
             Segment::CertificateEnrollment => certificate_phases(flow, &mut steps),
             Segment::SignIn => phase_s(&mut steps),
             Segment::WindowsSignIn => windows_sign_in(&mut steps),
+            Segment::KerberosSignIn => kerberos_sign_in(flow, &mut steps),
         }
         for step in &mut steps[first..] {
             step.id.segment = segment;
@@ -603,10 +620,20 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         }],
         // Phase R is named by the device registration that precedes it.
         Segment::WindowsSignIn => Vec::new(),
+        // Phase S is named by the Entra sign-in where there is one.
+        Segment::KerberosSignIn => vec![PhaseSpec {
+            phase: Phase::S,
+            name: "First sign-in with the PIN",
+            summary: "The user signs in to Windows with the new PIN: the TPM signs a PKINIT request with the user key, the domain controller checks it against Active Directory and answers with a Kerberos TGT.",
+        }],
         Segment::SignIn => vec![PhaseSpec {
             phase: Phase::S,
             name: "First sign-in with the PIN",
-            summary: "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce, and Entra ID returns a Primary Refresh Token whose session key only this device's TPM can open.",
+            summary: if flow.info().has_segment(Segment::KerberosSignIn) {
+                "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce for a Primary Refresh Token whose session key only this device's TPM can open, and signs a PKINIT request for which the domain controller returns a Kerberos TGT."
+            } else {
+                "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce, and Entra ID returns a Primary Refresh Token whose session key only this device's TPM can open."
+            },
         }],
         Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
@@ -883,6 +910,37 @@ fn phase_s(steps: &mut Vec<StepSpec>) {
         "When an app needs a token, CloudAP asks Entra ID with the PRT. It signs the request (HS256) with a key derived from the session key and a fresh context: a PRT copied off the device is no use without the session key."));
     steps.push(msg(S, AzureAd, CloudAp, Action::IssueAppToken, "Access token, encrypted to the session key",
         "Entra ID finds the PRT, derives the same key from the session key it kept and the request's context, and checks the signature. It answers with an access token for the app, encrypted under another key derived from the session key, which CloudAP derives in turn to read it."));
+}
+
+/// The PIN's sign-in to a domain controller with PKINIT (RFC 4556,
+/// MS-PKCA): key trust with a self-signed certificate for the user key,
+/// certificate trust with the certificate the enterprise CA issued.
+fn kerberos_sign_in(flow: FlowId, steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::S;
+    let certificate = flow.info().trust == crate::catalog::Trust::Certificate;
+    if !flow.info().has_segment(Segment::SignIn) {
+        steps.push(msg(S, User, Kerberos, Action::UnlockWithPin, "PIN at the sign-in screen",
+            "Later, at the Windows sign-in screen, the user types the PIN instead of the password. Nobody on the network checks the PIN: it only authorises the TPM to use the user key."));
+    }
+    steps.push(msg(S, Kerberos, Tpm, Action::SignAuthPack, "Sign the AuthPack with the user key",
+        if certificate {
+            "Windows' Kerberos client builds a PKINIT AuthPack: the time, a nonce, a checksum of the request and its Diffie-Hellman public value. The TPM signs it with the user key, which the PIN authorises, and the certificate the enterprise CA issued for that key goes alongside."
+        } else {
+            "Windows' Kerberos client builds a PKINIT AuthPack: the time, a nonce, a checksum of the request and its Diffie-Hellman public value. There is no certificate from a CA in key trust: the client makes a self-signed one for the user key. The TPM signs both, authorised by the PIN."
+        }));
+    steps.push(msg(S, Kerberos, Ad, Action::SendAsReq, "AS-REQ with PKINIT",
+        "The AS-REQ asks a domain controller for a ticket-granting ticket for the user, with the signed AuthPack as its PA-PK-AS-REQ pre-authentication."));
+    steps.push(internal(S, Ad, Action::CheckAsReq, "Check the request against the directory",
+        if certificate {
+            "The KDC verifies the AuthPack's signature and checksum and the clock, then the certificate: it must chain to a CA in the domain's NTAuth store, be valid and not revoked, carry the Smart Card Logon EKU, and map strongly to the account through its SID extension (KB5014754)."
+        } else {
+            "The KDC verifies the AuthPack's signature and checksum and the clock, then looks for the signing key in the user's msDS-KeyCredentialLink: key trust ignores the certificate and trusts the key Active Directory holds."
+        }));
+    steps.push(msg(S, Ad, Kerberos, Action::ReturnAsRep, "AS-REP and the TGT",
+        "The KDC answers with its own Diffie-Hellman value, signed with its domain controller certificate, a TGT encrypted with the krbtgt key, and the session key encrypted with the reply key both sides derive from Diffie-Hellman."));
+    steps.push(internal(S, Kerberos, Action::OpenAsRep, "Check the domain controller and open the reply",
+        "The client checks the domain controller's certificate (issued by the enterprise CA for KDC Authentication) and its signature, derives the reply key and opens its part of the reply: the user has a TGT and is signed in to the domain."));
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {

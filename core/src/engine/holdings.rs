@@ -406,6 +406,41 @@ impl Run {
                 );
             }
         }
+        if info.actors.contains(&Actor::Kerberos) {
+            hold(
+                Actor::Ad,
+                PrivateKey,
+                "KDC key and certificate",
+                format!(
+                    "{}'s key; its certificate from the enterprise issuing CA for KDC Authentication",
+                    crate::world::DOMAIN_CONTROLLER
+                ),
+            );
+            hold(
+                Actor::Ad,
+                PrivateKey,
+                "krbtgt key",
+                "aes256-cts-hmac-sha1-96: it encrypts every TGT the domain's KDCs issue".into(),
+            );
+        }
+        if let Some(tgt) = &self.state.tgt {
+            let holder = if info.actors.contains(&Actor::Kerberos) {
+                Actor::Kerberos
+            } else {
+                Actor::User
+            };
+            hold(
+                holder,
+                Token,
+                "Kerberos TGT",
+                format!(
+                    "krbtgt/{} for {}, until {}, with its session key",
+                    crate::world::REALM,
+                    user.sam_account_name,
+                    tgt.endtime
+                ),
+            );
+        }
         if info.actors.contains(&Actor::AadConnect) {
             hold(
                 Actor::AadConnect,

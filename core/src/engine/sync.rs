@@ -1,12 +1,13 @@
 //! Microsoft Entra Connect's copy of the key into on-premises AD, and what a domain
 //! controller makes of a sign-in before and after it.
 
+use super::kerberos::kerberos_artifact;
 use super::wire::json_artifact;
 use super::wire::{dn_binary_artifact, key_credential_artifact};
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::clock::SimDuration;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::formats::bcrypt::BcryptRsaPublicBlob;
 use crate::formats::key_credential_link::{DnBinary, KeyCredentialLink};
 use serde_json::json;
@@ -19,18 +20,6 @@ pub(crate) mod wire {
     pub const SYNC_VALUE: &str = "sync-key-credential-link-value";
     pub const PKINIT_BEFORE: &str = "sign-in-before-sync";
     pub const PKINIT_AFTER: &str = "sign-in-after-sync";
-}
-
-/// A Kerberos message as an artifact, its fields by their ASN.1 types.
-fn kerberos_artifact(id: &str, title: &str, der: &[u8]) -> crate::artifact::Artifact {
-    crate::artifact::Artifact::decoded(
-        id,
-        title,
-        crate::artifact::ArtifactKind::Kerberos,
-        der.to_vec(),
-        crate::pki::der_fields(der),
-        None,
-    )
 }
 
 /// Looks a public key up among DN-Binary msDS-KeyCredentialLink values, the
@@ -76,116 +65,20 @@ impl Run {
     /// and answers with an AS-REP or a KRB-ERROR; the client checks the
     /// KDC's certificate and signature and opens the reply.
     pub(crate) fn sign_in_on_premises(&mut self, before_sync: bool) -> Result<StepOutput> {
-        use crate::kerberos::{dh::DhKeyPair, pkinit};
         let mut out = StepOutput::default();
         let (id, label) = if before_sync {
             (wire::PKINIT_BEFORE, "before-sync")
         } else {
             (wire::PKINIT_AFTER, "after-sync")
         };
-        let loaded = self
-            .state
-            .user_key
-            .as_ref()
-            .map(|k| k.loaded.clone())
-            .ok_or_else(|| Error::Usage("the user key is not loaded".into()))?;
-        let public =
-            crate::device::rsa_public_key(&self.take(super::wire::keys::USER_KEY_PUBLIC)?)?;
-        let seed = self.world.seed;
-        let dh = DhKeyPair::from_secret(seed.bytes(&format!("kerberos/{label}/client-dh")));
-        let nonce = u32::from_be_bytes(seed.bytes(&format!("kerberos/{label}/nonce"))) >> 1;
-        let pk_nonce = u32::from_be_bytes(seed.bytes(&format!("kerberos/{label}/pk-nonce"))) >> 1;
-        let now = self.now;
-        let pin = self.world.config.options.pin.clone();
-        let user = self.world.user.clone();
-        // The client: the certificate and the AuthPack, both signed in the
-        // TPM with the user key, which the PIN authorises.
-        let mut log = Vec::new();
-        let device = &mut self.world.device;
-        let mut sign =
-            |bytes: &[u8]| device.sign_with_user_key(&loaded, bytes, &pin, now, &mut log);
-        let request = crate::pki::self_signed_logon_certificate(
-            &public,
-            &user.sam_account_name,
-            now,
-            now.plus(SimDuration::minutes(365 * 24 * 60)),
-            &mut sign,
-        )
-        .and_then(|certificate| {
-            let logon = pkinit::Logon {
-                realm: crate::world::REALM,
-                upn: &user.upn,
-                now,
-                nonce,
-                pk_nonce,
-                dh: &dh,
-                certificate: &certificate,
-            };
-            pkinit::as_req(&logon, &mut sign).map(|req| (certificate, req))
-        });
-        out.tpm.extend(log);
-        let (certificate, request) = match request {
-            Ok(r) => r,
-            Err(Error::Tpm { source, .. }) => {
-                // The TPM's own words (TPM_RC_AUTH_FAIL, TPM_RC_LOCKOUT).
-                out.check(
-                    Actor::Tpm,
-                    "PIN authorises the key",
-                    "the PIN-derived authValue",
-                    "TPM 2.0 Part 1 §19.6.5",
-                    Err(source.to_string()),
-                );
-                return Ok(out);
-            }
-            Err(other) => return Err(other),
+        let Some((request, client)) = self.pkinit_request(&mut out, label, id)? else {
+            return Ok(out);
         };
-        out.artifact(crate::enterprise_pki::certificate_artifact(
-            &format!("{id}-certificate"),
-            "Self-signed certificate for the user key",
-            &certificate,
-            Some("what Windows writes in it is not published; made as public tools make it for the same logon (CN=sAMAccountName, a year): the KDC trusts the key, not the certificate"),
-        ));
         self.put(id, request.clone());
         out.artifact(kerberos_artifact(id, "AS-REQ with PA-PK-AS-REQ", &request));
-
-        // The domain controller: its own key, certificate and krbtgt key,
-        // the accounts as Active Directory holds them, and the bytes that
-        // arrived.
+        // The domain controller reads the bytes that arrived.
         let arrived = self.take(id)?;
-        let accounts = vec![pkinit::KdcAccount {
-            sam_account_name: user.sam_account_name.clone(),
-            upn: user.upn.clone(),
-            key_credentials: self
-                .world
-                .directory
-                .key_credential_link
-                .iter()
-                .filter_map(|value| {
-                    let dn = DnBinary::parse(value).ok()?;
-                    let link = KeyCredentialLink::parse(dn.binary()).ok()?;
-                    BcryptRsaPublicBlob::parse(link.key_material())
-                        .and_then(|b| b.to_public_key())
-                        .ok()
-                })
-                .collect(),
-        }];
-        let secrets = pkinit::KdcSecrets {
-            dh: seed.bytes(&format!("kerberos/{label}/kdc-dh")),
-            session_key: seed.bytes(&format!("kerberos/{label}/session-key")),
-            ticket_confounder: seed.bytes(&format!("kerberos/{label}/ticket-confounder")),
-            reply_confounder: seed.bytes(&format!("kerberos/{label}/reply-confounder")),
-        };
-        let dc = self.world.domain_controller()?.clone();
-        let kdc = pkinit::Kdc {
-            realm: crate::world::REALM,
-            krbtgt: &dc.krbtgt,
-            krbtgt_kvno: dc.krbtgt_kvno,
-            key: &dc.key,
-            certificate: &dc.certificate,
-            accounts: &accounts,
-        };
-        let answer = pkinit::kdc_answer(&kdc, &arrived, now, secrets)?;
-        out.record(answer.checks);
+        let answer = self.kdc_answers(&mut out, label, &arrived)?;
         let reply_id = format!("{id}-reply");
         self.put(&reply_id, answer.reply.clone());
         out.artifact(kerberos_artifact(
@@ -210,32 +103,16 @@ impl Run {
         if answer.error.is_some() {
             return Ok(out);
         }
-        // The client: the KDC's certificate and signature, its nonce, and the
-        // reply key from Diffie-Hellman.
+        // The client reads the reply that arrived.
         let reply = self.take(&reply_id)?;
-        let expect = pkinit::Expect {
-            nonce,
-            pk_nonce,
-            dh: &dh,
-            root: &dc.root_certificate,
-            issuing: &dc.issuing_certificate,
-            now,
-        };
-        let (checks, tgt) = pkinit::open_as_rep(&reply, &expect, Actor::User);
-        out.record(checks);
-        if let Some(tgt) = tgt {
+        if let Some(tgt) = self.client_opens(&mut out, &client, &reply, Actor::User)? {
             out.artifact(crate::enterprise_pki::certificate_artifact(
                 &format!("{id}-kdc-certificate"),
                 "The domain controller's certificate (KDC Authentication)",
                 &tgt.kdc_certificate,
                 None,
             ));
-            out.note(format!(
-                "The KDC issued a TGT for {}@{}, good until {}: the user is signed in on premises with Windows Hello for Business.",
-                user.sam_account_name,
-                crate::world::REALM,
-                tgt.endtime
-            ));
+            self.state.tgt = Some(tgt);
         }
         Ok(out)
     }

@@ -38,7 +38,11 @@ pub mod error_code {
     pub const SKEW: i32 = 37;
     pub const MODIFIED: i32 = 41;
     pub const CLIENT_NOT_TRUSTED: i32 = 62;
+    pub const CERTIFICATE_MISMATCH: i32 = 66;
+    pub const CANT_VERIFY_CERTIFICATE: i32 = 70;
+    pub const REVOKED_CERTIFICATE: i32 = 72;
     pub const CLIENT_NAME_MISMATCH: i32 = 75;
+    pub const INCONSISTENT_KEY_PURPOSE: i32 = 77;
     pub const INVALID_SIG: i32 = 64;
     pub const DH_KEY_PARAMETERS_NOT_ACCEPTED: i32 = 65;
     pub const PA_CHECKSUM_MUST_BE_INCLUDED: i32 = 79;
@@ -52,6 +56,10 @@ pub mod error_code {
             MODIFIED => "KRB_AP_ERR_MODIFIED",
             CLIENT_NOT_TRUSTED => "KDC_ERR_CLIENT_NOT_TRUSTED",
             CLIENT_NAME_MISMATCH => "KDC_ERR_CLIENT_NAME_MISMATCH",
+            CERTIFICATE_MISMATCH => "KDC_ERR_CERTIFICATE_MISMATCH",
+            CANT_VERIFY_CERTIFICATE => "KDC_ERR_CANT_VERIFY_CERTIFICATE",
+            REVOKED_CERTIFICATE => "KDC_ERR_REVOKED_CERTIFICATE",
+            INCONSISTENT_KEY_PURPOSE => "KDC_ERR_INCONSISTENT_KEY_PURPOSE",
             INVALID_SIG => "KDC_ERR_INVALID_SIG",
             DH_KEY_PARAMETERS_NOT_ACCEPTED => "KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED",
             PA_CHECKSUM_MUST_BE_INCLUDED => "KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED",
@@ -194,6 +202,9 @@ pub fn as_req(logon: &Logon<'_>, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>) ->
 pub struct KdcAccount {
     pub sam_account_name: String,
     pub upn: String,
+    /// objectSid, which a certificate's SID extension must name (strong
+    /// mapping, KB5014754).
+    pub sid: String,
     /// The public keys in the account's msDS-KeyCredentialLink.
     pub key_credentials: Vec<RsaPublicKey>,
 }
@@ -208,6 +219,19 @@ pub struct Kdc<'a> {
     pub key: &'a RsaPrivateKey,
     pub certificate: &'a [u8],
     pub accounts: &'a [KdcAccount],
+    /// Certificate trust: the CA the domain's NTAuth store names, the root
+    /// above it and its CRL. `None` where no CA issues logon certificates.
+    pub certificate_trust: Option<CertificateTrust<'a>>,
+}
+
+/// What a KDC checks a logon certificate against.
+#[derive(Clone, Copy, Debug)]
+pub struct CertificateTrust<'a> {
+    pub root: &'a [u8],
+    /// The issuing CA, published in NTAuth: it may issue logon certificates.
+    pub ntauth: &'a [u8],
+    /// Its CRL, as published at its distribution point.
+    pub crl: &'a [u8],
 }
 
 /// The KDC's fresh values for one answer, from the run's seeded streams.
@@ -409,7 +433,16 @@ pub fn kdc_answer(
         );
         return refuse(checks, error_code::CLIENT_NAME_MISMATCH, cname);
     }
-    if checks
+    // A certificate from a CA is checked as one (MS-PKCA 3.1.5.2.1's
+    // certificate mappings); a self-signed one only by its key (key trust,
+    // 3.1.5.2.1.4, which ignores chain errors).
+    let self_signed = crate::pki::self_issued(&cert);
+    if let (Some(trust), false) = (kdc.certificate_trust, self_signed) {
+        // Certificate trust (MS-PKCA 3.1.5.2.1; RFC 4556 §3.2.2).
+        if let Err(code) = check_certificate(&mut checks, &cert, &account, trust, now) {
+            return refuse(checks, code, cname);
+        }
+    } else if checks
         .check(
             "Key found in msDS-KeyCredentialLink",
             format!(
@@ -559,6 +592,112 @@ pub fn kdc_answer(
         reply: rep.to_der().map_err(der_err("AS-REP"))?,
         error: None,
     })
+}
+
+/// The KDC's checks of a logon certificate under certificate trust, in
+/// order, stopping at the first refusal with its error code: the chain to
+/// the NTAuth CA and the root (RFC 4556 §3.2.2), the validity period, the
+/// Smart Card Logon or PKINIT client EKU, revocation against the CA's CRL,
+/// the strong mapping by the SID extension (KB5014754 full enforcement,
+/// MS-PKCA 3.1.5.2.1.5–6) and the UPN.
+fn check_certificate(
+    checks: &mut Checks,
+    cert: &[u8],
+    account: &KdcAccount,
+    trust: CertificateTrust<'_>,
+    now: SimTime,
+) -> std::result::Result<(), i32> {
+    use error_code::*;
+    let chain = crate::pki::verify_issued_by(cert, trust.ntauth)
+        .and_then(|_| crate::pki::verify_issued_by(trust.ntauth, trust.root))
+        .map_err(|e| e.to_string());
+    checks
+        .check(
+            "Certificate chains to an NTAuth CA",
+            "the certificate against the issuing CA in the domain's NTAuth store, and that CA against the enterprise root",
+            "RFC 4556 §3.2.2 (KDC_ERR_CANT_VERIFY_CERTIFICATE); MS-PKCA 3.1.5.2.1",
+            chain,
+        )
+        .ok_or(CANT_VERIFY_CERTIFICATE)?;
+    checks
+        .check(
+            "Certificate is valid now",
+            format!("the validity period against the KDC's time, {now}"),
+            "RFC 5280 §6.1.3",
+            crate::pki::certificate_validity(cert)
+                .map_err(|e| e.to_string())
+                .and_then(|(from, to)| {
+                    if now < from || now > to {
+                        Err(format!("the certificate is valid from {from} to {to}"))
+                    } else {
+                        Ok(())
+                    }
+                }),
+        )
+        .ok_or(CLIENT_NOT_TRUSTED)?;
+    const PKINIT_CLIENT_AUTH: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.2.3.4");
+    checks
+        .check(
+            "Smart Card Logon EKU",
+            "the extended key usages must include Smart Card Logon (1.3.6.1.4.1.311.20.2.2) or id-pkinit-KPClientAuth",
+            "RFC 4556 §3.2.2 (KDC_ERR_INCONSISTENT_KEY_PURPOSE)",
+            crate::pki::certificate_ekus(cert).and_then(|ekus| {
+                if ekus.contains(&oid::SMART_CARD_LOGON) || ekus.contains(&PKINIT_CLIENT_AUTH) {
+                    Ok(())
+                } else {
+                    Err("the certificate is not for smart card logon".into())
+                }
+            }),
+        )
+        .ok_or(INCONSISTENT_KEY_PURPOSE)?;
+    checks
+        .check(
+            "Certificate not revoked",
+            "the certificate's serial against the issuing CA's CRL",
+            "RFC 4556 §3.2.2 (KDC_ERR_REVOKED_CERTIFICATE); RFC 5280 §6.3",
+            crate::pki::revoked_in(cert, trust.crl, trust.ntauth).and_then(|revoked| {
+                if revoked {
+                    Err("the issuing CA's CRL lists this certificate as revoked".into())
+                } else {
+                    Ok(())
+                }
+            }),
+        )
+        .ok_or(REVOKED_CERTIFICATE)?;
+    checks
+        .check(
+            "Strong mapping: the SID extension",
+            format!(
+                "the certificate's SID security extension against {}'s objectSid, {}",
+                account.sam_account_name, account.sid
+            ),
+            "KB5014754 (full enforcement); MS-PKCA 3.1.5.2.1.5, 3.1.5.2.1.6 (KDC_ERR_CERTIFICATE_MISMATCH)",
+            match crate::pki::sid_of(cert) {
+                Err(e) => Err(e),
+                Ok(None) => Err(
+                    "the certificate has no SID extension, and a UPN alone is a weak mapping".into(),
+                ),
+                Ok(Some(sid)) if sid == account.sid => Ok(()),
+                Ok(Some(sid)) => Err(format!("the certificate names {sid}, not the account's SID")),
+            },
+        )
+        .ok_or(CERTIFICATE_MISMATCH)?;
+    checks
+        .check(
+            "Certificate names the account",
+            format!("the subjectAltName UPN against {}", account.upn),
+            "MS-PKCA 3.1.5.2.1.2 (KDC_ERR_CLIENT_NAME_MISMATCH)",
+            crate::pki::upns_of(cert).and_then(|upns| {
+                if upns.iter().any(|u| u.eq_ignore_ascii_case(&account.upn)) {
+                    Ok(())
+                } else {
+                    Err(format!("the certificate names {upns:?}"))
+                }
+            }),
+        )
+        .ok_or(CLIENT_NAME_MISMATCH)?;
+    Ok(())
 }
 
 /// A KRB-ERROR from the KDC (RFC 4120 §5.9.1), its e-text the reason.
@@ -873,6 +1012,7 @@ mod tests {
         KdcAccount {
             sam_account_name: "alexw".into(),
             upn: UPN.into(),
+            sid: "S-1-5-21-1-2-3-1104".into(),
             key_credentials: keys,
         }
     }
@@ -909,6 +1049,7 @@ mod tests {
             key: &w.dc_key,
             certificate: &w.dc_cert,
             accounts,
+            certificate_trust: None,
         };
         let answer = kdc_answer(&kdc, &req, kdc_now, SECRETS).unwrap();
         let expect = Expect {
@@ -990,6 +1131,7 @@ mod tests {
         let mallory = KdcAccount {
             sam_account_name: "mallory".into(),
             upn: "mallory@contoso.com".into(),
+            sid: "S-1-5-21-1-2-3-1105".into(),
             key_credentials: vec![w.user.to_public_key()],
         };
         let (a, _) = exchange(&[account(Vec::new()), mallory], |_| {}, NOW);
@@ -1037,6 +1179,7 @@ mod tests {
             key: &w.dc_key,
             certificate: &w.dc_cert,
             accounts: &mine(),
+            certificate_trust: None,
         };
         for junk in [&b""[..], b"\x6a\x00", b"junk"] {
             let a = kdc_answer(&kdc, junk, NOW, SECRETS).unwrap();

@@ -233,8 +233,48 @@ pub(super) fn sid_extension(sid: &str) -> Result<Extension> {
     })
 }
 
+/// The SID in the SID security extension of the certificate in `der`, if
+/// it has one (what a domain controller maps it by, KB5014754).
+pub fn sid_of(der: &[u8]) -> std::result::Result<Option<String>, String> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| format!("the certificate does not decode: {e}"))?;
+    certificate_sid(&cert)
+}
+
+/// The user principal names in the subjectAltName of the certificate in `der`.
+pub fn upns_of(der: &[u8]) -> std::result::Result<Vec<String>, String> {
+    let cert =
+        Certificate::from_der(der).map_err(|e| format!("the certificate does not decode: {e}"))?;
+    upns(&cert)
+}
+
+/// Whether the CRL in `crl` lists the certificate in `der` (same issuer
+/// name, the serial among the revoked ones), checking first that the CRL
+/// is the issuing CA's, signed by it (RFC 5280 §6.3.3).
+pub fn revoked_in(der: &[u8], crl: &[u8], ca_cert: &[u8]) -> std::result::Result<bool, String> {
+    use x509_cert::crl::CertificateList;
+    let cert =
+        Certificate::from_der(der).map_err(|e| format!("the certificate does not decode: {e}"))?;
+    let list =
+        CertificateList::from_der(crl).map_err(|e| format!("the CRL does not decode: {e}"))?;
+    let ca = Certificate::from_der(ca_cert)
+        .map_err(|e| format!("the CA certificate does not decode: {e}"))?;
+    if list.tbs_cert_list.issuer != ca.tbs_certificate.subject {
+        return Err("the CRL is not the issuing CA's".into());
+    }
+    let tbs = list.tbs_cert_list.to_der().map_err(|e| e.to_string())?;
+    let key = rsa_key(&ca.tbs_certificate.subject_public_key_info)?;
+    crate::rs256::verify(&key, &tbs, list.signature.raw_bytes())
+        .map_err(|e| format!("the CRL's signature: {e}"))?;
+    Ok(list
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .any(|r| r.serial_number == cert.tbs_certificate.serial_number))
+}
+
 /// The SID in a certificate's SID security extension, if it has one.
-#[cfg(test)]
 pub(super) fn certificate_sid(cert: &Certificate) -> std::result::Result<Option<String>, String> {
     let Some(ext) = extension(cert, &oid::NTDS_CA_SECURITY_EXT) else {
         return Ok(None);
@@ -939,6 +979,13 @@ pub fn revocation_list(
 /// The certificate among `candidates` whose subject is `cert`'s issuer
 /// (another certificate than `cert` itself): where a chain names the CA
 /// that issued it.
+/// Whether the certificate in `der` names itself as its issuer.
+pub fn self_issued(der: &[u8]) -> bool {
+    parse_certificate(der)
+        .map(|c| c.tbs_certificate.issuer == c.tbs_certificate.subject)
+        .unwrap_or(false)
+}
+
 pub fn issuer_in(cert: &[u8], candidates: &[Vec<u8>]) -> Option<Vec<u8>> {
     let issuer = parse_certificate(cert).ok()?.tbs_certificate.issuer;
     candidates

@@ -12,8 +12,8 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad, Ra,
-        Ca,
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, Kerberos, AdFs, Mfa, AzureAd, Adrs,
+        AadConnect, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::DeviceRegistration,
@@ -23,6 +23,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::SyncBeforeEnrollment,
         Segment::CertificateEnrollment,
         Segment::SignIn,
+        Segment::KerberosSignIn,
     ],
     summary: "The older hybrid certificate flow: enrollment cannot start until the next \
               directory sync has brought the registered key into on-premises AD.",

@@ -12,8 +12,8 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[Feature::KeyReceipt],
     actors: &[
-        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, AdFs, Mfa, AzureAd, Adrs, AadConnect, Ad, Ra,
-        Ca,
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, Kerberos, AdFs, Mfa, AzureAd, Adrs,
+        AadConnect, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::DeviceRegistration,
@@ -22,6 +22,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Registration,
         Segment::CertificateEnrollment,
         Segment::SignIn,
+        Segment::KerberosSignIn,
     ],
     summary: "Key registration also returns a signed key receipt, so the AD FS registration \
               authority can have a sign-in certificate issued at once, without waiting for sync.",

@@ -12,7 +12,7 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Dsreg, Cxh, Wam, AdFs, Mfa, Edrs, Ad, Ra, Ca,
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, Kerberos, AdFs, Mfa, Edrs, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::DeviceRegistration,
@@ -20,6 +20,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::Gestures,
         Segment::Registration,
         Segment::CertificateEnrollment,
+        Segment::KerberosSignIn,
     ],
     summary: "As on-premises key trust, then the registration authority checks the request's \
               key against AD, countersigns it and the enterprise CA issues a certificate.",

@@ -11,12 +11,15 @@ pub(super) const FLOW: Flow = Flow {
     trust: Trust::Key,
     sign_in: SignIn::Federated,
     features: &[],
-    actors: &[User, Sensor, Tpm, Dsreg, Cxh, Wam, AdFs, Mfa, Edrs, Ad],
+    actors: &[
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, Kerberos, AdFs, Mfa, Edrs, Ad,
+    ],
     segments: &[
         Segment::DeviceRegistration,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
+        Segment::KerberosSignIn,
     ],
     summary: "No cloud at all: AD FS issues the registration token after MFA and its \
               enterprise registration service writes the key straight into Active Directory.",
