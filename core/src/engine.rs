@@ -186,6 +186,10 @@ pub(crate) struct RunState {
     pub as_req: Option<Vec<u8>>,
     pub as_rep: Option<Vec<u8>>,
     pub tgt: Option<crate::kerberos::pkinit::Tgt>,
+    /// The reply key and session key of every TGT the client obtained, with
+    /// the step that obtained it: what the run bundle's keytab holds beside
+    /// the krbtgt key.
+    pub kerberos_keys: Vec<(String, crate::kerberos::pkinit::Tgt)>,
 }
 
 /// A flow being run against a world.
@@ -598,6 +602,43 @@ impl Run {
             .steps
             .get(self.events.len())
             .map(|s| s.id.segment)
+    }
+
+    /// The keys that open the run's Kerberos messages, for a keytab: the
+    /// krbtgt key (it opens every TGT) and, labelled by the step that
+    /// obtained them, each AS-REP's reply key (from Diffie-Hellman) and its
+    /// TGT's session key.
+    pub fn kerberos_keys(&self) -> Vec<crate::kerberos::keytab::Entry> {
+        use crate::kerberos::keytab::Entry;
+        use crate::kerberos::messages::name_type;
+        let realm = crate::world::REALM.to_string();
+        let mut out = Vec::new();
+        if let Some(dc) = self.world.domain_controller_if_built() {
+            out.push(Entry {
+                realm: realm.clone(),
+                components: vec!["krbtgt".into(), realm.clone()],
+                name_type: name_type::SRV_INST as u32,
+                timestamp: self.world.config.start,
+                kvno: dc.krbtgt_kvno,
+                key: dc.krbtgt.clone(),
+            });
+        }
+        for (step, tgt) in &self.state.kerberos_keys {
+            for (what, key) in [
+                ("reply-key", &tgt.reply_key),
+                ("session-key", &tgt.session_key),
+            ] {
+                out.push(Entry {
+                    realm: realm.clone(),
+                    components: vec![what.into(), step.clone()],
+                    name_type: name_type::PRINCIPAL as u32,
+                    timestamp: self.world.config.start,
+                    kvno: 0,
+                    key: key.clone(),
+                });
+            }
+        }
+        out
     }
 
     /// The device's ID as the device knows it; an error before it joined.

@@ -73,6 +73,17 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
             });
         }
     }
+    let exchanges = kerberos_exchanges(run);
+    if !exchanges.is_empty() {
+        files.push(File {
+            path: CAPTURE.into(),
+            bytes: crate::capture::pcapng(&exchanges),
+        });
+        files.push(File {
+            path: KEYTAB.into(),
+            bytes: crate::kerberos::keytab::keytab(&run.kerberos_keys()),
+        });
+    }
     files.push(File {
         path: "index.json".into(),
         bytes: to_json(&index)?,
@@ -86,6 +97,46 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
         bytes: readme(run, &index).into_bytes(),
     });
     Ok(files)
+}
+
+/// The run's Kerberos exchanges as a capture, and the keys that open them.
+const CAPTURE: &str = "kerberos.pcapng";
+const KEYTAB: &str = "kerberos.keytab";
+
+/// Every AS-REQ the run sent, with the reply it got, at its step's time:
+/// from the device (10.0.0.50) to the domain controller (10.0.0.10) on
+/// port 88.
+fn kerberos_exchanges(run: &Run) -> Vec<crate::capture::Exchange> {
+    let mut out = Vec::new();
+    let mut pending: Option<(Vec<u8>, crate::clock::SimTime)> = None;
+    for event in run.events() {
+        for artifact in event
+            .artifacts
+            .iter()
+            .filter(|a| a.kind == ArtifactKind::Kerberos)
+        {
+            match artifact.bytes.first() {
+                // [APPLICATION 10]: an AS-REQ opens an exchange.
+                Some(0x6A) => pending = Some((artifact.bytes.clone(), event.time)),
+                // AS-REP or KRB-ERROR: the reply closes it.
+                Some(0x6B | 0x7E) => {
+                    if let Some((request, time)) = pending.take() {
+                        out.push(crate::capture::Exchange {
+                            client: [10, 0, 0, 50],
+                            server: [10, 0, 0, 10],
+                            client_port: 49_800 + out.len() as u16,
+                            server_port: 88,
+                            request,
+                            reply: artifact.bytes.clone(),
+                            time,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
@@ -112,7 +163,15 @@ fn readme(run: &Run, index: &[IndexEntry]) -> String {
             h.reason
         ));
     }
-    s.push_str("\n`trace.json` holds every step with its checks; `index.json` describes every file.\n\n## Files\n\n| file | what | open with |\n| --- | --- | --- |\n");
+    s.push_str(
+        "\n`trace.json` holds every step with its checks; `index.json` describes every file.\n",
+    );
+    if !kerberos_exchanges(run).is_empty() {
+        s.push_str(&format!(
+            "\n## The Kerberos exchange\n\n`{CAPTURE}` is the run's Kerberos traffic with the domain controller as a packet capture (pcapng; Kerberos over TCP port 88, each exchange its own connection). `{KEYTAB}` holds the simulated realm's krbtgt key and, as labelled entries, each exchange's reply key (from Diffie-Hellman: no realm key opens a PKINIT reply) and TGT session key. The keys are simulated, made from the run's seed. Open both with Wireshark or its command line:\n\n    tshark -r {CAPTURE} -o kerberos.decrypt:TRUE -o kerberos.file:{KEYTAB} -V\n"
+        ));
+    }
+    s.push_str("\n## Files\n\n| file | what | open with |\n| --- | --- | --- |\n");
     for e in index {
         let modelled = if e.modelled.is_some() {
             " (modelled format)"

@@ -7,5 +7,6 @@
 pub mod asn1;
 pub mod crypto;
 pub mod dh;
+pub mod keytab;
 pub mod messages;
 pub mod pkinit;

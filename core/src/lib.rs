@@ -27,6 +27,7 @@
 pub use whfb_model::{artifact, catalog, clock, event, flows, options, script};
 
 pub mod attestation;
+pub mod capture;
 pub mod device;
 pub mod edits;
 pub mod engine;

@@ -439,6 +439,11 @@ impl World {
             .ok_or_else(|| Error::Crypto("the domain controller could not be kept".into()))
     }
 
+    /// The domain controller, if a step has reached it.
+    pub fn domain_controller_if_built(&self) -> Option<&DomainController> {
+        self.domain_controller.as_ref()
+    }
+
     /// Generates the device keys, every infrastructure key and the PKI now
     /// (tests and the command line use it to pay the cost once, up front).
     pub fn warm_up_all(&mut self) -> Result<()> {

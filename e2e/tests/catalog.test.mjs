@@ -34,7 +34,7 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
   assert.equal(bySlug['aadj-managed'].phases, 'Phases R, A–C, S');
   assert.equal(bySlug['hybrid-key-managed'].phases, 'Phases R, A–D, S');
   assert.equal(bySlug['hybrid-cert-sync'].phases, 'Phases R, A–G, S');
-  assert.equal(bySlug['onprem-cert'].phases, 'Phases R, A–G');
+  assert.equal(bySlug['onprem-cert'].phases, 'Phases R, A–G, S');
   assert.equal(bySlug['hybrid-cert-sync'].trust, 'Certificate trust');
   assert.equal(bySlug['hybrid-cert-sync'].signIn, 'Federated');
   assert.equal(bySlug['onprem-key'].deployment, 'On-premises');

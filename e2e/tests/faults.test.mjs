@@ -579,3 +579,35 @@ test('AD FS\'s account outside the template\'s enrollment group: the CA refuses 
   assert.match(page.url(), /hellogroup=not-member/);
   assertNoProblems(problems);
 });
+
+test('the PIN signs in to the domain with PKINIT: a TGT, and a KDC that refuses a skewed clock', { timeout: 150_000 }, async (t) => {
+  // On-premises key trust: phase S ends with the client opening the AS-REP.
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.open-as-rep', 34);
+  assert.equal(await explorer.waitForStep(34), 'done');
+  for (const title of ['KDC certificate', 'Reply opens with the Diffie-Hellman key', 'Reply nonce']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  const holdings = new HoldingsPanel(page);
+  assert.ok((await holdings.of('kerberos')).some((h) => h.item === 'Kerberos TGT'));
+  // The KDC's own checks, one step before: the key found in AD.
+  await explorer.jump(32);
+  assert.equal((await explorer.check('Key found in msDS-KeyCredentialLink'))?.outcome, 'pass');
+  const tabs = (await explorer.artifactTabs().allInnerTexts()).join(' | ');
+  assert.doesNotMatch(tabs, /AS-REP/);
+
+  // Six minutes pass between the client's request and the KDC: KRB_AP_ERR_SKEW.
+  const edits = 'v1:kerberos.send-as-req/advance/6';
+  await explorer.goto(`${BASE_URL}?flow=onprem-key&step=kerberos.check-as-req&edits=${encodeURIComponent(edits)}`);
+  assert.match(await explorer.haltText(), /Clock skew/);
+  assert.match((await explorer.check('Clock skew')).reason, /apart/);
+  assertNoProblems(problems);
+});
+
+test('certificate trust: the KDC maps the certificate by its SID extension and checks the CRL', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 43);
+  assert.equal(await explorer.waitForStep(43), 'done');
+  for (const title of ['Certificate chains to an NTAuth CA', 'Smart Card Logon EKU', 'Certificate not revoked', 'Strong mapping: the SID extension']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  assertNoProblems(problems);
+});

@@ -50,6 +50,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         page: chosen.contains(&"e2e"),
         browser: chosen.contains(&"browser"),
         e2e: chosen.contains(&"e2e"),
+        analyser: chosen.contains(&"native"),
     };
     let tools = Toolchain::ensure(need)?;
 

@@ -26,6 +26,9 @@ pub struct Need {
     pub browser: bool,
     /// playwright-core and Chromium: end-to-end tests.
     pub e2e: bool,
+    /// tshark (Wireshark's command line): the native tests dissect the run
+    /// bundle's Kerberos capture with it.
+    pub analyser: bool,
 }
 
 impl Need {
@@ -34,6 +37,7 @@ impl Need {
             page: true,
             browser: true,
             e2e: true,
+            analyser: true,
         }
     }
     pub fn serve() -> Self {
@@ -41,6 +45,7 @@ impl Need {
             page: true,
             browser: false,
             e2e: false,
+            analyser: false,
         }
     }
 }
@@ -77,6 +82,9 @@ impl Toolchain {
         }
         if need.browser || need.e2e {
             ensure_chromium()?;
+        }
+        if need.analyser {
+            ensure_tshark()?;
         }
         if need.page || need.e2e {
             // binaryen's wasm-opt (Debian's is too old) and playwright-core.
@@ -218,6 +226,21 @@ fn ensure_chromium() -> Result<(), String> {
         return check_chromium_versions();
     }
     eprintln!("xtask: installing Debian's chromium and chromium-driver");
+    apt_install(&["chromium", "chromium-driver"])?;
+    check_chromium_versions()
+}
+
+/// Debian's tshark, which reads pcapng and decrypts Kerberos with a keytab.
+fn ensure_tshark() -> Result<(), String> {
+    if output(Command::new("tshark").arg("--version")).is_some() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian's tshark (Wireshark's command line)");
+    apt_install(&["tshark"])
+}
+
+/// `apt-get install` of Debian packages, through sudo when not root.
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let sudo = !is_root();
     let apt = |args: &[&str]| {
         let mut cmd = if sudo {
@@ -232,11 +255,12 @@ fn ensure_chromium() -> Result<(), String> {
         cmd
     };
     run(&mut apt(&["update", "-qq"]), "apt-get update")?;
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend_from_slice(packages);
     run(
-        &mut apt(&["install", "-y", "-qq", "chromium", "chromium-driver"]),
-        "apt-get install chromium",
-    )?;
-    check_chromium_versions()
+        &mut apt(&args),
+        &format!("apt-get install {}", packages.join(" ")),
+    )
 }
 
 /// Chromium and ChromeDriver must be the same major version.

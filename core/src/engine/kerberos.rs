@@ -222,6 +222,13 @@ impl Run {
         let (checks, tgt) = pkinit::open_as_rep(reply, &expect, by);
         out.record(checks);
         if let Some(tgt) = &tgt {
+            let step = self
+                .script
+                .steps
+                .get(self.events.len())
+                .map(|s| s.id.to_string())
+                .unwrap_or_default();
+            self.state.kerberos_keys.push((step, tgt.clone()));
             out.note(format!(
                 "The KDC issued a TGT for {}@{}, good until {}: the user is signed in to the domain with Windows Hello for Business.",
                 self.world.user.sam_account_name,
