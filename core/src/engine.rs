@@ -267,7 +267,10 @@ impl Run {
         let around = |s: Segment| {
             matches!(
                 s,
-                Segment::DeviceRegistration | Segment::WindowsSignIn | Segment::SignIn
+                Segment::DeviceRegistration
+                    | Segment::WindowsSignIn
+                    | Segment::SignIn
+                    | Segment::KerberosSignIn
             )
         };
         run.script.steps.retain(|step| !around(step.id.segment));
