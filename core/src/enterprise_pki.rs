@@ -102,6 +102,10 @@ pub struct CertificationAuthority {
     key: RsaPrivateKey,
     /// What the CA issued during the run, in order (its database).
     pub issued: Vec<IssuedCertificate>,
+    /// Whether it writes the SID security extension (KB5014754).
+    pub writes_sid: bool,
+    /// What it revoked, by serial, and when.
+    pub revoked: Vec<(u64, SimTime)>,
 }
 
 /// The registration authority on AD FS: its enrollment agent certificate
@@ -222,19 +226,42 @@ impl CertificationAuthority {
             crl,
             key,
             issued: Vec::new(),
+            writes_sid: true,
+            revoked: Vec::new(),
         })
+    }
+
+    /// Revokes the certificate with `serial` at `now` and publishes a new
+    /// CRL listing it (the next number, good for the usual week).
+    pub fn revoke(&mut self, serial: u64, now: SimTime) -> Result<()> {
+        self.revoked.push((serial, now));
+        self.crl = pki::revocation_list_with(
+            &self.key,
+            &self.certificate,
+            now,
+            now.plus(SimDuration::minutes(7 * 24 * 60)),
+            53,
+            &self.revoked,
+        )?;
+        Ok(())
     }
 
     /// The domain controller's certificate, issued half a year before
     /// `start` (AD CS's Kerberos Authentication template: autoenrolled by
-    /// every domain controller), for the key `kdc`.
-    pub fn kdc_certificate(&self, kdc: &RsaPublicKey, start: SimTime) -> Result<Vec<u8>> {
+    /// every domain controller), for the key `kdc` and the DNS names
+    /// `names` (the host first, then the domain).
+    pub fn kdc_certificate(
+        &self,
+        kdc: &RsaPublicKey,
+        names: &[&str],
+        start: SimTime,
+    ) -> Result<Vec<u8>> {
         pki::kdc_certificate(
             &self.key,
             &self.certificate,
             &self.publication,
             kdc,
-            &[crate::world::DOMAIN_CONTROLLER, crate::world::DOMAIN],
+            names,
             KDC_SERIAL,
             days_before(start, 182),
         )
@@ -314,6 +341,7 @@ impl CertificationAuthority {
             certificate: &self.certificate,
             templates: &self.templates,
             publication: &self.publication,
+            writes_sid: self.writes_sid,
         };
         let outcome = pki::check_and_issue(cms, template, &issuer, caller, directory, serial, now);
         if outcome.certificate.is_some() {

@@ -394,11 +394,12 @@ impl World {
     /// The enterprise PKI (root CA, enrollment agent, template), built on first use.
     pub fn pki(&mut self) -> Result<&mut EnterprisePki> {
         if self.pki.is_none() {
-            self.pki = Some(EnterprisePki::build(
-                &self.keys,
-                self.config.start,
-                &self.tenant.domain_sid,
-            )?);
+            let mut pki =
+                EnterprisePki::build(&self.keys, self.config.start, &self.tenant.domain_sid)?;
+            // A CA not updated for KB5014754 writes no SID extension.
+            pki.ca.writes_sid =
+                self.config.options.user_certificate != crate::options::UserCertificate::NoSid;
+            self.pki = Some(pki);
         }
         self.pki
             .as_mut()
@@ -419,7 +420,11 @@ impl World {
                 )?,
             };
             let key = self.keys.key(KeyPurpose::DomainController)?.clone();
-            let certificate = ca.kdc_certificate(&key.to_public_key(), self.config.start)?;
+            let certificate = ca.kdc_certificate(
+                &key.to_public_key(),
+                &[DOMAIN_CONTROLLER, DOMAIN],
+                self.config.start,
+            )?;
             let krbtgt = crate::kerberos::crypto::Key::new(
                 crate::kerberos::crypto::Etype::Aes256CtsHmacSha196,
                 &self.seed.bytes::<32>("ad/krbtgt-key"),

@@ -807,6 +807,57 @@ fn the_kdc_refuses_what_it_cannot_trust() {
 }
 
 #[test]
+fn the_kdc_refuses_without_its_certificate_and_a_certificate_it_cannot_map_or_trust() {
+    use whfb_core::options::UserCertificate;
+    // No KDC certificate: PKINIT is not on offer (KDC_ERR_PADATA_TYPE_NOSUPP).
+    let no_kdc_certificate = Options {
+        dc_certificate_missing: true,
+        ..Options::default()
+    };
+    let r = run(flow_id("onprem-key"), no_kdc_certificate.clone());
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "The KDC can do PKINIT",
+        "no KDC certificate",
+    );
+    let r = run(flow_id("hybrid-key-managed"), no_kdc_certificate);
+    assert_halted_at(
+        &r,
+        Action::SignInAfterSync,
+        "The KDC can do PKINIT",
+        "no KDC certificate",
+    );
+    // A certificate without the SID extension maps only weakly: refused
+    // under full enforcement (KDC_ERR_CERTIFICATE_MISMATCH).
+    let r = run(
+        flow_id("onprem-cert"),
+        Options {
+            user_certificate: UserCertificate::NoSid,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "Strong mapping: the SID extension",
+        "no SID extension",
+    );
+    // Revoked after issuance: the CA's new CRL lists it.
+    let r = run(
+        flow_id("hybrid-cert-sync"),
+        Options {
+            user_certificate: UserCertificate::Revoked,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(&r, Action::CheckAsReq, "Certificate not revoked", "revoked");
+    let crl = r.world().pki_if_built().unwrap().ca.crl.clone();
+    assert!(!r.world().pki_if_built().unwrap().ca.revoked.is_empty());
+    assert!(crl.len() > 300);
+}
+
+#[test]
 fn a_wrong_password_is_refused_by_the_identity_provider() {
     let r = run(
         flow_id("aadj-federated"),

@@ -90,6 +90,10 @@ export class ConditionsPanel {
     return this.setChecked('cond-hellogroup-not-member', notMember);
   }
 
+  dcCertificateMissing(missing) {
+    return this.setChecked('cond-dccert-missing', missing);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

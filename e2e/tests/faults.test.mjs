@@ -611,3 +611,16 @@ test('certificate trust: the KDC maps the certificate by its SID extension and c
   }
   assertNoProblems(problems);
 });
+
+test('a domain controller without a KDC certificate, and a revoked logon certificate, are refused by the KDC', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.send-as-req', 31);
+  await new ConditionsPanel(page).dcCertificateMissing(true);
+  assert.match(await explorer.haltText(), /The KDC can do PKINIT/);
+  assert.match((await explorer.check('The KDC can do PKINIT')).reason, /no KDC certificate/);
+  assert.match(page.url(), /dccert=missing/);
+
+  await explorer.goto(`${BASE_URL}?flow=onprem-cert&step=kerberos.check-as-req&usercert=revoked`);
+  assert.match(await explorer.haltText(), /Certificate not revoked/);
+  assert.match((await explorer.check('Certificate not revoked')).reason, /CRL lists this certificate as revoked/);
+  assertNoProblems(problems);
+});

@@ -286,9 +286,10 @@ mod tests {
         let text = to_text(&edits, &s);
         assert!(text.starts_with("v1:tokens.mfa-decision/advance/15;registration.register-key/tamper/key-registration-request/keep/"), "{text}");
         assert_eq!(parse(&text, &s).unwrap(), edits);
-        // A number, as old links wrote steps, lands on the same step.
+        // A number, as old links wrote steps, counts from phase A's first
+        // step (the managed flows' phase A asks for a nonce first now).
         assert_eq!(
-            parse("v1:4/advance/15", &s).unwrap(),
+            parse("v1:5/advance/15", &s).unwrap(),
             vec![edits[0].clone()]
         );
     }

@@ -382,14 +382,20 @@ mod tests {
             let info = flow.info();
             assert_eq!(info.segments[0], Segment::DeviceRegistration, "{flow}");
             // The sign-in to Entra ID comes last, in every flow whose user
-            // signs in to Entra ID (cloud and hybrid), and only there.
+            // signs in to Entra ID (cloud and hybrid), and only there; only
+            // the sign-in to a domain controller follows it.
             assert_eq!(
                 info.has_segment(Segment::SignIn),
                 info.deployment != Deployment::OnPremises,
                 "{flow}"
             );
-            if info.has_segment(Segment::SignIn) {
-                assert_eq!(info.segments.last(), Some(&Segment::SignIn), "{flow}");
+            let last = if info.has_segment(Segment::KerberosSignIn) {
+                Segment::KerberosSignIn
+            } else {
+                Segment::SignIn
+            };
+            if info.has_segment(Segment::SignIn) || info.has_segment(Segment::KerberosSignIn) {
+                assert_eq!(info.segments.last(), Some(&last), "{flow}");
             }
         }
     }

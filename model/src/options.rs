@@ -174,6 +174,31 @@ impl SignInKey {
     }
 }
 
+/// What became of the user's logon certificate by the sign-in to a domain
+/// controller (certificate trust).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserCertificate {
+    /// As issued, with the SID security extension.
+    #[default]
+    Valid,
+    /// Issued by a CA not updated for KB5014754: no SID extension, so only
+    /// a weak (UPN) mapping.
+    NoSid,
+    /// Revoked after it was issued; the CA's CRL lists it.
+    Revoked,
+}
+
+impl UserCertificate {
+    /// The value links and the command line use.
+    pub fn slug(self) -> &'static str {
+        match self {
+            UserCertificate::Valid => "valid",
+            UserCertificate::NoSid => "no-sid",
+            UserCertificate::Revoked => "revoked",
+        }
+    }
+}
+
 /// What a person can change about a run: the seeds' conditions and faults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
@@ -220,6 +245,11 @@ pub struct Options {
     /// AD FS's service account is not a member of the group the Windows
     /// Hello for Business certificate template grants Enroll to.
     pub adfs_not_in_hello_group: bool,
+    /// The domain controller has no KDC certificate (none enrolled from
+    /// the Kerberos Authentication template), so it cannot do PKINIT.
+    pub dc_certificate_missing: bool,
+    /// What became of the user's logon certificate (certificate trust).
+    pub user_certificate: UserCertificate,
 }
 
 impl Default for Options {
@@ -244,12 +274,14 @@ impl Default for Options {
             scp_missing: false,
             receipt_signers_unreachable: false,
             adfs_not_in_hello_group: false,
+            dc_certificate_missing: false,
+            user_certificate: UserCertificate::Valid,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 17] = [
+pub const OPTION_KEYS: [(&str, &str); 19] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -293,6 +325,14 @@ pub const OPTION_KEYS: [(&str, &str); 17] = [
     (
         "hellogroup",
         "member or not-member: whether AD FS's service account is in the group the certificate template lets enroll",
+    ),
+    (
+        "dccert",
+        "present or missing: whether the domain controller has a KDC certificate for PKINIT",
+    ),
+    (
+        "usercert",
+        "valid, no-sid or revoked: the user's logon certificate at the sign-in to the domain (certificate trust)",
     ),
 ];
 
@@ -398,6 +438,29 @@ impl Options {
                     ))
                 }
             },
+            "dccert" => match value {
+                "missing" => self.dc_certificate_missing = true,
+                "present" => self.dc_certificate_missing = false,
+                _ => {
+                    return Err(format!(
+                        "dccert must be \"present\" or \"missing\", not \"{value}\""
+                    ))
+                }
+            },
+            "usercert" => {
+                self.user_certificate = [
+                    UserCertificate::Valid,
+                    UserCertificate::NoSid,
+                    UserCertificate::Revoked,
+                ]
+                .into_iter()
+                .find(|c| c.slug() == value)
+                .ok_or_else(|| {
+                    format!(
+                        "usercert must be \"valid\", \"no-sid\" or \"revoked\", not \"{value}\""
+                    )
+                })?;
+            }
             "hellogroup" => match value {
                 "not-member" => self.adfs_not_in_hello_group = true,
                 "member" => self.adfs_not_in_hello_group = false,
@@ -503,6 +566,12 @@ impl Options {
         if self.sign_in_key != SignInKey::Registered {
             out.push(("hellokey", self.sign_in_key.slug().to_string()));
         }
+        if self.dc_certificate_missing {
+            out.push(("dccert", "missing".to_string()));
+        }
+        if self.user_certificate != UserCertificate::Valid {
+            out.push(("usercert", self.user_certificate.slug().to_string()));
+        }
         out
     }
 }
@@ -543,6 +612,8 @@ mod tests {
             ("lastsync", "29"),
             ("cloudreg", "unreachable"),
             ("hellogroup", "not-member"),
+            ("dccert", "missing"),
+            ("usercert", "no-sid"),
         ] {
             o.set(k, v).unwrap();
         }
@@ -559,6 +630,8 @@ mod tests {
             ("adfs", "sideways"),
             ("cloudreg", "down"),
             ("hellogroup", "no"),
+            ("dccert", "gone"),
+            ("usercert", "expired"),
             ("sync", "0"),
             ("bogus", "1"),
         ] {

@@ -30,6 +30,9 @@ fn describe(key: &str, value: &str) -> String {
         ("device", "disabled") => "the device disabled in the directory".into(),
         ("cloudreg", "unreachable") => "AD FS cannot reach the cloud registration service".into(),
         ("hellogroup", "not-member") => "AD FS outside the template's enrollment group".into(),
+        ("dccert", "missing") => "no KDC certificate on the domain controller".into(),
+        ("usercert", "no-sid") => "a logon certificate without the SID extension".into(),
+        ("usercert", "revoked") => "the logon certificate revoked".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -84,6 +87,15 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
     let has_receipt = flow.has(whfb_model::flows::Feature::KeyReceipt);
     // Only certificate trust enrolls against the CA's template.
     let has_template = flow.info().trust == whfb_model::catalog::Trust::Certificate;
+    // Whether a sign-in reaches a domain controller's KDC.
+    let has_kdc = flow
+        .info()
+        .has_segment(whfb_model::flows::Segment::KerberosSignIn)
+        || flow.info().has_segment(whfb_model::flows::Segment::KeySync);
+    let has_logon_certificate = has_template
+        && flow
+            .info()
+            .has_segment(whfb_model::flows::Segment::KerberosSignIn);
     let error = RwSignal::new(None::<String>);
     let options = Memo::new(move |_| session.route.with(|r| r.options.clone()));
     let changed = Memo::new(move |_| {
@@ -309,6 +321,32 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                     >
                         "AD FS's service account is not in the Windows Hello for Business Users group (the certificate template's Enroll permission)"
                     </Toggle>
+                })}
+                {has_kdc.then(|| view! {
+                    <Toggle
+                        testid="cond-dccert-missing"
+                        key="dccert"
+                        on="missing"
+                        off="present"
+                        checked=Signal::derive(move || options.with(|o| o.dc_certificate_missing))
+                        set=toggle
+                    >
+                        "The domain controller has no KDC certificate (no Kerberos Authentication certificate enrolled)"
+                    </Toggle>
+                })}
+                {has_logon_certificate.then(|| view! {
+                    <label>
+                        <span>"The user's certificate at the sign-in to the domain"</span>
+                        <select
+                            data-testid="cond-usercert"
+                            prop:value=move || options.with(|o| o.user_certificate.slug().to_string())
+                            on:change=move |ev| set("usercert", event_target_value(&ev))
+                        >
+                            <option value="valid">"as issued, with the SID extension"</option>
+                            <option value="no-sid">"issued without the SID extension (a CA without KB5014754)"</option>
+                            <option value="revoked">"revoked by an administrator"</option>
+                        </select>
+                    </label>
                 })}
                 {has_sync.then(|| view! {
                     <label>

@@ -175,7 +175,19 @@ impl Run {
         // Where a CA issues logon certificates, its certificate is in
         // NTAuth and its CRL at its distribution point.
         let ca = if self.flow.info().trust == Trust::Certificate {
-            let ca = &self.world.pki()?.ca;
+            let revoke = self.world.config.options.user_certificate
+                == crate::options::UserCertificate::Revoked;
+            let now = self.now;
+            let ca = &mut self.world.pki()?.ca;
+            if revoke && ca.revoked.is_empty() {
+                if let Some(serial) = ca.issued.last().map(|c| c.serial) {
+                    ca.revoke(serial, now)?;
+                    out.note(format!(
+                        "Meanwhile an administrator revoked the user's certificate (serial 0x{serial:X}); the issuing CA published a new CRL listing it."
+                    ));
+                }
+            }
+            let ca = &*ca;
             Some((
                 ca.root_certificate.clone(),
                 ca.certificate.clone(),
@@ -190,7 +202,8 @@ impl Run {
             krbtgt: &dc.krbtgt,
             krbtgt_kvno: dc.krbtgt_kvno,
             key: &dc.key,
-            certificate: &dc.certificate,
+            certificate: (!self.world.config.options.dc_certificate_missing)
+                .then_some(dc.certificate.as_slice()),
             accounts: &accounts,
             certificate_trust: ca
                 .as_ref()

@@ -34,6 +34,7 @@ const RENEW_LIFETIME: SimDuration = SimDuration::minutes(7 * 24 * 60);
 /// Kerberos error codes (RFC 4120 §7.5.9, RFC 4556 §3.1.3).
 pub mod error_code {
     pub const C_PRINCIPAL_UNKNOWN: i32 = 6;
+    pub const PADATA_TYPE_NOSUPP: i32 = 16;
     pub const PREAUTH_REQUIRED: i32 = 25;
     pub const SKEW: i32 = 37;
     pub const MODIFIED: i32 = 41;
@@ -51,6 +52,7 @@ pub mod error_code {
     pub fn name(code: i32) -> &'static str {
         match code {
             C_PRINCIPAL_UNKNOWN => "KDC_ERR_C_PRINCIPAL_UNKNOWN",
+            PADATA_TYPE_NOSUPP => "KDC_ERR_PADATA_TYPE_NOSUPP",
             PREAUTH_REQUIRED => "KDC_ERR_PREAUTH_REQUIRED",
             SKEW => "KRB_AP_ERR_SKEW",
             MODIFIED => "KRB_AP_ERR_MODIFIED",
@@ -217,7 +219,9 @@ pub struct Kdc<'a> {
     pub krbtgt: &'a Key,
     pub krbtgt_kvno: u32,
     pub key: &'a RsaPrivateKey,
-    pub certificate: &'a [u8],
+    /// Its KDC certificate; `None` when none was ever enrolled, and then
+    /// it cannot do PKINIT at all.
+    pub certificate: Option<&'a [u8]>,
     pub accounts: &'a [KdcAccount],
     /// Certificate trust: the CA the domain's NTAuth store names, the root
     /// above it and its CRL. `None` where no CA issues logon certificates.
@@ -321,6 +325,16 @@ pub fn kdc_answer(
             }),
     ) else {
         return refuse(checks, error_code::PREAUTH_REQUIRED, cname);
+    };
+    let Some(kdc_certificate) = checks.check(
+        "The KDC can do PKINIT",
+        "a certificate for KDC Authentication on this domain controller",
+        "RFC 4556 §3.2.2; Kerberos Authentication certificate template",
+        kdc.certificate.ok_or_else(|| {
+            "the domain controller has no KDC certificate: no Kerberos Authentication certificate was enrolled, so it cannot answer PKINIT".to_string()
+        }),
+    ) else {
+        return refuse(checks, error_code::PADATA_TYPE_NOSUPP, cname);
     };
     let signed = pk.signed_auth_pack.as_bytes();
     let Some((content, cert)) = checks.check(
@@ -497,7 +511,7 @@ pub fn kdc_answer(
     let dh_signed = crate::pki::sign_typed(
         &key_info.to_der().map_err(der_err("KDCDHKeyInfo"))?,
         ID_PKINIT_DH_KEY_DATA,
-        kdc.certificate,
+        kdc_certificate,
         now,
         |bytes| crate::rs256::sign(kdc.key, bytes),
     )?;
@@ -1047,7 +1061,7 @@ mod tests {
             krbtgt: &w.krbtgt,
             krbtgt_kvno: 2,
             key: &w.dc_key,
-            certificate: &w.dc_cert,
+            certificate: Some(&w.dc_cert),
             accounts,
             certificate_trust: None,
         };
@@ -1177,7 +1191,7 @@ mod tests {
             krbtgt: &w.krbtgt,
             krbtgt_kvno: 2,
             key: &w.dc_key,
-            certificate: &w.dc_cert,
+            certificate: Some(&w.dc_cert),
             accounts: &mine(),
             certificate_trust: None,
         };

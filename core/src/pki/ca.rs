@@ -66,6 +66,9 @@ pub struct Issuer<'a> {
     pub certificate: &'a [u8],
     pub templates: &'a [Template],
     pub publication: &'a Publication,
+    /// Whether the CA writes the SID security extension (AD CS does since
+    /// the May 2022 updates, KB5014754).
+    pub writes_sid: bool,
 }
 
 /// The CA stops at its first failed check.
@@ -696,7 +699,9 @@ fn issue(
     if template.name_flags & CT_FLAG_SUBJECT_ALT_REQUIRE_UPN != 0 {
         push_extension(&mut extensions, &subject, &upn_san(&entity.upn)?)?;
     }
-    extensions.push(sid_extension(&entity.sid)?);
+    if ca.writes_sid {
+        extensions.push(sid_extension(&entity.sid)?);
+    }
     push_extension(&mut extensions, &subject, &own_key_id(&info)?)?;
     push_extension(&mut extensions, &subject, &authority_key_id(&issuer)?)?;
     push_publication(&mut extensions, &subject, ca.publication)?;

@@ -948,7 +948,20 @@ pub fn revocation_list(
     next_update: SimTime,
     number: u64,
 ) -> Result<Vec<u8>> {
-    use x509_cert::crl::{CertificateList, TbsCertList};
+    revocation_list_with(ca_key, ca_cert, this_update, next_update, number, &[])
+}
+
+/// The same CRL listing `revoked`: each certificate's serial and when the
+/// CA revoked it (RFC 5280 §5.1.2.6).
+pub fn revocation_list_with(
+    ca_key: &RsaPrivateKey,
+    ca_cert: &[u8],
+    this_update: SimTime,
+    next_update: SimTime,
+    number: u64,
+    revoked: &[(u64, SimTime)],
+) -> Result<Vec<u8>> {
+    use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
     use x509_cert::ext::pkix::CrlNumber;
     let ca = parse_certificate(ca_cert)?;
     let issuer = ca.tbs_certificate.subject.clone();
@@ -962,7 +975,22 @@ pub fn revocation_list(
         issuer,
         this_update: x509_time(this_update)?,
         next_update: Some(x509_time(next_update)?),
-        revoked_certificates: None,
+        revoked_certificates: if revoked.is_empty() {
+            None
+        } else {
+            Some(
+                revoked
+                    .iter()
+                    .map(|&(serial, at)| {
+                        Ok(RevokedCert {
+                            serial_number: serial_number(serial)?,
+                            revocation_date: x509_time(at)?,
+                            crl_entry_extensions: None,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            )
+        },
         crl_extensions: Some(extensions),
     };
     let tbs_der = tbs.to_der().map_err(crypto("TBSCertList"))?;

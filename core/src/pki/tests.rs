@@ -191,6 +191,7 @@ fn issue_with(
         certificate: &p.issuing,
         templates,
         publication: &p.publication,
+        writes_sid: true,
     };
     check_and_issue(cms, template, &ca, CALLER, directory, SERIAL, now)
 }
