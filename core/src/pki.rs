@@ -26,7 +26,8 @@ mod template;
 mod tests;
 
 pub use ca::{
-    check_and_issue, signed_content_type, verify_signed_content, EndEntity, IssueOutcome, Issuer,
+    check_and_issue, signed_content_and_signer, signed_content_type, verify_signed_content,
+    EndEntity, IssueOutcome, Issuer,
 };
 pub(crate) use certificate::x509_time;
 pub use certificate::{

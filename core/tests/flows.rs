@@ -794,16 +794,49 @@ fn the_kdc_refuses_what_it_cannot_trust() {
     assert_halted_at(&r, Action::CheckAsReq, "Clock skew", "apart");
     // The request body edited on the wire: its checksum no longer holds.
     let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    // till: 20370913024805Z becomes 20360913024805Z.
     let mut req = r.wire("kerberos-as-req").unwrap().to_vec();
-    let realm = req.len() - 160
-        + req[req.len() - 160..]
-            .windows(11)
-            .position(|w| w == b"CONTOSO.COM")
-            .unwrap();
-    req[realm] = b'X';
-    r.tamper("kerberos-as-req", req).unwrap();
+    let till = req
+        .windows(15)
+        .rposition(|w| w == b"20370913024805Z")
+        .unwrap();
+    req[till + 3] = b'6';
+    r.tamper("kerberos-as-req", req.clone()).unwrap();
     r.run_to_end();
     assert_halted_at(&r, Action::CheckAsReq, "Request checksum", "changed after");
+    // The same edit signed again by the client, with the user key in the
+    // TPM: the KDC has nothing to object to.
+    let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    r.tamper_resigned("kerberos-as-req", req).unwrap();
+    r.run_to_end();
+    check_runs_to_its_end(&r);
+    // Re-signing does not make another realm this KDC's.
+    let mut r = run_to("onprem-key", "kerberos.send-as-req");
+    let mut req = r.wire("kerberos-as-req").unwrap().to_vec();
+    // The body's realm, before sname's krbtgt/CONTOSO.COM.
+    let at: Vec<usize> = req
+        .windows(11)
+        .enumerate()
+        .filter(|(_, w)| *w == b"CONTOSO.COM")
+        .map(|(i, _)| i)
+        .collect();
+    req[at[at.len() - 2]] = b'X';
+    r.tamper_resigned("kerberos-as-req", req).unwrap();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "Realm is this domain's",
+        "XONTOSO.COM",
+    );
+    // Nobody re-signs the KDC's reply.
+    let mut r = run_to("onprem-key", "kerberos.return-as-rep");
+    let reply = r.wire("kerberos-as-rep").unwrap().to_vec();
+    let why = r
+        .tamper_resigned("kerberos-as-rep", reply)
+        .unwrap_err()
+        .to_string();
+    assert!(why.contains("not modelled"), "{why}");
 }
 
 #[test]

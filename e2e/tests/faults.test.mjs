@@ -613,7 +613,7 @@ test('certificate trust: the KDC maps the certificate by its SID extension and c
 });
 
 test('a domain controller without a KDC certificate, and a revoked logon certificate, are refused by the KDC', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.send-as-req', 31);
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.check-as-req', 32);
   await new ConditionsPanel(page).dcCertificateMissing(true);
   assert.match(await explorer.haltText(), /The KDC can do PKINIT/);
   assert.match((await explorer.check('The KDC can do PKINIT')).reason, /no KDC certificate/);
@@ -622,5 +622,36 @@ test('a domain controller without a KDC certificate, and a revoked logon certifi
   await explorer.goto(`${BASE_URL}?flow=onprem-cert&step=kerberos.check-as-req&usercert=revoked`);
   assert.match(await explorer.haltText(), /Certificate not revoked/);
   assert.match((await explorer.check('Certificate not revoked')).reason, /CRL lists this certificate as revoked/);
+  assertNoProblems(problems);
+});
+
+test('the AS-REQ edited on its way is caught by its checksum; signed again by the user key in the TPM, the KDC accepts it', { timeout: 150_000 }, async (t) => {
+  const SEND = 31; // Kerberos → Active Directory: AS-REQ with PKINIT
+  const CHECK = 32; // the KDC checks the request
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.send-as-req', SEND);
+  const tamper = new TamperPanel(page);
+  const banner = new EditsBanner(page);
+  await tamper.open('kerberos-as-req');
+  assert.match(await page.getByTestId('resign-who').innerText(), /user key, in the TPM/);
+  // The last byte: the request body's second etype (17 becomes 16).
+  const tag = await page.getByTestId('inspector').locator('[data-testid="artifact"][data-artifact="kerberos-as-req"] .tag').first().innerText();
+  const size = Number(/(\d+) bytes/.exec(tag)[1]);
+  await tamper.flip(size - 1);
+  let since = await banner.version();
+  await tamper.keepSignature();
+  let result = await banner.verdict(since);
+  assert.equal(result.verdict, 'caught');
+  assert.equal(await explorer.current(), CHECK);
+  assert.match((await explorer.check('Request checksum')).reason, /changed after the client signed/);
+
+  // Signed again: the checksum is the edited body's, the KDC issues the TGT.
+  await explorer.jump(SEND);
+  await tamper.open('kerberos-as-req');
+  await tamper.flip(size - 1);
+  since = await banner.version();
+  await tamper.resign();
+  result = await banner.verdict(since);
+  assert.notEqual(result.verdict, 'caught');
+  assert.equal(await explorer.jump(CHECK + 2), 'done');
   assertNoProblems(problems);
 });

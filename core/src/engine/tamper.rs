@@ -42,6 +42,11 @@ enum Sender {
     EnterpriseCa,
     /// The TPM's attestation, signed by its restricted attestation key.
     Aik,
+    /// The Kerberos AS-REQ, whose AuthPack the user key signs in the TPM.
+    KerberosClient,
+    /// The KDC's reply: its DH value signed with the domain controller's
+    /// key, its parts encrypted to keys only the KDC and the client hold.
+    Kdc,
     /// Carries no signature of its own.
     Unsigned,
 }
@@ -93,6 +98,11 @@ impl Run {
             }
             Sender::EnterpriseCa => Ok("the enterprise root CA key".into()),
             Sender::Aik => Err(AIK_REFUSAL.into()),
+            Sender::KerberosClient => Ok(
+                "the user key, in the TPM (authorised by the PIN): the AuthPack with a new checksum of the edited request"
+                    .into(),
+            ),
+            Sender::Kdc => Err("the KDC's reply is signed with the domain controller's key and encrypted under the krbtgt key and the Diffie-Hellman reply key: re-signing it is not modelled. Keep the original bytes' signature to see the client catch the edit.".into()),
             Sender::Unsigned => Err(format!(
                 "`{id}` carries no signature of its own, so there is nothing to re-sign"
             )),
@@ -122,6 +132,8 @@ impl Run {
             cert_wire::COUNTERSIGNED => Sender::EnrollmentAgent,
             cert_wire::USER_CERTIFICATE => Sender::EnterpriseCa,
             keys_wire::ATTESTATION | keys_wire::ATTESTATION_SIGNATURE => Sender::Aik,
+            super::kerberos::wire::AS_REQ => Sender::KerberosClient,
+            super::kerberos::wire::AS_REP => Sender::Kdc,
             _ => Sender::Unsigned,
         }
     }
@@ -191,8 +203,18 @@ impl Run {
                     .recountersign(&bytes, &requester, now)?
             }
             Sender::EnterpriseCa => self.world.pki()?.ca.resign_certificate(&bytes)?,
+            Sender::KerberosClient => {
+                let loaded = self.user_key_loaded()?;
+                let pin = self.world.config.options.pin.clone();
+                let now = self.now;
+                let mut log = Vec::new();
+                let device = &mut self.world.device;
+                crate::kerberos::pkinit::resign_as_req(&bytes, now, |input| {
+                    device.sign_with_user_key(&loaded, input, &pin, now, &mut log)
+                })?
+            }
             // `resigner` refused these above.
-            Sender::Aik | Sender::Unsigned => return Err(Error::Usage(who)),
+            Sender::Aik | Sender::Kdc | Sender::Unsigned => return Err(Error::Usage(who)),
         };
         self.wire.insert(id.to_string(), resigned);
         self.pending_notes.push(format!(

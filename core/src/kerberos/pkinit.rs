@@ -38,6 +38,7 @@ pub mod error_code {
     pub const PREAUTH_REQUIRED: i32 = 25;
     pub const SKEW: i32 = 37;
     pub const MODIFIED: i32 = 41;
+    pub const WRONG_REALM: i32 = 68;
     pub const CLIENT_NOT_TRUSTED: i32 = 62;
     pub const CERTIFICATE_MISMATCH: i32 = 66;
     pub const CANT_VERIFY_CERTIFICATE: i32 = 70;
@@ -56,6 +57,7 @@ pub mod error_code {
             PREAUTH_REQUIRED => "KDC_ERR_PREAUTH_REQUIRED",
             SKEW => "KRB_AP_ERR_SKEW",
             MODIFIED => "KRB_AP_ERR_MODIFIED",
+            WRONG_REALM => "KDC_ERR_WRONG_REALM",
             CLIENT_NOT_TRUSTED => "KDC_ERR_CLIENT_NOT_TRUSTED",
             CLIENT_NAME_MISMATCH => "KDC_ERR_CLIENT_NAME_MISMATCH",
             CERTIFICATE_MISMATCH => "KDC_ERR_CERTIFICATE_MISMATCH",
@@ -199,6 +201,50 @@ pub fn as_req(logon: &Logon<'_>, sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>) ->
     req.to_der().map_err(der_err("AS-REQ"))
 }
 
+/// The AS-REQ in `bytes`, as edited, signed again by its client: the
+/// AuthPack's paChecksum made the SHA-1 of the (edited) request body and the
+/// AuthPack signed afresh by `sign` under the certificate it carried. What
+/// an insider holding the user key (the TPM and the PIN) could do; the
+/// bytes must still read as an AS-REQ with PA-PK-AS-REQ.
+pub fn resign_as_req(
+    bytes: &[u8],
+    now: SimTime,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    const WHAT: &str = "AS-REQ";
+    let mut req = AsReq::from_der(bytes).map_err(der_err(WHAT))?;
+    let padata = req
+        .0
+        .padata
+        .as_mut()
+        .ok_or_else(|| Error::malformed(WHAT, "no pre-authentication data"))?;
+    let pa = padata
+        .0
+        .iter_mut()
+        .find(|p| p.padata_type.0 == pa_type::PK_AS_REQ)
+        .ok_or_else(|| Error::malformed(WHAT, "no PA-PK-AS-REQ"))?;
+    let pk = PaPkAsReq::from_der(pa.padata_value.0.as_bytes()).map_err(der_err("PA-PK-AS-REQ"))?;
+    let signed = pk.signed_auth_pack.as_bytes();
+    let (content, certificate) = crate::pki::signed_content_and_signer(signed)
+        .map_err(|e| Error::malformed("signedAuthPack", e))?;
+    let mut auth_pack = AuthPack::from_der(&content).map_err(der_err("AuthPack"))?;
+    let body = req.0.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
+    auth_pack.pk_authenticator.0.pa_checksum =
+        Some(Explicit(octets(Sha1::digest(&body).to_vec())?));
+    let resigned = crate::pki::sign_typed(
+        &auth_pack.to_der().map_err(der_err("AuthPack"))?,
+        ID_PKINIT_AUTH_DATA,
+        &certificate,
+        now,
+        sign,
+    )?;
+    let pk = PaPkAsReq {
+        signed_auth_pack: octets(resigned)?,
+    };
+    pa.padata_value = Explicit(octets(pk.to_der().map_err(der_err("PA-PK-AS-REQ"))?)?);
+    req.to_der().map_err(der_err(WHAT))
+}
+
 /// An account as the KDC reads it from Active Directory.
 #[derive(Clone, Debug)]
 pub struct KdcAccount {
@@ -307,6 +353,25 @@ pub fn kdc_answer(
         return refuse(checks, error_code::MODIFIED, None);
     };
     let cname = req.req_body.0.cname.as_ref().map(|c| c.0.clone());
+    let realm = req.req_body.0.realm.0.as_str().to_string();
+    if checks
+        .check(
+            "Realm is this domain's",
+            format!("realm \"{realm}\" against {}", kdc.realm),
+            "RFC 4120 §3.1.2 (KDC_ERR_WRONG_REALM); RFC 6806",
+            if realm.eq_ignore_ascii_case(kdc.realm) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the request is for the realm {realm}, not {}",
+                    kdc.realm
+                ))
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, error_code::WRONG_REALM, cname);
+    }
     let padata = req.padata.as_ref().map(|p| p.0.as_slice()).unwrap_or(&[]);
     let Some(pk) = checks.check(
         "PKINIT pre-authentication",

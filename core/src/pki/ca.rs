@@ -230,6 +230,24 @@ pub fn verify_signed_content(
     Ok((content, cert_der))
 }
 
+/// The eContent of the SignedData in `cms` and the certificate its one
+/// SignerInfo names, without checking the signature (to sign it again).
+pub fn signed_content_and_signer(cms: &[u8]) -> std::result::Result<(Vec<u8>, Vec<u8>), String> {
+    let signed = parse_signed_data(cms)?;
+    let content = signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|c| c.value().to_vec())
+        .ok_or("the SignedData has no eContent")?;
+    let all = signers(cms, &signed)?;
+    let cert = all
+        .first()
+        .and_then(|s| s.cert.as_ref())
+        .ok_or("the SignedData names no certificate it carries")?;
+    Ok((content, cert.to_der().map_err(|e| e.to_string())?))
+}
+
 /// The eContentType of the SignedData in `cms`.
 pub fn signed_content_type(cms: &[u8]) -> std::result::Result<ObjectIdentifier, String> {
     Ok(parse_signed_data(cms)?.encap_content_info.econtent_type)
