@@ -691,6 +691,16 @@ fn hs256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
 const APP_RESOURCE: &str = "https://graph.microsoft.com";
 
 impl Run {
+    /// The PRT the device holds with its session key in the TPM; an error
+    /// saying `missing` when it holds none.
+    pub(crate) fn held_prt(&self, missing: &str) -> Result<String> {
+        self.state
+            .prt
+            .clone()
+            .filter(|_| self.state.session_key_in_tpm)
+            .ok_or_else(|| Error::Usage(missing.to_string()))
+    }
+
     /// A compact JWS of `header` and `body` signed HS256 with the key the
     /// TPM derives from the session key it holds and `context` (the
     /// header's `ctx`); `None` when the TPM refused (the check says why).
@@ -734,16 +744,7 @@ impl Run {
     /// derived from the session key.
     pub(crate) fn request_app_token(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let Some(prt) = self
-            .state
-            .prt
-            .clone()
-            .filter(|_| self.state.session_key_in_tpm)
-        else {
-            return Err(Error::Usage(
-                "CloudAP holds no PRT with its session key".into(),
-            ));
-        };
+        let prt = self.held_prt("CloudAP holds no PRT with its session key")?;
         let context: [u8; 24] = self.world.seed.bytes("cloudap/request-context");
         let now = self.now;
         let header = json!({ "alg": "HS256", "typ": "JWT", "ctx": base64(&context) });

@@ -482,16 +482,9 @@ impl Run {
     /// instead of a password; Entra ID authenticates the user and the
     /// device from the PRT it issued at Windows sign-in.
     fn authorize_with_prt(&mut self, mut out: StepOutput) -> Result<StepOutput> {
-        let Some(prt) = self
-            .state
-            .prt
-            .clone()
-            .filter(|_| self.state.session_key_in_tpm)
-        else {
-            return Err(Error::Usage(
-                "WAM holds no PRT with its session key: the user has not signed in to Windows on this device".into(),
-            ));
-        };
+        let prt = self.held_prt(
+            "WAM holds no PRT with its session key: the user has not signed in to Windows on this device",
+        )?;
         let asked: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
             .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
         let context: [u8; 24] = self.world.seed.bytes("wam/prt-credential-context");

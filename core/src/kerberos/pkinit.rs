@@ -245,6 +245,20 @@ pub fn resign_as_req(
     req.to_der().map_err(der_err(WHAT))
 }
 
+/// The pre-authentication data of `padata_type` in `padata`, decoded as
+/// `T` (named `what` in the reason when it is missing or does not decode).
+fn find_padata<'a, T: Decode<'a>>(
+    padata: &'a [PaData],
+    padata_type: i32,
+    what: &str,
+) -> std::result::Result<T, String> {
+    let found = padata
+        .iter()
+        .find(|p| p.padata_type.0 == padata_type)
+        .ok_or_else(|| format!("the message carries no {what}"))?;
+    T::from_der(found.padata_value.0.as_bytes()).map_err(|e| format!("{what} does not decode: {e}"))
+}
+
 /// An account as the KDC reads it from Active Directory.
 #[derive(Clone, Debug)]
 pub struct KdcAccount {
@@ -380,14 +394,7 @@ pub fn kdc_answer(
             padata.iter().map(|p| p.padata_type.0).collect::<Vec<_>>()
         ),
         "RFC 4556 §3.2.1",
-        padata
-            .iter()
-            .find(|p| p.padata_type.0 == pa_type::PK_AS_REQ)
-            .ok_or_else(|| "the request carries no PA-PK-AS-REQ".to_string())
-            .and_then(|p| {
-                PaPkAsReq::from_der(p.padata_value.0.as_bytes())
-                    .map_err(|e| format!("PA-PK-AS-REQ does not decode: {e}"))
-            }),
+        find_padata::<PaPkAsReq>(padata, pa_type::PK_AS_REQ, "PA-PK-AS-REQ"),
     ) else {
         return refuse(checks, error_code::PREAUTH_REQUIRED, cname);
     };
@@ -879,14 +886,7 @@ fn open(reply: &[u8], expect: &Expect<'_>, checks: &mut Checks) -> Option<Tgt> {
         "PA-PK-AS-REP with the KDC's DH value",
         "padata type 17, dhInfo",
         "RFC 4556 §3.2.3",
-        padata
-            .iter()
-            .find(|p| p.padata_type.0 == pa_type::PK_AS_REP)
-            .ok_or_else(|| "the reply has no PA-PK-AS-REP".to_string())
-            .and_then(|p| {
-                PaPkAsRep::from_der(p.padata_value.0.as_bytes())
-                    .map_err(|e| format!("PA-PK-AS-REP does not decode: {e}"))
-            }),
+        find_padata::<PaPkAsRep>(padata, pa_type::PK_AS_REP, "PA-PK-AS-REP"),
     )?;
     let signed = rep_info.0.dh_signed_data.as_bytes();
     let (content, kdc_cert) = checks.check(
