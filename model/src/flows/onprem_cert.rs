@@ -23,6 +23,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::KerberosSignIn,
     ],
     summary: "As on-premises key trust, then the registration authority checks the request's \
-              key against AD, countersigns it and the enterprise CA issues a certificate.",
+              key against AD, countersigns it and the enterprise CA issues the certificate the \
+              PIN then signs in to the domain with.",
     source: "001_9b06d6ff5d75a491.txt",
 };

@@ -22,6 +22,7 @@ pub(super) const FLOW: Flow = Flow {
         Segment::KerberosSignIn,
     ],
     summary: "No cloud at all: AD FS issues the registration token after MFA and its \
-              enterprise registration service writes the key straight into Active Directory.",
+              enterprise registration service writes the key straight into Active Directory, \
+              where the domain controller finds it when the PIN signs in with PKINIT.",
     source: "001_9b06d6ff5d75a491.txt",
 };
