@@ -26,7 +26,7 @@ mod template;
 mod tests;
 
 pub use ca::{
-    check_and_issue, signed_content_and_signer, signed_content_type, verify_signed_content,
+    check_and_issue, signed_content_and_signer, verify_signed_content, verify_signed_content_of,
     EndEntity, IssueOutcome, Issuer,
 };
 pub(crate) use certificate::x509_time;

@@ -5,7 +5,7 @@
 
 use super::asn1::{Application, Explicit, KerberosString};
 use der::asn1::{BitString, GeneralizedTime, OctetString};
-use der::{Decode, Encode, Sequence};
+use der::Sequence;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 /// The protocol version every message carries (RFC 4120 §5.4.1).
@@ -540,20 +540,10 @@ pub mod flag {
     pub const RENEWABLE_OK: usize = 27;
 }
 
-/// DER of `value`, or the error `der` gives.
-pub fn to_der<T: Encode>(value: &T) -> der::Result<Vec<u8>> {
-    value.to_der()
-}
-
-/// `T` from exactly these bytes, nothing left over.
-pub fn from_der<'a, T: Decode<'a>>(bytes: &'a [u8]) -> der::Result<T> {
-    T::from_der(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use der::DateTime;
+    use der::{DateTime, Decode, Encode};
 
     fn time(s: u64) -> GeneralizedTime {
         GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(s)).unwrap()

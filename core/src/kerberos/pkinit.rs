@@ -413,12 +413,7 @@ pub fn kdc_answer(
         "AuthPack signature",
         "the CMS SignedData over the AuthPack, verified with the key of the certificate it carries; eContentType id-pkinit-authData",
         "RFC 4556 §3.2.2; RFC 5652 §5.6",
-        crate::pki::verify_signed_content(signed, None).and_then(|(content, cert)| {
-            match crate::pki::signed_content_type(signed)? {
-                t if t == ID_PKINIT_AUTH_DATA => Ok((content, cert)),
-                t => Err(format!("the eContentType is {t}, not id-pkinit-authData")),
-            }
-        }),
+        crate::pki::verify_signed_content_of(signed, ID_PKINIT_AUTH_DATA),
     ) else {
         return refuse(checks, error_code::INVALID_SIG, cname);
     };
@@ -893,12 +888,7 @@ fn open(reply: &[u8], expect: &Expect<'_>, checks: &mut Checks) -> Option<Tgt> {
         "KDC signature over its DH value",
         "the CMS SignedData over KDCDHKeyInfo, verified with the certificate it carries; eContentType id-pkinit-DHKeyData",
         "RFC 4556 §3.2.4",
-        crate::pki::verify_signed_content(signed, None).and_then(|(content, cert)| {
-            match crate::pki::signed_content_type(signed)? {
-                t if t == ID_PKINIT_DH_KEY_DATA => Ok((content, cert)),
-                t => Err(format!("the eContentType is {t}, not id-pkinit-DHKeyData")),
-            }
-        }),
+        crate::pki::verify_signed_content_of(signed, ID_PKINIT_DH_KEY_DATA),
     )?;
     checks.check(
         "KDC certificate",

@@ -201,12 +201,7 @@ pub fn verify_signed_content(
     expected_signer: Option<&[u8]>,
 ) -> std::result::Result<(Vec<u8>, Vec<u8>), String> {
     let signed = parse_signed_data(cms)?;
-    let content = signed
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .map(|c| c.value().to_vec())
-        .ok_or("the SignedData has no eContent")?;
+    let content = econtent(&signed)?;
     let all = signers(cms, &signed)?;
     let [signer] = all.as_slice() else {
         return Err(format!("{} SignerInfos, not one", all.len()));
@@ -234,12 +229,7 @@ pub fn verify_signed_content(
 /// SignerInfo names, without checking the signature (to sign it again).
 pub fn signed_content_and_signer(cms: &[u8]) -> std::result::Result<(Vec<u8>, Vec<u8>), String> {
     let signed = parse_signed_data(cms)?;
-    let content = signed
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .map(|c| c.value().to_vec())
-        .ok_or("the SignedData has no eContent")?;
+    let content = econtent(&signed)?;
     let all = signers(cms, &signed)?;
     let cert = all
         .first()
@@ -248,9 +238,31 @@ pub fn signed_content_and_signer(cms: &[u8]) -> std::result::Result<(Vec<u8>, Ve
     Ok((content, cert.to_der().map_err(|e| e.to_string())?))
 }
 
-/// The eContentType of the SignedData in `cms`.
-pub fn signed_content_type(cms: &[u8]) -> std::result::Result<ObjectIdentifier, String> {
-    Ok(parse_signed_data(cms)?.encap_content_info.econtent_type)
+/// [`verify_signed_content`] for a message whose eContentType must be
+/// `econtent_type` (PKINIT's signed AuthPack and DH key data).
+pub fn verify_signed_content_of(
+    cms: &[u8],
+    econtent_type: ObjectIdentifier,
+) -> std::result::Result<(Vec<u8>, Vec<u8>), String> {
+    let verified = verify_signed_content(cms, None)?;
+    match parse_signed_data(cms)?.encap_content_info.econtent_type {
+        t if t == econtent_type => Ok(verified),
+        t => Err(format!(
+            "the eContentType is {}, not {}",
+            oid::describe(&t),
+            oid::describe(&econtent_type)
+        )),
+    }
+}
+
+/// The eContent of a SignedData.
+fn econtent(signed: &SignedData) -> std::result::Result<Vec<u8>, String> {
+    signed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|c| c.value().to_vec())
+        .ok_or_else(|| "the SignedData has no eContent".to_string())
 }
 
 /// RFC 5652 §5.4 and §5.6: the content type and digest under the signature
