@@ -13,6 +13,7 @@
 //! happens, as in the real system.
 
 mod certificate;
+mod cloud_kerberos;
 mod device_state;
 mod enterprise_join;
 mod federated_join;
@@ -189,7 +190,16 @@ pub(crate) struct RunState {
     /// The reply key and session key of every TGT the client obtained, with
     /// the step that obtained it: what the run bundle's keytab holds beside
     /// the krbtgt key.
-    pub kerberos_keys: Vec<(String, crate::kerberos::pkinit::Tgt)>,
+    pub kerberos_keys: Vec<(String, &'static str, crate::kerberos::crypto::Key)>,
+    /// Cloud Kerberos trust: the `tgt_ad` member of the PRT response, as
+    /// CloudAP keeps it; the partial TGT and its session key the Kerberos
+    /// client was handed; its TGS-REQ's nonce; the KDC's answer before it
+    /// is sent; the full TGT.
+    pub tgt_ad: Option<String>,
+    pub partial_tgt: Option<(Vec<u8>, crate::kerberos::crypto::Key)>,
+    pub tgs_nonce: u32,
+    pub tgs_rep: Option<Vec<u8>>,
+    pub full_tgt: Option<crate::kerberos::tgs::FullTgt>,
 }
 
 /// A flow being run against a world.
@@ -271,6 +281,7 @@ impl Run {
                     | Segment::WindowsSignIn
                     | Segment::SignIn
                     | Segment::KerberosSignIn
+                    | Segment::CloudKerberosSignIn
             )
         };
         run.script.steps.retain(|step| !around(step.id.segment));
@@ -596,6 +607,11 @@ impl Run {
             CheckAsReq => self.check_as_req(),
             ReturnAsRep => self.return_as_rep(),
             OpenAsRep => self.open_as_rep(),
+            HandOverPartialTgt => self.hand_over_partial_tgt(),
+            SendTgsReq => self.send_tgs_req(),
+            CheckTgsReq => self.check_tgs_req(),
+            ReturnTgsRep => self.return_tgs_rep(),
+            OpenTgsRep => self.open_tgs_rep(),
         }
     }
 
@@ -616,30 +632,43 @@ impl Run {
         use crate::kerberos::messages::name_type;
         let realm = crate::world::REALM.to_string();
         let mut out = Vec::new();
+        let krbtgt = |kvno: u32, key: crate::kerberos::crypto::Key| Entry {
+            realm: realm.clone(),
+            components: vec!["krbtgt".into(), realm.clone()],
+            name_type: name_type::SRV_INST as u32,
+            timestamp: self.world.config.start,
+            kvno,
+            key,
+        };
         if let Some(dc) = self.world.domain_controller_if_built() {
+            out.push(krbtgt(dc.krbtgt_kvno, dc.krbtgt.clone()));
+        } else if self.state.full_tgt.is_some() || self.state.tgs_rep.is_some() {
+            if let Ok((key, kvno)) = self.world.domain_krbtgt() {
+                out.push(krbtgt(kvno, key));
+            }
+        }
+        // Cloud Kerberos trust: the server object's keys, Entra ID's and
+        // AD's (they differ once AD's was reset), under the realm's krbtgt
+        // with their RODC key versions.
+        if self.state.tgt_ad.is_some() {
+            let entra = self.world.entra_kerberos_domain().ok().flatten();
+            let ad = self.world.ad_kerberos_server().ok().flatten();
+            if let Some((number, key, version)) = entra {
+                out.push(krbtgt(crate::kerberos::tgs::rodc_kvno(number, version), key));
+            }
+            if let Some(r) = ad.filter(|r| r.version != 1) {
+                out.push(krbtgt(crate::kerberos::tgs::rodc_kvno(r.number, r.version), r.key));
+            }
+        }
+        for (step, what, key) in &self.state.kerberos_keys {
             out.push(Entry {
                 realm: realm.clone(),
-                components: vec!["krbtgt".into(), realm.clone()],
-                name_type: name_type::SRV_INST as u32,
+                components: vec![(*what).into(), step.clone()],
+                name_type: name_type::PRINCIPAL as u32,
                 timestamp: self.world.config.start,
-                kvno: dc.krbtgt_kvno,
-                key: dc.krbtgt.clone(),
+                kvno: 0,
+                key: key.clone(),
             });
-        }
-        for (step, tgt) in &self.state.kerberos_keys {
-            for (what, key) in [
-                ("reply-key", &tgt.reply_key),
-                ("session-key", &tgt.session_key),
-            ] {
-                out.push(Entry {
-                    realm: realm.clone(),
-                    components: vec![what.into(), step.clone()],
-                    name_type: name_type::PRINCIPAL as u32,
-                    timestamp: self.world.config.start,
-                    kvno: 0,
-                    key: key.clone(),
-                });
-            }
         }
         out
     }

@@ -103,7 +103,7 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
 const CAPTURE: &str = "kerberos.pcapng";
 const KEYTAB: &str = "kerberos.keytab";
 
-/// Every AS-REQ the run sent, with the reply it got, at its step's time:
+/// Every AS-REQ and TGS-REQ the run sent, with the reply it got, at its step's time:
 /// from the device (10.0.0.50) to the domain controller (10.0.0.10) on
 /// port 88.
 fn kerberos_exchanges(run: &Run) -> Vec<crate::capture::Exchange> {
@@ -116,10 +116,12 @@ fn kerberos_exchanges(run: &Run) -> Vec<crate::capture::Exchange> {
             .filter(|a| a.kind == ArtifactKind::Kerberos)
         {
             match artifact.bytes.first() {
-                // [APPLICATION 10]: an AS-REQ opens an exchange.
-                Some(0x6A) => pending = Some((artifact.bytes.clone(), event.time)),
-                // AS-REP or KRB-ERROR: the reply closes it.
-                Some(0x6B | 0x7E) => {
+                // [APPLICATION 10] or [APPLICATION 12]: an AS-REQ or a
+                // TGS-REQ opens an exchange.
+                Some(0x6A | 0x6C) => pending = Some((artifact.bytes.clone(), event.time)),
+                // AS-REP, TGS-REP or KRB-ERROR: the reply closes it (an
+                // AS-REP handed over in a PRT response had no request).
+                Some(0x6B | 0x6D | 0x7E) => {
                     if let Some((request, time)) = pending.take() {
                         out.push(crate::capture::Exchange {
                             client: [10, 0, 0, 50],

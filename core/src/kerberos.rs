@@ -9,4 +9,6 @@ pub mod crypto;
 pub mod dh;
 pub mod keytab;
 pub mod messages;
+pub mod pac;
 pub mod pkinit;
+pub mod tgs;

@@ -425,16 +425,12 @@ impl World {
                 &[DOMAIN_CONTROLLER, DOMAIN],
                 self.config.start,
             )?;
-            let krbtgt = crate::kerberos::crypto::Key::new(
-                crate::kerberos::crypto::Etype::Aes256CtsHmacSha196,
-                &self.seed.bytes::<32>("ad/krbtgt-key"),
-            )
-            .map_err(|e| Error::Crypto(e.to_string()))?;
+            let (krbtgt, krbtgt_kvno) = self.domain_krbtgt()?;
             self.domain_controller = Some(DomainController {
                 key,
                 certificate,
                 krbtgt,
-                krbtgt_kvno: 2,
+                krbtgt_kvno,
                 root_certificate: ca.root_certificate.clone(),
                 issuing_certificate: ca.certificate.clone(),
             });
@@ -442,6 +438,69 @@ impl World {
         self.domain_controller
             .as_ref()
             .ok_or_else(|| Error::Crypto("the domain controller could not be kept".into()))
+    }
+
+    /// The domain's krbtgt key (aes256-cts-hmac-sha1-96) and its version
+    /// number, which every domain controller of the domain holds.
+    pub fn domain_krbtgt(&self) -> Result<(crate::kerberos::crypto::Key, u32)> {
+        let key = crate::kerberos::crypto::Key::new(
+            crate::kerberos::crypto::Etype::Aes256CtsHmacSha196,
+            &self.seed.bytes::<32>("ad/krbtgt-key"),
+        )
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+        Ok((key, 2))
+    }
+
+    /// The Microsoft Entra Kerberos server object as Active Directory
+    /// holds it (cloud Kerberos trust): the AzureADKerberos computer
+    /// object, an RODC with its own number, and its krbtgt_AzureAD account's
+    /// key. `Set-AzureADKerberosServer` made it before the run, and gave
+    /// Entra ID the same key ([`World::entra_kerberos_domain`]). `None`
+    /// when it was never made.
+    pub fn ad_kerberos_server(&self) -> Result<Option<crate::kerberos::tgs::ReadOnlyKdc>> {
+        use crate::options::KerberosServer;
+        let (number, key, version) = match self.config.options.kerberos_server {
+            KerberosServer::Missing => return Ok(None),
+            KerberosServer::Present => self.entra_kerberos_key(1)?,
+            // Its password was reset in AD: a new key, a new version.
+            KerberosServer::Rotated => self.entra_kerberos_key(2)?,
+        };
+        Ok(Some(crate::kerberos::tgs::ReadOnlyKdc {
+            name: "AzureADKerberos".into(),
+            krbtgt_account: format!("krbtgt_{number}"),
+            number,
+            key,
+            version,
+        }))
+    }
+
+    /// Entra ID's KerberosDomain for the domain (cloud Kerberos trust): the
+    /// server object's number, and the key and key version Entra ID makes
+    /// partial TGTs with. `None` when no server object was made.
+    pub fn entra_kerberos_domain(&self) -> Result<Option<(u16, crate::kerberos::crypto::Key, u16)>> {
+        use crate::options::KerberosServer;
+        match self.config.options.kerberos_server {
+            KerberosServer::Missing => Ok(None),
+            // A reset in AD does not reach Entra ID: it keeps version 1.
+            KerberosServer::Present | KerberosServer::Rotated => {
+                self.entra_kerberos_key(1).map(Some)
+            }
+        }
+    }
+
+    /// Version `version` of the server object's key, with its RODC number
+    /// (seeded: 1 to 65535; MS-KILE 3.1.5.8 puts it in a key version's
+    /// upper 16 bits).
+    fn entra_kerberos_key(&self, version: u16) -> Result<(u16, crate::kerberos::crypto::Key, u16)> {
+        let number = (u16::from_be_bytes(self.seed.bytes("ad/azure-ad-kerberos-number")) >> 1) | 1;
+        let key = crate::kerberos::crypto::Key::new(
+            crate::kerberos::crypto::Etype::Aes256CtsHmacSha196,
+            &self
+                .seed
+                .bytes::<32>(&format!("ad/krbtgt-azure-ad-key/{version}")),
+        )
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+        Ok((number, key, version))
     }
 
     /// The domain controller, if a step has reached it.

@@ -891,6 +891,134 @@ fn the_kdc_refuses_without_its_certificate_and_a_certificate_it_cannot_map_or_tr
 }
 
 #[test]
+fn cloud_kerberos_trust_exchanges_entra_s_partial_tgt_for_a_full_one() {
+    use whfb_core::kerberos::{messages, tgs};
+    let r = run(flow_id("hybrid-cloud-kerberos"), Options::default());
+    check_runs_to_its_end(&r);
+    assert_eq!(
+        r.events().last().unwrap().id.to_string(),
+        "cloud-kerberos.open-tgs-rep"
+    );
+    // No key reaches AD and no certificate is issued.
+    assert!(r.world().directory.key_credential_link.is_empty());
+    assert!(r.world().device.personal_store().is_empty());
+    // The PRT response carried tgt_ad; its AS-REP's ticket opens with the
+    // key Entra ID holds for the server object, names the user and carries
+    // the SID in a PAC the RODC's key signed.
+    let event = r
+        .events()
+        .iter()
+        .find(|e| e.action == Action::IssuePrt && e.phase == Phase::S)
+        .unwrap();
+    let as_rep = event
+        .artifacts
+        .iter()
+        .find(|a| a.id == "partial-tgt-as-rep")
+        .unwrap()
+        .bytes
+        .clone();
+    let as_rep = <messages::AsRep as der::Decode>::from_der(&as_rep).unwrap();
+    let partial = der::Encode::to_der(&as_rep.0.ticket.0).unwrap();
+    let (number, entra_key, version) = r.world().entra_kerberos_domain().unwrap().unwrap();
+    assert_eq!(
+        as_rep.0.ticket.0 .0.enc_part.0.kvno.as_ref().unwrap().0,
+        tgs::rodc_kvno(number, version)
+    );
+    let who = tgs::open_ticket_identity(&partial, &entra_key, Some(number)).unwrap();
+    assert_eq!(who.sid, r.world().user.sid);
+    assert_eq!(who.sam_account_name, "alexw");
+    // The full TGT opens with the domain's own krbtgt key.
+    let reply = r.wire("kerberos-tgs-rep").unwrap().to_vec();
+    let reply = <messages::TgsRep as der::Decode>::from_der(&reply).unwrap();
+    let full = der::Encode::to_der(&reply.0.ticket.0).unwrap();
+    let (krbtgt, kvno) = r.world().domain_krbtgt().unwrap();
+    assert_eq!(reply.0.ticket.0 .0.enc_part.0.kvno.as_ref().unwrap().0, kvno);
+    let who = tgs::open_ticket_identity(&full, &krbtgt, None).unwrap();
+    assert_eq!(who.sid, r.world().user.sid);
+    assert!(tgs::open_ticket_identity(&full, &entra_key, None).is_err());
+    // The same seed, the same tickets.
+    let again = run(flow_id("hybrid-cloud-kerberos"), Options::default());
+    assert_eq!(again.wire("kerberos-tgs-rep"), r.wire("kerberos-tgs-rep"));
+}
+
+#[test]
+fn cloud_kerberos_trust_refuses_each_fault_with_its_reason() {
+    use whfb_core::options::KerberosServer;
+    let flow = flow_id("hybrid-cloud-kerberos");
+    let r = run(
+        flow,
+        Options {
+            kerberos_server: KerberosServer::Missing,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::HandOverPartialTgt,
+        "A partial TGT for the domain",
+        "OnPremTgt : NO",
+    );
+    let r = run(
+        flow,
+        Options {
+            kerberos_server: KerberosServer::Rotated,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::CheckTgsReq,
+        "The key version is current",
+        "Active Directory holds version 2",
+    );
+    let r = run(
+        flow,
+        Options {
+            privileged_user: true,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::CheckTgsReq,
+        "The RODC may vouch for the user",
+        "Denied RODC Password Replication Group",
+    );
+    let skewed = Options {
+        clock_skew_minutes: 9,
+        ..Options::default()
+    };
+    let r = run(flow, skewed.clone());
+    assert_halted_at(&r, Action::CheckTgsReq, "Clock skew", "apart");
+    // The same skew stops PKINIT too.
+    let r = run(flow_id("onprem-key"), skewed);
+    assert_halted_at(&r, Action::CheckAsReq, "Clock skew", "apart");
+    // An edit of the TGS-REQ's body: the authenticator's checksum catches it.
+    let mut r = run_to("hybrid-cloud-kerberos", "cloud-kerberos.send-tgs-req");
+    let mut req = r.wire("kerberos-tgs-req").unwrap().to_vec();
+    let till = req
+        .windows(15)
+        .rposition(|w| w == b"20370913024805Z")
+        .unwrap();
+    req[till + 3] = b'6';
+    r.tamper("kerberos-tgs-req", req).unwrap();
+    r.run_to_end();
+    assert_halted_at(&r, Action::CheckTgsReq, "Request checksum", "changed after");
+}
+
+#[test]
+fn an_expired_logon_certificate_is_refused() {
+    let r = run(
+        flow_id("onprem-cert"),
+        Options {
+            user_certificate: whfb_core::options::UserCertificate::Expired,
+            ..Options::default()
+        },
+    );
+    assert_halted_at(&r, Action::CheckAsReq, "Certificate is valid now", "valid from");
+}
+
+#[test]
 fn a_wrong_password_is_refused_by_the_identity_provider() {
     let r = run(
         flow_id("aadj-federated"),

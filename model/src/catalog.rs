@@ -187,6 +187,11 @@ pub enum Trust {
     Key,
     /// A certificate issued for the key is trusted.
     Certificate,
+    /// Microsoft Entra ID issues a partial Kerberos ticket for the
+    /// on-premises realm with the key of an Entra Kerberos server object
+    /// that Active Directory also holds; a domain controller exchanges it
+    /// for a full one. No certificate, no wait for a sync.
+    CloudKerberos,
 }
 
 impl Trust {
@@ -194,6 +199,7 @@ impl Trust {
         match self {
             Trust::Key => "Key trust",
             Trust::Certificate => "Certificate trust",
+            Trust::CloudKerberos => "Cloud Kerberos trust",
         }
     }
 }

@@ -13,6 +13,7 @@ mod aadj_federated;
 mod aadj_managed;
 mod hybrid_cert_async;
 mod hybrid_cert_sync;
+mod hybrid_cloud_kerberos;
 mod hybrid_key_federated;
 mod hybrid_key_managed;
 mod onprem_cert;
@@ -28,6 +29,7 @@ pub static REGISTRY: &[&Flow] = &[
     &aadj_federated::FLOW,
     &hybrid_key_managed::FLOW,
     &hybrid_key_federated::FLOW,
+    &hybrid_cloud_kerberos::FLOW,
     &hybrid_cert_async::FLOW,
     &hybrid_cert_sync::FLOW,
     &onprem_key::FLOW,
@@ -88,11 +90,15 @@ pub enum Segment {
     /// Phase S on a domain: the PIN's sign-in to a domain controller with
     /// PKINIT (key trust or certificate trust), which ends with a TGT.
     KerberosSignIn,
+    /// Phase S, cloud Kerberos trust: the partial TGT Entra ID returned
+    /// with the PRT goes to a domain controller, which exchanges it for a
+    /// full TGT (a TGS exchange).
+    CloudKerberosSignIn,
 }
 
 impl Segment {
     /// Every segment; its slug is the first half of a step's id.
-    pub const ALL: [Segment; 10] = [
+    pub const ALL: [Segment; 11] = [
         Segment::DeviceRegistration,
         Segment::WindowsSignIn,
         Segment::Tokens,
@@ -103,6 +109,7 @@ impl Segment {
         Segment::CertificateEnrollment,
         Segment::SignIn,
         Segment::KerberosSignIn,
+        Segment::CloudKerberosSignIn,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -117,6 +124,7 @@ impl Segment {
             Segment::WindowsSignIn => "windows-sign-in",
             Segment::SignIn => "sign-in",
             Segment::KerberosSignIn => "kerberos",
+            Segment::CloudKerberosSignIn => "cloud-kerberos",
         }
     }
 
@@ -339,11 +347,15 @@ mod tests {
             // that AD FS needs; the user's key is not checked there.)
             let key_used_on_premises = info.deployment == Deployment::Hybrid;
             let cloud_key = Topology::of(flow).key_store == Actor::AzureAd;
+            // Cloud Kerberos trust needs no key on premises at all.
             let synced = info.has_segment(Segment::KeySync)
                 || info.has_segment(Segment::SyncBeforeEnrollment);
             assert_eq!(
                 synced,
-                key_used_on_premises && cloud_key && !info.has(Feature::KeyReceipt),
+                key_used_on_premises
+                    && cloud_key
+                    && !info.has(Feature::KeyReceipt)
+                    && info.trust != Trust::CloudKerberos,
                 "{flow}"
             );
             // The MFA service may be in the cloud for any deployment;
@@ -391,12 +403,21 @@ mod tests {
             );
             let last = if info.has_segment(Segment::KerberosSignIn) {
                 Segment::KerberosSignIn
+            } else if info.has_segment(Segment::CloudKerberosSignIn) {
+                Segment::CloudKerberosSignIn
             } else {
                 Segment::SignIn
             };
             if info.has_segment(Segment::SignIn) || info.has_segment(Segment::KerberosSignIn) {
                 assert_eq!(info.segments.last(), Some(&last), "{flow}");
             }
+            // Only cloud Kerberos trust exchanges a partial TGT, and it
+            // gets it with the PRT.
+            assert_eq!(
+                info.has_segment(Segment::CloudKerberosSignIn),
+                info.trust == Trust::CloudKerberos,
+                "{flow}"
+            );
         }
     }
 }

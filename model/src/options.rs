@@ -186,6 +186,9 @@ pub enum UserCertificate {
     NoSid,
     /// Revoked after it was issued; the CA's CRL lists it.
     Revoked,
+    /// Past its validity: the sign-in happens after the certificate's
+    /// notAfter (nobody renewed it).
+    Expired,
 }
 
 impl UserCertificate {
@@ -195,6 +198,36 @@ impl UserCertificate {
             UserCertificate::Valid => "valid",
             UserCertificate::NoSid => "no-sid",
             UserCertificate::Revoked => "revoked",
+            UserCertificate::Expired => "expired",
+        }
+    }
+}
+
+/// The Microsoft Entra Kerberos server object (cloud Kerberos trust): the
+/// read-only-domain-controller-style object in Active Directory whose
+/// krbtgt_AzureAD key Entra ID also holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KerberosServer {
+    /// Created with `Set-AzureADKerberosServer`: AD and Entra ID hold the
+    /// same key.
+    #[default]
+    Present,
+    /// Never created: Entra ID has no key for the domain and issues no
+    /// partial TGT.
+    Missing,
+    /// Its krbtgt_AzureAD password was reset in AD (as a krbtgt reset
+    /// script does) instead of with `Set-AzureADKerberosServer
+    /// -RotateServerKey`: Entra ID still uses the old key.
+    Rotated,
+}
+
+impl KerberosServer {
+    /// The value links and the command line use.
+    pub fn slug(self) -> &'static str {
+        match self {
+            KerberosServer::Present => "present",
+            KerberosServer::Missing => "missing",
+            KerberosServer::Rotated => "rotated",
         }
     }
 }
@@ -250,6 +283,14 @@ pub struct Options {
     pub dc_certificate_missing: bool,
     /// What became of the user's logon certificate (certificate trust).
     pub user_certificate: UserCertificate,
+    /// The Microsoft Entra Kerberos server object (cloud Kerberos trust).
+    pub kerberos_server: KerberosServer,
+    /// The user is a member of a privileged group (Domain Admins), which
+    /// the domain's Denied RODC Password Replication Group contains.
+    pub privileged_user: bool,
+    /// How many minutes the client's clock runs ahead of the domain
+    /// controller's at the sign-in to the domain.
+    pub clock_skew_minutes: u32,
 }
 
 impl Default for Options {
@@ -276,12 +317,15 @@ impl Default for Options {
             adfs_not_in_hello_group: false,
             dc_certificate_missing: false,
             user_certificate: UserCertificate::Valid,
+            kerberos_server: KerberosServer::Present,
+            privileged_user: false,
+            clock_skew_minutes: 0,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 19] = [
+pub const OPTION_KEYS: [(&str, &str); 22] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -332,7 +376,19 @@ pub const OPTION_KEYS: [(&str, &str); 19] = [
     ),
     (
         "usercert",
-        "valid, no-sid or revoked: the user's logon certificate at the sign-in to the domain (certificate trust)",
+        "valid, no-sid, revoked or expired: the user's logon certificate at the sign-in to the domain (certificate trust)",
+    ),
+    (
+        "kerberosserver",
+        "present, missing or rotated: the Microsoft Entra Kerberos server object (cloud Kerberos trust)",
+    ),
+    (
+        "privileged",
+        "1 or 0: the user is in Domain Admins, which the Denied RODC Password Replication Group holds",
+    ),
+    (
+        "skew",
+        "minutes the client's clock runs ahead of the domain controller's (0-1440)",
     ),
 ];
 
@@ -452,15 +508,43 @@ impl Options {
                     UserCertificate::Valid,
                     UserCertificate::NoSid,
                     UserCertificate::Revoked,
+                    UserCertificate::Expired,
                 ]
                 .into_iter()
                 .find(|c| c.slug() == value)
                 .ok_or_else(|| {
                     format!(
-                        "usercert must be \"valid\", \"no-sid\" or \"revoked\", not \"{value}\""
+                        "usercert must be \"valid\", \"no-sid\", \"revoked\" or \"expired\", not \"{value}\""
                     )
                 })?;
             }
+            "kerberosserver" => {
+                self.kerberos_server = [
+                    KerberosServer::Present,
+                    KerberosServer::Missing,
+                    KerberosServer::Rotated,
+                ]
+                .into_iter()
+                .find(|c| c.slug() == value)
+                .ok_or_else(|| {
+                    format!(
+                        "kerberosserver must be \"present\", \"missing\" or \"rotated\", not \"{value}\""
+                    )
+                })?;
+            }
+            "privileged" => match value {
+                "1" => self.privileged_user = true,
+                "0" => self.privileged_user = false,
+                _ => return Err(format!("privileged must be 1 or 0, not \"{value}\"")),
+            },
+            "skew" => match value.parse::<u32>() {
+                Ok(m) if m <= 1440 => self.clock_skew_minutes = m,
+                _ => {
+                    return Err(format!(
+                        "skew must be a number of minutes from 0 to 1440, not \"{value}\""
+                    ))
+                }
+            },
             "hellogroup" => match value {
                 "not-member" => self.adfs_not_in_hello_group = true,
                 "member" => self.adfs_not_in_hello_group = false,
@@ -572,6 +656,15 @@ impl Options {
         if self.user_certificate != UserCertificate::Valid {
             out.push(("usercert", self.user_certificate.slug().to_string()));
         }
+        if self.kerberos_server != KerberosServer::Present {
+            out.push(("kerberosserver", self.kerberos_server.slug().to_string()));
+        }
+        if self.privileged_user {
+            out.push(("privileged", "1".to_string()));
+        }
+        if self.clock_skew_minutes != 0 {
+            out.push(("skew", self.clock_skew_minutes.to_string()));
+        }
         out
     }
 }
@@ -614,6 +707,9 @@ mod tests {
             ("hellogroup", "not-member"),
             ("dccert", "missing"),
             ("usercert", "no-sid"),
+            ("kerberosserver", "rotated"),
+            ("privileged", "1"),
+            ("skew", "7"),
         ] {
             o.set(k, v).unwrap();
         }
@@ -631,7 +727,11 @@ mod tests {
             ("cloudreg", "down"),
             ("hellogroup", "no"),
             ("dccert", "gone"),
-            ("usercert", "expired"),
+            ("usercert", "lost"),
+            ("kerberosserver", "gone"),
+            ("privileged", "yes"),
+            ("skew", "-2"),
+            ("skew", "1441"),
             ("sync", "0"),
             ("bogus", "1"),
         ] {

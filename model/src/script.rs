@@ -123,11 +123,17 @@ pub enum Action {
     CheckAsReq,
     ReturnAsRep,
     OpenAsRep,
+    // Cloud Kerberos trust: the partial TGT exchanged for a full one.
+    HandOverPartialTgt,
+    SendTgsReq,
+    CheckTgsReq,
+    ReturnTgsRep,
+    OpenTgsRep,
 }
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 69] = [
+    pub const ALL: [Action; 74] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -197,6 +203,11 @@ impl Action {
         Action::CheckAsReq,
         Action::ReturnAsRep,
         Action::OpenAsRep,
+        Action::HandOverPartialTgt,
+        Action::SendTgsReq,
+        Action::CheckTgsReq,
+        Action::ReturnTgsRep,
+        Action::OpenTgsRep,
     ];
 
     /// The second half of a step's id: the action in kebab case.
@@ -271,6 +282,11 @@ impl Action {
             Action::CheckAsReq => "check-as-req",
             Action::ReturnAsRep => "return-as-rep",
             Action::OpenAsRep => "open-as-rep",
+            Action::HandOverPartialTgt => "hand-over-partial-tgt",
+            Action::SendTgsReq => "send-tgs-req",
+            Action::CheckTgsReq => "check-tgs-req",
+            Action::ReturnTgsRep => "return-tgs-rep",
+            Action::OpenTgsRep => "open-tgs-rep",
         }
     }
 
@@ -573,6 +589,7 @@ pub fn script(flow: FlowId) -> Script {
             Segment::SignIn => phase_s(&mut steps),
             Segment::WindowsSignIn => windows_sign_in(&mut steps),
             Segment::KerberosSignIn => kerberos_sign_in(flow, &mut steps),
+            Segment::CloudKerberosSignIn => cloud_kerberos_sign_in(&mut steps),
         }
         for step in &mut steps[first..] {
             step.id.segment = segment;
@@ -621,6 +638,7 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         // Phase R is named by the device registration that precedes it.
         Segment::WindowsSignIn => Vec::new(),
         // Phase S is named by the Entra sign-in where there is one.
+        Segment::CloudKerberosSignIn => Vec::new(),
         Segment::KerberosSignIn => vec![PhaseSpec {
             phase: Phase::S,
             name: "First sign-in with the PIN",
@@ -629,7 +647,9 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::SignIn => vec![PhaseSpec {
             phase: Phase::S,
             name: "First sign-in with the PIN",
-            summary: if flow.info().has_segment(Segment::KerberosSignIn) {
+            summary: if flow.info().has_segment(Segment::CloudKerberosSignIn) {
+                "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce for a Primary Refresh Token and, with it, a partial Kerberos ticket for the domain, which a domain controller exchanges for a full TGT."
+            } else if flow.info().has_segment(Segment::KerberosSignIn) {
                 "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce for a Primary Refresh Token whose session key only this device's TPM can open, and signs a PKINIT request for which the domain controller returns a Kerberos TGT."
             } else {
                 "The user signs in to Windows with the new PIN: the TPM-held key answers Entra ID's nonce, and Entra ID returns a Primary Refresh Token whose session key only this device's TPM can open."
@@ -941,6 +961,26 @@ fn kerberos_sign_in(flow: FlowId, steps: &mut Vec<StepSpec>) {
         "The KDC answers with its own Diffie-Hellman value, signed with its domain controller certificate, a TGT encrypted with the krbtgt key, and the session key encrypted with the reply key both sides derive from Diffie-Hellman."));
     steps.push(internal(S, Kerberos, Action::OpenAsRep, "Check the domain controller and open the reply",
         "The client checks the domain controller's certificate (issued by the enterprise CA for KDC Authentication) and its signature, derives the reply key and opens its part of the reply: the user has a TGT and is signed in to the domain."));
+}
+
+/// Cloud Kerberos trust's sign-in to a domain controller: the partial TGT
+/// Entra ID returned with the PRT, presented in a TGS-REQ for the realm's
+/// krbtgt (RFC 4120 §3.3), and the full TGT the domain controller issues
+/// in its place (MS-KILE 3.3.5.7's handling of a TGT from a read-only
+/// domain controller, whose role the Entra Kerberos server object plays).
+fn cloud_kerberos_sign_in(steps: &mut Vec<StepSpec>) {
+    use Actor::*;
+    use Phase::S;
+    steps.push(msg(S, CloudAp, Kerberos, Action::HandOverPartialTgt, "Partial TGT to the Kerberos client",
+        "Entra ID's answer carried more than the PRT: a partial ticket-granting ticket for the on-premises domain, and its session key encrypted under the PRT's session key. CloudAP has the TPM derive the key that opens it and hands ticket and key to Windows' Kerberos client. The ticket names the user and nothing more: no groups, no rights."));
+    steps.push(msg(S, Kerberos, Ad, Action::SendTgsReq, "TGS-REQ with the partial TGT",
+        "The Kerberos client finds a domain controller and asks it for a ticket-granting ticket, presenting the partial one with an authenticator encrypted under its session key, the way any ticket is presented to a KDC."));
+    steps.push(internal(S, Ad, Action::CheckTgsReq, "Recognise Entra ID's key and look the user up",
+        "The ticket's key version names a read-only domain controller: the Microsoft Entra Kerberos server object, whose krbtgt_AzureAD key Entra ID shares. The KDC opens the ticket with that key, checks the authenticator and the clock, finds the user by the SID the ticket carries, and checks that this server object may vouch for the user: its password replication policy refuses privileged accounts."));
+    steps.push(msg(S, Ad, Kerberos, Action::ReturnTgsRep, "TGS-REP with a full TGT",
+        "The KDC answers with a new ticket-granting ticket for the user, made from what Active Directory holds and encrypted with the domain's own krbtgt key, and its session key encrypted under the partial ticket's."));
+    steps.push(internal(S, Kerberos, Action::OpenTgsRep, "Open the reply: a full TGT",
+        "The client opens the reply with the partial ticket's session key and checks its nonce: the user holds a domain TGT, without any certificate and without the key ever having been copied to Active Directory."));
 }
 
 fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {

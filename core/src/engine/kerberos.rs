@@ -82,7 +82,21 @@ impl Run {
                     })
             })
             .transpose()?;
+        // An expired logon certificate: the sign-in comes after its end.
+        if let (Some(der), crate::options::UserCertificate::Expired) =
+            (&issued, self.world.config.options.user_certificate)
+        {
+            let (_, until) = crate::pki::certificate_validity(der)?;
+            if self.now <= until {
+                self.now = until.plus(SimDuration::minutes(24 * 60));
+                out.note(format!(
+                    "Time passes: the user's certificate ran out on {until} and nobody renewed it. The sign-in below happens on {}.",
+                    self.now
+                ));
+            }
+        }
         let now = self.now;
+        let client_now = self.client_clock(out);
         let pin = self.world.config.options.pin.clone();
         let user = self.world.user.clone();
         let mut log = Vec::new();
@@ -103,7 +117,7 @@ impl Run {
             let logon = pkinit::Logon {
                 realm: crate::world::REALM,
                 upn: &user.upn,
-                now,
+                now: client_now,
                 nonce: client.nonce,
                 pk_nonce: client.pk_nonce,
                 dh: &client.dh,
@@ -241,7 +255,12 @@ impl Run {
                 .get(self.events.len())
                 .map(|s| s.id.to_string())
                 .unwrap_or_default();
-            self.state.kerberos_keys.push((step, tgt.clone()));
+            self.state
+                .kerberos_keys
+                .push((step.clone(), "reply-key", tgt.reply_key.clone()));
+            self.state
+                .kerberos_keys
+                .push((step, "session-key", tgt.session_key.clone()));
             out.note(format!(
                 "The KDC issued a TGT for {}@{}, good until {}: the user is signed in to the domain with Windows Hello for Business.",
                 self.world.user.sam_account_name,

@@ -279,6 +279,9 @@ impl Run {
             None,
         ));
         out.note("POST https://login.microsoftonline.com/<tenant>/oauth2/token with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request` (MS-OAPXBC 3.2.5.1.2.1).");
+        if !with_password {
+            self.prt_request_params(&mut out);
+        }
         Ok(out)
     }
 
@@ -539,13 +542,21 @@ impl Run {
                 .as_bytes()
             )
         );
-        let response = json!({
+        let mut response = json!({
             "token_type": "pop",
             "refresh_token": token,
             "refresh_token_expires_in": PRT_LIFETIME_SECONDS,
             "session_key_jwe": jwe.to_compact(),
             "id_token": id_token,
         });
+        // Cloud Kerberos trust: the partial TGT, a JSON object sent as a
+        // string (libhimmelblau's `decode_string_or_struct`).
+        if let Some(tgt_ad) = self.partial_tgt_for(&mut out, &session_key, n)? {
+            if let Some(view) = super::cloud_kerberos::tgt_ad_artifact(&tgt_ad) {
+                out.artifact(view);
+            }
+            response["tgt_ad"] = Value::String(tgt_ad);
+        }
         self.world.azure_ad.prts.push(IssuedPrt {
             token,
             session_key,
@@ -562,7 +573,7 @@ impl Run {
             wire::PRT_RESPONSE,
             "PRT response (MS-OAPXBC)",
             &response,
-            Some("the members are MS-OAPXBC 3.2.5.1.2.2's; the PRT itself is opaque (here 64 random bytes) and the id_token unsigned, as the specification allows"),
+            Some("the members are MS-OAPXBC 3.2.5.1.2.2's (tgt_ad is not in the specification: its form is what ROADtools and libhimmelblau read); the PRT itself is opaque (here 64 random bytes) and the id_token unsigned, as the specification allows"),
         ));
         Ok(out)
     }
@@ -640,6 +651,7 @@ impl Run {
         if held.is_ok() {
             self.state.session_key_in_tpm = true;
             self.state.prt = body["refresh_token"].as_str().map(str::to_string);
+            self.state.tgt_ad = body["tgt_ad"].as_str().map(str::to_string);
             out.note("CloudAP now holds the PRT; its session key is an object in the TPM, which derives the keys that sign CloudAP's token requests (next step). The secret travels once, in TPM2_Create's command, which the recorder withholds.");
         }
         Ok(out)
@@ -658,7 +670,7 @@ pub(crate) fn derived_key(session_key: &[u8; 32], context: &[u8]) -> [u8; 32] {
 /// What the KDF's one HMAC block runs over: i = 1 ‖ label ‖ 0x00 ‖
 /// context ‖ L = 256. The TPM MACs the same bytes with the session key it
 /// holds.
-fn kdf_input(context: &[u8]) -> Vec<u8> {
+pub(crate) fn kdf_input(context: &[u8]) -> Vec<u8> {
     let mut input = Vec::with_capacity(4 + 26 + 1 + context.len() + 4);
     input.extend_from_slice(&1u32.to_be_bytes());
     input.extend_from_slice(b"AzureAD-SecureConversation");

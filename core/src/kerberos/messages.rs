@@ -15,12 +15,17 @@ pub const PVNO: i32 = 5;
 pub mod msg_type {
     pub const AS_REQ: i32 = 10;
     pub const AS_REP: i32 = 11;
+    pub const TGS_REQ: i32 = 12;
+    pub const TGS_REP: i32 = 13;
+    pub const AP_REQ: i32 = 14;
     pub const KRB_ERROR: i32 = 30;
 }
 
 /// Pre-authentication data types (RFC 4120 §7.5.2, RFC 4556 §3.2.1,
 /// MS-KILE 2.2.3).
 pub mod pa_type {
+    /// PA-TGS-REQ: the AP-REQ that presents the TGT.
+    pub const TGS_REQ: i32 = 1;
     pub const PK_AS_REQ: i32 = 16;
     pub const PK_AS_REP: i32 = 17;
     pub const PAC_REQUEST: i32 = 128;
@@ -39,6 +44,21 @@ pub mod usage {
     pub const TICKET: u32 = 2;
     /// AS-REP encrypted part, with the client key (here the reply key).
     pub const AS_REP_ENC_PART: u32 = 3;
+    /// TGS-REQ authenticator's checksum of the request body, keyed with
+    /// the TGT's session key.
+    pub const TGS_REQ_AUTH_CKSUM: u32 = 6;
+    /// TGS-REQ authenticator, encrypted with the TGT's session key.
+    pub const TGS_REQ_AUTH: u32 = 7;
+    /// TGS-REP encrypted part, with the TGT's session key.
+    pub const TGS_REP_ENC_PART: u32 = 8;
+    /// The PAC's signatures (MS-PAC 2.8: KERB_NON_KERB_CKSUM_SALT).
+    pub const PAC_CHECKSUM: u32 = 17;
+}
+
+/// Authorization data types (RFC 4120 §7.5.4; MS-KILE 2.2.5 for the PAC).
+pub mod ad_type {
+    pub const IF_RELEVANT: i32 = 1;
+    pub const WIN2K_PAC: i32 = 128;
 }
 
 /// ```text
@@ -178,6 +198,9 @@ pub struct KdcReq {
 /// `AS-REQ ::= [APPLICATION 10] KDC-REQ`
 pub type AsReq = Application<10, KdcReq>;
 
+/// `TGS-REQ ::= [APPLICATION 12] KDC-REQ`
+pub type TgsReq = Application<12, KdcReq>;
+
 /// ```text
 /// Ticket          ::= [APPLICATION 1] SEQUENCE {
 ///         tkt-vno         [0] INTEGER (5),
@@ -224,8 +247,9 @@ pub struct TransitedEncoding {
 /// }
 /// ```
 ///
-/// Without caddr and authorization-data: the PAC a Windows KDC puts in
-/// authorization-data is not built here.
+/// Without caddr. The TGTs of PKINIT carry no authorization-data; the
+/// cloud Kerberos trust tickets carry a PAC with the user's identity
+/// (`super::pac`).
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
 pub struct EncTicketPartBody {
     pub flags: Explicit<0, BitString>,
@@ -237,9 +261,82 @@ pub struct EncTicketPartBody {
     pub starttime: Option<Explicit<6, GeneralizedTime>>,
     pub endtime: Explicit<7, GeneralizedTime>,
     pub renew_till: Option<Explicit<8, GeneralizedTime>>,
+    pub authorization_data: Option<Explicit<10, Vec<AuthorizationDataEntry>>>,
 }
 
 pub type EncTicketPart = Application<3, EncTicketPartBody>;
+
+/// ```text
+/// AuthorizationData       ::= SEQUENCE OF SEQUENCE {
+///         ad-type         [0] Int32,
+///         ad-data         [1] OCTET STRING
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct AuthorizationDataEntry {
+    pub ad_type: Explicit<0, i32>,
+    pub ad_data: Explicit<1, OctetString>,
+}
+
+/// ```text
+/// Checksum        ::= SEQUENCE {
+///         cksumtype       [0] Int32,
+///         checksum        [1] OCTET STRING
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct Checksum {
+    pub cksumtype: Explicit<0, i32>,
+    pub checksum: Explicit<1, OctetString>,
+}
+
+/// ```text
+/// AP-REQ          ::= [APPLICATION 14] SEQUENCE {
+///         pvno            [0] INTEGER (5),
+///         msg-type        [1] INTEGER (14),
+///         ap-options      [2] APOptions,
+///         ticket          [3] Ticket,
+///         authenticator   [4] EncryptedData -- Authenticator
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct ApReqBody {
+    pub pvno: Explicit<0, i32>,
+    pub msg_type: Explicit<1, i32>,
+    pub ap_options: Explicit<2, BitString>,
+    pub ticket: Explicit<3, Ticket>,
+    pub authenticator: Explicit<4, EncryptedData>,
+}
+
+pub type ApReq = Application<14, ApReqBody>;
+
+/// ```text
+/// Authenticator   ::= [APPLICATION 2] SEQUENCE  {
+///         authenticator-vno       [0] INTEGER (5),
+///         crealm                  [1] Realm,
+///         cname                   [2] PrincipalName,
+///         cksum                   [3] Checksum OPTIONAL,
+///         cusec                   [4] Microseconds,
+///         ctime                   [5] KerberosTime,
+///         subkey                  [6] EncryptionKey OPTIONAL,
+///         seq-number              [7] UInt32 OPTIONAL,
+///         authorization-data      [8] AuthorizationData OPTIONAL
+/// }
+/// ```
+///
+/// Without subkey, seq-number and authorization-data: the TGS exchange
+/// here answers under the TGT's session key (key usage 8).
+#[derive(Clone, Debug, PartialEq, Eq, Sequence)]
+pub struct AuthenticatorBody {
+    pub authenticator_vno: Explicit<0, i32>,
+    pub crealm: Explicit<1, KerberosString>,
+    pub cname: Explicit<2, PrincipalName>,
+    pub cksum: Option<Explicit<3, Checksum>>,
+    pub cusec: Explicit<4, u32>,
+    pub ctime: Explicit<5, GeneralizedTime>,
+}
+
+pub type Authenticator = Application<2, AuthenticatorBody>;
 
 /// ```text
 /// KDC-REP         ::= SEQUENCE {
@@ -268,6 +365,9 @@ pub struct KdcRep {
 
 /// `AS-REP ::= [APPLICATION 11] KDC-REP`
 pub type AsRep = Application<11, KdcRep>;
+
+/// `TGS-REP ::= [APPLICATION 13] KDC-REP`
+pub type TgsRep = Application<13, KdcRep>;
 
 /// ```text
 /// LastReq         ::=     SEQUENCE OF SEQUENCE {
@@ -314,6 +414,9 @@ pub struct EncKdcRepPart {
 
 /// `EncASRepPart ::= [APPLICATION 25] EncKDCRepPart`
 pub type EncAsRepPart = Application<25, EncKdcRepPart>;
+
+/// `EncTGSRepPart ::= [APPLICATION 26] EncKDCRepPart`
+pub type EncTgsRepPart = Application<26, EncKdcRepPart>;
 
 /// ```text
 /// KRB-ERROR       ::= [APPLICATION 30] SEQUENCE {

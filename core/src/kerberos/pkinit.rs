@@ -28,8 +28,8 @@ use sha1::{Digest, Sha1};
 pub const MAX_SKEW: SimDuration = SimDuration::minutes(5);
 /// A TGT's life: ten hours, renewable for seven days (the domain's default
 /// Kerberos policy).
-const TICKET_LIFETIME: SimDuration = SimDuration::minutes(10 * 60);
-const RENEW_LIFETIME: SimDuration = SimDuration::minutes(7 * 24 * 60);
+pub(super) const TICKET_LIFETIME: SimDuration = SimDuration::minutes(10 * 60);
+pub(super) const RENEW_LIFETIME: SimDuration = SimDuration::minutes(7 * 24 * 60);
 
 /// Kerberos error codes (RFC 4120 §7.5.9, RFC 4556 §3.1.3).
 pub mod error_code {
@@ -72,28 +72,28 @@ pub mod error_code {
     }
 }
 
-fn der_err(what: &'static str) -> impl Fn(der::Error) -> Error {
+pub(super) fn der_err(what: &'static str) -> impl Fn(der::Error) -> Error {
     move |e| Error::malformed(what, e.to_string())
 }
 
-fn time(t: SimTime) -> Result<GeneralizedTime> {
+pub(super) fn time(t: SimTime) -> Result<GeneralizedTime> {
     GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(t.unix_seconds()))
         .map_err(der_err("KerberosTime"))
 }
 
-fn sim(t: &GeneralizedTime) -> SimTime {
+pub(super) fn sim(t: &GeneralizedTime) -> SimTime {
     SimTime::from_unix_seconds(t.to_unix_duration().as_secs())
 }
 
-fn krbtgt(realm: &str) -> Result<PrincipalName> {
+pub(super) fn krbtgt(realm: &str) -> Result<PrincipalName> {
     PrincipalName::new(name_type::SRV_INST, &["krbtgt", realm]).map_err(der_err("sname"))
 }
 
-fn realm_string(realm: &str) -> Result<KerberosString> {
+pub(super) fn realm_string(realm: &str) -> Result<KerberosString> {
     KerberosString::new(realm).map_err(der_err("realm"))
 }
 
-fn octets(bytes: Vec<u8>) -> Result<OctetString> {
+pub(super) fn octets(bytes: Vec<u8>) -> Result<OctetString> {
     OctetString::new(bytes).map_err(der_err("OCTET STRING"))
 }
 
@@ -247,7 +247,7 @@ pub fn resign_as_req(
 
 /// The pre-authentication data of `padata_type` in `padata`, decoded as
 /// `T` (named `what` in the reason when it is missing or does not decode).
-fn find_padata<'a, T: Decode<'a>>(
+pub(super) fn find_padata<'a, T: Decode<'a>>(
     padata: &'a [PaData],
     padata_type: i32,
     what: &str,
@@ -617,6 +617,7 @@ pub fn kdc_answer(
         starttime: Some(Explicit(time(now)?)),
         endtime: Explicit(time(endtime)?),
         renew_till: Some(Explicit(time(renew_till)?)),
+        authorization_data: None,
     });
     let ticket: Ticket = Application(TicketBody {
         tkt_vno: Explicit(PVNO),
@@ -782,7 +783,7 @@ fn check_certificate(
 }
 
 /// A KRB-ERROR from the KDC (RFC 4120 §5.9.1), its e-text the reason.
-fn krb_error(
+pub(super) fn krb_error(
     realm: &str,
     code: i32,
     reason: &str,

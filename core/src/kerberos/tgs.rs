@@ -1,0 +1,964 @@
+//! Tickets made outside the domain controller and the TGS exchange that
+//! turns them into the domain's own (cloud Kerberos trust).
+//!
+//! Microsoft Entra ID plays a read-only domain controller: the Microsoft
+//! Entra Kerberos server object in Active Directory has its own krbtgt
+//! account (krbtgt_AzureAD), whose key Entra ID also holds, and the key's
+//! version number carries the object's RODC number in its upper 16 bits
+//! (MS-KILE 3.1.5.8 for RODC key versions). Entra ID issues a partial TGT
+//! with that key: the user's name and SID in a PAC, no groups. The client
+//! presents it to a writable domain controller in a TGS-REQ for the
+//! realm's krbtgt (RFC 4120 §3.3); the KDC recognises the RODC's key by
+//! the version number, checks the ticket, the authenticator and the
+//! clock, finds the user by SID, applies the RODC's password replication
+//! policy, and answers with a full TGT under the domain's own krbtgt key.
+//!
+//! Each side reads only what reaches it: the KDC the TGS-REQ and what
+//! Active Directory holds; the client the reply and the session key it
+//! was given with the partial ticket.
+
+use super::asn1::{Application, Explicit};
+use super::crypto::{Etype, Key};
+use super::messages::*;
+use super::pac::{self, Identity, Signer};
+use super::pkinit::{
+    der_err, error_code, find_padata, krb_error, krbtgt, octets, realm_string, sim, time, KdcAnswer,
+    MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
+};
+use crate::artifact::Outcome;
+use crate::catalog::Actor;
+use crate::clock::SimTime;
+use crate::error::{Error, Result};
+use crate::event::{Check, Checks};
+use der::{Decode, Encode};
+
+/// The error codes of this exchange beyond PKINIT's (RFC 4120 §7.5.9).
+pub mod code {
+    pub const POLICY: i32 = 12;
+    pub const TGT_REVOKED: i32 = 20;
+    pub const BAD_INTEGRITY: i32 = 31;
+    pub const TKT_EXPIRED: i32 = 32;
+    pub const BADMATCH: i32 = 36;
+    pub const S_PRINCIPAL_UNKNOWN: i32 = 7;
+
+    pub fn name(code: i32) -> &'static str {
+        match code {
+            POLICY => "KDC_ERR_POLICY",
+            TGT_REVOKED => "KDC_ERR_TGT_REVOKED",
+            BAD_INTEGRITY => "KRB_AP_ERR_BAD_INTEGRITY",
+            TKT_EXPIRED => "KRB_AP_ERR_TKT_EXPIRED",
+            BADMATCH => "KRB_AP_ERR_BADMATCH",
+            S_PRINCIPAL_UNKNOWN => "KDC_ERR_S_PRINCIPAL_UNKNOWN",
+            other => super::error_code::name(other),
+        }
+    }
+}
+
+/// A key version number with an RODC's number in its upper 16 bits.
+pub fn rodc_kvno(rodc: u16, version: u16) -> u32 {
+    (u32::from(rodc) << 16) | u32::from(version)
+}
+
+/// What goes into a ticket-granting ticket.
+#[derive(Debug)]
+pub struct TicketSpec<'a> {
+    pub realm: &'a str,
+    pub identity: &'a Identity,
+    pub session_key: &'a Key,
+    pub starttime: SimTime,
+    /// The key that encrypts the ticket and signs its PAC, with its
+    /// version number and, for an RODC's key, the RODC's number.
+    pub krbtgt: &'a Key,
+    pub kvno: u32,
+    pub rodc: Option<u16>,
+    pub confounder: [u8; 16],
+}
+
+fn ticket_flags() -> Result<der::asn1::BitString> {
+    flags(&[flag::FORWARDABLE, flag::RENEWABLE, flag::PRE_AUTHENT]).map_err(der_err("flags"))
+}
+
+/// The EncTicketPart and the Ticket (DER) for `spec`: the user's name,
+/// the session key, ten hours renewable for seven days, and the PAC in
+/// AD-IF-RELEVANT / AD-WIN2K-PAC (MS-KILE 3.3.5.6.3).
+pub fn ticket(spec: &TicketSpec<'_>) -> Result<Vec<u8>> {
+    let signer = Signer {
+        key: spec.krbtgt,
+        rodc: spec.rodc,
+    };
+    let pac = pac::build(spec.identity, Signer { rodc: None, ..signer }, signer)
+        .map_err(|e| Error::malformed("PAC", e))?;
+    let win2k_pac = vec![AuthorizationDataEntry {
+        ad_type: Explicit(ad_type::WIN2K_PAC),
+        ad_data: Explicit(octets(pac)?),
+    }];
+    let if_relevant = AuthorizationDataEntry {
+        ad_type: Explicit(ad_type::IF_RELEVANT),
+        ad_data: Explicit(octets(win2k_pac.to_der().map_err(der_err("AD-WIN2K-PAC"))?)?),
+    };
+    let cname = PrincipalName::new(name_type::PRINCIPAL, &[&spec.identity.sam_account_name])
+        .map_err(der_err("cname"))?;
+    let part: EncTicketPart = Application(EncTicketPartBody {
+        flags: Explicit(ticket_flags()?),
+        key: Explicit(EncryptionKey {
+            keytype: Explicit(spec.session_key.etype().number()),
+            keyvalue: Explicit(octets(spec.session_key.bytes().to_vec())?),
+        }),
+        crealm: Explicit(realm_string(spec.realm)?),
+        cname: Explicit(cname),
+        transited: Explicit(TransitedEncoding {
+            tr_type: Explicit(1),
+            contents: Explicit(octets(Vec::new())?),
+        }),
+        authtime: Explicit(time(spec.identity.authtime)?),
+        starttime: Some(Explicit(time(spec.starttime)?)),
+        endtime: Explicit(time(spec.starttime.plus(TICKET_LIFETIME))?),
+        renew_till: Some(Explicit(time(spec.starttime.plus(RENEW_LIFETIME))?)),
+        authorization_data: Some(Explicit(vec![if_relevant])),
+    });
+    let ticket: Ticket = Application(TicketBody {
+        tkt_vno: Explicit(PVNO),
+        realm: Explicit(realm_string(spec.realm)?),
+        sname: Explicit(krbtgt(spec.realm)?),
+        enc_part: Explicit(EncryptedData {
+            etype: Explicit(spec.krbtgt.etype().number()),
+            kvno: Some(Explicit(spec.kvno)),
+            cipher: Explicit(octets(spec.krbtgt.encrypt(
+                usage::TICKET,
+                spec.confounder,
+                &part.to_der().map_err(der_err("EncTicketPart"))?,
+            ))?),
+        }),
+    });
+    ticket.to_der().map_err(der_err("Ticket"))
+}
+
+/// An AS-REP carrying `spec`'s ticket, its encrypted part (the session
+/// key, the times, the realm's krbtgt) under `client_key` with key usage 3:
+/// the form in which Microsoft Entra ID hands out the partial TGT (the
+/// `messageBuffer` of the PRT response's `tgt_ad`, as libhimmelblau and
+/// ROADtools read it). No AS-REQ preceded it, so its nonce is 0.
+pub fn as_rep(spec: &TicketSpec<'_>, client_key: &Key, confounder: [u8; 16]) -> Result<Vec<u8>> {
+    let ticket_der = ticket(spec)?;
+    let crealm = realm_string(spec.realm)?;
+    let client = PrincipalName::new(name_type::PRINCIPAL, &[&spec.identity.sam_account_name])
+        .map_err(der_err("cname"))?;
+    let enc: EncAsRepPart = Application(EncKdcRepPart {
+        key: Explicit(EncryptionKey {
+            keytype: Explicit(spec.session_key.etype().number()),
+            keyvalue: Explicit(octets(spec.session_key.bytes().to_vec())?),
+        }),
+        last_req: Explicit(vec![LastReqEntry {
+            lr_type: Explicit(0),
+            lr_value: Explicit(time(spec.starttime)?),
+        }]),
+        nonce: Explicit(0),
+        key_expiration: None,
+        flags: Explicit(ticket_flags()?),
+        authtime: Explicit(time(spec.identity.authtime)?),
+        starttime: Some(Explicit(time(spec.starttime)?)),
+        endtime: Explicit(time(spec.starttime.plus(TICKET_LIFETIME))?),
+        renew_till: Some(Explicit(time(spec.starttime.plus(RENEW_LIFETIME))?)),
+        srealm: Explicit(crealm.clone()),
+        sname: Explicit(krbtgt(spec.realm)?),
+    });
+    let rep: AsRep = Application(KdcRep {
+        pvno: Explicit(PVNO),
+        msg_type: Explicit(msg_type::AS_REP),
+        padata: None,
+        crealm: Explicit(crealm),
+        cname: Explicit(client),
+        ticket: Explicit(Ticket::from_der(&ticket_der).map_err(der_err("Ticket"))?),
+        enc_part: Explicit(EncryptedData {
+            etype: Explicit(client_key.etype().number()),
+            kvno: None,
+            cipher: Explicit(octets(client_key.encrypt(
+                usage::AS_REP_ENC_PART,
+                confounder,
+                &enc.to_der().map_err(der_err("EncASRepPart"))?,
+            ))?),
+        }),
+    });
+    rep.to_der().map_err(der_err("AS-REP"))
+}
+
+/// What a client reads from an AS-REP it was handed with its key: the
+/// ticket (DER) and the session key, once the encrypted part opens with
+/// `client_key` and names this realm's krbtgt.
+pub fn open_handed_as_rep(
+    as_rep: &[u8],
+    client_key: &Key,
+    realm: &str,
+) -> std::result::Result<(Vec<u8>, Key, SimTime), String> {
+    let rep = AsRep::from_der(as_rep)
+        .map_err(|e| format!("the AS-REP does not decode: {e}"))?
+        .0;
+    let plain = client_key
+        .decrypt(usage::AS_REP_ENC_PART, rep.enc_part.0.cipher.0.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let part = EncAsRepPart::from_der(&plain)
+        .map_err(|e| format!("EncASRepPart does not decode: {e}"))?
+        .0;
+    let service = part.sname.0.display();
+    if !service.eq_ignore_ascii_case(&format!("krbtgt/{realm}")) {
+        return Err(format!("the ticket is for {service}, not krbtgt/{realm}"));
+    }
+    let session = Etype::from_number(part.key.0.keytype.0)
+        .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
+        .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()))?;
+    let ticket = rep.ticket.0.to_der().map_err(|e| e.to_string())?;
+    Ok((ticket, session, sim(&part.endtime.0)))
+}
+
+/// What the client puts in its TGS-REQ.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub realm: &'a str,
+    /// The client's name as the ticket it presents names it.
+    pub sam_account_name: &'a str,
+    /// The ticket it presents (DER) and that ticket's session key.
+    pub ticket: &'a [u8],
+    pub session_key: &'a Key,
+    /// The client's clock, which the authenticator carries.
+    pub ctime: SimTime,
+    pub nonce: u32,
+    pub confounder: [u8; 16],
+}
+
+/// The TGS-REQ for the realm's krbtgt presenting `request.ticket`: an
+/// AP-REQ in PA-TGS-REQ whose authenticator, encrypted under the ticket's
+/// session key (key usage 7), carries the time and a checksum of the
+/// request body (key usage 6), RFC 4120 §5.4.1, §5.5.1.
+pub fn tgs_req(request: &Request<'_>) -> Result<Vec<u8>> {
+    let till = time(SimTime::from_unix_seconds(2_136_422_885))?; // 20370913024805Z, "no end"
+    let body = KdcReqBody {
+        kdc_options: Explicit(
+            flags(&[flag::FORWARDABLE, flag::RENEWABLE, flag::CANONICALIZE])
+                .map_err(der_err("kdc-options"))?,
+        ),
+        cname: None,
+        realm: Explicit(realm_string(request.realm)?),
+        sname: Some(Explicit(krbtgt(request.realm)?)),
+        from: None,
+        till: Explicit(till),
+        rtime: None,
+        nonce: Explicit(request.nonce),
+        etype: Explicit(vec![
+            Etype::Aes256CtsHmacSha196.number(),
+            Etype::Aes128CtsHmacSha196.number(),
+        ]),
+    };
+    let body_der = body.to_der().map_err(der_err("KDC-REQ-BODY"))?;
+    let authenticator: Authenticator = Application(AuthenticatorBody {
+        authenticator_vno: Explicit(PVNO),
+        crealm: Explicit(realm_string(request.realm)?),
+        cname: Explicit(
+            PrincipalName::new(name_type::PRINCIPAL, &[request.sam_account_name])
+                .map_err(der_err("cname"))?,
+        ),
+        cksum: Some(Explicit(Checksum {
+            cksumtype: Explicit(request.session_key.checksum_type()),
+            checksum: Explicit(octets(
+                request
+                    .session_key
+                    .checksum(usage::TGS_REQ_AUTH_CKSUM, &body_der)
+                    .to_vec(),
+            )?),
+        })),
+        cusec: Explicit(0),
+        ctime: Explicit(time(request.ctime)?),
+    });
+    let ticket = Ticket::from_der(request.ticket).map_err(der_err("Ticket"))?;
+    let ap_req: ApReq = Application(ApReqBody {
+        pvno: Explicit(PVNO),
+        msg_type: Explicit(msg_type::AP_REQ),
+        ap_options: Explicit(flags(&[]).map_err(der_err("ap-options"))?),
+        ticket: Explicit(ticket),
+        authenticator: Explicit(EncryptedData {
+            etype: Explicit(request.session_key.etype().number()),
+            kvno: None,
+            cipher: Explicit(octets(request.session_key.encrypt(
+                usage::TGS_REQ_AUTH,
+                request.confounder,
+                &authenticator.to_der().map_err(der_err("Authenticator"))?,
+            ))?),
+        }),
+    });
+    let req: TgsReq = Application(KdcReq {
+        pvno: Explicit(PVNO),
+        msg_type: Explicit(msg_type::TGS_REQ),
+        padata: Some(Explicit(vec![PaData {
+            padata_type: Explicit(pa_type::TGS_REQ),
+            padata_value: Explicit(octets(ap_req.to_der().map_err(der_err("AP-REQ"))?)?),
+        }])),
+        req_body: Explicit(body),
+    });
+    req.to_der().map_err(der_err("TGS-REQ"))
+}
+
+/// A read-only domain controller as a writable one knows it: its number,
+/// its krbtgt account's current key and version, and its password
+/// replication policy for the user at hand (MS-ADTS 3.1.1.8.1: the
+/// msDS-NeverRevealGroup and msDS-RevealOnDemandGroup of its computer
+/// object).
+#[derive(Clone, Debug)]
+pub struct ReadOnlyKdc {
+    /// The computer object's name (`AzureADKerberos`).
+    pub name: String,
+    /// The krbtgt account (`krbtgt_AzureAD`).
+    pub krbtgt_account: String,
+    pub number: u16,
+    pub key: Key,
+    pub version: u16,
+}
+
+/// An account as this exchange reads it.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub sam_account_name: String,
+    pub upn: String,
+    pub sid: String,
+    /// Member of a group the Denied RODC Password Replication Group holds
+    /// (Domain Admins and the other privileged groups).
+    pub denied_by_rodc_policy: bool,
+}
+
+/// What the writable domain controller's KDC holds.
+#[derive(Debug)]
+pub struct Kdc<'a> {
+    pub realm: &'a str,
+    pub krbtgt: &'a Key,
+    pub krbtgt_kvno: u32,
+    pub read_only: &'a [ReadOnlyKdc],
+    pub accounts: &'a [Account],
+}
+
+/// The KDC's fresh values for one answer.
+#[derive(Clone, Copy, Debug)]
+pub struct Secrets {
+    pub session_key: [u8; 32],
+    pub ticket_confounder: [u8; 16],
+    pub reply_confounder: [u8; 16],
+}
+
+/// The first failed check's reason, for a KRB-ERROR's e-text.
+fn reason(checks: &[Check], code: i32) -> String {
+    checks
+        .iter()
+        .rev()
+        .find_map(|c| match &c.outcome {
+            Outcome::Fail { reason } => Some(reason.clone()),
+            Outcome::Pass => None,
+        })
+        .unwrap_or_else(|| code::name(code).to_string())
+}
+
+/// The KDC processes a TGS-REQ presenting a TGT from one of its read-only
+/// domain controllers (here: the Entra Kerberos server object) and
+/// answers with a full TGT, or a KRB-ERROR naming the first check that
+/// failed.
+pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets) -> Result<KdcAnswer> {
+    let mut checks = Checks::new(Actor::Ad);
+    let refuse = |checks: Checks, code: i32, cname: Option<PrincipalName>| -> Result<KdcAnswer> {
+        let checks = checks.into_vec();
+        let text = reason(&checks, code);
+        Ok(KdcAnswer {
+            checks,
+            reply: krb_error(kdc.realm, code, &text, cname, now)?,
+            error: Some(code),
+        })
+    };
+    let Some(req) = checks.check(
+        "TGS-REQ is well formed",
+        "[APPLICATION 12] KDC-REQ, pvno 5, msg-type 12",
+        "RFC 4120 §5.4.1",
+        TgsReq::from_der(tgs_req)
+            .map_err(|e| format!("the request does not decode: {e}"))
+            .and_then(|r| {
+                if r.0.pvno.0 != PVNO || r.0.msg_type.0 != msg_type::TGS_REQ {
+                    Err(format!("pvno {} and msg-type {}, not 5 and 12", r.0.pvno.0, r.0.msg_type.0))
+                } else {
+                    Ok(r.0)
+                }
+            }),
+    ) else {
+        return refuse(checks, error_code::MODIFIED, None);
+    };
+    let realm = req.req_body.0.realm.0.as_str().to_string();
+    let wanted = req.req_body.0.sname.as_ref().map(|s| s.0.display()).unwrap_or_default();
+    if checks
+        .check(
+            "A TGT for this domain",
+            format!("realm \"{realm}\" and sname \"{wanted}\" against krbtgt/{}", kdc.realm),
+            "RFC 4120 §3.3.1",
+            if !realm.eq_ignore_ascii_case(kdc.realm) {
+                Err(format!("the request is for the realm {realm}, not {}", kdc.realm))
+            } else if !wanted.eq_ignore_ascii_case(&format!("krbtgt/{}", kdc.realm)) {
+                Err(format!("the request asks for {wanted}, not this domain's krbtgt"))
+            } else {
+                Ok(())
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, error_code::WRONG_REALM, None);
+    }
+    let padata = req.padata.as_ref().map(|p| p.0.as_slice()).unwrap_or(&[]);
+    let Some(ap_req) = checks.check(
+        "AP-REQ presents a ticket",
+        "padata PA-TGS-REQ (1): an AP-REQ with the ticket and an authenticator",
+        "RFC 4120 §5.5.1, §7.5.2",
+        find_padata::<ApReq>(padata, pa_type::TGS_REQ, "PA-TGS-REQ").and_then(|a| {
+            if a.0.pvno.0 == PVNO && a.0.msg_type.0 == msg_type::AP_REQ {
+                Ok(a.0)
+            } else {
+                Err("the PA-TGS-REQ is not an AP-REQ".into())
+            }
+        }),
+    ) else {
+        return refuse(checks, error_code::PREAUTH_REQUIRED, None);
+    };
+    let presented = &ap_req.ticket.0 .0;
+    let kvno = presented.enc_part.0.kvno.as_ref().map(|k| k.0).unwrap_or(0);
+    let (rodc_number, version) = ((kvno >> 16) as u16, (kvno & 0xFFFF) as u16);
+    // The key: the domain's krbtgt for its own tickets, an RODC's for one
+    // whose number the version carries.
+    let rodc = kdc.read_only.iter().find(|r| r.number == rodc_number);
+    let Some(issuer) = checks.check(
+        "The ticket's issuer is known",
+        format!(
+            "key version 0x{kvno:08X}: RODC number {rodc_number} in its upper 16 bits, against the read-only domain controllers whose krbtgt accounts this domain holds"
+        ),
+        "MS-KILE 3.1.5.8 (RODC key version numbers); MS-ADTS 3.1.1.8.1 (msDS-SecondaryKrbTgtNumber)",
+        match rodc {
+            _ if rodc_number == 0 => Err(
+                "the ticket is the domain's own TGT, not one from a read-only domain controller: nothing to exchange".to_string(),
+            ),
+            Some(r) => Ok(r.clone()),
+            None => Err(format!(
+                "no read-only domain controller has the number {rodc_number}: the Microsoft Entra Kerberos server object that made this ticket is not in this domain"
+            )),
+        },
+    ) else {
+        let code = if rodc_number == 0 {
+            error_code::MODIFIED
+        } else {
+            code::S_PRINCIPAL_UNKNOWN
+        };
+        return refuse(checks, code, None);
+    };
+    if checks
+        .check(
+            "The key version is current",
+            format!(
+                "version {version} of {}'s key against the version {} Active Directory holds",
+                issuer.krbtgt_account, issuer.version
+            ),
+            "RFC 4120 §5.5.1; KRB_AP_ERR_BAD_INTEGRITY as a Windows KDC answers a ticket under a key it does not hold (impacket's reports; Samba's KDC says KRB_AP_ERR_BADKEYVER)",
+            if version == issuer.version {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the ticket was made with version {version} of {}'s key, and Active Directory holds version {}: the key changed in AD without the server object's other holder (Entra ID) learning it",
+                    issuer.krbtgt_account, issuer.version
+                ))
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::BAD_INTEGRITY, None);
+    }
+    let Some(part) = checks.check(
+        "The ticket opens with the RODC's key",
+        format!(
+            "EncTicketPart decrypted with {}'s key (key usage 2), its integrity checked",
+            issuer.krbtgt_account
+        ),
+        "RFC 3961 §5.3; RFC 4120 §5.3",
+        issuer
+            .key
+            .decrypt(usage::TICKET, presented.enc_part.0.cipher.0.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|plain| {
+                EncTicketPart::from_der(&plain)
+                    .map(|p| p.0)
+                    .map_err(|e| format!("EncTicketPart does not decode: {e}"))
+            }),
+    ) else {
+        return refuse(checks, code::BAD_INTEGRITY, None);
+    };
+    let cname = part.cname.0.clone();
+    let endtime = sim(&part.endtime.0);
+    if checks
+        .check(
+            "The ticket is valid now",
+            format!("its end time {endtime} against the KDC's {now}"),
+            "RFC 4120 §5.3 (KRB_AP_ERR_TKT_EXPIRED)",
+            if now <= endtime {
+                Ok(())
+            } else {
+                Err(format!("the ticket ended at {endtime}"))
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::TKT_EXPIRED, Some(cname));
+    }
+    let session = Etype::from_number(part.key.0.keytype.0)
+        .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
+        .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()));
+    let Some((session, authenticator)) = checks.check(
+        "The authenticator opens with the session key",
+        "the authenticator decrypted with the ticket's session key (key usage 7); its client the ticket's",
+        "RFC 4120 §3.2.3, §5.5.1",
+        session.and_then(|key| {
+            let plain = key
+                .decrypt(usage::TGS_REQ_AUTH, ap_req.authenticator.0.cipher.0.as_bytes())
+                .map_err(|e| e.to_string())?;
+            let a = Authenticator::from_der(&plain)
+                .map_err(|e| format!("the authenticator does not decode: {e}"))?
+                .0;
+            if a.cname.0 != part.cname.0 || !a.crealm.0.as_str().eq_ignore_ascii_case(part.crealm.0.as_str()) {
+                return Err(format!(
+                    "the authenticator names {}, the ticket {}",
+                    a.cname.0.display(),
+                    part.cname.0.display()
+                ));
+            }
+            Ok((key, a))
+        }),
+    ) else {
+        return refuse(checks, code::BAD_INTEGRITY, Some(cname));
+    };
+    let ctime = sim(&authenticator.ctime.0);
+    let skew = if ctime > now { ctime.since(now) } else { now.since(ctime) };
+    if checks
+        .check(
+            "Clock skew",
+            format!("the authenticator's time {ctime} against the KDC's {now}: at most {MAX_SKEW} apart"),
+            "RFC 4120 §5.2.3 (KRB_AP_ERR_SKEW); Kerberos policy, 5 minutes",
+            if skew <= MAX_SKEW {
+                Ok(())
+            } else {
+                Err(format!("the clocks are {skew} apart"))
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, error_code::SKEW, Some(cname));
+    }
+    let body_der = req.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
+    if checks
+        .check(
+            "Request checksum",
+            "the authenticator's checksum against the request body that arrived, keyed with the session key (key usage 6)",
+            "RFC 4120 §5.5.1, §7.5.1",
+            match &authenticator.cksum {
+                None => Err("the authenticator has no checksum".to_string()),
+                Some(c) if c.0.checksum.0.as_bytes() == session.checksum(usage::TGS_REQ_AUTH_CKSUM, &body_der) => Ok(()),
+                Some(_) => Err("the checksum is not of this request body: the body changed after the client sent it".into()),
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, error_code::MODIFIED, Some(cname));
+    }
+    let pac_bytes = part
+        .authorization_data
+        .as_ref()
+        .and_then(|ad| find_pac(&ad.0));
+    let signer = Signer {
+        key: &issuer.key,
+        rodc: Some(issuer.number),
+    };
+    let Some(identity) = checks.check(
+        "The PAC is the RODC's",
+        "AD-WIN2K-PAC in AD-IF-RELEVANT: its server and KDC signatures with the RODC's key, the KDC signature naming the RODC; the user's SID from UPN_DNS_INFO",
+        "MS-PAC 2.8, 2.10; MS-KILE 3.3.5.6.3",
+        pac_bytes
+            .ok_or_else(|| "the ticket carries no PAC".to_string())
+            .and_then(|pac| pac::read(&pac, Signer { rodc: None, ..signer }, signer)),
+    ) else {
+        return refuse(checks, error_code::MODIFIED, Some(cname));
+    };
+    let Some(account) = checks.check(
+        "Account found by SID",
+        format!("the PAC's SID {} against the domain's objectSid values", identity.sid),
+        "MS-KILE 3.3.5.7 (the KDC rebuilds the PAC from the account)",
+        kdc.accounts
+            .iter()
+            .find(|a| a.sid == identity.sid)
+            .cloned()
+            .ok_or_else(|| format!("no account has the SID {}", identity.sid)),
+    ) else {
+        return refuse(checks, error_code::C_PRINCIPAL_UNKNOWN, Some(cname));
+    };
+    if checks
+        .check(
+            "The RODC may vouch for the user",
+            format!(
+                "{}'s password replication policy for {}: not in the Denied RODC Password Replication Group (msDS-NeverRevealGroup)",
+                issuer.name, account.sam_account_name
+            ),
+            "MS-ADTS 3.1.1.8.1 (RODC password replication policy); KDC_ERR_TGT_REVOKED as Samba's KDC answers (source4/kdc/pac-glue.c); Microsoft's cloud Kerberos trust documentation (privileged accounts)",
+            if account.denied_by_rodc_policy {
+                Err(format!(
+                    "{} is in Domain Admins, which the Denied RODC Password Replication Group holds: a ticket from {} cannot stand for this account",
+                    account.sam_account_name, issuer.name
+                ))
+            } else {
+                Ok(())
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::TGT_REVOKED, Some(cname));
+    }
+    // The full TGT, from what the directory holds.
+    let etype = req
+        .req_body
+        .0
+        .etype
+        .0
+        .iter()
+        .find_map(|n| Etype::from_number(*n))
+        .unwrap_or(Etype::Aes256CtsHmacSha196);
+    let new_session = Key::new(etype, &secrets.session_key[..etype.key_len()])
+        .map_err(|e| Error::Crypto(e.to_string()))?;
+    let full = Identity {
+        sam_account_name: account.sam_account_name.clone(),
+        upn: account.upn.clone(),
+        dns_domain: kdc.realm.to_string(),
+        sid: account.sid.clone(),
+        authtime: identity.authtime,
+    };
+    let new_ticket = ticket(&TicketSpec {
+        realm: kdc.realm,
+        identity: &full,
+        session_key: &new_session,
+        starttime: now,
+        krbtgt: kdc.krbtgt,
+        kvno: kdc.krbtgt_kvno,
+        rodc: None,
+        confounder: secrets.ticket_confounder,
+    })?;
+    let crealm = realm_string(kdc.realm)?;
+    let client = PrincipalName::new(name_type::PRINCIPAL, &[&account.sam_account_name])
+        .map_err(der_err("cname"))?;
+    let enc: EncTgsRepPart = Application(EncKdcRepPart {
+        key: Explicit(EncryptionKey {
+            keytype: Explicit(etype.number()),
+            keyvalue: Explicit(octets(new_session.bytes().to_vec())?),
+        }),
+        last_req: Explicit(vec![LastReqEntry {
+            lr_type: Explicit(0),
+            lr_value: Explicit(time(now)?),
+        }]),
+        nonce: Explicit(req.req_body.0.nonce.0),
+        key_expiration: None,
+        flags: Explicit(ticket_flags()?),
+        authtime: Explicit(time(identity.authtime)?),
+        starttime: Some(Explicit(time(now)?)),
+        endtime: Explicit(time(now.plus(TICKET_LIFETIME))?),
+        renew_till: Some(Explicit(time(now.plus(RENEW_LIFETIME))?)),
+        srealm: Explicit(crealm.clone()),
+        sname: Explicit(krbtgt(kdc.realm)?),
+    });
+    let rep: TgsRep = Application(KdcRep {
+        pvno: Explicit(PVNO),
+        msg_type: Explicit(msg_type::TGS_REP),
+        padata: None,
+        crealm: Explicit(crealm),
+        cname: Explicit(client),
+        ticket: Explicit(Ticket::from_der(&new_ticket).map_err(der_err("Ticket"))?),
+        enc_part: Explicit(EncryptedData {
+            etype: Explicit(session.etype().number()),
+            kvno: None,
+            cipher: Explicit(octets(session.encrypt(
+                usage::TGS_REP_ENC_PART,
+                secrets.reply_confounder,
+                &enc.to_der().map_err(der_err("EncTGSRepPart"))?,
+            ))?),
+        }),
+    });
+    Ok(KdcAnswer {
+        checks: checks.into_vec(),
+        reply: rep.to_der().map_err(der_err("TGS-REP"))?,
+        error: None,
+    })
+}
+
+/// The PAC in a ticket's authorization data: AD-WIN2K-PAC inside
+/// AD-IF-RELEVANT (MS-KILE 3.3.5.6.3).
+fn find_pac(entries: &[AuthorizationDataEntry]) -> Option<Vec<u8>> {
+    entries
+        .iter()
+        .filter(|e| e.ad_type.0 == ad_type::IF_RELEVANT)
+        .filter_map(|e| Vec::<AuthorizationDataEntry>::from_der(e.ad_data.0.as_bytes()).ok())
+        .flatten()
+        .find(|e| e.ad_type.0 == ad_type::WIN2K_PAC)
+        .map(|e| e.ad_data.0.as_bytes().to_vec())
+}
+
+/// What the client has once the TGS-REP opened.
+#[derive(Clone, Debug)]
+pub struct FullTgt {
+    pub ticket: Vec<u8>,
+    pub session_key: Key,
+    pub endtime: SimTime,
+}
+
+/// The client's checks of the reply (RFC 4120 §3.3.4): a KRB-ERROR is a
+/// refusal with its code and text; a TGS-REP must open with the session
+/// key of the ticket it presented (key usage 8), repeat the request's
+/// nonce and name this realm's krbtgt.
+pub fn open_tgs_rep(
+    reply: &[u8],
+    session_key: &Key,
+    nonce: u32,
+    realm: &str,
+    by: Actor,
+) -> (Vec<Check>, Option<FullTgt>) {
+    let mut checks = Checks::new(by);
+    let tgt = open(reply, session_key, nonce, realm, &mut checks);
+    (checks.into_vec(), tgt)
+}
+
+fn open(reply: &[u8], session_key: &Key, nonce: u32, realm: &str, checks: &mut Checks) -> Option<FullTgt> {
+    if let Ok(error) = KrbError::from_der(reply) {
+        let e = &error.0;
+        checks.check::<()>(
+            "The KDC issues a TGT",
+            "the reply: a TGS-REP, or a KRB-ERROR with its code",
+            "RFC 4120 §5.9.1",
+            Err(format!(
+                "{} ({}): {}",
+                code::name(e.error_code.0),
+                e.error_code.0,
+                e.e_text.as_ref().map(|t| t.0.as_str()).unwrap_or("")
+            )),
+        );
+        return None;
+    }
+    let rep = checks.check(
+        "Reply is a TGS-REP",
+        "[APPLICATION 13] KDC-REP, pvno 5, msg-type 13",
+        "RFC 4120 §5.4.2",
+        TgsRep::from_der(reply)
+            .map_err(|e| format!("the reply does not decode: {e}"))
+            .map(|r| r.0),
+    )?;
+    let part = checks.check(
+        "Reply opens with the partial ticket's session key",
+        "the encrypted part decrypted with the session key that came with the partial TGT (key usage 8)",
+        "RFC 4120 §3.3.4, §7.5.1",
+        session_key
+            .decrypt(usage::TGS_REP_ENC_PART, rep.enc_part.0.cipher.0.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|plain| {
+                EncTgsRepPart::from_der(&plain)
+                    .map(|p| p.0)
+                    .map_err(|e| format!("EncTGSRepPart does not decode: {e}"))
+            }),
+    )?;
+    checks.check(
+        "Reply nonce and service",
+        format!("the encrypted part's nonce against the request's, its service krbtgt/{realm}"),
+        "RFC 4120 §3.3.4",
+        if part.nonce.0 != nonce {
+            Err(format!("the nonce is {}, not {nonce}", part.nonce.0))
+        } else if !part.sname.0.display().eq_ignore_ascii_case(&format!("krbtgt/{realm}")) {
+            Err(format!("the ticket is for {}", part.sname.0.display()))
+        } else {
+            Ok(())
+        },
+    )?;
+    let session_key = checks.check(
+        "Session key",
+        "an AES key of its type's length",
+        "RFC 4120 §5.2.9",
+        Etype::from_number(part.key.0.keytype.0)
+            .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
+            .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string())),
+    )?;
+    Some(FullTgt {
+        ticket: rep.ticket.0.to_der().ok()?,
+        session_key,
+        endtime: sim(&part.endtime.0),
+    })
+}
+
+/// A ticket's encrypted part opened with `key`, and its PAC's identity
+/// checked under the same key: what a test or a keytab holder reads.
+pub fn open_ticket_identity(ticket: &[u8], key: &Key, rodc: Option<u16>) -> std::result::Result<Identity, String> {
+    let part = super::pkinit::open_ticket(ticket, key)?;
+    let pac = part
+        .authorization_data
+        .as_ref()
+        .and_then(|ad| find_pac(&ad.0))
+        .ok_or_else(|| "the ticket carries no PAC".to_string())?;
+    let signer = Signer { key, rodc };
+    pac::read(&pac, Signer { rodc: None, ..signer }, signer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(b: u8) -> Key {
+        Key::new(Etype::Aes256CtsHmacSha196, &[b; 32]).unwrap()
+    }
+
+    struct Setup {
+        rodc: ReadOnlyKdc,
+        krbtgt: Key,
+        accounts: Vec<Account>,
+        identity: Identity,
+        session: Key,
+        now: SimTime,
+    }
+
+    fn setup() -> Setup {
+        let now = SimTime::from_unix_seconds(1_750_000_000);
+        let identity = Identity {
+            sam_account_name: "alice".into(),
+            upn: "alice@contoso.com".into(),
+            dns_domain: "CONTOSO.COM".into(),
+            sid: "S-1-5-21-1-2-3-1105".into(),
+            authtime: now,
+        };
+        Setup {
+            rodc: ReadOnlyKdc {
+                name: "AzureADKerberos".into(),
+                krbtgt_account: "krbtgt_AzureAD".into(),
+                number: 0x4B2A,
+                key: key(1),
+                version: 1,
+            },
+            krbtgt: key(2),
+            accounts: vec![Account {
+                sam_account_name: "alice".into(),
+                upn: "alice@contoso.com".into(),
+                sid: identity.sid.clone(),
+                denied_by_rodc_policy: false,
+            }],
+            identity,
+            session: key(3),
+            now,
+        }
+    }
+
+    fn exchange(s: &Setup, ctime: SimTime) -> (KdcAnswer, Vec<Check>, Option<FullTgt>) {
+        let partial = ticket(&TicketSpec {
+            realm: "CONTOSO.COM",
+            identity: &s.identity,
+            session_key: &s.session,
+            starttime: s.now,
+            krbtgt: &s.rodc.key,
+            kvno: rodc_kvno(s.rodc.number, 1),
+            rodc: Some(s.rodc.number),
+            confounder: [4; 16],
+        })
+        .unwrap();
+        let req = tgs_req(&Request {
+            realm: "CONTOSO.COM",
+            sam_account_name: "alice",
+            ticket: &partial,
+            session_key: &s.session,
+            ctime,
+            nonce: 77,
+            confounder: [5; 16],
+        })
+        .unwrap();
+        let kdc = Kdc {
+            realm: "CONTOSO.COM",
+            krbtgt: &s.krbtgt,
+            krbtgt_kvno: 2,
+            read_only: std::slice::from_ref(&s.rodc),
+            accounts: &s.accounts,
+        };
+        let secrets = Secrets {
+            session_key: [6; 32],
+            ticket_confounder: [7; 16],
+            reply_confounder: [8; 16],
+        };
+        let answer = kdc_answer(&kdc, &req, s.now, secrets).unwrap();
+        let (checks, tgt) = open_tgs_rep(&answer.reply, &s.session, 77, "CONTOSO.COM", Actor::Kerberos);
+        (answer, checks, tgt)
+    }
+
+    #[test]
+    fn a_partial_tgt_becomes_a_full_one_under_the_domain_key() {
+        let s = setup();
+        let (answer, checks, tgt) = exchange(&s, s.now);
+        assert_eq!(answer.error, None, "{:?}", answer.checks);
+        assert!(checks.iter().all(|c| c.outcome == Outcome::Pass));
+        let tgt = tgt.unwrap();
+        // The full TGT opens with the domain's krbtgt key, not the RODC's,
+        // and its PAC names the account.
+        let who = open_ticket_identity(&tgt.ticket, &s.krbtgt, None).unwrap();
+        assert_eq!(who.sid, s.identity.sid);
+        assert!(open_ticket_identity(&tgt.ticket, &s.rodc.key, None).is_err());
+    }
+
+    #[test]
+    fn each_fault_is_refused_with_its_code() {
+        let s = setup();
+        let (answer, _, _) = exchange(&s, s.now.plus(crate::clock::SimDuration::minutes(6)));
+        assert_eq!(answer.error, Some(error_code::SKEW));
+        let mut rotated = setup();
+        rotated.rodc.version = 2;
+        rotated.rodc.key = key(9);
+        assert_eq!(exchange(&rotated, rotated.now).0.error, Some(code::BAD_INTEGRITY));
+        let mut gone = setup();
+        let number = gone.rodc.number;
+        gone.rodc.number = number + 1;
+        // The ticket names an RODC the domain does not have.
+        let partial = ticket(&TicketSpec {
+            realm: "CONTOSO.COM",
+            identity: &gone.identity,
+            session_key: &gone.session,
+            starttime: gone.now,
+            krbtgt: &key(1),
+            kvno: rodc_kvno(number, 1),
+            rodc: Some(number),
+            confounder: [4; 16],
+        })
+        .unwrap();
+        let req = tgs_req(&Request {
+            realm: "CONTOSO.COM",
+            sam_account_name: "alice",
+            ticket: &partial,
+            session_key: &gone.session,
+            ctime: gone.now,
+            nonce: 1,
+            confounder: [5; 16],
+        })
+        .unwrap();
+        let kdc = Kdc {
+            realm: "CONTOSO.COM",
+            krbtgt: &gone.krbtgt,
+            krbtgt_kvno: 2,
+            read_only: std::slice::from_ref(&gone.rodc),
+            accounts: &gone.accounts,
+        };
+        let secrets = Secrets {
+            session_key: [6; 32],
+            ticket_confounder: [7; 16],
+            reply_confounder: [8; 16],
+        };
+        assert_eq!(
+            kdc_answer(&kdc, &req, gone.now, secrets).unwrap().error,
+            Some(code::S_PRINCIPAL_UNKNOWN)
+        );
+        let mut admin = setup();
+        admin.accounts[0].denied_by_rodc_policy = true;
+        let (answer, checks, tgt) = exchange(&admin, admin.now);
+        assert_eq!(answer.error, Some(code::TGT_REVOKED));
+        assert!(tgt.is_none());
+        assert!(format!("{checks:?}").contains("Denied RODC"));
+        // Truncated requests are refused, never a panic.
+        let (ok, _, _) = exchange(&s, s.now);
+        assert!(ok.error.is_none());
+    }
+}
