@@ -417,6 +417,56 @@ fn the_kerberos_exchange_is_written_as_der_files_openssl_reads() {
     }
 }
 
+/// Cloud Kerberos trust's TGS exchange as Wireshark dissects it with the
+/// bundle's keytab: the partial TGT opens with the Entra Kerberos server
+/// object's key, the authenticator and the reply with the partial TGT's
+/// session key, the full TGT with the domain's krbtgt key, and both PACs'
+/// signatures verify.
+#[test]
+fn wireshark_opens_the_cloud_kerberos_trust_exchange_with_the_keytab() {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("tshark is not installed: `cargo xtask test native` installs it");
+        return;
+    }
+    let dir = scratch("cli-capture-cloud-kerberos");
+    let out = whfb(&[
+        "run",
+        "hybrid-cloud-kerberos",
+        "--seed",
+        "capture",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dissect = |extra: &[&str]| {
+        let out = Command::new("tshark")
+            .current_dir(&dir)
+            .args(["-r", "kerberos.pcapng", "-o", "kerberos.decrypt:TRUE"])
+            .args(["-o", "kerberos.file:kerberos.keytab"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let summary = dissect(&[]);
+    assert_eq!(summary.matches("TGS-REQ").count(), 1, "{summary}");
+    assert_eq!(summary.matches("TGS-REP").count(), 1, "{summary}");
+    let tree = dissect(&["-V"]);
+    let count = |needle: &str| tree.lines().filter(|l| l.trim_start().starts_with(needle)).count();
+    // Two tickets opened with krbtgt keys (the partial one with the server
+    // object's, the full one with the domain's), the authenticator (usage
+    // 7) and the reply (usage 8) with the partial TGT's session key.
+    assert_eq!(count("Decrypted keytype 18 usage 2 using keytab principal krbtgt/CONTOSO.COM"), 2);
+    assert_eq!(count("Decrypted keytype 18 usage 7 using keytab principal partial-tgt-session-key/"), 1);
+    assert_eq!(count("Decrypted keytype 18 usage 8 using keytab principal partial-tgt-session-key/"), 1);
+    assert_eq!(count("Verified Server checksum"), 2, "{tree}");
+    assert_eq!(count("Verified KDC checksum"), 2);
+    assert!(tree.contains("SAM_NAME and SID are included"));
+    assert!(!tree.contains("Missing"), "a checksum did not verify");
+    assert!(!tree.contains("Malformed"), "a malformed item");
+}
+
 /// The bundle's Kerberos capture as Wireshark's command line dissects it
 /// with the bundle's keytab: every exchange, both encrypted parts opened.
 #[test]

@@ -110,6 +110,11 @@ impl Run {
                         .plus(crate::clock::SimDuration::seconds(14 * 24 * 3600))),
                 ));
             }
+            // Cloud Kerberos trust: whether the PRT came with a partial TGT
+            // for the domain (the field Microsoft's troubleshooting names).
+            if info.trust == crate::catalog::Trust::CloudKerberos {
+                sso.push(("OnPremTgt", yes(self.state.tgt_ad.is_some())));
+            }
             out.push(section("SSO State", sso));
         }
 

@@ -406,7 +406,63 @@ impl Run {
                 );
             }
         }
-        if info.actors.contains(&Actor::Kerberos) {
+        if info.trust == Trust::CloudKerberos {
+            // Both halves of the Microsoft Entra Kerberos server object.
+            if let Ok(Some((number, _, version))) = world.entra_kerberos_domain() {
+                hold(
+                    Actor::AzureAd,
+                    PrivateKey,
+                    "Kerberos server key (KerberosDomain)",
+                    format!(
+                        "its copy of krbtgt_{number}'s key, version {version}: it makes partial TGTs for {}",
+                        crate::world::REALM
+                    ),
+                );
+            }
+            if let Ok(Some(server)) = world.ad_kerberos_server() {
+                hold(
+                    Actor::Ad,
+                    PrivateKey,
+                    "Entra Kerberos server object",
+                    format!(
+                        "{} (an RODC, number {}) and {}'s key, version {}; its password replication policy denies privileged accounts",
+                        server.name, server.number, server.krbtgt_account, server.version
+                    ),
+                );
+            }
+            hold(
+                Actor::Ad,
+                PrivateKey,
+                "krbtgt key",
+                "aes256-cts-hmac-sha1-96: it encrypts every full TGT the domain's KDCs issue".into(),
+            );
+        }
+        if let Some((_, _)) = &self.state.partial_tgt {
+            hold(
+                Actor::Kerberos,
+                Token,
+                "Partial TGT",
+                format!(
+                    "krbtgt/{} for {} from Entra ID, with its session key: the user's SID, no groups",
+                    crate::world::REALM,
+                    user.sam_account_name
+                ),
+            );
+        }
+        if let Some(tgt) = &self.state.full_tgt {
+            hold(
+                Actor::Kerberos,
+                Token,
+                "Kerberos TGT",
+                format!(
+                    "krbtgt/{} for {}, until {}, with its session key, from the domain controller",
+                    crate::world::REALM,
+                    user.sam_account_name,
+                    tgt.endtime
+                ),
+            );
+        }
+        if info.actors.contains(&Actor::Kerberos) && info.trust != Trust::CloudKerberos {
             hold(
                 Actor::Ad,
                 PrivateKey,

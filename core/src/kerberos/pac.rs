@@ -202,13 +202,21 @@ pub fn build(identity: &Identity, server: Signer<'_>, kdc: Signer<'_>) -> Result
         (buffer::CLIENT_INFO, client_info(identity)),
         (buffer::UPN_DNS_INFO, upn_dns_info(identity)?),
         (buffer::SERVER_CHECKSUM, signature(server.key, None, &zero)),
-        (buffer::PRIVSVR_CHECKSUM, signature(kdc.key, kdc.rodc, &zero)),
+        // The RODCIdentifier is written after the server signature is
+        // made: everything after SignatureType counts as zero then, as
+        // Samba (`[flag(NDR_REMAINING)] DATA_BLOB signature`), Heimdal and
+        // Wireshark zero it.
+        (buffer::PRIVSVR_CHECKSUM, signature(kdc.key, kdc.rodc.map(|_| 0), &zero)),
     ];
     let (mut pac, offsets) = layout(&buffers);
     let server_value = server.key.checksum(usage::PAC_CHECKSUM, &pac);
     pac[offsets[2] + 4..offsets[2] + 4 + MAC_LEN].copy_from_slice(&server_value);
     let kdc_value = kdc.key.checksum(usage::PAC_CHECKSUM, &server_value);
     pac[offsets[3] + 4..offsets[3] + 4 + MAC_LEN].copy_from_slice(&kdc_value);
+    if let Some(n) = kdc.rodc {
+        let at = offsets[3] + 4 + MAC_LEN;
+        pac[at..at + 2].copy_from_slice(&n.to_le_bytes());
+    }
     Ok(pac)
 }
 
@@ -307,9 +315,11 @@ pub fn read(pac: &[u8], server: Signer<'_>, kdc: Signer<'_>) -> Result<Identity,
             kdc.rodc
         ));
     }
+    // Both signature buffers zeroed after their SignatureType, the
+    // RODCIdentifier with them (MS-PAC 2.8.1 as Samba and Wireshark read it).
     let mut zeroed = pac.to_vec();
-    zeroed[server_at + 4..server_at + 4 + MAC_LEN].fill(0);
-    zeroed[kdc_at + 4..kdc_at + 4 + MAC_LEN].fill(0);
+    zeroed[server_at + 4..server_at + server_sig.len()].fill(0);
+    zeroed[kdc_at + 4..kdc_at + kdc_sig.len()].fill(0);
     if server.key.checksum(usage::PAC_CHECKSUM, &zeroed) != server_value {
         return Err("the server signature does not verify: the PAC changed, or another key made it".into());
     }
