@@ -128,7 +128,17 @@ pub fn Guide(session: Session) -> impl IntoView {
                     <div class="choices">
                         {choice("Key trust: the public key itself", "guide-trust-key", |a| a.trust = Some(Trust::Key))}
                         {choice("Certificate trust: a certificate for the key", "guide-trust-cert", |a| a.trust = Some(Trust::Certificate))}
+                        {(answers.get().join == Some(Deployment::Hybrid)).then(|| choice(
+                            "Cloud Kerberos trust: Entra ID issues a partial Kerberos ticket",
+                            "guide-trust-cloud-kerberos",
+                            |a| a.trust = Some(Trust::CloudKerberos),
+                        ))}
                     </div>
+                    {(answers.get().join == Some(Deployment::Hybrid)).then(|| view! {
+                        <p class="muted" data-testid="guide-trust-advice">
+                            "Microsoft recommends cloud Kerberos trust over key trust where the clients support it (Windows 10 21H2 or Windows 11 with the 2022 updates): it needs no certificates, not even on the domain controllers, and no wait for Microsoft Entra Connect. It needs the Microsoft Entra Kerberos server object in each domain (Set-AzureADKerberosServer), and it does not sign in members of privileged groups such as Domain Admins."
+                        </p>
+                    })}
                 }
                 .into_any(),
                 Next::Ask(Question::SignIn) => view! {
@@ -175,7 +185,7 @@ mod tests {
     fn every_answer() -> Vec<Answers> {
         let mut out = Vec::new();
         for join in Deployment::ALL {
-            for trust in [Trust::Key, Trust::Certificate] {
+            for trust in [Trust::Key, Trust::Certificate, Trust::CloudKerberos] {
                 for sign_in in [SignIn::Managed, SignIn::Federated] {
                     for adfs in [true, false] {
                         out.push(Answers {

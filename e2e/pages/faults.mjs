@@ -94,6 +94,22 @@ export class ConditionsPanel {
     return this.setChecked('cond-dccert-missing', missing);
   }
 
+  kerberosServer(value) {
+    return this.select('cond-kerberosserver', value);
+  }
+
+  privileged(on) {
+    return this.setChecked('cond-privileged', on);
+  }
+
+  clockSkew(minutes) {
+    return this.setText('cond-skew', String(minutes));
+  }
+
+  userCertificate(value) {
+    return this.select('cond-usercert', value);
+  }
+
   computerOutOfScope(outOfScope) {
     return this.setChecked('cond-computer-out-of-scope', outOfScope);
   }

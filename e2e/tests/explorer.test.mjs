@@ -12,6 +12,7 @@ const FLOWS = {
   'aadj-federated': { R: 9, A: 11, B: 5, C: 3, S: 8 },
   'hybrid-key-managed': { R: 13, A: 10, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
+  'hybrid-cloud-kerberos': { R: 13, A: 10, B: 5, C: 3, S: 11 },
   'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 11 },
   'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 11 },
   'onprem-key': { R: 8, A: 9, B: 5, C: 3, S: 4 },

@@ -625,6 +625,61 @@ test('a domain controller without a KDC certificate, and a revoked logon certifi
   assertNoProblems(problems);
 });
 
+test('cloud Kerberos trust: the partial TGT from Entra ID becomes a full TGT at the domain controller', { timeout: 150_000 }, async (t) => {
+  const CHECK = 48; // the KDC checks the TGS-REQ
+  const OPEN = 50; // the client opens the TGS-REP
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-cloud-kerberos&step=cloud-kerberos.open-tgs-rep', OPEN);
+  assert.equal(await explorer.waitForStep(OPEN), 'done');
+  assert.equal((await explorer.check('Reply opens with the partial ticket\'s session key'))?.outcome, 'pass');
+  const holdings = new HoldingsPanel(page);
+  const kerberos = (await holdings.of('kerberos')).map((h) => h.item);
+  assert.ok(kerberos.includes('Partial TGT') && kerberos.includes('Kerberos TGT'), kerberos.join(', '));
+  await explorer.jump(CHECK);
+  for (const title of ['The ticket\'s issuer is known', 'The PAC is the RODC\'s', 'Account found by SID', 'The RODC may vouch for the user']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  const tabs = (await explorer.artifactTabs().allInnerTexts()).join(' | ');
+  assert.doesNotMatch(tabs, /TGS-REP/);
+  assertNoProblems(problems);
+});
+
+test('cloud Kerberos trust faults: no server object, its key reset in AD, a privileged user, a skewed clock', { timeout: 200_000 }, async (t) => {
+  const HAND_OVER = 46; // CloudAP hands the partial TGT to Kerberos
+  const CHECK = 48; // the KDC checks the TGS-REQ
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-cloud-kerberos&step=cloud-kerberos.check-tgs-req', CHECK);
+  const conditions = new ConditionsPanel(page);
+  await conditions.kerberosServer('rotated');
+  assert.match(await explorer.haltText(), /The key version is current/);
+  assert.match((await explorer.check('The key version is current')).reason, /Active Directory holds version 2/);
+  assert.match(page.url(), /kerberosserver=rotated/);
+
+  await conditions.kerberosServer('missing');
+  assert.match(await explorer.haltText(), /A partial TGT for the domain/);
+  assert.equal(await explorer.waitForStep(HAND_OVER), 'failed');
+  assert.match((await explorer.check('A partial TGT for the domain')).reason, /OnPremTgt : NO/);
+
+  await conditions.kerberosServer('present');
+  await conditions.privileged(true);
+  assert.match(await explorer.haltText(), /The RODC may vouch for the user/);
+  assert.match((await explorer.check('The RODC may vouch for the user')).reason, /Denied RODC Password Replication Group/);
+  await conditions.privileged(false);
+
+  await conditions.clockSkew(9);
+  assert.match(await explorer.haltText(), /Clock skew/);
+  assert.match((await explorer.check('Clock skew')).reason, /apart/);
+  assert.match(await conditions.summary(), /clock 9 min ahead/);
+  assertNoProblems(problems);
+});
+
+test('an expired logon certificate is refused by the KDC', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 43);
+  await new ConditionsPanel(page).userCertificate('expired');
+  assert.match(await explorer.haltText(), /Certificate is valid now/);
+  assert.match((await explorer.check('Certificate is valid now')).reason, /valid from .* to /);
+  assert.match(page.url(), /usercert=expired/);
+  assertNoProblems(problems);
+});
+
 test('the AS-REQ edited on its way is caught by its checksum; signed again by the user key in the TPM, the KDC accepts it', { timeout: 150_000 }, async (t) => {
   const SEND = 31; // Kerberos → Active Directory: AS-REQ with PKINIT
   const CHECK = 32; // the KDC checks the request

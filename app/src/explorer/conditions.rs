@@ -33,6 +33,11 @@ fn describe(key: &str, value: &str) -> String {
         ("dccert", "missing") => "no KDC certificate on the domain controller".into(),
         ("usercert", "no-sid") => "a logon certificate without the SID extension".into(),
         ("usercert", "revoked") => "the logon certificate revoked".into(),
+        ("usercert", "expired") => "the logon certificate expired".into(),
+        ("kerberosserver", "missing") => "no Entra Kerberos server object".into(),
+        ("kerberosserver", "rotated") => "the Entra Kerberos server key reset in AD".into(),
+        ("privileged", "1") => "the user in Domain Admins".into(),
+        ("skew", m) => format!("the device's clock {m} min ahead"),
         (k, v) => format!("{k} = {v}"),
     }
 }
@@ -92,6 +97,9 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
         .info()
         .has_segment(whfb_model::flows::Segment::KerberosSignIn)
         || flow.info().has_segment(whfb_model::flows::Segment::KeySync);
+    let cloud_kerberos = flow.info().trust == whfb_model::catalog::Trust::CloudKerberos;
+    // Whether a Kerberos request carries the device's clock to a KDC.
+    let has_kerberos_clock = has_kdc || cloud_kerberos;
     let has_logon_certificate = has_template
         && flow
             .info()
@@ -334,6 +342,44 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         "The domain controller has no KDC certificate (no Kerberos Authentication certificate enrolled)"
                     </Toggle>
                 })}
+                {cloud_kerberos.then(|| view! {
+                    <label>
+                        <span>"The Microsoft Entra Kerberos server object"</span>
+                        <select
+                            data-testid="cond-kerberosserver"
+                            prop:value=move || options.with(|o| o.kerberos_server.slug().to_string())
+                            on:change=move |ev| set("kerberosserver", event_target_value(&ev))
+                        >
+                            <option value="present">"in AD and Entra ID, with the same key"</option>
+                            <option value="missing">"never created (Set-AzureADKerberosServer not run)"</option>
+                            <option value="rotated">"its key reset in AD, not with -RotateServerKey"</option>
+                        </select>
+                    </label>
+                    <Toggle
+                        testid="cond-privileged"
+                        key="privileged"
+                        on="1"
+                        off="0"
+                        checked=Signal::derive(move || options.with(|o| o.privileged_user))
+                        set=toggle
+                    >
+                        "The user is in Domain Admins (the Denied RODC Password Replication Group holds it)"
+                    </Toggle>
+                })}
+                {has_kerberos_clock.then(|| view! {
+                    <label>
+                        <span>"The device's clock runs ahead of the domain controller's (minutes)"</span>
+                        <input
+                            type="number"
+                            min="0"
+                            max="1440"
+                            inputmode="numeric"
+                            data-testid="cond-skew"
+                            prop:value=move || options.with(|o| o.clock_skew_minutes.to_string())
+                            on:change=move |ev| set("skew", event_target_value(&ev))
+                        />
+                    </label>
+                })}
                 {has_logon_certificate.then(|| view! {
                     <label>
                         <span>"The user's certificate at the sign-in to the domain"</span>
@@ -345,6 +391,7 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                             <option value="valid">"as issued, with the SID extension"</option>
                             <option value="no-sid">"issued without the SID extension (a CA without KB5014754)"</option>
                             <option value="revoked">"revoked by an administrator"</option>
+                            <option value="expired">"expired, not renewed"</option>
                         </select>
                     </label>
                 })}
