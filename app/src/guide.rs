@@ -136,7 +136,7 @@ pub fn Guide(session: Session) -> impl IntoView {
                     </div>
                     {(answers.get().join == Some(Deployment::Hybrid)).then(|| view! {
                         <p class="muted" data-testid="guide-trust-advice">
-                            "Microsoft recommends cloud Kerberos trust over key trust where the clients support it (Windows 10 21H2 or Windows 11 with the 2022 updates): it needs no certificates, not even on the domain controllers, and no wait for Microsoft Entra Connect. It needs the Microsoft Entra Kerberos server object in each domain (Set-AzureADKerberosServer), and it does not sign in members of privileged groups such as Domain Admins."
+                            "Microsoft recommends cloud Kerberos trust over key trust where the clients support it (Windows 10 21H2 or Windows 11 with the February 2022 updates): it needs no certificate authority and no certificates, not even on the domain controllers, and no wait for Microsoft Entra Connect. It needs enough Windows Server 2016 or later domain controllers in each site (updated to exchange partial tickets), the Microsoft Entra Kerberos server object in each domain (Set-AzureADKerberosServer), and it does not sign in members of privileged groups such as Domain Admins."
                         </p>
                     })}
                 }

@@ -654,10 +654,16 @@ impl Run {
             let entra = self.world.entra_kerberos_domain().ok().flatten();
             let ad = self.world.ad_kerberos_server().ok().flatten();
             if let Some((number, key, version)) = entra {
-                out.push(krbtgt(crate::kerberos::tgs::rodc_kvno(number, version), key));
+                out.push(krbtgt(
+                    crate::kerberos::tgs::rodc_kvno(number, version),
+                    key,
+                ));
             }
             if let Some(r) = ad.filter(|r| r.version != 1) {
-                out.push(krbtgt(crate::kerberos::tgs::rodc_kvno(r.number, r.version), r.key));
+                out.push(krbtgt(
+                    crate::kerberos::tgs::rodc_kvno(r.number, r.version),
+                    r.key,
+                ));
             }
         }
         for (step, what, key) in &self.state.kerberos_keys {

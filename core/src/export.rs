@@ -170,7 +170,7 @@ fn readme(run: &Run, index: &[IndexEntry]) -> String {
     );
     if !kerberos_exchanges(run).is_empty() {
         s.push_str(&format!(
-            "\n## The Kerberos exchange\n\n`{CAPTURE}` is the run's Kerberos traffic with the domain controller as a packet capture (pcapng; Kerberos over TCP port 88, each exchange its own connection). `{KEYTAB}` holds the simulated realm's krbtgt key and, as labelled entries, each exchange's reply key (from Diffie-Hellman: no realm key opens a PKINIT reply) and TGT session key. The keys are simulated, made from the run's seed. Open both with Wireshark or its command line:\n\n    tshark -r {CAPTURE} -o kerberos.decrypt:TRUE -o kerberos.file:{KEYTAB} -V\n"
+            "\n## The Kerberos exchange\n\n`{CAPTURE}` is the run's Kerberos traffic with the domain controller as a packet capture (pcapng; Kerberos over TCP port 88, each exchange its own connection). `{KEYTAB}` holds the simulated realm's krbtgt key (and, in cloud Kerberos trust, the Microsoft Entra Kerberos server object's key, under the realm's krbtgt with its RODC key version) and, as labelled entries, each exchange's reply key (from Diffie-Hellman: no realm key opens a PKINIT reply; in cloud Kerberos trust the client key that came with the partial TGT) and TGT session key. The keys are simulated, made from the run's seed. Open both with Wireshark or its command line:\n\n    tshark -r {CAPTURE} -o kerberos.decrypt:TRUE -o kerberos.file:{KEYTAB} -V\n"
         ));
     }
     s.push_str("\n## Files\n\n| file | what | open with |\n| --- | --- | --- |\n");

@@ -477,7 +477,9 @@ impl World {
     /// Entra ID's KerberosDomain for the domain (cloud Kerberos trust): the
     /// server object's number, and the key and key version Entra ID makes
     /// partial TGTs with. `None` when no server object was made.
-    pub fn entra_kerberos_domain(&self) -> Result<Option<(u16, crate::kerberos::crypto::Key, u16)>> {
+    pub fn entra_kerberos_domain(
+        &self,
+    ) -> Result<Option<(u16, crate::kerberos::crypto::Key, u16)>> {
         use crate::options::KerberosServer;
         match self.config.options.kerberos_server {
             KerberosServer::Missing => Ok(None),

@@ -453,13 +453,26 @@ fn wireshark_opens_the_cloud_kerberos_trust_exchange_with_the_keytab() {
     assert_eq!(summary.matches("TGS-REQ").count(), 1, "{summary}");
     assert_eq!(summary.matches("TGS-REP").count(), 1, "{summary}");
     let tree = dissect(&["-V"]);
-    let count = |needle: &str| tree.lines().filter(|l| l.trim_start().starts_with(needle)).count();
+    let count = |needle: &str| {
+        tree.lines()
+            .filter(|l| l.trim_start().starts_with(needle))
+            .count()
+    };
     // Two tickets opened with krbtgt keys (the partial one with the server
     // object's, the full one with the domain's), the authenticator (usage
     // 7) and the reply (usage 8) with the partial TGT's session key.
-    assert_eq!(count("Decrypted keytype 18 usage 2 using keytab principal krbtgt/CONTOSO.COM"), 2);
-    assert_eq!(count("Decrypted keytype 18 usage 7 using keytab principal partial-tgt-session-key/"), 1);
-    assert_eq!(count("Decrypted keytype 18 usage 8 using keytab principal partial-tgt-session-key/"), 1);
+    assert_eq!(
+        count("Decrypted keytype 18 usage 2 using keytab principal krbtgt/CONTOSO.COM"),
+        2
+    );
+    assert_eq!(
+        count("Decrypted keytype 18 usage 7 using keytab principal partial-tgt-session-key/"),
+        1
+    );
+    assert_eq!(
+        count("Decrypted keytype 18 usage 8 using keytab principal partial-tgt-session-key/"),
+        1
+    );
     assert_eq!(count("Verified Server checksum"), 2, "{tree}");
     assert_eq!(count("Verified KDC checksum"), 2);
     assert!(tree.contains("SAM_NAME and SID are included"));

@@ -932,7 +932,10 @@ fn cloud_kerberos_trust_exchanges_entra_s_partial_tgt_for_a_full_one() {
     let reply = <messages::TgsRep as der::Decode>::from_der(&reply).unwrap();
     let full = der::Encode::to_der(&reply.0.ticket.0).unwrap();
     let (krbtgt, kvno) = r.world().domain_krbtgt().unwrap();
-    assert_eq!(reply.0.ticket.0 .0.enc_part.0.kvno.as_ref().unwrap().0, kvno);
+    assert_eq!(
+        reply.0.ticket.0 .0.enc_part.0.kvno.as_ref().unwrap().0,
+        kvno
+    );
     let who = tgs::open_ticket_identity(&full, &krbtgt, None).unwrap();
     assert_eq!(who.sid, r.world().user.sid);
     assert!(tgs::open_ticket_identity(&full, &entra_key, None).is_err());
@@ -1015,7 +1018,12 @@ fn an_expired_logon_certificate_is_refused() {
             ..Options::default()
         },
     );
-    assert_halted_at(&r, Action::CheckAsReq, "Certificate is valid now", "valid from");
+    assert_halted_at(
+        &r,
+        Action::CheckAsReq,
+        "Certificate is valid now",
+        "valid from",
+    );
 }
 
 #[test]

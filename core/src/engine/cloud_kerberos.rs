@@ -69,7 +69,11 @@ impl Run {
         let asked = self
             .wire
             .remove(wire::PRT_REQUEST_PARAMS)
-            .map(|p| String::from_utf8_lossy(&p).split('&').any(|kv| kv == "tgt=true"))
+            .map(|p| {
+                String::from_utf8_lossy(&p)
+                    .split('&')
+                    .any(|kv| kv == "tgt=true")
+            })
             .unwrap_or(false);
         if !asked {
             return Ok(None);
@@ -192,7 +196,8 @@ impl Run {
             serde_json::from_str::<Value>(&tgt_ad)
                 .map_err(|e| format!("tgt_ad is not JSON: {e}"))
                 .and_then(|v| {
-                    if v["keyType"].as_i64() == Some(i64::from(Etype::Aes256CtsHmacSha196.number())) {
+                    if v["keyType"].as_i64() == Some(i64::from(Etype::Aes256CtsHmacSha196.number()))
+                    {
                         Ok(v)
                     } else {
                         Err(format!("keyType is {}, not 18", v["keyType"]))
@@ -225,7 +230,9 @@ impl Run {
             .map_err(|e| format!("messageBuffer is not base64: {e}"));
         let (ticket, session, endtime) = checks.check(
             "The AS-REP opens with the client key",
-            format!("its encrypted part (key usage 3) decrypted with clientKey, for krbtgt/{REALM}"),
+            format!(
+                "its encrypted part (key usage 3) decrypted with clientKey, for krbtgt/{REALM}"
+            ),
             "RFC 4120 §5.4.2; RFC 3962",
             as_rep.and_then(|rep| tgs::open_handed_as_rep(&rep, &client_key, REALM)),
         )?;
@@ -286,7 +293,8 @@ impl Run {
         let mut out = StepOutput::default();
         let arrived = self.take(wire::TGS_REQ)?;
         let (krbtgt, krbtgt_kvno) = self.world.domain_krbtgt()?;
-        let read_only: Vec<tgs::ReadOnlyKdc> = self.world.ad_kerberos_server()?.into_iter().collect();
+        let read_only: Vec<tgs::ReadOnlyKdc> =
+            self.world.ad_kerberos_server()?.into_iter().collect();
         let user = &self.world.user;
         let accounts = vec![tgs::Account {
             sam_account_name: user.sam_account_name.clone(),
@@ -344,8 +352,13 @@ impl Run {
             .clone()
             .ok_or_else(|| Error::Usage("the Kerberos client holds no partial TGT".into()))?;
         let reply = self.take(wire::TGS_REP)?;
-        let (checks, tgt) =
-            tgs::open_tgs_rep(&reply, &session, self.state.tgs_nonce, REALM, Actor::Kerberos);
+        let (checks, tgt) = tgs::open_tgs_rep(
+            &reply,
+            &session,
+            self.state.tgs_nonce,
+            REALM,
+            Actor::Kerberos,
+        );
         out.record(checks);
         if let Some(tgt) = tgt {
             let step = self.current_step_id();

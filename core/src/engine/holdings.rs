@@ -434,7 +434,8 @@ impl Run {
                 Actor::Ad,
                 PrivateKey,
                 "krbtgt key",
-                "aes256-cts-hmac-sha1-96: it encrypts every full TGT the domain's KDCs issue".into(),
+                "aes256-cts-hmac-sha1-96: it encrypts every full TGT the domain's KDCs issue"
+                    .into(),
             );
         }
         if let Some((_, _)) = &self.state.partial_tgt {

@@ -32,14 +32,15 @@ pub(crate) struct KerberosClient {
     pk_nonce: u32,
 }
 
-/// A Kerberos message as an artifact, its fields by their ASN.1 types.
+/// A Kerberos message as an artifact, its fields named as RFC 4120 names
+/// them.
 pub(crate) fn kerberos_artifact(id: &str, title: &str, der: &[u8]) -> Artifact {
     Artifact::decoded(
         id,
         title,
         ArtifactKind::Kerberos,
         der.to_vec(),
-        crate::pki::der_fields(der),
+        crate::kerberos::view::fields(der),
         None,
     )
 }

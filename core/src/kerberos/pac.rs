@@ -80,7 +80,10 @@ pub fn sid_bytes(sid: &str) -> Result<Vec<u8>, String> {
     if parts.len() < 3 || parts[0] != "S" || parts[1] != "1" {
         return Err(format!("\"{sid}\" is not a SID"));
     }
-    let number = |p: &str| p.parse::<u64>().map_err(|_| format!("\"{sid}\" is not a SID"));
+    let number = |p: &str| {
+        p.parse::<u64>()
+            .map_err(|_| format!("\"{sid}\" is not a SID"))
+    };
     let authority = number(parts[2])?;
     let subs = &parts[3..];
     if subs.len() > 15 || authority >= 1 << 48 {
@@ -110,7 +113,10 @@ pub fn sid_text(bytes: &[u8]) -> Result<String, String> {
     authority[2..].copy_from_slice(&rest[..6]);
     let mut out = format!("S-1-{}", u64::from_be_bytes(authority));
     for c in rest[6..].chunks_exact(4) {
-        out.push_str(&format!("-{}", u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        out.push_str(&format!(
+            "-{}",
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        ));
     }
     Ok(out)
 }
@@ -206,7 +212,10 @@ pub fn build(identity: &Identity, server: Signer<'_>, kdc: Signer<'_>) -> Result
         // made: everything after SignatureType counts as zero then, as
         // Samba (`[flag(NDR_REMAINING)] DATA_BLOB signature`), Heimdal and
         // Wireshark zero it.
-        (buffer::PRIVSVR_CHECKSUM, signature(kdc.key, kdc.rodc.map(|_| 0), &zero)),
+        (
+            buffer::PRIVSVR_CHECKSUM,
+            signature(kdc.key, kdc.rodc.map(|_| 0), &zero),
+        ),
     ];
     let (mut pac, offsets) = layout(&buffers);
     let server_value = server.key.checksum(usage::PAC_CHECKSUM, &pac);
@@ -236,7 +245,10 @@ fn parse(pac: &[u8]) -> Result<Parsed<'_>, String> {
         return Err("the PAC's version is not 0".into());
     }
     if count == 0 || count > 64 || 8 + 16 * count > pac.len() {
-        return Err(format!("{count} buffers cannot fit a PAC of {} bytes", pac.len()));
+        return Err(format!(
+            "{count} buffers cannot fit a PAC of {} bytes",
+            pac.len()
+        ));
     }
     let mut buffers = Vec::new();
     for i in 0..count {
@@ -321,7 +333,9 @@ pub fn read(pac: &[u8], server: Signer<'_>, kdc: Signer<'_>) -> Result<Identity,
     zeroed[server_at + 4..server_at + server_sig.len()].fill(0);
     zeroed[kdc_at + 4..kdc_at + kdc_sig.len()].fill(0);
     if server.key.checksum(usage::PAC_CHECKSUM, &zeroed) != server_value {
-        return Err("the server signature does not verify: the PAC changed, or another key made it".into());
+        return Err(
+            "the server signature does not verify: the PAC changed, or another key made it".into(),
+        );
     }
     if kdc.key.checksum(usage::PAC_CHECKSUM, &server_value) != kdc_value {
         return Err("the KDC signature does not verify".into());
@@ -381,14 +395,28 @@ mod tests {
     fn the_pac_reads_back_under_its_keys_and_nothing_else() {
         let rodc_key = Key::new(Etype::Aes256CtsHmacSha196, &[7; 32]).unwrap();
         let other = Key::new(Etype::Aes256CtsHmacSha196, &[8; 32]).unwrap();
-        let server = Signer { key: &rodc_key, rodc: None };
-        let kdc = Signer { key: &rodc_key, rodc: Some(0x1234) };
+        let server = Signer {
+            key: &rodc_key,
+            rodc: None,
+        };
+        let kdc = Signer {
+            key: &rodc_key,
+            rodc: Some(0x1234),
+        };
         let pac = build(&identity(), server, kdc).unwrap();
         assert_eq!(pac.len() % 8, 0);
         assert_eq!(read(&pac, server, kdc).unwrap(), identity());
-        let wrong = Signer { key: &other, rodc: None };
-        assert!(read(&pac, wrong, kdc).unwrap_err().contains("server signature"));
-        let not_rodc = Signer { key: &rodc_key, rodc: None };
+        let wrong = Signer {
+            key: &other,
+            rodc: None,
+        };
+        assert!(read(&pac, wrong, kdc)
+            .unwrap_err()
+            .contains("server signature"));
+        let not_rodc = Signer {
+            key: &rodc_key,
+            rodc: None,
+        };
         assert!(read(&pac, server, not_rodc).unwrap_err().contains("RODC"));
         // One changed byte of the name breaks the server signature.
         let mut edited = pac.clone();

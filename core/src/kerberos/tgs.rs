@@ -22,8 +22,8 @@ use super::crypto::{Etype, Key};
 use super::messages::*;
 use super::pac::{self, Identity, Signer};
 use super::pkinit::{
-    der_err, error_code, find_padata, krb_error, krbtgt, octets, realm_string, sim, time, KdcAnswer,
-    MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
+    der_err, error_code, find_padata, krb_error, krbtgt, octets, realm_string, sim, time,
+    KdcAnswer, MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
 };
 use crate::artifact::Outcome;
 use crate::catalog::Actor;
@@ -86,15 +86,24 @@ pub fn ticket(spec: &TicketSpec<'_>) -> Result<Vec<u8>> {
         key: spec.krbtgt,
         rodc: spec.rodc,
     };
-    let pac = pac::build(spec.identity, Signer { rodc: None, ..signer }, signer)
-        .map_err(|e| Error::malformed("PAC", e))?;
+    let pac = pac::build(
+        spec.identity,
+        Signer {
+            rodc: None,
+            ..signer
+        },
+        signer,
+    )
+    .map_err(|e| Error::malformed("PAC", e))?;
     let win2k_pac = vec![AuthorizationDataEntry {
         ad_type: Explicit(ad_type::WIN2K_PAC),
         ad_data: Explicit(octets(pac)?),
     }];
     let if_relevant = AuthorizationDataEntry {
         ad_type: Explicit(ad_type::IF_RELEVANT),
-        ad_data: Explicit(octets(win2k_pac.to_der().map_err(der_err("AD-WIN2K-PAC"))?)?),
+        ad_data: Explicit(octets(
+            win2k_pac.to_der().map_err(der_err("AD-WIN2K-PAC"))?,
+        )?),
     };
     let cname = PrincipalName::new(name_type::PRINCIPAL, &[&spec.identity.sam_account_name])
         .map_err(der_err("cname"))?;
@@ -357,7 +366,12 @@ fn reason(checks: &[Check], code: i32) -> String {
 /// domain controllers (here: the Entra Kerberos server object) and
 /// answers with a full TGT, or a KRB-ERROR naming the first check that
 /// failed.
-pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets) -> Result<KdcAnswer> {
+pub fn kdc_answer(
+    kdc: &Kdc<'_>,
+    tgs_req: &[u8],
+    now: SimTime,
+    secrets: Secrets,
+) -> Result<KdcAnswer> {
     let mut checks = Checks::new(Actor::Ad);
     let refuse = |checks: Checks, code: i32, cname: Option<PrincipalName>| -> Result<KdcAnswer> {
         let checks = checks.into_vec();
@@ -376,7 +390,10 @@ pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets)
             .map_err(|e| format!("the request does not decode: {e}"))
             .and_then(|r| {
                 if r.0.pvno.0 != PVNO || r.0.msg_type.0 != msg_type::TGS_REQ {
-                    Err(format!("pvno {} and msg-type {}, not 5 and 12", r.0.pvno.0, r.0.msg_type.0))
+                    Err(format!(
+                        "pvno {} and msg-type {}, not 5 and 12",
+                        r.0.pvno.0, r.0.msg_type.0
+                    ))
                 } else {
                     Ok(r.0)
                 }
@@ -385,16 +402,30 @@ pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets)
         return refuse(checks, error_code::MODIFIED, None);
     };
     let realm = req.req_body.0.realm.0.as_str().to_string();
-    let wanted = req.req_body.0.sname.as_ref().map(|s| s.0.display()).unwrap_or_default();
+    let wanted = req
+        .req_body
+        .0
+        .sname
+        .as_ref()
+        .map(|s| s.0.display())
+        .unwrap_or_default();
     if checks
         .check(
             "A TGT for this domain",
-            format!("realm \"{realm}\" and sname \"{wanted}\" against krbtgt/{}", kdc.realm),
+            format!(
+                "realm \"{realm}\" and sname \"{wanted}\" against krbtgt/{}",
+                kdc.realm
+            ),
             "RFC 4120 §3.3.1",
             if !realm.eq_ignore_ascii_case(kdc.realm) {
-                Err(format!("the request is for the realm {realm}, not {}", kdc.realm))
+                Err(format!(
+                    "the request is for the realm {realm}, not {}",
+                    kdc.realm
+                ))
             } else if !wanted.eq_ignore_ascii_case(&format!("krbtgt/{}", kdc.realm)) {
-                Err(format!("the request asks for {wanted}, not this domain's krbtgt"))
+                Err(format!(
+                    "the request asks for {wanted}, not this domain's krbtgt"
+                ))
             } else {
                 Ok(())
             },
@@ -531,7 +562,11 @@ pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets)
         return refuse(checks, code::BAD_INTEGRITY, Some(cname));
     };
     let ctime = sim(&authenticator.ctime.0);
-    let skew = if ctime > now { ctime.since(now) } else { now.since(ctime) };
+    let skew = if ctime > now {
+        ctime.since(now)
+    } else {
+        now.since(ctime)
+    };
     if checks
         .check(
             "Clock skew",
@@ -583,7 +618,10 @@ pub fn kdc_answer(kdc: &Kdc<'_>, tgs_req: &[u8], now: SimTime, secrets: Secrets)
     };
     let Some(account) = checks.check(
         "Account found by SID",
-        format!("the PAC's SID {} against the domain's objectSid values", identity.sid),
+        format!(
+            "the PAC's SID {} against the domain's objectSid values",
+            identity.sid
+        ),
         "MS-KILE 3.3.5.7 (the KDC rebuilds the PAC from the account)",
         kdc.accounts
             .iter()
@@ -724,7 +762,13 @@ pub fn open_tgs_rep(
     (checks.into_vec(), tgt)
 }
 
-fn open(reply: &[u8], session_key: &Key, nonce: u32, realm: &str, checks: &mut Checks) -> Option<FullTgt> {
+fn open(
+    reply: &[u8],
+    session_key: &Key,
+    nonce: u32,
+    realm: &str,
+    checks: &mut Checks,
+) -> Option<FullTgt> {
     if let Ok(error) = KrbError::from_der(reply) {
         let e = &error.0;
         checks.check::<()>(
@@ -767,7 +811,12 @@ fn open(reply: &[u8], session_key: &Key, nonce: u32, realm: &str, checks: &mut C
         "RFC 4120 §3.3.4",
         if part.nonce.0 != nonce {
             Err(format!("the nonce is {}, not {nonce}", part.nonce.0))
-        } else if !part.sname.0.display().eq_ignore_ascii_case(&format!("krbtgt/{realm}")) {
+        } else if !part
+            .sname
+            .0
+            .display()
+            .eq_ignore_ascii_case(&format!("krbtgt/{realm}"))
+        {
             Err(format!("the ticket is for {}", part.sname.0.display()))
         } else {
             Ok(())
@@ -790,7 +839,11 @@ fn open(reply: &[u8], session_key: &Key, nonce: u32, realm: &str, checks: &mut C
 
 /// A ticket's encrypted part opened with `key`, and its PAC's identity
 /// checked under the same key: what a test or a keytab holder reads.
-pub fn open_ticket_identity(ticket: &[u8], key: &Key, rodc: Option<u16>) -> std::result::Result<Identity, String> {
+pub fn open_ticket_identity(
+    ticket: &[u8],
+    key: &Key,
+    rodc: Option<u16>,
+) -> std::result::Result<Identity, String> {
     let part = super::pkinit::open_ticket(ticket, key)?;
     let pac = part
         .authorization_data
@@ -798,7 +851,14 @@ pub fn open_ticket_identity(ticket: &[u8], key: &Key, rodc: Option<u16>) -> std:
         .and_then(|ad| find_pac(&ad.0))
         .ok_or_else(|| "the ticket carries no PAC".to_string())?;
     let signer = Signer { key, rodc };
-    pac::read(&pac, Signer { rodc: None, ..signer }, signer)
+    pac::read(
+        &pac,
+        Signer {
+            rodc: None,
+            ..signer
+        },
+        signer,
+    )
 }
 
 #[cfg(test)]
@@ -883,7 +943,13 @@ mod tests {
             reply_confounder: [8; 16],
         };
         let answer = kdc_answer(&kdc, &req, s.now, secrets).unwrap();
-        let (checks, tgt) = open_tgs_rep(&answer.reply, &s.session, 77, "CONTOSO.COM", Actor::Kerberos);
+        let (checks, tgt) = open_tgs_rep(
+            &answer.reply,
+            &s.session,
+            77,
+            "CONTOSO.COM",
+            Actor::Kerberos,
+        );
         (answer, checks, tgt)
     }
 
@@ -909,7 +975,10 @@ mod tests {
         let mut rotated = setup();
         rotated.rodc.version = 2;
         rotated.rodc.key = key(9);
-        assert_eq!(exchange(&rotated, rotated.now).0.error, Some(code::BAD_INTEGRITY));
+        assert_eq!(
+            exchange(&rotated, rotated.now).0.error,
+            Some(code::BAD_INTEGRITY)
+        );
         let mut gone = setup();
         let number = gone.rodc.number;
         gone.rodc.number = number + 1;
