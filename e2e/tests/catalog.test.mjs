@@ -24,7 +24,7 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
     ['Cloud', 'Hybrid', 'On-premises'],
   );
   const bySlug = Object.fromEntries(flows.map((f) => [f.slug, f]));
-  for (const slug of ['aadj-managed', 'aadj-federated', 'hybrid-key-managed', 'hybrid-key-federated', 'hybrid-cert-async', 'hybrid-cert-sync', 'onprem-key', 'onprem-cert']) {
+  for (const slug of ['aadj-managed', 'aadj-federated', 'hybrid-key-managed', 'hybrid-key-federated', 'hybrid-cloud-kerberos', 'hybrid-cert-async', 'hybrid-cert-sync', 'onprem-key', 'onprem-cert']) {
     assert.ok(bySlug[slug], `the catalog shows ${slug}`);
   }
   assert.equal(bySlug['hybrid-key-federated'].phases, 'Phases R, A–D, S');
@@ -38,6 +38,9 @@ test('the catalog lists every flow of the registry, grouped by deployment', asyn
   assert.equal(bySlug['hybrid-cert-sync'].trust, 'Certificate trust');
   assert.equal(bySlug['hybrid-cert-sync'].signIn, 'Federated');
   assert.equal(bySlug['onprem-key'].deployment, 'On-premises');
+  // Cloud Kerberos trust: no sync phase, no certificate phases.
+  assert.equal(bySlug['hybrid-cloud-kerberos'].trust, 'Cloud Kerberos trust');
+  assert.equal(bySlug['hybrid-cloud-kerberos'].phases, 'Phases R, A–C, S');
   // Current product names, and once what they were called before.
   assert.match(await page.getByTestId('names-note').innerText(), /Microsoft Entra ID was called Azure Active Directory \(Azure AD\)/);
   assert.match(await catalog.card('aadj-managed').innerText(), /Microsoft Entra joined, managed/);

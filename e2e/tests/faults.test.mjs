@@ -671,12 +671,16 @@ test('cloud Kerberos trust faults: no server object, its key reset in AD, a priv
   assertNoProblems(problems);
 });
 
-test('an expired logon certificate is refused by the KDC', { timeout: 150_000 }, async (t) => {
+test('an expired logon certificate, and one without the SID extension, are refused by the KDC', { timeout: 150_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 43);
-  await new ConditionsPanel(page).userCertificate('expired');
+  const conditions = new ConditionsPanel(page);
+  await conditions.userCertificate('expired');
   assert.match(await explorer.haltText(), /Certificate is valid now/);
   assert.match((await explorer.check('Certificate is valid now')).reason, /valid from .* to /);
   assert.match(page.url(), /usercert=expired/);
+  await conditions.userCertificate('no-sid');
+  assert.match(await explorer.haltText(), /Strong mapping: the SID extension/);
+  assert.match((await explorer.check('Strong mapping: the SID extension')).reason, /UPN alone is a weak mapping/);
   assertNoProblems(problems);
 });
 
