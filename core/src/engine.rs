@@ -196,7 +196,7 @@ pub(crate) struct RunState {
     /// client was handed; its TGS-REQ's nonce; the KDC's answer before it
     /// is sent; the full TGT.
     pub tgt_ad: Option<String>,
-    pub partial_tgt: Option<(Vec<u8>, crate::kerberos::crypto::Key)>,
+    pub partial_tgt: Option<crate::kerberos::tgs::Handed>,
     pub tgs_nonce: u32,
     pub tgs_rep: Option<Vec<u8>>,
     pub full_tgt: Option<crate::kerberos::tgs::FullTgt>,
@@ -653,13 +653,14 @@ impl Run {
         if self.state.tgt_ad.is_some() {
             let entra = self.world.entra_kerberos_domain().ok().flatten();
             let ad = self.world.ad_kerberos_server().ok().flatten();
+            let entra_version = entra.as_ref().map(|(n, _, v)| (*n, *v));
             if let Some((number, key, version)) = entra {
                 out.push(krbtgt(
                     crate::kerberos::tgs::rodc_kvno(number, version),
                     key,
                 ));
             }
-            if let Some(r) = ad.filter(|r| r.version != 1) {
+            if let Some(r) = ad.filter(|r| Some((r.number, r.version)) != entra_version) {
                 out.push(krbtgt(
                     crate::kerberos::tgs::rodc_kvno(r.number, r.version),
                     r.key,

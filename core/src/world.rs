@@ -491,8 +491,8 @@ impl World {
     }
 
     /// Version `version` of the server object's key, with its RODC number
-    /// (seeded: 1 to 65535; MS-KILE 3.1.5.8 puts it in a key version's
-    /// upper 16 bits).
+    /// (seeded: an odd number from 1 to 32767, never 0; MS-KILE 3.1.5.8
+    /// puts it in a key version's upper 16 bits).
     fn entra_kerberos_key(&self, version: u16) -> Result<(u16, crate::kerberos::crypto::Key, u16)> {
         let number = (u16::from_be_bytes(self.seed.bytes("ad/azure-ad-kerberos-number")) >> 1) | 1;
         let key = crate::kerberos::crypto::Key::new(

@@ -148,9 +148,11 @@ impl Run {
         let opened = self.open_tgt_ad(&mut checks, &mut tpm_log);
         out.tpm.extend(tpm_log);
         out.record(checks.into_vec());
-        let Some((ticket, session, endtime, client_key)) = opened else {
+        let Some((handed, client_key)) = opened else {
             return Ok(out);
         };
+        let ticket = handed.ticket.clone();
+        let endtime = handed.endtime;
         self.put(wire::PARTIAL_TGT, ticket.clone());
         out.artifact(kerberos_artifact(
             wire::PARTIAL_TGT,
@@ -161,10 +163,12 @@ impl Run {
         self.state
             .kerberos_keys
             .push((step.clone(), "client-key", client_key));
-        self.state
-            .kerberos_keys
-            .push((step, "partial-tgt-session-key", session.clone()));
-        self.state.partial_tgt = Some((ticket, session));
+        self.state.kerberos_keys.push((
+            step,
+            "partial-tgt-session-key",
+            handed.session_key.clone(),
+        ));
+        self.state.partial_tgt = Some(handed);
         out.note(format!(
             "The Kerberos client holds a partial TGT for {REALM}, good until {endtime}; only a domain controller can make it a full one."
         ));
@@ -177,15 +181,14 @@ impl Run {
         &mut self,
         checks: &mut Checks,
         tpm_log: &mut Vec<crate::event::TpmExchange>,
-    ) -> Option<(Vec<u8>, Key, crate::clock::SimTime, Key)> {
+    ) -> Option<(tgs::Handed, Key)> {
         let tgt_ad = checks.check(
             "A partial TGT for the domain",
             format!("the PRT response's tgt_ad, a ticket for {REALM}"),
             "Microsoft Entra Kerberos (tgt_ad, as ROADtools and libhimmelblau read it)",
             self.state.tgt_ad.clone().ok_or_else(|| {
                 format!(
-                    "Entra ID returned no tgt_ad: it holds no Microsoft Entra Kerberos server object for {} (Set-AzureADKerberosServer was never run for the domain), so there is no partial TGT to exchange; dsregcmd /status shows OnPremTgt : NO",
-                    crate::world::DOMAIN
+                    "the PRT response carries no tgt_ad, so there is no partial TGT for {REALM} to exchange (dsregcmd /status shows OnPremTgt : NO). Entra ID issues one only for a domain whose Microsoft Entra Kerberos server object it holds (Set-AzureADKerberosServer)"
                 )
             }),
         )?;
@@ -228,7 +231,7 @@ impl Run {
         )?;
         let as_rep = Base64::decode_vec(tgt["messageBuffer"].as_str().unwrap_or_default())
             .map_err(|e| format!("messageBuffer is not base64: {e}"));
-        let (ticket, session, endtime) = checks.check(
+        let handed = checks.check(
             "The AS-REP opens with the client key",
             format!(
                 "its encrypted part (key usage 3) decrypted with clientKey, for krbtgt/{REALM}"
@@ -236,14 +239,14 @@ impl Run {
             "RFC 4120 §5.4.2; RFC 3962",
             as_rep.and_then(|rep| tgs::open_handed_as_rep(&rep, &client_key, REALM)),
         )?;
-        Some((ticket, session, endtime, client_key))
+        Some((handed, client_key))
     }
 
     /// The Kerberos client presents the partial TGT in a TGS-REQ for the
     /// realm's krbtgt.
     pub(crate) fn send_tgs_req(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let (ticket, session) = self
+        let handed = self
             .state
             .partial_tgt
             .clone()
@@ -252,10 +255,10 @@ impl Run {
         let nonce = u32::from_be_bytes(seed.bytes("kerberos/cloud-trust/nonce")) >> 1;
         let ctime = self.client_clock(&mut out);
         let request = tgs::tgs_req(&tgs::Request {
-            realm: REALM,
-            sam_account_name: &self.world.user.sam_account_name,
-            ticket: &ticket,
-            session_key: &session,
+            realm: REALM, // The client names itself as the AS-REP it was handed did.
+            sam_account_name: &handed.cname,
+            ticket: &handed.ticket,
+            session_key: &handed.session_key,
             ctime,
             nonce,
             confounder: seed.bytes("kerberos/cloud-trust/authenticator-confounder"),
@@ -346,10 +349,11 @@ impl Run {
     /// The client opens the reply with the partial ticket's session key.
     pub(crate) fn open_tgs_rep(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let (_, session) = self
+        let session = self
             .state
             .partial_tgt
-            .clone()
+            .as_ref()
+            .map(|h| h.session_key.clone())
             .ok_or_else(|| Error::Usage("the Kerberos client holds no partial TGT".into()))?;
         let reply = self.take(wire::TGS_REP)?;
         let (checks, tgt) = tgs::open_tgs_rep(

@@ -438,7 +438,7 @@ impl Run {
                     .into(),
             );
         }
-        if let Some((_, _)) = &self.state.partial_tgt {
+        if self.state.partial_tgt.is_some() {
             hold(
                 Actor::Kerberos,
                 Token,

@@ -2,7 +2,9 @@
 //! tickets carry it: the user's identity only, in three buffers a protocol
 //! analyser decodes — PAC_CLIENT_INFO (the name and the ticket's authtime),
 //! UPN_DNS_INFO with its extension (UPN, DNS domain, sAMAccountName and
-//! SID) — and the two signatures that bind them to the ticket's issuer.
+//! SID), PAC_REQUESTOR (the SID again, which a KDC requires in a ticket
+//! from a read-only domain controller, MS-KILE 3.3.5.6.4.8) — and the two
+//! signatures that bind them to the ticket's issuer.
 //!
 //! ```text
 //! PACTYPE          { ULONG cBuffers; ULONG Version (0); PAC_INFO_BUFFER Buffers[]; }   MS-PAC 2.3
@@ -12,6 +14,7 @@
 //!                    DnsDomainNameOffset; ULONG Flags;
 //!                    USHORT SamNameLength, SamNameOffset, SidLength, SidOffset; }      MS-PAC 2.10
 //! PAC_SIGNATURE_DATA { ULONG SignatureType; UCHAR Signature[]; USHORT RODCIdentifier; } MS-PAC 2.8
+//! PAC_REQUESTOR    { RPC_SID Sid; }                                                    MS-PAC 2.14
 //! ```
 //! Every number little-endian; each buffer starts on an 8-byte boundary;
 //! strings are UTF-16LE without a terminator.
@@ -31,6 +34,7 @@ pub mod buffer {
     pub const PRIVSVR_CHECKSUM: u32 = 7;
     pub const CLIENT_INFO: u32 = 10;
     pub const UPN_DNS_INFO: u32 = 12;
+    pub const REQUESTOR: u32 = 18;
 }
 
 /// UPN_DNS_INFO's flag S: the structure carries the SAM name and the SID.
@@ -121,12 +125,17 @@ pub fn sid_text(bytes: &[u8]) -> Result<String, String> {
     Ok(out)
 }
 
-fn client_info(identity: &Identity) -> Vec<u8> {
+/// A length or offset of a PAC structure, which must fit 16 bits.
+fn short(n: usize) -> Result<u16, String> {
+    u16::try_from(n).map_err(|_| format!("{n} bytes do not fit a PAC's 16-bit length"))
+}
+
+fn client_info(identity: &Identity) -> Result<Vec<u8>, String> {
     let name = utf16(&identity.sam_account_name);
     let mut out = identity.authtime.filetime().to_le_bytes().to_vec();
-    out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    out.extend_from_slice(&short(name.len())?.to_le_bytes());
     out.extend_from_slice(&name);
-    out
+    Ok(out)
 }
 
 fn upn_dns_info(identity: &Identity) -> Result<Vec<u8>, String> {
@@ -137,24 +146,24 @@ fn upn_dns_info(identity: &Identity) -> Result<Vec<u8>, String> {
     // The fields take 20 bytes, padded to 24; the strings follow, each
     // 8-aligned as Windows lays them out.
     let mut tail = Vec::new();
-    let mut place = |bytes: &[u8]| -> u16 {
+    let mut place = |bytes: &[u8]| -> Result<u16, String> {
         while (24 + tail.len()) % 8 != 0 {
             tail.push(0);
         }
-        let offset = (24 + tail.len()) as u16;
+        let offset = short(24 + tail.len())?;
         tail.extend_from_slice(bytes);
-        offset
+        Ok(offset)
     };
-    let upn_offset = place(&upn);
-    let dns_offset = place(&dns);
-    let sam_offset = place(&sam);
-    let sid_offset = place(&sid);
+    let upn_offset = place(&upn)?;
+    let dns_offset = place(&dns)?;
+    let sam_offset = place(&sam)?;
+    let sid_offset = place(&sid)?;
     let mut out = Vec::new();
-    for v in [upn.len() as u16, upn_offset, dns.len() as u16, dns_offset] {
+    for v in [short(upn.len())?, upn_offset, short(dns.len())?, dns_offset] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&FLAG_EXTENDED.to_le_bytes());
-    for v in [sam.len() as u16, sam_offset, sid.len() as u16, sid_offset] {
+    for v in [short(sam.len())?, sam_offset, short(sid.len())?, sid_offset] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     // 20 bytes of fields, padded to the 24 the offsets count from.
@@ -205,8 +214,9 @@ fn layout(buffers: &[(u32, Vec<u8>)]) -> (Vec<u8>, Vec<usize>) {
 pub fn build(identity: &Identity, server: Signer<'_>, kdc: Signer<'_>) -> Result<Vec<u8>, String> {
     let zero = [0u8; MAC_LEN];
     let buffers = vec![
-        (buffer::CLIENT_INFO, client_info(identity)),
+        (buffer::CLIENT_INFO, client_info(identity)?),
         (buffer::UPN_DNS_INFO, upn_dns_info(identity)?),
+        (buffer::REQUESTOR, sid_bytes(&identity.sid)?),
         (buffer::SERVER_CHECKSUM, signature(server.key, None, &zero)),
         // The RODCIdentifier is written after the server signature is
         // made: everything after SignatureType counts as zero then, as
@@ -219,11 +229,11 @@ pub fn build(identity: &Identity, server: Signer<'_>, kdc: Signer<'_>) -> Result
     ];
     let (mut pac, offsets) = layout(&buffers);
     let server_value = server.key.checksum(usage::PAC_CHECKSUM, &pac);
-    pac[offsets[2] + 4..offsets[2] + 4 + MAC_LEN].copy_from_slice(&server_value);
+    pac[offsets[3] + 4..offsets[3] + 4 + MAC_LEN].copy_from_slice(&server_value);
     let kdc_value = kdc.key.checksum(usage::PAC_CHECKSUM, &server_value);
-    pac[offsets[3] + 4..offsets[3] + 4 + MAC_LEN].copy_from_slice(&kdc_value);
+    pac[offsets[4] + 4..offsets[4] + 4 + MAC_LEN].copy_from_slice(&kdc_value);
     if let Some(n) = kdc.rodc {
-        let at = offsets[3] + 4 + MAC_LEN;
+        let at = offsets[4] + 4 + MAC_LEN;
         pac[at..at + 2].copy_from_slice(&n.to_le_bytes());
     }
     Ok(pac)
@@ -345,6 +355,14 @@ pub fn read(pac: &[u8], server: Signer<'_>, kdc: Signer<'_>) -> Result<Identity,
         .get(..8)
         .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
         .ok_or_else(|| "PAC_CLIENT_INFO is truncated".to_string())?;
+    let name_len = info
+        .get(8..10)
+        .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        .ok_or_else(|| "PAC_CLIENT_INFO is truncated".to_string())?;
+    let client_name = info
+        .get(10..10 + name_len)
+        .ok_or_else(|| "PAC_CLIENT_INFO's name is truncated".to_string())
+        .and_then(from_utf16)?;
     let (_, upn_dns) = parsed.one(buffer::UPN_DNS_INFO, "UPN_DNS_INFO")?;
     let flags = upn_dns
         .get(8..12)
@@ -353,14 +371,29 @@ pub fn read(pac: &[u8], server: Signer<'_>, kdc: Signer<'_>) -> Result<Identity,
     if flags & FLAG_EXTENDED == 0 {
         return Err("UPN_DNS_INFO carries no SID (flag S is not set)".into());
     }
-    Ok(Identity {
+    let identity = Identity {
         upn: from_utf16(&string_at(upn_dns, 0)?)?,
         dns_domain: from_utf16(&string_at(upn_dns, 4)?)?,
         sam_account_name: from_utf16(&string_at(upn_dns, 12)?)?,
         sid: sid_text(&string_at(upn_dns, 16)?)?,
         authtime: SimTime::from_filetime(filetime)
             .ok_or_else(|| "PAC_CLIENT_INFO's time is before 1970".to_string())?,
-    })
+    };
+    if !client_name.eq_ignore_ascii_case(&identity.sam_account_name) {
+        return Err(format!(
+            "PAC_CLIENT_INFO names {client_name}, UPN_DNS_INFO {}",
+            identity.sam_account_name
+        ));
+    }
+    let (_, requestor) = parsed.one(buffer::REQUESTOR, "PAC_REQUESTOR")?;
+    let requestor = sid_text(requestor)?;
+    if requestor != identity.sid {
+        return Err(format!(
+            "PAC_REQUESTOR names {requestor}, UPN_DNS_INFO {}",
+            identity.sid
+        ));
+    }
+    Ok(identity)
 }
 
 #[cfg(test)]

@@ -38,7 +38,9 @@ pub mod code {
     pub const TGT_REVOKED: i32 = 20;
     pub const BAD_INTEGRITY: i32 = 31;
     pub const TKT_EXPIRED: i32 = 32;
+    pub const NOT_US: i32 = 35;
     pub const BADMATCH: i32 = 36;
+    pub const INAPP_CKSUM: i32 = 50;
     pub const S_PRINCIPAL_UNKNOWN: i32 = 7;
 
     pub fn name(code: i32) -> &'static str {
@@ -47,7 +49,9 @@ pub mod code {
             TGT_REVOKED => "KDC_ERR_TGT_REVOKED",
             BAD_INTEGRITY => "KRB_AP_ERR_BAD_INTEGRITY",
             TKT_EXPIRED => "KRB_AP_ERR_TKT_EXPIRED",
+            NOT_US => "KRB_AP_ERR_NOT_US",
             BADMATCH => "KRB_AP_ERR_BADMATCH",
+            INAPP_CKSUM => "KRB_AP_ERR_INAPP_CKSUM",
             S_PRINCIPAL_UNKNOWN => "KDC_ERR_S_PRINCIPAL_UNKNOWN",
             other => super::error_code::name(other),
         }
@@ -198,10 +202,16 @@ pub fn open_handed_as_rep(
     as_rep: &[u8],
     client_key: &Key,
     realm: &str,
-) -> std::result::Result<(Vec<u8>, Key, SimTime), String> {
+) -> std::result::Result<Handed, String> {
     let rep = AsRep::from_der(as_rep)
         .map_err(|e| format!("the AS-REP does not decode: {e}"))?
         .0;
+    if rep.pvno.0 != PVNO || rep.msg_type.0 != msg_type::AS_REP {
+        return Err(format!(
+            "pvno {} and msg-type {}, not 5 and 11",
+            rep.pvno.0, rep.msg_type.0
+        ));
+    }
     let plain = client_key
         .decrypt(usage::AS_REP_ENC_PART, rep.enc_part.0.cipher.0.as_bytes())
         .map_err(|e| e.to_string())?;
@@ -216,7 +226,23 @@ pub fn open_handed_as_rep(
         .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
         .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()))?;
     let ticket = rep.ticket.0.to_der().map_err(|e| e.to_string())?;
-    Ok((ticket, session, sim(&part.endtime.0)))
+    Ok(Handed {
+        ticket,
+        session_key: session,
+        endtime: sim(&part.endtime.0),
+        cname: rep.cname.0.display(),
+    })
+}
+
+/// A ticket handed over in an AS-REP, as the client keeps it.
+#[derive(Clone, Debug)]
+pub struct Handed {
+    pub ticket: Vec<u8>,
+    pub session_key: Key,
+    pub endtime: SimTime,
+    /// The client's name as the AS-REP gives it: what the authenticator
+    /// must name.
+    pub cname: String,
 }
 
 /// What the client puts in its TGS-REQ.
@@ -305,16 +331,17 @@ pub fn tgs_req(request: &Request<'_>) -> Result<Vec<u8>> {
     req.to_der().map_err(der_err("TGS-REQ"))
 }
 
-/// A read-only domain controller as a writable one knows it: its number,
-/// its krbtgt account's current key and version, and its password
-/// replication policy for the user at hand (MS-ADTS 3.1.1.8.1: the
-/// msDS-NeverRevealGroup and msDS-RevealOnDemandGroup of its computer
-/// object).
+/// A read-only domain controller as a writable one knows it: its computer
+/// object, its number, and its krbtgt account's current key and version.
+/// Its password replication policy (MS-ADTS 3.1.1.8.1: the
+/// msDS-NeverRevealGroup of its computer object) is read per account:
+/// [`Account::denied_by_rodc_policy`].
 #[derive(Clone, Debug)]
 pub struct ReadOnlyKdc {
     /// The computer object's name (`AzureADKerberos`).
     pub name: String,
-    /// The krbtgt account (`krbtgt_AzureAD`).
+    /// The krbtgt account's sAMAccountName (`krbtgt_<number>`; its CN is
+    /// `krbtgt_AzureAD`).
     pub krbtgt_account: String,
     pub number: u16,
     pub key: Key,
@@ -432,7 +459,12 @@ pub fn kdc_answer(
         )
         .is_none()
     {
-        return refuse(checks, error_code::WRONG_REALM, None);
+        let code = if realm.eq_ignore_ascii_case(kdc.realm) {
+            code::S_PRINCIPAL_UNKNOWN
+        } else {
+            error_code::WRONG_REALM
+        };
+        return refuse(checks, code, None);
     }
     let padata = req.padata.as_ref().map(|p| p.0.as_slice()).unwrap_or(&[]);
     let Some(ap_req) = checks.check(
@@ -450,7 +482,62 @@ pub fn kdc_answer(
         return refuse(checks, error_code::PREAUTH_REQUIRED, None);
     };
     let presented = &ap_req.ticket.0 .0;
-    let kvno = presented.enc_part.0.kvno.as_ref().map(|k| k.0).unwrap_or(0);
+    let components: Vec<&str> = presented
+        .sname
+        .0
+        .name_string
+        .0
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    if checks
+        .check(
+            "The ticket is a TGT of this realm",
+            format!(
+                "tkt-vno {}, realm {}, sname {} against 5 and krbtgt/{}",
+                presented.tkt_vno.0,
+                presented.realm.0.as_str(),
+                components.join("/"),
+                kdc.realm
+            ),
+            "RFC 4120 §3.3.2, §5.3 (KRB_AP_ERR_NOT_US)",
+            if presented.tkt_vno.0 != PVNO {
+                Err(format!(
+                    "the ticket's version is {}, not 5",
+                    presented.tkt_vno.0
+                ))
+            } else if !presented.realm.0.as_str().eq_ignore_ascii_case(kdc.realm)
+                || components.len() != 2
+                || components[0] != "krbtgt"
+                || !components[1].eq_ignore_ascii_case(kdc.realm)
+            {
+                Err(format!(
+                    "the ticket is for {}@{}, not this realm's krbtgt",
+                    components.join("/"),
+                    presented.realm.0.as_str()
+                ))
+            } else {
+                Ok(())
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::NOT_US, None);
+    }
+    let Some(kvno) = checks.check(
+        "The ticket names its key",
+        "the ticket's enc-part carries a key version number",
+        "RFC 4120 §5.2.9",
+        presented
+            .enc_part
+            .0
+            .kvno
+            .as_ref()
+            .map(|k| k.0)
+            .ok_or_else(|| "the ticket has no kvno: no key can be chosen for it".to_string()),
+    ) else {
+        return refuse(checks, code::BAD_INTEGRITY, None);
+    };
     let (rodc_number, version) = ((kvno >> 16) as u16, (kvno & 0xFFFF) as u16);
     // The key: the domain's krbtgt for its own tickets, an RODC's for one
     // whose number the version carries.
@@ -506,10 +593,13 @@ pub fn kdc_answer(
             issuer.krbtgt_account
         ),
         "RFC 3961 §5.3; RFC 4120 §5.3",
-        issuer
-            .key
-            .decrypt(usage::TICKET, presented.enc_part.0.cipher.0.as_bytes())
-            .map_err(|e| e.to_string())
+        same_etype(&presented.enc_part.0, &issuer.key)
+            .and_then(|_| {
+                issuer
+                    .key
+                    .decrypt(usage::TICKET, presented.enc_part.0.cipher.0.as_bytes())
+                    .map_err(|e| e.to_string())
+            })
             .and_then(|plain| {
                 EncTicketPart::from_der(&plain)
                     .map(|p| p.0)
@@ -540,27 +630,49 @@ pub fn kdc_answer(
         .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()));
     let Some((session, authenticator)) = checks.check(
         "The authenticator opens with the session key",
-        "the authenticator decrypted with the ticket's session key (key usage 7); its client the ticket's",
+        "the authenticator decrypted with the ticket's session key (key usage 7)",
         "RFC 4120 §3.2.3, §5.5.1",
         session.and_then(|key| {
+            same_etype(&ap_req.authenticator.0, &key)?;
             let plain = key
-                .decrypt(usage::TGS_REQ_AUTH, ap_req.authenticator.0.cipher.0.as_bytes())
+                .decrypt(
+                    usage::TGS_REQ_AUTH,
+                    ap_req.authenticator.0.cipher.0.as_bytes(),
+                )
                 .map_err(|e| e.to_string())?;
             let a = Authenticator::from_der(&plain)
                 .map_err(|e| format!("the authenticator does not decode: {e}"))?
                 .0;
-            if a.cname.0 != part.cname.0 || !a.crealm.0.as_str().eq_ignore_ascii_case(part.crealm.0.as_str()) {
-                return Err(format!(
-                    "the authenticator names {}, the ticket {}",
-                    a.cname.0.display(),
-                    part.cname.0.display()
-                ));
-            }
             Ok((key, a))
         }),
     ) else {
         return refuse(checks, code::BAD_INTEGRITY, Some(cname));
     };
+    if checks
+        .check(
+            "The authenticator is the ticket's client's",
+            "the authenticator's cname and crealm against the ticket's",
+            "RFC 4120 §3.2.3 (KRB_AP_ERR_BADMATCH)",
+            if authenticator.cname.0 == part.cname.0
+                && authenticator
+                    .crealm
+                    .0
+                    .as_str()
+                    .eq_ignore_ascii_case(part.crealm.0.as_str())
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the authenticator names {}, the ticket {}",
+                    authenticator.cname.0.display(),
+                    part.cname.0.display()
+                ))
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::BADMATCH, Some(cname));
+    }
     let ctime = sim(&authenticator.ctime.0);
     let skew = if ctime > now {
         ctime.since(now)
@@ -590,13 +702,27 @@ pub fn kdc_answer(
             "RFC 4120 §5.5.1, §7.5.1",
             match &authenticator.cksum {
                 None => Err("the authenticator has no checksum".to_string()),
+                Some(c) if c.0.cksumtype.0 != session.checksum_type() => Err(format!(
+                    "the checksum is of type {}, not {} (HMAC-SHA1-96 with the session key's AES)",
+                    c.0.cksumtype.0,
+                    session.checksum_type()
+                )),
                 Some(c) if c.0.checksum.0.as_bytes() == session.checksum(usage::TGS_REQ_AUTH_CKSUM, &body_der) => Ok(()),
                 Some(_) => Err("the checksum is not of this request body: the body changed after the client sent it".into()),
             },
         )
         .is_none()
     {
-        return refuse(checks, error_code::MODIFIED, Some(cname));
+        let inappropriate = authenticator
+            .cksum
+            .as_ref()
+            .is_some_and(|c| c.0.cksumtype.0 != session.checksum_type());
+        let code = if inappropriate {
+            code::INAPP_CKSUM
+        } else {
+            error_code::MODIFIED
+        };
+        return refuse(checks, code, Some(cname));
     }
     let pac_bytes = part
         .authorization_data
@@ -616,6 +742,36 @@ pub fn kdc_answer(
     ) else {
         return refuse(checks, error_code::MODIFIED, Some(cname));
     };
+    let authtime = sim(&part.authtime.0);
+    if checks
+        .check(
+            "The PAC is this ticket's",
+            format!(
+                "the PAC's client {} and time {} against the ticket's cname {} and authtime {authtime}",
+                identity.sam_account_name,
+                identity.authtime,
+                part.cname.0.display()
+            ),
+            "MS-PAC 2.7 (PAC_CLIENT_INFO); KDC_ERR_TGT_REVOKED as Samba's KDC answers a PAC that does not match its ticket",
+            if !part.cname.0.display().eq_ignore_ascii_case(&identity.sam_account_name) {
+                Err(format!(
+                    "the PAC names {}, the ticket {}",
+                    identity.sam_account_name,
+                    part.cname.0.display()
+                ))
+            } else if identity.authtime.unix_seconds() != authtime.unix_seconds() {
+                Err(format!(
+                    "the PAC's time is {}, the ticket's authtime {authtime}",
+                    identity.authtime
+                ))
+            } else {
+                Ok(())
+            },
+        )
+        .is_none()
+    {
+        return refuse(checks, code::TGT_REVOKED, Some(cname));
+    }
     let Some(account) = checks.check(
         "Account found by SID",
         format!(
@@ -663,12 +819,13 @@ pub fn kdc_answer(
         .unwrap_or(Etype::Aes256CtsHmacSha196);
     let new_session = Key::new(etype, &secrets.session_key[..etype.key_len()])
         .map_err(|e| Error::Crypto(e.to_string()))?;
+    // The new ticket keeps the presented one's authtime (RFC 4120 §3.3.3).
     let full = Identity {
         sam_account_name: account.sam_account_name.clone(),
         upn: account.upn.clone(),
         dns_domain: kdc.realm.to_string(),
         sid: account.sid.clone(),
-        authtime: identity.authtime,
+        authtime,
     };
     let new_ticket = ticket(&TicketSpec {
         realm: kdc.realm,
@@ -695,7 +852,7 @@ pub fn kdc_answer(
         nonce: Explicit(req.req_body.0.nonce.0),
         key_expiration: None,
         flags: Explicit(ticket_flags()?),
-        authtime: Explicit(time(identity.authtime)?),
+        authtime: Explicit(time(authtime)?),
         starttime: Some(Explicit(time(now)?)),
         endtime: Explicit(time(now.plus(TICKET_LIFETIME))?),
         renew_till: Some(Explicit(time(now.plus(RENEW_LIFETIME))?)),
@@ -724,6 +881,20 @@ pub fn kdc_answer(
         reply: rep.to_der().map_err(der_err("TGS-REP"))?,
         error: None,
     })
+}
+
+/// The encryption type an EncryptedData names must be its key's.
+fn same_etype(data: &EncryptedData, key: &Key) -> std::result::Result<(), String> {
+    if data.etype.0 == key.etype().number() {
+        Ok(())
+    } else {
+        Err(format!(
+            "it says etype {}, but its key is {} ({})",
+            data.etype.0,
+            key.etype().name(),
+            key.etype().number()
+        ))
+    }
 }
 
 /// The PAC in a ticket's authorization data: AD-WIN2K-PAC inside
@@ -790,7 +961,16 @@ fn open(
         "RFC 4120 §5.4.2",
         TgsRep::from_der(reply)
             .map_err(|e| format!("the reply does not decode: {e}"))
-            .map(|r| r.0),
+            .and_then(|r| {
+                if r.0.pvno.0 == PVNO && r.0.msg_type.0 == msg_type::TGS_REP {
+                    Ok(r.0)
+                } else {
+                    Err(format!(
+                        "pvno {} and msg-type {}, not 5 and 13",
+                        r.0.pvno.0, r.0.msg_type.0
+                    ))
+                }
+            }),
     )?;
     let part = checks.check(
         "Reply opens with the partial ticket's session key",
@@ -830,8 +1010,14 @@ fn open(
             .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
             .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string())),
     )?;
+    let ticket = checks.check(
+        "The ticket is kept",
+        "the new TGT, as it arrived",
+        "RFC 4120 §5.3",
+        rep.ticket.0.to_der().map_err(|e| e.to_string()),
+    )?;
     Some(FullTgt {
-        ticket: rep.ticket.0.to_der().ok()?,
+        ticket,
         session_key,
         endtime: sim(&part.endtime.0),
     })
@@ -1026,8 +1212,123 @@ mod tests {
         assert_eq!(answer.error, Some(code::TGT_REVOKED));
         assert!(tgt.is_none());
         assert!(format!("{checks:?}").contains("Denied RODC"));
-        // Truncated requests are refused, never a panic.
-        let (ok, _, _) = exchange(&s, s.now);
-        assert!(ok.error.is_none());
+    }
+
+    #[test]
+    fn damaged_messages_are_refused_never_a_panic() {
+        let s = setup();
+        let partial = ticket(&TicketSpec {
+            realm: "CONTOSO.COM",
+            identity: &s.identity,
+            session_key: &s.session,
+            starttime: s.now,
+            krbtgt: &s.rodc.key,
+            kvno: rodc_kvno(s.rodc.number, 1),
+            rodc: Some(s.rodc.number),
+            confounder: [4; 16],
+        })
+        .unwrap();
+        let req = tgs_req(&Request {
+            realm: "CONTOSO.COM",
+            sam_account_name: "alice",
+            ticket: &partial,
+            session_key: &s.session,
+            ctime: s.now,
+            nonce: 77,
+            confounder: [5; 16],
+        })
+        .unwrap();
+        let kdc = Kdc {
+            realm: "CONTOSO.COM",
+            krbtgt: &s.krbtgt,
+            krbtgt_kvno: 2,
+            read_only: std::slice::from_ref(&s.rodc),
+            accounts: &s.accounts,
+        };
+        let secrets = Secrets {
+            session_key: [6; 32],
+            ticket_confounder: [7; 16],
+            reply_confounder: [8; 16],
+        };
+        let good = kdc_answer(&kdc, &req, s.now, secrets).unwrap();
+        assert_eq!(good.error, None);
+        let view = crate::kerberos::view::fields(&req).unwrap();
+        fn find(fields: &[crate::artifact::Field], name: &str) -> Option<std::ops::Range<usize>> {
+            fields.iter().find_map(|f| {
+                if f.name.starts_with(name) {
+                    Some(f.range())
+                } else {
+                    find(&f.children, name)
+                }
+            })
+        }
+        let options = find(&view, "ap-options").unwrap();
+        // RFC 4120 §6.2: a name type is a hint; names compare without it.
+        let hint = find(&view, "name-type").unwrap();
+        let handed = as_rep(
+            &TicketSpec {
+                realm: "CONTOSO.COM",
+                identity: &s.identity,
+                session_key: &s.session,
+                starttime: s.now,
+                krbtgt: &s.rodc.key,
+                kvno: rodc_kvno(s.rodc.number, 1),
+                rodc: Some(s.rodc.number),
+                confounder: [4; 16],
+            },
+            &key(9),
+            [3; 16],
+        )
+        .unwrap();
+        assert!(open_handed_as_rep(&handed, &key(9), "CONTOSO.COM").is_ok());
+        // Every truncation and every single-bit flip of each message: a
+        // refusal or a KRB-ERROR, never a panic, and never a TGT from a
+        // changed request.
+        let mut damaged: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (which, bytes) in [(0, &req), (1, &good.reply), (2, &handed)] {
+            for n in 0..bytes.len() {
+                damaged.push((which, bytes[..n].to_vec()));
+                let mut flipped = bytes.clone();
+                flipped[n] ^= 1 << (n % 8);
+                damaged.push((which, flipped));
+            }
+        }
+        for (which, bytes) in damaged {
+            let _ = crate::kerberos::view::fields(&bytes);
+            match which {
+                0 => {
+                    let answer = kdc_answer(&kdc, &bytes, s.now, secrets);
+                    // Flips inside an encrypted part or a checksum are
+                    // caught; only DER-level no-ops could pass, and the
+                    // der crate accepts none.
+                    // Only the AP-REQ's ap-options, which nothing protects
+                    // (RFC 4120 §5.5.1), the ticket's sname name type (a
+                    // hint) and the letter case of a realm (a Windows KDC
+                    // compares realms without it) may change without a
+                    // refusal.
+                    if let Ok(a) = answer {
+                        let at = bytes.iter().zip(req.iter()).position(|(a, b)| a != b);
+                        let harmless = at.is_some_and(|at| {
+                            options.contains(&at)
+                                || hint.contains(&at)
+                                || (bytes[at] != req[at]
+                                    && bytes[at].eq_ignore_ascii_case(&req[at]))
+                        });
+                        assert!(
+                            a.error.is_some() || bytes == req || harmless,
+                            "a change at byte {at:?} was accepted"
+                        );
+                    }
+                }
+                1 => {
+                    let (_, tgt) =
+                        open_tgs_rep(&bytes, &s.session, 77, "CONTOSO.COM", Actor::Kerberos);
+                    let _ = tgt;
+                }
+                _ => {
+                    let _ = open_handed_as_rep(&bytes, &key(9), "CONTOSO.COM");
+                }
+            }
+        }
     }
 }

@@ -116,7 +116,7 @@ fn schema(k: K) -> &'static [(u8, &'static str, K, &'static str)] {
         EncryptedData => &[
             (0, "etype", Value(Etype), "The encryption type."),
             (1, "kvno", Value(Plain), "The key's version number (for an RODC's key, its number in the upper 16 bits)."),
-            (2, "cipher", Value(Plain), "Confounder and plaintext encrypted (CBC with ciphertext stealing), then HMAC-SHA1-96."),
+            (2, "cipher", Value(Plain), "Confounder and plaintext encrypted (CBC with ciphertext stealing), followed by an HMAC-SHA1-96 of them (RFC 3961 §5.3)."),
         ],
         Value(_) | SeqOf(_) | Nested => &[],
     }
