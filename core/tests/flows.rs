@@ -1004,9 +1004,22 @@ fn cloud_kerberos_trust_refuses_each_fault_with_its_reason() {
         .rposition(|w| w == b"20370913024805Z")
         .unwrap();
     req[till + 3] = b'6';
-    r.tamper("kerberos-tgs-req", req).unwrap();
+    r.tamper("kerberos-tgs-req", req.clone()).unwrap();
     r.run_to_end();
     assert_halted_at(&r, Action::CheckTgsReq, "Request checksum", "changed after");
+    // Sealed again by the client with the session key: the KDC accepts it.
+    let mut r = run_to("hybrid-cloud-kerberos", "cloud-kerberos.send-tgs-req");
+    r.tamper_resigned("kerberos-tgs-req", req).unwrap();
+    r.run_to_end();
+    check_runs_to_its_end(&r);
+    // Nobody makes the KDC's reply again.
+    let mut r = run_to("hybrid-cloud-kerberos", "cloud-kerberos.return-tgs-rep");
+    let reply = r.wire("kerberos-tgs-rep").unwrap().to_vec();
+    let why = r
+        .tamper_resigned("kerberos-tgs-rep", reply)
+        .unwrap_err()
+        .to_string();
+    assert!(why.contains("not modelled"), "{why}");
 }
 
 #[test]

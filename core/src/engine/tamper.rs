@@ -47,6 +47,12 @@ enum Sender {
     /// The KDC's reply: its DH value signed with the domain controller's
     /// key, its parts encrypted to keys only the KDC and the client hold.
     Kdc,
+    /// The TGS-REQ, whose authenticator the client seals with the partial
+    /// TGT's session key.
+    TgsClient,
+    /// The KDC's TGS-REP, encrypted under the partial TGT's session key and
+    /// carrying a ticket under the domain's krbtgt key.
+    TgsKdc,
     /// Carries no signature of its own.
     Unsigned,
 }
@@ -102,6 +108,11 @@ impl Run {
                 "the user key, in the TPM (authorised by the PIN): the AuthPack with a new checksum of the edited request"
                     .into(),
             ),
+            Sender::TgsClient => Ok(
+                "the partial TGT's session key, which the Kerberos client holds: a new authenticator with the checksum of the edited request"
+                    .into(),
+            ),
+            Sender::TgsKdc => Err("the KDC's reply is encrypted under the partial TGT's session key and carries a ticket under the domain's krbtgt key: making it again is not modelled. Keep the original bytes to see the client catch the edit.".into()),
             Sender::Kdc => Err("the KDC's reply is signed with the domain controller's key and encrypted under the krbtgt key and the Diffie-Hellman reply key: re-signing it is not modelled. Keep the original bytes' signature to see the client catch the edit.".into()),
             Sender::Unsigned => Err(format!(
                 "`{id}` carries no signature of its own, so there is nothing to re-sign"
@@ -134,6 +145,8 @@ impl Run {
             keys_wire::ATTESTATION | keys_wire::ATTESTATION_SIGNATURE => Sender::Aik,
             super::kerberos::wire::AS_REQ => Sender::KerberosClient,
             super::kerberos::wire::AS_REP => Sender::Kdc,
+            super::cloud_kerberos::wire::TGS_REQ => Sender::TgsClient,
+            super::cloud_kerberos::wire::TGS_REP => Sender::TgsKdc,
             _ => Sender::Unsigned,
         }
     }
@@ -213,8 +226,25 @@ impl Run {
                     device.sign_with_user_key(&loaded, input, &pin, now, &mut log)
                 })?
             }
+            Sender::TgsClient => {
+                let session = self
+                    .state
+                    .partial_tgt
+                    .as_ref()
+                    .map(|h| h.session_key.clone())
+                    .ok_or_else(|| {
+                        Error::Usage("the Kerberos client holds no partial TGT".into())
+                    })?;
+                let confounder = self
+                    .world
+                    .seed
+                    .bytes("kerberos/cloud-trust/resealed-authenticator-confounder");
+                crate::kerberos::tgs::reseal_tgs_req(&bytes, &session, confounder)?
+            }
             // `resigner` refused these above.
-            Sender::Aik | Sender::Kdc | Sender::Unsigned => return Err(Error::Usage(who)),
+            Sender::Aik | Sender::Kdc | Sender::TgsKdc | Sender::Unsigned => {
+                return Err(Error::Usage(who))
+            }
         };
         self.wire.insert(id.to_string(), resigned);
         self.pending_notes.push(format!(

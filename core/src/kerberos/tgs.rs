@@ -331,6 +331,50 @@ pub fn tgs_req(request: &Request<'_>) -> Result<Vec<u8>> {
     req.to_der().map_err(der_err("TGS-REQ"))
 }
 
+/// The TGS-REQ in `bytes`, as edited, sealed again by its client: the
+/// authenticator opened with the session key, its checksum made that of the
+/// (edited) request body, and encrypted afresh with `confounder`. What the
+/// holder of the partial TGT's session key could do; the bytes must still
+/// read as a TGS-REQ with PA-TGS-REQ.
+pub fn reseal_tgs_req(bytes: &[u8], session_key: &Key, confounder: [u8; 16]) -> Result<Vec<u8>> {
+    const WHAT: &str = "TGS-REQ";
+    let mut req = TgsReq::from_der(bytes).map_err(der_err(WHAT))?;
+    let body = req.0.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
+    let padata = req
+        .0
+        .padata
+        .as_mut()
+        .ok_or_else(|| Error::malformed(WHAT, "no pre-authentication data"))?;
+    let pa = padata
+        .0
+        .iter_mut()
+        .find(|p| p.padata_type.0 == pa_type::TGS_REQ)
+        .ok_or_else(|| Error::malformed(WHAT, "no PA-TGS-REQ"))?;
+    let mut ap_req = ApReq::from_der(pa.padata_value.0.as_bytes()).map_err(der_err("AP-REQ"))?;
+    let plain = session_key
+        .decrypt(
+            usage::TGS_REQ_AUTH,
+            ap_req.0.authenticator.0.cipher.0.as_bytes(),
+        )
+        .map_err(|e| Error::malformed("authenticator", e.to_string()))?;
+    let mut authenticator = Authenticator::from_der(&plain).map_err(der_err("Authenticator"))?;
+    authenticator.0.cksum = Some(Explicit(Checksum {
+        cksumtype: Explicit(session_key.checksum_type()),
+        checksum: Explicit(octets(
+            session_key
+                .checksum(usage::TGS_REQ_AUTH_CKSUM, &body)
+                .to_vec(),
+        )?),
+    }));
+    ap_req.0.authenticator.0.cipher = Explicit(octets(session_key.encrypt(
+        usage::TGS_REQ_AUTH,
+        confounder,
+        &authenticator.to_der().map_err(der_err("Authenticator"))?,
+    ))?);
+    pa.padata_value = Explicit(octets(ap_req.to_der().map_err(der_err("AP-REQ"))?)?);
+    req.to_der().map_err(der_err(WHAT))
+}
+
 /// A read-only domain controller as a writable one knows it: its computer
 /// object, its number, and its krbtgt account's current key and version.
 /// Its password replication policy (MS-ADTS 3.1.1.8.1: the
