@@ -167,6 +167,60 @@ fn number_name(num: Num, n: i64) -> Option<String> {
     Some(format!("{n} ({name})"))
 }
 
+/// What the generic view says of an element it does not interpret.
+const GENERIC: &str = "An element this view does not interpret, shown by its ASN.1 type.";
+
+/// The ASN.1 name and a line about an element of kind `k`.
+fn describe(k: K) -> (&'static str, &'static str) {
+    match k {
+        K::KdcReq => (
+            "KDC-REQ",
+            "The request: version, type, pre-authentication and body.",
+        ),
+        K::KdcReqBody => (
+            "KDC-REQ-BODY",
+            "What is asked for: options, names, times, a nonce and encryption types.",
+        ),
+        K::KdcRep => (
+            "KDC-REP",
+            "The reply: the client's name, the ticket and the client's encrypted part.",
+        ),
+        K::KrbError => (
+            "KRB-ERROR",
+            "The refusal: the error code and the KDC's reason.",
+        ),
+        K::Ticket => (
+            "Ticket",
+            "A ticket: realm, service and the encrypted part only the service can open.",
+        ),
+        K::ApReq => ("AP-REQ", "A ticket presented with an authenticator."),
+        K::PaData => (
+            "PA-DATA",
+            "One piece of pre-authentication data: its type and its value.",
+        ),
+        K::PrincipalName => ("PrincipalName", "A name: its type and its components."),
+        K::EncryptedData => (
+            "EncryptedData",
+            "An encryption type, the key's version and the cipher text.",
+        ),
+        K::SeqOf(_) => ("SEQUENCE OF", "The items, in order."),
+        K::Value(_) | K::Nested => ("", "The field's value."),
+    }
+}
+
+/// Gives a SEQUENCE or value of kind `k` its ASN.1 name and note, where the
+/// generic view had only its type.
+fn label(field: &mut Field, k: K) {
+    if field.note != GENERIC {
+        return;
+    }
+    let (name, note) = describe(k);
+    if !name.is_empty() && field.name == "SEQUENCE" {
+        field.name = name.into();
+    }
+    field.note = note.into();
+}
+
 /// The context tag number of a field the generic view named `[n]`.
 fn context_tag(field: &Field) -> Option<u8> {
     field
@@ -206,6 +260,7 @@ fn message(der: &[u8], field: &mut Field, depth: usize) {
     field.spec = spec.into();
     field.note = format!("A Kerberos {name}, its fields below as the RFC names them.");
     if let Some(seq) = field.children.first_mut() {
+        label(seq, k);
         structure(der, seq, k, depth);
     }
 }
@@ -234,6 +289,9 @@ fn structure(der: &[u8], field: &mut Field, k: K, depth: usize) {
 
 /// Reads `field` as type `k`.
 fn typed(der: &[u8], field: &mut Field, k: K, depth: usize) {
+    if !matches!(k, K::Ticket) {
+        label(field, k);
+    }
     match k {
         K::Value(num) => {
             if let Some(named) = field
