@@ -134,6 +134,12 @@ impl Run {
             "Entra ID made the partial TGT with its copy of the key of the Kerberos server object krbtgt_{number} (key version 0x{:08X}: RODC number {number} in the upper 16 bits). The ticket's PAC holds the user's name and SID and no groups.",
             tgs::rodc_kvno(number, version)
         ));
+        out.artifact(json_artifact(
+            "tgt-ad",
+            "tgt_ad: the partial TGT and its client key",
+            &tgt_ad,
+            Some("the member names are those libhimmelblau and ROADtools read; accountType, whose meaning is not public, is left out"),
+        ));
         Ok(Some(tgt_ad.to_string()))
     }
 
@@ -386,15 +392,4 @@ impl Run {
             .map(|s| s.id.to_string())
             .unwrap_or_default()
     }
-}
-
-/// `tgt_ad` as the PRT response shows it decoded, for the artifact view.
-pub(crate) fn tgt_ad_artifact(tgt_ad: &str) -> Option<crate::artifact::Artifact> {
-    let value: Value = serde_json::from_str(tgt_ad).ok()?;
-    Some(json_artifact(
-        "tgt-ad",
-        "tgt_ad: the partial TGT and its client key",
-        &value,
-        Some("the member names are those libhimmelblau and ROADtools read; accountType, whose meaning is not public, is left out"),
-    ))
 }

@@ -552,9 +552,6 @@ impl Run {
         // Cloud Kerberos trust: the partial TGT, a JSON object sent as a
         // string (libhimmelblau's `decode_string_or_struct`).
         if let Some(tgt_ad) = self.partial_tgt_for(&mut out, &session_key, n)? {
-            if let Some(view) = super::cloud_kerberos::tgt_ad_artifact(&tgt_ad) {
-                out.artifact(view);
-            }
             response["tgt_ad"] = Value::String(tgt_ad);
         }
         self.world.azure_ad.prts.push(IssuedPrt {
