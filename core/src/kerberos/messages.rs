@@ -125,6 +125,16 @@ pub struct EncryptionKey {
     pub keyvalue: Explicit<1, OctetString>,
 }
 
+impl EncryptionKey {
+    /// The key it carries: an AES key of its type's length (RFC 4120
+    /// §5.2.9), or why not.
+    pub fn key(&self) -> Result<super::crypto::Key, String> {
+        let etype = super::crypto::Etype::from_number(self.keytype.0)
+            .ok_or_else(|| format!("keytype {} is not AES", self.keytype.0))?;
+        super::crypto::Key::new(etype, self.keyvalue.0.as_bytes()).map_err(|e| e.to_string())
+    }
+}
+
 /// ```text
 /// PA-DATA         ::= SEQUENCE {
 ///         -- NOTE: first tag is [1], not [0]

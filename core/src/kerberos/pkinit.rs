@@ -31,7 +31,8 @@ pub const MAX_SKEW: SimDuration = SimDuration::minutes(5);
 pub(super) const TICKET_LIFETIME: SimDuration = SimDuration::minutes(10 * 60);
 pub(super) const RENEW_LIFETIME: SimDuration = SimDuration::minutes(7 * 24 * 60);
 
-/// Kerberos error codes (RFC 4120 §7.5.9, RFC 4556 §3.1.3).
+/// Kerberos error codes (RFC 4120 §7.5.9, RFC 4556 §3.1.3): PKINIT's AS
+/// exchange's and the TGS exchange's.
 pub mod error_code {
     pub const C_PRINCIPAL_UNKNOWN: i32 = 6;
     pub const PADATA_TYPE_NOSUPP: i32 = 16;
@@ -48,6 +49,15 @@ pub mod error_code {
     pub const INVALID_SIG: i32 = 64;
     pub const DH_KEY_PARAMETERS_NOT_ACCEPTED: i32 = 65;
     pub const PA_CHECKSUM_MUST_BE_INCLUDED: i32 = 79;
+    // The TGS exchange's (RFC 4120 §7.5.9).
+    pub const S_PRINCIPAL_UNKNOWN: i32 = 7;
+    pub const POLICY: i32 = 12;
+    pub const TGT_REVOKED: i32 = 20;
+    pub const BAD_INTEGRITY: i32 = 31;
+    pub const TKT_EXPIRED: i32 = 32;
+    pub const NOT_US: i32 = 35;
+    pub const BADMATCH: i32 = 36;
+    pub const INAPP_CKSUM: i32 = 50;
 
     /// The name RFC 4120 and RFC 4556 give a code.
     pub fn name(code: i32) -> &'static str {
@@ -67,6 +77,14 @@ pub mod error_code {
             INVALID_SIG => "KDC_ERR_INVALID_SIG",
             DH_KEY_PARAMETERS_NOT_ACCEPTED => "KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED",
             PA_CHECKSUM_MUST_BE_INCLUDED => "KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED",
+            S_PRINCIPAL_UNKNOWN => "KDC_ERR_S_PRINCIPAL_UNKNOWN",
+            POLICY => "KDC_ERR_POLICY",
+            TGT_REVOKED => "KDC_ERR_TGT_REVOKED",
+            BAD_INTEGRITY => "KRB_AP_ERR_BAD_INTEGRITY",
+            TKT_EXPIRED => "KRB_AP_ERR_TKT_EXPIRED",
+            NOT_US => "KRB_AP_ERR_NOT_US",
+            BADMATCH => "KRB_AP_ERR_BADMATCH",
+            INAPP_CKSUM => "KRB_AP_ERR_INAPP_CKSUM",
             _ => "KDC_ERR (unnamed)",
         }
     }
@@ -332,14 +350,7 @@ pub fn kdc_answer(
     let mut checks = Checks::new(Actor::Ad);
     let refuse = |checks: Checks, code: i32, cname: Option<PrincipalName>| -> Result<KdcAnswer> {
         let checks = checks.into_vec();
-        let reason = checks
-            .iter()
-            .rev()
-            .find_map(|c| match &c.outcome {
-                Outcome::Fail { reason } => Some(reason.clone()),
-                Outcome::Pass => None,
-            })
-            .unwrap_or_else(|| error_code::name(code).to_string());
+        let reason = first_failure(&checks, code);
         let error = krb_error(kdc.realm, code, &reason, cname, now)?;
         Ok(KdcAnswer {
             checks,
@@ -853,20 +864,43 @@ pub fn open_as_rep(reply: &[u8], expect: &Expect<'_>, by: Actor) -> (Vec<Check>,
     (checks.into_vec(), tgt)
 }
 
+/// The first failed check's reason, for a KRB-ERROR's e-text; the code's
+/// name when none failed.
+pub(super) fn first_failure(checks: &[Check], code: i32) -> String {
+    checks
+        .iter()
+        .rev()
+        .find_map(|c| match &c.outcome {
+            Outcome::Fail { reason } => Some(reason.clone()),
+            Outcome::Pass => None,
+        })
+        .unwrap_or_else(|| error_code::name(code).to_string())
+}
+
+/// A client's first check of a reply: a KRB-ERROR is a refusal, recorded
+/// with its code and the KDC's text (`expected`: the reply it wanted).
+/// Whether the reply was one.
+pub(super) fn refused(reply: &[u8], expected: &str, checks: &mut Checks) -> bool {
+    let Ok(error) = KrbError::from_der(reply) else {
+        return false;
+    };
+    let e = &error.0;
+    checks.check::<()>(
+        "The KDC issues a TGT",
+        format!("the reply: {expected}, or a KRB-ERROR with its code"),
+        "RFC 4120 §5.9.1",
+        Err(format!(
+            "{} ({}): {}",
+            error_code::name(e.error_code.0),
+            e.error_code.0,
+            e.e_text.as_ref().map(|t| t.0.as_str()).unwrap_or("")
+        )),
+    );
+    true
+}
+
 fn open(reply: &[u8], expect: &Expect<'_>, checks: &mut Checks) -> Option<Tgt> {
-    if let Ok(error) = KrbError::from_der(reply) {
-        let e = &error.0;
-        checks.check::<()>(
-            "The KDC issues a TGT",
-            "the reply: an AS-REP, or a KRB-ERROR with its code",
-            "RFC 4120 §5.9.1",
-            Err(format!(
-                "{} ({}): {}",
-                error_code::name(e.error_code.0),
-                e.error_code.0,
-                e.e_text.as_ref().map(|t| t.0.as_str()).unwrap_or("")
-            )),
-        );
+    if refused(reply, "an AS-REP", checks) {
         return None;
     }
     let rep = checks.check(
@@ -969,9 +1003,7 @@ fn open(reply: &[u8], expect: &Expect<'_>, checks: &mut Checks) -> Option<Tgt> {
         "Session key",
         "an AES key of its type's length",
         "RFC 4120 §5.2.9",
-        Etype::from_number(part.key.0.keytype.0)
-            .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
-            .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string())),
+        part.key.0.key(),
     )?;
     Some(Tgt {
         ticket: rep.ticket.0.to_der().ok()?,

@@ -22,8 +22,8 @@ use super::crypto::{Etype, Key};
 use super::messages::*;
 use super::pac::{self, Identity, Signer};
 use super::pkinit::{
-    der_err, error_code, find_padata, krb_error, krbtgt, octets, realm_string, sim, time,
-    KdcAnswer, MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
+    der_err, error_code, find_padata, first_failure, krb_error, krbtgt, octets, realm_string,
+    refused, sim, time, KdcAnswer, MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
 };
 use crate::artifact::Outcome;
 use crate::catalog::Actor;
@@ -32,31 +32,8 @@ use crate::error::{Error, Result};
 use crate::event::{Check, Checks};
 use der::{Decode, Encode};
 
-/// The error codes of this exchange beyond PKINIT's (RFC 4120 §7.5.9).
-pub mod code {
-    pub const POLICY: i32 = 12;
-    pub const TGT_REVOKED: i32 = 20;
-    pub const BAD_INTEGRITY: i32 = 31;
-    pub const TKT_EXPIRED: i32 = 32;
-    pub const NOT_US: i32 = 35;
-    pub const BADMATCH: i32 = 36;
-    pub const INAPP_CKSUM: i32 = 50;
-    pub const S_PRINCIPAL_UNKNOWN: i32 = 7;
-
-    pub fn name(code: i32) -> &'static str {
-        match code {
-            POLICY => "KDC_ERR_POLICY",
-            TGT_REVOKED => "KDC_ERR_TGT_REVOKED",
-            BAD_INTEGRITY => "KRB_AP_ERR_BAD_INTEGRITY",
-            TKT_EXPIRED => "KRB_AP_ERR_TKT_EXPIRED",
-            NOT_US => "KRB_AP_ERR_NOT_US",
-            BADMATCH => "KRB_AP_ERR_BADMATCH",
-            INAPP_CKSUM => "KRB_AP_ERR_INAPP_CKSUM",
-            S_PRINCIPAL_UNKNOWN => "KDC_ERR_S_PRINCIPAL_UNKNOWN",
-            other => super::error_code::name(other),
-        }
-    }
-}
+/// The error codes (RFC 4120 §7.5.9), shared with PKINIT's.
+pub use super::pkinit::error_code as code;
 
 /// A key version number with an RODC's number in its upper 16 bits.
 pub fn rodc_kvno(rodc: u16, version: u16) -> u32 {
@@ -222,9 +199,7 @@ pub fn open_handed_as_rep(
     if !service.eq_ignore_ascii_case(&format!("krbtgt/{realm}")) {
         return Err(format!("the ticket is for {service}, not krbtgt/{realm}"));
     }
-    let session = Etype::from_number(part.key.0.keytype.0)
-        .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
-        .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()))?;
+    let session = part.key.0.key()?;
     let ticket = rep.ticket.0.to_der().map_err(|e| e.to_string())?;
     Ok(Handed {
         ticket,
@@ -421,18 +396,6 @@ pub struct Secrets {
     pub reply_confounder: [u8; 16],
 }
 
-/// The first failed check's reason, for a KRB-ERROR's e-text.
-fn reason(checks: &[Check], code: i32) -> String {
-    checks
-        .iter()
-        .rev()
-        .find_map(|c| match &c.outcome {
-            Outcome::Fail { reason } => Some(reason.clone()),
-            Outcome::Pass => None,
-        })
-        .unwrap_or_else(|| code::name(code).to_string())
-}
-
 /// The KDC processes a TGS-REQ presenting a TGT from one of its read-only
 /// domain controllers (here: the Entra Kerberos server object) and
 /// answers with a full TGT, or a KRB-ERROR naming the first check that
@@ -446,7 +409,7 @@ pub fn kdc_answer(
     let mut checks = Checks::new(Actor::Ad);
     let refuse = |checks: Checks, code: i32, cname: Option<PrincipalName>| -> Result<KdcAnswer> {
         let checks = checks.into_vec();
-        let text = reason(&checks, code);
+        let text = first_failure(&checks, code);
         Ok(KdcAnswer {
             checks,
             reply: krb_error(kdc.realm, code, &text, cname, now)?,
@@ -669,9 +632,7 @@ pub fn kdc_answer(
     {
         return refuse(checks, code::TKT_EXPIRED, Some(cname));
     }
-    let session = Etype::from_number(part.key.0.keytype.0)
-        .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
-        .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string()));
+    let session = part.key.0.key();
     let Some((session, authenticator)) = checks.check(
         "The authenticator opens with the session key",
         "the authenticator decrypted with the ticket's session key (key usage 7)",
@@ -984,19 +945,7 @@ fn open(
     realm: &str,
     checks: &mut Checks,
 ) -> Option<FullTgt> {
-    if let Ok(error) = KrbError::from_der(reply) {
-        let e = &error.0;
-        checks.check::<()>(
-            "The KDC issues a TGT",
-            "the reply: a TGS-REP, or a KRB-ERROR with its code",
-            "RFC 4120 §5.9.1",
-            Err(format!(
-                "{} ({}): {}",
-                code::name(e.error_code.0),
-                e.error_code.0,
-                e.e_text.as_ref().map(|t| t.0.as_str()).unwrap_or("")
-            )),
-        );
+    if refused(reply, "a TGS-REP", checks) {
         return None;
     }
     let rep = checks.check(
@@ -1050,9 +999,7 @@ fn open(
         "Session key",
         "an AES key of its type's length",
         "RFC 4120 §5.2.9",
-        Etype::from_number(part.key.0.keytype.0)
-            .ok_or_else(|| format!("keytype {}", part.key.0.keytype.0))
-            .and_then(|t| Key::new(t, part.key.0.keyvalue.0.as_bytes()).map_err(|e| e.to_string())),
+        part.key.0.key(),
     )?;
     let ticket = checks.check(
         "The ticket is kept",
