@@ -25,7 +25,6 @@ use super::pkinit::{
     der_err, error_code, find_padata, first_failure, krb_error, krbtgt, octets, realm_string,
     refused, sim, time, KdcAnswer, MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
 };
-use crate::artifact::Outcome;
 use crate::catalog::Actor;
 use crate::clock::SimTime;
 use crate::error::{Error, Result};
@@ -1041,6 +1040,7 @@ pub fn open_ticket_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifact::Outcome;
 
     fn key(b: u8) -> Key {
         Key::new(Etype::Aes256CtsHmacSha196, &[b; 32]).unwrap()
@@ -1085,41 +1085,56 @@ mod tests {
         }
     }
 
+    const SECRETS: Secrets = Secrets {
+        session_key: [6; 32],
+        ticket_confounder: [7; 16],
+        reply_confounder: [8; 16],
+    };
+
+    impl Setup {
+        /// The partial TGT's spec, under `key` as RODC `number`'s.
+        fn spec<'a>(&'a self, key: &'a Key, number: u16) -> TicketSpec<'a> {
+            TicketSpec {
+                realm: "CONTOSO.COM",
+                identity: &self.identity,
+                session_key: &self.session,
+                starttime: self.now,
+                krbtgt: key,
+                kvno: rodc_kvno(number, 1),
+                rodc: Some(number),
+                confounder: [4; 16],
+            }
+        }
+
+        /// The TGS-REQ presenting a partial TGT under `key` as RODC `number`'s.
+        fn request(&self, key: &Key, number: u16, ctime: SimTime) -> Vec<u8> {
+            let partial = ticket(&self.spec(key, number)).unwrap();
+            tgs_req(&Request {
+                realm: "CONTOSO.COM",
+                sam_account_name: "alice",
+                ticket: &partial,
+                session_key: &self.session,
+                ctime,
+                nonce: 77,
+                confounder: [5; 16],
+            })
+            .unwrap()
+        }
+
+        fn kdc(&self) -> Kdc<'_> {
+            Kdc {
+                realm: "CONTOSO.COM",
+                krbtgt: &self.krbtgt,
+                krbtgt_kvno: 2,
+                read_only: std::slice::from_ref(&self.rodc),
+                accounts: &self.accounts,
+            }
+        }
+    }
+
     fn exchange(s: &Setup, ctime: SimTime) -> (KdcAnswer, Vec<Check>, Option<FullTgt>) {
-        let partial = ticket(&TicketSpec {
-            realm: "CONTOSO.COM",
-            identity: &s.identity,
-            session_key: &s.session,
-            starttime: s.now,
-            krbtgt: &s.rodc.key,
-            kvno: rodc_kvno(s.rodc.number, 1),
-            rodc: Some(s.rodc.number),
-            confounder: [4; 16],
-        })
-        .unwrap();
-        let req = tgs_req(&Request {
-            realm: "CONTOSO.COM",
-            sam_account_name: "alice",
-            ticket: &partial,
-            session_key: &s.session,
-            ctime,
-            nonce: 77,
-            confounder: [5; 16],
-        })
-        .unwrap();
-        let kdc = Kdc {
-            realm: "CONTOSO.COM",
-            krbtgt: &s.krbtgt,
-            krbtgt_kvno: 2,
-            read_only: std::slice::from_ref(&s.rodc),
-            accounts: &s.accounts,
-        };
-        let secrets = Secrets {
-            session_key: [6; 32],
-            ticket_confounder: [7; 16],
-            reply_confounder: [8; 16],
-        };
-        let answer = kdc_answer(&kdc, &req, s.now, secrets).unwrap();
+        let req = s.request(&s.rodc.key, s.rodc.number, ctime);
+        let answer = kdc_answer(&s.kdc(), &req, s.now, SECRETS).unwrap();
         let (checks, tgt) = open_tgs_rep(
             &answer.reply,
             &s.session,
@@ -1160,41 +1175,11 @@ mod tests {
         let number = gone.rodc.number;
         gone.rodc.number = number + 1;
         // The ticket names an RODC the domain does not have.
-        let partial = ticket(&TicketSpec {
-            realm: "CONTOSO.COM",
-            identity: &gone.identity,
-            session_key: &gone.session,
-            starttime: gone.now,
-            krbtgt: &key(1),
-            kvno: rodc_kvno(number, 1),
-            rodc: Some(number),
-            confounder: [4; 16],
-        })
-        .unwrap();
-        let req = tgs_req(&Request {
-            realm: "CONTOSO.COM",
-            sam_account_name: "alice",
-            ticket: &partial,
-            session_key: &gone.session,
-            ctime: gone.now,
-            nonce: 1,
-            confounder: [5; 16],
-        })
-        .unwrap();
-        let kdc = Kdc {
-            realm: "CONTOSO.COM",
-            krbtgt: &gone.krbtgt,
-            krbtgt_kvno: 2,
-            read_only: std::slice::from_ref(&gone.rodc),
-            accounts: &gone.accounts,
-        };
-        let secrets = Secrets {
-            session_key: [6; 32],
-            ticket_confounder: [7; 16],
-            reply_confounder: [8; 16],
-        };
+        let req = gone.request(&key(1), number, gone.now);
         assert_eq!(
-            kdc_answer(&kdc, &req, gone.now, secrets).unwrap().error,
+            kdc_answer(&gone.kdc(), &req, gone.now, SECRETS)
+                .unwrap()
+                .error,
             Some(code::S_PRINCIPAL_UNKNOWN)
         );
         let mut admin = setup();
@@ -1208,39 +1193,9 @@ mod tests {
     #[test]
     fn damaged_messages_are_refused_never_a_panic() {
         let s = setup();
-        let partial = ticket(&TicketSpec {
-            realm: "CONTOSO.COM",
-            identity: &s.identity,
-            session_key: &s.session,
-            starttime: s.now,
-            krbtgt: &s.rodc.key,
-            kvno: rodc_kvno(s.rodc.number, 1),
-            rodc: Some(s.rodc.number),
-            confounder: [4; 16],
-        })
-        .unwrap();
-        let req = tgs_req(&Request {
-            realm: "CONTOSO.COM",
-            sam_account_name: "alice",
-            ticket: &partial,
-            session_key: &s.session,
-            ctime: s.now,
-            nonce: 77,
-            confounder: [5; 16],
-        })
-        .unwrap();
-        let kdc = Kdc {
-            realm: "CONTOSO.COM",
-            krbtgt: &s.krbtgt,
-            krbtgt_kvno: 2,
-            read_only: std::slice::from_ref(&s.rodc),
-            accounts: &s.accounts,
-        };
-        let secrets = Secrets {
-            session_key: [6; 32],
-            ticket_confounder: [7; 16],
-            reply_confounder: [8; 16],
-        };
+        let req = s.request(&s.rodc.key, s.rodc.number, s.now);
+        let kdc = s.kdc();
+        let secrets = SECRETS;
         let good = kdc_answer(&kdc, &req, s.now, secrets).unwrap();
         assert_eq!(good.error, None);
         let view = crate::kerberos::view::fields(&req).unwrap();
@@ -1256,21 +1211,7 @@ mod tests {
         let options = find(&view, "ap-options").unwrap();
         // RFC 4120 §6.2: a name type is a hint; names compare without it.
         let hint = find(&view, "name-type").unwrap();
-        let handed = as_rep(
-            &TicketSpec {
-                realm: "CONTOSO.COM",
-                identity: &s.identity,
-                session_key: &s.session,
-                starttime: s.now,
-                krbtgt: &s.rodc.key,
-                kvno: rodc_kvno(s.rodc.number, 1),
-                rodc: Some(s.rodc.number),
-                confounder: [4; 16],
-            },
-            &key(9),
-            [3; 16],
-        )
-        .unwrap();
+        let handed = as_rep(&s.spec(&s.rodc.key, s.rodc.number), &key(9), [3; 16]).unwrap();
         assert!(open_handed_as_rep(&handed, &key(9), "CONTOSO.COM").is_ok());
         // Every truncation and every single-bit flip of each message: a
         // refusal or a KRB-ERROR, never a panic, and never a TGT from a
