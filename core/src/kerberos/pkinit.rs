@@ -460,24 +460,7 @@ pub fn kdc_answer(
         return refuse(checks, code, cname);
     }
     let ctime = sim(&authenticator.ctime.0);
-    let skew = if ctime > now {
-        ctime.since(now)
-    } else {
-        now.since(ctime)
-    };
-    if checks
-        .check(
-            "Clock skew",
-            format!("the client's time {ctime} against the KDC's {now}: at most {MAX_SKEW} apart"),
-            "RFC 4120 §5.2.3 (KRB_AP_ERR_SKEW); Kerberos policy, 5 minutes",
-            if skew <= MAX_SKEW {
-                Ok(())
-            } else {
-                Err(format!("the clocks are {skew} apart"))
-            },
-        )
-        .is_none()
-    {
+    if !clock_within_skew(&mut checks, "the client's time", ctime, now) {
         return refuse(checks, error_code::SKEW, cname);
     }
     let name = cname
@@ -572,14 +555,7 @@ pub fn kdc_answer(
     // The answer.
     let ours = DhKeyPair::from_secret(secrets.dh);
     let shared = ours.shared_secret(&client_public).map_err(Error::Usage)?;
-    let etype = req
-        .req_body
-        .0
-        .etype
-        .0
-        .iter()
-        .find_map(|n| Etype::from_number(*n))
-        .unwrap_or(Etype::Aes256CtsHmacSha196);
+    let etype = first_aes(&req.req_body.0);
     let reply_key = dh::reply_key(etype, &shared, b"", b"");
     let key_info = KdcDhKeyInfo {
         subject_public_key: Explicit(ours.public_bit_string().map_err(der_err("DH value"))?),
@@ -862,6 +838,43 @@ pub fn open_as_rep(reply: &[u8], expect: &Expect<'_>, by: Actor) -> (Vec<Check>,
     let mut checks = Checks::new(by);
     let tgt = open(reply, expect, &mut checks);
     (checks.into_vec(), tgt)
+}
+
+/// The KDC's clock check (RFC 4120 §5.2.3, KRB_AP_ERR_SKEW): `ctime` (what
+/// the request says, named `what`) at most [`MAX_SKEW`] from `now`.
+pub(super) fn clock_within_skew(
+    checks: &mut Checks,
+    what: &str,
+    ctime: SimTime,
+    now: SimTime,
+) -> bool {
+    let skew = if ctime > now {
+        ctime.since(now)
+    } else {
+        now.since(ctime)
+    };
+    checks
+        .check(
+            "Clock skew",
+            format!("{what} {ctime} against the KDC's {now}: at most {MAX_SKEW} apart"),
+            "RFC 4120 §5.2.3 (KRB_AP_ERR_SKEW); Kerberos policy, 5 minutes",
+            if skew <= MAX_SKEW {
+                Ok(())
+            } else {
+                Err(format!("the clocks are {skew} apart"))
+            },
+        )
+        .is_some()
+}
+
+/// The first AES type a request lists (its preference order), AES-256
+/// when it lists none the KDC knows.
+pub(super) fn first_aes(body: &KdcReqBody) -> Etype {
+    body.etype
+        .0
+        .iter()
+        .find_map(|n| Etype::from_number(*n))
+        .unwrap_or(Etype::Aes256CtsHmacSha196)
 }
 
 /// The first failed check's reason, for a KRB-ERROR's e-text; the code's

@@ -22,8 +22,8 @@ use super::crypto::{Etype, Key};
 use super::messages::*;
 use super::pac::{self, Identity, Signer};
 use super::pkinit::{
-    der_err, error_code, find_padata, first_failure, krb_error, krbtgt, octets, realm_string,
-    refused, sim, time, KdcAnswer, MAX_SKEW, RENEW_LIFETIME, TICKET_LIFETIME,
+    clock_within_skew, der_err, error_code, find_padata, first_aes, first_failure, krb_error,
+    krbtgt, octets, realm_string, refused, sim, time, KdcAnswer, RENEW_LIFETIME, TICKET_LIFETIME,
 };
 use crate::catalog::Actor;
 use crate::clock::SimTime;
@@ -678,24 +678,7 @@ pub fn kdc_answer(
         return refuse(checks, code::BADMATCH, Some(cname));
     }
     let ctime = sim(&authenticator.ctime.0);
-    let skew = if ctime > now {
-        ctime.since(now)
-    } else {
-        now.since(ctime)
-    };
-    if checks
-        .check(
-            "Clock skew",
-            format!("the authenticator's time {ctime} against the KDC's {now}: at most {MAX_SKEW} apart"),
-            "RFC 4120 §5.2.3 (KRB_AP_ERR_SKEW); Kerberos policy, 5 minutes",
-            if skew <= MAX_SKEW {
-                Ok(())
-            } else {
-                Err(format!("the clocks are {skew} apart"))
-            },
-        )
-        .is_none()
-    {
+    if !clock_within_skew(&mut checks, "the authenticator's time", ctime, now) {
         return refuse(checks, error_code::SKEW, Some(cname));
     }
     let body_der = req.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
@@ -813,14 +796,7 @@ pub fn kdc_answer(
         return refuse(checks, code::TGT_REVOKED, Some(cname));
     }
     // The full TGT, from what the directory holds.
-    let etype = req
-        .req_body
-        .0
-        .etype
-        .0
-        .iter()
-        .find_map(|n| Etype::from_number(*n))
-        .unwrap_or(Etype::Aes256CtsHmacSha196);
+    let etype = first_aes(&req.req_body.0);
     let new_session = Key::new(etype, &secrets.session_key[..etype.key_len()])
         .map_err(|e| Error::Crypto(e.to_string()))?;
     // The new ticket keeps the presented one's authtime (RFC 4120 §3.3.3).
