@@ -69,6 +69,34 @@ fn Toggle(
     }
 }
 
+/// A condition with a fixed set of values, as a select: `choices` are
+/// (value, what the person reads).
+#[component]
+fn Choice(
+    testid: &'static str,
+    key: &'static str,
+    label: &'static str,
+    value: Signal<String>,
+    choices: &'static [(&'static str, &'static str)],
+    set: Callback<(&'static str, String)>,
+) -> impl IntoView {
+    view! {
+        <label>
+            <span>{label}</span>
+            <select
+                data-testid=testid
+                prop:value=move || value.get()
+                on:change=move |ev| set.run((key, event_target_value(&ev)))
+            >
+                {choices
+                    .iter()
+                    .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
 /// The minutes of the last MFA as the select shows them.
 fn mfa_value(options: &Options) -> String {
     match options.last_mfa {
@@ -247,18 +275,18 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                         />
                         <small>"the TPM's count goes on from provisioning's; at 32 it locks out"</small>
                     </label>
-                    <label>
-                        <span>"The user's key at the first sign-in"</span>
-                        <select
-                            data-testid="cond-hellokey"
-                            prop:value=move || options.with(|o| o.sign_in_key.slug().to_string())
-                            on:change=move |ev| set("hellokey", event_target_value(&ev))
-                        >
-                            <option value="registered">"registered from this device, as provisioned"</option>
-                            <option value="deleted">"deleted by an administrator"</option>
-                            <option value="other-device">"filed under a previous device object"</option>
-                        </select>
-                    </label>
+                    <Choice
+                        testid="cond-hellokey"
+                        key="hellokey"
+                        label="The user's key at the first sign-in"
+                        value=Signal::derive(move || options.with(|o| o.sign_in_key.slug().to_string()))
+                        choices=&[
+                            ("registered", "registered from this device, as provisioned"),
+                            ("deleted", "deleted by an administrator"),
+                            ("other-device", "filed under a previous device object"),
+                        ]
+                        set=toggle
+                    />
                     <Toggle
                         testid="cond-device-disabled"
                         key="device"
@@ -343,18 +371,18 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                     </Toggle>
                 })}
                 {cloud_kerberos.then(|| view! {
-                    <label>
-                        <span>"The Microsoft Entra Kerberos server object"</span>
-                        <select
-                            data-testid="cond-kerberosserver"
-                            prop:value=move || options.with(|o| o.kerberos_server.slug().to_string())
-                            on:change=move |ev| set("kerberosserver", event_target_value(&ev))
-                        >
-                            <option value="present">"in AD and Entra ID, with the same key"</option>
-                            <option value="missing">"never created (Set-AzureADKerberosServer not run)"</option>
-                            <option value="rotated">"its key reset in AD, not with -RotateServerKey"</option>
-                        </select>
-                    </label>
+                    <Choice
+                        testid="cond-kerberosserver"
+                        key="kerberosserver"
+                        label="The Microsoft Entra Kerberos server object"
+                        value=Signal::derive(move || options.with(|o| o.kerberos_server.slug().to_string()))
+                        choices=&[
+                            ("present", "in AD and Entra ID, with the same key"),
+                            ("missing", "never created (Set-AzureADKerberosServer not run)"),
+                            ("rotated", "its key reset in AD, not with -RotateServerKey"),
+                        ]
+                        set=toggle
+                    />
                     <Toggle
                         testid="cond-privileged"
                         key="privileged"
@@ -381,19 +409,19 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                     </label>
                 })}
                 {has_logon_certificate.then(|| view! {
-                    <label>
-                        <span>"The user's certificate at the sign-in to the domain"</span>
-                        <select
-                            data-testid="cond-usercert"
-                            prop:value=move || options.with(|o| o.user_certificate.slug().to_string())
-                            on:change=move |ev| set("usercert", event_target_value(&ev))
-                        >
-                            <option value="valid">"as issued, with the SID extension"</option>
-                            <option value="no-sid">"issued without the SID extension (a CA without KB5014754)"</option>
-                            <option value="revoked">"revoked by an administrator"</option>
-                            <option value="expired">"expired, not renewed"</option>
-                        </select>
-                    </label>
+                    <Choice
+                        testid="cond-usercert"
+                        key="usercert"
+                        label="The user's certificate at the sign-in to the domain"
+                        value=Signal::derive(move || options.with(|o| o.user_certificate.slug().to_string()))
+                        choices=&[
+                            ("valid", "as issued, with the SID extension"),
+                            ("no-sid", "issued without the SID extension (a CA without KB5014754)"),
+                            ("revoked", "revoked by an administrator"),
+                            ("expired", "expired, not renewed"),
+                        ]
+                        set=toggle
+                    />
                 })}
                 {has_sync.then(|| view! {
                     <label>
