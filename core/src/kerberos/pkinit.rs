@@ -231,22 +231,13 @@ pub fn resign_as_req(
 ) -> Result<Vec<u8>> {
     const WHAT: &str = "AS-REQ";
     let mut req = AsReq::from_der(bytes).map_err(der_err(WHAT))?;
-    let padata = req
-        .0
-        .padata
-        .as_mut()
-        .ok_or_else(|| Error::malformed(WHAT, "no pre-authentication data"))?;
-    let pa = padata
-        .0
-        .iter_mut()
-        .find(|p| p.padata_type.0 == pa_type::PK_AS_REQ)
-        .ok_or_else(|| Error::malformed(WHAT, "no PA-PK-AS-REQ"))?;
+    let body = req.0.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
+    let pa = padata_mut(&mut req.0, pa_type::PK_AS_REQ, WHAT, "PA-PK-AS-REQ")?;
     let pk = PaPkAsReq::from_der(pa.padata_value.0.as_bytes()).map_err(der_err("PA-PK-AS-REQ"))?;
     let signed = pk.signed_auth_pack.as_bytes();
     let (content, certificate) = crate::pki::signed_content_and_signer(signed)
         .map_err(|e| Error::malformed("signedAuthPack", e))?;
     let mut auth_pack = AuthPack::from_der(&content).map_err(der_err("AuthPack"))?;
-    let body = req.0.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
     auth_pack.pk_authenticator.0.pa_checksum =
         Some(Explicit(octets(Sha1::digest(&body).to_vec())?));
     let resigned = crate::pki::sign_typed(
@@ -261,6 +252,23 @@ pub fn resign_as_req(
     };
     pa.padata_value = Explicit(octets(pk.to_der().map_err(der_err("PA-PK-AS-REQ"))?)?);
     req.to_der().map_err(der_err(WHAT))
+}
+
+/// The pre-authentication data of `padata_type` in the request `req` (a
+/// `what`), to be edited; an error naming `name` when it is not there.
+pub(super) fn padata_mut<'a>(
+    req: &'a mut KdcReq,
+    padata_type: i32,
+    what: &'static str,
+    name: &str,
+) -> Result<&'a mut PaData> {
+    req.padata
+        .as_mut()
+        .ok_or_else(|| Error::malformed(what, "no pre-authentication data"))?
+        .0
+        .iter_mut()
+        .find(|p| p.padata_type.0 == padata_type)
+        .ok_or_else(|| Error::malformed(what, format!("no {name}")))
 }
 
 /// The pre-authentication data of `padata_type` in `padata`, decoded as

@@ -23,7 +23,8 @@ use super::messages::*;
 use super::pac::{self, Identity, Signer};
 use super::pkinit::{
     clock_within_skew, der_err, error_code, find_padata, first_aes, first_failure, krb_error,
-    krbtgt, octets, realm_string, refused, sim, time, KdcAnswer, RENEW_LIFETIME, TICKET_LIFETIME,
+    krbtgt, octets, padata_mut, realm_string, refused, sim, time, KdcAnswer, RENEW_LIFETIME,
+    TICKET_LIFETIME,
 };
 use crate::catalog::Actor;
 use crate::clock::SimTime;
@@ -314,16 +315,7 @@ pub fn reseal_tgs_req(bytes: &[u8], session_key: &Key, confounder: [u8; 16]) -> 
     const WHAT: &str = "TGS-REQ";
     let mut req = TgsReq::from_der(bytes).map_err(der_err(WHAT))?;
     let body = req.0.req_body.0.to_der().map_err(der_err("KDC-REQ-BODY"))?;
-    let padata = req
-        .0
-        .padata
-        .as_mut()
-        .ok_or_else(|| Error::malformed(WHAT, "no pre-authentication data"))?;
-    let pa = padata
-        .0
-        .iter_mut()
-        .find(|p| p.padata_type.0 == pa_type::TGS_REQ)
-        .ok_or_else(|| Error::malformed(WHAT, "no PA-TGS-REQ"))?;
+    let pa = padata_mut(&mut req.0, pa_type::TGS_REQ, WHAT, "PA-TGS-REQ")?;
     let mut ap_req = ApReq::from_der(pa.padata_value.0.as_bytes()).map_err(der_err("AP-REQ"))?;
     let plain = session_key
         .decrypt(
