@@ -257,7 +257,7 @@ mod tests {
     fn defaults_make_a_short_link() {
         let route = Route {
             flow: Some(flow_id("onprem-key")),
-            step: Some(13),
+            step: Some(20),
             ..Route::default()
         };
         assert_eq!(

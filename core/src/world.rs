@@ -100,6 +100,8 @@ pub const LAST_START_YEAR: i64 = 9979;
 
 /// AD FS's token issuer.
 pub const ADFS_ISSUER: &str = "http://adfs.contoso.com/adfs/services/trust";
+/// Where the AD FS farm answers (MS-DVRD §4's example form).
+pub const ADFS_HOST: &str = "adfs.contoso.com";
 /// The audience of a token for the Entra ID device registration service (MS-KPP).
 pub const ADRS_AUDIENCE: &str = "urn:ms-drs:enterpriseregistration.windows.net";
 /// The resource identifier of the Device Registration Service on AD FS.
@@ -216,6 +218,15 @@ pub struct IssuedPrt {
     pub issued: SimTime,
 }
 
+/// What a PRT issuer (Entra ID, or AD FS on premises) remembers of the
+/// sign-ins it served: the nonces it handed out, with when (a signed
+/// request must carry a recent one), and the PRTs it issued.
+#[derive(Clone, Debug, Default)]
+pub struct SignInLedger {
+    pub nonces: Vec<(String, SimTime)>,
+    pub prts: Vec<IssuedPrt>,
+}
+
 /// Looks a device up by the ID a request names.
 pub fn find_device<'a>(devices: &'a [RegisteredDevice], id: &str) -> Option<&'a RegisteredDevice> {
     devices
@@ -234,13 +245,9 @@ pub struct AzureAdState {
     /// Entra ID verifies a device-signed request against.
     #[serde(skip)]
     pub devices: Vec<RegisteredDevice>,
-    /// The nonces Entra ID handed out, with when: a signed request must
-    /// carry a recent one.
+    /// The nonces and Primary Refresh Tokens Entra ID issued.
     #[serde(skip)]
-    pub nonces: Vec<(String, SimTime)>,
-    /// The Primary Refresh Tokens Entra ID issued.
-    #[serde(skip)]
-    pub prts: Vec<IssuedPrt>,
+    pub sign_ins: SignInLedger,
     /// Computers synchronised from AD that have not completed their
     /// hybrid join.
     #[serde(skip)]
@@ -303,6 +310,8 @@ pub struct AdFsState {
     /// cloud registration service's signing keys, which AD FS downloads from
     /// it (at start and periodically). `None` until the run shows it.
     pub receipt_signers: Option<Vec<RsaPublicKey>>,
+    /// The nonces and enterprise PRTs AD FS issued (MS-OAPXBC's server).
+    pub sign_ins: SignInLedger,
 }
 
 /// One relying party trust of AD FS: its identifier and display name.
@@ -330,6 +339,7 @@ impl AdFsState {
                 trust(EDRS_AUDIENCE, "Device Registration Service"),
             ],
             receipt_signers: None,
+            sign_ins: SignInLedger::default(),
         }
     }
 
@@ -541,6 +551,23 @@ impl World {
         }
     }
 
+    /// The sign-ins a PRT issuer served: AD FS's, or else Entra ID's.
+    pub fn sign_ins(&self, issuer: Actor) -> &SignInLedger {
+        if issuer == Actor::AdFs {
+            &self.adfs.sign_ins
+        } else {
+            &self.azure_ad.sign_ins
+        }
+    }
+
+    pub fn sign_ins_mut(&mut self, issuer: Actor) -> &mut SignInLedger {
+        if issuer == Actor::AdFs {
+            &mut self.adfs.sign_ins
+        } else {
+            &mut self.azure_ad.sign_ins
+        }
+    }
+
     /// The receipt signers AD FS trusts: what it downloaded from the cloud
     /// registration service (none if it never could).
     pub fn adfs_receipt_signers(&self) -> &[RsaPublicKey] {
@@ -656,8 +683,9 @@ impl World {
     /// registration service issued it then (thirty days before the start),
     /// and the device has held it since. Issued from the device CA the
     /// first time it is asked for, so a flow that never needs it never
-    /// makes the device CA's key.
-    pub fn earlier_device_certificate(&mut self) -> Result<Vec<u8>> {
+    /// makes the device CA's key; on premises from the Enterprise DRS's
+    /// device CA, naming the domain (MS-DVRJ 2.3.1), not a tenant.
+    pub fn earlier_device_certificate(&mut self, on_premises: bool) -> Result<Vec<u8>> {
         let Some(joined) = self.device.joined() else {
             return Err(Error::Usage("the device has not joined".into()));
         };
@@ -666,13 +694,30 @@ impl World {
         }
         let id = joined.id;
         let issued = SimTime(self.config.start.0.saturating_sub(30 * 86_400_000));
-        let ca_cert = self.device_ca_certificate()?;
-        let ca_key = self.keys.key(KeyPurpose::DeviceCa)?.clone();
-        let facts = crate::pki::DeviceFacts {
-            device_id: id,
-            user_object_id: None,
-            tenant_id: Some(self.tenant.id),
-            domain_id: None,
+        let (ca_cert, ca_key, facts) = if on_premises {
+            let facts = crate::pki::DeviceFacts {
+                device_id: id,
+                user_object_id: Some(id),
+                tenant_id: None,
+                domain_id: Some(self.domain_guid()),
+            };
+            (
+                self.enterprise_device_ca_certificate()?,
+                self.keys.key(KeyPurpose::EnterpriseDeviceCa)?.clone(),
+                facts,
+            )
+        } else {
+            let facts = crate::pki::DeviceFacts {
+                device_id: id,
+                user_object_id: None,
+                tenant_id: Some(self.tenant.id),
+                domain_id: None,
+            };
+            (
+                self.device_ca_certificate()?,
+                self.keys.key(KeyPurpose::DeviceCa)?.clone(),
+                facts,
+            )
         };
         let device_key = self.device.keys()?.device_public.clone();
         let der =
@@ -741,8 +786,7 @@ impl World {
         };
         let azure_ad = AzureAdState {
             devices: Vec::new(),
-            nonces: Vec::new(),
-            prts: Vec::new(),
+            sign_ins: SignInLedger::default(),
             synced_computers: Vec::new(),
             user_keys: Vec::new(),
             last_mfa: match config.options.last_mfa {

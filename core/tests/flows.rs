@@ -564,7 +564,7 @@ fn claims_of(r: &Run, action: Action, id: &str) -> serde_json::Value {
 
 #[test]
 fn at_windows_sign_in_the_password_brings_the_first_prt() {
-    for flow in ["aadj-managed", "hybrid-key-managed"] {
+    for flow in ["aadj-managed", "hybrid-key-managed", "onprem-key", "onprem-cert"] {
         let r = run(flow_id(flow), Options::default());
         check_runs_to_its_end(&r);
         let script = r.script();
@@ -578,10 +578,43 @@ fn at_windows_sign_in_the_password_brings_the_first_prt() {
         assert_eq!(request["grant_type"], "password", "{flow}");
         assert_eq!(request["username"], "alex.wilber@contoso.com", "{flow}");
         assert!(request["assertion"].is_null(), "{flow}");
-        let first = &r.world().azure_ad.prts[0];
+        if flow.starts_with("onprem") {
+            // On premises the PRT is AD FS's (an enterprise PRT), for the
+            // device the Enterprise DRS wrote into AD; Entra ID sees nothing.
+            let w = r.world();
+            assert!(w.azure_ad.sign_ins.prts.is_empty(), "{flow}");
+            assert_eq!(w.adfs.sign_ins.prts.len(), 1, "{flow}");
+            assert_eq!(w.adfs.sign_ins.prts[0].device_id, w.device.id().unwrap());
+            let validate = r
+                .events()
+                .iter()
+                .find(|e| e.action == Action::ValidatePrtRequest)
+                .unwrap();
+            assert!(validate.checks.iter().all(|c| c.actor == Actor::AdFs));
+            let device = validate
+                .checks
+                .iter()
+                .find(|c| c.title == "Device is registered and enabled")
+                .unwrap();
+            assert!(device.compared.contains("Active Directory"), "{flow}");
+            assert!(device.result().is_ok(), "{flow}");
+            let sso = r.events().last().unwrap();
+            let sso = sso
+                .device_state
+                .iter()
+                .find(|s| s.name == "SSO State")
+                .expect("an SSO State section");
+            assert_eq!(sso.get("EnterprisePrt"), Some("YES"), "{flow}");
+            assert_eq!(
+                sso.get("EnterprisePrtAuthority"),
+                Some("https://adfs.contoso.com:443/adfs")
+            );
+            continue;
+        }
+        let first = &r.world().azure_ad.sign_ins.prts[0];
         assert_eq!(first.device_id, r.world().device.id().unwrap(), "{flow}");
         // The PIN's PRT later is another one, with another session key.
-        let last = r.world().azure_ad.prts.last().unwrap();
+        let last = r.world().azure_ad.sign_ins.prts.last().unwrap();
         assert_ne!(first.token, last.token, "{flow}");
         assert_ne!(first.session_key, last.session_key, "{flow}");
     }
@@ -589,9 +622,21 @@ fn at_windows_sign_in_the_password_brings_the_first_prt() {
 
 #[test]
 fn provisioning_presents_the_prt_instead_of_the_password() {
-    for flow in ["aadj-managed", "hybrid-key-managed"] {
+    for flow in ["aadj-managed", "hybrid-key-managed", "onprem-key", "onprem-cert"] {
         let r = run(flow_id(flow), Options::default());
+        let on_prem = flow.starts_with("onprem");
+        let (issuer, prts) = if on_prem {
+            ("AD FS", &r.world().adfs.sign_ins.prts)
+        } else {
+            ("Entra ID", &r.world().azure_ad.sign_ins.prts)
+        };
         let request = claims_of(&r, Action::SignInRequest, "sign-in-request");
+        let url = request["url"].as_str().unwrap();
+        assert_eq!(
+            url.ends_with("/adfs/oauth2/authorize"),
+            on_prem,
+            "{flow}: {url}"
+        );
         assert_eq!(request["query"]["amr_values"], "ngcmfa", "{flow}");
         assert!(
             !request.to_string().contains("password"),
@@ -600,24 +645,25 @@ fn provisioning_presents_the_prt_instead_of_the_password() {
         // The header carries the password sign-in's PRT and a nonce Entra
         // ID issued for it.
         let credential = claims_of(&r, Action::SignInRequest, "prt-credential");
-        assert_eq!(
-            credential["refresh_token"],
-            r.world().azure_ad.prts[0].token,
-            "{flow}"
-        );
+        assert_eq!(credential["refresh_token"], prts[0].token, "{flow}");
         assert_eq!(credential["windows_api_version"], "2.0.1");
         let event = r
             .events()
             .iter()
             .find(|e| e.action == Action::SignInRequest)
             .unwrap();
-        for title in [
-            "PRT is one Entra ID issued",
-            "Signed with the session key",
-            "Nonce is fresh",
-            "Device is registered and enabled",
-        ] {
-            let check = event.checks.iter().find(|c| c.title == title).unwrap();
+        let mut titles = vec![
+            format!("PRT is one {issuer} issued"),
+            "Signed with the session key".into(),
+            "Nonce is fresh".into(),
+            "Device is registered and enabled".into(),
+        ];
+        if on_prem {
+            titles.push("Relying party is trusted".into());
+        }
+        for title in titles {
+            let check = event.checks.iter().find(|c| c.title == title);
+            let check = check.unwrap_or_else(|| panic!("{flow}: no check {title}"));
             assert!(check.result().is_ok(), "{flow}: {title}");
         }
         assert!(event.tpm.iter().any(|x| x.name == "TPM2_HMAC"), "{flow}");
@@ -626,6 +672,21 @@ fn provisioning_presents_the_prt_instead_of_the_password() {
 
 #[test]
 fn a_wrong_password_at_windows_sign_in_brings_no_prt() {
+    // On premises AD FS checks the password against AD.
+    let r = run(
+        flow_id("onprem-key"),
+        Options {
+            password: Some("guess".into()),
+            ..Options::default()
+        },
+    );
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "Password (first factor)",
+        "wrong",
+    );
+    assert!(r.world().adfs.sign_ins.prts.is_empty());
     let r = run(
         flow_id("aadj-managed"),
         Options {
@@ -640,7 +701,7 @@ fn a_wrong_password_at_windows_sign_in_brings_no_prt() {
         "wrong",
     );
     assert_eq!(r.halted().unwrap().step + 1, r.events().len());
-    assert!(r.world().azure_ad.prts.is_empty());
+    assert!(r.world().azure_ad.sign_ins.prts.is_empty());
     // Provisioning alone cannot start without that sign-in's PRT.
     let alone = Run::provisioning_only(
         world(Options {
@@ -657,7 +718,7 @@ fn a_wrong_password_at_windows_sign_in_brings_no_prt() {
 fn a_prt_entra_id_no_longer_honours_is_refused_at_provisioning() {
     // Forgotten (revoked) after the sign-in.
     let mut r = joined_run(world(Options::default()), flow_id("aadj-managed"));
-    r.world_mut().azure_ad.prts.clear();
+    r.world_mut().azure_ad.sign_ins.prts.clear();
     r.run_to_end();
     assert_halted_at(
         &r,
@@ -674,6 +735,16 @@ fn a_prt_entra_id_no_longer_honours_is_refused_at_provisioning() {
         Action::SignInRequest,
         "PRT is one Entra ID issued",
         "good for 14 days",
+    );
+    // On premises AD FS keeps its own record: revoked there, refused there.
+    let mut r = joined_run(world(Options::default()), flow_id("onprem-cert"));
+    r.world_mut().adfs.sign_ins.prts.clear();
+    r.run_to_end();
+    assert_halted_at(
+        &r,
+        Action::SignInRequest,
+        "PRT is one AD FS issued",
+        "never issued",
     );
 }
 
@@ -1068,13 +1139,24 @@ fn without_the_federation_server_no_token_is_issued() {
     // Nobody registers a device without AD FS either: the computer's own
     // sign-in for its registration fails first.
     assert_halted_at(&r, Action::JoinSignIn, "Federation server reachable", "503");
-    // Provisioning alone, on a device registered before, stops at phase A.
-    let mut r = Run::provisioning_only(
+    // Provisioning alone, on a device registered before, cannot start:
+    // the Windows sign-in before it got no enterprise PRT.
+    let alone = Run::provisioning_only(
         world(Options {
             federation_available: false,
             ..Options::default()
         }),
         flow_id("onprem-cert"),
+    );
+    let error = alone.expect_err("no PRT").to_string();
+    assert!(error.contains("Federation server reachable"), "{error}");
+    // In a federated cloud flow provisioning alone stops at phase A.
+    let mut r = Run::provisioning_only(
+        world(Options {
+            federation_available: false,
+            ..Options::default()
+        }),
+        flow_id("hybrid-cert-sync"),
     )
     .unwrap();
     r.run_to_end();
@@ -2353,7 +2435,7 @@ fn the_first_sign_in_gets_a_prt_whose_session_key_only_the_tpm_opens() {
     let r = run(flow_id("aadj-managed"), Options::default());
     check_runs_to_its_end(&r);
     let w = r.world();
-    let prt = w.azure_ad.prts.last().expect("a PRT");
+    let prt = w.azure_ad.sign_ins.prts.last().expect("a PRT");
     assert_eq!(prt.device_id, w.device.id().unwrap());
     let decrypt = r
         .events()
@@ -2745,9 +2827,15 @@ fn every_flow_whose_user_signs_in_to_entra_id_ends_with_a_prt_the_tpm_opened() {
         check_runs_to_its_end(&r);
         let signs_in = flow.info().has_segment(Segment::SignIn);
         let with_password = flow.info().has_segment(Segment::WindowsSignIn);
+        let on_prem = flow.info().deployment == whfb_core::catalog::Deployment::OnPremises;
         assert_eq!(
-            r.world().azure_ad.prts.len(),
-            usize::from(signs_in) + usize::from(with_password),
+            r.world().azure_ad.sign_ins.prts.len(),
+            usize::from(signs_in) + usize::from(with_password && !on_prem),
+            "{flow}"
+        );
+        assert_eq!(
+            r.world().adfs.sign_ins.prts.len(),
+            usize::from(with_password && on_prem),
             "{flow}"
         );
         if !signs_in {
@@ -2868,8 +2956,9 @@ fn provisioning_runs_alone_on_a_device_registered_before_it() {
         );
         assert!(r.world().device.id().is_some(), "{flow}: registered before");
         // Only the password's PRT, from the Windows sign-in before the run.
+        let w = r.world();
         assert_eq!(
-            r.world().azure_ad.prts.len(),
+            w.azure_ad.sign_ins.prts.len() + w.adfs.sign_ins.prts.len(),
             usize::from(flow.info().has_segment(Segment::WindowsSignIn)),
             "{flow}: no sign-in with the PIN"
         );
@@ -2896,7 +2985,7 @@ fn a_sign_in_with_a_key_entra_id_no_longer_files_for_this_device_is_refused() {
             "Key is registered for the user",
             reason,
         );
-        assert!(r.world().azure_ad.prts.is_empty());
+        assert!(r.world().azure_ad.sign_ins.prts.is_empty());
     }
 }
 
@@ -3040,7 +3129,6 @@ fn ad_fs_says_where_it_knows_the_device_from() {
     for (flow, source) in [
         ("aadj-federated", "device writeback"),
         ("hybrid-key-federated", "device writeback"),
-        ("onprem-key", "Enterprise DRS"),
     ] {
         let r = run(flow_id(flow), Options::default());
         let check = r

@@ -190,10 +190,10 @@ const CERT_VERSION: x509_cert::Version = x509_cert::Version::V3;
 /// openssl: `Serial Number: 4096 (0x1000)`.
 const CERT_SERIAL: [u8; 2] = [0x10, 0x00];
 /// `validity` (§4.1.2.5): one year, both as UTCTime (years before 2050).
-/// openssl: `Not Before: Nov 22 09:01:59 2026 GMT`, `Not After : Nov 22
-/// 09:01:59 2027 GMT`; as Unix time (`date -u -d … +%s`):
-const CERT_NOT_BEFORE: u64 = 1_795_338_119;
-const CERT_NOT_AFTER: u64 = 1_826_874_119;
+/// openssl: `Not Before: Nov 22 09:02:06 2026 GMT`, `Not After : Nov 22
+/// 09:02:06 2027 GMT`; as Unix time (`date -u -d … +%s`):
+const CERT_NOT_BEFORE: u64 = 1_795_338_126;
+const CERT_NOT_AFTER: u64 = 1_826_874_126;
 
 /// `extensions` (§4.1.2.9), in their order in the certificate:
 /// (extnID, critical, extnValue) from `openssl asn1parse`.
@@ -263,12 +263,12 @@ const CERT_EXTENSIONS: [(&str, bool, &str); 9] = [
     ),
 ];
 /// `signatureValue` (§4.1.1.3): 256 bytes, the first and last four.
-/// openssl: `Signature Value: 11:ec:b5:8d: … :13:25:38:62`.
-const CERT_SIGNATURE_FIRST: [u8; 4] = [0x11, 0xEC, 0xB5, 0x8D];
-const CERT_SIGNATURE_LAST: [u8; 4] = [0x13, 0x25, 0x38, 0x62];
+/// openssl: `Signature Value: 7e:fd:fb:a0: … :9f:6d:01:c9`.
+const CERT_SIGNATURE_FIRST: [u8; 4] = [0x7E, 0xFD, 0xFB, 0xA0];
+const CERT_SIGNATURE_LAST: [u8; 4] = [0x9F, 0x6D, 0x01, 0xC9];
 /// SHA-256 of the whole certificate.
-/// openssl: `x509 -noout -fingerprint -sha256`: `10:40:66:C2:…:F3:88:CE`.
-const CERT_SHA256: &str = "104066c2a66e4a72865eebbb4a6130678ceb3a1d2c794c447aaf124a0af388ce";
+/// openssl: `x509 -noout -fingerprint -sha256`: `D8:2C:00:4C:…:E7:BC:79:BC`.
+const CERT_SHA256: &str = "d82c004c0db667f8d0cc19cda10a6a13f56dc54d76045ab09ab2ee3de7bc79bc";
 
 #[test]
 fn the_user_certificate_reads_field_by_field() {
@@ -428,8 +428,8 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
     // openssl cms: `contentType … OBJECT:pkcs7-data`.
     ("1.2.840.113549.1.9.3", "06092a864886f70d010701"),
     // signing-time (§11.3): UTCTime 261122090151Z.
-    // openssl cms: `signingTime … UTCTIME:Nov 22 09:01:58 2026 GMT`.
-    ("1.2.840.113549.1.9.5", "170d3236313132323039303135385a"),
+    // openssl cms: `signingTime … UTCTIME:Nov 22 09:02:06 2026 GMT`.
+    ("1.2.840.113549.1.9.5", "170d3236313132323039303230365a"),
     // message-digest (§11.2): SHA-256 of eContent, i.e. REQUEST_SHA256.
     // asn1parse at offset 2268: `AC831F04…E5E0DDA3`.
     (
@@ -447,14 +447,14 @@ const SIGNED_ATTRIBUTES: [(&str, &str); 4] = [
          1e1a0043004f004e0054004f0053004f005c0061006c006500780077",
     ),
 ];
-/// signing-time as Unix time (`date -u -d "2026-11-22 09:01:58" +%s`).
-const SIGNING_TIME: u64 = 1_795_338_118;
-/// `signature` (§5.3): 256 bytes; openssl cms: `signature: 0000 - 0f 0c ae a0 …`.
-const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x0F, 0x0C, 0xAE, 0xA0];
-const COUNTERSIGNATURE_LAST: [u8; 4] = [0xCB, 0xCB, 0x08, 0x43];
+/// signing-time as Unix time (`date -u -d "2026-11-22 09:02:06" +%s`).
+const SIGNING_TIME: u64 = 1_795_338_126;
+/// `signature` (§5.3): 256 bytes; openssl cms: `signature: 0000 - 94 32 d2 1c …`.
+const COUNTERSIGNATURE_FIRST: [u8; 4] = [0x94, 0x32, 0xD2, 0x1C];
+const COUNTERSIGNATURE_LAST: [u8; 4] = [0x64, 0x84, 0x05, 0xC6];
 /// SHA-256 of the whole file (`sha256sum`).
 const COUNTERSIGNED_SHA256: &str =
-    "d9a03547d14266619beb6906daba2e03dd68fb088271b6640305a2cc09d65c8f";
+    "23f9308fa2d71563efb0972eb912830134418b7decc4e14bfb0b2cd02031c0b1";
 
 #[test]
 fn the_countersignature_reads_field_by_field() {

@@ -497,6 +497,9 @@ pub struct Topology {
     pub drs: Actor,
     /// Where the DRS writes the key: Entra ID or Active Directory.
     pub key_store: Actor,
+    /// Who issues the Primary Refresh Token at Windows sign-in: Entra ID,
+    /// or on premises AD FS (an enterprise PRT, MS-OAPXBC's server role).
+    pub prt_issuer: Actor,
 }
 
 impl Topology {
@@ -512,6 +515,7 @@ impl Topology {
             token_issuer: if on_prem { Actor::AdFs } else { Actor::AzureAd },
             drs: if on_prem { Actor::Edrs } else { Actor::Adrs },
             key_store: if on_prem { Actor::Ad } else { Actor::AzureAd },
+            prt_issuer: if on_prem { Actor::AdFs } else { Actor::AzureAd },
         }
     }
 }
@@ -587,7 +591,7 @@ pub fn script(flow: FlowId) -> Script {
             Segment::SyncBeforeEnrollment => sync_steps(Phase::D, &mut steps),
             Segment::CertificateEnrollment => certificate_phases(flow, &mut steps),
             Segment::SignIn => phase_s(&mut steps),
-            Segment::WindowsSignIn => windows_sign_in(&mut steps),
+            Segment::WindowsSignIn => windows_sign_in(topo, &mut steps),
             Segment::KerberosSignIn => kerberos_sign_in(flow, &mut steps),
             Segment::CloudKerberosSignIn => cloud_kerberos_sign_in(&mut steps),
         }
@@ -625,6 +629,8 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
                 "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID (it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, proves it is that computer, and the service certifies its TPM device key); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
             } else if signs_in {
                 "Before anyone can provision, the device joins Microsoft Entra ID (its TPM makes a device key and a transport key, and the registration service certifies the device); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
+            } else if signs_in && on_prem {
+                "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS (AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory); then the user signs in to Windows with the password, which brings an enterprise Primary Refresh Token from AD FS."
             } else if flow.info().deployment == Deployment::OnPremises {
                 "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS: it finds the service in AD, AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory."
             } else if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
@@ -890,19 +896,35 @@ fn entra_join(sign_in: SignIn, steps: &mut Vec<StepSpec>) {
 /// Refresh Token (MS-OAPXBC 3.2.5.1.2.1, grant_type `password`; §4's
 /// example), which is what later token requests present instead of the
 /// password.
-fn windows_sign_in(steps: &mut Vec<StepSpec>) {
+fn windows_sign_in(topo: Topology, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
-    steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
-        "The device has joined; now the user signs in to Windows on it with the password, the only credential there is so far. Windows hands it to the cloud authentication provider (CloudAP), which needs a Primary Refresh Token for the user on this device."));
-    steps.push(msg(R, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
-        "CloudAP first asks Entra ID for a nonce, a fresh value the signed request must carry, so that a recorded request cannot be replayed."));
-    steps.push(msg(R, CloudAp, AzureAd, Action::RequestPrt, "PRT request with the password, signed by the device",
-        "CloudAP puts the user name, the password and the nonce in a request that the TPM signs with the device key, with the device certificate attached: the password is checked once, here, and tied to this device."));
-    steps.push(internal(R, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and password",
-        "Entra ID checks the device certificate and signature against the device it has just registered, that the nonce is one it issued and still fresh, and the password against the hash it holds for the user (a managed domain: the password, or its hash synchronised from AD, is Entra ID's to check)."));
-    steps.push(msg(R, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
-        "Entra ID answers with a Primary Refresh Token for this user on this device and a session key encrypted to the device's transport key. The PRT records a password sign-in: no second factor yet."));
+    let issuer = topo.prt_issuer;
+    if issuer == AdFs {
+        // On premises the PRT is AD FS's: MS-OAPXBC's server role, §4's
+        // example sends exactly this request to /adfs/oauth2/token.
+        steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
+            "The computer has registered with the Enterprise DRS; now the user signs in to Windows with the password, the only credential there is so far. Besides the domain logon, Windows hands it to the cloud authentication provider (CloudAP), whose AD FS plug-in wants an enterprise Primary Refresh Token for the user on this device."));
+        steps.push(msg(R, CloudAp, AdFs, Action::RequestNonce, "Ask for a nonce",
+            "CloudAP first asks AD FS's token endpoint for a nonce, a fresh value the signed request must carry, so that a recorded request cannot be replayed."));
+        steps.push(msg(R, CloudAp, AdFs, Action::RequestPrt, "PRT request with the password, signed by the device",
+            "CloudAP puts the user name, the password and the nonce in a request that the TPM signs with the device key, with the certificate the Enterprise DRS issued attached: the password is checked once, here, and tied to this device."));
+        steps.push(internal(R, AdFs, Action::ValidatePrtRequest, "Check device, nonce and password",
+            "AD FS checks the device certificate against the Enterprise DRS's device CA and the signature, finds the device object the service wrote into Active Directory and that it is enabled, that the nonce is one it issued and still fresh, and the password against Active Directory."));
+        steps.push(msg(R, AdFs, CloudAp, Action::IssuePrt, "Enterprise PRT and session key",
+            "AD FS answers with an enterprise Primary Refresh Token for this user on this device and a session key encrypted to the transport key the Enterprise DRS recorded at registration. The PRT records a password sign-in: no second factor yet."));
+    } else {
+        steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
+            "The device has joined; now the user signs in to Windows on it with the password, the only credential there is so far. Windows hands it to the cloud authentication provider (CloudAP), which needs a Primary Refresh Token for the user on this device."));
+        steps.push(msg(R, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
+            "CloudAP first asks Entra ID for a nonce, a fresh value the signed request must carry, so that a recorded request cannot be replayed."));
+        steps.push(msg(R, CloudAp, AzureAd, Action::RequestPrt, "PRT request with the password, signed by the device",
+            "CloudAP puts the user name, the password and the nonce in a request that the TPM signs with the device key, with the device certificate attached: the password is checked once, here, and tied to this device."));
+        steps.push(internal(R, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and password",
+            "Entra ID checks the device certificate and signature against the device it has just registered, that the nonce is one it issued and still fresh, and the password against the hash it holds for the user (a managed domain: the password, or its hash synchronised from AD, is Entra ID's to check)."));
+        steps.push(msg(R, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
+            "Entra ID answers with a Primary Refresh Token for this user on this device and a session key encrypted to the device's transport key. The PRT records a password sign-in: no second factor yet."));
+    }
     steps.push(msg(R, CloudAp, Tpm, Action::DecryptSessionKey, "Decrypt the session key",
         "The TPM opens the session key with the transport key and keeps it. From now on CloudAP and the Web Account Manager ask for tokens with the PRT, signed with keys derived from the session key, instead of sending the password again."));
 }
@@ -996,7 +1018,12 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
         }));
     steps.push(msg(A, Cxh, Wam, Action::AskForToken, "Token for the registration service",
         "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service. The request is interactive and asks for the multi-factor method meant for provisioning a credential (amr_values=ngcmfa), so the user may be prompted."));
-    if with_prt {
+    if with_prt && topo.prt_issuer == AdFs {
+        steps.push(msg(A, Wam, AdFs, Action::RequestNonce, "Ask for a nonce",
+            "WAM will present the enterprise PRT, and the PRT's signed header must carry a nonce AD FS issued: it asks for a fresh one first."));
+        steps.push(msg(A, Wam, AdFs, Action::SignInRequest, "Authorization request with the PRT",
+            "WAM opens AD FS's authorization endpoint (/adfs/oauth2/authorize) for the Enterprise DRS with amr_values=ngcmfa and, instead of the password, the enterprise PRT in the x-ms-RefreshTokenCredential header, signed (HS256) with a key the TPM derives from the session key. AD FS finds the PRT it issued and checks the signature: that authenticates the user and the device. The PRT records only a password sign-in, so ngcmfa needs a second factor."));
+    } else if with_prt {
         steps.push(msg(A, Wam, AzureAd, Action::RequestNonce, "Ask for a nonce",
             "WAM will present the PRT, and the PRT's signed header must carry a nonce Entra ID issued: it asks for a fresh one first."));
         steps.push(msg(A, Wam, AzureAd, Action::SignInRequest, "Authorization request with the PRT",

@@ -92,23 +92,39 @@ impl Run {
         user.push(("WorkplaceJoined", yes(false)));
         out.push(section("User State", user));
 
-        // The SSO state only where the run shows the sign-in that gets a PRT.
-        if info.has_segment(crate::flows::Segment::SignIn) {
+        // The SSO state only where the run shows a sign-in that gets a PRT:
+        // Entra ID's (AzureAdPrt…), or on premises AD FS's enterprise PRT
+        // (EnterprisePrt…), the field names of Microsoft's dsregcmd page.
+        let shows_prt = info.has_segment(crate::flows::Segment::SignIn)
+            || info.has_segment(crate::flows::Segment::WindowsSignIn);
+        if shows_prt {
+            let issuer = self.topo.prt_issuer;
             let prt = world
-                .azure_ad
+                .sign_ins(issuer)
                 .prts
                 .last()
                 .filter(|_| self.state.prt.is_some());
-            let mut sso = vec![("AzureAdPrt", yes(prt.is_some()))];
-            if let Some(prt) = prt {
-                let at = |t: crate::clock::SimTime| t.to_string().replace(" UTC", ".000 UTC");
-                sso.push(("AzureAdPrtUpdateTime", at(prt.issued)));
-                sso.push((
-                    "AzureAdPrtExpiryTime",
-                    at(prt
-                        .issued
-                        .plus(crate::clock::SimDuration::seconds(14 * 24 * 3600))),
-                ));
+            let at = |t: crate::clock::SimTime| t.to_string().replace(" UTC", ".000 UTC");
+            let expiry = |t: crate::clock::SimTime| {
+                at(t.plus(crate::clock::SimDuration::seconds(14 * 24 * 3600)))
+            };
+            let mut sso = Vec::new();
+            if issuer == crate::catalog::Actor::AdFs {
+                sso.push(("EnterprisePrt", yes(prt.is_some())));
+                if let Some(prt) = prt {
+                    sso.push(("EnterprisePrtUpdateTime", at(prt.issued)));
+                    sso.push(("EnterprisePrtExpiryTime", expiry(prt.issued)));
+                    sso.push((
+                        "EnterprisePrtAuthority",
+                        format!("https://{}:443/adfs", crate::world::ADFS_HOST),
+                    ));
+                }
+            } else {
+                sso.push(("AzureAdPrt", yes(prt.is_some())));
+                if let Some(prt) = prt {
+                    sso.push(("AzureAdPrtUpdateTime", at(prt.issued)));
+                    sso.push(("AzureAdPrtExpiryTime", expiry(prt.issued)));
+                }
             }
             // Cloud Kerberos trust: whether the PRT came with a partial TGT
             // for the domain (the field Microsoft's troubleshooting names).

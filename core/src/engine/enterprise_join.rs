@@ -18,14 +18,12 @@ use super::wire::json_artifact;
 use super::{Run, StepOutput};
 use crate::catalog::Actor;
 use crate::error::{Error, Result};
-use crate::world::{EDRS_AUDIENCE, EDRS_HOST};
+use crate::world::{ADFS_HOST, EDRS_AUDIENCE, EDRS_HOST};
 use serde_json::json;
 
 /// The claim that lets an account register a device (MS-DVRJ §2.2.1).
 pub(crate) const PERMIT_DEVICE_REGISTRATION: &str =
     "http://schemas.microsoft.com/authorization/claims/PermitDeviceRegistrationClaim";
-/// Where AD FS publishes the Enterprise DRS (MS-DVRD §4's example form).
-const ADFS_HOST: &str = "adfs.contoso.com";
 
 impl Run {
     /// Whether the device registers with the Enterprise DRS on premises.

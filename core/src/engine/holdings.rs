@@ -279,19 +279,7 @@ impl Run {
             if let Some(t) = world.azure_ad.last_mfa {
                 hold(Actor::AzureAd, Record, "Last MFA", t.to_string());
             }
-            if let Some(prt) = world.azure_ad.prts.last() {
-                hold(
-                    Actor::AzureAd,
-                    Record,
-                    "Issued PRTs",
-                    format!(
-                        "{} in this run; the last for {} on device {}, with its session key",
-                        world.azure_ad.prts.len(),
-                        prt.upn,
-                        prt.device_id
-                    ),
-                );
-            }
+            issued_prts(&mut hold, Actor::AzureAd, &world.azure_ad.sign_ins.prts);
             for c in &world.azure_ad.synced_computers {
                 hold(
                     Actor::AzureAd,
@@ -347,6 +335,7 @@ impl Run {
                         .join("; ")
                 },
             );
+            issued_prts(&mut hold, Actor::AdFs, &world.adfs.sign_ins.prts);
         }
         if info.actors.contains(&Actor::Mfa) {
             hold(
@@ -572,5 +561,26 @@ impl Run {
             hold(Actor::Ca, Record, "Certificate template", format!("{}: Smart Card Logon and Client Authentication, one enrollment-agent signature, Enroll for {} (AD FS's account is a member), the subject and SID from Active Directory", crate::enterprise_pki::TEMPLATE_NAME, crate::pki::HELLO_USERS_GROUP));
         }
         out
+    }
+}
+
+/// A PRT issuer's record of the PRTs it issued, when it issued any.
+fn issued_prts(
+    hold: &mut impl FnMut(Actor, HoldingKind, &str, String),
+    issuer: Actor,
+    prts: &[crate::world::IssuedPrt],
+) {
+    if let Some(prt) = prts.last() {
+        hold(
+            issuer,
+            HoldingKind::Record,
+            "Issued PRTs",
+            format!(
+                "{} in this run; the last for {} on device {}, with its session key",
+                prts.len(),
+                prt.upn,
+                prt.device_id
+            ),
+        );
     }
 }

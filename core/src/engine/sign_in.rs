@@ -24,7 +24,7 @@ use crate::formats::jwe::Jwe;
 use crate::formats::jws::{self, Jws};
 use crate::formats::key_credential_link::KeyCredentialLink;
 use crate::options::SignInKey;
-use crate::world::IssuedPrt;
+use crate::world::{IssuedPrt, ADFS_HOST};
 use base64ct::{Base64, Encoding};
 use rand_core::SeedableRng;
 use serde_json::{json, Value};
@@ -57,7 +57,51 @@ fn x5c(token: &Jws) -> Option<Vec<u8>> {
         .and_then(|b| Base64::decode_vec(b).ok())
 }
 
+/// The party that issues Primary Refresh Tokens in a flow: Entra ID, or
+/// on premises AD FS (MS-OAPXBC's server role; §4's example is a PRT
+/// request to AD FS), with what differs between them.
+#[derive(Clone, Copy)]
+pub(crate) struct PrtIssuer {
+    pub actor: Actor,
+    /// How the run names it.
+    pub name: &'static str,
+    /// Where its token endpoint answers.
+    pub token_endpoint: &'static str,
+    /// The prefix of the seed labels it draws from.
+    label: &'static str,
+}
+
+const ENTRA_ID: PrtIssuer = PrtIssuer {
+    actor: Actor::AzureAd,
+    name: "Entra ID",
+    token_endpoint: "https://login.microsoftonline.com/<tenant>/oauth2/token",
+    label: "azure-ad",
+};
+
+const AD_FS: PrtIssuer = PrtIssuer {
+    actor: Actor::AdFs,
+    name: "AD FS",
+    token_endpoint: "https://adfs.contoso.com/adfs/oauth2/token",
+    label: "adfs",
+};
+
+impl PrtIssuer {
+    /// The seed label of its `n`th value of a kind.
+    fn label(&self, kind: &str, n: usize) -> String {
+        nth(&format!("{}/{kind}", self.label), n)
+    }
+}
+
 impl Run {
+    /// Who issues this flow's PRTs.
+    pub(crate) fn prt_issuer(&self) -> PrtIssuer {
+        if self.topo.prt_issuer == Actor::AdFs {
+            AD_FS
+        } else {
+            ENTRA_ID
+        }
+    }
+
     pub(crate) fn unlock_with_pin(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let wrong = self.world.config.options.sign_in_wrong_pins;
@@ -121,22 +165,45 @@ impl Run {
 
     pub(crate) fn request_nonce(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
+        let issuer = self.prt_issuer();
+        if issuer.actor == Actor::AdFs && !self.world.config.options.federation_available {
+            let client = if self.current_segment() == Some(Segment::WindowsSignIn) {
+                Actor::CloudAp
+            } else {
+                Actor::Wam
+            };
+            out.check(
+                client,
+                "Federation server reachable",
+                format!("an answer from {}", issuer.token_endpoint),
+                "modelled",
+                Err("AD FS did not answer (HTTP 503 Service Unavailable): no enterprise PRT can be issued".into()),
+            );
+            return Ok(out);
+        }
         let request = json!({ "grant_type": "srv_challenge" });
         out.artifact(json_artifact(
             "nonce-request",
             "Nonce request",
             &request,
-            Some("POST https://login.microsoftonline.com/<tenant>/oauth2/token (MS-OAPXBC 3.1.5.1.1); shown as JSON, it travels form-encoded"),
+            Some(&format!(
+                "POST {} (MS-OAPXBC 3.1.5.1.1); shown as JSON, it travels form-encoded",
+                issuer.token_endpoint
+            )),
         ));
-        // Entra ID's side: a nonce it will remember.
-        let issued = self.world.azure_ad.nonces.len();
+        // The issuer's side: a nonce it will remember.
+        let n = self.world.sign_ins(issuer.actor).nonces.len();
         let nonce = b64url(
             &self
                 .world
                 .seed
-                .bytes::<32>(&nth("azure-ad/sign-in-nonce", issued)),
+                .bytes::<32>(&issuer.label("sign-in-nonce", n)),
         );
-        self.world.azure_ad.nonces.push((nonce.clone(), self.now));
+        let now = self.now;
+        self.world
+            .sign_ins_mut(issuer.actor)
+            .nonces
+            .push((nonce.clone(), now));
         let response = json!({ "Nonce": nonce });
         self.put(
             wire::NONCE_RESPONSE,
@@ -236,7 +303,9 @@ impl Run {
         let with_password = self.current_segment() == Some(Segment::WindowsSignIn);
         // A device that joined before the run holds the certificate it was
         // given then.
-        let cert = self.world.earlier_device_certificate()?;
+        let cert = self
+            .world
+            .earlier_device_certificate(self.prt_issuer().actor == Actor::AdFs)?;
         let nonce = self.state.nonce.clone().unwrap_or_default();
         let header = claims(json!({ "alg": "RS256", "typ": "JWT", "x5c": [base64(&cert)] }));
         let body = if with_password {
@@ -278,17 +347,19 @@ impl Run {
             &token,
             None,
         ));
-        out.note("POST https://login.microsoftonline.com/<tenant>/oauth2/token with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request` (MS-OAPXBC 3.2.5.1.2.1).");
+        out.note(format!("POST {} with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and this JWT as `request` (MS-OAPXBC 3.2.5.1.2.1).", self.prt_issuer().token_endpoint));
         if !with_password {
             self.prt_request_params(&mut out);
         }
         Ok(out)
     }
 
-    /// Entra ID checks the device, the nonce and the user key.
+    /// The PRT issuer checks the device, the nonce, and the password or the
+    /// user key.
     pub(crate) fn validate_prt_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
-        let aad = Actor::AzureAd;
+        let issuer = self.prt_issuer();
+        let aad = issuer.actor;
         let request = match Jws::parse(&self.take_text(wire::PRT_REQUEST)?) {
             Ok(r) => r,
             Err(e) => {
@@ -303,9 +374,15 @@ impl Run {
             }
         };
         // The device: its certificate, from the device CA, for a device
-        // Entra ID registered and has not disabled, signed the request.
+        // the issuer knows and that is not disabled, signed the request.
+        // AD FS knows the devices the Enterprise DRS wrote into AD, and
+        // their certificates come from that service's own device CA.
         let cert = x5c(&request);
-        let ca = self.world.adrs.device_ca_certificate.clone();
+        let ca = if aad == Actor::AdFs {
+            Some(self.world.enterprise_device_ca_certificate()?)
+        } else {
+            self.world.adrs.device_ca_certificate.clone()
+        };
         let chain = match (&cert, &ca) {
             (Some(cert), Some(ca)) => crate::pki::verify_issued_by(cert, ca)
                 .and_then(|_| crate::pki::read_device_certificate(cert))
@@ -332,56 +409,48 @@ impl Run {
                 .verify(&device_cert.public_key)
                 .map_err(|e| e.to_string()),
         );
-        let registered = self
-            .world
-            .azure_ad
-            .devices
-            .iter()
-            .find(|d| d.id == device_cert.device_id)
-            .cloned();
-        out.check(
+        self.check_device_enabled(
+            &mut out,
             aad,
-            "Device is registered and enabled",
-            format!(
-                "device {} against Entra ID's {} device object(s)",
-                device_cert.device_id,
-                self.world.azure_ad.devices.len()
-            ),
-            "Entra ID device objects (AADSTS135011 for a disabled device)",
-            match &registered {
-                None => Err(format!("no device {} is registered", device_cert.device_id)),
-                Some(d) if d.public_key != device_cert.public_key => {
-                    Err("the certificate's key is not the key the device registered".into())
-                }
-                Some(d) if !d.enabled => Err(
-                    "AADSTS135011: the device used during the authentication is disabled".into(),
-                ),
-                Some(_) => Ok(()),
-            },
+            device_cert.device_id,
+            "device",
+            Some(&device_cert.public_key),
         );
         if !out.ok() {
             return Ok(out);
         }
-        // The nonce: one Entra ID issued, still fresh.
+        // The nonce: one the issuer issued, still fresh.
         let nonce = request
             .string_claim("request_nonce")
             .unwrap_or_default()
             .to_string();
         self.check_nonce(&mut out, &nonce);
         // The first sign-in to Windows: the password, against the hash
-        // Entra ID holds (a managed domain).
+        // Entra ID holds (a managed domain) or against Active Directory.
         if request.string_claim("grant_type").ok() == Some("password") {
             let user = &self.world.user;
             let upn = request.string_claim("username").unwrap_or_default();
             out.check_eq(
                 aad,
                 "User is known",
-                format!("username \"{upn}\" against the tenant's users"),
+                format!(
+                    "username \"{upn}\" against the {}'s users",
+                    if aad == Actor::AdFs {
+                        "domain"
+                    } else {
+                        "tenant"
+                    }
+                ),
                 "MS-OAPXBC 3.2.5.1.2.1 (username)",
                 ("the user", user.upn.as_str(), upn),
             );
             let password = request.string_claim("password").unwrap_or_default();
-            super::tokens::check_password(&mut out, aad, "Entra ID", "sent", user, password);
+            let holder = if aad == Actor::AdFs {
+                "Active Directory"
+            } else {
+                "Entra ID"
+            };
+            super::tokens::check_password(&mut out, aad, holder, "sent", user, password);
             return Ok(out);
         }
         // The assertion: the user's key, registered from this device.
@@ -463,26 +532,69 @@ impl Run {
         Ok(out)
     }
 
-    /// Entra ID's check of a request's `request_nonce`: one it issued, still
-    /// fresh.
+    /// The issuer's check that a device is one it knows and not disabled
+    /// (and, for a device certificate, that its key is the registered one).
+    pub(crate) fn check_device_enabled(
+        &self,
+        out: &mut StepOutput,
+        issuer: Actor,
+        device_id: crate::formats::guid::Guid,
+        what: &str,
+        key: Option<&rsa::RsaPublicKey>,
+    ) {
+        let devices = self.world.devices_known_to(issuer);
+        let on_prem = issuer == Actor::AdFs;
+        out.check(
+            issuer,
+            "Device is registered and enabled",
+            format!(
+                "{what} {device_id} against {}'s {} device object(s)",
+                if on_prem { "Active Directory" } else { "Entra ID" },
+                devices.len()
+            ),
+            if on_prem {
+                "the msDS-Device objects under CN=RegisteredDevices (MS-DVRJ 3.1.5.1.1.3; msDS-IsEnabled)"
+            } else {
+                "Entra ID device objects (AADSTS135011 for a disabled device)"
+            },
+            match devices.iter().find(|d| d.id == device_id) {
+                None => Err(format!("no device {device_id} is registered")),
+                Some(d) if key.is_some_and(|k| *k != d.public_key) => {
+                    Err("the certificate's key is not the key the device registered".into())
+                }
+                Some(d) if !d.enabled => Err(if on_prem {
+                    "the device object in Active Directory is disabled (msDS-IsEnabled FALSE)"
+                        .into()
+                } else {
+                    "AADSTS135011: the device used during the authentication is disabled".into()
+                }),
+                Some(_) => Ok(()),
+            },
+        );
+    }
+
+    /// The PRT issuer's check of a request's `request_nonce`: one it
+    /// issued, still fresh.
     pub(crate) fn check_nonce(&self, out: &mut StepOutput, nonce: &str) {
+        let issuer = self.prt_issuer();
         let issued = self
             .world
-            .azure_ad
+            .sign_ins(issuer.actor)
             .nonces
             .iter()
             .find(|(n, _)| *n == nonce)
             .map(|(_, t)| *t);
         out.check(
-            Actor::AzureAd,
+            issuer.actor,
             "Nonce is fresh",
             format!(
-                "request_nonce {}… against the nonces Entra ID issued, less than {NONCE_LIFETIME} old",
-                nonce.chars().take(12).collect::<String>()
+                "request_nonce {}… against the nonces {} issued, less than {NONCE_LIFETIME} old",
+                nonce.chars().take(12).collect::<String>(),
+                issuer.name
             ),
             "MS-OAPXBC 3.1.5.1.1; lifetime modelled",
             match issued {
-                None => Err("Entra ID never issued this nonce".into()),
+                None => Err(format!("{} never issued this nonce", issuer.name)),
                 Some(t) if self.now.since(t) >= NONCE_LIFETIME => Err(format!(
                     "the nonce was issued {} ago; it is good for {NONCE_LIFETIME}",
                     self.now.since(t)
@@ -499,20 +611,25 @@ impl Run {
         let cert = x5c(&request)
             .ok_or_else(|| Error::Usage("the request has no device certificate".into()))?;
         let device_id = crate::pki::read_device_certificate(&cert)?.device_id;
+        let issuer = self.prt_issuer();
         let transport = self
             .world
-            .azure_ad
-            .devices
+            .devices_known_to(issuer.actor)
             .iter()
             .find(|d| d.id == device_id)
             .and_then(|d| d.transport_key.clone())
-            .ok_or_else(|| Error::Usage("Entra ID holds no transport key for the device".into()))?;
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{} holds no transport key for the device",
+                    issuer.name
+                ))
+            })?;
         let seed = self.world.seed;
         // A second PRT (the PIN's, after the password's) draws its own values.
-        let n = self.world.azure_ad.prts.len();
-        let session_key: [u8; 32] = seed.bytes(&nth("azure-ad/prt-session-key", n));
-        let token = b64url(&seed.bytes::<64>(&nth("azure-ad/prt", n)));
-        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed.bytes(&nth("azure-ad/prt-oaep", n)));
+        let n = self.world.sign_ins(issuer.actor).prts.len();
+        let session_key: [u8; 32] = seed.bytes(&issuer.label("prt-session-key", n));
+        let token = b64url(&seed.bytes::<64>(&issuer.label("prt", n)));
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed.bytes(&issuer.label("prt-oaep", n)));
         let encrypted_key = transport
             .encrypt(&mut rng, rsa::Oaep::new::<sha1::Sha1>(), &session_key)
             .map_err(|e| Error::Crypto(format!("RSA-OAEP to the transport key: {e}")))?;
@@ -520,27 +637,29 @@ impl Run {
             &json!({ "enc": "A256GCM", "alg": "RSA-OAEP" }),
             &session_key,
             encrypted_key,
-            seed.bytes(&nth("azure-ad/prt-iv", n)),
+            seed.bytes(&issuer.label("prt-iv", n)),
             b"",
         );
         let upn = self.world.user.upn.clone();
         let now = self.now;
+        let mut identity = json!({
+            "aud": BROKER_CLIENT_ID,
+            "iat": now.unix_seconds(),
+            "exp": now.plus(SimDuration::minutes(60)).unix_seconds(),
+            "upn": upn,
+        });
+        if issuer.actor == Actor::AdFs {
+            identity["iss"] = json!(format!("https://{ADFS_HOST}/adfs"));
+            identity["sid"] = json!(self.world.user.sid);
+        } else {
+            identity["iss"] = json!(self.world.tenant.azure_issuer());
+            identity["oid"] = json!(self.world.user.object_id.to_string());
+            identity["tid"] = json!(self.world.tenant.id.to_string());
+        }
         let id_token = format!(
             "{}.{}.",
             b64url(br#"{"typ":"JWT","alg":"none"}"#),
-            b64url(
-                json!({
-                    "aud": BROKER_CLIENT_ID,
-                    "iss": self.world.tenant.azure_issuer(),
-                    "iat": now.unix_seconds(),
-                    "exp": now.plus(SimDuration::minutes(60)).unix_seconds(),
-                    "oid": self.world.user.object_id.to_string(),
-                    "tid": self.world.tenant.id.to_string(),
-                    "upn": upn,
-                })
-                .to_string()
-                .as_bytes()
-            )
+            b64url(identity.to_string().as_bytes())
         );
         let mut response = json!({
             "token_type": "pop",
@@ -554,7 +673,7 @@ impl Run {
         if let Some(tgt_ad) = self.partial_tgt_for(&mut out, &session_key, n)? {
             response["tgt_ad"] = Value::String(tgt_ad);
         }
-        self.world.azure_ad.prts.push(IssuedPrt {
+        self.world.sign_ins_mut(issuer.actor).prts.push(IssuedPrt {
             token,
             session_key,
             upn,
@@ -791,7 +910,8 @@ impl Run {
         out: &mut StepOutput,
         text: &str,
     ) -> Option<(IssuedPrt, Value)> {
-        let aad = Actor::AzureAd;
+        let issuer = self.prt_issuer();
+        let aad = issuer.actor;
         let parts: Vec<&str> = text.split('.').collect();
         let parsed = (parts.len() == 3)
             .then(|| {
@@ -811,25 +931,21 @@ impl Run {
             );
             return None;
         };
-        // The PRT: one Entra ID issued and still valid.
+        // The PRT: one the issuer issued and still valid.
         let presented = body["refresh_token"].as_str().unwrap_or_default();
-        let prt = self
-            .world
-            .azure_ad
-            .prts
-            .iter()
-            .find(|p| p.token == presented)
-            .cloned();
+        let issued = &self.world.sign_ins(aad).prts;
+        let prt = issued.iter().find(|p| p.token == presented).cloned();
         out.check(
             aad,
-            "PRT is one Entra ID issued",
+            &format!("PRT is one {} issued", issuer.name),
             format!(
-                "refresh_token against the {} PRT(s) Entra ID issued, less than 14 days old",
-                self.world.azure_ad.prts.len()
+                "refresh_token against the {} PRT(s) {} issued, less than 14 days old",
+                issued.len(),
+                issuer.name
             ),
             "MS-OAPXBC 3.2.5.1.3",
             match &prt {
-                None => Err("Entra ID never issued this PRT".into()),
+                None => Err(format!("{} never issued this PRT", issuer.name)),
                 Some(p) if self.now.since(p.issued).as_secs() >= PRT_LIFETIME_SECONDS => {
                     Err(format!(
                         "the PRT was issued {} ago; it is good for 14 days",

@@ -12,8 +12,8 @@ use crate::formats::encoding::{base64, hex};
 use crate::formats::jws::{self, Jwk, JwkSet, Jws};
 use crate::seed::KeyPurpose;
 use crate::world::{
-    find_device, UserAccount, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE, DRS_CLIENT_ID,
-    EDRS_AUDIENCE,
+    find_device, UserAccount, ADFS_HOST, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE,
+    DRS_CLIENT_ID, EDRS_AUDIENCE,
 };
 use serde_json::{json, Map, Value};
 
@@ -456,32 +456,19 @@ impl Run {
             } else {
                 AZURE_FEDERATION_AUDIENCE.to_string()
             };
-            let trusts = &self.world.adfs.relying_parties;
-            out.check(
-                idp,
-                "Relying party is trusted",
-                format!(
-                    "the token's relying party \"{relying_party}\" against AD FS's {} relying party trust(s)",
-                    trusts.len()
-                ),
-                "MS-OAPX resource parameter; AD FS relying party trusts",
-                match self.world.adfs.relying_party(&relying_party) {
-                    Some(_) => Ok(()),
-                    None => Err(format!(
-                        "AD FS has no relying party trust for \"{relying_party}\" (MSIS7007)"
-                    )),
-                },
-            );
+            self.check_relying_party(&mut out, &relying_party);
         }
         out.took = SimDuration::seconds(1);
         Ok(out)
     }
 
-    /// WAM opens Entra ID's authorization endpoint with the PRT in the
-    /// x-ms-RefreshTokenCredential header (MS-OAPXBC 2.2.1.1, 3.1.5.2.1.3)
-    /// instead of a password; Entra ID authenticates the user and the
-    /// device from the PRT it issued at Windows sign-in.
+    /// WAM opens the PRT issuer's authorization endpoint with the PRT in
+    /// the x-ms-RefreshTokenCredential header (MS-OAPXBC 2.2.1.1,
+    /// 3.1.5.2.1.3) instead of a password; the issuer (Entra ID, or on
+    /// premises AD FS: MS-OAPXBC 3.2.5.1.1.3) authenticates the user and
+    /// the device from the PRT it issued at Windows sign-in.
     fn authorize_with_prt(&mut self, mut out: StepOutput) -> Result<StepOutput> {
+        let issuer = self.prt_issuer();
         let prt = self.held_prt(
             "WAM holds no PRT with its session key: the user has not signed in to Windows on this device",
         )?;
@@ -501,9 +488,17 @@ impl Run {
             return Ok(out);
         };
         let client_id = asked.get("client_id").cloned().unwrap_or(Value::Null);
+        let url = if issuer.actor == Actor::AdFs {
+            format!("https://{ADFS_HOST}/adfs/oauth2/authorize")
+        } else {
+            format!(
+                "https://login.microsoftonline.com/{}/oauth2/authorize",
+                self.world.tenant.id
+            )
+        };
         let request = json!({
             "method": "GET",
-            "url": format!("https://login.microsoftonline.com/{}/oauth2/authorize", self.world.tenant.id),
+            "url": url,
             "query": {
                 "response_type": "code",
                 "client_id": client_id,
@@ -530,8 +525,9 @@ impl Run {
         ));
         out.note("The TPM derived the signing key (TPM2_HMAC over the KDF's input): the PRT alone, copied off the device, could not sign this header.");
 
-        // Entra ID's side: only what arrived, and the PRTs and nonces it issued.
-        let aad = Actor::AzureAd;
+        // The issuer's side: only what arrived, and the PRTs and nonces it
+        // issued.
+        let aad = issuer.actor;
         let Some(arrived) = self.take_json(
             wire::SIGN_IN_REQUEST,
             &mut out,
@@ -548,7 +544,7 @@ impl Run {
                 "Request carries a PRT",
                 "the x-ms-RefreshTokenCredential header",
                 "MS-OAPXBC 2.2.1.1",
-                Err("the request has no x-ms-RefreshTokenCredential header: Entra ID would ask for a password".into()),
+                Err(format!("the request has no x-ms-RefreshTokenCredential header: {} would ask for a password", issuer.name)),
             );
             return Ok(out);
         };
@@ -562,29 +558,7 @@ impl Run {
             &mut out,
             claims["request_nonce"].as_str().unwrap_or_default(),
         );
-        let device = self
-            .world
-            .azure_ad
-            .devices
-            .iter()
-            .find(|d| d.id == issued.device_id);
-        out.check(
-            aad,
-            "Device is registered and enabled",
-            format!(
-                "the PRT's device {} against Entra ID's {} device object(s)",
-                issued.device_id,
-                self.world.azure_ad.devices.len()
-            ),
-            "Entra ID device objects (AADSTS135011 for a disabled device)",
-            match device {
-                None => Err(format!("no device {} is registered", issued.device_id)),
-                Some(d) if !d.enabled => Err(
-                    "AADSTS135011: the device used during the authentication is disabled".into(),
-                ),
-                Some(_) => Ok(()),
-            },
-        );
+        self.check_device_enabled(&mut out, aad, issued.device_id, "the PRT's device", None);
         out.check_eq(
             aad,
             "PRT is the user's",
@@ -596,6 +570,10 @@ impl Run {
                 issued.upn.as_str(),
             ),
         );
+        if aad == Actor::AdFs {
+            let resource = arrived["query"]["resource"].as_str().unwrap_or_default();
+            self.check_relying_party(&mut out, resource);
+        }
         let amr = arrived["query"]["amr_values"].as_str().unwrap_or_default();
         out.note(format!(
             "The PRT was issued at a password sign-in at {}; the request asks for amr_values={amr}, which the password alone does not satisfy.",
@@ -603,6 +581,26 @@ impl Run {
         ));
         out.took = SimDuration::seconds(1);
         Ok(out)
+    }
+
+    /// AD FS issues a token only to a relying party it has a trust for.
+    fn check_relying_party(&self, out: &mut StepOutput, relying_party: &str) {
+        let trusts = &self.world.adfs.relying_parties;
+        out.check(
+            Actor::AdFs,
+            "Relying party is trusted",
+            format!(
+                "the token's relying party \"{relying_party}\" against AD FS's {} relying party trust(s)",
+                trusts.len()
+            ),
+            "MS-OAPX resource parameter; AD FS relying party trusts",
+            match self.world.adfs.relying_party(relying_party) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "AD FS has no relying party trust for \"{relying_party}\" (MSIS7007)"
+                )),
+            },
+        );
     }
 
     pub(crate) fn mfa_decision(&mut self) -> Result<StepOutput> {

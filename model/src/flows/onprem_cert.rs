@@ -12,10 +12,11 @@ pub(super) const FLOW: Flow = Flow {
     sign_in: SignIn::Federated,
     features: &[],
     actors: &[
-        User, Sensor, Tpm, Dsreg, Cxh, Wam, Kerberos, AdFs, Mfa, Edrs, Ad, Ra, Ca,
+        User, Sensor, Tpm, Dsreg, Cxh, Wam, CloudAp, Kerberos, AdFs, Mfa, Edrs, Ad, Ra, Ca,
     ],
     segments: &[
         Segment::DeviceRegistration,
+        Segment::WindowsSignIn,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
