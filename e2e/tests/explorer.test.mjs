@@ -15,8 +15,8 @@ const FLOWS = {
   'hybrid-cloud-kerberos': { R: 13, A: 10, B: 5, C: 3, S: 11 },
   'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 11 },
   'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 11 },
-  'onprem-key': { R: 8, A: 9, B: 5, C: 3, S: 4 },
-  'onprem-cert': { R: 8, A: 9, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 4 },
+  'onprem-key': { R: 13, A: 10, B: 5, C: 3, S: 4 },
+  'onprem-cert': { R: 13, A: 10, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 4 },
 };
 
 let browser;
@@ -264,7 +264,7 @@ test('on premises, the registration response names the domain controller that wr
   const { page, problems, context } = await openPage(browser);
   const explorer = new ExplorerPage(page);
   await explorer.goto(`${BASE_URL}?flow=onprem-key&step=registration.return-key-id`);
-  assert.equal(await explorer.waitForStep(28), 'done');
+  assert.equal(await explorer.waitForStep(35), 'done');
   const check = await explorer.check('pctx names the domain controller that wrote the key');
   assert.ok(check, 'the app reads pctx');
   assert.equal(check.outcome, 'pass', check.reason);

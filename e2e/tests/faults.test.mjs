@@ -187,6 +187,31 @@ test('managed: the password goes into a PRT at Windows sign-in, and provisioning
   assertNoProblems(problems);
 });
 
+test('on premises: the password brings an enterprise PRT from AD FS, which provisioning presents to AD FS', { timeout: 120_000 }, async (t) => {
+  const ISSUE_PRT = 14; // AD FS → CloudAP: enterprise PRT and session key
+  const SIGN_IN_REQUEST = 19; // WAM → AD FS: authorization request with the PRT
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=tokens.sign-in-request', SIGN_IN_REQUEST);
+  assert.equal(await explorer.waitForStep(SIGN_IN_REQUEST), 'done');
+  for (const title of ['PRT is one AD FS issued', 'Signed with the session key', 'Nonce is fresh', 'Device is registered and enabled', 'Relying party is trusted']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  assert.equal(await explorer.check('Password (first factor)'), undefined, 'no password at provisioning');
+  const holdings = new HoldingsPanel(page);
+  assert.ok((await holdings.of('adfs')).some((h) => h.item === 'Issued PRTs'));
+  // The device reports the enterprise PRT as dsregcmd does.
+  await explorer.jump(ISSUE_PRT + 1);
+  const panel = page.getByTestId('device-state');
+  if ((await panel.getAttribute('open')) === null) await page.getByTestId('device-state-summary').click();
+  const value = async (name) => (await panel.locator(`[data-testid="report-entry"][data-name="${name}"]`).getByTestId('report-value').textContent()).trim();
+  assert.equal(await value('EnterprisePrt'), 'YES');
+  assert.equal(await value('EnterprisePrtAuthority'), 'https://adfs.contoso.com:443/adfs');
+
+  // Another password: AD FS refuses it against Active Directory, in phase R.
+  await explorer.goto(`${BASE_URL}?flow=onprem-key&step=windows-sign-in.validate-prt-request&password=guess`);
+  assert.match(await explorer.haltText(), /Password \(first factor\)/);
+  assertNoProblems(problems);
+});
+
 test('hybrid key trust: sign-in is refused before the sync and works after it', { timeout: 150_000 }, async (t) => {
   // An old numeric link counts from provisioning's first step: after the
   // computer's hybrid join (11 steps) and the Windows sign-in (6), step 26
@@ -569,7 +594,7 @@ test('AD FS cannot reach the cloud registration service: no receipt signers, so 
 });
 
 test('AD FS\'s account outside the template\'s enrollment group: the CA refuses the certificate with CERTSRV_E_TEMPLATE_DENIED', { timeout: 150_000 }, async (t) => {
-  const ISSUE = 36;
+  const ISSUE = 43;
   const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=enrollment.issue-certificate', ISSUE);
   assert.equal(await explorer.summaryStatus(), 'done');
   await new ConditionsPanel(page).helloGroupNotMember(true);
@@ -582,15 +607,15 @@ test('AD FS\'s account outside the template\'s enrollment group: the CA refuses 
 
 test('the PIN signs in to the domain with PKINIT: a TGT, and a KDC that refuses a skewed clock', { timeout: 150_000 }, async (t) => {
   // On-premises key trust: phase S ends with the client opening the AS-REP.
-  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.open-as-rep', 34);
-  assert.equal(await explorer.waitForStep(34), 'done');
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.open-as-rep', 41);
+  assert.equal(await explorer.waitForStep(41), 'done');
   for (const title of ['KDC certificate', 'Reply opens with the Diffie-Hellman key', 'Reply nonce']) {
     assert.equal((await explorer.check(title))?.outcome, 'pass', title);
   }
   const holdings = new HoldingsPanel(page);
   assert.ok((await holdings.of('kerberos')).some((h) => h.item === 'Kerberos TGT'));
   // The KDC's own checks, one step before: the key found in AD.
-  await explorer.jump(32);
+  await explorer.jump(39);
   assert.equal((await explorer.check('Key found in msDS-KeyCredentialLink'))?.outcome, 'pass');
   const tabs = (await explorer.artifactTabs().allInnerTexts()).join(' | ');
   assert.doesNotMatch(tabs, /AS-REP/);
@@ -604,8 +629,8 @@ test('the PIN signs in to the domain with PKINIT: a TGT, and a KDC that refuses 
 });
 
 test('certificate trust: the KDC maps the certificate by its SID extension and checks the CRL', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 43);
-  assert.equal(await explorer.waitForStep(43), 'done');
+  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 50);
+  assert.equal(await explorer.waitForStep(50), 'done');
   for (const title of ['Certificate chains to an NTAuth CA', 'Smart Card Logon EKU', 'Certificate not revoked', 'Strong mapping: the SID extension']) {
     assert.equal((await explorer.check(title))?.outcome, 'pass', title);
   }
@@ -613,7 +638,7 @@ test('certificate trust: the KDC maps the certificate by its SID extension and c
 });
 
 test('a domain controller without a KDC certificate, and a revoked logon certificate, are refused by the KDC', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.check-as-req', 32);
+  const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.check-as-req', 39);
   await new ConditionsPanel(page).dcCertificateMissing(true);
   assert.match(await explorer.haltText(), /The KDC can do PKINIT/);
   assert.match((await explorer.check('The KDC can do PKINIT')).reason, /no KDC certificate/);
@@ -673,7 +698,7 @@ test('cloud Kerberos trust faults: no server object, its key reset in AD, a priv
 });
 
 test('an expired logon certificate, and one without the SID extension, are refused by the KDC', { timeout: 150_000 }, async (t) => {
-  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 43);
+  const { page, problems, explorer } = await start(t, 'flow=onprem-cert&step=kerberos.check-as-req', 50);
   const conditions = new ConditionsPanel(page);
   await conditions.userCertificate('expired');
   assert.match(await explorer.haltText(), /Certificate is valid now/);
@@ -686,8 +711,8 @@ test('an expired logon certificate, and one without the SID extension, are refus
 });
 
 test('the AS-REQ edited on its way is caught by its checksum; signed again by the user key in the TPM, the KDC accepts it', { timeout: 150_000 }, async (t) => {
-  const SEND = 31; // Kerberos → Active Directory: AS-REQ with PKINIT
-  const CHECK = 32; // the KDC checks the request
+  const SEND = 38; // Kerberos → Active Directory: AS-REQ with PKINIT
+  const CHECK = 39; // the KDC checks the request
   const { page, problems, explorer } = await start(t, 'flow=onprem-key&step=kerberos.send-as-req', SEND);
   const tamper = new TamperPanel(page);
   const banner = new EditsBanner(page);
