@@ -112,11 +112,20 @@ impl Route {
         }
         if let (Some(text), Some(flow)) = (&step_asked, route.flow) {
             match text.parse::<usize>() {
-                // An old numeric link: the page clamps it to the flow's end.
+                // An old numeric link, counted from provisioning's first
+                // step; past the flow's end it opens the last step, and
+                // the link is written back with that step's id.
                 Ok(n) if n >= 1 => {
                     let script = script(flow);
                     let first = script.resolve("1").unwrap_or(0);
-                    route.step = Some(n + first);
+                    let last = script.steps.len();
+                    let asked = n.saturating_add(first);
+                    if asked > last {
+                        route.notices.push(format!(
+                            "The link asks for step {n}, past the end of this flow: its last step is shown."
+                        ));
+                    }
+                    route.step = Some(asked.min(last));
                 }
                 _ => match script(flow).resolve(text) {
                     Ok(index) => route.step = Some(index + 1),
@@ -251,6 +260,56 @@ mod tests {
         let again = Route::parse(&route.to_query());
         route.notices.clear();
         assert_eq!(again, route);
+    }
+
+    /// Hostile links: mutants of real ones never panic, and what a link
+    /// opens, written back as a link, opens the same without a notice
+    /// (parse ∘ write = id). `WHFB_FUZZ_INPUTS` inputs (10⁴ by default;
+    /// `cargo xtask fuzz` runs 10⁶).
+    #[test]
+    fn fuzz_links_never_break_the_page() {
+        use whfb_model::fuzz::{mutate, Rng};
+        let inputs: usize = std::env::var("WHFB_FUZZ_INPUTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000);
+        let seeds: Vec<Vec<u8>> = [
+            "?flow=hybrid-cert-sync&step=12&seed=my%20seed&mfa=2&sensor=0&pin=13579%2B&pin2=97531&wrongpin=3&adfs=down&sync=15&embed",
+            "?flow=onprem-key&step=kerberos.check-as-req&edits=v1%3Akerberos.send-as-req%2Fadvance%2F6",
+            "?flow=hybrid-cloud-kerberos&step=cloud-kerberos.check-tgs-req&kerberosserver=rotated&skew=30&privileged=1",
+            "?flow=onprem-cert&step=40&usercert=revoked&dccert=missing&password=guess",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let mut rng = Rng::for_name("link");
+        let started = std::time::Instant::now();
+        let mut clean = 0;
+        for i in 0..inputs {
+            let input = match seeds.get(i) {
+                Some(seed) => seed.clone(),
+                None => {
+                    let seed = &seeds[rng.below(seeds.len())];
+                    mutate(&mut rng, seed, &seeds, true)
+                }
+            };
+            let text = String::from_utf8_lossy(&input);
+            let mut route = Route::parse(&text);
+            clean += usize::from(route.notices.is_empty());
+            route.notices.clear();
+            let link = route.to_query();
+            let again = Route::parse(&link);
+            assert!(
+                again.notices.is_empty(),
+                "{text:?} → {link}: {:?}",
+                again.notices
+            );
+            assert_eq!(again, route, "{text:?} → {link}");
+        }
+        println!(
+            "fuzz link (Route::parse)           {inputs:>9} inputs  {clean:>8} without a notice  0 panics  {:>7.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
 
     #[test]

@@ -564,7 +564,12 @@ fn claims_of(r: &Run, action: Action, id: &str) -> serde_json::Value {
 
 #[test]
 fn at_windows_sign_in_the_password_brings_the_first_prt() {
-    for flow in ["aadj-managed", "hybrid-key-managed", "onprem-key", "onprem-cert"] {
+    for flow in [
+        "aadj-managed",
+        "hybrid-key-managed",
+        "onprem-key",
+        "onprem-cert",
+    ] {
         let r = run(flow_id(flow), Options::default());
         check_runs_to_its_end(&r);
         let script = r.script();
@@ -622,7 +627,12 @@ fn at_windows_sign_in_the_password_brings_the_first_prt() {
 
 #[test]
 fn provisioning_presents_the_prt_instead_of_the_password() {
-    for flow in ["aadj-managed", "hybrid-key-managed", "onprem-key", "onprem-cert"] {
+    for flow in [
+        "aadj-managed",
+        "hybrid-key-managed",
+        "onprem-key",
+        "onprem-cert",
+    ] {
         let r = run(flow_id(flow), Options::default());
         let on_prem = flow.starts_with("onprem");
         let (issuer, prts) = if on_prem {

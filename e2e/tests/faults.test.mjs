@@ -274,6 +274,44 @@ test('a link carries its edits: the same run, caught by the same check', { timeo
   assertNoProblems(problems);
 });
 
+test('edits survive a reload: a tampered token and a moved clock give the same failing check; a damaged link still opens', { timeout: 150_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.token}`, MANAGED.token);
+  const tamper = new TamperPanel(page);
+  const banner = new EditsBanner(page);
+  const clock = new ClockPanel(page);
+  await tamper.open('access-token');
+  await tamper.editClaims((c) => {
+    c.aud = 'urn:somewhere-else';
+  });
+  let since = await banner.version();
+  await tamper.keepSignature();
+  assert.equal((await banner.verdict(since)).verdict, 'caught');
+  // The clock moved on, at the token's step too.
+  await explorer.jump(MANAGED.token);
+  since = await banner.version();
+  await clock.wait(5);
+  await banner.verdict(since);
+  const halt = await explorer.haltText();
+  assert.match(halt, /Access token signature/);
+  const edits = await banner.edits();
+  assert.equal(edits.length, 2, edits.join(' | '));
+  await page.waitForFunction(() => (new URL(location.href).searchParams.get('edits') ?? '').includes(';'));
+
+  // Reloaded: the same edits, the same refusal, nothing lost.
+  await page.reload();
+  await explorer.waitForStep(MANAGED.validate);
+  assert.equal(await explorer.haltText(), halt);
+  assert.deepEqual(await banner.edits(), edits);
+  assert.equal((await explorer.check('Access token signature')).outcome, 'fail');
+
+  // A link whose edits are damaged opens the run without them, and says so.
+  await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=${ID.validate}&edits=v1%3Aregistration.register-key%2Fadvance`);
+  assert.equal(await explorer.waitForStep(MANAGED.validate), 'done');
+  assert.match(await page.getByTestId('notice').first().innerText(), /edits could not be read/);
+  assert.equal(await explorer.halt().count(), 0);
+  assertNoProblems(problems);
+});
+
 test('an edited access token: caught by its signature, by its audience, by the user lookup; an edit nothing checks; one an attacker signed', { timeout: 180_000 }, async (t) => {
   const { page, problems, explorer } = await start(t, `flow=aadj-managed&step=${ID.token}`, MANAGED.token);
   const tamper = new TamperPanel(page);

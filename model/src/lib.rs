@@ -20,6 +20,8 @@ pub mod edits;
 pub mod event;
 pub mod files;
 pub mod flows;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod jws;
 pub mod options;
 pub mod script;

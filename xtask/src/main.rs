@@ -5,6 +5,7 @@
 //! cargo xtask serve   # install what is missing, then `trunk serve` on http://127.0.0.1:8080
 //! cargo xtask test    # install what is missing, then every test layer
 //! cargo xtask bench   # performance figures, printed
+//! cargo xtask fuzz    # 10⁶ mutated inputs per parser, figures printed
 //! ```
 //!
 //! Standard library only, so it builds in seconds on a fresh machine.
@@ -27,12 +28,55 @@ Commands:
   build [--public-url URL]       release build into dist/ for any static host (default URL ./)
   bench [--runs N]               performance figures: each flow natively and in the page (release
                                  build, headless Chromium), their ratio, long tasks, file sizes
+  fuzz [--inputs N]              every parser of outside input fed N mutated inputs (default
+                                 1000000) in a release build: inputs, accepted, refused, panics
   setup                          install every tool the other commands need, then stop
   help                           this text
 
 Tools are installed when missing, at pinned versions, under
 $WHFB_TOOLS_DIR (default ~/.cache/whfb-explorer/tools); Chromium comes from Debian (apt).
 ";
+
+/// `cargo xtask fuzz`: the fuzz tests of the core (core/tests/fuzz.rs)
+/// and of the link parser (app/src/route.rs), in release, with `inputs`
+/// per target instead of the suite's 10⁴.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut inputs = 1_000_000u64;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--inputs" => {
+                inputs = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n >= 1)
+                    .ok_or("--inputs needs a positive number")?;
+            }
+            other => return Err(format!("fuzz: unknown option `{other}`")),
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask has no parent directory")?;
+    let started = std::time::Instant::now();
+    for (package, target) in [
+        ("whfb-core", &["--test", "fuzz"][..]),
+        ("whfb-app", &["--lib", "fuzz"][..]),
+    ] {
+        let mut cmd = std::process::Command::new("cargo");
+        cmd.current_dir(root)
+            .env("WHFB_FUZZ_INPUTS", inputs.to_string())
+            .args(["test", "--release", "-p", package])
+            .args(target)
+            .args(["--", "--nocapture", "--test-threads", "2"]);
+        tools::run(&mut cmd, &format!("the fuzz tests of {package}"))?;
+    }
+    println!(
+        "fuzz: {inputs} inputs per target, 0 panics, in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +89,7 @@ fn main() -> ExitCode {
         "test" => layers::run(rest),
         "build" => build(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz(rest),
         "setup" => tools::Toolchain::ensure(tools::Need::all()).map(|_| ()),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
