@@ -7,4 +7,8 @@ self.onmessage = function (event) {
   self.__whfbEarly.push(event.data);
 };
 importScripts('./whfb-worker.js');
-wasm_bindgen('./whfb-worker_bg.wasm');
+// The module's memory is kept where a test can read the worker's heap
+// (its size in bytes: WebAssembly memory grows and never shrinks).
+wasm_bindgen('./whfb-worker_bg.wasm').then((exports) => {
+  self.__whfbMemory = exports.memory;
+});

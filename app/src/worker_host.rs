@@ -776,6 +776,35 @@ mod tests {
         })
     }
 
+    /// A long session switches conditions many times: the worker keeps
+    /// the four most recently used worlds and drops the rest, so its
+    /// memory stays bounded whatever the page asks for.
+    #[test]
+    fn the_worker_keeps_at_most_four_worlds() {
+        use whfb_core::clock::SimDuration;
+        use whfb_core::options::LastMfa;
+        let mut host = host();
+        let options = |minutes: u64| Options {
+            last_mfa: LastMfa::Ago(SimDuration::minutes(minutes)),
+            ..Options::default()
+        };
+        for (run, minutes) in (1..=7).zip([1, 2, 3, 4, 5, 6, 7]) {
+            open(&mut host, run, flow_id("aadj-managed"), options(minutes));
+            assert!(host.worlds.len() <= WORLDS_KEPT, "{}", host.worlds.len());
+        }
+        assert_eq!(host.worlds.len(), WORLDS_KEPT);
+        // The most recently used are kept; going back to one of them
+        // builds no new world.
+        let kept: Vec<_> = host.worlds.iter().map(|(c, _)| c.options.clone()).collect();
+        assert_eq!(kept, (4..=7).map(options).collect::<Vec<_>>());
+        open(&mut host, 8, flow_id("aadj-managed"), options(5));
+        assert_eq!(host.worlds.len(), WORLDS_KEPT);
+        assert_eq!(
+            host.worlds.last().map(|(c, _)| c.options.clone()),
+            Some(options(5))
+        );
+    }
+
     #[test]
     fn a_run_steps_through_and_reports_each_event() {
         let mut host = host();

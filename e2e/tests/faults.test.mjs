@@ -295,13 +295,19 @@ test('edits survive a reload: a tampered token and a moved clock give the same f
   assert.match(halt, /Access token signature/);
   const edits = await banner.edits();
   assert.equal(edits.length, 2, edits.join(' | '));
-  await page.waitForFunction(() => (new URL(location.href).searchParams.get('edits') ?? '').includes(';'));
+  // The address bar follows within a quarter of a second: the step shown
+  // (the one that refused) and both edits.
+  await page.waitForFunction((step) => {
+    const params = new URL(location.href).searchParams;
+    return params.get('step') === step && (params.get('edits') ?? '').includes(';');
+  }, ID.validate);
 
-  // Reloaded: the same edits, the same refusal, nothing lost.
+  // Reloaded: the same step, the same edits, the same refusal, nothing lost.
   await page.reload();
-  await explorer.waitForStep(MANAGED.validate);
+  assert.equal(await explorer.waitForStep(MANAGED.validate), 'failed');
   assert.equal(await explorer.haltText(), halt);
   assert.deepEqual(await banner.edits(), edits);
+  await explorer.jump(MANAGED.validate);
   assert.equal((await explorer.check('Access token signature')).outcome, 'fail');
 
   // A link whose edits are damaged opens the run without them, and says so.

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
 import { ExplorerPage } from '../pages/explorer.mjs';
+import { ConditionsPanel, ClockPanel } from '../pages/faults.mjs';
 import { FLOW_SLUGS as FLOWS } from '../lib/registry.mjs';
 
 let browser;
@@ -128,6 +129,83 @@ test('stepping through every flow at top speed never freezes the main thread', {
   assert.ok(median(uiMs) <= 50, `median step update ${median(uiMs)} ms`);
   const frozen = longTasks.filter((t) => t.duration > 200);
   assert.equal(frozen.length, 0, `the main thread froze: ${JSON.stringify(frozen)}`);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('a long session: three flows, five round trips each, conditions and edits changing; memory stays bounded, no stale step', { timeout: 900_000 }, async () => {
+  // One page, never reloaded: flows switched from the catalog, conditions
+  // changed in the conditions panel, the clock moved on as an edit.
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  const conditions = new ConditionsPanel(page);
+  const clock = new ClockPanel(page);
+  const MiB = 1 << 20;
+  /** The page's JavaScript heap and the engine worker's WebAssembly memory, in MiB. */
+  const heap = async () => {
+    const worker = page.workers().find((w) => w.url().includes('whfb-engine'));
+    const workerWasm = worker ? await worker.evaluate(() => self.__whfbMemory?.buffer.byteLength ?? 0) : 0;
+    const pageHeap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+    return { pageJs: pageHeap / MiB, workerWasm: workerWasm / MiB };
+  };
+  const show = (h) => `page JS heap ${h.pageJs.toFixed(1)} MiB, worker WebAssembly memory ${h.workerWasm.toFixed(1)} MiB`;
+  const flows = ['aadj-managed', 'hybrid-cert-sync', 'onprem-key'];
+  await explorer.goto(`${BASE_URL}?flow=${flows[0]}`);
+  await explorer.waitForStep(0);
+  const first = await heap();
+  console.log(`long session, at the start: ${show(first)}`);
+  const reference = {};
+  const started = Date.now();
+  for (const [f, slug] of flows.entries()) {
+    if (f > 0) {
+      await page.getByTestId('back-to-catalog').click();
+      await page.locator(`[data-testid="flow-card"][data-flow="${slug}"]`).click();
+      await explorer.waitForStep(0);
+    }
+    for (let trip = 0; trip < 5; trip++) {
+      // Conditions change from trip to trip; every other trip adds an
+      // edit (the clock moved on after the second step).
+      if (trip > 0) {
+        // The last MFA, moved to the next of its choices (conditions stay
+        // when the flow changes, so the panel's value is read first).
+        const choices = ['none', '2', '15'];
+        const now = await page.getByTestId('conditions').getByTestId('cond-mfa').inputValue();
+        await conditions.lastMfa(choices[(choices.indexOf(now) + 1) % choices.length]);
+      }
+      if (trip % 2) {
+        await explorer.jump(1);
+        await clock.wait(1);
+        await explorer.waitForStep(1);
+      }
+      const total = await explorer.total();
+      // Never a stale step: what the narration and the inspector show is
+      // the shown step's, the same on every trip.
+      const seen = async () => ({
+        step: await explorer.current(),
+        title: await page.getByTestId('narration-title').innerText(),
+        tabs: (await explorer.artifactTabs().allInnerTexts()).join(' | '),
+      });
+      // To the last step and back to the first, by the keyboard.
+      await page.keyboard.press('End');
+      assert.equal(await explorer.waitForStep(total - 1, 120_000), 'done', `${slug} trip ${trip}: the last step`);
+      const atEnd = await seen();
+      await page.keyboard.press('Home');
+      assert.equal(await explorer.waitForStep(0), 'done', `${slug} trip ${trip}: back at the first step`);
+      const atStart = await seen();
+      assert.equal(atEnd.step, total - 1);
+      assert.equal(atStart.step, 0);
+      reference[slug] ??= { atEnd, atStart };
+      assert.deepEqual(atEnd, reference[slug].atEnd, `${slug} trip ${trip}: the last step as on the first trip`);
+      assert.deepEqual(atStart, reference[slug].atStart, `${slug} trip ${trip}: the first step as on the first trip`);
+    }
+  }
+  const last = await heap();
+  console.log(`long session, after 15 round trips in ${((Date.now() - started) / 1000).toFixed(0)} s: ${show(last)}`);
+  // Bounded: the worker keeps four worlds at most (a native test checks
+  // the cap), so its memory levels off far below what keeping every run
+  // would reach; WebAssembly memory never shrinks, so this is its peak.
+  assert.ok(last.workerWasm < 256, show(last));
+  assert.ok(last.pageJs < 256, show(last));
   assertNoProblems(problems);
   await context.close();
 });
