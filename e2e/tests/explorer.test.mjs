@@ -273,3 +273,39 @@ test('on premises, the registration response names the domain controller that wr
   assertNoProblems(problems);
   await context.close();
 });
+
+test('once opened, the explorer works offline: the catalog and a whole flow, engine included; its manifest makes it installable', { timeout: 240_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=onprem-key`);
+  await explorer.waitForStep(0);
+  // The service worker has kept this release and controls the page.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 });
+  const kept = await page.evaluate(async () => {
+    const names = await caches.keys();
+    const cache = await caches.open(names.find((n) => n.startsWith('whfb-explorer-')));
+    return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop());
+  });
+  for (const file of ['whfb-engine.js', 'whfb-worker.js', 'whfb-worker_bg.wasm', 'manifest.webmanifest']) {
+    assert.ok(kept.includes(file), `${file} is kept: ${kept.join(', ')}`);
+  }
+  const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel="manifest"]').href)).json());
+  assert.equal(manifest.display, 'standalone');
+  assert.equal(manifest.start_url, './');
+  assert.ok(manifest.icons.length > 0 && manifest.name.length > 0);
+
+  // The network goes away; the page opens again and runs the whole flow.
+  await context.setOffline(true);
+  await page.reload();
+  assert.equal(await explorer.waitForStep(0), 'done');
+  const total = await explorer.total();
+  await page.keyboard.press('End');
+  assert.equal(await explorer.waitForStep(total - 1, 120_000), 'done');
+  // And the catalog, at the site's address.
+  await page.goto(BASE_URL);
+  await page.getByTestId('flow-card').first().waitFor();
+  await context.setOffline(false);
+  assertNoProblems(problems);
+  await context.close();
+});

@@ -14,6 +14,7 @@ mod bench;
 mod layers;
 #[cfg(test)]
 mod module_graph;
+mod offline;
 mod tools;
 
 use std::process::ExitCode;

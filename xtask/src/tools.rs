@@ -124,7 +124,8 @@ impl Toolchain {
     pub fn release_build(&self, public_url: &str) -> Result<(), String> {
         let mut cmd = self.trunk();
         cmd.args(["build", "--release", "--public-url", public_url]);
-        run(&mut cmd, "trunk build --release")
+        run(&mut cmd, "trunk build --release")?;
+        crate::offline::write_service_worker(&self.root.join("dist"))
     }
 }
 
