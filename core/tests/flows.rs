@@ -682,36 +682,26 @@ fn provisioning_presents_the_prt_instead_of_the_password() {
 
 #[test]
 fn a_wrong_password_at_windows_sign_in_brings_no_prt() {
-    // On premises AD FS checks the password against AD.
-    let r = run(
-        flow_id("onprem-key"),
-        Options {
-            password: Some("guess".into()),
-            ..Options::default()
-        },
-    );
-    assert_halted_at(
-        &r,
-        Action::ValidatePrtRequest,
-        "Password (first factor)",
-        "wrong",
-    );
-    assert!(r.world().adfs.sign_ins.prts.is_empty());
-    let r = run(
-        flow_id("aadj-managed"),
-        Options {
-            password: Some("guess".into()),
-            ..Options::default()
-        },
-    );
-    assert_halted_at(
-        &r,
-        Action::ValidatePrtRequest,
-        "Password (first factor)",
-        "wrong",
-    );
-    assert_eq!(r.halted().unwrap().step + 1, r.events().len());
-    assert!(r.world().azure_ad.sign_ins.prts.is_empty());
+    // Entra ID checks the password against its hash; on premises AD FS
+    // checks it against AD. Neither issues a PRT.
+    for flow in ["aadj-managed", "onprem-key"] {
+        let r = run(
+            flow_id(flow),
+            Options {
+                password: Some("guess".into()),
+                ..Options::default()
+            },
+        );
+        assert_halted_at(
+            &r,
+            Action::ValidatePrtRequest,
+            "Password (first factor)",
+            "wrong",
+        );
+        assert_eq!(r.halted().unwrap().step + 1, r.events().len());
+        let w = r.world();
+        assert!(w.azure_ad.sign_ins.prts.is_empty() && w.adfs.sign_ins.prts.is_empty());
+    }
     // Provisioning alone cannot start without that sign-in's PRT.
     let alone = Run::provisioning_only(
         world(Options {
