@@ -522,3 +522,86 @@ fn parsers_take_linear_time() {
         worst.0
     );
 }
+
+// ---------------------------------------------------------------------
+// The DER view against an independent DER reader: the `der` crate (the
+// one x509-cert is built on), on the same mutants. Both must agree on
+// what is DER: one element filling the input, lengths in their shortest
+// form, no indefinite length, and inside every constructed element,
+// elements filling it exactly, down to the view's depth.
+
+/// How the der crate reads `bytes` as DER, element by element: `Ok`, or
+/// where and why it stops.
+fn der_crate_reads(bytes: &[u8]) -> Result<(), String> {
+    use der::asn1::AnyRef;
+    use der::{Decode, Reader, SliceReader};
+    fn walk(any: AnyRef<'_>, depth: usize, at: usize) -> Result<(), String> {
+        if !der::Tagged::tag(&any).is_constructed() || depth >= 24 {
+            return Ok(());
+        }
+        let mut reader = SliceReader::new(any.value()).map_err(|e| e.to_string())?;
+        while !reader.is_finished() {
+            let offset = usize::try_from(reader.position()).unwrap_or(0);
+            let child = AnyRef::decode(&mut reader)
+                .map_err(|e| format!("{e} (depth {depth}, in the element at {at}, +{offset})"))?;
+            walk(child, depth + 1, offset)?;
+        }
+        Ok(())
+    }
+    let any = AnyRef::from_der(bytes).map_err(|e| e.to_string())?;
+    walk(any, 0, 0)
+}
+
+#[test]
+fn the_der_view_reads_der_as_the_der_crate_does() {
+    let seeds = seeds_of(&[
+        ArtifactKind::Certificate,
+        ArtifactKind::Pkcs10,
+        ArtifactKind::Cms,
+        ArtifactKind::Crl,
+        ArtifactKind::PublicKey,
+    ]);
+    let mut rng = Rng::for_name("DER differential");
+    let inputs = inputs_per_target();
+    let mut disagreements: Vec<(bool, bool, String, Vec<u8>)> = Vec::new();
+    let mut both = 0;
+    let mut outside = 0;
+    for i in 0..inputs {
+        let input = match seeds.get(i) {
+            Some(seed) => seed.clone(),
+            None => {
+                let seed = &seeds[rng.below(seeds.len())];
+                mutate(&mut rng, seed, &seeds, false)
+            }
+        };
+        let view = whfb_core::pki::der_fields(&input).is_ok();
+        let reference = der_crate_reads(&input);
+        let why = reference.clone().err().unwrap_or_default();
+        let reference = reference.is_ok();
+        // A universal type the der crate does not implement (RELATIVE-OID,
+        // UniversalString…) is DER all the same: outside its coverage.
+        if view && why.contains("unknown/unsupported ASN.1 DER tag") {
+            outside += 1;
+            continue;
+        }
+        both += usize::from(view && reference);
+        if view != reference {
+            disagreements.push((view, reference, why, input));
+        }
+    }
+    println!(
+        "DER differential: {inputs} inputs, {both} read by both, {outside} with a universal type the der crate lacks, {} disagreements",
+        disagreements.len()
+    );
+    for (view, reference, why, input) in disagreements.iter().take(8) {
+        let head: String = input.iter().take(24).map(|b| format!("{b:02x}")).collect();
+        println!(
+            "  view {view}, der crate {reference} ({why}): {} bytes, {head}…",
+            input.len()
+        );
+    }
+    assert!(
+        disagreements.is_empty(),
+        "the DER view and the der crate disagree"
+    );
+}

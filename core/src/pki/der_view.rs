@@ -139,6 +139,33 @@ fn malformed(at: usize, reason: impl std::fmt::Display) -> Error {
     Error::malformed(WHAT, format!("byte {at}: {reason}"))
 }
 
+/// Why a universal-class identifier octet cannot occur in DER, if it
+/// cannot: tag 0 is end-of-contents, which only indefinite lengths use
+/// (X.690 §8.1.5); SEQUENCE and SET are always constructed (§8.9.1,
+/// §8.11.1); every other universal type but EXTERNAL, EMBEDDED PDV and
+/// CHARACTER STRING is primitive in DER (§8.2–8.8 for BOOLEAN to REAL,
+/// §10.2 for strings).
+fn not_der_tag(tag: u8) -> Option<String> {
+    if tag & 0xC0 != 0 {
+        return None;
+    }
+    let number = tag & 0x1F;
+    let constructed = tag & 0x20 != 0;
+    match (number, constructed) {
+        (0, _) => Some(format!(
+            "tag 0x{tag:02X} is end-of-contents, which DER never has (X.690 §8.1.5, §10.1)"
+        )),
+        (16 | 17, false) => Some(format!(
+            "tag 0x{tag:02X} is a primitive SEQUENCE or SET, which are always constructed (X.690 §8.9.1, §8.11.1)"
+        )),
+        (8 | 11 | 16 | 17 | 29, true) => None,
+        (_, true) => Some(format!(
+            "tag 0x{tag:02X} is a constructed form of a type DER encodes primitive (X.690 §10.2)"
+        )),
+        _ => None,
+    }
+}
+
 /// Reads the element at `at`, which must end by `limit`.
 fn read(bytes: &[u8], at: usize, limit: usize) -> Result<Tlv<'_>> {
     let tag = *bytes
@@ -150,6 +177,9 @@ fn read(bytes: &[u8], at: usize, limit: usize) -> Result<Tlv<'_>> {
             at,
             "high-tag-number identifiers do not occur in these structures",
         ));
+    }
+    if let Some(reason) = not_der_tag(tag) {
+        return Err(malformed(at, reason));
     }
     let first = *bytes
         .get(at + 1)
