@@ -19,20 +19,39 @@ const KEY_MAKER_NAME: &str = "whfb-key-maker";
 /// the engine's own worker makes the TPM's keys meanwhile.
 const MAX_KEY_MAKERS: usize = 3;
 
-/// How many key makers to start: `makers=N` in the worker's URL (the page
-/// passes on its own), else one per core beyond the page's and this
-/// worker's. Measured on a 2-core machine, a key maker made deep links
-/// slower (hybrid-cert-sync to its last step: 2.2–2.5 s without, 2.5–3.7 s
-/// with one), as all three threads then share two cores; so none there.
+/// How many key makers to start: what the page passed on from its own
+/// `makers=N` (as `__whfbMakers`, set by `app/js/whfb-start.js`, or
+/// `makers=N` in this worker's URL when it is loaded from one), else one
+/// per core beyond the page's and this worker's. Measured on a 2-core
+/// machine, a key maker made deep links slower (hybrid-cert-sync to its
+/// last step: 2.2–2.5 s without, 2.5–3.7 s with one), as all three threads
+/// then share two cores; so none there.
 fn key_makers_wanted(scope: &DedicatedWorkerGlobalScope) -> usize {
-    let asked = web_sys::UrlSearchParams::new_with_str(&scope.location().search())
+    let passed = js_sys::Reflect::get(scope, &JsValue::from_str("__whfbMakers"))
         .ok()
-        .and_then(|p| p.get("makers"))
-        .and_then(|n| n.parse::<usize>().ok());
+        .and_then(|n| n.as_f64())
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+        .map(|n| n as usize);
+    let asked = passed.or_else(|| {
+        web_sys::UrlSearchParams::new_with_str(&scope.location().search())
+            .ok()
+            .and_then(|p| p.get("makers"))
+            .and_then(|n| n.parse::<usize>().ok())
+    });
     let cores = scope.navigator().hardware_concurrency() as usize;
     asked
         .unwrap_or_else(|| cores.saturating_sub(2))
         .min(MAX_KEY_MAKERS)
+}
+
+/// The release's folder, where this worker's files are: `__whfbBase` when
+/// the page started it from a blob: URL (against which nothing relative
+/// resolves), else this worker's own URL.
+fn release_base(scope: &DedicatedWorkerGlobalScope) -> String {
+    js_sys::Reflect::get(scope, &JsValue::from_str("__whfbBase"))
+        .ok()
+        .and_then(|b| b.as_string())
+        .unwrap_or_else(|| scope.location().href())
 }
 
 struct Worker {
@@ -234,7 +253,7 @@ impl Worker {
 /// whose `main` then finds itself named a key maker.
 fn key_maker_script(scope: &DedicatedWorkerGlobalScope) -> Option<String> {
     // Trunk writes the glue next to the loader this worker runs from.
-    let glue = web_sys::Url::new_with_base("./whfb-worker.js", &scope.location().href()).ok()?;
+    let glue = web_sys::Url::new_with_base("./whfb-worker.js", &release_base(scope)).ok()?;
     let source = format!(
         "importScripts({:?});\n\
          self.onmessage = (e) => {{ self.onmessage = null; wasm_bindgen.initSync({{ module: e.data }}); }};\n",

@@ -1,5 +1,5 @@
 //! The page's end of the Web Worker: starts it (or adopts the one
-//! index.html started), posts to it, and hands every answer to a callback.
+//! `app/js/whfb-start.js` started), posts to it, and hands every answer to a callback.
 //! The worker's script keeps what arrives before its code has loaded
 //! (`app/js/whfb-engine.js`), so the page posts at once.
 
@@ -7,9 +7,6 @@ use crate::protocol::{FromWorker, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
-
-/// The worker's script (`app/js/whfb-engine.js`, copied by Trunk).
-const WORKER_SCRIPT: &str = "./whfb-engine.js";
 
 /// A running worker. Cloning shares it.
 #[derive(Clone)]
@@ -23,27 +20,34 @@ impl std::fmt::Debug for WorkerLink {
     }
 }
 
-/// The worker's script, with the page's `makers=N` passed on: how many key
-/// makers the worker starts (by default, as the cores allow).
-fn worker_script() -> String {
-    let makers = web_sys::window()
+#[wasm_bindgen]
+extern "C" {
+    /// Starts the engine's worker from a blob: URL, so that the page's
+    /// Content-Security-Policy governs it (`app/js/whfb-start.js`, which
+    /// index.html loads first): `makers` key makers, or as many as the
+    /// cores allow.
+    #[wasm_bindgen(catch, js_name = __whfbStartEngine)]
+    fn start_engine(makers: Option<u8>) -> Result<Worker, JsValue>;
+}
+
+/// The page's `makers=N` (0 to 3), passed on to the worker: how many key
+/// makers it starts (by default, as the cores allow).
+fn makers_asked() -> Option<u8> {
+    web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
         .and_then(|p| p.get("makers"))
         .and_then(|n| n.parse::<u8>().ok())
-        .filter(|n| *n <= 3);
-    match makers {
-        Some(n) => format!("{WORKER_SCRIPT}?makers={n}"),
-        None => WORKER_SCRIPT.to_string(),
-    }
+        .filter(|n| *n <= 3)
 }
 
-/// The property under which index.html leaves the worker it started early.
+/// The property under which `whfb-start.js` leaves the worker it started
+/// early.
 const EARLY_WORKER: &str = "__whfbWorker";
 
-/// The worker index.html started before the page's code had loaded (for a
-/// link to a flow), with what it has said so far; `None` if there is none
-/// or it runs another script than this page would start.
+/// The worker `whfb-start.js` started before the page's code had loaded
+/// (for a link to a flow), with what it has said so far; `None` if there is
+/// none or it was started with other key makers than this page would ask.
 fn adopt_early_worker() -> Option<(Worker, js_sys::Array)> {
     let window = web_sys::window()?;
     let key = JsValue::from_str(EARLY_WORKER);
@@ -54,7 +58,8 @@ fn adopt_early_worker() -> Option<(Worker, js_sys::Array)> {
     let _ = js_sys::Reflect::delete_property(&window, &key);
     let field = |name: &str| js_sys::Reflect::get(&early, &JsValue::from_str(name)).ok();
     let worker: Worker = field("worker")?.dyn_into().ok()?;
-    if field("url")?.as_string().as_deref() != Some(worker_script().as_str()) {
+    let makers = field("makers")?.as_f64().map(|n| n as u8);
+    if makers != makers_asked() {
         worker.terminate();
         return None;
     }
@@ -63,14 +68,20 @@ fn adopt_early_worker() -> Option<(Worker, js_sys::Array)> {
 }
 
 impl WorkerLink {
-    /// Starts the worker, or adopts the one index.html started early;
+    /// Starts the worker, or adopts the one `whfb-start.js` started early;
     /// `on_message` receives everything it says.
     pub fn spawn(on_message: impl Fn(FromWorker) + 'static) -> Result<WorkerLink, String> {
         let (worker, said) = match adopt_early_worker() {
             Some(early) => early,
             None => (
-                Worker::new(&worker_script())
-                    .map_err(|e| format!("the Web Worker could not start: {e:?}"))?,
+                start_engine(makers_asked()).map_err(|e| {
+                    let why = e
+                        .dyn_ref::<js_sys::Error>()
+                        .map(|e| String::from(e.message()))
+                        .or_else(|| e.as_string())
+                        .unwrap_or_else(|| format!("{e:?}"));
+                    format!("the Web Worker could not start: {why}")
+                })?,
                 js_sys::Array::new(),
             ),
         };

@@ -39,6 +39,23 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // What the Content-Security-Policy refuses is a problem too, in the page
+  // and in its workers (the browser also logs it, but not always as an
+  // error the page's console reports).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`policy violation: ${e.effectiveDirective} refused ${e.blockedURI || 'inline'}`);
+    });
+  });
+  page.on('worker', (worker) => {
+    worker
+      .evaluate(() => {
+        self.addEventListener('securitypolicyviolation', (e) => {
+          self.__whfbViolations = (self.__whfbViolations ?? []).concat(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'}`);
+        });
+      })
+      .catch(() => {});
+  });
   // A navigation cancels what the page it replaces was still loading (say, the
   // favicon): that is the browser's doing, not a failure of the page. Requests
   // are numbered by the main-frame navigation they belong to.
@@ -63,6 +80,25 @@ export async function openPage(browser, { viewport = { width: 1280, height: 900 
     if (new URL(url).origin !== origin) problems.push(`off-origin request: ${url}`);
   });
   return { context, page, problems };
+}
+
+/** The engine's worker (started from a blob: URL, named `whfb-engine`), or undefined. */
+export async function engineWorker(page) {
+  for (const worker of page.workers()) {
+    const name = await worker.evaluate(() => self.name).catch(() => '');
+    if (name === 'whfb-engine') return worker;
+  }
+  return undefined;
+}
+
+/** What the policy refused in the page's workers so far. */
+export async function workerViolations(page) {
+  const found = [];
+  for (const worker of page.workers()) {
+    const seen = await worker.evaluate(() => self.__whfbViolations ?? []).catch(() => []);
+    found.push(...seen.map((v) => `policy violation in a worker: ${v}`));
+  }
+  return found;
 }
 
 /** Fails with every recorded problem. */

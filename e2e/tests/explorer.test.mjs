@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, assertNoProblems, BASE_URL } from '../lib/harness.mjs';
+import { createServer } from 'node:http';
+import { launch, openPage, assertNoProblems, engineWorker, workerViolations, BASE_URL } from '../lib/harness.mjs';
 import { CatalogPage } from '../pages/catalog.mjs';
 import { ExplorerPage } from '../pages/explorer.mjs';
 import { FLOW_SLUGS } from '../lib/registry.mjs';
@@ -308,4 +309,92 @@ test('once opened, the explorer works offline: the catalog and a whole flow, eng
   await context.setOffline(false);
   assertNoProblems(problems);
   await context.close();
+});
+
+test('the page defends itself: its policy refuses another origin, in the page and in the engine\'s worker, and an injected script', { timeout: 120_000 }, async () => {
+  // Another origin on this machine, which answers anyone who asks.
+  let asked = 0;
+  const other = createServer((req, res) => {
+    asked += 1;
+    res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'text/javascript' });
+    res.end('self.__fromElsewhere = true;');
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const elsewhere = `http://127.0.0.1:${other.address().port}/`;
+  try {
+    assert.equal(await (await fetch(elsewhere)).text(), 'self.__fromElsewhere = true;', 'it answers');
+    asked = 0;
+    const { page, problems, context } = await openPage(browser);
+    const explorer = new ExplorerPage(page);
+    await explorer.goto(`${BASE_URL}?flow=aadj-managed`);
+    await explorer.waitForStep(0);
+    const policy = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? '');
+    assert.match(policy, /connect-src 'self'/);
+    assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/]{43}='/);
+
+    // The page: a fetch, a script element from there, and an inline script.
+    const inPage = await page.evaluate(async (url) => {
+      const refused = [];
+      document.addEventListener('securitypolicyviolation', (e) => refused.push(e.effectiveDirective));
+      const fetched = await fetch(url).then(() => 'fetched', (e) => `refused (${e.name})`);
+      const loaded = await new Promise((resolve) => {
+        const s = document.createElement('script');
+        s.src = `${url}x.js`;
+        s.onload = () => resolve('loaded');
+        s.onerror = () => resolve('refused');
+        document.head.append(s);
+      });
+      const inline = document.createElement('script');
+      inline.textContent = 'window.__injected = true;';
+      document.head.append(inline);
+      let evaluated = 'ran';
+      try {
+        eval('1');
+      } catch (e) {
+        evaluated = `refused (${e.name})`;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      return { fetched, loaded, injected: window.__injected === true, evaluated, refused };
+    }, elsewhere);
+    assert.equal(inPage.fetched, 'refused (TypeError)');
+    assert.equal(inPage.loaded, 'refused');
+    assert.equal(inPage.injected, false, 'an injected inline script does not run');
+    assert.equal(inPage.evaluated, 'refused (EvalError)');
+    for (const directive of ['connect-src', 'script-src-elem']) {
+      assert.ok(inPage.refused.includes(directive), `${directive} refused: ${inPage.refused.join(', ')}`);
+    }
+
+    // The engine's worker, started from a blob: URL, is held to the same policy.
+    const worker = await engineWorker(page);
+    assert.ok(worker, 'the engine\'s worker runs');
+    assert.match(worker.url(), /^blob:/);
+    const inWorker = await worker.evaluate(async (url) => {
+      const fetched = await fetch(url).then(() => 'fetched', (e) => `refused (${e.name})`);
+      let imported = 'imported';
+      try {
+        importScripts(`${url}x.js`);
+      } catch (e) {
+        imported = `refused (${e.name})`;
+      }
+      return { fetched, imported, ran: self.__fromElsewhere === true };
+    }, elsewhere);
+    assert.equal(inWorker.fetched, 'refused (TypeError)');
+    assert.match(inWorker.imported, /^refused/);
+    assert.equal(inWorker.ran, false);
+    // The run goes on: the engine still answers.
+    await page.keyboard.press('End');
+    assert.equal(await explorer.waitForStep((await explorer.total()) - 1, 120_000), 'done');
+
+    assert.equal(asked, 0, 'nothing reached the other origin');
+    // The harness saw the refusals (that is how every other test fails on
+    // one), and they are what this test tried, and nothing else.
+    const inWorkers = await workerViolations(page);
+    assert.ok(inWorkers.some((v) => v.includes(`connect-src refused ${elsewhere}`)), inWorkers.join('\n'));
+    assert.ok(problems.some((p) => p.includes('policy violation: connect-src')), problems.join('\n'));
+    const others = [...problems, ...inWorkers].filter((p) => !p.includes(elsewhere) && !/inline|eval/.test(p));
+    assertNoProblems(others);
+    await context.close();
+  } finally {
+    other.close();
+  }
 });

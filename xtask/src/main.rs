@@ -11,6 +11,7 @@
 //! Standard library only, so it builds in seconds on a fresh machine.
 
 mod bench;
+mod csp;
 mod layers;
 #[cfg(test)]
 mod module_graph;

@@ -125,7 +125,10 @@ impl Toolchain {
         let mut cmd = self.trunk();
         cmd.args(["build", "--release", "--public-url", public_url]);
         run(&mut cmd, "trunk build --release")?;
-        crate::offline::write_service_worker(&self.root.join("dist"))
+        let dist = self.root.join("dist");
+        // The policy first: the service worker keeps index.html as it is.
+        crate::csp::protect(&dist)?;
+        crate::offline::write_service_worker(&dist)
     }
 }
 
