@@ -84,6 +84,9 @@ test('stepping through every flow at top speed never freezes the main thread, as
   for (const slug of FLOWS) {
     await explorer.goto(`${BASE_URL}?flow=${slug}`);
     await explorer.waitForStep(0);
+    // The Content-Security-Policy is in force for every flow.
+    const policy = await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? '');
+    assert.match(policy, /connect-src 'self'/, slug);
     // Loading the page is not stepping: count tasks from here on.
     const from = await page.evaluate(() => performance.now());
     const total = await explorer.total();
