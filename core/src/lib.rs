@@ -35,6 +35,7 @@ pub mod enterprise_pki;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod inspect;
 pub mod json_view;
 pub mod kerberos;
 pub mod pki;

@@ -20,6 +20,12 @@ Usage:
   whfb list                          every flow, with its phases
   whfb run FLOW [options]            run a flow and print its trace
   whfb mermaid FLOW                  the flow as a Mermaid sequence diagram
+  whfb inspect FILE [--now TIME]     say what a value from a real deployment is, show it decoded
+                                     and run every check it allows alone (FILE `-`: standard input):
+                                     an msDS-KeyCredentialLink value (B:…) or its blob, a JWT, a
+                                     certificate, request, CMS, CRL or public key (PEM or DER), a
+                                     BCRYPT blob, a TPM2B_PUBLIC or TPMS_ATTEST; hex and base64 too.
+                                     Exit status 3 when a check fails. Nothing is sent anywhere.
   whfb help                          this text
 
 Options of `run`:
@@ -99,8 +105,53 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         "run" => run(rest),
+        "inspect" => inspect(rest),
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `whfb inspect FILE [--now TIME]`: the value read, decoded and checked.
+fn inspect(args: &[String]) -> Result<ExitCode, String> {
+    let mut file: Option<&String> = None;
+    let mut now: Option<whfb_core::clock::SimTime> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--now" {
+            let value = it
+                .next()
+                .ok_or("--now needs a time, like 2026-11-22T09:00:00Z")?;
+            now = Some(export::parse_time(value).map_err(|e| e.to_string())?);
+        } else if file.is_none() {
+            file = Some(arg);
+        } else {
+            return Err(format!("inspect takes one file, not also `{arg}`"));
+        }
+    }
+    let file = file.ok_or("name a file to inspect, or `-` for standard input")?;
+    let input = if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        bytes
+    } else {
+        std::fs::read(file).map_err(|e| format!("reading {file}: {e}"))?
+    };
+    // The command line is where the clock is read; the core is handed it.
+    let now = now.unwrap_or_else(|| {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        whfb_core::clock::SimTime::from_unix_seconds(seconds)
+    });
+    let inspection = whfb_core::inspect::inspect(&input, now)?;
+    print!("{}", whfb_core::inspect::text(&inspection));
+    let failed = inspection.findings.iter().any(|f| !f.outcome.passed());
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn flow_arg(arg: Option<&String>) -> Result<FlowId, String> {

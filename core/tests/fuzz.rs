@@ -356,6 +356,28 @@ fn fuzz_tpm_views() {
 }
 
 #[test]
+fn fuzz_inspect_what_a_person_pastes() {
+    // Whatever is pasted or dropped: every artifact, raw and as text.
+    let mut seeds: Vec<Vec<u8>> = corpus().by_kind.iter().map(|(_, b)| b.clone()).collect();
+    let texts: Vec<Vec<u8>> = seeds
+        .iter()
+        .take(40)
+        .map(|b| {
+            b.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+                .into_bytes()
+        })
+        .collect();
+    seeds.extend(texts);
+    let now = whfb_core::clock::SimTime::from_unix_seconds(1_795_339_162);
+    let f = fuzz("inspect (a paste)", seeds, false, |b| {
+        refused_clearly(whfb_core::inspect::inspect(b, now))
+    });
+    assert_clean("inspect", f);
+}
+
+#[test]
 fn fuzz_edits_and_step_ids_from_links() {
     use whfb_core::script::{script, StepId};
     let flow = FlowId::from_slug("onprem-key").unwrap();

@@ -22,6 +22,7 @@ pub mod files;
 pub mod flows;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+pub mod inspect;
 pub mod jws;
 pub mod options;
 pub mod script;
