@@ -10,6 +10,7 @@ pub mod download;
 pub mod edit;
 pub mod explorer;
 pub mod guide;
+pub mod inspect_view;
 pub mod layout;
 pub mod playback;
 pub mod protocol;
@@ -126,6 +127,7 @@ pub fn App() -> impl IntoView {
                 None => view! {
                     <catalog_view::Catalog session />
                     <guide::Guide session />
+                    <inspect_view::InspectPanel session />
                 }
                 .into_any(),
             }}

@@ -49,6 +49,13 @@ pub enum ToWorker {
     },
     /// The run so far as one ZIP: every artifact, the trace, a README.
     Bundle { run: u32 },
+    /// Read, show and check a value a person brought (pasted or dropped):
+    /// `now` is the page's clock, in Unix seconds, for validity periods.
+    Inspect {
+        #[serde(with = "whfb_model::artifact::base64_bytes")]
+        input: Vec<u8>,
+        now: u64,
+    },
 }
 
 /// From the worker to the page.
@@ -104,6 +111,10 @@ pub enum FromWorker {
         name: String,
         #[serde(with = "whfb_model::artifact::base64_bytes")]
         bytes: Vec<u8>,
+    },
+    /// What the value to inspect is, or why it could not be read.
+    Inspected {
+        result: Result<whfb_model::inspect::Inspection, String>,
     },
     /// Something could not be done; the message says what and why.
     Failed { run: Option<u32>, message: String },

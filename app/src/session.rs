@@ -66,6 +66,11 @@ pub struct Session {
     pub edit_version: RwSignal<u32>,
     /// The run is being packed for download.
     pub packing: RwSignal<bool>,
+    /// The last value a person asked to inspect: what it is, or why it
+    /// could not be read; `None` before any, or while it is read.
+    pub inspection: RwSignal<Option<Result<whfb_model::inspect::Inspection, String>>>,
+    /// A value is being read.
+    pub inspecting: RwSignal<bool>,
     link: StoredValue<Option<WorkerLink>, LocalStorage>,
 }
 
@@ -89,6 +94,8 @@ impl Session {
             follow: RwSignal::new(false),
             edit_version: RwSignal::new(0),
             packing: RwSignal::new(false),
+            inspection: RwSignal::new(None),
+            inspecting: RwSignal::new(false),
             link: StoredValue::new_local(None),
         }
     }
@@ -105,6 +112,15 @@ impl Session {
             let step = route.step.map_or(0, |s| s.saturating_sub(1));
             self.open_with(flow, step, route.edits);
         }
+    }
+
+    /// Has the engine read, show and check `input` (pasted or dropped):
+    /// nothing leaves the page, the worker reads it.
+    pub fn inspect(self, input: Vec<u8>) {
+        self.inspecting.set(true);
+        self.inspection.set(None);
+        let now = (js_sys::Date::now() / 1000.0) as u64;
+        self.post(&ToWorker::Inspect { input, now });
     }
 
     fn start_worker(self) {
@@ -274,6 +290,10 @@ impl Session {
         let current = self.run_id.get_untracked();
         match message {
             FromWorker::Ready => {}
+            FromWorker::Inspected { result } => {
+                self.inspecting.set(false);
+                self.inspection.set(Some(result));
+            }
             FromWorker::Pool {
                 ready,
                 making,

@@ -406,6 +406,9 @@ impl Host {
                 out(FromWorker::Advanced { run, result });
             }
             ToWorker::Bundle { run } => out(self.bundle(run)),
+            ToWorker::Inspect { input, now } => out(FromWorker::Inspected {
+                result: whfb_core::inspect::inspect(&input, whfb_core::clock::SimTime::from_unix_seconds(now)),
+            }),
         }
     }
 

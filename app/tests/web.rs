@@ -139,6 +139,37 @@ fn the_worker_host_runs_a_flow_with_real_cryptography_in_the_browser() {
     assert!(checks >= 15, "{checks} checks ran");
 }
 
+#[wasm_bindgen_test]
+fn the_worker_host_inspects_what_a_person_pastes_in_the_browser() {
+    let mut host = Host::new(Box::new(|| 0.0));
+    let mut inspected = 0;
+    for artifact in artifacts_of(flow_id("aadj-managed")) {
+        use whfb_core::artifact::ArtifactKind::*;
+        if !matches!(artifact.kind, Jwt | Certificate | Pkcs10 | TpmPublic | TpmsAttest | BcryptRsaPublicBlob) {
+            continue;
+        }
+        // Through JSON, as the page posts it.
+        let message = ToWorker::from_json(
+            &ToWorker::Inspect { input: artifact.bytes.clone(), now: 1_795_339_200 }.to_json(),
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        host.handle(message, &mut |m| got.push(m));
+        match got.as_slice() {
+            [FromWorker::Inspected { result: Ok(found) }] => {
+                assert_eq!(found.artifact.kind, artifact.kind, "{}", artifact.id);
+                assert!(!found.artifact.fields.is_empty(), "{}", artifact.id);
+            }
+            other => panic!("{}: {other:?}", artifact.id),
+        }
+        inspected += 1;
+    }
+    assert!(inspected >= 8, "{inspected} inspected");
+    let mut got = Vec::new();
+    host.handle(ToWorker::Inspect { input: b"not a value".to_vec(), now: 0 }, &mut |m| got.push(m));
+    assert!(matches!(got.as_slice(), [FromWorker::Inspected { result: Err(_) }]), "{got:?}");
+}
+
 /// Every artifact a real run of `flow` produces, TPM exchanges included.
 fn artifacts_of(flow: FlowId) -> Vec<whfb_core::artifact::Artifact> {
     let mut host = Host::new(Box::new(|| 0.0));

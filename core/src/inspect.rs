@@ -337,7 +337,7 @@ fn key_credential_link(out: &mut Inspection, bytes: &[u8]) {
             }
             out.findings.push(Finding::new(
                 "KeyUsage is NGC",
-                format!("KeyUsage {:?}: Windows Hello for Business keys are KEY_USAGE_NGC (0x01)", link.usage()),
+                format!("KeyUsage 0x{:02X}: Windows Hello for Business keys are KEY_USAGE_NGC (0x01)", link.usage().to_u8()),
                 "MS-ADTS 2.2.20.6 (KeyUsage)",
                 if link.usage().to_u8() == 0x01 {
                     Ok(())

@@ -39,3 +39,44 @@ export class CatalogPage {
     );
   }
 }
+
+/** "Inspect your own value", below the catalog. */
+export class InspectPanel {
+  constructor(page) {
+    this.page = page;
+    this.root = page.getByTestId('inspect');
+  }
+
+  /** Pastes `text` and asks for it to be read; waits for the answer. */
+  async paste(text) {
+    await this.root.getByTestId('inspect-input').fill(text);
+    await this.root.getByTestId('inspect-run').click();
+    return this.answer();
+  }
+
+  /** Chooses a file, as a person would with the file picker. */
+  async choose(name, buffer) {
+    await this.root.getByTestId('inspect-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+    return this.answer();
+  }
+
+  /** What the page answered: the kind and checks, or the error. */
+  async answer() {
+    const result = this.root.locator('[data-testid="inspection"], [data-testid="inspect-error"]');
+    await result.first().waitFor({ state: 'visible', timeout: 30_000 });
+    if (await this.root.getByTestId('inspect-error').count()) {
+      return { error: await this.root.getByTestId('inspect-error').innerText() };
+    }
+    const inspection = this.root.getByTestId('inspection');
+    const checks = await inspection.getByTestId('check').evaluateAll((rows) =>
+      rows.map((r) => ({ title: r.querySelector('[data-testid="check-title"]').textContent, outcome: r.dataset.outcome })),
+    );
+    const fields = await inspection.getByTestId('field').evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    return {
+      kind: await inspection.getAttribute('data-kind'),
+      readAs: await inspection.getByTestId('inspect-read-as').innerText(),
+      checks,
+      fields,
+    };
+  }
+}

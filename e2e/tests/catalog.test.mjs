@@ -1,8 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, assertNoProblems, BASE_URL, ROOT_URL } from '../lib/harness.mjs';
-import { CatalogPage } from '../pages/catalog.mjs';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CatalogPage, InspectPanel } from '../pages/catalog.mjs';
 import { FLOW_SLUGS } from '../lib/registry.mjs';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 let browser;
 before(async () => {
@@ -56,6 +61,58 @@ test('the release build also loads from the site root', async () => {
   const catalog = new CatalogPage(page);
   await catalog.goto(ROOT_URL);
   assert.equal(await catalog.cards().count(), FLOW_SLUGS.length);
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('inspect your own value: a KeyCredentialLink value as AD prints it, a tampered one, a certificate from a file, a hostile paste; nothing leaves the page', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const catalog = new CatalogPage(page);
+  await catalog.goto(BASE_URL);
+  const panel = new InspectPanel(page);
+  await panel.root.waitFor({ state: 'visible' });
+  await page.waitForLoadState('networkidle');
+  // From here on, every request the page or its workers make is counted.
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+
+  const dnBinary = readFileSync(join(FIXTURES, 'key-credential-link.txt'), 'utf8');
+  const sound = await panel.paste(dnBinary);
+  assert.equal(sound.kind, 'DnBinary', JSON.stringify(sound));
+  assert.match(sound.readAs, /DN-Binary/);
+  for (const title of ['KeyID', 'KeyHash', 'RSA-2048', 'KeyUsage is NGC']) {
+    assert.deepEqual(sound.checks.find((c) => c.title === title)?.outcome, 'pass', title);
+  }
+  assert.ok(sound.fields.some((f) => /KeyMaterial/.test(f)), sound.fields.join(', '));
+
+  // One hex digit of the key material changed: the KeyID no longer matches.
+  const at = dnBinary.indexOf(':', 2) + 1 + 2 * 200;
+  const tampered = dnBinary.slice(0, at) + (dnBinary[at] === '0' ? '1' : '0') + dnBinary.slice(at + 1);
+  const caught = await panel.paste(tampered);
+  assert.equal(caught.kind, 'DnBinary');
+  const failed = caught.checks.filter((c) => c.outcome === 'fail').map((c) => c.title);
+  assert.ok(failed.some((t) => /KeyID/.test(t)), failed.join(', '));
+
+  // A DER certificate chosen as a file: a KDC's, which names no user.
+  const pem = readFileSync(join(FIXTURES, 'kdc-certificate.pem'), 'utf8');
+  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const kdc = await panel.choose('kdc.cer', der);
+  assert.equal(kdc.kind, 'Certificate');
+  assert.equal(kdc.checks.find((c) => c.title === 'Names a user (UPN)')?.outcome, 'fail');
+  assert.equal(kdc.checks.find((c) => c.title === 'RSA-2048')?.outcome, 'pass');
+
+  // A hostile paste is read as text, never as markup.
+  let dialogs = 0;
+  page.on('dialog', async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  const hostile = await panel.paste('<img src=x onerror=alert(1)><script>alert(2)</script>');
+  assert.match(hostile.error, /none of the forms read here/);
+  assert.equal(dialogs, 0);
+  assert.equal(await page.locator('[data-testid="inspect"] img').count(), 0);
+
+  assert.deepEqual(requests, [], 'nothing was requested while values were inspected');
   assertNoProblems(problems);
   await context.close();
 });
