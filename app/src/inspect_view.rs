@@ -30,7 +30,9 @@ pub fn InspectPanel(session: Session) -> impl IntoView {
                     text.set(format!("(the file {name}, {} bytes)", bytes.len()));
                     session.inspect(bytes);
                 }
-                Err(_) => session.inspection.set(Some(Err(format!("the file {name} could not be read")))),
+                Err(_) => session
+                    .inspection
+                    .set(Some(Err(format!("the file {name} could not be read")))),
             }
         });
     };
@@ -101,7 +103,11 @@ pub fn InspectPanel(session: Session) -> impl IntoView {
 
 #[component]
 fn InspectionView(found: Inspection) -> impl IntoView {
-    let failed = found.findings.iter().filter(|f| !f.outcome.passed()).count();
+    let failed = found
+        .findings
+        .iter()
+        .filter(|f| !f.outcome.passed())
+        .count();
     let summary = match (found.findings.len(), failed) {
         (0, _) => "No check applies to this kind on its own.".to_string(),
         (n, 0) => format!("All {n} checks that can run on the value alone pass."),

@@ -37,6 +37,23 @@ pub struct PoolInfo {
     pub target: usize,
 }
 
+/// Bytes a person asked to follow through the run ("Follow the key").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowQuery {
+    /// What they are: "unique of TPM2B_PUBLIC of the user key".
+    pub what: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A place in the run to show: a step, one of its artifacts, a byte range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Focus {
+    pub step: usize,
+    pub artifact: String,
+    pub offset: usize,
+    pub len: usize,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Session {
     pub route: RwSignal<Route>,
@@ -71,6 +88,10 @@ pub struct Session {
     pub inspection: RwSignal<Option<Result<whfb_model::inspect::Inspection, String>>>,
     /// A value is being read.
     pub inspecting: RwSignal<bool>,
+    /// Bytes being followed through the run.
+    pub followed: RwSignal<Option<FollowQuery>>,
+    /// Where an occurrence of followed bytes was asked to be shown.
+    pub focus: RwSignal<Option<Focus>>,
     link: StoredValue<Option<WorkerLink>, LocalStorage>,
 }
 
@@ -96,6 +117,8 @@ impl Session {
             packing: RwSignal::new(false),
             inspection: RwSignal::new(None),
             inspecting: RwSignal::new(false),
+            followed: RwSignal::new(None),
+            focus: RwSignal::new(None),
             link: StoredValue::new_local(None),
         }
     }

@@ -407,7 +407,10 @@ impl Host {
             }
             ToWorker::Bundle { run } => out(self.bundle(run)),
             ToWorker::Inspect { input, now } => out(FromWorker::Inspected {
-                result: whfb_core::inspect::inspect(&input, whfb_core::clock::SimTime::from_unix_seconds(now)),
+                result: whfb_core::inspect::inspect(
+                    &input,
+                    whfb_core::clock::SimTime::from_unix_seconds(now),
+                ),
             }),
         }
     }

@@ -145,12 +145,19 @@ fn the_worker_host_inspects_what_a_person_pastes_in_the_browser() {
     let mut inspected = 0;
     for artifact in artifacts_of(flow_id("aadj-managed")) {
         use whfb_core::artifact::ArtifactKind::*;
-        if !matches!(artifact.kind, Jwt | Certificate | Pkcs10 | TpmPublic | TpmsAttest | BcryptRsaPublicBlob) {
+        if !matches!(
+            artifact.kind,
+            Jwt | Certificate | Pkcs10 | TpmPublic | TpmsAttest | BcryptRsaPublicBlob
+        ) {
             continue;
         }
         // Through JSON, as the page posts it.
         let message = ToWorker::from_json(
-            &ToWorker::Inspect { input: artifact.bytes.clone(), now: 1_795_339_200 }.to_json(),
+            &ToWorker::Inspect {
+                input: artifact.bytes.clone(),
+                now: 1_795_339_200,
+            }
+            .to_json(),
         )
         .unwrap();
         let mut got = Vec::new();
@@ -166,8 +173,17 @@ fn the_worker_host_inspects_what_a_person_pastes_in_the_browser() {
     }
     assert!(inspected >= 8, "{inspected} inspected");
     let mut got = Vec::new();
-    host.handle(ToWorker::Inspect { input: b"not a value".to_vec(), now: 0 }, &mut |m| got.push(m));
-    assert!(matches!(got.as_slice(), [FromWorker::Inspected { result: Err(_) }]), "{got:?}");
+    host.handle(
+        ToWorker::Inspect {
+            input: b"not a value".to_vec(),
+            now: 0,
+        },
+        &mut |m| got.push(m),
+    );
+    assert!(
+        matches!(got.as_slice(), [FromWorker::Inspected { result: Err(_) }]),
+        "{got:?}"
+    );
 }
 
 /// Every artifact a real run of `flow` produces, TPM exchanges included.

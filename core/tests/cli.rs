@@ -579,7 +579,14 @@ fn wireshark_dissects_the_kerberos_capture_and_decrypts_it_with_the_keytab() {
 #[test]
 fn inspect_reads_a_file_or_standard_input_and_says_what_failed() {
     let dir = scratch("inspect");
-    let out = whfb(&["run", "hybrid-cert-sync", "--seed", "cli-inspect", "--out", dir.to_str().unwrap()]);
+    let out = whfb(&[
+        "run",
+        "hybrid-cert-sync",
+        "--seed",
+        "cli-inspect",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let artifacts = dir.join("artifacts");
     let find = |suffix: &str| {
@@ -591,16 +598,33 @@ fn inspect_reads_a_file_or_standard_input_and_says_what_failed() {
     };
     // The user's logon certificate, at the run's time: every check passes.
     let cert = find("-user-certificate.pem");
-    let out = whfb(&["inspect", cert.to_str().unwrap(), "--now", "2026-11-22T10:00:00Z"]);
+    let out = whfb(&[
+        "inspect",
+        cert.to_str().unwrap(),
+        "--now",
+        "2026-11-22T10:00:00Z",
+    ]);
     let printed = text(&out.stdout);
     assert!(out.status.success(), "{printed}{}", text(&out.stderr));
     assert!(printed.contains("read as PEM (CERTIFICATE)"), "{printed}");
     assert!(printed.contains("PASS Smart Card Logon EKU"), "{printed}");
-    assert!(printed.contains("PASS Strong mapping: the SID extension"), "{printed}");
+    assert!(
+        printed.contains("PASS Strong mapping: the SID extension"),
+        "{printed}"
+    );
     // Two years on it has expired: exit status 3, the failed check named.
-    let out = whfb(&["inspect", cert.to_str().unwrap(), "--now", "2028-12-01T00:00:00Z"]);
+    let out = whfb(&[
+        "inspect",
+        cert.to_str().unwrap(),
+        "--now",
+        "2028-12-01T00:00:00Z",
+    ]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stdout).contains("FAIL Valid now"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("FAIL Valid now"),
+        "{}",
+        text(&out.stdout)
+    );
     // The KEYCREDENTIALLINK blob through standard input, as hex.
     let blob = std::fs::read(find("-key-credential-link.bin")).unwrap();
     let hex: String = blob.iter().map(|b| format!("{b:02x}")).collect();
@@ -611,18 +635,30 @@ fn inspect_reads_a_file_or_standard_input_and_says_what_failed() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(hex.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(hex.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let printed = text(&out.stdout);
     assert!(out.status.success(), "{printed}");
     assert!(printed.starts_with("KEYCREDENTIALLINK_BLOB"), "{printed}");
-    assert!(printed.contains("PASS KeyID") && printed.contains("PASS KeyHash"), "{printed}");
+    assert!(
+        printed.contains("PASS KeyID") && printed.contains("PASS KeyHash"),
+        "{printed}"
+    );
     // Not a value at all: a clear message and exit status 2.
     let junk = dir.join("junk.txt");
     std::fs::write(&junk, "hello, world").unwrap();
     let out = whfb(&["inspect", junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("none of the forms read here"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("none of the forms read here"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = whfb(&["inspect"]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -784,3 +784,37 @@ test('the AS-REQ edited on its way is caught by its checksum; signed again by th
   assert.equal(await explorer.jump(CHECK + 2), 'done');
   assertNoProblems(problems);
 });
+
+test('follow the key: the user key\'s modulus, picked in the TPM\'s public area, is found in every artifact that carries it, and each place opens highlighted', { timeout: 180_000 }, async (t) => {
+  const { page, problems, explorer } = await start(t, 'flow=hybrid-cert-sync', 0);
+  const total = await explorer.total();
+  await page.keyboard.press('End');
+  assert.equal(await explorer.waitForStep(total - 1, 150_000), 'done');
+  const at = Number(await page.locator('[data-testid="step"][data-step-id="gestures.return-key"]').getAttribute('data-step'));
+  await explorer.jump(at);
+  await page.locator('[data-testid="artifact-tab"][data-artifact="user-key-public"]').click();
+  const artifact = page.locator('[data-testid="artifact"][data-artifact="user-key-public"]');
+  // The modulus: the field named unique (TPM2B_PUBLIC_KEY_RSA's buffer).
+  const unique = artifact.locator('[data-testid="field"][data-name*="unique"]').first();
+  await unique.locator('[data-testid="follow"]').first().click();
+  const panel = page.getByTestId('follow-panel');
+  await panel.waitFor();
+  const hits = await panel.getByTestId('follow-hit').evaluateAll((els) =>
+    els.map((el) => ({ artifact: el.dataset.artifact, step: Number(el.dataset.step), text: el.textContent })),
+  );
+  const where = new Set(hits.map((h) => h.artifact));
+  for (const id of ['user-key-public', 'key-credential-link', 'certificate-request', 'user-certificate', 'kerberos-as-req']) {
+    assert.ok(where.has(id), `${id} among ${[...where].join(', ')}`);
+  }
+  assert.ok(hits.some((h) => /base64/.test(h.text)), 'found inside JSON as base64 too');
+  // The user's certificate, many steps later: the step, the tab and the
+  // 256 bytes of the modulus, highlighted.
+  const cert = hits.find((h) => h.artifact === 'user-certificate');
+  await panel.locator(`[data-testid="follow-hit"][data-artifact="user-certificate"]`).first().click();
+  assert.equal(await explorer.waitForStep(cert.step), 'done');
+  const shown = page.locator('[data-testid="artifact"][data-artifact="user-certificate"]');
+  await shown.waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="artifact"] .byte.followed').length > 0);
+  assert.equal(await shown.locator('.byte.followed').count(), 256);
+  assertNoProblems(problems);
+});

@@ -20,6 +20,7 @@ pub mod edits;
 pub mod event;
 pub mod files;
 pub mod flows;
+pub mod follow;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod inspect;

@@ -19,10 +19,22 @@ use whfb_model::files;
 #[component]
 pub fn Inspector(session: Session) -> impl IntoView {
     let selected = RwSignal::new(0usize);
-    // A new step starts on its first artifact.
+    // A new step starts on its first artifact, or on the one a followed
+    // key was asked to be shown in.
     Effect::new(move |_| {
-        session.playback.with(|p| p.current);
-        selected.set(0);
+        let step = session.playback.with(|p| p.current);
+        let focused = session.focus.with(|f| {
+            f.as_ref()
+                .filter(|f| f.step == step)
+                .map(|f| f.artifact.clone())
+        });
+        let index = focused.and_then(|id| {
+            session.events.with_untracked(|ev| {
+                ev.get(step)
+                    .and_then(|e| all_artifacts(e).iter().position(|(_, a)| a.id == id))
+            })
+        });
+        selected.set(index.unwrap_or(0));
     });
     let event = Memo::new(move |_| session.current_event());
     view! {
@@ -96,6 +108,7 @@ fn StepDetails(
             <section class="artifacts" data-testid="artifacts">
                 <h3>{format!("Artifacts ({count})")}</h3>
                 {(count == 0).then(|| view! { <p class="muted">"Nothing travels or is produced at this step."</p> })}
+                <FollowPanel session />
                 <div class="artifact-tabs" role="tablist">
                     {artifacts
                         .with_value(|a| a.iter().map(|(t, art)| (t.clone(), art.id.clone())).collect::<Vec<_>>())
@@ -129,11 +142,70 @@ fn StepDetails(
                         let edited = session.edits.with(|edits| {
                             edits.iter().any(|e| matches!(e, Edit::Tamper { after_step, artifact, .. } if *after_step == step && *artifact == art.id))
                         });
-                        view! { <ArtifactView artifact=art edit edited /> }
+                        let highlight = session.focus.with(|f| {
+                            f.as_ref()
+                                .filter(|f| f.step == step && f.artifact == art.id)
+                                .map(|f| (f.offset, f.len))
+                        });
+                        view! { <ArtifactView artifact=art edit edited session highlight /> }
                     })
                 }}
             </section>
         </div>
+    }
+}
+
+/// Where the followed bytes appear in the steps run so far, each a link
+/// to the step, the artifact and the byte range.
+#[component]
+fn FollowPanel(session: Session) -> impl IntoView {
+    move || {
+        let query = session.followed.get()?;
+        let needle = whfb_model::follow::needle(&query.bytes).to_vec();
+        let found = session
+            .events
+            .with(|ev| whfb_model::follow::occurrences(ev, &needle));
+        let count = found.len();
+        let steps = found
+            .iter()
+            .map(|o| o.step)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        Some(view! {
+            <section class="follow-panel" data-testid="follow-panel" aria-label="Where these bytes appear">
+                <header>
+                    <h4>{format!("Where these {} bytes appear", needle.len())}</h4>
+                    <button data-testid="follow-close" on:click=move |_| { session.followed.set(None); session.focus.set(None); }>"Close"</button>
+                </header>
+                <p class="muted">{format!("{}: {count} places in {steps} steps of the run so far.", query.what)}</p>
+                <ul>
+                    {found.into_iter().map(|o| {
+                        let focus = crate::session::Focus { step: o.step, artifact: o.artifact.clone(), offset: o.offset, len: o.len };
+                        let focus_now = focus.clone();
+                        let here = move || session.focus.with(|f| f.as_ref() == Some(&focus_now));
+                        view! {
+                            <li>
+                                <button
+                                    class="follow-hit"
+                                    class:current=here
+                                    data-testid="follow-hit"
+                                    data-artifact=o.artifact.clone()
+                                    data-step=o.step
+                                    on:click=move |_| {
+                                        let step = focus.step;
+                                        session.focus.set(Some(focus.clone()));
+                                        session.playback.update(|p| p.jump(step));
+                                    }
+                                >
+                                    <span class="step-no">{format!("Step {}", o.step + 1)}</span>
+                                    {format!(" {} — {}, bytes {}..{}, {}", o.step_title, o.artifact_title, o.offset, o.offset + o.len, o.carried.describe())}
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
     }
 }
 
@@ -179,9 +251,41 @@ pub fn ArtifactView(
     /// An edit of these bytes is in force in this run.
     #[prop(optional)]
     edited: bool,
+    /// A run's artifact: its fields can be followed through the run.
+    #[prop(optional)]
+    session: Option<Session>,
+    /// Bytes to mark from the start (a followed key found here).
+    #[prop(optional_no_strip)]
+    highlight: Option<(usize, usize)>,
 ) -> impl IntoView {
     let view_mode = RwSignal::new(View::Decoded);
     let hover = RwSignal::new(None::<(usize, usize)>);
+    let title = artifact.title.clone();
+    let bytes_for_follow = StoredValue::new(artifact.bytes.clone());
+    let follow = session.map(|session| {
+        Callback::new(move |(name, offset, len): (String, usize, usize)| {
+            let bytes =
+                bytes_for_follow.with_value(|b| b.get(offset..offset + len).map(<[u8]>::to_vec));
+            if let Some(bytes) = bytes {
+                session.focus.set(None);
+                session.followed.set(Some(crate::session::FollowQuery {
+                    what: format!("{name} of {title}"),
+                    bytes,
+                }));
+                // The list opens above the artifact: bring it into view.
+                request_animation_frame(|| {
+                    let panel = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+                        d.query_selector("[data-testid=\"follow-panel\"]")
+                            .ok()
+                            .flatten()
+                    });
+                    if let Some(panel) = panel {
+                        panel.scroll_into_view_with_bool(true);
+                    }
+                });
+            }
+        })
+    });
     let editing = RwSignal::new(false);
     let art = StoredValue::new(artifact.clone());
     let (text_label, text_form) = files::text_form(&artifact);
@@ -227,12 +331,12 @@ pub fn ArtifactView(
                                 {format!("These bytes do not parse as a {}: {why}", art.with_value(|a| a.kind.name()))}
                             </p>
                         })}
-                        <FieldTree fields=art.with_value(|a| a.fields.clone()) hover />
+                        <FieldTree fields=art.with_value(|a| a.fields.clone()) hover follow />
                     </div>
-                    <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover />
+                    <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover pinned=highlight />
                 }
                 .into_any(),
-                View::Hex => view! { <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover /> }.into_any(),
+                View::Hex => view! { <HexView bytes=art.with_value(|a| a.bytes.clone()) fields=art.with_value(|a| a.fields.clone()) hover pinned=highlight /> }.into_any(),
                 View::Text => view! { <pre class="text-form" data-testid="text-form">{text_form.get_value()}</pre> }.into_any(),
             }}
         </article>
@@ -240,16 +344,25 @@ pub fn ArtifactView(
 }
 
 #[component]
-fn FieldTree(fields: Vec<Field>, hover: RwSignal<Option<(usize, usize)>>) -> impl IntoView {
+fn FieldTree(
+    fields: Vec<Field>,
+    hover: RwSignal<Option<(usize, usize)>>,
+    follow: Option<Callback<(String, usize, usize)>>,
+) -> impl IntoView {
     if fields.is_empty() {
         return view! { <p class="muted">"No decoded view for these bytes."</p> }.into_any();
     }
-    view! { <ul class="tree">{fields.into_iter().map(|f| field_node(f, hover)).collect_view()}</ul> }.into_any()
+    view! { <ul class="tree">{fields.into_iter().map(|f| field_node(f, hover, follow)).collect_view()}</ul> }.into_any()
 }
 
-fn field_node(field: Field, hover: RwSignal<Option<(usize, usize)>>) -> AnyView {
+fn field_node(
+    field: Field,
+    hover: RwSignal<Option<(usize, usize)>>,
+    follow: Option<Callback<(String, usize, usize)>>,
+) -> AnyView {
     let range = (field.offset, field.len);
     let has_children = !field.children.is_empty();
+    let follow_name = field.name.clone();
     let children = field.children;
     let name = field.name.clone();
     view! {
@@ -270,9 +383,27 @@ fn field_node(field: Field, hover: RwSignal<Option<(usize, usize)>>) -> AnyView 
                 <span class="name">{field.name}</span>
                 <span class="value">{field.value}</span>
                 <span class="range">{format!("@{} +{}", field.offset, field.len)}</span>
+                {follow.filter(|_| field.len >= whfb_model::follow::MIN_LEN).map(|follow| {
+                    let name = follow_name.clone();
+                    let follow_name = follow_name.clone();
+                    view! {
+                        <button
+                            class="follow"
+                            data-testid="follow"
+                            title="Where else in the run these bytes appear"
+                            aria-label=format!("Follow {} through the run", follow_name)
+                            on:click=move |ev| {
+                                ev.stop_propagation();
+                                follow.run((name.clone(), range.0, range.1));
+                            }
+                        >
+                            "Follow"
+                        </button>
+                    }
+                })}
             </div>
             {(!field.note.is_empty()).then(|| view! { <div class="note">{field.note}</div> })}
-            {has_children.then(|| view! { <ul>{children.into_iter().map(|c| field_node(c, hover)).collect_view()}</ul> })}
+            {has_children.then(|| view! { <ul>{children.into_iter().map(|c| field_node(c, hover, follow)).collect_view()}</ul> })}
         </li>
     }
     .into_any()
@@ -321,9 +452,33 @@ fn HexView(
     bytes: Vec<u8>,
     fields: Vec<Field>,
     hover: RwSignal<Option<(usize, usize)>>,
+    /// Bytes marked for as long as the view shows (a followed key).
+    pinned: Option<(usize, usize)>,
 ) -> impl IntoView {
     let fields = StoredValue::new(fields);
     let container = NodeRef::<leptos::html::Div>::new();
+    // The followed bytes, marked once the rows exist, and brought into view.
+    Effect::new(move |_| {
+        let (Some(el), Some((offset, len))) = (container.get(), pinned) else {
+            return;
+        };
+        let Ok(spans) = el.query_selector_all(".byte") else {
+            return;
+        };
+        for i in offset..offset.saturating_add(len) {
+            let Some(span) = u32::try_from(i)
+                .ok()
+                .and_then(|i| spans.item(i))
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            else {
+                break;
+            };
+            let _ = span.class_list().add_1("followed");
+            if i == offset {
+                span.scroll_into_view_with_bool(false);
+            }
+        }
+    });
     // One listener for every byte: `mouseover` bubbles to the view.
     let over = move |ev: leptos::ev::MouseEvent| {
         let offset = ev
