@@ -155,8 +155,10 @@ fn sniff(bytes: &[u8]) -> Result<ArtifactKind, String> {
     if start == [0xFF, 0x54, 0x43, 0x47] {
         return Ok(ArtifactKind::TpmsAttest);
     }
+    // A size, then TPM_ALG_RSA or TPM_ALG_ECC: a TPM2B_PUBLIC, even cut
+    // short (its parser then says where).
     if bytes.len() >= 4
-        && usize::from(u16::from_be_bytes([bytes[0], bytes[1]])) == bytes.len() - 2
+        && u16::from_be_bytes([bytes[0], bytes[1]]) >= 0x10
         && matches!([bytes[2], bytes[3]], [0x00, 0x01] | [0x00, 0x23])
     {
         return Ok(ArtifactKind::TpmPublic);
@@ -178,7 +180,10 @@ fn sniff(bytes: &[u8]) -> Result<ArtifactKind, String> {
         if spki::SubjectPublicKeyInfoOwned::from_der(bytes).is_ok() {
             return Ok(ArtifactKind::PublicKey);
         }
-        return Err("a DER SEQUENCE, but not a certificate, certificate request, CMS message, CRL or public key".into());
+        return Err(match crate::pki::der_fields(bytes) {
+            Err(e) => format!("it begins as DER does, but {e}"),
+            Ok(_) => "a DER SEQUENCE, but not a certificate, certificate request, CMS message, CRL or public key".into(),
+        });
     }
     if matches!(bytes.first(), Some(0x6a..=0x6e | 0x7e))
         && crate::kerberos::view::fields(bytes).is_ok()
@@ -209,14 +214,26 @@ fn view(kind: ArtifactKind, bytes: &[u8]) -> Result<Vec<Field>, String> {
         ArtifactKind::Kerberos => crate::kerberos::view::fields(bytes).map_err(e),
         ArtifactKind::TpmPublic | ArtifactKind::TpmsAttest => {
             match crate::device::tpm_fields(kind, bytes) {
-                fields if fields.is_empty() => {
-                    Err(format!("the bytes do not parse as a {}", kind.name()))
-                }
+                fields if fields.is_empty() => Err(tpm_error(kind, bytes)),
                 fields => Ok(fields),
             }
         }
         other => Err(format!("no view for {}", other.name())),
     }
+}
+
+/// Why TPM bytes do not parse, in the TPM parser's words (which name the
+/// field and where).
+fn tpm_error(kind: ArtifactKind, bytes: &[u8]) -> String {
+    let why = match kind {
+        ArtifactKind::TpmPublic => Tpm2bPublic::from_bytes(bytes).err().map(|e| e.to_string()),
+        _ => TpmsAttest::from_bytes(bytes).err().map(|e| e.to_string()),
+    };
+    format!(
+        "malformed {}: {}",
+        kind.name(),
+        why.unwrap_or_else(|| "no view".into())
+    )
 }
 
 /// Every check that can run on the value alone.

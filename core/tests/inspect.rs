@@ -194,7 +194,7 @@ fn hostile_or_foreign_input_gets_a_clear_message() {
             b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----",
             "not base64",
         ),
-        (b"30030201", "DER SEQUENCE"),
+        (b"30030201", "begins as DER does"),
         (b"\x01\x02\x03\x04\x05", "none of the kinds"),
         (b"eyJhbGciOiJub25lIn0.eyJ9.", "JWT"),
     ] {

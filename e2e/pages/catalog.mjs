@@ -72,11 +72,13 @@ export class InspectPanel {
       rows.map((r) => ({ title: r.querySelector('[data-testid="check-title"]').textContent, outcome: r.dataset.outcome })),
     );
     const fields = await inspection.getByTestId('field').evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    const unreadable = inspection.getByTestId('unreadable');
     return {
       kind: await inspection.getAttribute('data-kind'),
       readAs: await inspection.getByTestId('inspect-read-as').innerText(),
       checks,
       fields,
+      unreadable: (await unreadable.count()) ? await unreadable.innerText() : undefined,
     };
   }
 }

@@ -116,3 +116,48 @@ test('inspect your own value: a KeyCredentialLink value as AD prints it, a tampe
   assertNoProblems(problems);
   await context.close();
 });
+
+test('inspect: values a standard tool made read as their kind, and a malformed value of each kind is refused where and why', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  const catalog = new CatalogPage(page);
+  await catalog.goto(BASE_URL);
+  const panel = new InspectPanel(page);
+  const fixture = (name) => readFileSync(join(FIXTURES, name), 'utf8');
+
+  // OpenSSL's logon certificate: fit for PKINIT but for the SID extension.
+  const cert = await panel.paste(fixture('openssl-logon-certificate.pem'));
+  assert.equal(cert.kind, 'Certificate');
+  const outcome = (r, title) => r.checks.find((c) => c.title === title)?.outcome;
+  assert.equal(outcome(cert, 'Smart Card Logon EKU'), 'pass');
+  assert.equal(outcome(cert, 'Names a user (UPN)'), 'pass');
+  assert.equal(outcome(cert, 'Strong mapping: the SID extension'), 'fail');
+  assert.ok(cert.fields.includes('subjectAltName'), cert.fields.join(', '));
+  // OpenSSL's request: its self-signature verifies.
+  const request = await panel.paste(fixture('openssl-request.pem'));
+  assert.equal(request.kind, 'Pkcs10');
+  assert.equal(outcome(request, "Request's self-signature"), 'pass');
+
+  // Malformed, each kind: cut short, or one byte off.
+  const pemLines = fixture('openssl-logon-certificate.pem').trim().split('\n');
+  const cutPem = [...pemLines.slice(0, 8), pemLines.at(-1)].join('\n');
+  const cutCert = await panel.paste(cutPem);
+  assert.equal(cutCert.kind, 'Certificate', 'the PEM label says what it should be');
+  assert.match(cutCert.unreadable, /claims \d+ bytes, more than/);
+  const dn = fixture('key-credential-link.txt');
+  const hex = dn.split(':')[2];
+  const cutBlob = await panel.paste(hex.slice(0, 400));
+  assert.equal(cutBlob.kind, 'KeyCredentialLink');
+  assert.match(cutBlob.unreadable, /truncated/);
+  const badCount = await panel.paste(dn.replace(/^B:828:/, 'B:826:'));
+  assert.match(badCount.error, /announces 826 hex characters/);
+  const jwt = await panel.paste('eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.!!');
+  assert.equal(jwt.kind, 'Jwt');
+  assert.match(jwt.unreadable, /base64url/);
+  const notDer = await panel.paste('3082ffff0101');
+  assert.match(notDer.error, /begins as DER does, but/);
+  // Not text at all: a file of random bytes.
+  const random = await panel.choose('noise.bin', Buffer.from([0x13, 0x37, 0x00, 0xff, 0x42]));
+  assert.match(random.error, /none of the kinds read here/);
+  assertNoProblems(problems);
+  await context.close();
+});

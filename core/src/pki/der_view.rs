@@ -258,7 +258,11 @@ fn read_all(bytes: &[u8], from: usize, to: usize) -> Result<Vec<Tlv<'_>>> {
 
 /// The one element that makes up `bytes`, refusing trailing bytes.
 pub(crate) fn top<'a>(bytes: &'a [u8], what: &'static str) -> Result<Tlv<'a>> {
-    let t = read(bytes, 0, bytes.len()).map_err(|e| Error::malformed(what, e.to_string()))?;
+    // `read`'s own error is already "malformed DER": keep only its reason.
+    let t = read(bytes, 0, bytes.len()).map_err(|e| match e {
+        Error::Malformed { reason, .. } => Error::malformed(what, reason),
+        other => Error::malformed(what, other.to_string()),
+    })?;
     if t.end() != bytes.len() {
         return Err(Error::malformed(
             what,
