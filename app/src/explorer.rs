@@ -7,6 +7,7 @@ mod conditions;
 mod device_state;
 mod holdings;
 mod inspector;
+mod print;
 mod swimlanes;
 mod tamper;
 
@@ -44,6 +45,8 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
         set_timeout(move || below.set(true), std::time::Duration::ZERO)
     });
 
+    let printing = RwSignal::new(false);
+    print::follow_print_events(printing);
     view! {
         <section class="explorer" data-testid="explorer" data-flow=flow.slug() data-run=move || session.run_id.get().to_string()>
             <header class="explorer-head" class:hidden=embed>
@@ -62,7 +65,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
             <div class="stage">
                 <Swimlanes session script />
             </div>
-            <Controls session script set_help_open />
+            <Controls session script set_help_open printing />
             {move || below.get().then(|| view! {
                 <ClockBar session flow />
                 {(!embed).then(|| view! { <Conditions session flow /> })}
@@ -70,6 +73,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                 {(!embed).then(|| view! { <Inspector session /> })}
             })}
             <KeyHelp open=help_open set_open=set_help_open />
+            {(!embed).then(|| view! { <print::PrintWalkthrough session script printing /> })}
         </section>
     }
 }
@@ -132,6 +136,7 @@ fn Controls(
     session: Session,
     script: StoredValue<Script>,
     set_help_open: WriteSignal<bool>,
+    printing: RwSignal<bool>,
 ) -> impl IntoView {
     let total = script.with_value(|s| s.steps.len());
     let pb = session.playback;
@@ -186,6 +191,7 @@ fn Controls(
                 >
                     {move || if session.packing.get() { "Packing…" } else { "Download the run (ZIP)" }}
                 </button>
+                <print::PrintButton session printing total />
             </div>
             <div class="scrubber" data-testid="scrubber" role="group" aria-label="Steps">
                 {ticks

@@ -398,3 +398,45 @@ test('the page defends itself: its policy refuses another origin, in the page an
     other.close();
   }
 });
+
+test('print: every step with its narration, checks and artifacts, the whole diagram, and no controls, on white even from the dark theme', { timeout: 180_000 }, async () => {
+  const { page, problems, context } = await openPage(browser, { colorScheme: 'dark' });
+  // The browser's print dialog is not a page's to test: count the calls.
+  await page.addInitScript(() => {
+    window.__printed = 0;
+    window.print = () => {
+      window.__printed += 1;
+    };
+  });
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=hybrid-key-managed`);
+  await explorer.waitForStep(0);
+  const total = await explorer.total();
+  await page.getByTestId('print').click();
+  await page.waitForFunction(() => window.__printed === 1, null, { timeout: 150_000 });
+  await page.emulateMedia({ media: 'print' });
+  const walkthrough = page.getByTestId('print-walkthrough');
+  assert.ok(await walkthrough.isVisible());
+  assert.equal(await walkthrough.getByTestId('print-step').count(), total);
+  const text = await walkthrough.innerText();
+  assert.ok(!/Not run\./.test(text), 'every step ran before printing');
+  assert.match(text, /✓ Certificate request signature/);
+  assert.match(text, /Artifacts: /);
+  for (const id of ['controls', 'topbar', 'phase-stepper', 'inspector', 'conditions', 'clock', 'narration']) {
+    const el = page.getByTestId(id);
+    if (await el.count()) assert.equal(await el.isVisible(), false, `${id} is hidden in print`);
+  }
+  const surface = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--surface').trim());
+  assert.equal(surface, '#ffffff', 'the light palette on paper');
+  const dimmed = await page.evaluate(() => [...document.querySelectorAll('.step.future')].filter((s) => getComputedStyle(s).opacity !== '1').length);
+  assert.equal(dimmed, 0, 'no step of the diagram is dimmed on paper');
+  // The whole diagram fits the printed width: no lane is cut off.
+  const fit = await page.evaluate(() => {
+    const svg = document.querySelector('.lane-body');
+    return { svg: svg.getBoundingClientRect().width, page: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth };
+  });
+  assert.ok(fit.svg <= fit.page + 1 && fit.scroll <= fit.page + 1, JSON.stringify(fit));
+  await page.emulateMedia({ media: 'screen' });
+  assertNoProblems(problems);
+  await context.close();
+});
