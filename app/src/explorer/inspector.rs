@@ -300,10 +300,12 @@ pub fn ArtifactView(
                 {artifact.modelled.clone().map(|m| view! { <span class="tag modelled" data-testid="modelled" title=m.clone()>{format!("modelled: {m}")}</span> })}
                 {edited.then(|| view! { <span class="tag edited" data-testid="edited-tag">"edited on the wire after this step"</span> })}
             </header>
-            <div class="view-switch" role="tablist">
-                <button data-testid="view-decoded" class:selected=move || view_mode.get() == View::Decoded on:click=move |_| view_mode.set(View::Decoded)>"Decoded"</button>
-                <button data-testid="view-hex" class:selected=move || view_mode.get() == View::Hex on:click=move |_| view_mode.set(View::Hex)>"Hex"</button>
-                <button data-testid="view-text" class:selected=move || view_mode.get() == View::Text on:click=move |_| view_mode.set(View::Text)>{text_label}</button>
+            // Three toggle buttons for the view (a group, not a tab list: the
+            // row also holds the editor's, copy and download buttons).
+            <div class="view-switch" role="group" aria-label="View and actions">
+                <button data-testid="view-decoded" class:selected=move || view_mode.get() == View::Decoded aria-pressed=move || (view_mode.get() == View::Decoded).to_string() on:click=move |_| view_mode.set(View::Decoded)>"Decoded"</button>
+                <button data-testid="view-hex" class:selected=move || view_mode.get() == View::Hex aria-pressed=move || (view_mode.get() == View::Hex).to_string() on:click=move |_| view_mode.set(View::Hex)>"Hex"</button>
+                <button data-testid="view-text" class:selected=move || view_mode.get() == View::Text aria-pressed=move || (view_mode.get() == View::Text).to_string() on:click=move |_| view_mode.set(View::Text)>{text_label}</button>
                 <span class="spacer"></span>
                 {can_edit.then(|| view! {
                     <button
@@ -522,6 +524,10 @@ fn HexView(
         <div
             class="hex"
             data-testid="hex"
+            // A scrolling region: reachable and scrollable with the keyboard.
+            tabindex="0"
+            role="region"
+            aria-label="Bytes in hexadecimal"
             node_ref=container
             on:mouseover=over
             on:mouseleave=move |_| hover.set(None)

@@ -96,7 +96,9 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                 viewBox=move || format!("0 {HEADER} {width} {}", height - HEADER - shift())
                 width=width
                 height=move || height - HEADER - shift()
-                role="img"
+                // A group, not an image: its steps are controls one can
+                // reach and choose.
+                role="group"
                 aria-label="Sequence of messages between the actors"
             >
                 <defs>
