@@ -33,7 +33,9 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
     let info = flow.info();
     let embed = session.route.with_untracked(|r| r.embed);
     let (help_open, set_help_open) = signal(false);
-    use_keyboard(session, script, set_help_open);
+    // Presenter mode: full screen, the diagram and the narration only.
+    let presenting = RwSignal::new(false);
+    use_keyboard(session, script, set_help_open, presenting);
     use_autoplay(session);
     use_step_requests(session);
     // What sits below the diagram comes a frame later: the first frame of a
@@ -47,8 +49,21 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
 
     let printing = RwSignal::new(false);
     print::follow_print_events(printing);
+    follow_fullscreen(presenting);
     view! {
-        <section class="explorer" data-testid="explorer" data-flow=flow.slug() data-run=move || session.run_id.get().to_string()>
+        <section
+            class="explorer"
+            class:presenting=move || presenting.get()
+            data-testid="explorer"
+            data-flow=flow.slug()
+            data-run=move || session.run_id.get().to_string()
+            data-presenting=move || presenting.get().to_string()
+        >
+            {move || presenting.get().then(|| view! {
+                <button class="present-exit" data-testid="present-exit" title="Leave presenter mode (P or Esc)" on:click=move |_| set_presenting(presenting, false)>
+                    "Leave presenter mode"
+                </button>
+            })}
             <header class="explorer-head" class:hidden=embed>
                 <button class="link-button" data-testid="back-to-catalog" on:click=move |_| session.close()>
                     "← All flows"
@@ -65,7 +80,7 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
             <div class="stage">
                 <Swimlanes session script />
             </div>
-            <Controls session script set_help_open printing />
+            <Controls session script set_help_open printing presenting />
             {move || below.get().then(|| view! {
                 <ClockBar session flow />
                 {(!embed).then(|| view! { <Conditions session flow /> })}
@@ -137,6 +152,7 @@ fn Controls(
     script: StoredValue<Script>,
     set_help_open: WriteSignal<bool>,
     printing: RwSignal<bool>,
+    presenting: RwSignal<bool>,
 ) -> impl IntoView {
     let total = script.with_value(|s| s.steps.len());
     let pb = session.playback;
@@ -190,6 +206,14 @@ fn Controls(
                     on:click=move |_| session.download_run()
                 >
                     {move || if session.packing.get() { "Packing…" } else { "Download the run (ZIP)" }}
+                </button>
+                <button
+                    class="present"
+                    data-testid="present"
+                    title="Presenter mode (P): full screen, the diagram and the narration in large type; step with the arrow keys, Page Up and Page Down, or a clicker"
+                    on:click=move |_| set_presenting(presenting, true)
+                >
+                    "Present"
                 </button>
                 <print::PrintButton session printing total />
             </div>
@@ -301,9 +325,11 @@ fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView
             <h2>"Keyboard"</h2>
             <dl>
                 <dt>"← →"</dt><dd>"step back, step forward"</dd>
+                <dt>"Page Up Page Down"</dt><dd>"step back, step forward (a presentation clicker)"</dd>
                 <dt>"Space"</dt><dd>"play or pause"</dd>
                 <dt>"Home End"</dt><dd>"first step, last step"</dd>
                 <dt>"R, A–G"</dt><dd>"jump to a phase (R: device registration)"</dd>
+                <dt>"P"</dt><dd>"presenter mode, on or off"</dd>
                 <dt>"?"</dt><dd>"this help (Esc closes it)"</dd>
             </dl>
             <button data-testid="close-keys" on:click=move |_| set_open.set(false)>"Close"</button>
@@ -311,8 +337,76 @@ fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView
     }
 }
 
-/// ← → Space Home End R A–G ?
-fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: WriteSignal<bool>) {
+/// Enters or leaves presenter mode: the page goes full screen (where the
+/// browser allows it) and back.
+fn set_presenting(presenting: RwSignal<bool>, on: bool) {
+    if presenting.get_untracked() == on {
+        return;
+    }
+    presenting.set(on);
+    // The diagram's size changes: bring the current step back into view.
+    request_animation_frame(|| {
+        let current = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+            d.query_selector("[data-testid=\"step\"][data-state=\"current\"]")
+                .ok()
+                .flatten()
+        });
+        if let Some(step) = current {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Center);
+            step.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if on {
+        if let Some(root) = document.document_element() {
+            // Refused without a user gesture or in a frame without
+            // `allowfullscreen`: the mode then works in the window as it is,
+            // and the refusal (a rejected promise) is caught, not reported.
+            use wasm_bindgen::JsCast;
+            let request = js_sys::Reflect::get(&root, &"requestFullscreen".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                .and_then(|f| f.call0(&root).ok())
+                .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+            if let Some(promise) = request {
+                let ignore =
+                    wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(
+                        |_: wasm_bindgen::JsValue| {},
+                    );
+                let _ = promise.catch(&ignore);
+                ignore.forget();
+            }
+        }
+    } else if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    }
+}
+
+/// Leaving full screen (Esc, which the browser keeps for itself) leaves
+/// presenter mode too.
+fn follow_fullscreen(presenting: RwSignal<bool>) {
+    let handle = window_event_listener_untyped("fullscreenchange", move |_| {
+        let full = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.fullscreen_element())
+            .is_some();
+        if !full {
+            presenting.set(false);
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+/// ← → Page Up/Down Space Home End R A–G P ?
+fn use_keyboard(
+    session: Session,
+    script: StoredValue<Script>,
+    set_help_open: WriteSignal<bool>,
+    presenting: RwSignal<bool>,
+) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
@@ -335,11 +429,11 @@ fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: Wr
         let pb = session.playback;
         let key = ev.key();
         let handled = match key.as_str() {
-            "ArrowRight" => {
+            "ArrowRight" | "PageDown" => {
                 pb.update(|p| p.forward());
                 true
             }
-            "ArrowLeft" => {
+            "ArrowLeft" | "PageUp" => {
                 pb.update(|p| p.back());
                 true
             }
@@ -361,6 +455,11 @@ fn use_keyboard(session: Session, script: StoredValue<Script>, set_help_open: Wr
             }
             "Escape" => {
                 set_help_open.set(false);
+                set_presenting(presenting, false);
+                true
+            }
+            "p" | "P" => {
+                set_presenting(presenting, !presenting.get_untracked());
                 true
             }
             k if k.chars().count() == 1 => match k.chars().next().and_then(Phase::from_letter) {

@@ -440,3 +440,37 @@ test('print: every step with its narration, checks and artifacts, the whole diag
   assertNoProblems(problems);
   await context.close();
 });
+
+test('presenter mode: the phases, the diagram and the narration in large type; a clicker\'s Page Down and Page Up step; P or the button leaves it', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser, { viewport: { width: 1440, height: 900 } });
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=aadj-managed&step=tokens.start-provisioning`);
+  const at = await explorer.current();
+  await explorer.waitForStep(at);
+  const size = () => page.getByTestId('narration-text').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  const before = await size();
+  await page.getByTestId('present').click();
+  await page.locator('[data-testid="explorer"][data-presenting="true"]').waitFor();
+  for (const id of ['controls', 'topbar', 'inspector', 'conditions', 'clock']) {
+    const el = page.getByTestId(id);
+    if (await el.count()) assert.equal(await el.isVisible(), false, `${id} is hidden while presenting`);
+  }
+  for (const id of ['phase-stepper', 'narration', 'lane-heads']) {
+    assert.ok(await page.getByTestId(id).isVisible(), `${id} shows while presenting`);
+  }
+  assert.ok((await size()) >= before * 1.25, `large type: ${before} px → ${await size()} px`);
+  await page.keyboard.press('PageDown');
+  assert.equal(await explorer.waitForStep(at + 1), 'done');
+  await page.keyboard.press('PageDown');
+  assert.equal(await explorer.waitForStep(at + 2), 'done');
+  await page.keyboard.press('PageUp');
+  assert.equal(await explorer.waitForStep(at + 1), 'done');
+  await page.keyboard.press('p');
+  await page.locator('[data-testid="explorer"][data-presenting="false"]').waitFor();
+  assert.ok(await page.getByTestId('controls').isVisible());
+  await page.keyboard.press('P');
+  await page.getByTestId('present-exit').click();
+  await page.locator('[data-testid="explorer"][data-presenting="false"]').waitFor();
+  assertNoProblems(problems);
+  await context.close();
+});
