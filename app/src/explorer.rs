@@ -215,6 +215,7 @@ fn Controls(
                 >
                     "Present"
                 </button>
+                <EmbedButton session />
                 <print::PrintButton session printing total />
             </div>
             <div class="scrubber" data-testid="scrubber" role="group" aria-label="Steps">
@@ -334,6 +335,56 @@ fn KeyHelp(open: ReadSignal<bool>, set_open: WriteSignal<bool>) -> impl IntoView
             </dl>
             <button data-testid="close-keys" on:click=move |_| set_open.set(false)>"Close"</button>
         </div>
+    }
+}
+
+/// The HTML to embed the current step in another page (a wiki, a
+/// slide): an iframe of this run's link with `embed=1`.
+pub fn embed_snippet(page_url: &str, route: &crate::route::Route, title: &str) -> String {
+    let mut embedded = route.clone();
+    embedded.embed = true;
+    let step = embedded.step.unwrap_or(1);
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    format!(
+        "<iframe src=\"{}{}\" title=\"{}, step {step}\" width=\"960\" height=\"640\" loading=\"lazy\"></iframe>",
+        escape(page_url),
+        escape(&embedded.to_query()),
+        escape(title)
+    )
+}
+
+/// Copies the embed snippet for the step shown.
+#[component]
+fn EmbedButton(session: Session) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    view! {
+        <button
+            class="embed"
+            data-testid="copy-embed"
+            title="Copy the HTML that embeds this step in another page (an iframe)"
+            on:click=move |_| {
+                let Some(window) = web_sys::window() else { return };
+                let location = window.location();
+                let page = format!(
+                    "{}{}",
+                    location.origin().unwrap_or_default(),
+                    location.pathname().unwrap_or_default()
+                );
+                let route = session.route.get_untracked();
+                let title = route.flow.map(|f| f.info().title).unwrap_or_default();
+                let snippet = embed_snippet(&page, &route, title);
+                let _ = window.navigator().clipboard().write_text(&snippet);
+                copied.set(true);
+                set_timeout(move || copied.set(false), std::time::Duration::from_secs(2));
+            }
+        >
+            {move || if copied.get() { "Copied" } else { "Copy embed" }}
+        </button>
     }
 }
 
@@ -533,4 +584,43 @@ fn use_step_requests(session: Session) {
             session.route.update(|r| r.step = Some(current + 1));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::Route;
+
+    #[test]
+    fn the_embed_snippet_is_an_iframe_of_this_step_with_its_text_escaped() {
+        let route = Route::parse("?flow=aadj-managed&step=registration.register-key&mfa=15");
+        let html = embed_snippet("https://example.org/explorer/", &route, "A <b> & \"c\"");
+        assert!(
+            html.starts_with("<iframe src=\"https://example.org/explorer/?"),
+            "{html}"
+        );
+        assert!(html.contains("embed=1"), "{html}");
+        assert!(html.contains("mfa=15"), "{html}");
+        assert!(
+            html.contains("&amp;"),
+            "the query's & is escaped in the attribute: {html}"
+        );
+        assert!(
+            html.contains("title=\"A &lt;b&gt; &amp; &quot;c&quot;, step"),
+            "{html}"
+        );
+        assert!(html.ends_with("loading=\"lazy\"></iframe>"), "{html}");
+        // What the iframe opens is this step of this run, embedded.
+        let src = html
+            .split('"')
+            .nth(1)
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("https://example.org/explorer/", "");
+        let opened = Route::parse(&src);
+        assert!(opened.embed);
+        assert_eq!(opened.flow, route.flow);
+        assert_eq!(opened.step, route.step);
+        assert_eq!(opened.options, route.options);
+    }
 }

@@ -474,3 +474,27 @@ test('presenter mode: the phases, the diagram and the narration in large type; a
   assertNoProblems(problems);
   await context.close();
 });
+
+test('the embed snippet: one click copies an iframe that opens this step, embedded', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE_URL).origin });
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=onprem-key&step=registration.register-key`);
+  const at = await explorer.current();
+  await explorer.waitForStep(at);
+  await page.getByTestId('copy-embed').click();
+  await page.getByTestId('copy-embed').filter({ hasText: 'Copied' }).waitFor();
+  const snippet = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(snippet, /^<iframe src="[^"]+" title="[^"]+, step \d+" width="960" height="640" loading="lazy"><\/iframe>$/);
+  const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+  assert.match(src, /embed=1/);
+  // A page that embeds it, as a wiki would.
+  const host = await context.newPage();
+  await host.setContent(`<!DOCTYPE html><title>wiki</title>${snippet}`);
+  const frame = host.frameLocator('iframe');
+  await frame.getByTestId('explorer').waitFor();
+  await frame.locator(`[data-testid="step"][data-step="${at}"][data-state="current"]`).waitFor({ timeout: 60_000 });
+  assert.equal(await frame.getByTestId('topbar').isVisible(), false, 'embedded: no top bar');
+  assertNoProblems(problems);
+  await context.close();
+});
