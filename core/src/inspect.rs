@@ -505,32 +505,21 @@ fn certificate(out: &mut Inspection, der: &[u8], now: SimTime) {
         "Valid now",
         format!("the validity period against now, {now}"),
         "RFC 5280 §6.1.3",
-        crate::pki::certificate_validity(der)
-            .map_err(|e| e.to_string())
-            .and_then(|(from, to)| {
-                if now < from || now > to {
-                    Err(format!("the certificate is valid from {from} to {to}"))
-                } else {
-                    Ok(())
-                }
-            }),
+        crate::pki::valid_at(der, now),
     ));
-    let pkinit_client = der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.2.3.4");
     out.findings.push(Finding::new(
         "Smart Card Logon EKU",
         "the extended key usages must include Smart Card Logon (1.3.6.1.4.1.311.20.2.2) or id-pkinit-KPClientAuth for a Kerberos sign-in",
         "RFC 4556 §3.2.2 (KDC_ERR_INCONSISTENT_KEY_PURPOSE)",
-        crate::pki::certificate_ekus(der).and_then(|ekus| {
-            if ekus.contains(&oid::SMART_CARD_LOGON) || ekus.contains(&pkinit_client) {
+        crate::pki::logon_eku(der).and_then(|(fit, ekus)| {
+            if fit {
                 Ok(())
+            } else if ekus.is_empty() {
+                Err("the certificate has no extended key usages".into())
             } else {
                 Err(format!(
                     "the certificate's EKUs are {}",
-                    if ekus.is_empty() {
-                        "absent".to_string()
-                    } else {
-                        ekus.iter().map(oid::describe).collect::<Vec<_>>().join(", ")
-                    }
+                    ekus.iter().map(oid::describe).collect::<Vec<_>>().join(", ")
                 ))
             }
         }),

@@ -32,9 +32,10 @@ pub use ca::{
 pub(crate) use certificate::x509_time;
 pub use certificate::{
     certificate_ekus, certificate_public_key, certificate_validity, check_issued,
-    enrollment_agent_certificate, issuer_in, kdc_certificate, resign_certificate, revocation_list,
-    revocation_list_with, revoked_in, root_certificate, self_issued, self_signed_logon_certificate,
-    sid_of, subject_key_id, subordinate_ca_certificate, upns_of, Publication,
+    enrollment_agent_certificate, issuer_in, kdc_certificate, logon_eku, resign_certificate,
+    revocation_list, revocation_list_with, revoked_in, root_certificate, self_issued,
+    self_signed_logon_certificate, sid_of, subject_key_id, subordinate_ca_certificate, upns_of,
+    valid_at, Publication,
 };
 pub use cms::{
     certificate_chain, chain_certificates, countersign, recountersign, sign_content, sign_typed,

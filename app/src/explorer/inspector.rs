@@ -461,23 +461,9 @@ fn HexView(
     let container = NodeRef::<leptos::html::Div>::new();
     // The followed bytes, marked once the rows exist, and brought into view.
     Effect::new(move |_| {
-        let (Some(el), Some((offset, len))) = (container.get(), pinned) else {
-            return;
-        };
-        let Ok(spans) = el.query_selector_all(".byte") else {
-            return;
-        };
-        for i in offset..offset.saturating_add(len) {
-            let Some(span) = u32::try_from(i)
-                .ok()
-                .and_then(|i| spans.item(i))
-                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-            else {
-                break;
-            };
-            let _ = span.class_list().add_1("followed");
-            if i == offset {
-                span.scroll_into_view_with_bool(false);
+        if let (Some(el), Some(range)) = (container.get(), pinned) {
+            if let Some(first) = mark_bytes(&el, range, "followed", true) {
+                first.scroll_into_view_with_bool(false);
             }
         }
     });
@@ -500,22 +486,11 @@ fn HexView(
     Effect::new(move |last: Option<Option<(usize, usize)>>| {
         let now = hover.get();
         if let Some(el) = container.get() {
-            if let Ok(spans) = el.query_selector_all(".byte") {
-                let mark = |range: Option<(usize, usize)>, on: bool| {
-                    let Some((offset, len)) = range else { return };
-                    for i in offset..offset.saturating_add(len) {
-                        let Some(span) = u32::try_from(i)
-                            .ok()
-                            .and_then(|i| spans.item(i))
-                            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-                        else {
-                            break;
-                        };
-                        let _ = span.class_list().toggle_with_force("hl", on);
-                    }
-                };
-                mark(last.flatten(), false);
-                mark(now, true);
+            if let Some(range) = last.flatten() {
+                mark_bytes(&el, range, "hl", false);
+            }
+            if let Some(range) = now {
+                mark_bytes(&el, range, "hl", true);
             }
         }
         now
@@ -534,6 +509,30 @@ fn HexView(
             inner_html=hex_html(&bytes)
         ></div>
     }
+}
+
+/// Sets or clears `class` on the byte spans of `(offset, len)` in a hex
+/// view; gives back the first span.
+fn mark_bytes(
+    view: &web_sys::Element,
+    (offset, len): (usize, usize),
+    class: &str,
+    on: bool,
+) -> Option<web_sys::Element> {
+    let spans = view.query_selector_all(".byte").ok()?;
+    let mut first = None;
+    for i in offset..offset.saturating_add(len) {
+        let Some(span) = u32::try_from(i)
+            .ok()
+            .and_then(|i| spans.item(i))
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        else {
+            break;
+        };
+        let _ = span.class_list().toggle_with_force(class, on);
+        first.get_or_insert(span);
+    }
+    first
 }
 
 fn copy_text(text: &str) {

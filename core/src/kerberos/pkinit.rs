@@ -701,26 +701,16 @@ fn check_certificate(
             "Certificate is valid now",
             format!("the validity period against the KDC's time, {now}"),
             "RFC 5280 §6.1.3",
-            crate::pki::certificate_validity(cert)
-                .map_err(|e| e.to_string())
-                .and_then(|(from, to)| {
-                    if now < from || now > to {
-                        Err(format!("the certificate is valid from {from} to {to}"))
-                    } else {
-                        Ok(())
-                    }
-                }),
+            crate::pki::valid_at(cert, now),
         )
         .ok_or(CLIENT_NOT_TRUSTED)?;
-    const PKINIT_CLIENT_AUTH: der::asn1::ObjectIdentifier =
-        der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.2.3.4");
     checks
         .check(
             "Smart Card Logon EKU",
             "the extended key usages must include Smart Card Logon (1.3.6.1.4.1.311.20.2.2) or id-pkinit-KPClientAuth",
             "RFC 4556 §3.2.2 (KDC_ERR_INCONSISTENT_KEY_PURPOSE)",
-            crate::pki::certificate_ekus(cert).and_then(|ekus| {
-                if ekus.contains(&oid::SMART_CARD_LOGON) || ekus.contains(&PKINIT_CLIENT_AUTH) {
+            crate::pki::logon_eku(cert).and_then(|(fit, _)| {
+                if fit {
                     Ok(())
                 } else {
                     Err("the certificate is not for smart card logon".into())

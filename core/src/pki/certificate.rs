@@ -785,6 +785,32 @@ pub(super) fn extension<'a>(
         .and_then(|exts| exts.iter().find(|e| &e.extn_id == id))
 }
 
+/// Whether `now` lies within the certificate's validity period (RFC 5280
+/// §6.1.3); the reason names the period.
+pub fn valid_at(der: &[u8], now: SimTime) -> std::result::Result<(), String> {
+    let (from, to) = certificate_validity(der).map_err(|e| e.to_string())?;
+    if now < from || now > to {
+        Err(format!("the certificate is valid from {from} to {to}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `id-pkinit-KPClientAuth` (RFC 4556 §3.2.2).
+const PKINIT_CLIENT_AUTH: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.2.3.4");
+
+/// Whether the certificate's extended key usages allow a PKINIT sign-in:
+/// Smart Card Logon or id-pkinit-KPClientAuth (RFC 4556 §3.2.2); with the
+/// EKUs it has, for a reason.
+pub fn logon_eku(
+    der: &[u8],
+) -> std::result::Result<(bool, Vec<const_oid::ObjectIdentifier>), String> {
+    let ekus = certificate_ekus(der)?;
+    let fit = ekus.contains(&super::oid::SMART_CARD_LOGON) || ekus.contains(&PKINIT_CLIENT_AUTH);
+    Ok((fit, ekus))
+}
+
 /// The extended key usages of the certificate in `der`.
 pub fn certificate_ekus(
     der: &[u8],
