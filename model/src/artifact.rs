@@ -233,6 +233,14 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(self, Self::Pass)
     }
+
+    /// A check's result as its outcome: `Err` gives the reason it failed.
+    pub fn of(result: Result<(), String>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Pass,
+            Err(reason) => Outcome::Fail { reason },
+        }
+    }
 }
 
 /// `Vec<u8>` as a standard base64 string in serialised forms.

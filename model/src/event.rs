@@ -40,10 +40,7 @@ impl Check {
             title: title.into(),
             compared: compared.into(),
             rule: rule.into(),
-            outcome: match result {
-                Ok(()) => Outcome::Pass,
-                Err(reason) => Outcome::Fail { reason },
-            },
+            outcome: Outcome::of(result),
             expect_refusal: false,
         }
     }

@@ -29,10 +29,7 @@ impl Finding {
             title: title.into(),
             compared: compared.into(),
             rule: rule.into(),
-            outcome: match result {
-                Ok(()) => Outcome::Pass,
-                Err(reason) => Outcome::Fail { reason },
-            },
+            outcome: Outcome::of(result),
         }
     }
 }
