@@ -244,8 +244,8 @@ mod tests {
         assert!(route.notices.is_empty(), "{:?}", route.notices);
         assert_eq!(route.flow, Some(flow_id("hybrid-cert-sync")));
         // A number counts from provisioning's first step, after the
-        // device's 12 steps of registration.
-        assert_eq!(route.step, Some(24));
+        // device's registration and Windows sign-in (20 steps).
+        assert_eq!(route.step, Some(32));
         assert_eq!(route.seed, "my seed");
         assert_eq!(
             route.options.last_mfa,
@@ -355,7 +355,7 @@ mod tests {
     fn links_name_steps_by_id_and_old_numeric_links_still_land() {
         // Links written before steps had ids, and where they land.
         for (query, id) in [
-            ("?flow=hybrid-cert-sync&step=22", "enrollment.sign-request"),
+            ("?flow=hybrid-cert-sync&step=24", "enrollment.sign-request"),
             ("?flow=aadj-managed&step=1", "tokens.start-provisioning"),
             (
                 "?flow=hybrid-key-managed&step=26",

@@ -250,8 +250,7 @@ async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_it
     use whfb_core::artifact::ArtifactKind::*;
     let mut artifacts = artifacts_of(flow_id("aadj-managed"));
     artifacts.extend(artifacts_of(flow_id("onprem-cert")));
-    // The device key as registered (a SubjectPublicKeyInfo) shows where a
-    // request is signed by the device key alone: a federated sign-in.
+    // AD FS's WS-Trust messages and SAML tokens (XML): a federated sign-in.
     artifacts.extend(artifacts_of(flow_id("aadj-federated")));
     let kinds = [
         Jwt,
@@ -267,7 +266,7 @@ async fn the_artifact_view_shows_the_parsers_ranges_and_hovering_a_byte_finds_it
         Pkcs10,
         Cms,
         Certificate,
-        PublicKey,
+        Xml,
     ];
     for kind in kinds {
         let artifact = artifacts

@@ -17,6 +17,7 @@ mod cloud_kerberos;
 mod device_state;
 mod enterprise_join;
 mod federated_join;
+mod federation;
 mod holdings;
 mod hybrid_join;
 mod join;
@@ -554,6 +555,8 @@ impl Run {
             ReturnDeviceCertificate => self.return_device_certificate(),
             InstallDeviceCertificate => self.install_device_certificate(),
             SignInWithPassword => self.sign_in_with_password(),
+            RequestSamlToken => self.request_saml_token(),
+            IssueSamlToken => self.issue_saml_token(),
             UnlockWithPin => self.unlock_with_pin(),
             RequestNonce => self.request_nonce(),
             SignAssertion => self.sign_assertion(),
@@ -566,6 +569,7 @@ impl Run {
             StartProvisioning => self.start_provisioning(),
             AskForToken => self.ask_for_token(),
             SignInRequest => self.sign_in_request(),
+            FederatedSignIn => self.federated_sign_in(),
             MfaDecision => self.mfa_decision(),
             MfaChallenge => self.mfa_challenge(),
             MfaPrompt => self.mfa_prompt(),

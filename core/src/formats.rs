@@ -17,6 +17,8 @@ pub mod guid;
 pub mod jwe;
 pub mod jws;
 pub mod key_credential_link;
+pub mod saml;
+pub mod xml;
 
 #[cfg(test)]
 mod test_support;

@@ -52,6 +52,56 @@ fn help_and_list_explain_themselves() {
 }
 
 #[test]
+fn a_federated_run_writes_saml_tokens_xmlsec1_verifies() {
+    let dir = scratch("cli-aadj-federated");
+    let out = whfb(&["run", "aadj-federated", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let entries = index.as_array().unwrap();
+    let file = |id: &str| {
+        let entry = entries
+            .iter()
+            .find(|e| e["artifact"] == id)
+            .unwrap_or_else(|| panic!("no {id}"));
+        assert!(
+            entry["open_with"].as_str().unwrap().contains("xmlsec1") || id.ends_with("certificate")
+        );
+        dir.join(entry["file"].as_str().unwrap())
+    };
+    let certificate = file("adfs-signing-certificate");
+    for id in ["ws-trust-response", "enterprise-token"] {
+        assert!(file(id).to_str().unwrap().ends_with(".xml"));
+    }
+    // Where xmlsec1 is installed, it verifies both of AD FS's assertions
+    // with the certificate the run publishes, and refuses an edited one.
+    if Command::new("xmlsec1").arg("--version").output().is_err() {
+        eprintln!("xmlsec1 is not installed: the SAML signatures were not checked by it");
+        return;
+    }
+    let verify = |path: &Path| {
+        Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem"])
+            .arg(&certificate)
+            .args([
+                "--id-attr:AssertionID",
+                "urn:oasis:names:tc:SAML:1.0:assertion:Assertion",
+            ])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    for id in ["ws-trust-response", "enterprise-token"] {
+        let checked = verify(&file(id));
+        assert!(checked.status.success(), "{id}: {}", text(&checked.stderr));
+    }
+    let token = text(&std::fs::read(file("enterprise-token")).unwrap());
+    let edited = dir.join("edited.xml");
+    std::fs::write(&edited, token.replace("alex.wilber@", "admin@")).unwrap();
+    assert!(!verify(&edited).status.success(), "an edit is caught");
+}
+
+#[test]
 fn a_run_writes_every_artifact_in_a_format_standard_tools_open() {
     let dir = scratch("cli-onprem-cert");
     let out = whfb(&[

@@ -179,15 +179,18 @@ fn joined_run(world: World, flow: FlowId) -> Run {
 #[test]
 fn the_identity_provider_refuses_a_device_it_did_not_register() {
     let normal = world(Options::default());
-    // Managed: the PRT names the device; federated: the device-signed
-    // request does.
+    // The PRT names the device, in managed and federated domains alike.
     for (flow, title, idp) in [
         (
             "aadj-managed",
             "Device is registered and enabled",
             "is registered",
         ),
-        ("aadj-federated", "Device signature", "Active Directory"),
+        (
+            "aadj-federated",
+            "Device is registered and enabled",
+            "is registered",
+        ),
     ] {
         let mut r = joined_run(normal.clone(), flow_id(flow));
         let joined = device_identity(r.world());
@@ -236,18 +239,34 @@ fn ad_fs_refuses_a_relying_party_it_has_no_trust_for() {
         if topology.authenticator != Actor::AdFs {
             continue;
         }
-        let mut w = normal.clone();
-        w.adfs.relying_parties.clear();
-        let mut r = joined_run(w, flow);
+        // The trust goes after the Windows sign-in: provisioning's own
+        // request is refused, at AD FS's authorization endpoint on
+        // premises, at its WS-Federation sign-in for Entra ID otherwise.
+        let mut r = joined_run(normal.clone(), flow);
+        r.world_mut().adfs.relying_parties.clear();
         let joined = device_identity(r.world());
         r.run_to_end();
-        assert_halted_at(
-            &r,
-            Action::SignInRequest,
-            "Relying party is trusted",
-            "MSIS7007",
-        );
+        let at = if topology.token_issuer == Actor::AdFs {
+            Action::SignInRequest
+        } else {
+            Action::FederatedSignIn
+        };
+        assert_halted_at(&r, at, "Relying party is trusted", "MSIS7007");
         assert_eq!(device_identity(r.world()), joined);
+        // Without it from the start, a federated Windows sign-in gets no
+        // SAML token for Entra ID.
+        if topology.token_issuer == Actor::AzureAd {
+            let mut w = normal.clone();
+            w.adfs.relying_parties.clear();
+            let mut r = Run::new(w, flow);
+            r.run_to_end();
+            assert_halted_at(
+                &r,
+                Action::RequestSamlToken,
+                "Relying party is trusted",
+                "MSIS7007",
+            );
+        }
         ran += 1;
     }
     assert!(ran > 0, "no flow signs in through AD FS");
@@ -1119,9 +1138,10 @@ fn a_wrong_password_is_refused_by_the_identity_provider() {
             ..Options::default()
         },
     );
+    // AD FS checks it at the Windows sign-in, before any PRT.
     assert_halted_at(
         &r,
-        Action::SignInRequest,
+        Action::RequestSamlToken,
         "Password (first factor)",
         "wrong",
     );
@@ -1150,19 +1170,30 @@ fn without_the_federation_server_no_token_is_issued() {
     );
     let error = alone.expect_err("no PRT").to_string();
     assert!(error.contains("Federation server reachable"), "{error}");
-    // In a federated cloud flow provisioning alone stops at phase A.
-    let mut r = Run::provisioning_only(
+    // In a federated cloud flow nobody but AD FS checks the password:
+    // the Windows sign-in gets no PRT, so provisioning alone cannot start.
+    let error = Run::provisioning_only(
         world(Options {
             federation_available: false,
             ..Options::default()
         }),
         flow_id("hybrid-cert-sync"),
     )
-    .unwrap();
+    .expect_err("no PRT")
+    .to_string();
+    assert!(error.contains("Federation server reachable"), "{error}");
+    assert!(
+        error.contains("nobody else can check the password"),
+        "{error}"
+    );
+    // AD FS down after the sign-in: the second factor has nobody to vouch
+    // for it.
+    let mut r = joined_run(world(Options::default()), flow_id("hybrid-cert-sync"));
+    r.world_mut().config.options.federation_available = false;
     r.run_to_end();
     assert_halted_at(
         &r,
-        Action::SignInRequest,
+        Action::FederatedSignIn,
         "Federation server reachable",
         "503",
     );
@@ -1644,9 +1675,15 @@ fn the_client_asks_ad_fs_for_a_logon_certificate_and_names_neither_user_nor_temp
         let request: serde_json::Value =
             serde_json::from_slice(r.wire("ra-enrollment-request").expect("request"))
                 .expect("json");
+        // On premises AD FS's JWT for its registration service; in a
+        // federated domain the SAML token AD FS issued at the MFA sign-in.
         assert_eq!(
             request["grant_type"],
-            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            if flow == "onprem-cert" {
+                "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            } else {
+                "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
+            }
         );
         assert_eq!(request["requested_token_use"], "logon_cert");
         assert_eq!(
@@ -2683,28 +2720,43 @@ fn the_registration_token_carries_the_claims_real_ones_do() {
 fn entra_id_reads_the_federated_mfa_where_a_federated_idp_puts_it() {
     // The enterprise token says MFA through authnmethodsreferences; without
     // multipleauthn there, Entra ID refuses it even signed by AD FS.
+    let edit = |r: &mut Run, resign: bool| {
+        let token = String::from_utf8(r.wire("enterprise-token").unwrap().to_vec()).unwrap();
+        let edited = token
+            .replace(
+                "<saml:AttributeValue>http://schemas.microsoft.com/claims/multipleauthn</saml:AttributeValue>",
+                "",
+            )
+            .into_bytes();
+        assert_ne!(edited.len(), token.len(), "the claim was there");
+        if resign {
+            r.tamper_resigned("enterprise-token", edited).unwrap();
+        } else {
+            r.tamper("enterprise-token", edited).unwrap();
+        }
+    };
     let r = tampered(
         flow_id("aadj-federated"),
         Action::ExchangeEnterpriseToken,
-        |r| {
-            edit_token(
-                r,
-                "enterprise-token",
-                |c| {
-                    c.insert(
-                    "authnmethodsreferences".into(),
-                    serde_json::json!(["http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"]),
-                );
-                },
-                true,
-            )
-        },
+        |r| edit(r, true),
     );
     assert_halted_at(
         &r,
         Action::ExchangeEnterpriseToken,
         "MFA claim",
         "did not vouch",
+    );
+    // The same edit without AD FS's key breaks the XML signature's digest.
+    let r = tampered(
+        flow_id("aadj-federated"),
+        Action::ExchangeEnterpriseToken,
+        |r| edit(r, false),
+    );
+    assert_halted_at(
+        &r,
+        Action::ExchangeEnterpriseToken,
+        "Token signature",
+        "changed after signing",
     );
 }
 
@@ -2985,7 +3037,8 @@ fn a_sign_in_with_a_key_entra_id_no_longer_files_for_this_device_is_refused() {
             "Key is registered for the user",
             reason,
         );
-        assert!(r.world().azure_ad.sign_ins.prts.is_empty());
+        // Only the PRT of the password sign-in before provisioning.
+        assert_eq!(r.world().azure_ad.sign_ins.prts.len(), 1);
     }
 }
 
@@ -3125,24 +3178,92 @@ fn provisioning_asks_interactively_for_an_mfa_made_to_provision_a_credential() {
 }
 
 #[test]
-fn ad_fs_says_where_it_knows_the_device_from() {
-    for (flow, source) in [
-        ("aadj-federated", "device writeback"),
-        ("hybrid-key-federated", "device writeback"),
-    ] {
-        let r = run(flow_id(flow), Options::default());
-        let check = r
+fn a_federated_sign_in_goes_through_ad_fs_with_saml_and_never_resends_the_password() {
+    for flow in FlowId::all() {
+        if flow.info().sign_in != whfb_core::catalog::SignIn::Federated
+            || whfb_core::script::Topology::of(flow).token_issuer != Actor::AzureAd
+        {
+            continue;
+        }
+        let r = run(flow, Options::default());
+        check_runs_to_its_end(&r);
+        // Windows sign-in: the password goes to AD FS in a WS-Trust
+        // request, and AD FS's SAML token to Entra ID in the PRT request.
+        let rst = String::from_utf8(r.wire("ws-trust-request").unwrap().to_vec()).unwrap();
+        assert!(rst.contains("<o:Password>"), "{flow}");
+        let sent = r
             .events()
             .iter()
-            .filter(|e| e.action == Action::SignInRequest)
-            .flat_map(|e| &e.checks)
-            .find(|c| c.title == "Device signature")
-            .expect("the device signature check");
-        assert!(
-            check.compared.contains(source),
-            "{flow}: {}",
-            check.compared
+            .find(|e| e.action == Action::RequestPrt && e.phase == Phase::R)
+            .and_then(|e| e.artifacts.iter().find(|a| a.id == "prt-request"))
+            .unwrap();
+        let prt_request =
+            whfb_core::formats::Jws::parse(std::str::from_utf8(&sent.bytes).unwrap()).unwrap();
+        assert_eq!(
+            prt_request.string_claim("grant_type").unwrap(),
+            "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
+            "{flow}"
         );
-        assert!(check.result().is_ok(), "{flow}");
+        assert!(prt_request.string_claim("password").is_err(), "{flow}");
+        let validate = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::ValidatePrtRequest && e.phase == Phase::R)
+            .unwrap();
+        for title in ["Token signature", "Issuer", "Audience", "User is known"] {
+            assert!(
+                validate
+                    .checks
+                    .iter()
+                    .any(|c| c.title == title && c.result().is_ok()),
+                "{flow}: {title}"
+            );
+        }
+        // Provisioning: no password anywhere in phase A; Entra ID sends WAM
+        // to AD FS for the second factor with wauth=multipleauthn.
+        for e in r.events().iter().filter(|e| e.phase == Phase::A) {
+            for a in &e.artifacts {
+                let text = String::from_utf8_lossy(&a.bytes);
+                assert!(!text.contains(&r.world().user.password), "{flow}: {}", a.id);
+            }
+        }
+        let redirect = String::from_utf8(r.wire("idp-redirect").unwrap().to_vec()).unwrap();
+        assert!(
+            redirect.contains("wauth=http%3A%2F%2Fschemas.microsoft.com%2Fclaims%2Fmultipleauthn"),
+            "{redirect}"
+        );
+        // The enterprise token is a signed SAML 1.1 assertion, its
+        // signature checked by Entra ID.
+        let token = String::from_utf8(r.wire("enterprise-token").unwrap().to_vec()).unwrap();
+        assert!(token.contains("<saml:Assertion"), "{flow}");
+        let exchange = r
+            .events()
+            .iter()
+            .find(|e| e.action == Action::ExchangeEnterpriseToken)
+            .unwrap();
+        assert!(exchange
+            .checks
+            .iter()
+            .any(|c| c.title == "Token signature" && c.result().is_ok()));
     }
+}
+
+#[test]
+fn entra_id_matches_the_federated_user_by_immutable_id() {
+    let r = tampered(flow_id("aadj-federated"), Action::RequestPrt, |r| {
+        let rstr = String::from_utf8(r.wire("ws-trust-response").unwrap().to_vec()).unwrap();
+        let w = r.world();
+        use base64ct::{Base64, Encoding};
+        let id = Base64::encode_string(&w.user.object_id.to_dotnet_bytes());
+        let edited = rstr.replace(&id, "AAAAAAAAAAAAAAAAAAAAAA==");
+        assert_ne!(edited, rstr);
+        r.tamper_resigned("ws-trust-response", edited.into_bytes())
+            .unwrap();
+    });
+    assert_halted_at(
+        &r,
+        Action::ValidatePrtRequest,
+        "User is known",
+        "AADSTS51004",
+    );
 }

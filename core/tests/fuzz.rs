@@ -56,7 +56,7 @@ fn corpus() -> &'static Corpus {
         let mut world = World::build(WorldConfig::new("fuzz")).expect("world builds");
         world.warm_up_all().expect("keys generate");
         let mut by_kind = Vec::new();
-        for flow in ["onprem-cert", "hybrid-cloud-kerberos"] {
+        for flow in ["onprem-cert", "hybrid-cloud-kerberos", "aadj-federated"] {
             let flow = FlowId::from_slug(flow).expect("a flow");
             let mut run = Run::new(world.clone(), flow);
             run.run_to_end();
@@ -341,6 +341,25 @@ fn fuzz_kerberos_view() {
 }
 
 #[test]
+fn fuzz_xml_and_saml_readers() {
+    // AD FS's WS-Trust messages and SAML tokens, from the federated flows.
+    let seeds = seeds_of(&[ArtifactKind::Xml]);
+    assert!(!seeds.is_empty());
+    let f = fuzz("XML, SAML 1.1", seeds, true, |b| {
+        let t = text(b);
+        let parsed = whfb_core::formats::xml::parse(&t);
+        if let Ok(root) = &parsed {
+            let _ = whfb_core::formats::xml::exc_c14n(root, &|_| false);
+        }
+        let _ = whfb_core::formats::saml::read(&t);
+        let _ = whfb_core::formats::saml::locate(&t);
+        let viewed = refused_clearly(whfb_core::formats::xml::fields(&t));
+        refused_clearly(parsed) && viewed
+    });
+    assert_clean("XML", f);
+}
+
+#[test]
 fn fuzz_tpm_views() {
     for kind in [
         ArtifactKind::TpmPublic,
@@ -487,6 +506,17 @@ fn parsers_take_linear_time() {
                 let t = text(b);
                 let _ = Jws::parse(&t);
                 let _ = whfb_core::formats::jws::fields(&t);
+            }),
+        ),
+        (
+            "XML view: n sibling elements with attributes",
+            Box::new(|n| {
+                format!("<r>{}</r>", "<e a='1' b='&amp;'>x</e>".repeat(n / 4)).into_bytes()
+            }),
+            Box::new(|b| {
+                let t = text(b);
+                let _ = whfb_core::formats::xml::fields(&t);
+                let _ = whfb_core::formats::saml::read(&t);
             }),
         ),
         (

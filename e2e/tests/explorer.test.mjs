@@ -10,12 +10,12 @@ import { FLOW_SLUGS } from '../lib/registry.mjs';
 // draw them and the core's scripts define them.
 const FLOWS = {
   'aadj-managed': { R: 12, A: 10, B: 5, C: 3, S: 8 },
-  'aadj-federated': { R: 9, A: 11, B: 5, C: 3, S: 8 },
+  'aadj-federated': { R: 16, A: 13, B: 5, C: 3, S: 8 },
   'hybrid-key-managed': { R: 13, A: 10, B: 5, C: 3, D: 5, S: 8 },
-  'hybrid-key-federated': { R: 9, A: 11, B: 5, C: 3, D: 5, S: 8 },
+  'hybrid-key-federated': { R: 16, A: 13, B: 5, C: 3, D: 5, S: 8 },
   'hybrid-cloud-kerberos': { R: 13, A: 10, B: 5, C: 3, S: 11 },
-  'hybrid-cert-async': { R: 9, A: 11, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 11 },
-  'hybrid-cert-sync': { R: 9, A: 11, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 11 },
+  'hybrid-cert-async': { R: 16, A: 13, B: 5, C: 3, D: 7, E: 0, F: 3, G: 0, S: 11 },
+  'hybrid-cert-sync': { R: 16, A: 13, B: 5, C: 3, D: 5, E: 0, F: 3, G: 0, S: 11 },
   'onprem-key': { R: 13, A: 10, B: 5, C: 3, S: 4 },
   'onprem-cert': { R: 13, A: 10, B: 5, C: 3, D: 4, E: 0, F: 3, G: 0, S: 4 },
 };
@@ -87,17 +87,17 @@ for (const [slug, messagesPerPhase] of Object.entries(FLOWS)) {
 test('a deep link reproduces the run and lands on a middle step', { timeout: 120_000 }, async () => {
   const { page, problems, context } = await openPage(browser);
   const explorer = new ExplorerPage(page);
-  // An old numeric link: step 22 of provisioning, after the 12 of the
-  // device's registration.
-  await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=22&seed=deep-link`);
-  const status = await explorer.waitForStep(33);
+  // An old numeric link: step 24 of provisioning, after the 20 of the
+  // device's registration and the Windows sign-in.
+  await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=24&seed=deep-link`);
+  const status = await explorer.waitForStep(43);
   assert.equal(status, 'done');
-  assert.equal(await explorer.current(), 33);
+  assert.equal(await explorer.current(), 43);
   const title = (await explorer.narrationTitle().innerText()).trim();
   assert.ok(title.length > 0);
   // Every earlier step ran too, and stepping back shows it without waiting.
   await explorer.back();
-  assert.equal(await explorer.waitForStep(32), 'done');
+  assert.equal(await explorer.waitForStep(42), 'done');
   assert.match(page.url(), /step=registration\.return-key-id/);
   assertNoProblems(problems);
   await context.close();
@@ -107,12 +107,12 @@ test('on a 360 px phone the current step stays in view, under the actors\' names
   const { page, problems, context } = await openPage(browser, { viewport: { width: 360, height: 780 }, colorScheme: 'dark' });
   const explorer = new ExplorerPage(page);
   await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=enrollment.sign-request`);
-  assert.equal(await explorer.waitForStep(33), 'done');
-  // Step 34 is far down and to one side of a diagram wider than the screen.
-  for (const index of [33, 34]) {
-    if (index === 34) {
+  assert.equal(await explorer.waitForStep(43), 'done');
+  // Step 45 is far down and to one side of a diagram wider than the screen.
+  for (const index of [43, 44]) {
+    if (index === 44) {
       await explorer.forward();
-      assert.equal(await explorer.waitForStep(34), 'done');
+      assert.equal(await explorer.waitForStep(44), 'done');
     }
     const at = await explorer.placement(index);
     assert.ok(at.shapeCentreInside, `step ${index + 1}'s arrow is off to the side: ${JSON.stringify(at)}`);

@@ -152,8 +152,9 @@ test('a PIN against the policy, then a confirmation that differs', { timeout: 15
 });
 
 test('the federation server does not answer', { timeout: 120_000 }, async (t) => {
-  // Step 3 of provisioning, after the device's 12 steps of registration.
-  const { page, problems, explorer } = await start(t, 'flow=aadj-federated&step=3', 14);
+  // Provisioning's request for a token, after the device's registration
+  // and the Windows sign-in.
+  const { page, problems, explorer } = await start(t, 'flow=aadj-federated&step=tokens.sign-in-request', 23);
   assert.equal(await explorer.summaryStatus(), 'done');
   await new ConditionsPanel(page).federation(false);
   // Nobody joins without AD FS: the join's sign-in at AD FS fails.
@@ -456,8 +457,8 @@ test('key makers in other workers change no byte of a run', { timeout: 180_000 }
   // itself does not.
   const runs = [];
   for (const makers of [0, 2]) {
-    const { page, problems, explorer } = await start(t, `flow=hybrid-cert-sync&step=32&makers=${makers}`, 43);
-    assert.equal(await explorer.step(43).getAttribute('data-status'), 'done');
+    const { page, problems, explorer } = await start(t, `flow=hybrid-cert-sync&step=34&makers=${makers}`, 53);
+    assert.equal(await explorer.step(53).getAttribute('data-status'), 'done');
     // The engine's worker, and the key makers it started.
     assert.equal(page.workers().length, 1 + makers);
     const [download] = await Promise.all([page.waitForEvent('download'), explorer.downloadRun().click()]);
@@ -467,7 +468,7 @@ test('key makers in other workers change no byte of a run', { timeout: 180_000 }
   const [alone, helped] = runs;
   const artifacts = [...alone.keys()].filter((n) => n.startsWith('artifacts/') && !/-tpm-\d+-tpm2-/.test(n));
   assert.ok(artifacts.length > 25, `${artifacts.length} artifacts`);
-  for (const name of ['artifacts/05-device-certificate-request.pem', 'artifacts/29-aik-certificate.pem', 'artifacts/34-certificate-request.pem', 'artifacts/40-countersigned-request.p7b']) {
+  for (const name of ['artifacts/05-device-certificate-request.pem', 'artifacts/39-aik-certificate.pem', 'artifacts/44-certificate-request.pem', 'artifacts/50-countersigned-request.p7b']) {
     assert.ok(artifacts.includes(name), name);
   }
   for (const name of artifacts) {
@@ -624,8 +625,8 @@ test('hybrid join: a computer outside Microsoft Entra Connect\'s scope is refuse
 });
 
 test('AD FS cannot reach the cloud registration service: no receipt signers, so the key receipt cannot vouch for the key before the sync', { timeout: 150_000 }, async (t) => {
-  const FETCH = 37;
-  const VALIDATE = 38;
+  const FETCH = 47;
+  const VALIDATE = 48;
   const { page, problems, explorer } = await start(t, 'flow=hybrid-cert-sync&step=enrollment.fetch-receipt-signers', FETCH);
   assert.equal(await explorer.summaryStatus(), 'done');
   await new ConditionsPanel(page).cloudRegistrationUnreachable(true);

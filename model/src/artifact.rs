@@ -104,6 +104,8 @@ pub enum ArtifactKind {
     PublicKey,
     /// A Kerberos message, DER (RFC 4120 §5: AS-REQ, AS-REP, KRB-ERROR).
     Kerberos,
+    /// An XML document: a WS-Trust message, a SAML assertion (W3C XML 1.0).
+    Xml,
     /// A structure whose format is not public; the project's own design.
     Modelled,
 }
@@ -128,6 +130,7 @@ impl ArtifactKind {
             Self::Crl => "X.509 CRL (RFC 5280 §5)",
             Self::PublicKey => "SubjectPublicKeyInfo",
             Self::Kerberos => "Kerberos message (RFC 4120 §5), DER",
+            Self::Xml => "XML document",
             Self::Modelled => "modelled structure",
         }
     }
@@ -144,6 +147,7 @@ impl ArtifactKind {
             Self::Crl => "crl",
             Self::PublicKey => "pem",
             Self::Kerberos => "der",
+            Self::Xml => "xml",
             Self::BcryptRsaPublicBlob
             | Self::KeyCredentialLink
             | Self::TpmPublic
@@ -169,7 +173,7 @@ impl ArtifactKind {
 
     /// Whether the bytes are text (shown as text rather than only as hex).
     pub fn is_text(self) -> bool {
-        matches!(self, Self::Jwt | Self::Json | Self::DnBinary)
+        matches!(self, Self::Jwt | Self::Json | Self::DnBinary | Self::Xml)
     }
 }
 

@@ -90,6 +90,31 @@ impl SimTime {
         )
     }
 
+    /// The instant of a calendar date and time (UTC), if it is one this
+    /// clock can hold (from 1970).
+    pub fn from_civil(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Self> {
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        // Howard Hinnant's days-from-civil algorithm.
+        let y = y - i64::from(mo <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(mo);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+        u64::try_from(secs).ok().map(SimTime::from_unix_seconds)
+    }
+
+    /// `2026-11-22T09:00:00.000Z`: an xs:dateTime in UTC, as AD FS writes
+    /// the times of its SAML assertions.
+    pub fn xml_datetime(self) -> String {
+        let (y, mo, d, h, mi, s) = self.civil();
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.000Z")
+    }
+
     /// `20261122090000Z`: the GeneralizedTime / UTCTime digits X.509 uses.
     pub fn compact(self) -> String {
         let (y, mo, d, h, mi, s) = self.civil();
@@ -131,6 +156,17 @@ mod tests {
             "2026-11-22 09:00:00 UTC"
         );
         assert_eq!(SimTime::DEFAULT_START.compact(), "20261122090000Z");
+    }
+
+    #[test]
+    fn from_civil_inverts_civil() {
+        for secs in [0u64, 951_782_400, 1_795_337_999, 4_102_444_800] {
+            let t = SimTime::from_unix_seconds(secs);
+            let (y, mo, d, h, mi, s) = t.civil();
+            assert_eq!(SimTime::from_civil(y, mo, d, h, mi, s), Some(t));
+        }
+        assert_eq!(SimTime::from_civil(1969, 12, 31, 0, 0, 0), None);
+        assert_eq!(SimTime::from_civil(2026, 13, 1, 0, 0, 0), None);
     }
 
     #[test]

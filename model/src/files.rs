@@ -24,6 +24,7 @@ pub fn tool_for(kind: ArtifactKind) -> &'static str {
         ArtifactKind::Crl => "openssl crl -in FILE -noout -text",
         ArtifactKind::PublicKey => "openssl pkey -pubin -in FILE -noout -text",
         ArtifactKind::Kerberos => "openssl asn1parse -inform DER -i -in FILE (its ASN.1 structure; RFC 4120 §5 names the fields)",
+        ArtifactKind::Xml => "xmllint --format FILE; a SAML assertion's signature: xmlsec1 --verify --trusted-pem adfs-signing-certificate.pem --id-attr:AssertionID urn:oasis:names:tc:SAML:1.0:assertion:Assertion FILE",
         ArtifactKind::Modelled => "a hex viewer: the format is the project's own",
     }
 }

@@ -63,6 +63,8 @@ pub enum Action {
     InstallDeviceCertificate,
     // Windows sign-in with the password, after the join.
     SignInWithPassword,
+    RequestSamlToken,
+    IssueSamlToken,
     // Phase S: the first sign-in with the new credential.
     UnlockWithPin,
     RequestNonce,
@@ -77,6 +79,7 @@ pub enum Action {
     StartProvisioning,
     AskForToken,
     SignInRequest,
+    FederatedSignIn,
     MfaDecision,
     MfaChallenge,
     MfaPrompt,
@@ -133,7 +136,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in script order.
-    pub const ALL: [Action; 74] = [
+    pub const ALL: [Action; 77] = [
         Action::FindTenant,
         Action::PublishUserCertificate,
         Action::SyncDevice,
@@ -150,6 +153,8 @@ impl Action {
         Action::ReturnDeviceCertificate,
         Action::InstallDeviceCertificate,
         Action::SignInWithPassword,
+        Action::RequestSamlToken,
+        Action::IssueSamlToken,
         Action::UnlockWithPin,
         Action::RequestNonce,
         Action::SignAssertion,
@@ -162,6 +167,7 @@ impl Action {
         Action::StartProvisioning,
         Action::AskForToken,
         Action::SignInRequest,
+        Action::FederatedSignIn,
         Action::MfaDecision,
         Action::MfaChallenge,
         Action::MfaPrompt,
@@ -229,6 +235,8 @@ impl Action {
             Action::ReturnDeviceCertificate => "return-device-certificate",
             Action::InstallDeviceCertificate => "install-device-certificate",
             Action::SignInWithPassword => "sign-in-with-password",
+            Action::RequestSamlToken => "request-saml-token",
+            Action::IssueSamlToken => "issue-saml-token",
             Action::UnlockWithPin => "unlock-with-pin",
             Action::RequestNonce => "request-nonce",
             Action::SignAssertion => "sign-assertion",
@@ -241,6 +249,7 @@ impl Action {
             Action::StartProvisioning => "start-provisioning",
             Action::AskForToken => "ask-for-token",
             Action::SignInRequest => "sign-in-request",
+            Action::FederatedSignIn => "federated-sign-in",
             Action::MfaDecision => "mfa-decision",
             Action::MfaChallenge => "mfa-challenge",
             Action::MfaPrompt => "mfa-prompt",
@@ -625,20 +634,12 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
             } else {
                 "Device registration"
             },
-            summary: if signs_in && flow.info().deployment == Deployment::Hybrid {
-                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID (it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, proves it is that computer, and the service certifies its TPM device key); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
-            } else if signs_in {
-                "Before anyone can provision, the device joins Microsoft Entra ID (its TPM makes a device key and a transport key, and the registration service certifies the device); then the user signs in to Windows with the password, which brings a Primary Refresh Token."
-            } else if signs_in && on_prem {
-                "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS (AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory); then the user signs in to Windows with the password, which brings an enterprise Primary Refresh Token from AD FS."
-            } else if flow.info().deployment == Deployment::OnPremises {
-                "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS: it finds the service in AD, AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory."
-            } else if flow.info().deployment == Deployment::Hybrid && flow.info().sign_in == SignIn::Federated {
-                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, AD FS vouches for it as a domain computer, and the registration service certifies its TPM device key."
-            } else if flow.info().deployment == Deployment::Hybrid {
-                "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID: it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, then proves to the registration service that it is that computer, and the service certifies its TPM device key."
-            } else {
-                "Before anyone can provision, the device joins Microsoft Entra ID: its TPM makes a device key and a transport key, and the registration service certifies the device and records its keys."
+            summary: match (flow.info().deployment, flow.info().sign_in) {
+                (Deployment::OnPremises, _) => "Before anyone can provision, the domain-joined computer registers with the Enterprise DRS on AD FS (AD FS vouches for it as a domain computer, and the service certifies its TPM device key and writes the device into Active Directory); then the user signs in to Windows with the password, which brings an enterprise Primary Refresh Token from AD FS.",
+                (Deployment::Hybrid, SignIn::Federated) => "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID (it finds the tenant in AD, AD FS vouches for it as a domain computer, and the registration service certifies its TPM device key); then the user signs in to Windows with the password, which AD FS turns into a SAML token that brings a Primary Refresh Token from Entra ID.",
+                (Deployment::Hybrid, SignIn::Managed) => "Before anyone can provision, the domain-joined computer registers with Microsoft Entra ID (it finds the tenant in AD, publishes a self-signed certificate that Microsoft Entra Connect carries to Entra ID, proves it is that computer, and the service certifies its TPM device key); then the user signs in to Windows with the password, which brings a Primary Refresh Token.",
+                (Deployment::Cloud, SignIn::Federated) => "Before anyone can provision, the device joins Microsoft Entra ID after the user signs in at AD FS (its TPM makes a device key and a transport key, and the registration service certifies the device); then the user signs in to Windows with the password, which AD FS turns into a SAML token that brings a Primary Refresh Token from Entra ID.",
+                (Deployment::Cloud, SignIn::Managed) => "Before anyone can provision, the device joins Microsoft Entra ID (its TPM makes a device key and a transport key, and the registration service certifies the device); then the user signs in to Windows with the password, which brings a Primary Refresh Token.",
             },
         }],
         // Phase R is named by the device registration that precedes it.
@@ -767,14 +768,14 @@ fn computer_installs_certificate() -> StepSpec {
         "The task checks that the certificate certifies its own device key and names its device ID, then installs it in the computer's certificate store with the key in the TPM.")
 }
 
-/// Device writeback: in a federated domain AD FS checks a device-signed
-/// request against the device objects in AD, which Microsoft Entra Connect
-/// writes back from Entra ID at its next cycle.
+/// Device writeback: in a federated domain AD FS knows devices only from
+/// the device objects in AD, which Microsoft Entra Connect writes back
+/// from Entra ID at its next cycle.
 fn device_writeback(steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::R;
     steps.push(step(R, StepKind::Wait { actor: AadConnect }, Action::WaitForSync, "Wait for the next sync cycle",
-        "AD FS will check the device's signature against a device object in Active Directory, and only Microsoft Entra Connect's device writeback puts one there, at its next cycle (every 30 minutes by default). The simulated clock jumps there."));
+        "In a federated domain AD FS knows devices only from device objects in Active Directory (for its device authentication and the access rules that use it), and only Microsoft Entra Connect's device writeback puts one there, at its next cycle (every 30 minutes by default). The simulated clock jumps there."));
     steps.push(msg(R, AadConnect, Ad, Action::WriteBackDevice, "Device writeback",
         "Microsoft Entra Connect reads the new device object from Entra ID and writes it into Active Directory as an msDS-Device object with its ID and device key: from now on AD FS knows this device too."));
 }
@@ -913,6 +914,25 @@ fn windows_sign_in(topo: Topology, steps: &mut Vec<StepSpec>) {
             "AD FS checks the device certificate against the Enterprise DRS's device CA and the signature, finds the device object the service wrote into Active Directory and that it is enabled, that the nonce is one it issued and still fresh, and the password against Active Directory."));
         steps.push(msg(R, AdFs, CloudAp, Action::IssuePrt, "Enterprise PRT and session key",
             "AD FS answers with an enterprise Primary Refresh Token for this user on this device and a session key encrypted to the transport key the Enterprise DRS recorded at registration. The PRT records a password sign-in: no second factor yet."));
+    } else if topo.authenticator == AdFs {
+        // A federated domain: Entra ID does not hold the password. CloudAP
+        // trades it for AD FS's SAML token first, then presents that token
+        // in the PRT request ("Understanding Primary Refresh Token"; the
+        // saml1_1-bearer grant as roadlib and AADInternals send it).
+        steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
+            "The device has joined; now the user signs in to Windows on it with the password, the only credential there is so far. Windows hands it to the cloud authentication provider (CloudAP), which needs a Primary Refresh Token for the user on this device. The user's domain is federated: Entra ID cannot check this password, AD FS can."));
+        steps.push(msg(R, CloudAp, AdFs, Action::RequestSamlToken, "WS-Trust request with the password",
+            "CloudAP posts a WS-Trust request to AD FS's usernamemixed endpoint: a SOAP envelope whose security header carries the user name and the password, asking for a token for Entra ID (urn:federation:MicrosoftOnline). AD FS checks the password against Active Directory and that it has a relying party trust for Entra ID."));
+        steps.push(msg(R, AdFs, CloudAp, Action::IssueSamlToken, "SAML token for Entra ID",
+            "AD FS answers with a SAML 1.1 assertion for Entra ID, signed with its token-signing key: the user's source anchor (ImmutableID) and UPN, and that the user signed in with a password. CloudAP does not read it further; Entra ID will."));
+        steps.push(msg(R, CloudAp, AzureAd, Action::RequestNonce, "Ask for a nonce",
+            "CloudAP asks Entra ID for a nonce, a fresh value the signed request must carry, so that a recorded request cannot be replayed."));
+        steps.push(msg(R, CloudAp, AzureAd, Action::RequestPrt, "PRT request with AD FS's token, signed by the device",
+            "In place of the password, CloudAP puts AD FS's SAML assertion (grant type saml1_1-bearer) and the nonce in a request that the TPM signs with the device key, with the device certificate attached."));
+        steps.push(internal(R, AzureAd, Action::ValidatePrtRequest, "Check device, nonce and AD FS's token",
+            "Entra ID checks the device certificate and signature against the device it registered and the nonce, then the assertion: its XML signature against the token-signing certificate in the federated domain's settings, the issuer, the audience, the validity window, and the user its ImmutableID names."));
+        steps.push(msg(R, AzureAd, CloudAp, Action::IssuePrt, "PRT and session key",
+            "Entra ID answers with a Primary Refresh Token for this user on this device and a session key encrypted to the device's transport key. The PRT records a federated password sign-in: no second factor yet."));
     } else {
         steps.push(msg(R, User, CloudAp, Action::SignInWithPassword, "Password at the sign-in screen",
             "The device has joined; now the user signs in to Windows on it with the password, the only credential there is so far. Windows hands it to the cloud authentication provider (CloudAP), which needs a Primary Refresh Token for the user on this device."));
@@ -1009,32 +1029,28 @@ fn phase_a(flow: FlowId, topo: Topology, steps: &mut Vec<StepSpec>) {
     use Actor::*;
     use Phase::A;
     let idp = topo.authenticator;
-    let with_prt = flow.info().has_segment(Segment::WindowsSignIn);
     steps.push(msg(A, User, Cxh, Action::StartProvisioning, "Set up a PIN",
-        if with_prt {
-            "The user has just signed in to Windows with the password, and CloudAP holds the PRT that sign-in brought: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."
-        } else {
-            "The user has just signed in to Windows with a password: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."
-        }));
+        "The user has just signed in to Windows with the password, and CloudAP holds the PRT that sign-in brought: that is the first factor. Windows checks that the device is joined and that policy asks for Windows Hello for Business, then the provisioning app in the Cloud Experience Host starts."));
     steps.push(msg(A, Cxh, Wam, Action::AskForToken, "Token for the registration service",
         "The provisioning app cannot talk to the registration service anonymously: it asks the Web Account Manager plug-in for an access token whose audience is the device registration service. The request is interactive and asks for the multi-factor method meant for provisioning a credential (amr_values=ngcmfa), so the user may be prompted."));
-    if with_prt && topo.prt_issuer == AdFs {
+    if topo.prt_issuer == AdFs {
         steps.push(msg(A, Wam, AdFs, Action::RequestNonce, "Ask for a nonce",
             "WAM will present the enterprise PRT, and the PRT's signed header must carry a nonce AD FS issued: it asks for a fresh one first."));
         steps.push(msg(A, Wam, AdFs, Action::SignInRequest, "Authorization request with the PRT",
             "WAM opens AD FS's authorization endpoint (/adfs/oauth2/authorize) for the Enterprise DRS with amr_values=ngcmfa and, instead of the password, the enterprise PRT in the x-ms-RefreshTokenCredential header, signed (HS256) with a key the TPM derives from the session key. AD FS finds the PRT it issued and checks the signature: that authenticates the user and the device. The PRT records only a password sign-in, so ngcmfa needs a second factor."));
-    } else if with_prt {
+    } else {
         steps.push(msg(A, Wam, AzureAd, Action::RequestNonce, "Ask for a nonce",
             "WAM will present the PRT, and the PRT's signed header must carry a nonce Entra ID issued: it asks for a fresh one first."));
         steps.push(msg(A, Wam, AzureAd, Action::SignInRequest, "Authorization request with the PRT",
-            "WAM opens Entra ID's authorization endpoint for the registration service with amr_values=ngcmfa and, instead of the password, the PRT in the x-ms-RefreshTokenCredential header: a JWT carrying the PRT and the nonce, signed (HS256) with a key the TPM derives from the session key. Entra ID finds the PRT it issued, derives the same key and checks the signature: that authenticates the user and the device. The PRT records only a password sign-in, so ngcmfa needs a second factor."));
-    } else {
-        steps.push(msg(A, Wam, idp, Action::SignInRequest, "Sign-in request, signed by the device",
-        if idp == AzureAd {
-            "WAM sends Entra ID a request signed with the device key, carrying the user's password-based sign-in. Entra ID verifies the device signature against the device it registered and checks the password."
-        } else {
-            "In a federated domain WAM turns to AD FS, the STS on premises, with a request signed by the device key that carries the user's password. AD FS knows the device from its object in Active Directory, which Microsoft Entra Connect's device writeback put there (on premises, the Enterprise DRS did, at registration): it checks the device signature with that object's key, and the password against Active Directory."
-        }));
+            if idp == AzureAd {
+                "WAM opens Entra ID's authorization endpoint for the registration service with amr_values=ngcmfa and, instead of the password, the PRT in the x-ms-RefreshTokenCredential header: a JWT carrying the PRT and the nonce, signed (HS256) with a key the TPM derives from the session key. Entra ID finds the PRT it issued, derives the same key and checks the signature: that authenticates the user and the device. The PRT records only a password sign-in, so ngcmfa needs a second factor."
+            } else {
+                "WAM opens Entra ID's authorization endpoint for the registration service with amr_values=ngcmfa and the PRT in the x-ms-RefreshTokenCredential header, signed (HS256) with a key the TPM derives from the session key. Entra ID finds the PRT and checks the signature: that authenticates the user and the device. The PRT records a federated password sign-in, and the domain's settings leave the second factor to AD FS: Entra ID answers with a redirect there."
+            }));
+        if idp == AdFs {
+            steps.push(msg(A, Wam, AdFs, Action::FederatedSignIn, "Sign in at AD FS for the second factor",
+                "WAM follows the redirect to AD FS with a WS-Federation sign-in request for Entra ID that asks for multiple authentication (wauth=multipleauthn). AD FS checks that it has a relying party trust for Entra ID and finds the user in Active Directory; it authenticates the user without a password prompt (integrated Windows authentication on the corporate network), then turns to the second factor."));
+        }
     }
     steps.push(internal(A, idp, Action::MfaDecision, "Is the last MFA fresh?",
         "Two factors are required before a new credential is made. If the user completed MFA less than 10 minutes ago (during device setup, for example), that MFA still counts and nobody is prompted again."));
@@ -1265,10 +1281,11 @@ mod tests {
     fn steps_are_named_by_id_or_by_the_number_old_links_carry() {
         let s = script(flow("hybrid-cert-sync"));
         // Numbers count from provisioning's first step, after the device's
-        // registration (12 steps here), as links made before it had.
-        assert_eq!(s.resolve("1"), Ok(12));
-        assert_eq!(s.resolve("registration.register-key"), s.resolve("18"));
-        assert_eq!(s.steps[29].id.to_string(), "registration.register-key");
+        // registration and the Windows sign-in (20 steps here), as links
+        // made before those existed had.
+        assert_eq!(s.resolve("1"), Ok(20));
+        assert_eq!(s.resolve("registration.register-key"), s.resolve("20"));
+        assert_eq!(s.steps[39].id.to_string(), "registration.register-key");
         assert!(s.resolve("0").unwrap_err().contains("does not exist"));
         assert!(s.resolve("999").unwrap_err().contains("does not exist"));
         assert!(s

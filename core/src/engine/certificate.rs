@@ -33,6 +33,7 @@ const TOKEN_ENDPOINT: &str = "https://adfs.contoso.com/adfs/oauth2/token";
 /// MS-OAPX 3.1.5.2.1.1: the grant of on-behalf-of and logon certificate
 /// requests.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const SAML_BEARER: &str = "urn:ietf:params:oauth:grant-type:saml1_1-bearer";
 /// MS-OAPX 2.2.3.1: what a logon certificate request asks for.
 const LOGON_CERT: &str = "logon_cert";
 /// MS-OAPX 2.2.3.6: the only csr_type AD FS supports.
@@ -90,32 +91,39 @@ impl Run {
     }
 
     /// The AD FS token WAM holds from phase A, which authenticates the
-    /// logon certificate request: the registration service's token where AD
-    /// FS issued it (on premises), the token AD FS issued for the federated
-    /// sign-in otherwise, with the audience AD FS gave it.
-    fn adfs_assertion(&self) -> Result<(String, &'static str)> {
+    /// logon certificate request, with its grant type and audience: the
+    /// registration service's access token (a JWT) where AD FS issued it
+    /// (on premises); in a federated domain, the SAML assertion AD FS
+    /// issued for Entra ID at the MFA sign-in, base64 as the SAML bearer
+    /// grants carry it.
+    fn adfs_assertion(&self) -> Result<(String, &'static str, &'static str)> {
         if self.topo.token_issuer == Actor::AdFs {
-            Ok((
+            return Ok((
                 self.take_text(super::wire::tokens::ACCESS_TOKEN)?,
+                JWT_BEARER,
                 crate::world::EDRS_AUDIENCE,
-            ))
-        } else {
-            Ok((
-                self.take_text(super::wire::tokens::ENTERPRISE_TOKEN)?,
-                crate::world::AZURE_FEDERATION_AUDIENCE,
-            ))
+            ));
         }
+        let document = self.take_text(super::wire::tokens::ENTERPRISE_TOKEN)?;
+        let assertion = crate::formats::saml::locate(&document)
+            .map(|span| base64(document[span].as_bytes()))
+            .unwrap_or_default();
+        Ok((
+            assertion,
+            SAML_BEARER,
+            crate::world::AZURE_FEDERATION_AUDIENCE,
+        ))
     }
 
     pub(crate) fn send_request(&mut self) -> Result<StepOutput> {
         let mut out = StepOutput::default();
         let csr = self.take(wire::CSR)?;
-        let (assertion, _) = self.adfs_assertion()?;
+        let (assertion, grant, _) = self.adfs_assertion()?;
         // MS-OAPX 3.1.5.2.1.1: an OAuth logon certificate request. The
         // client names neither the user nor the template: AD FS takes the
         // user from the assertion and the template from its own settings.
         let mut body = json!({
-            "grant_type": JWT_BEARER,
+            "grant_type": grant,
             "client_id": crate::world::DRS_CLIENT_ID,
             "requested_token_use": LOGON_CERT,
             "resource": WINHELLO_RESOURCE,
@@ -150,8 +158,13 @@ impl Run {
     /// reads it before checking it (to look the keys up).
     fn requested_user(&self) -> Option<String> {
         let body: Value = serde_json::from_slice(&self.take(wire::RA_REQUEST).ok()?).ok()?;
-        let jws = crate::formats::jws::Jws::parse(body["assertion"].as_str()?).ok()?;
-        jws.string_claim("upn").ok().map(str::to_string)
+        let assertion = body["assertion"].as_str()?;
+        if let Ok(jws) = crate::formats::jws::Jws::parse(assertion) {
+            return jws.string_claim("upn").ok().map(str::to_string);
+        }
+        let xml = String::from_utf8(Base64::decode_vec(assertion).ok()?).ok()?;
+        let read = crate::formats::saml::read(&xml).ok()?;
+        read.attribute("UPN").first().map(|u| u.to_string())
     }
 
     pub(crate) fn read_key_links(&mut self) -> Result<StepOutput> {
@@ -245,8 +258,9 @@ impl Run {
             return Ok(out);
         };
         let field = |name: &str| body[name].as_str().unwrap_or_default().to_string();
+        let (_, grant, audience) = self.adfs_assertion()?;
         let shape = [
-            ("grant_type", JWT_BEARER),
+            ("grant_type", grant),
             ("requested_token_use", LOGON_CERT),
             ("csr_type", CSR_TYPE_PKCS10),
             ("resource", WINHELLO_RESOURCE),
@@ -272,22 +286,47 @@ impl Run {
 
         // Who the user is: the assertion, a token AD FS issued and checks
         // with its own key.
-        let (_, audience) = self.adfs_assertion()?;
-        let adfs_keys = self.published_keys(KeyPurpose::AdFsTokenSigning, &mut out)?;
         let assertion = field("assertion");
-        let rules = super::tokens::TokenRules {
-            actor: Actor::Ra,
-            what: "Assertion",
-            issuer_keys: &adfs_keys,
-            issuer_name: "AD FS's own token-signing key",
-            issuer: crate::world::ADFS_ISSUER,
-            audience,
-            now: self.now,
+        let upn = if grant == JWT_BEARER {
+            let adfs_keys = self.published_keys(KeyPurpose::AdFsTokenSigning, &mut out)?;
+            let rules = super::tokens::TokenRules {
+                actor: Actor::Ra,
+                what: "Assertion",
+                issuer_keys: &adfs_keys,
+                issuer_name: "AD FS's own token-signing key",
+                issuer: crate::world::ADFS_ISSUER,
+                audience,
+                now: self.now,
+            };
+            let Some(token) = rules.apply(&mut out, &assertion) else {
+                return Ok(out);
+            };
+            token.string_claim("upn").unwrap_or_default().to_string()
+        } else {
+            let document = Base64::decode_vec(&assertion)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            let Some(token) = self.check_saml(
+                &mut out,
+                Actor::Ra,
+                &document,
+                audience,
+                "AD FS's own token-signing key",
+            )?
+            else {
+                return Ok(out);
+            };
+            token
+                .attribute("UPN")
+                .first()
+                .copied()
+                .unwrap_or_default()
+                .to_string()
         };
-        let Some(token) = rules.apply(&mut out, &assertion) else {
+        if !out.ok() {
             return Ok(out);
-        };
-        let upn = token.string_claim("upn").unwrap_or_default().to_string();
+        }
         if !out.check(
             Actor::Ra,
             "User is in Active Directory",

@@ -34,6 +34,8 @@ use serde_json::{json, Value};
 const BROKER_CLIENT_ID: &str = "38aa3b87-a06d-4817-b275-7a316988d93b";
 /// How long a nonce stays good (modelled: Entra ID does not publish it).
 const NONCE_LIFETIME: SimDuration = SimDuration::minutes(5);
+/// The grant that presents a SAML 1.1 token from a federated IdP.
+const SAML_BEARER: &str = "urn:ietf:params:oauth:grant-type:saml1_1-bearer";
 /// A PRT's validity: Microsoft documents 14 days.
 const PRT_LIFETIME_SECONDS: u64 = 14 * 24 * 3600;
 
@@ -308,7 +310,25 @@ impl Run {
             .earlier_device_certificate(self.prt_issuer().actor == Actor::AdFs)?;
         let nonce = self.state.nonce.clone().unwrap_or_default();
         let header = claims(json!({ "alg": "RS256", "typ": "JWT", "x5c": [base64(&cert)] }));
-        let body = if with_password {
+        // A federated domain: AD FS's SAML token in place of the password
+        // (roadlib `get_prt_with_samltoken`; AADInternals
+        // `Get-UserPRTKeys -SAMLToken`).
+        let federated = with_password
+            && self.topo.authenticator == Actor::AdFs
+            && self.prt_issuer().actor == Actor::AzureAd;
+        let body = if federated {
+            let Some(assertion) = self.saml_from_ws_trust(&mut out)? else {
+                return Ok(out);
+            };
+            claims(json!({
+                "client_id": BROKER_CLIENT_ID,
+                "request_nonce": nonce,
+                "scope": "openid aza ugs",
+                "grant_type": SAML_BEARER,
+                "assertion": base64(assertion.as_bytes()),
+                "win_ver": "10.0.26100.2314",
+            }))
+        } else if with_password {
             claims(json!({
                 "client_id": BROKER_CLIENT_ID,
                 "request_nonce": nonce,
@@ -339,7 +359,9 @@ impl Run {
         self.put(wire::PRT_REQUEST, token.clone().into_bytes());
         out.artifact(jwt_artifact(
             wire::PRT_REQUEST,
-            if with_password {
+            if federated {
+                "PRT request with AD FS's SAML token, signed by the device key"
+            } else if with_password {
                 "PRT request with the password, signed by the device key"
             } else {
                 "PRT request signed by the device key"
@@ -425,6 +447,18 @@ impl Run {
             .unwrap_or_default()
             .to_string();
         self.check_nonce(&mut out, &nonce);
+        // A federated first sign-in: AD FS's token, checked as Entra ID
+        // checks any token of the federated domain's IdP.
+        if request.string_claim("grant_type").ok() == Some(SAML_BEARER) {
+            let document = request
+                .string_claim("assertion")
+                .ok()
+                .and_then(|a| Base64::decode_vec(a).ok())
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            self.check_adfs_saml(&mut out, &document)?;
+            return Ok(out);
+        }
         // The first sign-in to Windows: the password, against the hash
         // Entra ID holds (a managed domain) or against Active Directory.
         if request.string_claim("grant_type").ok() == Some("password") {

@@ -25,6 +25,9 @@ the verifier catch the edit.";
 enum Sender {
     /// A JWS signed with an infrastructure key.
     Token(KeyPurpose),
+    /// A SAML assertion AD FS signed with its token-signing key, inside
+    /// the document that carries it.
+    Saml,
     /// A JWS signed by the device key inside the TPM.
     DeviceKeyToken,
     /// A JWS signed by the user key inside the TPM (authorised by the PIN).
@@ -94,6 +97,7 @@ impl Run {
     fn resigner(&self, id: &str) -> std::result::Result<String, String> {
         match self.sender_of(id) {
             Sender::Token(purpose) => Ok(purpose.description().to_string()),
+            Sender::Saml => Ok(KeyPurpose::AdFsTokenSigning.description().to_string()),
             Sender::DeviceKeyToken => Ok("the device key, in the TPM".into()),
             Sender::UserKeyToken => Ok("the user key, in the TPM (authorised by the PIN)".into()),
             Sender::UserKeyRequest => Ok("the user key, in the TPM (authorised by the PIN)".into()),
@@ -124,9 +128,8 @@ impl Run {
         match id {
             token_wire::SIGN_IN_REQUEST | sign_in_wire::PRT_REQUEST => Sender::DeviceKeyToken,
             sign_in_wire::ASSERTION => Sender::UserKeyToken,
-            token_wire::ENTERPRISE_TOKEN | join_wire::JOIN_ENTERPRISE_TOKEN => {
-                Sender::Token(KeyPurpose::AdFsTokenSigning)
-            }
+            token_wire::ENTERPRISE_TOKEN | super::federation::wire::RSTR => Sender::Saml,
+            join_wire::JOIN_ENTERPRISE_TOKEN => Sender::Token(KeyPurpose::AdFsTokenSigning),
             token_wire::ACCESS_TOKEN if self.topo.token_issuer == Actor::AdFs => {
                 Sender::Token(KeyPurpose::AdFsTokenSigning)
             }
@@ -166,6 +169,17 @@ impl Run {
             Sender::Token(purpose) => {
                 let key = self.world.keys.key(purpose)?.clone();
                 resign_jws(&bytes, |input| crate::rs256::sign(&key, input))?
+            }
+            Sender::Saml => {
+                let key = self.world.keys.key(KeyPurpose::AdFsTokenSigning)?.clone();
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Error::Usage(format!("the edited `{id}` is not UTF-8 text")))?;
+                crate::formats::saml::resign_document(
+                    &text,
+                    &key,
+                    &self.adfs_signing_certificate()?,
+                )?
+                .into_bytes()
             }
             Sender::DeviceKeyToken => {
                 let now = self.now;

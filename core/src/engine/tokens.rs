@@ -3,28 +3,20 @@
 
 use super::wire::{json_artifact, jwt_artifact};
 use super::{Run, StepOutput};
-use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
-use crate::flows::Segment;
 use crate::formats::encoding::{base64, hex};
 use crate::formats::jws::{self, Jwk, JwkSet, Jws};
 use crate::seed::KeyPurpose;
 use crate::world::{
-    find_device, UserAccount, ADFS_HOST, ADFS_ISSUER, ADRS_AUDIENCE, AZURE_FEDERATION_AUDIENCE,
-    DRS_CLIENT_ID, EDRS_AUDIENCE,
+    UserAccount, ADFS_HOST, ADFS_ISSUER, ADRS_AUDIENCE, DRS_CLIENT_ID, EDRS_AUDIENCE,
 };
 use serde_json::{json, Map, Value};
 
 /// How long an MFA counts as fresh for provisioning.
 pub(crate) const MFA_FRESHNESS: SimDuration = SimDuration::minutes(10);
-/// The authentication method an MFA-capable federated IdP reports for a
-/// multi-factor sign-in.
-const MULTIPLE_AUTHN: &str = "http://schemas.microsoft.com/claims/multipleauthn";
 
-/// How long a request may have been in flight before it is refused as stale.
-const REQUEST_MAX_AGE: SimDuration = SimDuration::minutes(5);
 /// Lifetime of the access tokens issued here.
 const TOKEN_LIFETIME: SimDuration = SimDuration::minutes(60);
 
@@ -311,155 +303,7 @@ impl Run {
     }
 
     pub(crate) fn sign_in_request(&mut self) -> Result<StepOutput> {
-        let mut out = StepOutput::default();
-        let idp = self.topo.authenticator;
-        if idp == Actor::AdFs && !self.world.config.options.federation_available {
-            out.check(
-                Actor::Wam,
-                "Federation server reachable",
-                "an answer from https://adfs.contoso.com/adfs/oauth2/token",
-                "modelled",
-                Err("AD FS did not answer (HTTP 503 Service Unavailable): without the federation server no token can be issued".into()),
-            );
-            return Ok(out);
-        }
-        if self.flow.info().has_segment(Segment::WindowsSignIn) {
-            return self.authorize_with_prt(out);
-        }
-        let typed_password = self.typed_password();
-        let request: Value = serde_json::from_slice(&self.take(wire::TOKEN_REQUEST)?)
-            .map_err(|e| Error::malformed("WAM token request", e.to_string()))?;
-        let nonce = hex(&self.world.seed.bytes::<16>("sign-in/request-nonce"));
-        let header =
-            claims(json!({ "alg": "RS256", "typ": "JWT", "kid": self.device_id()?.to_string() }));
-        let body = claims(json!({
-            "iss": self.device_id()?.to_string(),
-            "grant_type": "password",
-            "username": self.world.user.upn,
-            "password": typed_password,
-            "client_id": request.get("client_id").cloned().unwrap_or(Value::Null),
-            "resource": request.get("resource").cloned().unwrap_or(Value::Null),
-            "request_nonce": nonce,
-            "iat": self.now.unix_seconds(),
-        }));
-        let mut tpm_log = Vec::new();
-        let now = self.now;
-        let token = jws::sign_with(&header, &body, |input| {
-            self.world
-                .device
-                .sign_with_device_key(input, now, &mut tpm_log)
-        })?;
-        out.tpm.extend(tpm_log);
-        self.put(wire::SIGN_IN_REQUEST, token.clone().into_bytes());
-        out.artifact(jwt_artifact(
-            wire::SIGN_IN_REQUEST,
-            "Sign-in request signed by the device key",
-            &token,
-            Some(
-                "Windows signs such requests with the device key; the exact claims are not public",
-            ),
-        ));
-
-        // The identity provider's side.
-        let received = self.take_text(wire::SIGN_IN_REQUEST)?;
-        let parsed = match Jws::parse(&received) {
-            Ok(p) => p,
-            Err(e) => {
-                out.check(
-                    idp,
-                    "Request is well formed",
-                    "compact JWS",
-                    "RFC 7515 §7.1",
-                    Err(e.to_string()),
-                );
-                return Ok(out);
-            }
-        };
-        // The identity provider knows the device only from registration:
-        // the request's kid names it, the directory holds its key.
-        let named = parsed.kid().unwrap_or_default().to_string();
-        let registered = find_device(self.world.devices_known_to(idp), &named).cloned();
-        // The key the identity provider verifies with, published so that the
-        // signature can be checked from the run's own files.
-        if let Some(device) = &registered {
-            use rsa::pkcs8::EncodePublicKey;
-            if let Ok(der) = device.public_key.to_public_key_der() {
-                out.artifact(Artifact::decoded(
-                    "registered-device-key",
-                    "Device key as registered (SubjectPublicKeyInfo)",
-                    ArtifactKind::PublicKey,
-                    der.as_bytes().to_vec(),
-                    crate::pki::public_key_fields(der.as_bytes()),
-                    None,
-                ));
-            }
-        }
-        let registry = if idp == Actor::AzureAd {
-            "in Entra ID".to_string()
-        } else if self.flow.info().deployment == crate::catalog::Deployment::OnPremises {
-            "in Active Directory, where the Enterprise DRS wrote the device object".to_string()
-        } else {
-            "in Active Directory, where Microsoft Entra Connect's device writeback wrote the device object".to_string()
-        };
-        out.check(
-            idp,
-            "Device signature",
-            format!(
-                "RS256 signature, verified with the public key registered for device \"{named}\" (the header's kid) {registry}"
-            ),
-            "RFC 7515 §5.2; the device key from device registration (MS-DVRJ)",
-            match &registered {
-                Some(device) => parsed.verify(&device.public_key).map_err(|e| e.to_string()),
-                None => Err(format!(
-                    "no device with the ID \"{named}\" is registered in {}",
-                    if idp == Actor::AzureAd { "Entra ID" } else { "Active Directory" }
-                )),
-            },
-        );
-        if registered.is_none() {
-            return Ok(out);
-        }
-        let iat = parsed.number_claim("iat").unwrap_or(0);
-        let age = self.now.since(SimTime::from_unix_seconds(iat));
-        out.check(
-            idp,
-            "Request is fresh",
-            format!(
-                "iat {} against now {}",
-                SimTime::from_unix_seconds(iat),
-                self.now
-            ),
-            "replay protection (modelled)",
-            if age <= REQUEST_MAX_AGE {
-                Ok(())
-            } else {
-                Err(format!("the request was made {age} ago"))
-            },
-        );
-        let password = parsed.string_claim("password").unwrap_or_default();
-        let user = &self.world.user;
-        let holder = if idp == Actor::AdFs {
-            "Active Directory"
-        } else {
-            "Entra ID"
-        };
-        check_password(&mut out, idp, holder, "typed", user, password);
-        if idp == Actor::AdFs {
-            // AD FS issues a token only to a relying party it trusts: itself
-            // the issuer, to the resource the request names; federating for
-            // Entra ID, to Entra ID.
-            let relying_party = if self.topo.token_issuer == Actor::AdFs {
-                parsed
-                    .string_claim("resource")
-                    .unwrap_or_default()
-                    .to_string()
-            } else {
-                AZURE_FEDERATION_AUDIENCE.to_string()
-            };
-            self.check_relying_party(&mut out, &relying_party);
-        }
-        out.took = SimDuration::seconds(1);
-        Ok(out)
+        self.authorize_with_prt(StepOutput::default())
     }
 
     /// WAM opens the PRT issuer's authorization endpoint with the PRT in
@@ -579,12 +423,15 @@ impl Run {
             "The PRT was issued at a password sign-in at {}; the request asks for amr_values={amr}, which the password alone does not satisfy.",
             issued.issued
         ));
+        if out.ok() && self.topo.authenticator == Actor::AdFs && aad == Actor::AzureAd {
+            self.redirect_to_adfs(&mut out)?;
+        }
         out.took = SimDuration::seconds(1);
         Ok(out)
     }
 
     /// AD FS issues a token only to a relying party it has a trust for.
-    fn check_relying_party(&self, out: &mut StepOutput, relying_party: &str) {
+    pub(crate) fn check_relying_party(&self, out: &mut StepOutput, relying_party: &str) {
         let trusts = &self.world.adfs.relying_parties;
         out.check(
             Actor::AdFs,
@@ -720,93 +567,6 @@ impl Run {
     /// The time of the MFA that the issuer vouches for.
     fn mfa_time(&self) -> Option<SimTime> {
         self.world.azure_ad.last_mfa
-    }
-
-    pub(crate) fn issue_enterprise_token(&mut self) -> Result<StepOutput> {
-        let mut out = StepOutput::default();
-        let now = self.now;
-        let user = &self.world.user;
-        let claims = claims(json!({
-            "iss": ADFS_ISSUER,
-            "aud": AZURE_FEDERATION_AUDIENCE,
-            "sub": user.upn,
-            "upn": user.upn,
-            "ImmutableID": base64(&user.object_id.to_dotnet_bytes()),
-            "authnmethodsreferences": [
-                "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password",
-                "http://schemas.microsoft.com/claims/multipleauthn"
-            ],
-            "auth_time": self.mfa_time().map(SimTime::unix_seconds),
-            "iat": now.unix_seconds(),
-            "nbf": now.unix_seconds(),
-            "exp": now.plus(TOKEN_LIFETIME).unix_seconds(),
-        }));
-        let key = self.world.keys.key(KeyPurpose::AdFsTokenSigning)?.clone();
-        let token = jws::sign(&claims, &key)?;
-        self.put(wire::ENTERPRISE_TOKEN, token.clone().into_bytes());
-        out.artifact(jwt_artifact(
-            wire::ENTERPRISE_TOKEN,
-            "Enterprise token from AD FS",
-            &token,
-            Some("AD FS sends Entra ID a SAML assertion here; it is shown as a JWT with the same claims"),
-        ));
-        Ok(out)
-    }
-
-    pub(crate) fn exchange_enterprise_token(&mut self) -> Result<StepOutput> {
-        let mut out = StepOutput::default();
-        let token = self.take_text(wire::ENTERPRISE_TOKEN)?;
-        let adfs_keys = self.published_keys(KeyPurpose::AdFsTokenSigning, &mut out)?;
-        let rules = TokenRules {
-            actor: Actor::AzureAd,
-            what: "Enterprise token",
-            issuer_keys: &adfs_keys,
-            issuer_name: "AD FS token-signing (from the domain's federation settings)",
-            issuer: ADFS_ISSUER,
-            audience: AZURE_FEDERATION_AUDIENCE,
-            now: self.now,
-        };
-        let Some(parsed) = rules.apply(&mut out, &token) else {
-            return Ok(out);
-        };
-        // How Entra ID accepts an MFA done at a federated IdP: the
-        // authnmethodsreferences claim carrying multipleauthn (honoured when
-        // the domain's federatedIdpMfaBehavior accepts the IdP's MFA).
-        let methods = parsed.string_list_claim("authnmethodsreferences");
-        out.check(
-            Actor::AzureAd,
-            "MFA claim",
-            format!("authnmethodsreferences {methods:?} must include {MULTIPLE_AUTHN}"),
-            "Entra ID federation: authnmethodsreferences = multipleauthn (federatedIdpMfaBehavior acceptIfMfaDoneByFederatedIdp)",
-            if methods.iter().any(|a| a == MULTIPLE_AUTHN) {
-                Ok(())
-            } else {
-                Err("AD FS did not vouch for a second factor".into())
-            },
-        );
-        out.check(
-            Actor::AzureAd,
-            "MFA is fresh",
-            "auth_time against now: less than 10 minutes",
-            mfa_rule(true),
-            mfa_fresh(self.now, parsed.number_claim("auth_time")),
-        );
-        let upn = parsed.string_claim("upn").unwrap_or_default();
-        out.check(
-            Actor::AzureAd,
-            "User is known",
-            format!(
-                "upn \"{upn}\" against the synchronised user {}",
-                self.world.user.upn
-            ),
-            "federated domain sign-in",
-            if upn == self.world.user.upn {
-                Ok(())
-            } else {
-                Err(format!("no user {upn} in the tenant"))
-            },
-        );
-        Ok(out)
     }
 
     pub(crate) fn issue_access_token(&mut self) -> Result<StepOutput> {

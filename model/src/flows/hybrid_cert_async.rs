@@ -17,6 +17,7 @@ pub(super) const FLOW: Flow = Flow {
     ],
     segments: &[
         Segment::DeviceRegistration,
+        Segment::WindowsSignIn,
         Segment::Tokens,
         Segment::Gestures,
         Segment::Registration,
