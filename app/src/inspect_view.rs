@@ -42,7 +42,7 @@ pub fn InspectPanel(session: Session) -> impl IntoView {
             <p>
                 "Paste or drop a value from your deployment: an msDS-KeyCredentialLink value as AD tools print it "
                 "(B:…), or its blob in hex or base64; a token (JWT); a certificate, certificate request, CMS message "
-                "or CRL (PEM or DER); a BCRYPT public key blob; a TPM2B_PUBLIC or TPMS_ATTEST. "
+                "or CRL (PEM or DER); a BCRYPT public key blob; a TPM2B_PUBLIC or TPMS_ATTEST; a SAML token from AD FS (XML or base64). "
                 "The page says what it is, shows it decoded and runs every check the value allows on its own. "
                 "It is read here, in this page: nothing is sent anywhere."
             </p>

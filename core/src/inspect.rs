@@ -2,7 +2,8 @@
 //! msDS-KeyCredentialLink value as AD tools print it (DN-Binary), or its
 //! blob in hex or base64; a JWT; a certificate, certificate request, CMS
 //! message, CRL or public key (PEM, or DER in hex or base64); a BCRYPT
-//! public key blob; a TPM2B_PUBLIC or TPMS_ATTEST. The value is read with
+//! public key blob; a TPM2B_PUBLIC or TPMS_ATTEST; a SAML 1.1 assertion
+//! (XML, or its base64) from a federated IdP. The value is read with
 //! the same parsers as a run's artifacts, shown with the same decoded view,
 //! and given every check that can run on it alone.
 //!
@@ -74,6 +75,16 @@ fn read(input: &[u8]) -> Result<(String, ArtifactKind, Vec<u8>), String> {
         let read_as = format!("PEM ({label}), {} bytes of DER", der.len());
         return Ok((read_as, kind, der));
     }
+    if text.starts_with('<') {
+        crate::formats::xml::parse(text)
+            .map_err(|e| format!("it begins as XML does, but is {e}"))?;
+        let what = if crate::formats::saml::locate(text).is_ok() {
+            "XML holding a SAML 1.1 assertion"
+        } else {
+            "XML"
+        };
+        return Ok((what.into(), ArtifactKind::Xml, text.as_bytes().to_vec()));
+    }
     if text.starts_with("B:") {
         DnBinary::parse(text).map_err(|e| format!("a DN-Binary value that does not read: {e}"))?;
         return Ok((
@@ -104,7 +115,7 @@ fn read(input: &[u8]) -> Result<(String, ArtifactKind, Vec<u8>), String> {
     } else {
         return Err(
             "this text is none of the forms read here: PEM (-----BEGIN …), a DN-Binary value (B:…), \
-             a JWT (eyJ….….…), or bytes in hex or base64"
+             a JWT (eyJ….….…), XML (<…), or bytes in hex or base64"
                 .into(),
         );
     };
@@ -185,6 +196,15 @@ fn sniff(bytes: &[u8]) -> Result<ArtifactKind, String> {
             Ok(_) => "a DER SEQUENCE, but not a certificate, certificate request, CMS message, CRL or public key".into(),
         });
     }
+    // Base64 of XML: a SAML token as a saml1_1-bearer grant or a
+    // WS-Federation POST carries it.
+    if bytes.first() == Some(&b'<') {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| "it begins as XML does, but is not UTF-8".to_string())?;
+        crate::formats::xml::parse(text)
+            .map_err(|e| format!("it begins as XML does, but is {e}"))?;
+        return Ok(ArtifactKind::Xml);
+    }
     if matches!(bytes.first(), Some(0x6a..=0x6e | 0x7e))
         && crate::kerberos::view::fields(bytes).is_ok()
     {
@@ -212,6 +232,7 @@ fn view(kind: ArtifactKind, bytes: &[u8]) -> Result<Vec<Field>, String> {
         ArtifactKind::Crl => crate::pki::crl_fields(bytes).map_err(e),
         ArtifactKind::PublicKey => crate::pki::public_key_fields(bytes).map_err(e),
         ArtifactKind::Kerberos => crate::kerberos::view::fields(bytes).map_err(e),
+        ArtifactKind::Xml => crate::formats::xml::fields(&text()).map_err(|e| e.to_string()),
         ArtifactKind::TpmPublic | ArtifactKind::TpmsAttest => {
             match crate::device::tpm_fields(kind, bytes) {
                 fields if fields.is_empty() => Err(tpm_error(kind, bytes)),
@@ -255,6 +276,7 @@ fn check(out: &mut Inspection, kind: ArtifactKind, bytes: &[u8], now: SimTime) {
             )),
         },
         ArtifactKind::Jwt => jwt(out, &String::from_utf8_lossy(bytes), now),
+        ArtifactKind::Xml => saml(out, &String::from_utf8_lossy(bytes), now),
         ArtifactKind::Certificate => certificate(out, bytes, now),
         ArtifactKind::Pkcs10 => {
             let verified = crate::pki::verify_request(bytes);
@@ -323,6 +345,91 @@ fn check(out: &mut Inspection, kind: ArtifactKind, bytes: &[u8], now: SimTime) {
         },
         _ => {}
     }
+}
+
+/// A SAML 1.1 assertion from a federated IdP, as Entra ID would read it.
+fn saml(out: &mut Inspection, text: &str, now: SimTime) {
+    use crate::formats::saml;
+    let assertion = match saml::read(text) {
+        Ok(a) => a,
+        Err(e) => {
+            out.findings.push(Finding::new(
+                "SAML 1.1 assertion",
+                "an Assertion with its Conditions, AttributeStatement and AuthenticationStatement",
+                "OASIS SAML 1.1 core §2.3",
+                Err(e),
+            ));
+            return;
+        }
+    };
+    let signed = saml::key_info_certificate(text).and_then(|der| {
+        let key = crate::pki::certificate_public_key(&der).map_err(|e| e.to_string())?;
+        saml::verify(text, &key)
+    });
+    out.findings.push(Finding::new(
+        "Signature matches the content and the certificate it carries",
+        "the digest of the canonical assertion against the signed DigestValue, and the signature over SignedInfo against the KeyInfo certificate's key",
+        "W3C XML Signature §3.2; exclusive c14n",
+        signed,
+    ));
+    out.findings.push(Finding::new(
+        "Within its validity",
+        format!(
+            "NotBefore {} ≤ now {now} < NotOnOrAfter {}",
+            assertion.not_before, assertion.not_on_or_after
+        ),
+        "SAML 1.1 core §2.3.2.1",
+        if now < assertion.not_before {
+            Err(format!("not valid before {}", assertion.not_before))
+        } else if now >= assertion.not_on_or_after {
+            Err(format!("expired at {}", assertion.not_on_or_after))
+        } else {
+            Ok(())
+        },
+    ));
+    out.findings.push(Finding::new(
+        "For Entra ID",
+        format!(
+            "the audiences {:?} must include urn:federation:MicrosoftOnline",
+            assertion.audiences
+        ),
+        "SAML 1.1 core §2.3.2.1.3; Entra ID's federation",
+        if assertion
+            .audiences
+            .iter()
+            .any(|a| a == "urn:federation:MicrosoftOnline")
+        {
+            Ok(())
+        } else {
+            Err("Entra ID accepts only tokens for urn:federation:MicrosoftOnline".into())
+        },
+    ));
+    let immutable = assertion.attribute("ImmutableID");
+    out.findings.push(Finding::new(
+        "Names the user by ImmutableID",
+        "the NameIdentifier, which Entra ID matches against the users' source anchor, and the ImmutableID attribute agree",
+        "Entra ID federation (the source anchor)",
+        match immutable.first() {
+            None => Err("no ImmutableID attribute".into()),
+            Some(id) if *id != assertion.name_id => Err(format!(
+                "the NameIdentifier \"{}\" differs from the ImmutableID \"{id}\"",
+                assertion.name_id
+            )),
+            Some(_) => Ok(()),
+        },
+    ));
+    let methods = assertion.attribute("authnmethodsreferences");
+    out.findings.push(Finding::new(
+        "Vouches for MFA",
+        format!("authnmethodsreferences {methods:?} must include http://schemas.microsoft.com/claims/multipleauthn"),
+        "Entra ID federation (federatedIdpMfaBehavior)",
+        if methods.contains(&"http://schemas.microsoft.com/claims/multipleauthn") {
+            Ok(())
+        } else {
+            Err("no multipleauthn: Entra ID will not count this sign-in as MFA".into())
+        },
+    ));
+    out.not_checked.push("Whether the signing certificate is the one the federated domain's settings in Entra ID hold, and whether a user has this ImmutableID: both live in the tenant.".into());
 }
 
 fn key_credential_link(out: &mut Inspection, bytes: &[u8]) {

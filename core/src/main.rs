@@ -24,7 +24,8 @@ Usage:
                                      and run every check it allows alone (FILE `-`: standard input):
                                      an msDS-KeyCredentialLink value (B:…) or its blob, a JWT, a
                                      certificate, request, CMS, CRL or public key (PEM or DER), a
-                                     BCRYPT blob, a TPM2B_PUBLIC or TPMS_ATTEST; hex and base64 too.
+                                     BCRYPT blob, a TPM2B_PUBLIC or TPMS_ATTEST, a SAML 1.1 assertion
+                                     (XML); hex and base64 too.
                                      Exit status 3 when a check fails. Nothing is sent anywhere.
   whfb help                          this text
 

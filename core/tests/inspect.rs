@@ -188,7 +188,9 @@ fn hostile_or_foreign_input_gets_a_clear_message() {
     let now = SimTime::from_unix_seconds(1_800_000_000);
     for (input, says) in [
         (&b""[..], "nothing to inspect"),
-        (b"<script>alert(1)</script>", "none of the forms"),
+        (b"<script>alert(1)</script>", "no SAML 1.1 Assertion"),
+        (b"<script>alert(1)</scrip>", "begins as XML does"),
+        (b"{\"json\": true}", "none of the forms"),
         (b"B:8:0002:CN=x", "DN-Binary"),
         (
             b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----",
@@ -201,15 +203,77 @@ fn hostile_or_foreign_input_gets_a_clear_message() {
         match inspect(input, now) {
             Err(e) => assert!(e.contains(says), "{input:?}: {e}"),
             Ok(got) => {
-                // A token that reads as a JWT but whose view or checks fail.
+                // A token that reads as a JWT, or XML that reads, but whose
+                // view or checks fail.
+                let failures = failed(&got.findings).join("; ");
                 assert!(
-                    says == "JWT"
-                        && (got.artifact.unreadable.is_some() || !failed(&got.findings).is_empty()),
-                    "{input:?}"
+                    (says == "JWT" && (got.artifact.unreadable.is_some() || !failures.is_empty()))
+                        || failures.contains(says),
+                    "{input:?}: {failures}"
                 );
             }
         }
     }
     let huge = vec![b'A'; whfb_core::inspect::MAX_INPUT + 1];
     assert!(inspect(&huge, now).unwrap_err().contains("at most"));
+}
+
+#[test]
+fn a_saml_token_from_ad_fs_is_read_and_checked_as_entra_id_would() {
+    let mut world = World::build(WorldConfig::new("inspect")).unwrap();
+    world.warm_up_all().unwrap();
+    let mut run = Run::new(world, FlowId::from_slug("aadj-federated").unwrap());
+    run.run_to_end();
+    let token = |id: &str| {
+        run.events()
+            .iter()
+            .find_map(|e| {
+                e.artifacts
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| (String::from_utf8(a.bytes.clone()).unwrap(), e.time))
+            })
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    // After MFA: every check passes, pasted as the document or as the
+    // base64 of the assertion a saml1_1-bearer grant carries.
+    let (after_mfa, at) = token("enterprise-token");
+    let span = whfb_core::formats::saml::locate(&after_mfa).unwrap();
+    for input in [
+        after_mfa.clone(),
+        Base64::encode_string(after_mfa[span].as_bytes()),
+    ] {
+        let got = inspect(input.as_bytes(), at).unwrap();
+        assert_eq!(got.artifact.kind, ArtifactKind::Xml);
+        assert!(
+            got.read_as.contains("XML") || got.read_as.contains("base64"),
+            "{}",
+            got.read_as
+        );
+        assert!(!got.artifact.fields.is_empty());
+        assert!(got.findings.len() >= 5);
+        assert_eq!(failed(&got.findings), Vec::<String>::new());
+        assert!(!got.not_checked.is_empty());
+    }
+    // The Windows sign-in's token: a password alone, no MFA.
+    let (password_only, at) = token("ws-trust-response");
+    let got = inspect(password_only.as_bytes(), at).unwrap();
+    let fails = failed(&got.findings);
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(fails[0].starts_with("Vouches for MFA"), "{fails:?}");
+    // An edit breaks the signature; an hour later the token has expired.
+    let edited = after_mfa.replace("alex.wilber@", "admin@");
+    let got = inspect(edited.as_bytes(), at).unwrap();
+    assert!(failed(&got.findings)
+        .iter()
+        .any(|f| f.contains("changed after signing")));
+    let late = at.plus(whfb_core::clock::SimDuration::minutes(61));
+    let got = inspect(after_mfa.as_bytes(), late).unwrap();
+    assert!(failed(&got.findings)
+        .iter()
+        .any(|f| f.starts_with("Within its validity")));
+    // Hostile XML: a clear refusal.
+    let bomb = "<!DOCTYPE r [<!ENTITY a \"aaaa\">]><r>&a;</r>";
+    let refused = inspect(bomb.as_bytes(), at).unwrap_err();
+    assert!(refused.contains("DOCTYPE"), "{refused}");
 }

@@ -136,6 +136,15 @@ test('inspect: values a standard tool made read as their kind, and a malformed v
   const request = await panel.paste(fixture('openssl-request.pem'));
   assert.equal(request.kind, 'Pkcs10');
   assert.equal(outcome(request, "Request's self-signature"), 'pass');
+  // xmlsec1's signed SAML assertion (AD FS's token shape): the digest and
+  // signature check out; an edit of the user breaks the digest.
+  const saml = await panel.paste(fixture('xmlsec1-signed-saml-assertion.xml'));
+  assert.equal(saml.kind, 'Xml');
+  assert.equal(outcome(saml, 'Signature matches the content and the certificate it carries'), 'pass');
+  assert.equal(outcome(saml, 'Vouches for MFA'), 'pass');
+  assert.ok(saml.fields.includes('saml:Assertion'), saml.fields.join(', '));
+  const edited = await panel.paste(fixture('xmlsec1-signed-saml-assertion.xml').replace('megan.bowen@', 'admin@'));
+  assert.equal(outcome(edited, 'Signature matches the content and the certificate it carries'), 'fail');
 
   // Malformed, each kind: cut short, or one byte off.
   const pemLines = fixture('openssl-logon-certificate.pem').trim().split('\n');
@@ -153,6 +162,8 @@ test('inspect: values a standard tool made read as their kind, and a malformed v
   const jwt = await panel.paste('eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.!!');
   assert.equal(jwt.kind, 'Jwt');
   assert.match(jwt.unreadable, /base64url/);
+  const notXml = await panel.paste('<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion">');
+  assert.match(notXml.error, /begins as XML does, but .* never closed/);
   const notDer = await panel.paste('3082ffff0101');
   assert.match(notDer.error, /begins as DER does, but/);
   // Not text at all: a file of random bytes.

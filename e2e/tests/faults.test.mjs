@@ -188,6 +188,39 @@ test('managed: the password goes into a PRT at Windows sign-in, and provisioning
   assertNoProblems(problems);
 });
 
+test('federated: the password goes to AD FS once, at Windows sign-in, and its SAML token brings the PRT; provisioning presents the PRT and AD FS does the second factor', { timeout: 150_000 }, async (t) => {
+  const VALIDATE_PRT = 17; // Entra ID checks device, nonce and AD FS's SAML token
+  const FEDERATED_SIGN_IN = 24; // WAM → AD FS: WS-Federation sign-in for the second factor
+  const EXCHANGE = 31; // Entra ID checks AD FS's token after MFA
+  const { page, problems, explorer } = await start(t, 'flow=aadj-federated&step=windows-sign-in.validate-prt-request', VALIDATE_PRT);
+  assert.equal(await explorer.waitForStep(VALIDATE_PRT), 'done');
+  for (const title of ['Device signature', 'Nonce is fresh', 'Token signature', 'Issuer', 'Audience', 'User is known']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  // The SAML token, as AD FS wrote it: XML, with its decoded tree.
+  await explorer.jump(VALIDATE_PRT - 3);
+  const tabs = (await explorer.artifactTabs().allInnerTexts()).join(' | ');
+  assert.match(tabs, /SAML token for Entra ID/);
+  const saml = page.locator('[data-testid="artifact"][data-artifact="ws-trust-response"]');
+  await page.locator('[data-testid="artifact-tab"][data-artifact="ws-trust-response"]').click();
+  await saml.waitFor();
+  assert.ok(await saml.locator('[data-testid="field"][data-name="saml:Assertion"]').count() > 0, 'the assertion in the tree');
+  // Provisioning: no password; Entra ID sends WAM to AD FS for MFA.
+  assert.equal(await explorer.jump(FEDERATED_SIGN_IN), 'done');
+  for (const title of ['Relying party is trusted', 'User is known']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  assert.equal(await explorer.check('Password (first factor)'), undefined, 'no password at provisioning');
+  assert.equal(await explorer.jump(EXCHANGE), 'done');
+  for (const title of ['Token signature', 'MFA claim', 'MFA is fresh']) {
+    assert.equal((await explorer.check(title))?.outcome, 'pass', title);
+  }
+  // Another password: AD FS refuses it at the WS-Trust request, in phase R.
+  await explorer.goto(`${BASE_URL}?flow=aadj-federated&step=windows-sign-in.request-saml-token&password=guess`);
+  assert.match(await explorer.haltText(), /Password \(first factor\)/);
+  assertNoProblems(problems);
+});
+
 test('on premises: the password brings an enterprise PRT from AD FS, which provisioning presents to AD FS', { timeout: 120_000 }, async (t) => {
   const ISSUE_PRT = 14; // AD FS → CloudAP: enterprise PRT and session key
   const SIGN_IN_REQUEST = 19; // WAM → AD FS: authorization request with the PRT

@@ -665,10 +665,10 @@ fn phase_specs(flow: FlowId, segment: Segment) -> Vec<PhaseSpec> {
         Segment::Tokens => vec![PhaseSpec {
             phase: Phase::A,
             name: "Two factors, one token",
-            summary: if on_prem {
-                "AD FS checks the password, makes sure a second factor is fresh, and issues a token for the Enterprise DRS."
-            } else {
-                "The user proves two factors and the provisioning app obtains an access token for the Azure registration service."
+            summary: match (on_prem, flow.info().sign_in) {
+                (true, _) => "WAM presents the enterprise PRT to AD FS, which has a second factor done (unless one is still fresh) and issues a token for the Enterprise DRS.",
+                (false, SignIn::Federated) => "WAM presents the PRT to Entra ID, which sends it to AD FS for the second factor; AD FS's token after MFA is what Entra ID trades for the registration service's access token.",
+                (false, SignIn::Managed) => "WAM presents the PRT to Entra ID, a second factor is done (unless one is still fresh), and the provisioning app obtains an access token for Entra ID's registration service.",
             },
         }],
         Segment::Gestures => vec![PhaseSpec {

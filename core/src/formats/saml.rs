@@ -323,6 +323,20 @@ pub fn read(document: &str) -> std::result::Result<Assertion, String> {
     })
 }
 
+/// The certificate (DER) the assertion's signature carries in its
+/// KeyInfo, as AD FS includes its token-signing certificate.
+pub fn key_info_certificate(document: &str) -> std::result::Result<Vec<u8>, String> {
+    let root = xml::parse(document).map_err(|e| e.to_string())?;
+    let certificate = root
+        .find(SAML1_NS, "Assertion")
+        .and_then(|a| a.child(DSIG_NS, "Signature"))
+        .and_then(|s| s.find(DSIG_NS, "X509Certificate"))
+        .ok_or("the signature's KeyInfo carries no X509Certificate")?
+        .text();
+    let compact: String = certificate.chars().filter(|c| !c.is_whitespace()).collect();
+    Base64::decode_vec(&compact).map_err(|_| "the X509Certificate is not base64".to_string())
+}
+
 /// Checks the assertion's enveloped signature with `key` (the issuer's key
 /// as the relying party has it configured, not the one the KeyInfo
 /// offers): the algorithms, the reference to the assertion, the digest of
