@@ -5,9 +5,6 @@ use wasm_bindgen::JsCast;
 
 /// Saves bytes through a temporary object URL.
 pub fn save_file(name: &str, bytes: &[u8], mime: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
     let array = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
@@ -18,12 +15,20 @@ pub fn save_file(name: &str, bytes: &[u8], mime: &str) {
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
         return;
     };
+    click_download(&url, name);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Has the browser download `url` as the file `name`.
+pub fn click_download(url: &str, name: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if let Ok(a) = document.create_element("a") {
         if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
-            a.set_href(&url);
+            a.set_href(url);
             a.set_download(name);
             a.click();
         }
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }

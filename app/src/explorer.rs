@@ -5,6 +5,7 @@
 mod clock;
 mod conditions;
 mod device_state;
+mod export;
 mod holdings;
 mod inspector;
 mod print;
@@ -76,17 +77,25 @@ pub fn Explorer(session: Session, flow: FlowId) -> impl IntoView {
                     <PoolStatus session />
                 </p>
             </header>
-            <PhaseStepper session script />
-            <div class="stage">
-                <Swimlanes session script />
+            // From 1280 px the step's details sit beside the diagram
+            // (style/main.css); below, they stack under it.
+            <div class="explorer-body">
+                <div class="explorer-main">
+                    <PhaseStepper session script />
+                    <div class="stage">
+                        <Swimlanes session script />
+                    </div>
+                    <Controls session script set_help_open printing presenting />
+                </div>
+                <div class="explorer-side" data-testid="explorer-side">
+                    {move || below.get().then(|| view! {
+                        <ClockBar session flow />
+                        {(!embed).then(|| view! { <Conditions session flow /> })}
+                        <Narration session script />
+                        {(!embed).then(|| view! { <Inspector session /> })}
+                    })}
+                </div>
             </div>
-            <Controls session script set_help_open printing presenting />
-            {move || below.get().then(|| view! {
-                <ClockBar session flow />
-                {(!embed).then(|| view! { <Conditions session flow /> })}
-                <Narration session script />
-                {(!embed).then(|| view! { <Inspector session /> })}
-            })}
             <KeyHelp open=help_open set_open=set_help_open />
             {(!embed).then(|| view! { <print::PrintWalkthrough session script printing /> })}
         </section>
@@ -216,6 +225,7 @@ fn Controls(
                     "Present"
                 </button>
                 <EmbedButton session />
+                <export::ExportMenu session script />
                 <print::PrintButton session printing total />
             </div>
             <div class="scrubber" data-testid="scrubber" role="group" aria-label="Steps">

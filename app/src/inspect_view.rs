@@ -23,6 +23,9 @@ pub fn InspectPanel(session: Session) -> impl IntoView {
     // binary blob is not text.
     let read_file = move |file: web_sys::File| {
         let name = file.name();
+        // The last answer goes at once: it is not this file's.
+        session.inspecting.set(true);
+        session.inspection.set(None);
         wasm_bindgen_futures::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => {

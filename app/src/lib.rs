@@ -11,7 +11,6 @@ pub mod edit;
 pub mod explorer;
 pub mod guide;
 pub mod inspect_view;
-pub mod layout;
 pub mod playback;
 pub mod protocol;
 pub mod route;

@@ -67,6 +67,17 @@ fn apply(theme: Theme) {
     }
 }
 
+/// Whether the page shows the dark palette: chosen, or the system's.
+pub fn shows_dark() -> bool {
+    match stored() {
+        Theme::Dark => true,
+        Theme::Light => false,
+        Theme::System => web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches()),
+    }
+}
+
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let theme = RwSignal::new(stored());

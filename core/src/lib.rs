@@ -24,7 +24,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub use whfb_model::{artifact, catalog, clock, event, flows, options, script};
+pub use whfb_model::{artifact, catalog, clock, event, flows, layout, options, script, svg};
 
 pub mod attestation;
 pub mod capture;

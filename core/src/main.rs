@@ -20,6 +20,9 @@ Usage:
   whfb list                          every flow, with its phases
   whfb run FLOW [options]            run a flow and print its trace
   whfb mermaid FLOW                  the flow as a Mermaid sequence diagram
+  whfb svg FLOW [--step N] [--dark]  the swimlane diagram as a self-contained SVG, as the page draws
+                                     it: every step, or up to step N (the diagram's own number, or
+                                     a step id like registration.register-key), light or dark
   whfb inspect FILE [--now TIME]     say what a value from a real deployment is, show it decoded
                                      and run every check it allows alone (FILE `-`: standard input):
                                      an msDS-KeyCredentialLink value (B:…) or its blob, a JWT, a
@@ -105,10 +108,48 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
             print!("{}", script(flow).mermaid());
             Ok(ExitCode::SUCCESS)
         }
+        "svg" => svg(rest),
         "run" => run(rest),
         "inspect" => inspect(rest),
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `whfb svg FLOW [--step N] [--dark]`: the diagram, as the page exports it.
+fn svg(args: &[String]) -> Result<ExitCode, String> {
+    use whfb_core::svg::{diagram, Theme};
+    let flow = flow_arg(args.first())?;
+    let script = script(flow);
+    let mut up_to = None;
+    let mut theme = Theme::Light;
+    let mut it = args.iter().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--dark" => theme = Theme::Dark,
+            "--step" => {
+                let value = it.next().ok_or("--step needs a step number or id")?;
+                let index = match value.parse::<usize>() {
+                    Ok(n) if (1..=script.steps.len()).contains(&n) => n - 1,
+                    Ok(n) => {
+                        return Err(format!(
+                            "{} has steps 1 to {}, not {n}",
+                            flow.slug(),
+                            script.steps.len()
+                        ))
+                    }
+                    Err(_) => script
+                        .steps
+                        .iter()
+                        .position(|s| s.id.to_string() == *value)
+                        .ok_or_else(|| format!("{} has no step {value}", flow.slug()))?,
+                };
+                up_to = Some(index);
+            }
+            other => return Err(format!("svg does not take `{other}`")),
+        }
+    }
+    print!("{}", diagram(&script, up_to, theme));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `whfb inspect FILE [--now TIME]`: the value read, decoded and checked.

@@ -712,3 +712,64 @@ fn inspect_reads_a_file_or_standard_input_and_says_what_failed() {
     let out = whfb(&["inspect"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn svg_draws_every_flow_as_the_page_does() {
+    fn texts(e: &whfb_core::formats::xml::Element, out: &mut Vec<String>) {
+        if e.local_name() == "text" {
+            out.push(e.elements().map(|t| t.text()).collect::<Vec<_>>().join(" ") + &e.text());
+        }
+        for child in e.elements() {
+            texts(child, out);
+        }
+    }
+    for flow in whfb_core::flows::FlowId::all() {
+        let out = whfb(&["svg", flow.slug()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let svg = text(&out.stdout);
+        let root = whfb_core::formats::xml::parse(&svg).unwrap_or_else(|e| panic!("{flow}: {e}"));
+        assert!(root.is("http://www.w3.org/2000/svg", "svg"), "{flow}");
+        let mut labels = Vec::new();
+        texts(&root, &mut labels);
+        let script = whfb_core::script::script(flow);
+        for (i, step) in script.steps.iter().enumerate() {
+            let label = format!("{}. {}", i + 1, step.title);
+            assert!(labels.contains(&label), "{flow}: {label}");
+        }
+        for actor in flow.info().actors {
+            let first = actor.name().split_whitespace().next().unwrap();
+            assert!(
+                labels.iter().any(|l| l.contains(first)),
+                "{flow}: {}",
+                actor.name()
+            );
+        }
+    }
+    // Up to a step, dark; a step that does not exist is refused.
+    let out = whfb(&[
+        "svg",
+        "onprem-key",
+        "--step",
+        "registration.register-key",
+        "--dark",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = text(&out.stdout);
+    assert!(svg.contains("class=\"step current\""));
+    assert!(svg.contains("#161d25"));
+    let out = whfb(&["svg", "onprem-key", "--step", "999"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not 999"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Where xmllint is installed, it reads the file as well-formed XML.
+    let dir = scratch("cli-svg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("onprem-key.svg");
+    std::fs::write(&file, &svg).unwrap();
+    if let Ok(lint) = Command::new("xmllint").arg("--noout").arg(&file).output() {
+        assert!(lint.status.success(), "{}", text(&lint.stderr));
+    }
+}

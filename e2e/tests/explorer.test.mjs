@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { launch, openPage, assertNoProblems, engineWorker, workerViolations, BASE_URL } from '../lib/harness.mjs';
 import { CatalogPage } from '../pages/catalog.mjs';
 import { ExplorerPage } from '../pages/explorer.mjs';
@@ -495,6 +496,119 @@ test('the embed snippet: one click copies an iframe that opens this step, embedd
   await frame.getByTestId('explorer').waitFor();
   await frame.locator(`[data-testid="step"][data-step="${at}"][data-state="current"]`).waitFor({ timeout: 60_000 });
   assert.equal(await frame.getByTestId('topbar').isVisible(), false, 'embedded: no top bar');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('export: every flow\'s diagram as SVG parses and holds every step\'s label; the PNG is the same drawing; up to a step ends there', { timeout: 300_000 }, async () => {
+  const { page, problems, context } = await openPage(browser, { colorScheme: 'dark' });
+  const explorer = new ExplorerPage(page);
+  const exported = async (choice) => {
+    const menu = page.getByTestId('export');
+    if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(choice).click()]);
+    await menu.locator('summary').click();
+    return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+  };
+  // Parsed in the page; its <style> is read here, since a parsed SVG
+  // document's inline style would meet the page's own policy.
+  const parse = async (svg) => ({
+    style: /<style>([^<]*)<\/style>/.exec(svg)?.[1] ?? '',
+    ...(await parseInPage(svg.replace(/<style>[^<]*<\/style>/, ''))),
+  });
+  const parseInPage = (svg) => page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    const error = doc.querySelector('parsererror');
+    if (error) return { error: error.textContent };
+    const root = doc.documentElement;
+    return {
+      root: root.localName,
+      ns: root.namespaceURI,
+      width: Number(root.getAttribute('width')),
+      texts: [...doc.querySelectorAll('text')].map((t) => t.textContent),
+    };
+  }, svg);
+  for (const slug of FLOW_SLUGS) {
+    await explorer.goto(`${BASE_URL}?flow=${slug}`);
+    assert.equal(await explorer.waitForStep(0), 'done');
+    const { name, bytes } = await exported('export-svg-all');
+    assert.equal(name, `${slug}-dark.svg`);
+    const svg = await parse(bytes.toString('utf8'));
+    assert.equal(svg.error, undefined, `${slug}: ${svg.error}`);
+    assert.equal(svg.root, 'svg');
+    assert.equal(svg.ns, 'http://www.w3.org/2000/svg');
+    // Self-contained: its colours inside, the dark palette as the page shows.
+    assert.match(svg.style, /#161d25/);
+    const labels = await page.locator('[data-testid="step"] .step-label').allTextContents();
+    assert.ok(labels.length > 20, `${slug}: ${labels.length} steps`);
+    for (const label of labels) assert.ok(svg.texts.includes(label), `${slug}: "${label}" is not in the SVG`);
+  }
+  // Up to a step: the diagram ends there; the PNG draws it at twice the size.
+  await explorer.goto(`${BASE_URL}?flow=onprem-key&step=registration.register-key`);
+  const at = Number(await page.locator('[data-testid="step"][data-step-id="registration.register-key"]').getAttribute('data-step'));
+  assert.equal(await explorer.waitForStep(at), 'done');
+  const part = await exported('export-svg-step');
+  assert.equal(part.name, `onprem-key-to-step-${at + 1}-dark.svg`);
+  const partial = await parse(part.bytes.toString('utf8'));
+  assert.ok(partial.texts.some((t) => t.startsWith(`${at + 1}. `)));
+  assert.ok(!partial.texts.some((t) => t.startsWith(`${at + 2}. `)), 'nothing after the step');
+  const png = await exported('export-png-step');
+  assert.equal(png.name, `onprem-key-to-step-${at + 1}-dark.png`);
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+  assert.equal(png.bytes.readUInt32BE(16), partial.width * 2, 'twice the SVG\'s width');
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('the whole flow in view: at 1440 × 900 and 1280 × 800 every lane of every flow fits without sideways scrolling, and the step\'s details sit beside the diagram', { timeout: 300_000 }, async () => {
+  const measure = (page) => page.evaluate(() => {
+    const lanes = document.querySelector('[data-testid="swimlanes"]');
+    const stage = document.querySelector('.stage').getBoundingClientRect();
+    const narration = document.querySelector('[data-testid="narration"]').getBoundingClientRect();
+    const heads = [...document.querySelectorAll('[data-testid="lane"]')].map((g) => ({
+      shown: g.querySelector('.lane-name').textContent,
+      title: g.querySelector('title').textContent,
+      right: g.getBoundingClientRect().right,
+    }));
+    return {
+      scrollWidth: lanes.scrollWidth,
+      clientWidth: lanes.clientWidth,
+      right: lanes.getBoundingClientRect().right,
+      stage: { right: stage.right, bottom: stage.bottom },
+      narration: { left: narration.left, top: narration.top },
+      heads,
+      pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
+    };
+  });
+  for (const viewport of [{ width: 1440, height: 900 }, { width: 1280, height: 800 }]) {
+    const { page, problems, context } = await openPage(browser, { viewport });
+    const explorer = new ExplorerPage(page);
+    for (const slug of FLOW_SLUGS) {
+      await explorer.goto(`${BASE_URL}?flow=${slug}`);
+      assert.equal(await explorer.waitForStep(0), 'done');
+      await page.waitForTimeout(100);
+      const m = await measure(page);
+      const at = `${slug} at ${viewport.width} px`;
+      assert.ok(m.scrollWidth <= m.clientWidth, `${at}: the diagram scrolls sideways (${m.scrollWidth} > ${m.clientWidth})`);
+      assert.ok(!m.pageScrolls, `${at}: the page scrolls sideways`);
+      for (const head of m.heads) {
+        assert.ok(head.right <= m.right + 1, `${at}: the lane ${head.title} is cut off`);
+        assert.ok(head.title.length >= head.shown.length, `${at}: the full name is on hover`);
+      }
+      // Beside the diagram, and in view at once.
+      assert.ok(m.narration.left >= m.stage.right, `${at}: the narration is not beside the diagram`);
+      assert.ok(m.narration.top < viewport.height / 2, `${at}: the narration is out of view`);
+    }
+    assertNoProblems(problems);
+    await context.close();
+  }
+  // Narrower than 1280 px, the details stack under the diagram.
+  const { page, problems, context } = await openPage(browser, { viewport: { width: 1100, height: 800 } });
+  const explorer = new ExplorerPage(page);
+  await explorer.goto(`${BASE_URL}?flow=onprem-key`);
+  assert.equal(await explorer.waitForStep(0), 'done');
+  const m = await measure(page);
+  assert.ok(m.narration.top >= m.stage.bottom, 'stacked under the diagram');
   assertNoProblems(problems);
   await context.close();
 });

@@ -94,6 +94,30 @@ impl Actor {
         }
     }
 
+    /// The name in a few letters, for a lane head too narrow for
+    /// [`Actor::name`] (the full name goes to its tooltip and label).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Actor::User => "User",
+            Actor::Cxh => "CXH",
+            Actor::Wam => "WAM",
+            Actor::CloudAp => "CloudAP",
+            Actor::Kerberos => "Kerberos",
+            Actor::Dsreg => "dsreg",
+            Actor::Tpm => "TPM",
+            Actor::Sensor => "Sensor",
+            Actor::AzureAd => "Entra ID",
+            Actor::Mfa => "MFA",
+            Actor::Adrs => "DRS",
+            Actor::AdFs => "AD FS",
+            Actor::Edrs => "EDRS",
+            Actor::Ra => "RA",
+            Actor::Ca => "CA",
+            Actor::Ad => "AD",
+            Actor::AadConnect => "Connect",
+        }
+    }
+
     /// A short, stable identifier for URLs, file names and test ids.
     pub fn slug(self) -> &'static str {
         match self {

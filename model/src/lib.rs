@@ -25,5 +25,7 @@ pub mod follow;
 pub mod fuzz;
 pub mod inspect;
 pub mod jws;
+pub mod layout;
 pub mod options;
 pub mod script;
+pub mod svg;

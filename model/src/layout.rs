@@ -1,10 +1,20 @@
 //! Where everything goes on the swimlane diagram: pure geometry from a
-//! flow's script, so it can be tested without a browser.
+//! flow's script, so it can be tested without a browser, and shared by the
+//! page's diagram and the SVG export (`svg.rs`, `whfb svg`).
 
-use whfb_model::catalog::{Actor, Phase};
-use whfb_model::script::{Script, StepKind};
+use crate::catalog::{Actor, Phase};
+use crate::script::{Script, StepKind};
 
+/// A lane's width where there is room (the SVG export's, and the page's
+/// on a wide screen).
 pub const LANE_WIDTH: f64 = 128.0;
+/// The narrowest lane the page draws: its short name still fits.
+pub const MIN_LANE_WIDTH: f64 = 48.0;
+/// Below this width a lane head shows the actor's short name.
+pub const SHORT_NAMES_BELOW: f64 = 100.0;
+/// The average advance of the labels' 12 px sans-serif type, for keeping a
+/// label inside the diagram (an estimate: the page does not measure text).
+pub const CHAR_WIDTH: f64 = 6.4;
 pub const HEADER: f64 = 64.0;
 pub const ROW: f64 = 46.0;
 pub const BAND_HEAD: f64 = 30.0;
@@ -50,6 +60,8 @@ pub struct Row {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
+    /// Every lane's width.
+    pub lane_width: f64,
     pub width: f64,
     pub height: f64,
     pub lanes: Vec<Lane>,
@@ -66,18 +78,48 @@ impl Layout {
     }
 }
 
-/// The layout of a flow's diagram.
+/// The layout of a flow's diagram, every lane [`LANE_WIDTH`] wide.
 pub fn layout(script: &Script) -> Layout {
+    layout_sized(script, LANE_WIDTH)
+}
+
+/// The lane width that fits a flow's lanes in `available` pixels, between
+/// [`MIN_LANE_WIDTH`] and [`LANE_WIDTH`].
+pub fn lane_width_for(script: &Script, available: f64) -> f64 {
+    let lanes = script.flow.info().actors.len().max(1) as f64;
+    ((available - MARGIN * 2.0) / lanes)
+        .floor()
+        .clamp(MIN_LANE_WIDTH, LANE_WIDTH)
+}
+
+/// Where a label of `chars` characters goes so that it stays inside
+/// `0..width`: `x` with `anchor`, moved or re-anchored when it would not.
+fn inside(x: f64, anchor: &'static str, chars: usize, width: f64) -> (f64, &'static str) {
+    let text = chars as f64 * CHAR_WIDTH;
+    let (left, right) = (MARGIN / 2.0, width - MARGIN / 2.0);
+    if text >= right - left {
+        return (left, "start");
+    }
+    match anchor {
+        "middle" => ((x).clamp(left + text / 2.0, right - text / 2.0), "middle"),
+        "start" if x + text > right => (right, "end"),
+        "end" if x - text < left => (left, "start"),
+        other => (x, other),
+    }
+}
+
+/// The layout of a flow's diagram with lanes `lane_width` wide.
+pub fn layout_sized(script: &Script, lane_width: f64) -> Layout {
     let actors = script.flow.info().actors;
     let lanes: Vec<Lane> = actors
         .iter()
         .enumerate()
         .map(|(i, actor)| Lane {
             actor: *actor,
-            x: MARGIN + LANE_WIDTH * (i as f64 + 0.5),
+            x: MARGIN + lane_width * (i as f64 + 0.5),
         })
         .collect();
-    let width = MARGIN * 2.0 + LANE_WIDTH * lanes.len() as f64;
+    let width = MARGIN * 2.0 + lane_width * lanes.len() as f64;
     let x_of = |a: Actor| lanes.iter().find(|l| l.actor == a).map_or(MARGIN, |l| l.x);
     let mut rows = Vec::with_capacity(script.steps.len());
     let mut bands: Vec<Band> = Vec::new();
@@ -118,6 +160,9 @@ pub fn layout(script: &Script) -> Layout {
             StepKind::Internal { actor } => (Shape::Mark { x: x_of(actor) }, beside(x_of(actor))),
             StepKind::Wait { actor } => (Shape::Wait { x: x_of(actor) }, beside(x_of(actor))),
         };
+        // The label as drawn: "12. Title".
+        let chars = format!("{}. {}", index + 1, step.title).chars().count();
+        let (label_x, anchor) = inside(label_x, anchor, chars, width);
         rows.push(Row {
             index,
             y: row_y,
@@ -132,6 +177,7 @@ pub fn layout(script: &Script) -> Layout {
         last.height = y - last.y;
     }
     Layout {
+        lane_width,
         width,
         height: y + MARGIN,
         lanes,
@@ -143,9 +189,12 @@ pub fn layout(script: &Script) -> Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_id;
-    use whfb_model::flows::FlowId;
-    use whfb_model::script::script;
+    use crate::flows::FlowId;
+    use crate::script::script;
+
+    fn flow_id(slug: &str) -> FlowId {
+        FlowId::from_slug(slug).unwrap()
+    }
 
     #[test]
     fn every_step_has_a_row_below_the_previous_one() {
@@ -156,6 +205,40 @@ mod tests {
             assert!(l.rows.windows(2).all(|w| w[1].y > w[0].y));
             assert!(l.rows.iter().all(|r| r.y < l.height));
         }
+    }
+
+    #[test]
+    fn narrow_lanes_keep_every_label_inside_the_diagram() {
+        for flow in FlowId::all() {
+            let s = script(flow);
+            // A 1280 px screen's diagram column.
+            let lane = lane_width_for(&s, 800.0);
+            let l = layout_sized(&s, lane);
+            assert!(
+                l.width <= 800.0,
+                "{flow}: {}",
+                l.width
+            );
+            for row in &l.rows {
+                let text =
+                    format!("{}. {}", row.index + 1, row.label).chars().count() as f64 * CHAR_WIDTH;
+                let (from, to) = match row.anchor {
+                    "start" => (row.label_x, row.label_x + text),
+                    "end" => (row.label_x - text, row.label_x),
+                    _ => (row.label_x - text / 2.0, row.label_x + text / 2.0),
+                };
+                assert!(
+                    (from >= 0.0 && to <= l.width) || (row.anchor == "start" && text > l.width),
+                    "{flow}: {} runs out ({from}..{to} of {})",
+                    row.label,
+                    l.width
+                );
+            }
+        }
+        // Where there is room, lanes keep their full width.
+        let s = script(flow_id("aadj-managed"));
+        assert_eq!(lane_width_for(&s, 4000.0), LANE_WIDTH);
+        assert_eq!(lane_width_for(&s, 100.0), MIN_LANE_WIDTH);
     }
 
     #[test]
