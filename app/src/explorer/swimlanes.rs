@@ -120,8 +120,8 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                     <line x1=l.x y1=HEADER - 6.0 x2=l.x y2=HEADER class="lane-line"></line>
                     <title>{l.actor.name()}</title>
                     <rect x=l.x - lane / 2.0 + 3.0 y=8 width=lane - 6.0 height=HEADER - 20.0 rx="6" class="lane-head"></rect>
-                    <foreignObject x=l.x - lane / 2.0 + 4.0 y=10 width=lane - 8.0 height=HEADER - 24.0>
-                        <div class="lane-name" title=l.actor.name()>{if short { l.actor.short_name() } else { l.actor.name() }}</div>
+                    <foreignObject x=l.x - lane / 2.0 + 3.0 y=10 width=lane - 6.0 height=HEADER - 24.0>
+                        <div class="lane-name" class:narrow=lane < 60.0 title=l.actor.name()>{if short { l.actor.short_name() } else { l.actor.name() }}</div>
                     </foreignObject>
                 </g>
             }
