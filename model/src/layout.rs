@@ -214,11 +214,7 @@ mod tests {
             // A 1280 px screen's diagram column.
             let lane = lane_width_for(&s, 800.0);
             let l = layout_sized(&s, lane);
-            assert!(
-                l.width <= 800.0,
-                "{flow}: {}",
-                l.width
-            );
+            assert!(l.width <= 800.0, "{flow}: {}", l.width);
             for row in &l.rows {
                 let text =
                     format!("{}. {}", row.index + 1, row.label).chars().count() as f64 * CHAR_WIDTH;
