@@ -130,16 +130,10 @@ impl Assertion {
     }
 }
 
+/// Escapes a value for an attribute or for text (canonical XML's attribute
+/// escapes do for both).
 fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
+    xml::escape_attribute(s, out);
 }
 
 fn malformed(e: impl std::fmt::Display) -> Error {

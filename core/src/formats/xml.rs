@@ -453,7 +453,8 @@ pub fn escape_text(s: &str, out: &mut String) {
     }
 }
 
-fn escape_attribute(s: &str, out: &mut String) {
+/// Escapes an attribute value as canonical XML writes it.
+pub fn escape_attribute(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
