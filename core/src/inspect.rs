@@ -374,18 +374,9 @@ fn saml(out: &mut Inspection, text: &str, now: SimTime) {
     ));
     out.findings.push(Finding::new(
         "Within its validity",
-        format!(
-            "NotBefore {} ≤ now {now} < NotOnOrAfter {}",
-            assertion.not_before, assertion.not_on_or_after
-        ),
+        assertion.window(now),
         "SAML 1.1 core §2.3.2.1",
-        if now < assertion.not_before {
-            Err(format!("not valid before {}", assertion.not_before))
-        } else if now >= assertion.not_on_or_after {
-            Err(format!("expired at {}", assertion.not_on_or_after))
-        } else {
-            Ok(())
-        },
+        assertion.valid_at(now),
     ));
     out.findings.push(Finding::new(
         "For Entra ID",

@@ -370,24 +370,9 @@ impl Run {
         out.check(
             actor,
             "Token is within its validity",
-            format!(
-                "NotBefore {} ≤ now {now} < NotOnOrAfter {}",
-                assertion.not_before, assertion.not_on_or_after
-            ),
+            assertion.window(now),
             "SAML 1.1 core §2.3.2.1",
-            if now < assertion.not_before {
-                Err(format!(
-                    "the token is not valid before {}",
-                    assertion.not_before
-                ))
-            } else if now >= assertion.not_on_or_after {
-                Err(format!(
-                    "the token expired at {}",
-                    assertion.not_on_or_after
-                ))
-            } else {
-                Ok(())
-            },
+            assertion.valid_at(now),
         );
         Ok(Some(assertion))
     }

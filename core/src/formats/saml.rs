@@ -62,6 +62,26 @@ impl Assertion {
             .collect()
     }
 
+    /// What the validity window's check compares, in words.
+    pub fn window(&self, now: SimTime) -> String {
+        format!(
+            "NotBefore {} ≤ now {now} < NotOnOrAfter {}",
+            self.not_before, self.not_on_or_after
+        )
+    }
+
+    /// Whether `now` is inside the Conditions' window (SAML 1.1 core
+    /// §2.3.2.1), and if not, on which side.
+    pub fn valid_at(&self, now: SimTime) -> std::result::Result<(), String> {
+        if now < self.not_before {
+            Err(format!("the token is not valid before {}", self.not_before))
+        } else if now >= self.not_on_or_after {
+            Err(format!("the token expired at {}", self.not_on_or_after))
+        } else {
+            Ok(())
+        }
+    }
+
     fn subject(&self, out: &mut String) {
         out.push_str("<saml:Subject><saml:NameIdentifier Format=\"");
         out.push_str(UNSPECIFIED);
