@@ -73,6 +73,37 @@ export class ExplorerPage {
     }, index);
   }
 
+  /**
+   * The lanes as drawn once they have slid into place: for each, its name
+   * as shown, its full name, whether the current step involves it, and
+   * whether its head lies whole inside the diagram's visible box; and
+   * whether the diagram is compact, or scrolls sideways.
+   */
+  async lanes() {
+    return this.page.evaluate(async () => {
+      const scroller = document.querySelector('[data-testid="swimlanes"]');
+      // The lanes' slides and the arrow's drawing end; a pending step's
+      // spinner does not.
+      const ending = scroller.getAnimations({ subtree: true }).filter((a) => a.effect?.getTiming().iterations !== Infinity);
+      await Promise.all(ending.map((a) => a.finished.catch(() => {})));
+      const view = scroller.getBoundingClientRect();
+      return {
+        compact: scroller.classList.contains('compact'),
+        scrollsSideways: scroller.scrollWidth > scroller.clientWidth,
+        lanes: [...document.querySelectorAll('[data-testid="lane"]')].map((g) => {
+          const head = g.querySelector('.lane-head').getBoundingClientRect();
+          return {
+            shown: g.querySelector('.lane-name').textContent,
+            name: g.querySelector('title').textContent,
+            involved: g.classList.contains('involved'),
+            width: head.width,
+            whole: head.left >= view.left - 0.5 && head.right <= view.right + 0.5,
+          };
+        }),
+      };
+    });
+  }
+
   async forward() {
     await this.root.getByTestId('step-forward').click();
   }

@@ -109,7 +109,7 @@ test('on a 360 px phone the current step stays in view, under the actors\' names
   const explorer = new ExplorerPage(page);
   await explorer.goto(`${BASE_URL}?flow=hybrid-cert-sync&step=enrollment.sign-request`);
   assert.equal(await explorer.waitForStep(43), 'done');
-  // Step 45 is far down and to one side of a diagram wider than the screen.
+  // Step 45 is far down a flow of 16 lanes, which the phone shows compact.
   for (const index of [43, 44]) {
     if (index === 44) {
       await explorer.forward();
@@ -125,7 +125,7 @@ test('on a 360 px phone the current step stays in view, under the actors\' names
   await context.close();
 });
 
-test('on a 390 px phone no step of a flow makes the page scroll sideways', { timeout: 180_000 }, async () => {
+test('on a 390 px phone no step of a flow makes the page scroll sideways, and compact mode shows each step\'s lanes whole', { timeout: 240_000 }, async () => {
   // Long URLs in notes and in modelled labels break instead of widening
   // the page (the on-premises discovery, the PRT's token endpoint).
   const { page, problems, context } = await openPage(browser, { viewport: { width: 390, height: 844 } });
@@ -141,8 +141,60 @@ test('on a 390 px phone no step of a flow makes the page scroll sideways', { tim
       }
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `${slug} step ${i + 1}: the page is ${width} px wide`);
+      // Compact: the diagram fits, the step's lanes whole and named.
+      const drawn = await explorer.lanes();
+      const at = `${slug} step ${i + 1}`;
+      assert.ok(drawn.compact, `${at}: not compact`);
+      assert.ok(!drawn.scrollsSideways, `${at}: the diagram scrolls sideways`);
+      const involved = drawn.lanes.filter((l) => l.involved);
+      assert.ok(involved.length >= 1, `${at}: no lane is the step's`);
+      for (const lane of involved) {
+        assert.ok(lane.whole && lane.width >= 40, `${at}: ${lane.name} is not whole: ${JSON.stringify(lane)}`);
+        assert.ok(lane.shown.length > 0 && lane.name.length >= lane.shown.length, `${at}: ${lane.name} is not named`);
+      }
     }
   }
+  assertNoProblems(problems);
+  await context.close();
+});
+
+test('compact mode on a phone: every flow\'s current lanes in view, the others folded to strips that keep their names for hover and screen readers, and "All lanes" at a press', { timeout: 180_000 }, async () => {
+  const { page, problems, context } = await openPage(browser, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  const explorer = new ExplorerPage(page);
+  for (const slug of FLOW_SLUGS) {
+    await explorer.goto(`${BASE_URL}?flow=${slug}&step=registration.register-key`);
+    const index = await explorer.current();
+    assert.equal(await explorer.waitForStep(index), 'done');
+    const drawn = await explorer.lanes();
+    assert.ok(drawn.compact && !drawn.scrollsSideways, `${slug}: ${JSON.stringify(drawn)}`);
+    const shown = drawn.lanes.filter((l) => l.shown.length > 0);
+    const folded = drawn.lanes.filter((l) => l.shown.length === 0);
+    assert.ok(folded.length > 0, `${slug}: no lane is folded`);
+    assert.ok(shown.length <= 6, `${slug}: ${shown.length} lanes shown`);
+    for (const lane of drawn.lanes.filter((l) => l.involved)) assert.ok(lane.whole && lane.shown, `${slug}: ${lane.name}`);
+    for (const lane of folded) assert.ok(lane.width < 12 && lane.name.length > 0, `${slug}: ${JSON.stringify(lane)}`);
+    // Every actor is still named to assistive technology.
+    const label = await page.getByTestId('lane-heads').getAttribute('aria-label');
+    for (const lane of drawn.lanes) assert.ok(label.includes(lane.name), `${slug}: ${lane.name} is not in "${label}"`);
+  }
+  // Every lane at a press: named, the diagram scrolling sideways; and back.
+  const toggle = page.getByTestId('lanes-toggle');
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+  await toggle.click();
+  let drawn = await explorer.lanes();
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  assert.ok(!drawn.compact && drawn.scrollsSideways);
+  assert.ok(drawn.lanes.every((l) => l.shown.length > 0));
+  await page.keyboard.press('ArrowRight');
+  drawn = await explorer.lanes();
+  assert.ok(!drawn.compact, 'the choice holds from step to step');
+  await toggle.click();
+  drawn = await explorer.lanes();
+  assert.ok(drawn.compact && !drawn.scrollsSideways);
+  // Wide screens have no compact mode, and no button for it.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid="swimlanes"]').classList.contains('compact'));
+  assert.equal(await toggle.count(), 0);
   assertNoProblems(problems);
   await context.close();
 });

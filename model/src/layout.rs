@@ -15,6 +15,9 @@ pub const SHORT_NAMES_BELOW: f64 = 100.0;
 /// The average advance of the labels' 12 px sans-serif type, for keeping a
 /// label inside the diagram (an estimate: the page does not measure text).
 pub const CHAR_WIDTH: f64 = 6.4;
+/// In compact mode, the width of a lane the current step does not use: a
+/// strip its arrows still reach, with no name in its head.
+pub const COLLAPSED_LANE: f64 = 10.0;
 pub const HEADER: f64 = 64.0;
 pub const ROW: f64 = 46.0;
 pub const BAND_HEAD: f64 = 30.0;
@@ -25,6 +28,14 @@ pub struct Lane {
     pub actor: Actor,
     /// Centre line.
     pub x: f64,
+    pub width: f64,
+}
+
+impl Lane {
+    /// A strip of compact mode, too narrow for a name.
+    pub fn collapsed(&self) -> bool {
+        self.width < MIN_LANE_WIDTH
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,10 +69,23 @@ pub struct Row {
     pub anchor: &'static str,
 }
 
+impl Row {
+    /// Where a mark or a wait is drawn, or an arrow starts.
+    pub fn shape_x(&self) -> f64 {
+        match self.shape {
+            Shape::Arrow { x1, .. } => x1,
+            Shape::Mark { x } | Shape::Wait { x } => x,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
-    /// Every lane's width.
+    /// The width of every lane, or in compact mode of every lane shown.
     pub lane_width: f64,
+    /// Compact mode: only the lanes around the current step have their
+    /// width, the others are collapsed to strips (see [`fitted`]).
+    pub compact: bool,
     pub width: f64,
     pub height: f64,
     pub lanes: Vec<Lane>,
@@ -92,6 +116,70 @@ pub fn lane_width_for(script: &Script, available: f64) -> f64 {
         .clamp(MIN_LANE_WIDTH, LANE_WIDTH)
 }
 
+/// The actors of a step and of the steps either side of it: the lanes
+/// compact mode shows.
+pub fn neighbourhood(script: &Script, step: usize) -> Vec<Actor> {
+    let from = step.saturating_sub(1);
+    let mut actors: Vec<Actor> = Vec::new();
+    for s in script.steps.iter().skip(from).take(step + 2 - from) {
+        for actor in s.kind.actors() {
+            if !actors.contains(&actor) {
+                actors.push(actor);
+            }
+        }
+    }
+    actors
+}
+
+/// The page's layout in `available` pixels with `current` the step shown.
+/// Every lane shares the width while they fit at [`MIN_LANE_WIDTH`]. On a
+/// screen too narrow for that (a phone), compact mode: the lanes of the
+/// current step and its neighbours share the width and the others collapse
+/// to [`COLLAPSED_LANE`] strips; the neighbours are left out where they
+/// would not fit, and where even the current step's lanes would not, every
+/// lane takes the minimum and the diagram scrolls sideways. `current:
+/// None` asks for every lane whatever the width.
+pub fn fitted(script: &Script, available: f64, current: Option<usize>) -> Layout {
+    let actors = script.flow.info().actors;
+    let all = lane_width_for(script, available);
+    let fits = MARGIN * 2.0 + MIN_LANE_WIDTH * actors.len() as f64 <= available;
+    let Some(current) = current.filter(|_| !fits) else {
+        return layout_sized(script, all);
+    };
+    let step_actors = script
+        .steps
+        .get(current)
+        .map(|s| s.kind.actors())
+        .unwrap_or_default();
+    for focus in [neighbourhood(script, current), step_actors] {
+        let shown = actors.iter().filter(|a| focus.contains(a)).count();
+        if shown == 0 {
+            continue;
+        }
+        let strips = COLLAPSED_LANE * (actors.len() - shown) as f64;
+        let width = ((available - MARGIN * 2.0 - strips) / shown as f64)
+            .floor()
+            .min(LANE_WIDTH);
+        if width >= MIN_LANE_WIDTH {
+            let widths: Vec<f64> = actors
+                .iter()
+                .map(|a| {
+                    if focus.contains(a) {
+                        width
+                    } else {
+                        COLLAPSED_LANE
+                    }
+                })
+                .collect();
+            let mut compact = layout_lanes(script, &widths);
+            compact.lane_width = width;
+            compact.compact = true;
+            return compact;
+        }
+    }
+    layout_sized(script, all)
+}
+
 /// Where a label of `chars` characters goes so that it stays inside
 /// `0..width`: `x` with `anchor`, moved or re-anchored when it would not.
 fn inside(x: f64, anchor: &'static str, chars: usize, width: f64) -> (f64, &'static str) {
@@ -110,16 +198,31 @@ fn inside(x: f64, anchor: &'static str, chars: usize, width: f64) -> (f64, &'sta
 
 /// The layout of a flow's diagram with lanes `lane_width` wide.
 pub fn layout_sized(script: &Script, lane_width: f64) -> Layout {
+    let widths = vec![lane_width; script.flow.info().actors.len()];
+    let mut layout = layout_lanes(script, &widths);
+    layout.lane_width = lane_width;
+    layout
+}
+
+/// The layout with each lane as wide as `widths` says, in the flow's order
+/// of actors.
+fn layout_lanes(script: &Script, widths: &[f64]) -> Layout {
     let actors = script.flow.info().actors;
+    let mut left = MARGIN;
     let lanes: Vec<Lane> = actors
         .iter()
-        .enumerate()
-        .map(|(i, actor)| Lane {
-            actor: *actor,
-            x: MARGIN + lane_width * (i as f64 + 0.5),
+        .zip(widths)
+        .map(|(actor, &width)| {
+            let lane = Lane {
+                actor: *actor,
+                x: left + width / 2.0,
+                width,
+            };
+            left += width;
+            lane
         })
         .collect();
-    let width = MARGIN * 2.0 + lane_width * lanes.len() as f64;
+    let width = left + MARGIN;
     let x_of = |a: Actor| lanes.iter().find(|l| l.actor == a).map_or(MARGIN, |l| l.x);
     let mut rows = Vec::with_capacity(script.steps.len());
     let mut bands: Vec<Band> = Vec::new();
@@ -177,7 +280,8 @@ pub fn layout_sized(script: &Script, lane_width: f64) -> Layout {
         last.height = y - last.y;
     }
     Layout {
-        lane_width,
+        lane_width: widths.iter().copied().fold(0.0, f64::max),
+        compact: false,
         width,
         height: y + MARGIN,
         lanes,
@@ -263,6 +367,54 @@ mod tests {
         for row in &l.rows {
             let band = l.bands.iter().find(|b| b.phase == s.steps[row.index].phase);
             assert!(band.is_some_and(|b| row.y > b.y && row.y < b.y + b.height));
+        }
+    }
+
+    #[test]
+    fn on_a_phone_compact_mode_gives_the_current_step_its_lanes_whole() {
+        // A 390 px phone's diagram: the page's padding and a scrollbar off.
+        let available = 390.0 - 34.0 - 18.0;
+        for flow in FlowId::all() {
+            let s = script(flow);
+            for (i, step) in s.steps.iter().enumerate() {
+                let l = fitted(&s, available, Some(i));
+                assert!(l.compact, "{flow} step {}", i + 1);
+                assert!(l.width <= available, "{flow} step {}: {}", i + 1, l.width);
+                for actor in step.kind.actors() {
+                    let lane = l.lanes.iter().find(|lane| lane.actor == actor).unwrap();
+                    assert!(
+                        lane.width >= MIN_LANE_WIDTH,
+                        "{flow} step {}: {actor:?} is {} px",
+                        i + 1,
+                        lane.width
+                    );
+                }
+                // The strips still sit in the flow's order, arrows reach them.
+                assert!(l.lanes.windows(2).all(|w| w[1].x > w[0].x));
+                if let (Shape::Arrow { x1, x2 }, StepKind::Message { from, to }) =
+                    (l.rows[i].shape, step.kind)
+                {
+                    assert_eq!((x1, x2), (l.lane_x(from), l.lane_x(to)));
+                }
+            }
+        }
+        // Where every lane fits, there is no compact mode; nor when asked
+        // for every lane.
+        let s = script(flow_id("hybrid-cert-sync"));
+        assert_eq!(
+            fitted(&s, 1000.0, Some(3)),
+            layout_sized(&s, lane_width_for(&s, 1000.0))
+        );
+        assert!(!fitted(&s, available, None).compact);
+        // The neighbours' lanes are shown too where they fit.
+        let l = fitted(&s, available, Some(5));
+        for actor in neighbourhood(&s, 5) {
+            assert!(!l
+                .lanes
+                .iter()
+                .find(|lane| lane.actor == actor)
+                .unwrap()
+                .collapsed());
         }
     }
 }

@@ -57,16 +57,14 @@ fn fuzz(args: &[String]) -> Result<(), String> {
             other => return Err(format!("fuzz: unknown option `{other}`")),
         }
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("xtask has no parent directory")?;
+    let root = tools::workspace_root();
     let started = std::time::Instant::now();
     for (package, target) in [
         ("whfb-core", &["--test", "fuzz"][..]),
         ("whfb-app", &["--lib", "fuzz"][..]),
     ] {
         let mut cmd = std::process::Command::new("cargo");
-        cmd.current_dir(root)
+        cmd.current_dir(&root)
             .env("WHFB_FUZZ_INPUTS", inputs.to_string())
             .args(["test", "--release", "-p", package])
             .args(target)

@@ -6,7 +6,7 @@ use crate::session::Session;
 use leptos::prelude::*;
 use whfb_model::catalog::{Phase, Place};
 use whfb_model::layout::{
-    lane_width_for, layout_sized, Shape, BAND_HEAD, HEADER, MARGIN, ROW, SHORT_NAMES_BELOW,
+    fitted, layout_sized, Shape, BAND_HEAD, HEADER, MARGIN, MIN_LANE_WIDTH, ROW, SHORT_NAMES_BELOW,
 };
 use whfb_model::script::Script;
 
@@ -53,9 +53,30 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
-    let lane_width = Memo::new(move |_| {
+    // Every lane shares the width, or on a phone (compact mode) the
+    // lanes of the current step and its neighbours do, the others folded
+    // to strips. One layout at a time: the elements stay and move to their
+    // new places (style/main.css animates that), so stepping slides the
+    // lanes rather than redrawing the diagram.
+    let all_lanes = RwSignal::new(false);
+    // Paper gets every lane, whatever the screen.
+    let printing = RwSignal::new(false);
+    let before = window_event_listener_untyped("beforeprint", move |_| printing.set(true));
+    let after = window_event_listener_untyped("afterprint", move |_| printing.set(false));
+    on_cleanup(move || {
+        before.remove();
+        after.remove();
+    });
+    let geometry = Memo::new(move |_| {
         let available = available.get();
-        script.with_value(|s| lane_width_for(s, available))
+        let every = all_lanes.get() || printing.get();
+        let current = (!every).then(|| pb.with(|p| p.current));
+        script.with_value(|s| fitted(s, available, current))
+    });
+    // Compact mode applies on this screen (whether or not it is on).
+    let narrow = Memo::new(move |_| {
+        let available = available.get();
+        script.with_value(|s| fitted(s, available, Some(0)).compact)
     });
 
     // Keep the current step in view as it moves: its arrow or mark, centred
@@ -83,11 +104,13 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
     // after moves up. It stays open while the current step is one of its own.
     let folded = RwSignal::new(false);
     let body = move || {
-        let geometry = script.with_value(|s| layout_sized(s, lane_width.get()));
-        let (width, height) = (geometry.width, geometry.height);
-        let short = geometry.lane_width < SHORT_NAMES_BELOW;
-        let lane = geometry.lane_width;
-        let join_band = geometry.bands.iter().find(|b| b.phase == Phase::R).cloned();
+        // The flow's structure: the elements, built once; where they are
+        // drawn comes from `geometry` as it changes.
+        let shape = script.with_value(|s| layout_sized(s, MIN_LANE_WIDTH));
+        let width = move || geometry.with(|g| g.width);
+        let height = move || geometry.with(|g| g.height);
+        let lane = move |k: usize| geometry.with(|g| g.lanes[k].clone());
+        let join_band = shape.bands.iter().find(|b| b.phase == Phase::R).cloned();
         let join_height = join_band.as_ref().map_or(0.0, |b| b.height - BAND_HEAD);
         let in_join = move || {
             let cur = pb.with(|p| p.current);
@@ -98,35 +121,54 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
         let below = move || format!("translate(0 {})", -shift());
         let phase_of = move |i: usize| script.with_value(|s| s.steps.get(i).map(|st| st.phase));
 
-        let lanes = geometry.lanes.clone();
-        let bands = geometry.bands.clone();
-        let rows = geometry.rows.clone();
-        let heads = lanes
-        .clone()
-        .into_iter()
-        .map(|l| {
-            let place = match l.actor.place() {
-                Place::Person => "person",
-                Place::Device => "device",
-                Place::Cloud => "cloud",
-                Place::OnPremises => "onprem",
-            };
-            let involved = move || {
-                let cur = pb.with(|p| p.current);
-                script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.kind.actors().contains(&l.actor)))
-            };
-            view! {
-                <g class=format!("lane {place}") class:involved=involved data-testid="lane" data-actor=l.actor.slug()>
-                    <line x1=l.x y1=HEADER - 6.0 x2=l.x y2=HEADER class="lane-line"></line>
-                    <title>{l.actor.name()}</title>
-                    <rect x=l.x - lane / 2.0 + 3.0 y=8 width=lane - 6.0 height=HEADER - 20.0 rx="6" class="lane-head"></rect>
-                    <foreignObject x=l.x - lane / 2.0 + 3.0 y=10 width=lane - 6.0 height=HEADER - 24.0>
-                        <div class="lane-name" class:narrow=lane < 60.0 title=l.actor.name()>{if short { l.actor.short_name() } else { l.actor.name() }}</div>
-                    </foreignObject>
-                </g>
-            }
-        })
-        .collect_view();
+        let heads = shape
+            .lanes
+            .iter()
+            .enumerate()
+            .map(|(k, l)| {
+                let actor = l.actor;
+                let place = match actor.place() {
+                    Place::Person => "person",
+                    Place::Device => "device",
+                    Place::Cloud => "cloud",
+                    Place::OnPremises => "onprem",
+                };
+                let involved = move || {
+                    let cur = pb.with(|p| p.current);
+                    script.with_value(|s| s.steps.get(cur).is_some_and(|st| st.kind.actors().contains(&actor)))
+                };
+                let x = move || lane(k).x;
+                let w = move || lane(k).width;
+                let head_x = move || x() - w() / 2.0 + 3.0_f64.min(w() / 4.0);
+                let head_w = move || w() - 6.0_f64.min(w() / 2.0);
+                let shown = move || {
+                    let l = lane(k);
+                    if l.collapsed() {
+                        ""
+                    } else if l.width < SHORT_NAMES_BELOW {
+                        actor.short_name()
+                    } else {
+                        actor.name()
+                    }
+                };
+                view! {
+                    <g
+                        class=format!("lane {place}")
+                        class:involved=involved
+                        class:collapsed=move || lane(k).collapsed()
+                        data-testid="lane"
+                        data-actor=actor.slug()
+                    >
+                        <path d=move || format!("M {} {} V {HEADER}", x(), HEADER - 6.0) class="lane-line"></path>
+                        <title>{actor.name()}</title>
+                        <rect x=head_x y=8 width=head_w height=HEADER - 20.0 rx="6" class="lane-head"></rect>
+                        <foreignObject x=head_x y=10 width=head_w height=HEADER - 24.0>
+                            <div class="lane-name" class:narrow=move || w() < 60.0 title=actor.name()>{shown}</div>
+                        </foreignObject>
+                    </g>
+                }
+            })
+            .collect_view();
         let actors = script.with_value(|s| {
             s.flow
                 .info()
@@ -141,7 +183,7 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                 <svg
                     class="lane-heads"
                     data-testid="lane-heads"
-                    viewBox=format!("0 0 {width} {HEADER}")
+                    viewBox=move || format!("0 0 {} {HEADER}", width())
                     width=width
                     height=HEADER
                     role="img"
@@ -151,9 +193,9 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                 </svg>
                 <svg
                     class="lane-body"
-                    viewBox=move || format!("0 {HEADER} {width} {}", height - HEADER - shift())
+                    viewBox=move || format!("0 {HEADER} {} {}", width(), height() - HEADER - shift())
                     width=width
-                    height=move || height - HEADER - shift()
+                    height=move || height() - HEADER - shift()
                     // A group, not an image: its steps are controls one can
                     // reach and choose.
                     role="group"
@@ -164,8 +206,9 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"></path>
                         </marker>
                     </defs>
-                    {bands
-                        .into_iter()
+                    {shape
+                        .bands
+                        .iter()
                         .map(|b| {
                             let phase = b.phase;
                             let first = b.first_step;
@@ -202,7 +245,7 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                                     </text>
                                     {foldable.then(|| view! {
                                         <text
-                                            x=width - MARGIN
+                                            x=move || width() - MARGIN
                                             y=b.y + BAND_HEAD * 0.65
                                             text-anchor="end"
                                             class="band-fold"
@@ -225,14 +268,22 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             }
                         })
                         .collect_view()}
-                    {lanes
-                        .iter()
-                        .map(|l| view! { <line x1=l.x y1=HEADER x2=l.x y2=move || height - MARGIN - shift() class="lane-line"></line> })
+                    {(0..shape.lanes.len())
+                        .map(|k| view! {
+                            <path
+                                d=move || format!("M {} {HEADER} V {}", lane(k).x, height() - MARGIN - shift())
+                                class="lane-line"
+                                class:collapsed=move || lane(k).collapsed()
+                            ></path>
+                        })
                         .collect_view()}
-                    {rows
-                        .into_iter()
+                    {shape
+                        .rows
+                        .iter()
                         .map(|r| {
                             let i = r.index;
+                            let y = r.y;
+                            let row = move || geometry.with(|g| g.rows[i].clone());
                             let state = move || {
                                 let cur = pb.with(|p| p.current);
                                 if i == cur {
@@ -245,41 +296,55 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             };
                             let status = move || session.events.with(|e| e.get(i).map(|ev| status_class(&ev.status)).unwrap_or("pending"));
                             let shape = match r.shape {
-                                Shape::Arrow { x1, x2 } => {
-                                    let dir = if x2 > x1 { 1.0 } else { -1.0 };
-                                    let (a, b) = (x1 + dir * 4.0, x2 - dir * 6.0);
-                                    let length = (b - a).abs();
+                                Shape::Arrow { .. } => {
+                                    // From just off one lane to the arrowhead's tip at the other.
+                                    let ends = move || match row().shape {
+                                        Shape::Arrow { x1, x2 } => {
+                                            let dir = if x2 > x1 { 1.0 } else { -1.0 };
+                                            (x1 + dir * 4.0, x2 - dir * 6.0)
+                                        }
+                                        _ => (0.0, 0.0),
+                                    };
                                     view! {
-                                        <line
-                                            x1=a
-                                            y1=r.y
-                                            x2=b
-                                            y2=r.y
+                                        <path
+                                            d=move || {
+                                                let (a, b) = ends();
+                                                format!("M {a} {y} L {b} {y}")
+                                            }
                                             class="arrow shape"
                                             data-testid="step-shape"
                                             marker-end="url(#arrowhead)"
-                                            style=format!("--len: {length:.0}")
-                                        ></line>
+                                            style=move || {
+                                                let (a, b) = ends();
+                                                format!("--len: {:.0}", (b - a).abs())
+                                            }
+                                        ></path>
                                     }
                                     .into_any()
                                 }
-                                Shape::Mark { x } => view! {
-                                    <rect x=x - 7.0 y=r.y - 7.0 width="14" height="14" rx="3" class="mark shape" data-testid="step-shape"></rect>
+                                Shape::Mark { .. } => view! {
+                                    <rect x=move || row().shape_x() - 7.0 y=y - 7.0 width="14" height="14" rx="3" class="mark shape" data-testid="step-shape"></rect>
                                 }
                                 .into_any(),
-                                Shape::Wait { x } => view! {
+                                Shape::Wait { .. } => view! {
                                     <g class="wait">
-                                        <circle cx=x cy=r.y r="8" class="mark shape" data-testid="step-shape"></circle>
-                                        <path d=format!("M {x} {} L {x} {} L {} {}", r.y - 5.0, r.y, x + 4.0, r.y + 3.0) class="clock-hand"></path>
+                                        <circle cx=move || row().shape_x() cy=y r="8" class="mark shape" data-testid="step-shape"></circle>
+                                        <path
+                                            d=move || {
+                                                let x = row().shape_x();
+                                                format!("M {x} {} L {x} {y} L {} {}", y - 5.0, x + 4.0, y + 3.0)
+                                            }
+                                            class="clock-hand"
+                                        ></path>
                                     </g>
                                 }
                                 .into_any(),
                             };
                             let is_arrow = matches!(r.shape, Shape::Arrow { .. });
-                            let label_y = if is_arrow { r.y - 7.0 } else { r.y + 4.0 };
-                            let anchor = r.anchor;
+                            let label_y = if is_arrow { y - 7.0 } else { y + 4.0 };
                             let id = script.with_value(|s| s.steps.get(i).map(|st| st.id.to_string()).unwrap_or_default());
                             let in_fold = phase_of(i) == Some(Phase::R);
+                            let label = format!("{}. {}", i + 1, r.label);
                             view! {
                                 <g
                                     class=move || format!("step {} {}", state(), status())
@@ -292,10 +357,17 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                                     data-status=status
                                     on:click=move |_| pb.update(|p| p.jump(i))
                                 >
-                                    <rect x="0" y=r.y - ROW / 2.0 width=width height=ROW class="hit"></rect>
+                                    <rect x="0" y=y - ROW / 2.0 width=width height=ROW class="hit"></rect>
                                     {shape}
-                                    <text x=r.label_x y=label_y text-anchor=anchor class="step-label">
-                                        {format!("{}. {}", i + 1, r.label)}
+                                    // Moved by a transform, which slides, rather than by `x`.
+                                    <text
+                                        x="0"
+                                        y=label_y
+                                        transform=move || format!("translate({} 0)", row().label_x)
+                                        text-anchor=move || row().anchor
+                                        class="step-label"
+                                    >
+                                        {label}
                                     </text>
                                 </g>
                             }
@@ -305,8 +377,29 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
         }
     };
     view! {
-        <div class="swimlanes" node_ref=scroller data-testid="swimlanes" data-lane-width=move || lane_width.get().to_string()>
+        <div
+            class="swimlanes"
+            class:compact=move || geometry.with(|g| g.compact)
+            node_ref=scroller
+            data-testid="swimlanes"
+            data-lane-width=move || geometry.with(|g| g.lane_width.to_string())
+        >
             {body}
         </div>
+        // On a phone: every lane at its narrowest, scrolling sideways, or
+        // the lanes around the current step.
+        <Show when=move || narrow.get()>
+            <button
+                type="button"
+                class="lanes-toggle"
+                class:selected=move || all_lanes.get()
+                title="Show every lane at its narrowest, the diagram scrolling sideways, rather than the lanes of this step and its neighbours"
+                data-testid="lanes-toggle"
+                aria-pressed=move || all_lanes.get().to_string()
+                on:click=move |_| all_lanes.update(|a| *a = !*a)
+            >
+                "All lanes"
+            </button>
+        </Show>
     }
 }
