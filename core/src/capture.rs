@@ -7,12 +7,13 @@
 //! close. Kerberos over TCP puts a four-byte length before each message
 //! (RFC 4120 §7.2.2).
 //!
-//! Written for the Kerberos exchange first; any request/reply protocol over
-//! TCP fits the same writer.
+//! Written for the Kerberos exchange first; the run's whole capture
+//! (`network.rs`: HTTP and Kerberos) uses the same writer.
 
 use crate::clock::SimTime;
 
-/// One request and its reply over a TCP connection.
+/// One request and its reply over a TCP connection, each as its bytes
+/// travel in the stream (a Kerberos message with its length before it).
 #[derive(Clone, Debug)]
 pub struct Exchange {
     pub client: [u8; 4],
@@ -170,8 +171,7 @@ pub fn pcapng(exchanges: &[Exchange]) -> Vec<u8> {
         let s_isn = 0x7000_0000u32.wrapping_add((n as u32) << 20);
         let id = (n as u16) << 8;
         let (c, s, cp, sp) = (x.client, x.server, x.client_port, x.server_port);
-        let request = kerberos_record(&x.request);
-        let reply = kerberos_record(&x.reply);
+        let (request, reply) = (&x.request, &x.reply);
         let c_data = c_isn.wrapping_add(1);
         let s_data = s_isn.wrapping_add(1);
         let c_end = c_data.wrapping_add(request.len() as u32);
@@ -186,7 +186,7 @@ pub fn pcapng(exchanges: &[Exchange]) -> Vec<u8> {
             &mut out,
         );
         next(
-            tcp_packet(c, s, cp, sp, c_data, s_data, PSH | ACK, id + 2, &request),
+            tcp_packet(c, s, cp, sp, c_data, s_data, PSH | ACK, id + 2, request),
             &mut out,
         );
         next(
@@ -194,7 +194,7 @@ pub fn pcapng(exchanges: &[Exchange]) -> Vec<u8> {
             &mut out,
         );
         next(
-            tcp_packet(s, c, sp, cp, s_data, c_end, PSH | ACK, id + 2, &reply),
+            tcp_packet(s, c, sp, cp, s_data, c_end, PSH | ACK, id + 2, reply),
             &mut out,
         );
         next(

@@ -73,6 +73,14 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
             });
         }
     }
+    let traffic = crate::network::traffic(run);
+    if !traffic.is_empty() {
+        let all: Vec<_> = traffic.iter().map(|t| t.exchange.clone()).collect();
+        files.push(File {
+            path: NETWORK.into(),
+            bytes: crate::capture::pcapng(&all),
+        });
+    }
     let exchanges = kerberos_exchanges(run);
     if !exchanges.is_empty() {
         files.push(File {
@@ -101,44 +109,18 @@ pub fn bundle(run: &Run) -> Result<Vec<File>> {
 
 /// The run's Kerberos exchanges as a capture, and the keys that open them.
 const CAPTURE: &str = "kerberos.pcapng";
+/// Every exchange between the device and a server (`network.rs`).
+const NETWORK: &str = "network.pcapng";
 const KEYTAB: &str = "kerberos.keytab";
 
-/// Every AS-REQ and TGS-REQ the run sent, with the reply it got, at its step's time:
-/// from the device (10.0.0.50) to the domain controller (10.0.0.10) on
-/// port 88.
+/// Every AS-REQ and TGS-REQ the run sent, with the reply it got, at its
+/// step's time: from the device to the domain controller on port 88.
 fn kerberos_exchanges(run: &Run) -> Vec<crate::capture::Exchange> {
-    let mut out = Vec::new();
-    let mut pending: Option<(Vec<u8>, crate::clock::SimTime)> = None;
-    for event in run.events() {
-        for artifact in event
-            .artifacts
-            .iter()
-            .filter(|a| a.kind == ArtifactKind::Kerberos)
-        {
-            match artifact.bytes.first() {
-                // [APPLICATION 10] or [APPLICATION 12]: an AS-REQ or a
-                // TGS-REQ opens an exchange.
-                Some(0x6A | 0x6C) => pending = Some((artifact.bytes.clone(), event.time)),
-                // AS-REP, TGS-REP or KRB-ERROR: the reply closes it (an
-                // AS-REP handed over in a PRT response had no request).
-                Some(0x6B | 0x6D | 0x7E) => {
-                    if let Some((request, time)) = pending.take() {
-                        out.push(crate::capture::Exchange {
-                            client: [10, 0, 0, 50],
-                            server: [10, 0, 0, 10],
-                            client_port: 49_800 + out.len() as u16,
-                            server_port: 88,
-                            request,
-                            reply: artifact.bytes.clone(),
-                            time,
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
+    crate::network::traffic(run)
+        .into_iter()
+        .map(|t| t.exchange)
+        .filter(|x| x.server_port == 88)
+        .collect()
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
@@ -168,6 +150,19 @@ fn readme(run: &Run, index: &[IndexEntry]) -> String {
     s.push_str(
         "\n`trace.json` holds every step with its checks; `index.json` describes every file.\n",
     );
+    let traffic = crate::network::traffic(run);
+    if !traffic.is_empty() {
+        s.push_str(&format!(
+            "\n## The run on the network\n\n`{NETWORK}` holds every exchange between the device and a server, in the run's order, each on a TCP connection of its own at its step's time. HTTP is shown as it travels inside TLS, with the TLS removed, on port 80 so that analysers dissect it as HTTP; Kerberos is on port 88. The addresses are modelled: the device is 10.0.0.50, the domain controller 10.0.0.10, the AD FS farm 10.0.0.20, Microsoft's services 203.0.113.0/24 (a documentation range). Open it with Wireshark or its command line:\n\n    tshark -r {NETWORK}\n\n| step | exchange |\n| --- | --- |\n"
+        ));
+        for t in &traffic {
+            s.push_str(&format!("| {} | {} |\n", t.step, t.summary));
+        }
+        s.push_str("\nLeft out of the capture:\n\n");
+        for what in crate::network::LEFT_OUT {
+            s.push_str(&format!("- {what}\n"));
+        }
+    }
     if !kerberos_exchanges(run).is_empty() {
         s.push_str(&format!(
             "\n## The Kerberos exchange\n\n`{CAPTURE}` is the run's Kerberos traffic with the domain controller as a packet capture (pcapng; Kerberos over TCP port 88, each exchange its own connection). `{KEYTAB}` holds the simulated realm's krbtgt key (and, in cloud Kerberos trust, the Microsoft Entra Kerberos server object's key, under the realm's krbtgt with its RODC key version) and, as labelled entries, each exchange's reply key (from Diffie-Hellman: no realm key opens a PKINIT reply; in cloud Kerberos trust the client key that came with the partial TGT) and TGT session key. The keys are simulated, made from the run's seed. Open both with Wireshark or its command line:\n\n    tshark -r {CAPTURE} -o kerberos.decrypt:TRUE -o kerberos.file:{KEYTAB} -V\n"

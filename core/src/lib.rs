@@ -38,6 +38,7 @@ pub mod formats;
 pub mod inspect;
 pub mod json_view;
 pub mod kerberos;
+pub mod network;
 pub mod pki;
 mod purpose;
 pub mod rs256;

@@ -773,3 +773,84 @@ fn svg_draws_every_flow_as_the_page_does() {
         assert!(lint.status.success(), "{}", text(&lint.stderr));
     }
 }
+
+/// The run's whole capture (`network.pcapng`) as Wireshark's command line
+/// reads it, for every flow: each HTTP request the README lists, each with
+/// its answer, the Kerberos exchanges, and no malformed packet.
+///
+/// One exception, Wireshark's and not the capture's: its PKINIT dissector
+/// declares `PaPkAsRep ::= CHOICE { dhSignedData [0] ContentInfo, … }`
+/// (epan/dissectors/asn1/pkinit/PKINIT.asn, after a pre-RFC draft), where
+/// RFC 4556 §3.2.3 has `dhInfo [0] DHRepInfo`, a SEQUENCE holding the
+/// ContentInfo as `[0] IMPLICIT OCTET STRING`. The AS-REP follows the RFC
+/// (as Rubeus and PKINITtools read it), so Wireshark flags its PA-PK-AS-REP
+/// and nothing else.
+#[test]
+fn every_flows_network_capture_opens_in_wireshark_with_no_malformed_packet() {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("tshark is not installed: `cargo xtask test native` installs it");
+        return;
+    }
+    let list = text(&whfb(&["list"]).stdout);
+    let flows: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.contains('-') && !w.starts_with('-'))
+        .collect();
+    assert!(flows.len() >= 9, "{list}");
+    for flow in flows {
+        let dir = scratch(&format!("cli-network-{flow}"));
+        let out = whfb(&["run", flow, "--out", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{flow}: {}", text(&out.stderr));
+        let readme = text(&std::fs::read(dir.join("README.md")).unwrap());
+        assert!(readme.contains("tshark -r network.pcapng"), "{flow}");
+        let listed: Vec<&str> = readme
+            .lines()
+            .filter(|l| {
+                l.starts_with("| ") && l.contains(" | HTTP ") || l.ends_with("| Kerberos |")
+            })
+            .collect();
+        let http = listed.iter().filter(|l| l.contains(" | HTTP ")).count();
+        let kerberos = listed.len() - http;
+        assert!(http >= 6, "{flow}: {http} HTTP exchanges");
+        let tshark = |filter: &str, extra: &[&str]| {
+            let out = Command::new("tshark")
+                .current_dir(&dir)
+                .args(["-r", "network.pcapng", "-Y", filter])
+                .args(extra)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{flow}: {}", text(&out.stderr));
+            text(&out.stdout)
+        };
+        let requests = tshark(
+            "http.request",
+            &[
+                "-T",
+                "fields",
+                "-e",
+                "http.request.method",
+                "-e",
+                "http.host",
+            ],
+        );
+        assert_eq!(requests.lines().count(), http, "{flow}: {requests}");
+        assert_eq!(tshark("http.response", &[]).lines().count(), http, "{flow}");
+        // Every body that says it is JSON is JSON to Wireshark.
+        let json = tshark("http.content_type contains \"json\" && !json", &[]);
+        assert!(json.is_empty(), "{flow}: {json}");
+        let kerberos_requests = tshark("kerberos.as_req_element || kerberos.tgs_req_element", &[]);
+        assert_eq!(kerberos_requests.lines().count(), kerberos, "{flow}");
+        // No malformed packet, and no expert error, but Wireshark's own
+        // reading of PA-PK-AS-REP (above).
+        let flagged = tshark("_ws.malformed || _ws.expert.severity >= error", &["-V"]);
+        let problems: Vec<&str> = flagged
+            .lines()
+            .filter(|l| l.contains("[Expert Info ("))
+            .filter(|l| !l.contains("BER Error: Wrong field in SEQUENCE: expected class:UNIVERSAL(0) tag:6(OBJECT IDENTIFIER) but found class:CONTEXT(2) tag:0"))
+            .collect();
+        assert!(problems.is_empty(), "{flow}: {problems:?}");
+        let pkinit_only = flagged.is_empty() || flagged.contains("pA-PK-AS-REP");
+        assert!(pkinit_only, "{flow}: {flagged}");
+    }
+}

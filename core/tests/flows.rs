@@ -3267,3 +3267,84 @@ fn entra_id_matches_the_federated_user_by_immutable_id() {
         "AADSTS51004",
     );
 }
+
+/// The run's capture carries each call in its wire form, read back from
+/// the bytes: the nonce request form-encoded, the PRT request as a
+/// JWT-bearer grant with the run's own JWT, the join's bearer token, the
+/// hybrid join's PUT to the device's id, and the Kerberos exchange framed.
+#[test]
+fn the_network_capture_holds_each_call_in_its_wire_form() {
+    use whfb_core::network::traffic;
+    let r = run(flow_id("hybrid-key-managed"), Options::default());
+    let calls = traffic(&r);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let find = |start: &str| {
+        calls
+            .iter()
+            .find(|t| text(&t.exchange.request).starts_with(start))
+            .unwrap_or_else(|| panic!("no request {start}"))
+    };
+    let join = find("PUT /EnrollmentServer/device/");
+    let join_request = text(&join.exchange.request);
+    let device_url = text(r.wire("join-request-url").unwrap());
+    assert!(device_url.ends_with(join_request.split(' ').nth(1).unwrap()));
+    // A hybrid join proves the computer by the request's signed blob, not
+    // a bearer token.
+    assert!(!join_request.contains("\r\nAuthorization: "));
+    // The body is the request the server read (as the page shows it,
+    // indented).
+    let body = join_request.split("\r\n\r\n").nth(1).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+    let read: serde_json::Value = serde_json::from_slice(r.wire("join-request").unwrap()).unwrap();
+    assert_eq!(parsed, read);
+    assert!(text(&join.exchange.reply)
+        .starts_with("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"));
+    let nonce = find("POST /common/oauth2/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 24\r\n\r\ngrant_type=srv_challenge");
+    assert!(text(&nonce.exchange.reply).contains("\"Nonce\""));
+    // The sign-in with the new key's PRT request (the wire keeps the newest).
+    let grant = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&request={}",
+        text(r.wire("prt-request").unwrap())
+    );
+    assert!(calls
+        .iter()
+        .any(|t| text(&t.exchange.request).ends_with(&grant)));
+    let kerberos: Vec<_> = calls
+        .iter()
+        .filter(|t| t.exchange.server_port == 88)
+        .collect();
+    assert_eq!(kerberos.len(), 2);
+    for t in &kerberos {
+        let length = u32::from_be_bytes(t.exchange.request[..4].try_into().unwrap()) as usize;
+        assert_eq!(
+            length + 4,
+            t.exchange.request.len(),
+            "RFC 4120 §7.2.2 framing"
+        );
+    }
+    // In order of the run, a step at a time.
+    assert!(calls.windows(2).all(|w| w[0].step <= w[1].step));
+
+    // A run that stops (the PIN typed twice differs) captures what was
+    // sent before it, each call with its answer.
+    let stopped = run(
+        flow_id("aadj-managed"),
+        Options {
+            pin_confirmation: "999999".into(),
+            ..Options::default()
+        },
+    );
+    assert!(stopped.halted().is_some());
+    let whole = traffic(&run(flow_id("aadj-managed"), Options::default()));
+    let partial = traffic(&stopped);
+    assert!(!partial.is_empty() && partial.len() < whole.len());
+    assert!(partial
+        .iter()
+        .all(|t| t.exchange.reply.starts_with(b"HTTP/1.1 ")));
+    // Entra join: the join carries the join token as its bearer.
+    let join = whole
+        .iter()
+        .find(|t| text(&t.exchange.request).starts_with("POST /EnrollmentServer/device/"))
+        .expect("the join");
+    assert!(text(&join.exchange.request).contains("\r\nAuthorization: Bearer eyJ"));
+}

@@ -462,6 +462,14 @@ test('the run downloads as one ZIP with every artifact, the trace and a README',
   for (const name of ['README.md', 'trace.json', 'index.json', 'artifacts/07-device-certificate.pem', 'artifacts/16-device-status.json']) {
     assert.ok(text.includes(name), `the ZIP holds ${name}`);
   }
+  // The run so far on the network, as one capture: a pcapng whose HTTP
+  // is the device's join and its token requests.
+  const capture = storedEntries(bytes).get('network.pcapng');
+  assert.ok(capture, 'the ZIP holds network.pcapng');
+  assert.deepEqual([...capture.subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a], 'a pcapng section header');
+  const packets = capture.toString('latin1');
+  assert.ok(packets.includes('POST /EnrollmentServer/device/?api-version=2.0 HTTP/1.1\r\nHost: enterpriseregistration.windows.net'));
+  assert.ok(packets.includes('POST /common/oauth2/token HTTP/1.1'));
   assertNoProblems(problems);
 });
 

@@ -23,6 +23,7 @@ use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Actor;
 use crate::clock::{SimDuration, SimTime};
 use crate::error::{Error, Result};
+use crate::formats::encoding::percent_encode;
 use crate::formats::encoding::{base64, hex};
 use crate::formats::saml::{self, Assertion, Attribute};
 use crate::formats::xml;
@@ -74,18 +75,6 @@ pub(crate) fn xml_artifact(id: &str, title: &str, text: &str, modelled: Option<&
         xml::fields(text),
         modelled,
     )
-}
-
-/// Percent-encoding of a query value (RFC 3986 unreserved kept).
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Run {
@@ -433,7 +422,7 @@ impl Run {
             "https://{ADFS_HOST}/adfs/ls/?{}",
             query
                 .iter()
-                .map(|(k, v)| format!("{k}={}", query_value(v)))
+                .map(|(k, v)| format!("{k}={}", percent_encode(v)))
                 .collect::<Vec<_>>()
                 .join("&")
         );
@@ -632,7 +621,7 @@ mod tests {
     #[test]
     fn query_values_round_trip() {
         for s in ["urn:federation:MicrosoftOnline", "a b&c=d/é", "%zz"] {
-            assert_eq!(percent_decode(&query_value(s)), s);
+            assert_eq!(percent_decode(&percent_encode(s)), s);
         }
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }

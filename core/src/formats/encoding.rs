@@ -78,6 +78,19 @@ pub(crate) fn b64url_decode(text: &str) -> std::result::Result<Vec<u8>, String> 
     })
 }
 
+/// Percent-encoding of a query value or a form field (RFC 3986 §2.1: every
+/// byte but the unreserved characters).
+pub(crate) fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
