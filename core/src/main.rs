@@ -65,6 +65,21 @@ fn help() -> String {
     text
 }
 
+/// Writes to standard output. A reader that went away (`whfb run … | head`)
+/// ends the program quietly, as the writer of a pipe does, rather than with
+/// a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("whfb: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match dispatch(&args) {
@@ -78,25 +93,25 @@ fn main() -> ExitCode {
 
 fn dispatch(args: &[String]) -> Result<ExitCode, String> {
     let Some((command, rest)) = args.split_first() else {
-        print!("{}", help());
+        emit(&help());
         return Ok(ExitCode::SUCCESS);
     };
     match command.as_str() {
         "help" | "--help" | "-h" => {
-            print!("{}", help());
+            emit(&help());
             Ok(ExitCode::SUCCESS)
         }
         "list" => {
             for flow in FlowId::all() {
                 let info = flow.info();
-                println!(
-                    "{:<20} {:<6} {}\n{:<27} {}",
+                emit(&format!(
+                    "{:<20} {:<6} {}\n{:<27} {}\n",
                     info.slug,
                     phase_span(&script(flow).phase_list()),
                     info.title,
                     "",
                     info.summary
-                );
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -105,7 +120,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
             if rest.len() > 1 {
                 return Err(format!("mermaid takes one flow, not also `{}`", rest[1]));
             }
-            print!("{}", script(flow).mermaid());
+            emit(&script(flow).mermaid());
             Ok(ExitCode::SUCCESS)
         }
         "svg" => svg(rest),
@@ -148,7 +163,7 @@ fn svg(args: &[String]) -> Result<ExitCode, String> {
             other => return Err(format!("svg does not take `{other}`")),
         }
     }
-    print!("{}", diagram(&script, up_to, theme));
+    emit(&diagram(&script, up_to, theme));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,7 +202,7 @@ fn inspect(args: &[String]) -> Result<ExitCode, String> {
         whfb_core::clock::SimTime::from_unix_seconds(seconds)
     });
     let inspection = whfb_core::inspect::inspect(&input, now)?;
-    print!("{}", whfb_core::inspect::text(&inspection));
+    emit(&whfb_core::inspect::text(&inspection));
     let failed = inspection.findings.iter().any(|f| !f.outcome.passed());
     Ok(if failed {
         ExitCode::from(3)
@@ -267,9 +282,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     if json {
         let text = serde_json::to_string_pretty(run.events()).map_err(|e| e.to_string())?;
-        println!("{text}");
+        emit(&format!("{text}\n"));
     } else {
-        print!("{}", export::text_trace(run));
+        emit(&export::text_trace(run));
     }
     if let Some(dir) = out {
         let files = export::bundle(run).map_err(|e| e.to_string())?;
@@ -291,7 +306,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     }
     if !edits.is_empty() {
         match edited.verdict() {
-            Verdict::Caught { text, .. } | Verdict::Undetected { text } => println!("{text}"),
+            Verdict::Caught { text, .. } | Verdict::Undetected { text } => {
+                emit(&format!("{text}\n"))
+            }
             Verdict::Pending => {}
         }
     }

@@ -854,3 +854,24 @@ fn every_flows_network_capture_opens_in_wireshark_with_no_malformed_packet() {
         assert!(pkinit_only, "{flow}: {flagged}");
     }
 }
+
+/// A reader that stops early (`whfb run … | head`) ends the command
+/// quietly: no panic on the closed pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whfb"))
+        .args(["run", "aadj-managed", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's reading end is dropped here.
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}
