@@ -24,7 +24,9 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub use whfb_model::{artifact, catalog, clock, event, flows, layout, options, script, svg};
+pub use whfb_model::{
+    artifact, catalog, clock, compare, event, flows, layout, options, script, svg,
+};
 
 pub mod attestation;
 pub mod capture;

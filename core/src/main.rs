@@ -30,6 +30,11 @@ Usage:
                                      BCRYPT blob, a TPM2B_PUBLIC or TPMS_ATTEST, a SAML 1.1 assertion
                                      (XML); hex and base64 too.
                                      Exit status 3 when a check fails. Nothing is sent anywhere.
+  whfb compare SIDE SIDE [--seed TEXT] [--json]
+                                     two runs side by side, steps aligned by their ids, with what
+                                     differs: a step in one run only, other actors, artifacts, check
+                                     outcomes, status or time. SIDE is a flow with its conditions
+                                     after a `?`: aadj-managed, 'hybrid-key-managed?mfa=none'
   whfb help                          this text
 
 Options of `run`:
@@ -126,6 +131,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
         "svg" => svg(rest),
         "run" => run(rest),
         "inspect" => inspect(rest),
+        "compare" => compare(rest),
         other => Err(format!("unknown command `{other}`")),
     }
 }
@@ -215,6 +221,51 @@ fn flow_arg(arg: Option<&String>) -> Result<FlowId, String> {
     let slug = arg.ok_or("name a flow, e.g. `aadj-managed` (`whfb list` shows them all)")?;
     FlowId::from_slug(slug)
         .ok_or_else(|| format!("there is no flow `{slug}`; `whfb list` shows them all"))
+}
+
+/// `whfb compare SIDE SIDE [--seed TEXT] [--json]`: two runs side by side,
+/// steps aligned by id (`whfb_core::compare`). Exit status 0 either way: a
+/// difference is the answer, not a failure.
+fn compare(args: &[String]) -> Result<ExitCode, String> {
+    use whfb_core::compare::{compare, Side};
+    let mut sides = Vec::new();
+    let mut seed = SeedText::parse("demo")?;
+    let mut json = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--seed" => {
+                let value = it.next().ok_or("--seed needs a value")?;
+                seed = SeedText::parse(value)?;
+            }
+            other if other.starts_with("--") => {
+                return Err(format!("compare: unknown option `{other}`"))
+            }
+            side => sides.push(Side::parse(side).map_err(|e| format!("compare: {e}"))?),
+        }
+    }
+    let [a, b]: [Side; 2] = sides.try_into().map_err(|_| {
+        "compare takes two runs, each a flow with its conditions after a `?`: whfb compare aadj-managed 'aadj-managed?mfa=none'".to_string()
+    })?;
+    let ran = |side: &Side| -> Result<Run, String> {
+        let mut config = WorldConfig::new("demo");
+        config.seed_text = seed.clone().into();
+        config.options = side.options.clone();
+        let world = World::build(config).map_err(|e| format!("cannot build the world: {e}"))?;
+        let mut run = Run::new(world, side.flow);
+        run.run_to_end();
+        Ok(run)
+    };
+    let (ra, rb) = (ran(&a)?, ran(&b)?);
+    let comparison = compare(a, ra.events(), b, rb.events());
+    if json {
+        let text = serde_json::to_string_pretty(&comparison).map_err(|e| e.to_string())?;
+        emit(&format!("{text}\n"));
+    } else {
+        emit(&comparison.text());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &[String]) -> Result<ExitCode, String> {

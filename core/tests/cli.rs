@@ -875,3 +875,43 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{stderr}");
 }
+
+/// `whfb compare`: two runs side by side, as text and as JSON; a wrong side
+/// is named.
+#[test]
+fn compare_shows_two_runs_side_by_side() {
+    let out = whfb(&["compare", "aadj-managed", "aadj-federated"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.starts_with("Comparing aadj-managed (A) with aadj-federated (B)"));
+    assert!(shown.contains("≠   -  14  R · WS-Trust request with the password (windows-sign-in.request-saml-token)\n          only in B"));
+    assert!(shown.contains("=  32  40  C · Register the public key (registration.register-key)"));
+    let json = whfb(&[
+        "compare",
+        "aadj-managed?mfa=none",
+        "aadj-managed?mfa=5",
+        "--json",
+    ]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["b"]["conditions"], "mfa=5");
+    assert!(parsed["rows"].as_array().unwrap().len() > 40);
+    for (args, says) in [
+        (vec!["compare", "aadj-managed"], "compare takes two runs"),
+        (
+            vec!["compare", "aadj-managed", "nope"],
+            "\"nope\" is not a flow",
+        ),
+        (
+            vec!["compare", "aadj-managed", "aadj-managed?mfa=soon"],
+            "mfa",
+        ),
+    ] {
+        let out = whfb(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -16,6 +16,7 @@
 pub mod artifact;
 pub mod catalog;
 pub mod clock;
+pub mod compare;
 pub mod edits;
 pub mod event;
 pub mod files;
