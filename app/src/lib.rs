@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod catalog_view;
+pub mod compare_view;
 pub mod download;
 pub mod edit;
 pub mod explorer;
@@ -100,7 +101,10 @@ pub fn App() -> impl IntoView {
     // A deep link needs the worker at once. On the catalog, the page paints
     // and answers first; the worker (its code, the TPM, the key pool) starts
     // right after, still well ahead of the first flow.
-    if session.route.with_untracked(|r| r.flow.is_some()) {
+    if session
+        .route
+        .with_untracked(|r| r.flow.is_some() || r.compare.is_some())
+    {
         session.connect();
     } else {
         request_animation_frame(move || set_timeout(move || session.connect(), Duration::ZERO));
@@ -127,6 +131,7 @@ pub fn App() -> impl IntoView {
                     <catalog_view::Catalog session />
                     <guide::Guide session />
                     <inspect_view::InspectPanel session />
+                    <compare_view::ComparePanel session />
                 }
                 .into_any(),
             }}

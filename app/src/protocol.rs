@@ -5,6 +5,7 @@
 //! for and receives plain events to render. Messages travel as JSON.
 
 use serde::{Deserialize, Serialize};
+use whfb_model::compare::{Comparison, Side};
 use whfb_model::event::{Event, Halt};
 use whfb_model::flows::FlowId;
 use whfb_model::options::Options;
@@ -56,6 +57,9 @@ pub enum ToWorker {
         input: Vec<u8>,
         now: u64,
     },
+    /// Run two flows (or one under two sets of conditions) to their end
+    /// with `seed`, and compare them step by step.
+    Compare { a: Side, b: Side, seed: String },
 }
 
 /// From the worker to the page.
@@ -116,6 +120,8 @@ pub enum FromWorker {
     Inspected {
         result: Result<whfb_model::inspect::Inspection, String>,
     },
+    /// Two runs side by side, or why they could not be run.
+    Compared { result: Result<Comparison, String> },
     /// Something could not be done; the message says what and why.
     Failed { run: Option<u32>, message: String },
 }

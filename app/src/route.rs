@@ -32,6 +32,10 @@ pub struct Route {
     pub edits: Vec<Edit>,
     /// Swimlanes and controls only, for an iframe.
     pub embed: bool,
+    /// Two runs to compare, each a flow with its conditions after a `?`
+    /// (`compare=aadj-managed&with=aadj-federated`), as written: the
+    /// comparison panel reads them and says what is wrong.
+    pub compare: Option<(String, String)>,
     /// What could not be read, in words for a notice.
     pub notices: Vec<String>,
 }
@@ -45,6 +49,7 @@ impl Default for Route {
             options: Options::default(),
             edits: Vec::new(),
             embed: false,
+            compare: None,
             notices: Vec::new(),
         }
     }
@@ -89,6 +94,14 @@ impl Route {
                     )),
                 },
                 "embed" => route.embed = value.is_empty() || value == "1" || value == "true",
+                "compare" => {
+                    let with = route.compare.take().map(|(_, b)| b).unwrap_or_default();
+                    route.compare = Some((value, with));
+                }
+                "with" => {
+                    let first = route.compare.take().map(|(a, _)| a).unwrap_or_default();
+                    route.compare = Some((first, value));
+                }
                 // How many key-maker workers this page starts (read by
                 // `worker_link` when the worker starts; not part of a run).
                 "makers" => {
@@ -152,6 +165,10 @@ impl Route {
         if route.flow.is_none() {
             route.step = None;
         }
+        // A flow's page has no comparison: the flow wins.
+        if route.flow.is_some() {
+            route.compare = None;
+        }
         route
     }
 
@@ -180,6 +197,10 @@ impl Route {
         }
         if self.embed {
             parts.push(("embed".into(), "1".into()));
+        }
+        if let (None, Some((a, b))) = (self.flow, &self.compare) {
+            parts.push(("compare".into(), a.clone()));
+            parts.push(("with".into(), b.clone()));
         }
         if parts.is_empty() {
             return String::new();
@@ -260,6 +281,27 @@ mod tests {
         let again = Route::parse(&route.to_query());
         route.notices.clear();
         assert_eq!(again, route);
+    }
+
+    #[test]
+    fn a_comparison_link_round_trips() {
+        let route = Route::parse(
+            "?compare=aadj-managed&with=hybrid-key-managed%3Fmfa%3Dnone%26sensor%3D0&seed=s1",
+        );
+        assert!(route.notices.is_empty(), "{:?}", route.notices);
+        assert_eq!(
+            route.compare,
+            Some((
+                "aadj-managed".into(),
+                "hybrid-key-managed?mfa=none&sensor=0".into()
+            ))
+        );
+        assert_eq!(Route::parse(&route.to_query()), route);
+        // With a flow, the flow's page opens.
+        assert_eq!(
+            Route::parse("?flow=onprem-key&compare=aadj-managed").compare,
+            None
+        );
     }
 
     /// Hostile links: mutants of real ones never panic, and what a link

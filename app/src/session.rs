@@ -88,6 +88,11 @@ pub struct Session {
     pub inspection: RwSignal<Option<Result<whfb_model::inspect::Inspection, String>>>,
     /// A value is being read.
     pub inspecting: RwSignal<bool>,
+    /// The last comparison of two runs asked for, or why it failed; `None`
+    /// before any.
+    pub comparison: RwSignal<Option<Result<whfb_model::compare::Comparison, String>>>,
+    /// Two runs are being run and compared.
+    pub comparing: RwSignal<bool>,
     /// Bytes being followed through the run.
     pub followed: RwSignal<Option<FollowQuery>>,
     /// Where an occurrence of followed bytes was asked to be shown.
@@ -117,6 +122,8 @@ impl Session {
             packing: RwSignal::new(false),
             inspection: RwSignal::new(None),
             inspecting: RwSignal::new(false),
+            comparison: RwSignal::new(None),
+            comparing: RwSignal::new(false),
             followed: RwSignal::new(None),
             focus: RwSignal::new(None),
             link: StoredValue::new_local(None),
@@ -144,6 +151,15 @@ impl Session {
         self.inspection.set(None);
         let now = (js_sys::Date::now() / 1000.0) as u64;
         self.post(&ToWorker::Inspect { input, now });
+    }
+
+    /// Has the worker run both sides to their end with the link's seed and
+    /// compare them.
+    pub fn compare(self, a: whfb_model::compare::Side, b: whfb_model::compare::Side) {
+        self.comparing.set(true);
+        self.comparison.set(None);
+        let seed = self.route.with_untracked(|r| r.seed.clone());
+        self.post(&ToWorker::Compare { a, b, seed });
     }
 
     fn start_worker(self) {
@@ -313,6 +329,11 @@ impl Session {
         let current = self.run_id.get_untracked();
         match message {
             FromWorker::Ready => {}
+            FromWorker::Compared { result } => {
+                self.comparing.set(false);
+                self.busy.set(None);
+                self.comparison.set(Some(result));
+            }
             FromWorker::Inspected { result } => {
                 self.inspecting.set(false);
                 self.inspection.set(Some(result));

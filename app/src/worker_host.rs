@@ -24,6 +24,7 @@ use whfb_core::engine::{Progress, Run};
 use whfb_core::options::Options;
 use whfb_core::seed::{KeyPurpose, KeyVault, MadeKey, Seed};
 use whfb_core::world::{World, WorldConfig};
+use whfb_model::compare::{compare, Comparison, Side};
 
 /// Milliseconds from some fixed origin (`performance.now()` in a worker).
 pub type Clock = Box<dyn Fn() -> f64>;
@@ -286,6 +287,29 @@ impl Host {
         Ok(world)
     }
 
+    /// Runs both sides to their end, each on a fresh copy of its world, and
+    /// compares them (`whfb_model::compare`).
+    fn compare(
+        &mut self,
+        a: Side,
+        b: Side,
+        seed: &str,
+        out: &mut dyn FnMut(FromWorker),
+    ) -> Result<Comparison, String> {
+        let mut ran = |side: &Side, host: &mut Self| -> Result<Run, String> {
+            let world = host.world(seed, &side.options, out)?;
+            out(FromWorker::Busy {
+                what: format!("Running {} to its end…", side.label()),
+            });
+            let mut run = Run::new(world, side.flow);
+            run.run_to_end();
+            Ok(run)
+        };
+        let first = ran(&a, self)?;
+        let second = ran(&b, self)?;
+        Ok(compare(a, first.events(), b, second.events()))
+    }
+
     /// The fullest key vault made for the same seed as `world`.
     fn best_keys(&self, world: &World) -> Option<KeyVault> {
         let open = self.open.as_ref().map(|o| o.edited.run().world());
@@ -406,6 +430,10 @@ impl Host {
                 out(FromWorker::Advanced { run, result });
             }
             ToWorker::Bundle { run } => out(self.bundle(run)),
+            ToWorker::Compare { a, b, seed } => {
+                let result = self.compare(a, b, &seed, out);
+                out(FromWorker::Compared { result });
+            }
             ToWorker::Inspect { input, now } => out(FromWorker::Inspected {
                 result: whfb_core::inspect::inspect(
                     &input,

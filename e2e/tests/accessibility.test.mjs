@@ -69,6 +69,21 @@ for (const colorScheme of ['light', 'dark']) {
     await context.close();
   });
 
+  test(`accessibility (${colorScheme}): a comparison of two runs, its table and its error`, { timeout: 180_000 }, async () => {
+    const { page, problems, context } = await openPage(browser, { colorScheme });
+    await page.goto(`${BASE_URL}?compare=aadj-managed&with=aadj-federated`);
+    await page.getByTestId('compare-summary').waitFor({ timeout: 120_000 });
+    let found = await audit(page);
+    assert.equal(found.length, 0, show(found));
+    await page.getByTestId('compare-b').fill('nope');
+    await page.getByTestId('compare-run').click();
+    await page.getByTestId('compare-error').waitFor();
+    found = await audit(page);
+    assert.equal(found.length, 0, show(found));
+    assertNoProblems(problems);
+    await context.close();
+  });
+
   test(`accessibility (${colorScheme}): a step of every flow, its diagram, narration, checks and artifacts`, { timeout: 600_000 }, async () => {
     const { page, problems, context } = await openPage(browser, { colorScheme });
     const explorer = new ExplorerPage(page);

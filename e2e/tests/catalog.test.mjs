@@ -172,3 +172,73 @@ test('inspect: values a standard tool made read as their kind, and a malformed v
   assertNoProblems(problems);
   await context.close();
 });
+
+test('compare two runs: a link lines up managed and federated Entra join by step id and marks exactly the steps that differ; the form takes conditions and says what it cannot read', { timeout: 240_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(`${BASE_URL}?compare=aadj-managed&with=aadj-federated`);
+  const summary = page.getByTestId('compare-summary');
+  await summary.waitFor({ timeout: 120_000 });
+  assert.equal(await summary.innerText(), 'aadj-managed (A) and aadj-federated (B): 52 steps lined up by id, 14 of them differ.');
+  const rows = page.getByTestId('compare-row');
+  assert.equal(await rows.count(), 52);
+  const differing = await page.locator('[data-testid="compare-row"][data-differs="true"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-step-id')));
+  assert.deepEqual(differing, [
+    'device-registration.join-sign-in',
+    'device-registration.exchange-join-token',
+    'device-registration.wait-for-sync',
+    'device-registration.write-back-device',
+    'windows-sign-in.request-saml-token',
+    'windows-sign-in.issue-saml-token',
+    'windows-sign-in.validate-prt-request',
+    'tokens.sign-in-request',
+    'tokens.federated-sign-in',
+    'tokens.mfa-decision',
+    'tokens.mfa-challenge',
+    'tokens.mfa-result',
+    'tokens.issue-enterprise-token',
+    'tokens.exchange-enterprise-token',
+  ]);
+  // What differs, said, and each step a link into its own run.
+  const saml = page.locator('[data-testid="compare-row"][data-step-id="windows-sign-in.request-saml-token"]');
+  assert.match(await saml.innerText(), /only in B/);
+  const join = page.locator('[data-testid="compare-row"][data-step-id="device-registration.join-sign-in"]');
+  assert.match(await join.innerText(), /actors: Provisioning app \(CXH\) → Entra ID in A, Provisioning app \(CXH\) → AD FS \(STS\) in B/);
+  const same = page.locator('[data-testid="compare-row"][data-step-id="registration.register-key"]');
+  assert.equal(await same.getAttribute('data-differs'), 'false');
+  assert.equal(await same.locator('a').first().getAttribute('href'), './?flow=aadj-managed&step=registration.register-key');
+  // Only the differing steps, at a click.
+  await page.getByTestId('compare-only-differing').check();
+  assert.equal(await page.locator('[data-testid="compare-row"]:visible').count(), 14);
+
+  // Key trust and cloud Kerberos trust: the key's sync and the Kerberos
+  // sign-in are what differ. The address bar is the comparison's link.
+  await page.getByTestId('compare-a').fill('hybrid-key-managed');
+  await page.getByTestId('compare-b').fill('hybrid-cloud-kerberos');
+  await page.getByTestId('compare-run').click();
+  await page.waitForFunction(() => /57 steps lined up by id, 12 of them differ/.test(document.querySelector('[data-testid="compare-summary"]')?.textContent ?? ''), null, { timeout: 120_000 });
+  assert.match(page.url(), /\?compare=hybrid-key-managed&with=hybrid-cloud-kerberos$/);
+  const onlyA = await page.locator('[data-testid="compare-row"][data-differs="true"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-step-id')));
+  assert.equal(onlyA.filter((id) => id.startsWith('key-sync.')).length, 6);
+  assert.equal(onlyA.filter((id) => id.startsWith('cloud-kerberos.')).length, 5);
+
+  // One flow under two conditions; the link reproduces it.
+  await page.getByTestId('compare-a').fill('aadj-managed?mfa=none');
+  await page.getByTestId('compare-b').fill('aadj-managed?mfa=5');
+  await page.getByTestId('compare-run').click();
+  await page.waitForFunction(() => /44 steps lined up by id, 4 of them differ/.test(document.querySelector('[data-testid="compare-summary"]')?.textContent ?? ''), null, { timeout: 120_000 });
+  const link = page.url();
+  await page.goto(link);
+  await page.waitForFunction(() => /44 steps lined up by id, 4 of them differ/.test(document.querySelector('[data-testid="compare-summary"]')?.textContent ?? ''), null, { timeout: 120_000 });
+  assert.equal(await page.getByTestId('compare-b').inputValue(), 'aadj-managed?mfa=5');
+
+  // What cannot be read is said, and nothing runs.
+  await page.getByTestId('compare-b').fill('nope');
+  await page.getByTestId('compare-run').click();
+  assert.match(await page.getByTestId('compare-error').innerText(), /The second run cannot be read: "nope" is not a flow \(the flows are aadj-managed, /);
+  await page.getByTestId('compare-b').fill('aadj-managed?mfa=soon');
+  await page.getByTestId('compare-run').click();
+  assert.match(await page.getByTestId('compare-error').innerText(), /mfa/);
+  assert.equal(await page.getByTestId('compare-table').count(), 0);
+  assertNoProblems(problems);
+  await context.close();
+});
