@@ -31,6 +31,7 @@ pub use whfb_model::{
 pub mod attestation;
 pub mod capture;
 pub mod device;
+pub mod diagnose;
 pub mod edits;
 pub mod engine;
 pub mod enterprise_pki;

@@ -30,6 +30,10 @@ Usage:
                                      BCRYPT blob, a TPM2B_PUBLIC or TPMS_ATTEST, a SAML 1.1 assertion
                                      (XML); hex and base64 too.
                                      Exit status 3 when a check fails. Nothing is sent anywhere.
+  whfb diagnose FILE                 read a device's `dsregcmd /status` output (FILE `-`: standard
+                                     input): which flow it is in, which prerequisite fails and what
+                                     that means, and the step of that flow that stops under it.
+                                     Exit status 3 when a prerequisite is unmet
   whfb compare SIDE SIDE [--seed TEXT] [--json]
                                      two runs side by side, steps aligned by their ids, with what
                                      differs: a step in one run only, other actors, artifacts, check
@@ -132,6 +136,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
         "run" => run(rest),
         "inspect" => inspect(rest),
         "compare" => compare(rest),
+        "diagnose" => diagnose(rest),
         other => Err(format!("unknown command `{other}`")),
     }
 }
@@ -221,6 +226,35 @@ fn flow_arg(arg: Option<&String>) -> Result<FlowId, String> {
     let slug = arg.ok_or("name a flow, e.g. `aadj-managed` (`whfb list` shows them all)")?;
     FlowId::from_slug(slug)
         .ok_or_else(|| format!("there is no flow `{slug}`; `whfb list` shows them all"))
+}
+
+/// `whfb diagnose FILE` (`-`: standard input): the flow a device is in and
+/// what stops its provisioning, from its `dsregcmd /status` output. Exit
+/// status 3 when a prerequisite is unmet.
+fn diagnose(args: &[String]) -> Result<ExitCode, String> {
+    let [file] = args else {
+        return Err(
+            "diagnose takes one file: the output of dsregcmd /status, or - for standard input"
+                .into(),
+        );
+    };
+    let input = if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        bytes
+    } else {
+        std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?
+    };
+    let finding = whfb_core::diagnose::run(&input, |o| whfb_core::diagnose::world("demo", o))
+        .map_err(|e| format!("diagnose: {e}"))?;
+    emit(&whfb_core::diagnose::text(&finding));
+    let unmet = finding.diagnosis.prerequisites.iter().any(|p| !p.met);
+    Ok(if unmet {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `whfb compare SIDE SIDE [--seed TEXT] [--json]`: two runs side by side,

@@ -915,3 +915,72 @@ fn compare_shows_two_runs_side_by_side() {
         );
     }
 }
+
+/// `whfb diagnose`: a `dsregcmd /status` sample for each join type, each
+/// with a failing prerequisite, leads to its flow and to the step the
+/// engine stops at under the condition that reproduces it.
+#[test]
+fn diagnose_reads_dsregcmd_status_into_the_flow_and_the_step_that_stops() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e/fixtures/dsregcmd");
+    for (file, flow, unmet, link) in [
+        (
+            "entra-joined-policy-disabled.txt",
+            "aadj-managed",
+            "PolicyEnabled",
+            "?flow=aadj-managed&step=tokens.start-provisioning&prereq=policy-disabled",
+        ),
+        (
+            "hybrid-joined-remote-session.txt",
+            "hybrid-key-managed",
+            "SessionIsNotRemote",
+            "?flow=hybrid-key-managed&step=tokens.start-provisioning&prereq=remote-session",
+        ),
+        (
+            "hybrid-not-joined.txt",
+            "hybrid-key-managed",
+            "IsDeviceJoined",
+            "?flow=hybrid-key-managed&step=device-registration.find-tenant&scp=missing",
+        ),
+        (
+            "domain-joined-certificate-postlogon-disabled.txt",
+            "onprem-cert",
+            "PostLogonEnabled",
+            "?flow=onprem-cert&step=tokens.start-provisioning&prereq=postlogon-disabled",
+        ),
+    ] {
+        let out = whfb(&["diagnose", fixtures.join(file).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(3), "{file}: {}", text(&out.stderr));
+        let said = text(&out.stdout);
+        assert!(
+            said.starts_with(&format!("Flow: {flow} (")),
+            "{file}: {said}"
+        );
+        assert!(
+            said.contains(&format!("First unmet: {unmet} —")),
+            "{file}: {said}"
+        );
+        assert!(
+            said.contains(&format!("In the explorer: {link}\n")),
+            "{file}: {said}"
+        );
+    }
+    // Standard input; not dsregcmd's output at all.
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whfb"))
+        .args(["diagnose", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"not\": \"dsregcmd\"}")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no field of dsregcmd /status was found"));
+}

@@ -3348,3 +3348,43 @@ fn the_network_capture_holds_each_call_in_its_wire_form() {
         .expect("the join");
     assert!(text(&join.exchange.request).contains("\r\nAuthorization: Bearer eyJ"));
 }
+
+/// Each unmet prerequisite stops provisioning where it would start, before
+/// the PIN, and the device's report says NO and WillNotProvision; on
+/// premises, an account Entra ID does not know is normal.
+#[test]
+fn an_unmet_prerequisite_stops_provisioning_before_it_starts() {
+    use whfb_core::options::Prerequisite;
+    for prerequisite in Prerequisite::ALL.into_iter().skip(1) {
+        let r = run(
+            flow_id("aadj-managed"),
+            Options {
+                prerequisite,
+                ..Options::default()
+            },
+        );
+        let field = prerequisite.field().unwrap();
+        assert_halted_at(
+            &r,
+            Action::StartProvisioning,
+            "Windows Hello for Business prerequisites",
+            &format!("{field} is NO"),
+        );
+        let last = r.events().last().unwrap();
+        let check = last
+            .device_state
+            .iter()
+            .find(|s| s.name == "Ngc Prerequisite Check")
+            .unwrap();
+        assert_eq!(check.get(field), Some("NO"), "{prerequisite:?}");
+        assert_eq!(check.get("PreReqResult"), Some("WillNotProvision"));
+    }
+    let r = run(
+        flow_id("onprem-key"),
+        Options {
+            prerequisite: Prerequisite::UserNotInEntra,
+            ..Options::default()
+        },
+    );
+    assert!(r.halted().is_none(), "{:?}", r.halted());
+}

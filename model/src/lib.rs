@@ -17,6 +17,7 @@ pub mod artifact;
 pub mod catalog;
 pub mod clock;
 pub mod compare;
+pub mod diagnose;
 pub mod edits;
 pub mod event;
 pub mod files;

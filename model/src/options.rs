@@ -203,6 +203,76 @@ impl UserCertificate {
     }
 }
 
+/// What the device's Windows Hello for Business prerequisite check finds
+/// when provisioning would start: every prerequisite met, or the one that
+/// is not, by the field of `dsregcmd /status`'s "Ngc Prerequisite Check"
+/// that reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Prerequisite {
+    #[default]
+    Met,
+    /// PolicyEnabled: no policy turns Windows Hello for Business on.
+    PolicyDisabled,
+    /// PostLogonEnabled: the policy does not let provisioning start after
+    /// the sign-in.
+    PostLogonDisabled,
+    /// SessionIsNotRemote: the user is signed in over Remote Desktop.
+    RemoteSession,
+    /// DeviceEligible: the device does not meet the hardware requirements
+    /// (a policy asks for a TPM the device does not have).
+    DeviceIneligible,
+    /// IsUserAzureAD: the user signed in with an account Microsoft Entra
+    /// ID does not know (a local account, or a domain account not synced).
+    UserNotInEntra,
+}
+
+impl Prerequisite {
+    pub const ALL: [Prerequisite; 6] = [
+        Prerequisite::Met,
+        Prerequisite::PolicyDisabled,
+        Prerequisite::PostLogonDisabled,
+        Prerequisite::RemoteSession,
+        Prerequisite::DeviceIneligible,
+        Prerequisite::UserNotInEntra,
+    ];
+
+    /// The value links and the command line use.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Prerequisite::Met => "met",
+            Prerequisite::PolicyDisabled => "policy-disabled",
+            Prerequisite::PostLogonDisabled => "postlogon-disabled",
+            Prerequisite::RemoteSession => "remote-session",
+            Prerequisite::DeviceIneligible => "device-ineligible",
+            Prerequisite::UserNotInEntra => "user-not-in-entra",
+        }
+    }
+
+    /// The field of the "Ngc Prerequisite Check" section that says NO.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Prerequisite::Met => None,
+            Prerequisite::PolicyDisabled => Some("PolicyEnabled"),
+            Prerequisite::PostLogonDisabled => Some("PostLogonEnabled"),
+            Prerequisite::RemoteSession => Some("SessionIsNotRemote"),
+            Prerequisite::DeviceIneligible => Some("DeviceEligible"),
+            Prerequisite::UserNotInEntra => Some("IsUserAzureAD"),
+        }
+    }
+
+    /// What the field's NO means, in words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Prerequisite::Met => "every prerequisite is met",
+            Prerequisite::PolicyDisabled => "no policy (Group Policy, Intune or the tenant's enrollment setting) turns Windows Hello for Business on for this user or device",
+            Prerequisite::PostLogonDisabled => "the policy turns Windows Hello for Business on but does not let provisioning start after the sign-in",
+            Prerequisite::RemoteSession => "the user is signed in over Remote Desktop, and provisioning only starts in a session at the device",
+            Prerequisite::DeviceIneligible => "the device does not meet Windows Hello for Business's hardware requirements (a policy asks for a TPM, for example, and there is none)",
+            Prerequisite::UserNotInEntra => "the user signed in with an account Microsoft Entra ID does not know: a local account, or a domain account that is not synchronised",
+        }
+    }
+}
+
 /// The Microsoft Entra Kerberos server object (cloud Kerberos trust): the
 /// read-only-domain-controller-style object in Active Directory whose
 /// krbtgt_AzureAD key Entra ID also holds.
@@ -291,6 +361,9 @@ pub struct Options {
     /// How many minutes the client's clock runs ahead of the domain
     /// controller's at the sign-in to the domain.
     pub clock_skew_minutes: u32,
+    /// What the prerequisite check finds when provisioning would start.
+    #[serde(default)]
+    pub prerequisite: Prerequisite,
 }
 
 impl Default for Options {
@@ -320,12 +393,13 @@ impl Default for Options {
             kerberos_server: KerberosServer::Present,
             privileged_user: false,
             clock_skew_minutes: 0,
+            prerequisite: Prerequisite::Met,
         }
     }
 }
 
 /// The names of the settings [`Options::set`] understands, with what each takes.
-pub const OPTION_KEYS: [(&str, &str); 22] = [
+pub const OPTION_KEYS: [(&str, &str); 23] = [
     ("sensor", "1 or 0: a biometric sensor is present"),
     (
         "biometric",
@@ -389,6 +463,10 @@ pub const OPTION_KEYS: [(&str, &str); 22] = [
     (
         "skew",
         "minutes the client's clock runs ahead of the domain controller's (0-1440)",
+    ),
+    (
+        "prereq",
+        "met, policy-disabled, postlogon-disabled, remote-session, device-ineligible or user-not-in-entra: what the prerequisite check finds when provisioning would start",
     ),
 ];
 
@@ -503,6 +581,15 @@ impl Options {
                     ))
                 }
             },
+            "prereq" => {
+                self.prerequisite = Prerequisite::ALL
+                    .into_iter()
+                    .find(|p| p.slug() == value)
+                    .ok_or_else(|| {
+                        let all: Vec<&str> = Prerequisite::ALL.iter().map(|p| p.slug()).collect();
+                        format!("prereq must be one of {}, not \"{value}\"", all.join(", "))
+                    })?;
+            }
             "usercert" => {
                 self.user_certificate = [
                     UserCertificate::Valid,
@@ -665,6 +752,9 @@ impl Options {
         if self.clock_skew_minutes != 0 {
             out.push(("skew", self.clock_skew_minutes.to_string()));
         }
+        if self.prerequisite != Prerequisite::Met {
+            out.push(("prereq", self.prerequisite.slug().to_string()));
+        }
         out
     }
 }
@@ -710,6 +800,7 @@ mod tests {
             ("kerberosserver", "rotated"),
             ("privileged", "1"),
             ("skew", "7"),
+            ("prereq", "remote-session"),
         ] {
             o.set(k, v).unwrap();
         }
@@ -732,6 +823,7 @@ mod tests {
             ("privileged", "yes"),
             ("skew", "-2"),
             ("skew", "1441"),
+            ("prereq", "unmet"),
             ("sync", "0"),
             ("bogus", "1"),
         ] {

@@ -38,6 +38,11 @@ fn describe(key: &str, value: &str) -> String {
         ("kerberosserver", "rotated") => "the Entra Kerberos server key reset in AD".into(),
         ("privileged", "1") => "the user in Domain Admins".into(),
         ("skew", m) => format!("the device's clock {m} min ahead"),
+        ("prereq", "policy-disabled") => "no policy turns Windows Hello on".into(),
+        ("prereq", "postlogon-disabled") => "no provisioning after the sign-in".into(),
+        ("prereq", "remote-session") => "a Remote Desktop session".into(),
+        ("prereq", "device-ineligible") => "a device that does not meet the requirements".into(),
+        ("prereq", "user-not-in-entra") => "an account Entra ID does not know".into(),
         (k, v) => format!("{k} = {v}"),
     }
 }

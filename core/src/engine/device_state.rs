@@ -29,6 +29,18 @@ fn section(name: &str, entries: Vec<(&str, String)>) -> ReportSection {
 }
 
 impl Run {
+    /// The prerequisite the run's conditions leave unmet, if any. On
+    /// premises, an account Entra ID does not know is the rule, not a
+    /// fault.
+    pub(crate) fn unmet_prerequisite(&self) -> crate::options::Prerequisite {
+        use crate::options::Prerequisite;
+        let on_prem = self.flow.info().deployment == Deployment::OnPremises;
+        match self.world.config.options.prerequisite {
+            Prerequisite::UserNotInEntra if on_prem => Prerequisite::Met,
+            other => other,
+        }
+    }
+
     /// The device's report on itself now.
     pub fn device_report(&self) -> Vec<ReportSection> {
         let world = &self.world;
@@ -134,16 +146,18 @@ impl Run {
             out.push(section("SSO State", sso));
         }
 
-        let ready = joined.is_some();
+        let unmet = self.unmet_prerequisite().field();
+        let met = |field: &str| unmet != Some(field);
+        let ready = joined.is_some() && unmet.is_none();
         out.push(section(
             "Ngc Prerequisite Check",
             vec![
                 ("IsDeviceJoined", yes(joined.is_some())),
-                ("IsUserAzureAD", yes(!on_prem)),
-                ("PolicyEnabled", yes(true)),
-                ("PostLogonEnabled", yes(true)),
-                ("DeviceEligible", yes(true)),
-                ("SessionIsNotRemote", yes(true)),
+                ("IsUserAzureAD", yes(!on_prem && met("IsUserAzureAD"))),
+                ("PolicyEnabled", yes(met("PolicyEnabled"))),
+                ("PostLogonEnabled", yes(met("PostLogonEnabled"))),
+                ("DeviceEligible", yes(met("DeviceEligible"))),
+                ("SessionIsNotRemote", yes(met("SessionIsNotRemote"))),
                 (
                     "CertEnrollment",
                     if info.trust == Trust::Certificate {

@@ -262,6 +262,23 @@ impl Run {
             &status,
             Some("the sections and names are `dsregcmd /status`'s, as JSON; the values are this run's"),
         ));
+        // The rest of the prerequisite check: policy, provisioning after
+        // the sign-in, the session, the device, the account. One that
+        // fails stops provisioning here, before the PIN is asked for.
+        let unmet = self.unmet_prerequisite();
+        out.check(
+            Actor::Cxh,
+            "Windows Hello for Business prerequisites",
+            "the device's prerequisite check: policy, provisioning after the sign-in, a local session, an eligible device, an account Entra ID knows",
+            "dsregcmd /status, Ngc Prerequisite Check (Microsoft Entra's dsregcmd troubleshooting page); the check itself is modelled",
+            match unmet.field() {
+                None => Ok(()),
+                Some(field) => Err(format!(
+                    "{field} is NO: {}. PreReqResult is WillNotProvision, so provisioning does not start",
+                    unmet.meaning()
+                )),
+            },
+        );
         out.took = SimDuration::seconds(2);
         Ok(out)
     }
