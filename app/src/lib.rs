@@ -7,6 +7,7 @@
 
 pub mod catalog_view;
 pub mod compare_view;
+pub mod diagnose_view;
 pub mod download;
 pub mod edit;
 pub mod explorer;
@@ -131,6 +132,7 @@ pub fn App() -> impl IntoView {
                     <catalog_view::Catalog session />
                     <guide::Guide session />
                     <inspect_view::InspectPanel session />
+                    <diagnose_view::DiagnosePanel session />
                     <compare_view::ComparePanel session />
                 }
                 .into_any(),

@@ -57,6 +57,13 @@ pub enum ToWorker {
         input: Vec<u8>,
         now: u64,
     },
+    /// Read a device's `dsregcmd /status` output, and run the flow it is
+    /// in under the condition that reproduces its unmet prerequisite.
+    Diagnose {
+        #[serde(with = "whfb_model::artifact::base64_bytes")]
+        input: Vec<u8>,
+        seed: String,
+    },
     /// Run two flows (or one under two sets of conditions) to their end
     /// with `seed`, and compare them step by step.
     Compare { a: Side, b: Side, seed: String },
@@ -119,6 +126,10 @@ pub enum FromWorker {
     /// What the value to inspect is, or why it could not be read.
     Inspected {
         result: Result<whfb_model::inspect::Inspection, String>,
+    },
+    /// What a device's report says, or why it could not be read.
+    Diagnosed {
+        result: Result<whfb_model::diagnose::Finding, String>,
     },
     /// Two runs side by side, or why they could not be run.
     Compared { result: Result<Comparison, String> },

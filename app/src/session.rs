@@ -93,6 +93,10 @@ pub struct Session {
     pub comparison: RwSignal<Option<Result<whfb_model::compare::Comparison, String>>>,
     /// Two runs are being run and compared.
     pub comparing: RwSignal<bool>,
+    /// The last device report diagnosed, or why it could not be read.
+    pub diagnosis: RwSignal<Option<Result<whfb_model::diagnose::Finding, String>>>,
+    /// A report is being read and its flow run.
+    pub diagnosing: RwSignal<bool>,
     /// Bytes being followed through the run.
     pub followed: RwSignal<Option<FollowQuery>>,
     /// Where an occurrence of followed bytes was asked to be shown.
@@ -124,6 +128,8 @@ impl Session {
             inspecting: RwSignal::new(false),
             comparison: RwSignal::new(None),
             comparing: RwSignal::new(false),
+            diagnosis: RwSignal::new(None),
+            diagnosing: RwSignal::new(false),
             followed: RwSignal::new(None),
             focus: RwSignal::new(None),
             link: StoredValue::new_local(None),
@@ -151,6 +157,14 @@ impl Session {
         self.inspection.set(None);
         let now = (js_sys::Date::now() / 1000.0) as u64;
         self.post(&ToWorker::Inspect { input, now });
+    }
+
+    /// Has the worker read a device's report and run its flow.
+    pub fn diagnose(self, input: Vec<u8>) {
+        self.diagnosing.set(true);
+        self.diagnosis.set(None);
+        let seed = self.route.with_untracked(|r| r.seed.clone());
+        self.post(&ToWorker::Diagnose { input, seed });
     }
 
     /// Has the worker run both sides to their end with the link's seed and
@@ -329,6 +343,11 @@ impl Session {
         let current = self.run_id.get_untracked();
         match message {
             FromWorker::Ready => {}
+            FromWorker::Diagnosed { result } => {
+                self.diagnosing.set(false);
+                self.busy.set(None);
+                self.diagnosis.set(Some(result));
+            }
             FromWorker::Compared { result } => {
                 self.comparing.set(false);
                 self.busy.set(None);

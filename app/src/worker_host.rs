@@ -430,6 +430,14 @@ impl Host {
                 out(FromWorker::Advanced { run, result });
             }
             ToWorker::Bundle { run } => out(self.bundle(run)),
+            ToWorker::Diagnose { input, seed } => {
+                out(FromWorker::Busy {
+                    what: "Reading the report and running its flow…".into(),
+                });
+                let result =
+                    whfb_core::diagnose::run(&input, |options| self.world(&seed, options, out));
+                out(FromWorker::Diagnosed { result });
+            }
             ToWorker::Compare { a, b, seed } => {
                 let result = self.compare(a, b, &seed, out);
                 out(FromWorker::Compared { result });

@@ -4,22 +4,11 @@
 //! condition that reproduces it, so the step that stops is the engine's
 //! answer.
 
-pub use whfb_model::diagnose::{diagnose, Diagnosis, Report, TABLE};
+pub use whfb_model::diagnose::{diagnose, Diagnosis, Finding, Report, TABLE};
 
 use crate::engine::Run;
-use crate::event::Halt;
 use crate::options::Options;
 use crate::world::{World, WorldConfig};
-use serde::{Deserialize, Serialize};
-
-/// A diagnosis with the run that checks it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    pub diagnosis: Diagnosis,
-    /// Where the run under the diagnosis's conditions stops, and why; with
-    /// the step's id. `None`: it runs to its end.
-    pub stop: Option<(String, Halt)>,
-}
 
 /// The options a diagnosis's conditions set.
 pub fn options(diagnosis: &Diagnosis) -> Result<Options, String> {

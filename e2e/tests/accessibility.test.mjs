@@ -69,7 +69,7 @@ for (const colorScheme of ['light', 'dark']) {
     await context.close();
   });
 
-  test(`accessibility (${colorScheme}): a comparison of two runs, its table and its error`, { timeout: 180_000 }, async () => {
+  test(`accessibility (${colorScheme}): a comparison of two runs, its table and its error, and a device's diagnosis`, { timeout: 180_000 }, async () => {
     const { page, problems, context } = await openPage(browser, { colorScheme });
     await page.goto(`${BASE_URL}?compare=aadj-managed&with=aadj-federated`);
     await page.getByTestId('compare-summary').waitFor({ timeout: 120_000 });
@@ -78,6 +78,13 @@ for (const colorScheme of ['light', 'dark']) {
     await page.getByTestId('compare-b').fill('nope');
     await page.getByTestId('compare-run').click();
     await page.getByTestId('compare-error').waitFor();
+    found = await audit(page);
+    assert.equal(found.length, 0, show(found));
+    // A device's diagnosis, on the same page.
+    const sample = readFileSync(new URL('../fixtures/dsregcmd/hybrid-joined-remote-session.txt', import.meta.url), 'utf8');
+    await page.getByTestId('diagnose-input').fill(sample);
+    await page.getByTestId('diagnose-run').click();
+    await page.getByTestId('diagnose-verdict').waitFor({ timeout: 120_000 });
     found = await audit(page);
     assert.equal(found.length, 0, show(found));
     assertNoProblems(problems);

@@ -242,3 +242,49 @@ test('compare two runs: a link lines up managed and federated Entra join by step
   assertNoProblems(problems);
   await context.close();
 });
+
+test('diagnose your device: a dsregcmd /status sample of each join type leads to its flow, its unmet prerequisite and the step that stops, which the link opens', { timeout: 240_000 }, async () => {
+  const { page, problems, context } = await openPage(browser);
+  await page.goto(BASE_URL);
+  const panel = page.getByTestId('diagnose');
+  const diagnose = async (text) => {
+    await panel.getByTestId('diagnose-input').fill(text);
+    await panel.getByTestId('diagnose-run').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="diagnosis"], [data-testid="diagnose-error"]'), null, { timeout: 120_000 });
+  };
+  const samples = [
+    ['entra-joined-policy-disabled.txt', 'aadj-managed', 'PolicyEnabled', './?flow=aadj-managed&step=tokens.start-provisioning&prereq=policy-disabled'],
+    ['hybrid-joined-remote-session.txt', 'hybrid-key-managed', 'SessionIsNotRemote', './?flow=hybrid-key-managed&step=tokens.start-provisioning&prereq=remote-session'],
+    ['hybrid-not-joined.txt', 'hybrid-key-managed', 'IsDeviceJoined', './?flow=hybrid-key-managed&step=device-registration.find-tenant&scp=missing'],
+    ['domain-joined-certificate-postlogon-disabled.txt', 'onprem-cert', 'PostLogonEnabled', './?flow=onprem-cert&step=tokens.start-provisioning&prereq=postlogon-disabled'],
+  ];
+  for (const [file, flow, unmet, link] of samples) {
+    await diagnose(readFileSync(join(FIXTURES, 'dsregcmd', file), 'utf8'));
+    assert.match(await panel.getByTestId('diagnose-flow').innerText(), new RegExp(flow), file);
+    const failed = await panel.locator('[data-testid="diagnose-field"][data-met="false"]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-field')));
+    assert.equal(failed[0], unmet, file);
+    assert.match(await panel.getByTestId('diagnose-verdict').innerText(), new RegExp(`^First unmet: ${unmet}\\. .*the run stops at step \\d+`), file);
+    assert.equal(await panel.getByTestId('diagnose-open').getAttribute('href'), link, file);
+  }
+  // The file as Windows PowerShell's `>` saves it: UTF-16 with a byte-order mark.
+  const text = readFileSync(join(FIXTURES, 'dsregcmd', 'entra-joined-policy-disabled.txt'), 'utf8');
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  await panel.getByTestId('diagnose-file').setInputFiles({ name: 'status.txt', mimeType: 'text/plain', buffer: utf16 });
+  await page.waitForFunction(() => /First unmet: PolicyEnabled/.test(document.querySelector('[data-testid="diagnose-verdict"]')?.textContent ?? ''), null, { timeout: 120_000 });
+  // Not dsregcmd's output: said, precisely.
+  await diagnose('{"AzureAdJoined": true}');
+  assert.match(await panel.getByTestId('diagnose-error').innerText(), /no field of dsregcmd \/status was found/);
+  await diagnose('| Ngc Prerequisite Check |\n PolicyEnabled : NO\n');
+  assert.match(await panel.getByTestId('diagnose-error').innerText(), /does not say how the device is joined/);
+  // The link opens the flow on the step that stops, its check failed, and
+  // the device's report there says the same NO.
+  await diagnose(readFileSync(join(FIXTURES, 'dsregcmd', 'hybrid-joined-remote-session.txt'), 'utf8'));
+  await panel.getByTestId('diagnose-open').click();
+  const step = page.locator('[data-testid="step"][data-step-id="tokens.start-provisioning"]');
+  await step.locator('xpath=self::*[@data-status="failed"]').waitFor({ timeout: 120_000 });
+  assert.equal(await step.getAttribute('data-state'), 'current');
+  const entry = page.locator('[data-testid="report-section"][data-section="Ngc Prerequisite Check"] [data-testid="report-entry"][data-name="SessionIsNotRemote"] [data-testid="report-value"]');
+  assert.equal((await entry.textContent()).trim(), 'NO');
+  assertNoProblems(problems);
+  await context.close();
+});

@@ -135,6 +135,15 @@ pub struct Diagnosis {
     pub ignored: usize,
 }
 
+/// A diagnosis with the run that checks it (`whfb_core::diagnose::run`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub diagnosis: Diagnosis,
+    /// Where the run under the diagnosis's conditions stops, and why; with
+    /// the step's id. `None`: it runs to its end.
+    pub stop: Option<(String, crate::event::Halt)>,
+}
+
 /// Each field of the prerequisite check: the condition it maps to, for the
 /// README's table and the diagnosis.
 pub const TABLE: &[(&str, &str, &str)] = &[
