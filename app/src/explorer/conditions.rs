@@ -243,6 +243,21 @@ pub fn Conditions(session: Session, flow: FlowId) -> impl IntoView {
                     />
                     <small>"the second entry; make it differ to see the mismatch caught"</small>
                 </label>
+                <Choice
+                    testid="cond-prereq"
+                    key="prereq"
+                    label="The prerequisite check (dsregcmd /status)"
+                    value=Signal::derive(move || options.with(|o| o.prerequisite.slug().to_string()))
+                    choices=&[
+                        ("met", "every prerequisite met"),
+                        ("policy-disabled", "PolicyEnabled NO: no policy turns Windows Hello on"),
+                        ("postlogon-disabled", "PostLogonEnabled NO: no provisioning after the sign-in"),
+                        ("remote-session", "SessionIsNotRemote NO: a Remote Desktop session"),
+                        ("device-ineligible", "DeviceEligible NO: the device does not meet the requirements"),
+                        ("user-not-in-entra", "IsUserAzureAD NO: an account Entra ID does not know"),
+                    ]
+                    set=toggle
+                />
                 <label>
                     <span>"Password typed"</span>
                     <input
