@@ -53,7 +53,7 @@ for (const [slug, messagesPerPhase] of Object.entries(FLOWS)) {
               const s = e.getBoundingClientRect();
               return s.top + s.height / 2 >= r.top && s.top + s.height / 2 <= r.bottom;
             });
-            return band?.getAttribute('data-phase') === p && e.querySelector('line.arrow');
+            return band?.getAttribute('data-phase') === p && e.querySelector('.arrow');
           }).length,
         phase,
       );
