@@ -65,7 +65,7 @@ pub fn ComparePanel(session: Session) -> impl IntoView {
     }
     let slugs: Vec<&'static str> = FlowId::all().map(|f| f.slug()).collect();
     view! {
-        <section class="compare" data-testid="compare" aria-labelledby="compare-title" node_ref=section>
+        <section class="inspect compare" data-testid="compare" aria-labelledby="compare-title" node_ref=section>
             <h2 id="compare-title">"Compare two runs"</h2>
             <p>
                 "Two flows, or one flow under two sets of conditions: each runs to its end here, and the steps are lined up by their ids, "

@@ -43,19 +43,14 @@ pub fn DiagnosePanel(session: Session) -> impl IntoView {
         let name = file.name();
         session.diagnosing.set(true);
         session.diagnosis.set(None);
-        wasm_bindgen_futures::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    text.set(format!("(the file {name}, {} bytes)", bytes.len()));
-                    session.diagnose(bytes);
-                }
-                Err(_) => {
-                    session.diagnosing.set(false);
-                    session
-                        .diagnosis
-                        .set(Some(Err(format!("the file {name} could not be read"))));
-                }
+        crate::inspect_view::read_bytes(file, move |read| match read {
+            Ok(bytes) => {
+                text.set(format!("(the file {name}, {} bytes)", bytes.len()));
+                session.diagnose(bytes);
+            }
+            Err(why) => {
+                session.diagnosing.set(false);
+                session.diagnosis.set(Some(Err(why)));
             }
         });
     };

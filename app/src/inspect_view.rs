@@ -11,6 +11,21 @@ use wasm_bindgen::JsCast;
 use whfb_model::artifact::Outcome;
 use whfb_model::inspect::{Finding, Inspection};
 
+/// Reads a chosen or dropped file as bytes (a DER certificate or a binary
+/// blob is not text), then hands them, or why they could not be read, to
+/// `done`.
+pub fn read_bytes(file: web_sys::File, done: impl FnOnce(Result<Vec<u8>, String>) + 'static) {
+    let name = file.name();
+    wasm_bindgen_futures::spawn_local(async move {
+        done(
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer).to_vec()),
+                Err(_) => Err(format!("the file {name} could not be read")),
+            },
+        );
+    });
+}
+
 #[component]
 pub fn InspectPanel(session: Session) -> impl IntoView {
     let text = RwSignal::new(String::new());
@@ -26,17 +41,12 @@ pub fn InspectPanel(session: Session) -> impl IntoView {
         // The last answer goes at once: it is not this file's.
         session.inspecting.set(true);
         session.inspection.set(None);
-        wasm_bindgen_futures::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    text.set(format!("(the file {name}, {} bytes)", bytes.len()));
-                    session.inspect(bytes);
-                }
-                Err(_) => session
-                    .inspection
-                    .set(Some(Err(format!("the file {name} could not be read")))),
+        read_bytes(file, move |read| match read {
+            Ok(bytes) => {
+                text.set(format!("(the file {name}, {} bytes)", bytes.len()));
+                session.inspect(bytes);
             }
+            Err(why) => session.inspection.set(Some(Err(why))),
         });
     };
     view! {
