@@ -219,6 +219,21 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                             let foldable = phase == Phase::R;
                             let band_height = b.height;
                             let label = format!("Phase {} · {}", phase.letter(), b.name);
+                            // A narrow (compact) diagram shortens the label
+                            // rather than run it under the fold control; the
+                            // whole label stays in its tooltip.
+                            let full = label.clone();
+                            let shown = move || {
+                                // Bold 12 px type: about 7 px a character.
+                                let reserve = if foldable { 110.0 } else { 0.0 };
+                                let fits = ((width() - MARGIN * 2.0 - reserve) / 7.0).max(8.0) as usize;
+                                if full.chars().count() <= fits {
+                                    full.clone()
+                                } else {
+                                    let cut: String = full.chars().take(fits.saturating_sub(1)).collect();
+                                    format!("{}…", cut.trim_end())
+                                }
+                            };
                             view! {
                                 <g
                                     class="band"
@@ -241,7 +256,8 @@ pub fn Swimlanes(session: Session, script: StoredValue<Script>) -> impl IntoView
                                         class="band-label"
                                         on:click=move |_| pb.update(|p| p.jump(first))
                                     >
-                                        {label}
+                                        <title>{label}</title>
+                                        {shown}
                                     </text>
                                     {foldable.then(|| view! {
                                         <text
