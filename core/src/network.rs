@@ -19,6 +19,7 @@
 
 use crate::artifact::ArtifactKind;
 use crate::capture::{kerberos_record, Exchange};
+use crate::catalog::Actor;
 use crate::clock::SimTime;
 use crate::engine::Run;
 use crate::event::Event;
@@ -86,7 +87,8 @@ enum Reply {
 /// step (and artifact) that answers it.
 struct Call {
     step: &'static str,
-    /// Which server, by the step's other actor's host.
+    /// The server the step talks to, and the host it answers at.
+    server: Actor,
     host: &'static str,
     method: &'static str,
     path: &'static str,
@@ -118,6 +120,7 @@ const EDRS_HOST: &str = crate::world::EDRS_HOST;
 const CALLS: &[Call] = &[
     Call {
         step: "device-registration.join-sign-in",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -131,6 +134,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "device-registration.discover-service",
+        server: Actor::Edrs,
         host: EDRS_HOST,
         method: "GET",
         path: "/EnrollmentServer/contract?api-version=1.2",
@@ -144,6 +148,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "device-registration.enroll-device",
+        server: Actor::Adrs,
         host: ADRS_HOST,
         method: "POST",
         path: "/EnrollmentServer/device/?api-version=2.0",
@@ -158,6 +163,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "device-registration.enroll-device",
+        server: Actor::Edrs,
         host: ADFS_HOST,
         method: "POST",
         path: "/EnrollmentServer/device/?api-version=1.0",
@@ -171,6 +177,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "windows-sign-in.request-saml-token",
+        server: Actor::AdFs,
         host: ADFS_HOST,
         method: "POST",
         path: "/adfs/services/trust/13/usernamemixed",
@@ -184,6 +191,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "windows-sign-in.request-nonce",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -197,6 +205,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "windows-sign-in.request-nonce",
+        server: Actor::AdFs,
         host: ADFS_HOST,
         method: "POST",
         path: "/adfs/oauth2/token",
@@ -210,6 +219,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "windows-sign-in.request-prt",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -223,6 +233,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "windows-sign-in.request-prt",
+        server: Actor::AdFs,
         host: ADFS_HOST,
         method: "POST",
         path: "/adfs/oauth2/token",
@@ -236,6 +247,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "tokens.request-nonce",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -249,6 +261,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "tokens.request-nonce",
+        server: Actor::AdFs,
         host: ADFS_HOST,
         method: "POST",
         path: "/adfs/oauth2/token",
@@ -263,6 +276,7 @@ const CALLS: &[Call] = &[
     // Federated: Entra ID sends the browser on to AD FS.
     Call {
         step: "tokens.sign-in-request",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "GET",
         path: "/common/oauth2/authorize",
@@ -276,6 +290,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "tokens.federated-sign-in",
+        server: Actor::AdFs,
         host: ADFS_HOST,
         method: "GET",
         path: "/adfs/ls/",
@@ -289,6 +304,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "registration.register-key",
+        server: Actor::Adrs,
         host: ADRS_HOST,
         method: "POST",
         path: "/EnrollmentServer/key/?api-version=1.0",
@@ -302,6 +318,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "registration.register-key",
+        server: Actor::Edrs,
         host: ADFS_HOST,
         method: "POST",
         path: "/EnrollmentServer/key/?api-version=1.0",
@@ -315,6 +332,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "enrollment.send-request",
+        server: Actor::Ra,
         host: ADFS_HOST,
         method: "POST",
         path: "/adfs/oauth2/token",
@@ -328,6 +346,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "sign-in.request-nonce",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -341,6 +360,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "sign-in.request-prt",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -354,6 +374,7 @@ const CALLS: &[Call] = &[
     },
     Call {
         step: "sign-in.request-app-token",
+        server: Actor::AzureAd,
         host: ENTRA_HOST,
         method: "POST",
         path: "/common/oauth2/token",
@@ -366,20 +387,6 @@ const CALLS: &[Call] = &[
         wire_url: None,
     },
 ];
-
-/// The host of the server a step talks to, from its actors.
-fn host_of(event: &Event) -> Option<&'static str> {
-    use crate::catalog::Actor;
-    event.kind.actors().iter().find_map(|actor| match actor {
-        Actor::AzureAd => Some(ENTRA_HOST),
-        Actor::Adrs => Some(ADRS_HOST),
-        Actor::Edrs if event.id.to_string() == "device-registration.discover-service" => {
-            Some(EDRS_HOST)
-        }
-        Actor::AdFs | Actor::Edrs | Actor::Ra => Some(ADFS_HOST),
-        _ => None,
-    })
-}
 
 fn artifact<'a>(event: &'a Event, id: &str) -> Option<&'a [u8]> {
     event
@@ -572,8 +579,11 @@ pub fn traffic(run: &Run) -> Vec<Traffic> {
     let mut kerberos_request: Option<(Vec<u8>, SimTime, usize)> = None;
     for (n, event) in events.iter().enumerate() {
         let id = event.id.to_string();
-        let host = host_of(event);
-        if let Some(call) = CALLS.iter().find(|c| c.step == id && Some(c.host) == host) {
+        let actors = event.kind.actors();
+        if let Some(call) = CALLS
+            .iter()
+            .find(|c| c.step == id && actors.contains(&c.server))
+        {
             let bearer = call
                 .bearer
                 .and_then(|b| events[..n].iter().rev().find_map(|e| artifact(e, b)));
